@@ -22,7 +22,7 @@ from .errors import PolicyError
 Category = Literal["manufacturing", "real_estate", "finance", "quasi_finance", "other"]
 Kind = Literal["new", "capital_increase"]
 ContributionType = Literal["equity", "reinvested_profit", "shareholder_loan"]
-Reading = Literal["fx", "nominal"]
+Reading = Literal["converted", "nominal"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]
 
 

@@ -1,0 +1,272 @@
+"""The `fdi` command: parse, call the library once, render, exit. No rule logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import tomllib
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any, Callable, NoReturn, Optional
+
+import typer
+from pydantic import ValidationError
+
+from . import __version__
+from .errors import FdiError, InputError
+from .policy import describe_validation_error
+
+app = typer.Typer(
+    name="fdi",
+    help="Exact, explained cash incentives for foreign investment under Chinese city reward policies (Chongqing first).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+policy_app = typer.Typer(help="List, show and validate reward policies.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+class ExitCode(IntEnum):
+    """Every exit code of `fdi`, defined once."""
+
+    OK = 0
+    ROW_ERRORS = 1  # a batch ran, but some rows carry errors
+    USAGE = 2  # bad option, bad input, unreadable file, no policy in force
+
+
+def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    typer.echo(f"fdi: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Library errors become one line on stderr and exit code 2: the one place this happens."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except FdiError as exc:
+            _fail(str(exc))
+        except ValidationError as exc:
+            _fail(describe_validation_error(exc, "options"))
+
+    return wrapper
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+READING_NAMES = {"converted": "converted", "fx": "converted", "nominal": "nominal"}
+
+
+def _reading(value: str | None) -> str | None:
+    if value is None:
+        return None
+    found = READING_NAMES.get(value.strip().lower())
+    if found is None:
+        raise InputError("--reading", value, "converted or nominal")
+    return found
+
+
+def _fx_source(fx_rate: str | None, fx_table: Path | None):
+    from .fx import FixedRate, RateChain, RateTable, parse_rate
+
+    sources = []
+    if fx_rate is not None:
+        sources.append(FixedRate(parse_rate(fx_rate, "--fx-rate")))
+    if fx_table is not None:
+        sources.append(RateTable.from_csv(fx_table))
+    return RateChain(*sources)
+
+
+def _load_project_file(path: Path):
+    from decimal import Decimal
+
+    from .models import Project
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError("--project", str(path), f"a readable JSON or TOML file ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise InputError("--project", str(path), f"valid {kind} ({exc})") from None
+    try:
+        return Project.model_validate(raw)
+    except ValidationError as exc:
+        raise FdiError(describe_validation_error(exc, str(path), Project)) from None
+
+
+@app.command()
+@handles_errors
+def calc(
+    year: Annotated[Optional[int], typer.Option(help="Calendar year the capital was paid in, e.g. 2024.")] = None,
+    kind: Annotated[str, typer.Option(help="new or capital-increase (新设 / 增资 accepted).")] = "new",
+    sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other, or one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical.")] = None,
+    industry_code: Annotated[Optional[str], typer.Option(help="GB/T 4754-2017 code at any depth: C, 36, C3670, K7010, 7212.")] = None,
+    paid_in_usd: Annotated[Optional[str], typer.Option(help="Foreign capital paid in as equity during the year, in USD.")] = None,
+    paid_in: Annotated[Optional[str], typer.Option(help="The same in another currency; give --currency.")] = None,
+    currency: Annotated[str, typer.Option(help="ISO 4217 code of --paid-in, e.g. EUR, HKD.")] = "USD",
+    loans_usd: Annotated[Optional[str], typer.Option(help="Foreign shareholder loans received that year, USD: shown, never counted.")] = None,
+    reinvested_profit_cny: Annotated[Optional[str], typer.Option(help="RMB profits reinvested as capital that year; converted to USD for the base.")] = None,
+    fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD, e.g. 7.1. Default: embedded ECB rates.")] = None,
+    fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit (e.g. PBOC central parity).")] = None,
+    rate: Annotated[Optional[str], typer.Option(help="A granted rate, e.g. 0.05; must not be below the tier's floor.")] = None,
+    policy: Annotated[Optional[str], typer.Option(help="A policy id (see `fdi policy list`) or a policy file. Default: the one in force each year.")] = None,
+    reading: Annotated[Optional[str], typer.Option(help="converted (default: USD base × FX × rate) or nominal (rate × USD figure, paid as yuan).")] = None,
+    project: Annotated[Optional[Path], typer.Option(help="JSON or TOML file with a project and its dated capital arrivals over several years.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+) -> None:
+    """Calculate the reward for one project, itemised, with every figure traced to the policy.
+
+    Example:
+
+        fdi calc --year 2024 --sector manufacturing --paid-in-usd 42000000 --loans-usd 5000000 --fx-rate 7.1
+
+        fdi calc --project examples/project.toml --json
+    """
+    from .engine import assess
+    from .models import Project
+    from .money import parse_amount
+
+    if project is not None:
+        flags = {"--year": year, "--paid-in-usd": paid_in_usd, "--paid-in": paid_in, "--loans-usd": loans_usd,
+                 "--reinvested-profit-cny": reinvested_profit_cny, "--sector": sector, "--industry-code": industry_code}
+        given = [k for k, v in flags.items() if v is not None]
+        if given:
+            _fail(f"--project: the project file describes the project; do not also give {', '.join(given)}")
+        proj = _load_project_file(project)
+    else:
+        if year is None:
+            _fail("--year: missing; give the calendar year the capital was paid in (or --project FILE)")
+        if paid_in_usd is not None and paid_in is not None:
+            _fail("--paid-in-usd and --paid-in: give one of them")
+        if paid_in_usd is None and paid_in is None and reinvested_profit_cny is None:
+            _fail("--paid-in-usd: missing; give the foreign capital paid in during the year, e.g. --paid-in-usd 15000000")
+        if paid_in is None and currency.upper() != "USD":
+            _fail("--currency: goes with --paid-in, not --paid-in-usd")
+        from .fx import check_currency
+
+        proj = Project.for_year(
+            year,
+            paid_in=parse_amount(paid_in_usd if paid_in_usd is not None else (paid_in or 0), "--paid-in-usd" if paid_in is None else "--paid-in"),
+            currency=check_currency(currency, "--currency"),
+            shareholder_loans_usd=parse_amount(loans_usd or 0, "--loans-usd"),
+            reinvested_profit=parse_amount(reinvested_profit_cny or 0, "--reinvested-profit-cny"),
+            kind=kind, sector=sector, industry_code=industry_code,
+        )
+    result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=rate)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+    else:
+        from .render import render_assessment
+
+        _console().print(render_assessment(result))
+
+
+@policy_app.command("list")
+@handles_errors
+def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the shipped policies and the years they are in force.
+
+    Example: fdi policy list
+    """
+    from .policy import bundled_policies
+
+    if as_json:
+        _print_json([lp.policy.model_dump(mode="json", by_alias=True) for lp in bundled_policies()])
+        return
+    from .render import render_policy_list
+
+    _console().print(render_policy_list(list(bundled_policies())))
+
+
+@policy_app.command("show")
+@handles_errors
+def policy_show(
+    ref: Annotated[str, typer.Argument(help="A policy id such as cn-cq-2023, or a policy file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show every parameter of a policy with the sentence it comes from, and its caveats.
+
+    Example: fdi policy show cn-cq-2023
+    """
+    from .policy import get_policy
+
+    lp = get_policy(ref)
+    if as_json:
+        _print_json(lp.policy.model_dump(mode="json", by_alias=True))
+        return
+    from .render import render_policy
+
+    _console().print(render_policy(lp))
+
+
+@policy_app.command("validate")
+@handles_errors
+def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML file to check.")]) -> None:
+    """Check a policy file strictly: unknown keys, wrong types, dates out of order, rates above 1.
+
+    Example: fdi policy validate my-city.toml
+    """
+    from .policy import load_policy_file
+
+    lp = load_policy_file(file)
+    typer.echo(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}")
+
+
+@app.command()
+@handles_errors
+def schema(
+    which: Annotated[str, typer.Argument(help="input, output or both.")] = "both",
+) -> None:
+    """Print the JSON Schema of the project input and of the assessment output.
+
+    Example: fdi schema input
+    """
+    from .models import Assessment, Project
+
+    schemas = {"input": Project.model_json_schema(), "output": Assessment.model_json_schema(mode="serialization")}
+    if which not in ("input", "output", "both"):
+        _fail(f"schema: {which!r} is not valid; expected input, output or both")
+    _print_json(schemas if which == "both" else schemas[which])
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fdi-incentive {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Exact, explained cash incentives for foreign investment (Chongqing first)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `fdi` with ``argv`` and return its exit code."""
+    try:
+        app(args=argv, prog_name="fdi")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
+    return ExitCode.OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,349 @@
+"""Applying a policy to a project's years: the one place where the rule logic lives.
+
+The steps follow POLICY.md §1: choose the policy in force, classify the sector,
+drop excluded sectors, add up the base (equity and reinvested profits, never
+shareholder loans), test each tier's threshold with the comparator the policy
+file names, take the best tier (tiers do not stack), apply the rate, convert,
+cap, and round once. Every number comes from the policy file.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections import defaultdict
+from decimal import Decimal
+
+from .errors import InputError
+from .fx import FixedRate, RateChain, RateSource
+from .industry import Classification, classify
+from .models import (
+    Arrival,
+    ArrivalLine,
+    Assessment,
+    ClassificationOut,
+    PolicyUsed,
+    Project,
+    Sensitivity,
+    TierTest,
+    YearResult,
+)
+from .money import EXACT, money_fmt, percent_fmt, round_money
+from .policy import LoadedPolicy, Policy, Reading, Tier, get_policy, policy_for_year
+
+_ZERO = Decimal(0)
+
+
+def _usd(amount: Decimal) -> str:
+    return money_fmt(amount, "USD")
+
+
+def _cny(amount: Decimal) -> str:
+    return money_fmt(amount, "CNY")
+
+
+def check_granted_rate(tier: Tier, granted: Decimal) -> None:
+    """A granted rate must respect the tier's rate type: not below a floor, not above a ceiling."""
+    if tier.rate_type == "floor" and granted < tier.rate:
+        raise InputError("rate", str(granted), f"at least {tier.rate} (the {tier.label}'s floor: 不低于 {percent_fmt(tier.rate)})")
+    if tier.rate_type == "ceiling" and granted > tier.rate:
+        raise InputError("rate", str(granted), f"at most {tier.rate} (the {tier.label}'s ceiling)")
+    if tier.rate_type == "exact" and granted != tier.rate:
+        raise InputError("rate", str(granted), f"exactly {tier.rate} (the {tier.label}'s rate is fixed)")
+
+
+def choose_tier(policy: Policy, category: str, base_usd: Decimal) -> tuple[Tier | None, list[TierTest]]:
+    """Test every tier; the best one that passes applies, and only that one (no stacking)."""
+    tests = []
+    best: Tier | None = None
+    for tier in policy.tiers:
+        applies = tier.applies_to(category)
+        passed = applies and tier.threshold.passed_by(base_usd)
+        tests.append(
+            TierTest(
+                tier=tier.id, label=tier.label, threshold_usd=tier.threshold.amount, comparator=tier.threshold.comparator,
+                applies_to_category=applies, passed=passed, rate=tier.rate, rate_type=tier.rate_type,
+                citation=tier.citation,
+            )
+        )
+        if passed and (best is None or tier.rate >= best.rate):
+            best = tier
+    return best, tests
+
+
+def is_excluded(policy: Policy, category: str, code: str | None) -> bool:
+    """Excluded by category, or by a GB/T code the policy lists (a code prefix matches its sub-codes)."""
+    if category in policy.exclusions.categories:
+        return True
+    return code is not None and any(code.startswith(prefix) for prefix in policy.exclusions.codes)
+
+
+def evaluate_year(
+    lp: LoadedPolicy,
+    *,
+    year: int,
+    kind: str,
+    classification: Classification,
+    paid_in_usd: Decimal,
+    reinvested_usd: Decimal,
+    shareholder_loans_usd: Decimal,
+    base_cny_converted: Decimal,
+    fx_rate: Decimal | None,
+    fx_source: str | None,
+    reading: Reading,
+    granted_rate: Decimal | None = None,
+    arrivals: list[ArrivalLine] | None = None,
+) -> YearResult:
+    """The reward of one project-year under one policy.
+
+    ``base_cny_converted`` is the counted base converted into CNY at the rates of
+    the arrivals (used under the ``fx`` reading); ``fx_rate`` is the rate stated.
+    """
+    policy = lp.policy
+    category = classification.category
+    reasons = [f"{policy.id} ({policy.title}) is in force in {year}."]
+    reasons.append(f"Category: {category.replace('_', ' ')}, from {classification.basis}.")
+    reasons.extend(classification.notes)
+
+    counts = set(policy.base.counts)
+    base_usd = (paid_in_usd if "equity" in counts else _ZERO) + (reinvested_usd if "reinvested_profit" in counts else _ZERO)
+    if reinvested_usd and "reinvested_profit" in counts:
+        reasons.append(f"Reinvested profits {_usd(reinvested_usd)} count toward the base ({policy.base.citation}).")
+    if shareholder_loans_usd:
+        reasons.append(
+            f"Foreign shareholder loans {_usd(shareholder_loans_usd)} are shown but not counted (不含外方股东贷款)."
+        )
+    reasons.append(f"Base: {_usd(base_usd)} of foreign capital paid in during {year}.")
+
+    excluded = is_excluded(policy, category, classification.code)
+    kind_ok = kind in policy.base.kinds
+    tier, tests = choose_tier(policy, category, base_usd)
+    if excluded:
+        tier = None
+        tests = [t.model_copy(update={"passed": False}) for t in tests]
+        reasons.append(f"Excluded: {category.replace('_', ' ')} projects get nothing ({policy.exclusions.citation}).")
+    elif not kind_ok:
+        tier = None
+        reasons.append(f"Kind '{kind}' is not one the policy rewards ({', '.join(policy.base.kinds)}).")
+    else:
+        for t in tests:
+            if not t.applies_to_category:
+                reasons.append(f"{t.label}: not for {category.replace('_', ' ')} projects.")
+            else:
+                words = "over" if t.comparator == "gt" else "at least"
+                verdict = "passed" if t.passed else "not passed"
+                reasons.append(f"{t.label}: is the base {words} {_usd(t.threshold_usd)}? {verdict} ({t.citation}).")
+
+    rate: Decimal | None = None
+    rate_basis = None
+    if tier is not None:
+        passed = [t for t in tests if t.passed]
+        if len(passed) > 1:
+            reasons.append(f"Tiers do not stack: only the {tier.label} applies ({policy.stacking.citation}).")
+        if granted_rate is not None:
+            check_granted_rate(tier, granted_rate)
+            rate, rate_basis = granted_rate, "granted"
+            reasons.append(f"Rate {percent_fmt(granted_rate)}, as granted (the {tier.label}'s {tier.rate_type} is {percent_fmt(tier.rate)}).")
+        else:
+            rate, rate_basis = tier.rate, tier.rate_type
+            note = {"floor": "the floor (不低于): the bureau may grant more", "ceiling": "the ceiling: the bureau may grant less", "exact": "fixed"}
+            reasons.append(f"Rate {percent_fmt(tier.rate)}, {note[tier.rate_type]}.")
+    elif not excluded and kind_ok:
+        reasons.append("No tier's threshold is passed: no reward this year.")
+        if granted_rate is not None:
+            reasons.append("The granted rate is not used: no tier applies.")
+
+    with decimal.localcontext(EXACT):
+        cap = policy.cap.amount
+        quantum, mode = policy.rounding.quantum, policy.rounding.mode
+
+        def payout(base_cny: Decimal) -> tuple[Decimal, Decimal, bool]:
+            gross = base_cny * rate if rate is not None else _ZERO
+            capped = cap is not None and gross > cap
+            return gross, round_money(min(gross, cap) if capped else gross, quantum, mode), capped
+
+        base_nominal = base_usd
+        base_cny = base_cny_converted if reading == "converted" else base_nominal
+        gross, incentive, capped = payout(base_cny)
+        _, other, _ = payout(base_nominal if reading == "converted" else base_cny_converted)
+
+        if reading == "converted":
+            reasons.append(f"Converted at {fx_rate} CNY per USD ({fx_source}): base {_cny(base_cny)}.")
+        else:
+            reasons.append(
+                "Nominal reading: the rate is applied to the USD figure and paid as yuan; no exchange rate is used."
+            )
+        if rate is not None:
+            reasons.append(f"Gross reward: {_cny(base_cny)} × {percent_fmt(rate)} = {_cny(gross)}.")
+            if cap is not None:
+                if capped:
+                    reasons.append(f"Capped at {_cny(cap)} a project a year ({policy.cap.citation}).")
+                else:
+                    reasons.append(f"Within the annual cap of {_cny(cap)} ({policy.cap.citation}).")
+            reasons.append(f"Payout {_cny(incentive)}, rounded once to {quantum} CNY, {mode.replace('_', '-')}.")
+            other_name = "nominal" if reading == "converted" else "converted"
+            reasons.append(f"Under the {other_name} reading the payout would be {_cny(other)}.")
+
+        sensitivity = _sensitivity(policy, category, excluded or not kind_ok, base_usd, base_cny, rate, tier, reading)
+
+    return YearResult(
+        year=year, policy=policy.id, eligible=tier is not None, excluded=excluded, category=category,
+        tier=tier.id if tier else None, rate=rate, rate_basis=rate_basis,
+        paid_in_usd=paid_in_usd, reinvested_usd=reinvested_usd, shareholder_loans_usd=shareholder_loans_usd,
+        base_usd=base_usd, reading=reading,
+        fx_rate=fx_rate if reading == "converted" else None, fx_source=fx_source if reading == "converted" else None,
+        base_cny=base_cny, gross_cny=gross, cap_cny=cap, capped=capped, incentive_cny=incentive,
+        other_reading_incentive_cny=other, reasons=reasons, tier_tests=tests,
+        citations={
+            "base": policy.base.citation, "exclusions": policy.exclusions.citation,
+            "stacking": policy.stacking.citation, "cap": policy.cap.citation,
+            "conversion": policy.conversion.citation, "rounding": policy.rounding.citation,
+        }, arrivals=arrivals or [],
+        sensitivity=sensitivity,
+    )
+
+
+def _sensitivity(
+    policy: Policy, category: str, ineligible: bool, base_usd: Decimal, base_cny: Decimal,
+    rate: Decimal | None, tier: Tier | None, reading: Reading,
+) -> Sensitivity:
+    """The base that reaches the next better tier, and the base above which the cap binds."""
+    if ineligible:
+        return Sensitivity()
+    step = policy.rounding.usd_quantum
+    better = [
+        t for t in policy.tiers
+        if t.applies_to(category) and (tier is None or t.rate > tier.rate)
+    ]
+    nxt = min(better, key=lambda t: t.threshold.amount, default=None)
+    next_from = None
+    if nxt is not None:
+        th = nxt.threshold
+        next_from = th.amount + step if th.comparator == "gt" else th.amount
+    cap_above = None
+    if rate is not None and policy.cap.amount is not None and base_usd > 0:
+        per_usd = base_cny / base_usd * rate
+        cap_above = (policy.cap.amount / per_usd).quantize(step, decimal.ROUND_DOWN)
+    return Sensitivity(next_tier=nxt.id if nxt else None, next_tier_from_usd=next_from, cap_binds_above_usd=cap_above)
+
+
+def _fx_chain(fx: RateSource | Decimal | str | None) -> RateChain:
+    if fx is None:
+        return RateChain()
+    if isinstance(fx, RateChain):
+        return fx
+    if isinstance(fx, (Decimal, str, int)):
+        from .fx import parse_rate
+
+        return RateChain(FixedRate(parse_rate(fx)))
+    return RateChain(fx)
+
+
+def assess(
+    project: Project,
+    *,
+    policy: str | LoadedPolicy | None = None,
+    fx: RateSource | Decimal | str | None = None,
+    reading: Reading | None = None,
+    granted_rate: Decimal | str | None = None,
+) -> Assessment:
+    """Assess a project: one result per calendar year in which capital arrived, and the total.
+
+    ``policy`` forces one policy (an id, a file path, or a loaded policy); by default the
+    version in force in each year is used. ``fx`` is a rate source, or one CNY-per-USD rate;
+    the embedded ECB rates fill in whatever it does not cover. ``reading`` overrides the
+    policy's default conversion reading. Never prints; raises FdiError subclasses.
+    """
+    forced = get_policy(policy) if isinstance(policy, str) else policy
+    chain = _fx_chain(fx)
+    granted = None
+    if granted_rate is not None:
+        from .fx import parse_rate
+
+        granted = parse_rate(granted_rate, "rate")
+        if granted > 1:
+            raise InputError("rate", granted_rate, "a fraction such as 0.05 for 5%")
+    classification = classify(project.sector, project.industry_code)
+
+    by_year: dict[int, list[Arrival]] = defaultdict(list)
+    for arrival in project.arrivals:
+        by_year[arrival.calendar_year].append(arrival)
+
+    years, used = [], {}
+    for year in sorted(by_year):
+        lp = forced or policy_for_year(year)
+        used[lp.policy.id] = lp
+        result = _assess_year(lp, project, classification, year, by_year[year], chain, reading, granted)
+        years.append(result)
+
+    with decimal.localcontext(EXACT):
+        total = sum((y.incentive_cny for y in years), _ZERO)
+    return Assessment(
+        project=project,
+        classification=ClassificationOut(
+            category=classification.category, code=classification.code, sector=classification.sector,
+            basis=classification.basis, notes=list(classification.notes),
+        ),
+        years=years,
+        total_incentive_cny=total,
+        policies=[_policy_used(lp) for lp in used.values()],
+        granted_rate=granted,
+    )
+
+
+def _assess_year(
+    lp: LoadedPolicy, project: Project, classification: Classification, year: int,
+    arrivals: list[Arrival], chain: RateChain, reading: Reading | None, granted: Decimal | None,
+) -> YearResult:
+    """Convert one year's arrivals to USD (to the cent) and CNY, then evaluate the year."""
+    policy = lp.policy
+    reading = reading or policy.conversion.default
+    usd_q, counts = policy.rounding.usd_quantum, set(policy.base.counts)
+    totals = {"equity": _ZERO, "reinvested_profit": _ZERO, "shareholder_loan": _ZERO}
+    lines, base_cny, usd_quotes = [], _ZERO, {}
+    with decimal.localcontext(EXACT):
+        for a in arrivals:
+            counted = a.type in counts
+            needs_usd_rate = a.currency != "USD" or (counted and reading == "converted")
+            usd_quote = chain.quote("USD", on=a.date, year=year) if needs_usd_rate else None
+            if a.currency == "USD":
+                usd, source = a.amount, "USD"
+            else:
+                own = chain.quote(a.currency, on=a.date, year=year)
+                usd = round_money(a.amount * own.rate / usd_quote.rate, usd_q, policy.rounding.mode)
+                source = f"{own.rate} CNY per {a.currency} ({own.source}) ÷ {usd_quote.rate} CNY per USD"
+            totals[a.type] += usd
+            if counted and reading == "converted" and usd_quote is not None:
+                base_cny += usd * usd_quote.rate
+                usd_quotes[(usd_quote.rate, usd_quote.source)] = None
+            lines.append(
+                ArrivalLine(
+                    date=a.date, type=a.type, amount=a.amount, currency=a.currency, usd=usd, counted=counted,
+                    usd_rate_cny=usd_quote.rate if (counted and reading == "converted" and usd_quote) else None, source=source,
+                )
+            )
+        fx_rate = fx_source = None
+        if reading == "converted":
+            if len(usd_quotes) == 1:
+                fx_rate, fx_source = next(iter(usd_quotes))
+            elif usd_quotes:
+                base = sum((totals[t] for t in counts), _ZERO)
+                fx_rate = (base_cny / base).quantize(Decimal("0.000001"), decimal.ROUND_HALF_UP) if base else None
+                fx_source = f"weighted mean of the rates of {len(usd_quotes)} arrival dates (see arrivals)"
+            else:  # nothing counted this year: still state a rate for the reader
+                q = chain.quote("USD", on=None, year=year)
+                fx_rate, fx_source = q.rate, q.source
+    return evaluate_year(
+        lp, year=year, kind=project.kind, classification=classification,
+        paid_in_usd=totals["equity"], reinvested_usd=totals["reinvested_profit"],
+        shareholder_loans_usd=totals["shareholder_loan"], base_cny_converted=base_cny,
+        fx_rate=fx_rate, fx_source=fx_source, reading=reading, granted_rate=granted, arrivals=lines,
+    )
+
+
+def _policy_used(lp: LoadedPolicy) -> PolicyUsed:
+    p = lp.policy
+    return PolicyUsed(
+        id=p.id, title=p.title, source=p.source.title + (f" ({p.source.document_number})" if p.source.document_number else ""),
+        url=p.source.url, reliability=p.source.reliability, effective_from=p.effective.from_,
+        effective_to=p.effective.to, origin=lp.origin, sha256=lp.sha256, caveats=[c.text for c in p.caveats],
+    )

@@ -1,0 +1,208 @@
+"""The typed input (a project and its capital arrivals) and output (an assessment with its explanation).
+
+Money and rates are Decimals in Python and decimal strings in JSON, never floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from .fx import check_currency
+from .industry import normalise_name
+from .money import money_str, parse_amount, rate_str
+from .policy import Category, ContributionType, Kind, Reading
+
+Money = Annotated[Decimal, PlainSerializer(money_str, return_type=str, when_used="json")]
+Rate = Annotated[Decimal, PlainSerializer(rate_str, return_type=str, when_used="json")]
+
+KIND_NAMES = {"new": "new", "capital_increase": "capital_increase", "新设": "new", "新项目": "new", "增资": "capital_increase"}
+TYPE_NAMES = {
+    "equity": "equity", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loan",
+    "loan": "shareholder_loan", "利润再投资": "reinvested_profit", "外方股东贷款": "shareholder_loan",
+}
+
+
+def _name(table: dict[str, str], expected: str):
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            found = table.get(normalise_name(value))
+            if found is None:
+                raise ValueError(f"expected one of {expected}")
+            return found
+        return value
+
+    return BeforeValidator(parse)
+
+
+def _amount(value: Any) -> Any:
+    return parse_amount(value, "amount")
+
+
+KindName = Annotated[Kind, _name(KIND_NAMES, "new, capital-increase")]
+TypeName = Annotated[ContributionType, _name(TYPE_NAMES, "equity, reinvested-profit, shareholder-loan")]
+Amount = Annotated[Decimal, BeforeValidator(_amount), PlainSerializer(money_str, return_type=str, when_used="json")]
+Currency = Annotated[str, BeforeValidator(check_currency)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Arrival(_Model):
+    """One payment of capital into the project: when, how much, in what, and of which type."""
+
+    date: dt.date | None = Field(None, description="the day the funds arrived; its rate is used for conversion")
+    year: int | None = Field(None, ge=1900, le=2200, description="the calendar year, when the day is not known")
+    amount: Amount = Field(description="amount in `currency`, to the cent, not negative")
+    currency: Currency = "USD"
+    type: TypeName = "equity"
+
+    @model_validator(mode="after")
+    def _when(self) -> Arrival:
+        if self.date is None and self.year is None:
+            raise ValueError("give the arrival's date (YYYY-MM-DD) or at least its year")
+        if self.date is not None and self.year is not None and self.year != self.date.year:
+            raise ValueError(f"year {self.year} does not match date {self.date}")
+        return self
+
+    @property
+    def calendar_year(self) -> int:
+        return self.date.year if self.date is not None else self.year  # type: ignore[return-value]
+
+
+class Project(_Model):
+    """A foreign-invested project: what it is and the capital it received."""
+
+    id: str | None = None
+    name: str | None = None
+    kind: KindName = "new"
+    sector: str | None = Field(None, description="a sector name such as manufacturing, services, electronics")
+    industry_code: str | None = Field(None, description="a GB/T 4754-2017 code at any depth: C, 36, C3670, K7010")
+    arrivals: list[Arrival] = Field(min_length=1)
+
+    @classmethod
+    def for_year(
+        cls,
+        year: int,
+        *,
+        paid_in: Decimal | str | int = 0,
+        currency: str = "USD",
+        shareholder_loans_usd: Decimal | str | int = 0,
+        reinvested_profit: Decimal | str | int = 0,
+        reinvested_profit_currency: str = "CNY",
+        kind: str = "new",
+        sector: str | None = None,
+        industry_code: str | None = None,
+        id: str | None = None,
+    ) -> Project:
+        """A project with one year's totals, as `fdi calc` takes them on the command line."""
+        arrivals = [Arrival(year=year, amount=paid_in, currency=currency, type="equity")]
+        if Decimal(str(reinvested_profit).replace(",", "") or 0):
+            arrivals.append(
+                Arrival(year=year, amount=reinvested_profit, currency=reinvested_profit_currency, type="reinvested_profit")
+            )
+        if Decimal(str(shareholder_loans_usd).replace(",", "") or 0):
+            arrivals.append(Arrival(year=year, amount=shareholder_loans_usd, currency="USD", type="shareholder_loan"))
+        return cls(id=id, kind=kind, sector=sector, industry_code=industry_code, arrivals=arrivals)
+
+
+class TierTest(_Model):
+    """One tier's test for one year: which threshold, and whether the project passed it."""
+
+    tier: str
+    label: str
+    threshold_usd: Money
+    comparator: Literal["gt", "ge"]
+    applies_to_category: bool
+    passed: bool
+    rate: Rate
+    rate_type: Literal["floor", "exact", "ceiling"]
+    citation: str
+
+
+class ArrivalLine(_Model):
+    """An arrival as the engine counted it: its USD equivalent and the rates used."""
+
+    date: dt.date | None
+    type: ContributionType
+    amount: Money
+    currency: str
+    usd: Money
+    counted: bool
+    usd_rate_cny: Rate | None = Field(description="CNY per USD applied to this arrival (converted reading)")
+    source: str
+
+
+class Sensitivity(_Model):
+    """What would change the answer."""
+
+    next_tier: str | None = None
+    next_tier_from_usd: Money | None = Field(None, description="the smallest base that reaches the next tier")
+    cap_binds_above_usd: Money | None = Field(None, description="above this base, the annual cap binds")
+
+
+class YearResult(_Model):
+    """The reward for one project in one calendar year, with every step that produced it."""
+
+    year: int
+    policy: str
+    eligible: bool
+    excluded: bool
+    category: Category
+    tier: str | None
+    rate: Rate | None
+    rate_basis: Literal["floor", "exact", "ceiling", "granted"] | None
+    paid_in_usd: Money
+    reinvested_usd: Money
+    shareholder_loans_usd: Money
+    base_usd: Money
+    reading: Reading
+    fx_rate: Rate | None
+    fx_source: str | None
+    base_cny: Money
+    gross_cny: Money
+    cap_cny: Money | None
+    capped: bool
+    incentive_cny: Money
+    other_reading_incentive_cny: Money = Field(description="the payout under the other reading of the conversion")
+    reasons: list[str]
+    citations: dict[str, str] = Field(description="the policy sentence behind each step: base, exclusions, stacking, cap, conversion, rounding")
+    tier_tests: list[TierTest]
+    arrivals: list[ArrivalLine]
+    sensitivity: Sensitivity
+
+
+class PolicyUsed(_Model):
+    id: str
+    title: str
+    source: str
+    url: str
+    reliability: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    origin: str
+    sha256: str
+    caveats: list[str]
+
+
+class ClassificationOut(_Model):
+    category: Category
+    code: str | None
+    sector: str | None
+    basis: str
+    notes: list[str]
+
+
+class Assessment(_Model):
+    """The whole answer for one project: one line per calendar year and a total."""
+
+    project: Project
+    classification: ClassificationOut
+    years: list[YearResult]
+    total_incentive_cny: Money
+    policies: list[PolicyUsed]
+    granted_rate: Rate | None = None

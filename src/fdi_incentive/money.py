@@ -1,0 +1,70 @@
+"""Exact money: parsing amounts, one named rounding step, and the text form used in every output."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal, InvalidOperation
+
+from .errors import InputError
+
+ROUNDING_MODES = {
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "down": decimal.ROUND_DOWN,
+    "up": decimal.ROUND_UP,
+}
+CENT = Decimal("0.01")
+# Working precision for the engine, used through ``decimal.localcontext(EXACT)``:
+# far more digits than any amount times any rate needs, so products are exact and
+# only the named rounding step ever rounds. The caller's own context is untouched.
+EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[InvalidOperation, decimal.Overflow])
+
+
+def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> Decimal:
+    """A non-negative amount to the cent ('15000000', '15,000,000.00', 15_000_000), times ``scale``."""
+    if isinstance(value, bool):
+        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00")
+    if isinstance(value, float):
+        value = repr(value)
+    text = str(value).strip().replace(",", "").replace("_", "").replace(" ", "")
+    try:
+        with decimal.localcontext(EXACT):
+            amount = Decimal(text) * scale
+    except (InvalidOperation, decimal.Overflow):
+        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00") from None
+    if not amount.is_finite():
+        raise InputError(field, value, "a finite amount")
+    if amount < 0:
+        raise InputError(field, value, "an amount of zero or more")
+    if amount != amount.quantize(CENT, decimal.ROUND_DOWN):
+        raise InputError(field, value, "an amount to the cent (at most two decimal places)")
+    return amount + 0  # normalise -0
+
+
+def round_money(value: Decimal, quantum: Decimal, mode: str) -> Decimal:
+    """The one rounding step, in the mode a policy names."""
+    return value.quantize(quantum, ROUNDING_MODES[mode])
+
+
+def money_str(value: Decimal) -> str:
+    """Money as text: at least two decimals, never scientific notation, never rounded."""
+    if value == value.quantize(CENT):
+        return f"{value:.2f}"
+    return format(value.normalize(), "f")
+
+
+def rate_str(value: Decimal) -> str:
+    """A rate or FX rate as plain decimal text ('0.02', '7.1')."""
+    return format(value.normalize(), "f")
+
+
+def money_fmt(value: Decimal, currency: str = "") -> str:
+    """Money for people: thousands separators, at least two decimals."""
+    text = money_str(value)
+    whole, _, frac = text.partition(".")
+    out = f"{int(whole):,}.{frac}"
+    return f"{currency} {out}" if currency else out
+
+
+def percent_fmt(rate: Decimal) -> str:
+    return format((rate * 100).normalize(), "f") + "%"

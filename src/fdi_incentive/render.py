@@ -1,0 +1,181 @@
+"""Rich renderables for people: the itemised breakdown and policy listings. Computes nothing, prints nothing."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .models import Assessment, YearResult
+from .money import money_fmt, percent_fmt
+from .policy import LoadedPolicy
+
+PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
+
+
+def _usd(v) -> str:
+    return money_fmt(v, "USD")
+
+
+def _cny(v) -> str:
+    return money_fmt(v, "CNY")
+
+
+def _year_table(y: YearResult) -> RenderableType:
+    notes: list[str] = []
+
+    def cite(text: str) -> str:
+        if text not in notes:
+            notes.append(text)
+        return f"[{notes.index(text) + 1}]"
+
+    t = Table(title=f"{y.year}: {'[green]eligible[/]' if y.eligible else '[yellow]no reward[/]'}", title_justify="left")
+    t.add_column("step", style="bold")
+    t.add_column("value", justify="right", no_wrap=True)
+    t.add_column("why", overflow="fold")
+    t.add_row("policy in force", y.policy, "")
+    t.add_row("category", y.category.replace("_", " "), "[red]excluded[/] " + cite(y.citations["exclusions"]) if y.excluded else "")
+    t.add_row("paid-in capital", _usd(y.paid_in_usd), "equity")
+    if y.reinvested_usd:
+        t.add_row("reinvested profits", _usd(y.reinvested_usd), "counted")
+    t.add_row("shareholder loans", _usd(y.shareholder_loans_usd), "not counted " + cite("不含外方股东贷款"))
+    t.add_row("base", _usd(y.base_usd), cite(y.citations["base"]))
+    for test in y.tier_tests:
+        words = "over" if test.comparator == "gt" else "at least"
+        if y.excluded:
+            verdict = "[dim]excluded[/]"
+        elif not test.applies_to_category:
+            verdict = "[dim]n/a[/]"
+        else:
+            verdict = PASS if test.passed else FAIL
+        t.add_row(f"{test.label}: {words} {_usd(test.threshold_usd)}", verdict, f"{test.rate_type} {percent_fmt(test.rate)} " + cite(test.citation))
+    if y.tier:
+        basis = {"granted": "granted"}.get(y.rate_basis or "", f"the {y.rate_basis}")
+        t.add_row("tier applied", y.tier, "no stacking " + cite(y.citations["stacking"]))
+        t.add_row("rate", percent_fmt(y.rate), basis)
+    else:
+        t.add_row("tier applied", "none", "")
+    if y.reading == "converted":
+        t.add_row("FX rate", f"{y.fx_rate} CNY/USD", cite(y.fx_source or ""))
+        t.add_row("base in CNY", _cny(y.base_cny), "")
+    else:
+        t.add_row("reading", "nominal", "rate × USD figure, paid as yuan")
+    t.add_row("gross reward", _cny(y.gross_cny), "")
+    if y.cap_cny is not None:
+        t.add_row("annual cap", _cny(y.cap_cny), ("[yellow]binds[/] " if y.capped else "does not bind ") + cite(y.citations["cap"]))
+    else:
+        t.add_row("annual cap", "none", "")
+    t.add_row("[bold]payout[/]", f"[bold]{_cny(y.incentive_cny)}[/]", "rounded once")
+    foot = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
+    if any(a.date is not None or a.currency != "USD" for a in y.arrivals):
+        return Group(_arrivals_table(y), t, foot)
+    return Group(t, foot)
+
+
+def _arrivals_table(y: YearResult) -> Table:
+    t = Table(title=f"{y.year}: capital arrivals", title_justify="left")
+    for col, just in (("date", "left"), ("type", "left"), ("amount", "right"), ("USD", "right"), ("counted", "left"), ("rate", "left")):
+        t.add_column(col, justify=just, overflow="fold")
+    for a in y.arrivals:
+        rate = a.source if a.currency != "USD" else (f"{a.usd_rate_cny} CNY/USD" if a.usd_rate_cny else "")
+        t.add_row(str(a.date or y.year), a.type.replace("_", " "), money_fmt(a.amount, a.currency), money_fmt(a.usd),
+                  "yes" if a.counted else "[dim]no[/]", rate)
+    return t
+
+
+def _what_if(y: YearResult) -> list[str]:
+    s, lines = y.sensitivity, []
+    if s.next_tier and s.next_tier_from_usd is not None:
+        more = s.next_tier_from_usd - y.base_usd
+        lines.append(f"{y.year}: a base of {_usd(s.next_tier_from_usd)} ({_usd(more)} more) reaches the {s.next_tier} tier.")
+    if s.cap_binds_above_usd is not None:
+        state = "binds already" if y.capped else "would bind"
+        lines.append(f"{y.year}: the annual cap {state} above a base of {_usd(s.cap_binds_above_usd)}; capital above that earns nothing more this year.")
+    other = "nominal" if y.reading == "converted" else "converted"
+    if y.eligible:
+        lines.append(f"{y.year}: under the {other} reading the payout would be {_cny(y.other_reading_incentive_cny)}.")
+    return lines
+
+
+def render_assessment(a: Assessment) -> RenderableType:
+    """The itemised breakdown of `fdi calc`."""
+    parts: list[RenderableType] = []
+    for p in a.policies:
+        head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"), "\n")
+        head.append(f"in force {p.effective_from} to {p.effective_to or 'no end date'} · source reliability: {p.reliability}")
+        if p.url:
+            head.append(f"\n{p.url}", style="dim")
+        parts.append(Panel(head, title="policy", title_align="left"))
+    c = a.classification
+    cls = Text(f"Sector: {c.category.replace('_', ' ')} ({c.basis})")
+    for note in c.notes:
+        cls.append(f"\nnote: {note}", style="yellow")
+    parts.append(cls)
+    parts.extend(_year_table(y) for y in a.years)
+    if len(a.years) > 1:
+        total = Table(title="total", title_justify="left")
+        total.add_column("year")
+        total.add_column("tier")
+        total.add_column("payout", justify="right")
+        for y in a.years:
+            total.add_row(str(y.year), y.tier or "none", _cny(y.incentive_cny))
+        total.add_row("[bold]total[/]", "", f"[bold]{_cny(a.total_incentive_cny)}[/]")
+        parts.append(total)
+    else:
+        parts.append(Text.from_markup(f"[bold]Total incentive: {_cny(a.total_incentive_cny)}[/]"))
+    what_if = [line for y in a.years for line in _what_if(y)]
+    if what_if:
+        parts.append(Panel("\n".join(what_if), title="what would change the answer", title_align="left"))
+    caveats = [c for p in a.policies for c in p.caveats]
+    if caveats:
+        parts.append(Panel("\n".join(f"• {c}" for c in dict.fromkeys(caveats)), title="caveats", title_align="left", border_style="yellow"))
+    return Group(*parts)
+
+
+def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
+    t = Table(title="policies")
+    for col in ("id", "in force", "title", "reliability"):
+        t.add_column(col)
+    for lp in policies:
+        p = lp.policy
+        t.add_row(p.id, f"{p.effective.from_} – {p.effective.to or 'no end'}", p.title, p.source.reliability)
+    return t
+
+
+def render_policy(lp: LoadedPolicy) -> RenderableType:
+    """Every parameter of a policy with the sentence it comes from."""
+    p = lp.policy
+    head = Text.assemble((f"{p.id}", "bold"), f"  {p.title}\n", (p.source.title, "italic"))
+    if p.source.title_en:
+        head.append(f"\n{p.source.title_en}")
+    head.append(f"\n{p.source.issuer}" + (f", {p.source.document_number}" if p.source.document_number else "")
+                + (f", issued {p.source.issued}" if p.source.issued else ""))
+    if p.source.quoted_by:
+        head.append(f"\nquoted by: {p.source.quoted_by}")
+    head.append(f"\nreliability: {p.source.reliability}, checked {p.source.checked}")
+    if p.source.url:
+        head.append(f"\n{p.source.url}", style="dim")
+    head.append(f"\nfile: {lp.origin}  sha256 {lp.sha256[:16]}…", style="dim")
+    t = Table(show_lines=True, expand=True)
+    t.add_column("parameter", style="bold", no_wrap=True)
+    t.add_column("value", no_wrap=True)
+    t.add_column("from the text", overflow="fold")
+    t.add_row("in force", f"{p.effective.from_} – {p.effective.to or 'no end date'}", p.effective.citation)
+    t.add_row("base", f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
+              f"not {', '.join(p.base.excludes) or '-'}", p.base.citation)
+    t.add_row("kinds", ", ".join(p.base.kinds), "")
+    for tier in p.tiers:
+        who = ", ".join(tier.categories) or "any category not excluded"
+        t.add_row(f"tier {tier.id}", f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
+                  f"{tier.rate_type} {percent_fmt(tier.rate)}\n({who})", tier.citation)
+    t.add_row("exclusions", ", ".join(p.exclusions.categories) + "\ncodes: " + ", ".join(p.exclusions.codes), p.exclusions.citation)
+    t.add_row("stacking", p.stacking.mode, p.stacking.citation)
+    t.add_row("annual cap", money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else "none", p.cap.citation)
+    t.add_row("conversion", p.conversion.default, p.conversion.citation)
+    t.add_row("rounding", f"{p.rounding.quantum} {p.rounding.mode}; USD equivalents to {p.rounding.usd_quantum}", p.rounding.citation)
+    parts: list[RenderableType] = [Panel(head, title="policy", title_align="left"), t,
+                                   Panel(Text(p.source.clause), title="the clause", title_align="left")]
+    if p.caveats:
+        parts.append(Panel("\n".join(f"• [{c.id}] {c.text}" for c in p.caveats), title="caveats", title_align="left", border_style="yellow"))
+    return Group(*parts)
