@@ -73,15 +73,17 @@ def _year_table(y: YearResult) -> RenderableType:
     return Group(t, foot)
 
 
-def _arrivals_table(y: YearResult) -> Table:
+def _arrivals_table(y: YearResult) -> RenderableType:
     t = Table(title=f"{y.year}: capital arrivals", title_justify="left")
-    for col, just in (("date", "left"), ("type", "left"), ("amount", "right"), ("USD", "right"), ("counted", "left"), ("rate", "left")):
-        t.add_column(col, justify=just, overflow="fold")
+    for col, just in (("date", "left"), ("type", "left"), ("amount", "right"), ("in USD", "right"), ("counted", "left")):
+        t.add_column(col, justify=just, no_wrap=True)
+    conversions = []
     for a in y.arrivals:
-        rate = a.source if a.currency != "USD" else (f"{a.usd_rate_cny} CNY/USD" if a.usd_rate_cny else "")
         t.add_row(str(a.date or y.year), a.type.replace("_", " "), money_fmt(a.amount, a.currency), money_fmt(a.usd),
-                  "yes" if a.counted else "[dim]no[/]", rate)
-    return t
+                  "yes" if a.counted else "[dim]no[/]")
+        if a.currency != "USD":
+            conversions.append(f"{a.date or y.year} {a.currency}: {a.source}")
+    return Group(t, Text("\n".join(conversions), style="dim")) if conversions else t
 
 
 def _what_if(y: YearResult) -> list[str]:
