@@ -13,8 +13,8 @@ import decimal
 from collections import defaultdict
 from decimal import Decimal
 
-from .errors import InputError
-from .fx import FixedRate, RateChain, RateSource
+from .errors import FxError, InputError
+from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
 from .industry import Classification, classify
 from .models import (
     Arrival,
@@ -92,6 +92,7 @@ def evaluate_year(
     reading: Reading,
     granted_rate: Decimal | None = None,
     arrivals: list[ArrivalLine] | None = None,
+    convertible: bool = True,
 ) -> YearResult:
     """The reward of one project-year under one policy.
 
@@ -164,7 +165,9 @@ def evaluate_year(
         base_nominal = base_usd
         base_cny = base_cny_converted if reading == "converted" else base_nominal
         gross, incentive, capped = payout(base_cny)
-        _, other, _ = payout(base_nominal if reading == "converted" else base_cny_converted)
+        other = None
+        if reading == "converted" or convertible:
+            _, other, _ = payout(base_nominal if reading == "converted" else base_cny_converted)
 
         if reading == "converted":
             reasons.append(f"Converted at {fx_rate} CNY per USD ({fx_source}): base {_cny(base_cny)}.")
@@ -180,8 +183,9 @@ def evaluate_year(
                 else:
                     reasons.append(f"Within the annual cap of {_cny(cap)} ({policy.cap.citation}).")
             reasons.append(f"Payout {_cny(incentive)}, rounded once to {quantum} CNY, {mode.replace('_', '-')}.")
-            other_name = "nominal" if reading == "converted" else "converted"
-            reasons.append(f"Under the {other_name} reading the payout would be {_cny(other)}.")
+            if other is not None:
+                other_name = "nominal" if reading == "converted" else "converted"
+                reasons.append(f"Under the {other_name} reading the payout would be {_cny(other)}.")
 
         sensitivity = _sensitivity(policy, category, excluded or not kind_ok, base_usd, base_cny, rate, tier, reading)
 
@@ -190,7 +194,7 @@ def evaluate_year(
         tier=tier.id if tier else None, rate=rate, rate_basis=rate_basis,
         paid_in_usd=paid_in_usd, reinvested_usd=reinvested_usd, shareholder_loans_usd=shareholder_loans_usd,
         base_usd=base_usd, reading=reading,
-        fx_rate=fx_rate if reading == "converted" else None, fx_source=fx_source if reading == "converted" else None,
+        fx_rate=fx_rate, fx_source=fx_source,
         base_cny=base_cny, gross_cny=gross, cap_cny=cap, capped=capped, incentive_cny=incentive,
         other_reading_incentive_cny=other, reasons=reasons, tier_tests=tests,
         citations={
@@ -300,11 +304,18 @@ def _assess_year(
     usd_q, counts = policy.rounding.usd_quantum, set(policy.base.counts)
     totals = {"equity": _ZERO, "reinvested_profit": _ZERO, "shareholder_loan": _ZERO}
     lines, base_cny, usd_quotes = [], _ZERO, {}
+    convertible = True  # under the nominal reading a missing rate only hides the other reading
     with decimal.localcontext(EXACT):
         for a in arrivals:
             counted = a.type in counts
-            needs_usd_rate = a.currency != "USD" or (counted and reading == "converted")
-            usd_quote = chain.quote("USD", on=a.date, year=year) if needs_usd_rate else None
+            usd_quote = None
+            if a.currency != "USD" or counted:
+                try:
+                    usd_quote = chain.quote("USD", on=a.date, year=year)
+                except FxError:
+                    if a.currency != "USD" or reading == "converted":
+                        raise
+                    convertible = False
             if a.currency == "USD":
                 usd, source = a.amount, "USD"
             else:
@@ -312,31 +323,31 @@ def _assess_year(
                 usd = round_money(a.amount * own.rate / usd_quote.rate, usd_q, policy.rounding.mode)
                 source = f"{own.rate} CNY per {a.currency} ({own.source}) ÷ {usd_quote.rate} CNY per USD"
             totals[a.type] += usd
-            if counted and reading == "converted" and usd_quote is not None:
+            if counted and usd_quote is not None:
                 base_cny += usd * usd_quote.rate
                 usd_quotes[(usd_quote.rate, usd_quote.source)] = None
             lines.append(
                 ArrivalLine(
                     date=a.date, type=a.type, amount=a.amount, currency=a.currency, usd=usd, counted=counted,
-                    usd_rate_cny=usd_quote.rate if (counted and reading == "converted" and usd_quote) else None, source=source,
+                    usd_rate_cny=usd_quote.rate if counted and usd_quote else None, source=source,
                 )
             )
         fx_rate = fx_source = None
-        if reading == "converted":
-            if len(usd_quotes) == 1:
-                fx_rate, fx_source = next(iter(usd_quotes))
-            elif usd_quotes:
-                base = sum((totals[t] for t in counts), _ZERO)
-                fx_rate = (base_cny / base).quantize(Decimal("0.000001"), decimal.ROUND_HALF_UP) if base else None
-                fx_source = f"weighted mean of the rates of {len(usd_quotes)} arrival dates (see arrivals)"
-            else:  # nothing counted this year: still state a rate for the reader
-                q = chain.quote("USD", on=None, year=year)
-                fx_rate, fx_source = q.rate, q.source
+        if len(usd_quotes) == 1:
+            fx_rate, fx_source = next(iter(usd_quotes))
+        elif usd_quotes:
+            base = sum((totals[t] for t in counts), _ZERO)
+            fx_rate = (base_cny / base).quantize(RATE_QUANTUM, decimal.ROUND_HALF_UP) if base else None
+            fx_source = f"weighted mean of the rates of {len(usd_quotes)} arrival dates (see arrivals)"
+        elif reading == "converted":  # nothing counted this year: still state a rate for the reader
+            q = chain.quote("USD", on=None, year=year)
+            fx_rate, fx_source = q.rate, q.source
     return evaluate_year(
         lp, year=year, kind=project.kind, classification=classification,
         paid_in_usd=totals["equity"], reinvested_usd=totals["reinvested_profit"],
         shareholder_loans_usd=totals["shareholder_loan"], base_cny_converted=base_cny,
         fx_rate=fx_rate, fx_source=fx_source, reading=reading, granted_rate=granted, arrivals=lines,
+        convertible=convertible,
     )
 
 

@@ -168,7 +168,9 @@ class YearResult(_Model):
     cap_cny: Money | None
     capped: bool
     incentive_cny: Money
-    other_reading_incentive_cny: Money = Field(description="the payout under the other reading of the conversion")
+    other_reading_incentive_cny: Money | None = Field(
+        description="the payout under the other reading of the conversion (null when no FX rate could be had)"
+    )
     reasons: list[str]
     citations: dict[str, str] = Field(description="the policy sentence behind each step: base, exclusions, stacking, cap, conversion, rounding")
     tier_tests: list[TierTest]

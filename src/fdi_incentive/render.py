@@ -95,7 +95,7 @@ def _what_if(y: YearResult) -> list[str]:
         state = "binds already" if y.capped else "would bind"
         lines.append(f"{y.year}: the annual cap {state} above a base of {_usd(s.cap_binds_above_usd)}; capital above that earns nothing more this year.")
     other = "nominal" if y.reading == "converted" else "converted"
-    if y.eligible:
+    if y.eligible and y.other_reading_incentive_cny is not None:
         lines.append(f"{y.year}: under the {other} reading the payout would be {_cny(y.other_reading_incentive_cny)}.")
     return lines
 

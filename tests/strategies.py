@@ -1,0 +1,27 @@
+"""Shared Hypothesis strategies: amounts to the cent that crowd the thresholds and the cap points."""
+
+from decimal import Decimal
+
+from hypothesis import strategies as st
+
+CENT = Decimal("0.01")
+EDGES = [Decimal(x) for x in ("5000000", "10000000", "30000000", "34722222.22", "69444444.44", "250000000", "500000000")]
+
+SECTORS = {
+    "manufacturing": "manufacturing", "electronics": "manufacturing", "pharmaceutical": "manufacturing",
+    "services": "other", "other": "other", "real-estate": "real_estate", "finance": "finance",
+    "quasi-finance": "quasi_finance",
+}
+
+
+def cents(min_value: int = 0, max_value: int = 10**11) -> st.SearchStrategy[Decimal]:
+    return st.integers(min_value=min_value, max_value=max_value).map(lambda c: Decimal(c) * CENT)
+
+
+near_edges = st.builds(lambda e, d: max(e + Decimal(d) * CENT, Decimal(0)), st.sampled_from(EDGES), st.integers(-3, 3))
+
+amounts_usd = st.one_of(near_edges, cents(0, 2 * 10**10), cents(0, 10**14))
+fx_rates = st.integers(min_value=50_000, max_value=80_000).map(lambda n: Decimal(n) / 10_000)  # 5.0000 .. 8.0000
+years = st.integers(min_value=2018, max_value=2026)
+sectors = st.sampled_from(sorted(SECTORS))
+readings = st.sampled_from(["converted", "nominal"])
