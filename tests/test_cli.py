@@ -1,0 +1,133 @@
+"""The `fdi` command as a user meets it: help, output, JSON shape, exit codes, one-line errors."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fdi_incentive.cli import ExitCode, app
+
+ROOT = Path(__file__).parents[1]
+runner = CliRunner()
+
+
+def fdi(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+COMMANDS = [[], ["calc"], ["policy"], ["policy", "list"], ["policy", "show"], ["policy", "validate"], ["schema"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "fdi")
+def test_every_command_has_help(command):
+    result = fdi(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+    if command and command != ["policy"]:
+        assert "Example" in result.output
+
+
+CALC = ["calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "42000000", "--loans-usd", "5000000", "--fx-rate", "7.1"]
+
+
+def test_calc_itemised_breakdown():
+    result = fdi(*CALC)
+    assert result.exit_code == 0, result.output
+    for expected in ["cn-cq-2023", "USD 42,000,000.00", "USD 5,000,000.00", "not counted", "manufacturing tier",
+                     "7.1 CNY/USD", "CNY 11,928,000.00", "binds", "CNY 10,000,000.00", "caveats",
+                     "what would change the answer", "不低于4%"]:
+        assert expected in result.output, expected
+
+
+def test_calc_json_shape():
+    result = fdi(*CALC, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert set(data) >= {"project", "years", "total_incentive_cny"}
+    year = data["years"][0]
+    for key in ["year", "policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny",
+                "gross_cny", "capped", "incentive_cny", "reasons"]:
+        assert key in year, key
+    assert year["tier"] == "manufacturing" and year["eligible"] is True and year["capped"] is True
+    assert year["incentive_cny"] == "10000000.00" and data["total_incentive_cny"] == "10000000.00"
+    assert year["rate"] == "0.04" and year["fx_rate"] == "7.1"
+    money = [year[k] for k in ("base_usd", "base_cny", "gross_cny", "incentive_cny")]
+    assert all(isinstance(m, str) and re.fullmatch(r"\d+\.\d{2,}", m) for m in money)
+    assert isinstance(year["reasons"], list) and all(isinstance(r, str) for r in year["reasons"])
+
+
+def test_calc_project_file_gives_a_line_per_year_and_a_total():
+    result = fdi("calc", "--project", ROOT / "examples/project.toml", "--fx-table", ROOT / "examples/pboc-central-parity.csv", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [y["year"] for y in data["years"]] == [2024, 2025, 2026]
+    total = sum(float(y["incentive_cny"]) for y in data["years"])
+    assert abs(total - float(data["total_incentive_cny"])) < 0.001
+
+
+def test_calc_project_json_file(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"sector": "services", "kind": "capital-increase", "arrivals": [
+        {"year": 2024, "amount": "15000000", "currency": "USD", "type": "equity"}]}), encoding="utf-8")
+    data = json.loads(fdi("calc", "--project", path, "--fx-rate", "7.2", "--json").output)
+    assert data["total_incentive_cny"] == "2160000.00"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--paid-in-usd", "-5"], "--paid-in-usd: '-5' is not valid; expected an amount of zero or more"),
+        (["--paid-in-usd", "abc"], "--paid-in-usd: 'abc' is not valid"),
+        (["--paid-in-usd", "5", "--sector", "widgets"], "sector: 'widgets' is not valid; expected one of manufacturing"),
+        (["--paid-in-usd", "5", "--industry-code", "K36"], "industry_code: 'K36' is not valid"),
+        (["--paid-in-usd", "5", "--paid-in", "5", "--currency", "EUR"], "give one of them"),
+        (["--paid-in", "5", "--currency", "EURO"], "--currency: 'EURO' is not valid"),
+        (["--paid-in-usd", "5", "--fx-rate", "0"], "--fx-rate: '0' is not valid"),
+        (["--paid-in-usd", "50000000", "--sector", "manufacturing", "--fx-rate", "7", "--rate", "0.03"], "at least 0.04"),
+        (["--paid-in-usd", "5", "--year", "2017"], "no policy is in force in 2017"),
+        (["--paid-in-usd", "5", "--kind", "merger"], "kind: expected one of new, capital-increase"),
+        (["--paid-in-usd", "5", "--policy", "nope"], "'nope' is neither a shipped policy"),
+        (["--paid-in-usd", "5", "--reading", "both"], "--reading: 'both' is not valid"),
+        (["--paid-in-usd", "5.001"], "at most two decimal places"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    base = {"--year": "2024", "--sector": "services", "--fx-rate": "7"}
+    for i in range(0, len(args), 2):
+        base[args[i]] = args[i + 1]
+    result = fdi("calc", *[x for kv in base.items() for x in kv])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip().count("\n") == 0
+
+
+def test_missing_year_and_bad_project_file(tmp_path):
+    result = fdi("calc", "--sector", "services", "--paid-in-usd", "5")
+    assert result.exit_code == 2 and "--year: missing" in result.output
+    bad = tmp_path / "p.toml"
+    bad.write_text('sector = "services"\n[[arrivals]]\namount = "-1"\n', encoding="utf-8")
+    result = fdi("calc", "--project", bad)
+    assert result.exit_code == 2 and "arrivals[0]" in result.output and "Traceback" not in result.output
+
+
+def test_policy_commands(tmp_path):
+    listing = fdi("policy", "list")
+    assert listing.exit_code == 0 and "cn-cq-2018" in listing.output and "cn-cq-2023" in listing.output
+    shown = fdi("policy", "show", "cn-cq-2023")
+    assert shown.exit_code == 0 and "超过3000万美元" in shown.output and "CNY 10,000,000.00" in shown.output
+    good = ROOT / "src/fdi_incentive/policies/cn-cq-2023.toml"
+    assert fdi("policy", "validate", good).exit_code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text(encoding="utf-8").replace('rate = "0.04"', "rate = 0.04"), encoding="utf-8")
+    result = fdi("policy", "validate", bad)
+    assert result.exit_code == 2 and "tiers[1].rate" in result.output
+
+
+def test_schema_prints_input_and_output():
+    data = json.loads(fdi("schema").output)
+    assert data["input"]["title"] == "Project" and data["output"]["title"] == "Assessment"
+    year = data["output"]["$defs"]["YearResult"]["properties"]
+    assert year["incentive_cny"]["type"] == "string"

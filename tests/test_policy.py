@@ -1,0 +1,82 @@
+"""Policy files are data with citations, loaded strictly."""
+
+from pathlib import Path
+
+import pytest
+
+from fdi_incentive import PolicyError, Project, assess, bundled_policies, get_policy, policy_for_year
+from fdi_incentive.policy import parse_policy
+
+SHIPPED = Path(__file__).parents[1] / "src" / "fdi_incentive" / "policies"
+
+
+def shipped_text(name="cn-cq-2023.toml"):
+    return (SHIPPED / name).read_text(encoding="utf-8")
+
+
+def test_every_shipped_policy_validates_and_cites_every_number():
+    policies = bundled_policies()
+    assert [lp.policy.id for lp in policies] == ["cn-cq-2018", "cn-cq-2023"]
+    for lp in policies:
+        p = lp.policy
+        assert p.source.clause and p.caveats
+        assert all(t.citation for t in p.tiers)
+        assert p.cap.citation and p.exclusions.citation and p.rounding.citation and p.base.citation
+
+
+def test_version_in_force_is_chosen_by_year():
+    assert policy_for_year(2018).policy.id == "cn-cq-2018"
+    assert policy_for_year(2022).policy.id == "cn-cq-2018"
+    assert policy_for_year(2023).policy.id == "cn-cq-2023"
+    assert policy_for_year(2026).policy.id == "cn-cq-2023"  # no end date, with a caveat
+    with pytest.raises(PolicyError, match="no policy is in force in 2017"):
+        policy_for_year(2017)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (('rate = "0.04"', 'rate = "0.04"\nrat = "1"'), r"tiers\[1\]\.rat: unknown key; allowed keys here: id, label"),
+        (('rate = "0.04"', "rate = 0.04"), 'write the number as a string so it stays exact, e.g. "0.04"'),
+        (('rate = "0.04"', 'rate = "4"'), r"tiers\[1\]\.rate: .*less than or equal to 1"),
+        (('comparator = "gt" }\nrate = "0.02"', 'comparator = "over" }\nrate = "0.02"'), r"comparator: Input should be 'gt' or 'ge'"),
+        (("from = 2023-01-01", "from = 2023-01-01\nto = 2022-01-01"), "before 'from'"),
+        (('[stacking]\nmode = "best"', '[stacking]\nmode = "sum"'), r"stacking\.mode"),
+        (("schema_version = 1", "schema_version = 2"), "schema_version"),
+        (('id = "cn-cq-2023"', 'id = "cn-cq-2023"\nextra = 1'), "extra: unknown key"),
+    ],
+)
+def test_strict_loading_names_the_key_and_what_to_write(edit, message):
+    old, new = edit
+    text = shipped_text()
+    assert old in text
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(text.replace(old, new), "x.toml")
+
+
+def test_missing_key_and_bad_toml():
+    with pytest.raises(PolicyError, match="rounding: required key is missing"):
+        parse_policy(shipped_text().split("[rounding]")[0] + "\n[[caveats]]\nid='a'\ntext='b'\n", "x.toml")
+    with pytest.raises(PolicyError, match="not valid TOML"):
+        parse_policy("id = ", "x.toml")
+
+
+def test_a_users_policy_file_drives_the_engine(tmp_path):
+    """A new city is a new file, not new code: inclusive threshold (及以上), exact rate, own cap."""
+    text = (
+        shipped_text()
+        .replace('id = "cn-cq-2023"', 'id = "xx-test"')
+        .replace('amount = "10000000", currency = "USD", comparator = "gt"', 'amount = "5000000", currency = "USD", comparator = "ge"')
+        .replace('rate = "0.02"\nrate_type = "floor"', 'rate = "0.01"\nrate_type = "exact"')
+        .replace('amount = "10000000"\ncurrency = "CNY"', 'amount = "200000"\ncurrency = "CNY"')
+    )
+    path = tmp_path / "xx-test.toml"
+    path.write_text(text, encoding="utf-8")
+    project = Project.for_year(2024, paid_in="5000000", sector="services")
+    y = assess(project, policy=str(path), fx="7").years[0]
+    assert (y.policy, y.tier, y.incentive_cny) == ("xx-test", "general", 200000)  # 350,000 capped at 200,000
+    assert get_policy(str(path)).origin == str(path)
+    from fdi_incentive import InputError
+
+    with pytest.raises(InputError, match="exactly 0.01"):
+        assess(project, policy=str(path), fx="7", granted_rate="0.02")
