@@ -1,6 +1,5 @@
 """The `fdi` command: parse, call the library once, render, exit. No rule logic lives here."""
 
-from __future__ import annotations
 
 import functools
 import json

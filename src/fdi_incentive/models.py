@@ -3,7 +3,6 @@
 Money and rates are Decimals in Python and decimal strings in JSON, never floats.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
@@ -62,7 +61,7 @@ class Arrival(_Model):
     type: TypeName = "equity"
 
     @model_validator(mode="after")
-    def _when(self) -> Arrival:
+    def _when(self) -> "Arrival":
         if self.date is None and self.year is None:
             raise ValueError("give the arrival's date (YYYY-MM-DD) or at least its year")
         if self.date is not None and self.year is not None and self.year != self.date.year:
@@ -98,7 +97,7 @@ class Project(_Model):
         sector: str | None = None,
         industry_code: str | None = None,
         id: str | None = None,
-    ) -> Project:
+    ) -> "Project":
         """A project with one year's totals, as `fdi calc` takes them on the command line."""
         arrivals = [Arrival(year=year, amount=paid_in, currency=currency, type="equity")]
         if Decimal(str(reinvested_profit).replace(",", "") or 0):

@@ -4,7 +4,6 @@ A policy is data with citations (see ``policies/*.toml``). This module validates
 and loads it; it never computes a payout.
 """
 
-from __future__ import annotations
 
 import hashlib
 import tomllib
@@ -64,7 +63,7 @@ class Effective(_Strict):
     citation: str
 
     @model_validator(mode="after")
-    def _ordered(self) -> Effective:
+    def _ordered(self) -> "Effective":
         if self.to is not None and self.to < self.from_:
             raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_}); write the end date after the start")
         return self
@@ -164,7 +163,7 @@ class Policy(_Strict):
     caveats: list[Caveat] = []
 
     @model_validator(mode="after")
-    def _unique_tiers(self) -> Policy:
+    def _unique_tiers(self) -> "Policy":
         ids = [t.id for t in self.tiers]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
