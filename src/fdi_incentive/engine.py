@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import decimal
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import FxError, InputError
@@ -51,20 +52,14 @@ def check_granted_rate(tier: Tier, granted: Decimal) -> None:
         raise InputError("rate", str(granted), f"exactly {tier.rate} (the {tier.label}'s rate is fixed)")
 
 
-def choose_tier(policy: Policy, category: str, base_usd: Decimal) -> tuple[Tier | None, list[TierTest]]:
-    """Test every tier; the best one that passes applies, and only that one (no stacking)."""
+def choose_tier(policy: Policy, category: str, base_usd: Decimal) -> tuple[Tier | None, list[tuple[Tier, bool, bool]]]:
+    """Test every tier: (tier, applies to the category, passed). The best that passes applies, alone."""
     tests = []
     best: Tier | None = None
     for tier in policy.tiers:
         applies = tier.applies_to(category)
         passed = applies and tier.threshold.passed_by(base_usd)
-        tests.append(
-            TierTest(
-                tier=tier.id, label=tier.label, threshold_usd=tier.threshold.amount, comparator=tier.threshold.comparator,
-                applies_to_category=applies, passed=passed, rate=tier.rate, rate_type=tier.rate_type,
-                citation=tier.citation,
-            )
-        )
+        tests.append((tier, applies, passed))
         if passed and (best is None or tier.rate >= best.rate):
             best = tier
     return best, tests
@@ -75,6 +70,67 @@ def is_excluded(policy: Policy, category: str, code: str | None) -> bool:
     if category in policy.exclusions.categories:
         return True
     return code is not None and any(code.startswith(prefix) for prefix in policy.exclusions.codes)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the rule decides for one project-year, before any explanation is written."""
+
+    excluded: bool
+    kind_ok: bool
+    tier: Tier | None
+    tests: list[tuple[Tier, bool, bool]]
+    rate: Decimal | None
+    base_cny: Decimal
+    gross_cny: Decimal
+    capped: bool
+    incentive_cny: Decimal
+    other_reading_incentive_cny: Decimal | None
+
+
+def decide(
+    policy: Policy,
+    *,
+    category: str,
+    code: str | None,
+    kind: str,
+    base_usd: Decimal,
+    base_cny_converted: Decimal,
+    reading: Reading,
+    granted_rate: Decimal | None = None,
+    convertible: bool = True,
+) -> Decision:
+    """The rule itself, for one project-year: exclusion, tier, rate, conversion, cap, one rounding.
+
+    ``base_cny_converted`` is the base converted at the arrivals' rates (the converted
+    reading); under the nominal reading the USD figure is paid as yuan. Pure and fast:
+    `evaluate_year` explains it, the planner searches with it.
+    """
+    excluded = is_excluded(policy, category, code)
+    kind_ok = kind in policy.base.kinds
+    tier, tests = choose_tier(policy, category, base_usd)
+    if excluded or not kind_ok:
+        tier = None
+    rate = None
+    if tier is not None:
+        if granted_rate is not None:
+            check_granted_rate(tier, granted_rate)
+        rate = tier.rate if granted_rate is None else granted_rate
+    with decimal.localcontext(EXACT):
+        cap = policy.cap.amount
+        quantum, mode = policy.rounding.quantum, policy.rounding.mode
+
+        def payout(base_cny: Decimal) -> tuple[Decimal, Decimal, bool]:
+            gross = base_cny * rate if rate is not None else _ZERO
+            capped = cap is not None and gross > cap
+            return gross, round_money(cap if capped else gross, quantum, mode), capped
+
+        base_cny = base_cny_converted if reading == "converted" else base_usd
+        gross, incentive, capped = payout(base_cny)
+        other = None
+        if reading == "converted" or convertible:
+            _, other, _ = payout(base_usd if reading == "converted" else base_cny_converted)
+    return Decision(excluded, kind_ok, tier, tests, rate, base_cny, gross, capped, incentive, other)
 
 
 def evaluate_year(
@@ -94,19 +150,23 @@ def evaluate_year(
     arrivals: list[ArrivalLine] | None = None,
     convertible: bool = True,
 ) -> YearResult:
-    """The reward of one project-year under one policy.
+    """The reward of one project-year under one policy, with every step explained.
 
     ``base_cny_converted`` is the counted base converted into CNY at the rates of
-    the arrivals (used under the ``fx`` reading); ``fx_rate`` is the rate stated.
+    the arrivals (used under the converted reading); ``fx_rate`` is the rate stated.
     """
     policy = lp.policy
     category = classification.category
+    counts = set(policy.base.counts)
+    base_usd = (paid_in_usd if "equity" in counts else _ZERO) + (reinvested_usd if "reinvested_profit" in counts else _ZERO)
+    d = decide(
+        policy, category=category, code=classification.code, kind=kind, base_usd=base_usd,
+        base_cny_converted=base_cny_converted, reading=reading, granted_rate=granted_rate, convertible=convertible,
+    )
+
     reasons = [f"{policy.id} ({policy.title}) is in force in {year}."]
     reasons.append(f"Category: {category.replace('_', ' ')}, from {classification.basis}.")
     reasons.extend(classification.notes)
-
-    counts = set(policy.base.counts)
-    base_usd = (paid_in_usd if "equity" in counts else _ZERO) + (reinvested_usd if "reinvested_profit" in counts else _ZERO)
     if reinvested_usd and "reinvested_profit" in counts:
         reasons.append(f"Reinvested profits {_usd(reinvested_usd)} count toward the base ({policy.base.citation}).")
     if shareholder_loans_usd:
@@ -114,95 +174,73 @@ def evaluate_year(
             f"Foreign shareholder loans {_usd(shareholder_loans_usd)} are shown but not counted (不含外方股东贷款)."
         )
     reasons.append(f"Base: {_usd(base_usd)} of foreign capital paid in during {year}.")
-
-    excluded = is_excluded(policy, category, classification.code)
-    kind_ok = kind in policy.base.kinds
-    tier, tests = choose_tier(policy, category, base_usd)
-    if excluded:
-        tier = None
-        tests = [t.model_copy(update={"passed": False}) for t in tests]
+    tests = [
+        TierTest(
+            tier=t.id, label=t.label, threshold_usd=t.threshold.amount, comparator=t.threshold.comparator,
+            applies_to_category=applies, passed=passed and not d.excluded, rate=t.rate, rate_type=t.rate_type,
+            citation=t.citation,
+        )
+        for t, applies, passed in d.tests
+    ]
+    if d.excluded:
         reasons.append(f"Excluded: {category.replace('_', ' ')} projects get nothing ({policy.exclusions.citation}).")
-    elif not kind_ok:
-        tier = None
+    elif not d.kind_ok:
         reasons.append(f"Kind '{kind}' is not one the policy rewards ({', '.join(policy.base.kinds)}).")
     else:
         for t in tests:
             if not t.applies_to_category:
                 reasons.append(f"{t.label}: not for {category.replace('_', ' ')} projects.")
             else:
-                words = "over" if t.comparator == "gt" else "at least"
                 verdict = "passed" if t.passed else "not passed"
-                reasons.append(f"{t.label}: is the base {words} {_usd(t.threshold_usd)}? {verdict} ({t.citation}).")
-
-    rate: Decimal | None = None
-    rate_basis = None
+                reasons.append(f"{t.label}: is the base {'over' if t.comparator == 'gt' else 'at least'} "
+                               f"{_usd(t.threshold_usd)}? {verdict} ({t.citation}).")
+    tier = d.tier
     if tier is not None:
-        passed = [t for t in tests if t.passed]
-        if len(passed) > 1:
+        if sum(1 for t in tests if t.passed) > 1:
             reasons.append(f"Tiers do not stack: only the {tier.label} applies ({policy.stacking.citation}).")
         if granted_rate is not None:
-            check_granted_rate(tier, granted_rate)
-            rate, rate_basis = granted_rate, "granted"
             reasons.append(f"Rate {percent_fmt(granted_rate)}, as granted (the {tier.label}'s {tier.rate_type} is {percent_fmt(tier.rate)}).")
         else:
-            rate, rate_basis = tier.rate, tier.rate_type
             note = {"floor": "the floor (不低于): the bureau may grant more", "ceiling": "the ceiling: the bureau may grant less", "exact": "fixed"}
             reasons.append(f"Rate {percent_fmt(tier.rate)}, {note[tier.rate_type]}.")
-    elif not excluded and kind_ok:
+    elif not d.excluded and d.kind_ok:
         reasons.append("No tier's threshold is passed: no reward this year.")
         if granted_rate is not None:
             reasons.append("The granted rate is not used: no tier applies.")
-
+    if reading == "converted":
+        reasons.append(f"Converted at {fx_rate} CNY per USD ({fx_source}): base {_cny(d.base_cny)}.")
+    else:
+        reasons.append("Nominal reading: the rate is applied to the USD figure and paid as yuan; no exchange rate is used.")
+    cap = policy.cap.amount
+    if d.rate is not None:
+        reasons.append(f"Gross reward: {_cny(d.base_cny)} × {percent_fmt(d.rate)} = {_cny(d.gross_cny)}.")
+        if cap is not None:
+            if d.capped:
+                reasons.append(f"Capped at {_cny(cap)} a project a year ({policy.cap.citation}).")
+            else:
+                reasons.append(f"Within the annual cap of {_cny(cap)} ({policy.cap.citation}).")
+        reasons.append(f"Payout {_cny(d.incentive_cny)}, rounded once to {policy.rounding.quantum} CNY, "
+                       f"{policy.rounding.mode.replace('_', '-')}.")
+        if d.other_reading_incentive_cny is not None:
+            other_name = "nominal" if reading == "converted" else "converted"
+            reasons.append(f"Under the {other_name} reading the payout would be {_cny(d.other_reading_incentive_cny)}.")
     with decimal.localcontext(EXACT):
-        cap = policy.cap.amount
-        quantum, mode = policy.rounding.quantum, policy.rounding.mode
-
-        def payout(base_cny: Decimal) -> tuple[Decimal, Decimal, bool]:
-            gross = base_cny * rate if rate is not None else _ZERO
-            capped = cap is not None and gross > cap
-            return gross, round_money(min(gross, cap) if capped else gross, quantum, mode), capped
-
-        base_nominal = base_usd
-        base_cny = base_cny_converted if reading == "converted" else base_nominal
-        gross, incentive, capped = payout(base_cny)
-        other = None
-        if reading == "converted" or convertible:
-            _, other, _ = payout(base_nominal if reading == "converted" else base_cny_converted)
-
-        if reading == "converted":
-            reasons.append(f"Converted at {fx_rate} CNY per USD ({fx_source}): base {_cny(base_cny)}.")
-        else:
-            reasons.append(
-                "Nominal reading: the rate is applied to the USD figure and paid as yuan; no exchange rate is used."
-            )
-        if rate is not None:
-            reasons.append(f"Gross reward: {_cny(base_cny)} × {percent_fmt(rate)} = {_cny(gross)}.")
-            if cap is not None:
-                if capped:
-                    reasons.append(f"Capped at {_cny(cap)} a project a year ({policy.cap.citation}).")
-                else:
-                    reasons.append(f"Within the annual cap of {_cny(cap)} ({policy.cap.citation}).")
-            reasons.append(f"Payout {_cny(incentive)}, rounded once to {quantum} CNY, {mode.replace('_', '-')}.")
-            if other is not None:
-                other_name = "nominal" if reading == "converted" else "converted"
-                reasons.append(f"Under the {other_name} reading the payout would be {_cny(other)}.")
-
-        sensitivity = _sensitivity(policy, category, excluded or not kind_ok, base_usd, base_cny, rate, tier, reading)
+        sensitivity = _sensitivity(policy, category, d.excluded or not d.kind_ok, base_usd, d.base_cny, d.rate, tier, reading)
 
     return YearResult(
-        year=year, policy=policy.id, eligible=tier is not None, excluded=excluded, category=category,
-        tier=tier.id if tier else None, rate=rate, rate_basis=rate_basis,
+        year=year, policy=policy.id, eligible=tier is not None, excluded=d.excluded, category=category,
+        tier=tier.id if tier else None, rate=d.rate,
+        rate_basis=("granted" if granted_rate is not None else tier.rate_type) if tier else None,
         paid_in_usd=paid_in_usd, reinvested_usd=reinvested_usd, shareholder_loans_usd=shareholder_loans_usd,
-        base_usd=base_usd, reading=reading,
-        fx_rate=fx_rate, fx_source=fx_source,
-        base_cny=base_cny, gross_cny=gross, cap_cny=cap, capped=capped, incentive_cny=incentive,
-        other_reading_incentive_cny=other, reasons=reasons, tier_tests=tests,
+        base_usd=base_usd, reading=reading, fx_rate=fx_rate, fx_source=fx_source,
+        base_cny=d.base_cny, gross_cny=d.gross_cny, cap_cny=cap, capped=d.capped, incentive_cny=d.incentive_cny,
+        other_reading_incentive_cny=d.other_reading_incentive_cny, reasons=reasons,
         citations={
             "base": policy.base.citation, "exclusions": policy.exclusions.citation,
             "stacking": policy.stacking.citation, "cap": policy.cap.citation,
             "conversion": policy.conversion.citation, "rounding": policy.rounding.citation,
-        }, arrivals=arrivals or [],
-        sensitivity=sensitivity,
+        },
+        tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
 
 
