@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .models import Assessment, YearResult
+from .plan import Plan
 from .money import money_fmt, percent_fmt
 from .policy import LoadedPolicy
 
@@ -181,3 +182,45 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     if p.caveats:
         parts.append(Panel("\n".join(f"• [{c.id}] {c.text}" for c in p.caveats), title="caveats", title_align="left", border_style="yellow"))
     return Group(*parts)
+
+
+def render_plan(p: Plan) -> RenderableType:
+    """The recommended schedule, the naive ones beside it, the gain, and how fragile it is."""
+    t = Table(title=f"Plan: USD {money_fmt(p.total_usd)} of {p.category.replace('_', ' ')} capital", title_justify="left")
+    t.add_column("year", no_wrap=True)
+    t.add_column("pay in", justify="right", no_wrap=True)
+    t.add_column("tier", no_wrap=True)
+    t.add_column("reward", justify="right", no_wrap=True)
+    t.add_column("vs nearest threshold", justify="right")
+    for y in p.schedule:
+        dist = ""
+        if y.distance_to_threshold_usd is not None:
+            d = y.distance_to_threshold_usd
+            dist = (f"+{money_fmt(d)}" if d > 0 else f"{money_fmt(d)}, not over") + f" ({y.nearest_threshold})"
+        t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), y.tier or "none",
+                  _cny(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), dist)
+    t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
+    c = Table(title="against the naive schedules", title_justify="left")
+    c.add_column("schedule")
+    c.add_column("USD per year", overflow="fold")
+    c.add_column("reward", justify="right", no_wrap=True)
+    c.add_column("plan's gain", justify="right", no_wrap=True)
+    c.add_row("plan", " / ".join(money_fmt(y.paid_in_usd) for y in p.schedule), _cny(p.total_incentive_cny), "")
+    for key, b in p.baselines.items():
+        flag = "" if b.within_constraints else " [yellow](breaks a constraint)[/]"
+        c.add_row(b.name + flag, " / ".join(money_fmt(y.paid_in_usd) for y in b.schedule), _cny(b.total_incentive_cny),
+                  _cny(p.gain_over_baselines_cny[key]))
+    lines = [f"If every year's FX rate moves -5%: {_cny(p.fx_sensitivity['fx_-5%'])}; +5%: "
+             f"{_cny(p.fx_sensitivity['fx_+5%'])} (the cap point moves with FX)."]
+    for y in p.schedule:
+        if y.cap_binds_above_usd is not None:
+            lines.append(f"{y.year}: the cap binds above USD {money_fmt(y.cap_binds_above_usd)}.")
+    fx = "\n".join(f"{year}: {src}" for year, src in p.fx_sources.items())
+    return Group(
+        t,
+        c,
+        Panel("\n".join(lines), title="fragility", title_align="left"),
+        Text(f"Policies: {', '.join(p.policies)} · reading: {p.reading} · step USD {money_fmt(p.step_usd)} · "
+             f"{p.schedules_examined} candidate schedules examined\nFX: {fx}", style="dim"),
+        Panel("\n".join(p.notes), title="what this is not", title_align="left", border_style="yellow"),
+    )
