@@ -1,0 +1,247 @@
+"""Scoring a file of projects: every row in, every row out, scored or with its error, and a summary.
+
+The work is done by DuckDB over SQL that `columnar` generates from the policy
+files; rows stream from the input to the output, so memory does not grow with the
+file. This module never prints: progress goes to a callback, the summary is returned.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from . import __version__
+from .columnar import RESULT_COLUMNS, Options, SqlBuilder, currency_lookup, lit, q, register_lookups, year_lookup
+from .errors import FdiError, InputError
+from .io.readers import PARSE_ERROR, Source, normalise_csv, open_input
+from .io.writers import OUTPUT_FORMATS, atomic_output, output_format, write_xlsx
+from .models import Money
+
+FIRST_ERRORS = 10
+
+
+class RowError(BaseModel):
+    row: int = Field(description="data row number, 1 = the first row after the header")
+    error: str
+
+
+class Group(BaseModel):
+    rows: int
+    eligible: int
+    incentive_cny: Money
+
+
+class BatchSummary(BaseModel):
+    """What a batch did, with enough to audit and reproduce it."""
+
+    tool: str = f"fdi-incentive {__version__}"
+    input: str
+    input_format: str
+    input_sha256: str | None = None
+    output: str | None
+    shape: str
+    column_mapping: dict[str, str]
+    rows: int
+    scored: int
+    errors: int
+    first_errors: list[RowError]
+    eligible_by_tier: dict[str, int]
+    capped: int
+    total_incentive_cny: Money
+    by_category: dict[str, Group]
+    by_year: dict[str, Group]
+    policies: dict[str, str] = Field(description="policy id -> sha256 of its file")
+    fx_sources: list[str]
+    notes: list[str]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _relation(src: Source) -> str:
+    if src.format == "parquet":
+        return f"read_parquet({lit(src.path)})"
+    cols = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in src.columns) + "}"
+    return (f"read_csv({lit(src.path)}, header=true, auto_detect=false, columns={cols}, delim={lit(src.delimiter)}, "
+            f"quote='\"', escape='\"', max_line_size=100000000, strict_mode=true)")
+
+
+def _run_with_progress(con, sql: str, progress: Callable[[float], None] | None) -> None:
+    """Run a statement; while it runs, report DuckDB's progress (0-100) to the callback."""
+    if progress is None:
+        con.execute(sql)
+        return
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.2):
+            try:
+                pct = con.query_progress()
+            except Exception:  # noqa: BLE001 - progress is best effort
+                continue
+            if pct is not None and pct >= 0:
+                progress(min(float(pct), 100.0))
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        con.execute(sql)
+    finally:
+        done.set()
+        watcher.join()
+    progress(100.0)
+
+
+def score_file(
+    input_path: str | Path,
+    output_path: str | Path | None,
+    *,
+    options: Options | None = None,
+    encoding: str | None = None,
+    progress: Callable[[float], None] | None = None,
+    hash_input: bool = False,
+    stdout=None,
+) -> BatchSummary:
+    """Score every row of ``input_path`` into ``output_path`` (CSV to ``stdout`` when None).
+
+    Raises InputError for an unusable file or output; rows with bad values are
+    scored as errors instead, and counted in the summary.
+    """
+    import duckdb
+
+    options = options or Options()
+    input_path = Path(input_path)
+    out = Path(output_path) if output_path is not None else None
+    fmt = output_format(out) if out is not None else "csv"
+    if out is not None and out.resolve() == input_path.resolve():
+        raise InputError("-o", str(out), "an output file other than the input file")
+    src = open_input(input_path, encoding=encoding)
+    notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
+    work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
+    try:
+        for attempt in (1, 2):
+            try:
+                return _score(duckdb, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout)
+            except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+                # Only a file DuckDB cannot read as CSV lands here; anything else is a bug and surfaces.
+                if attempt == 2 or src.format != "csv" or src.has_parse_errors_column:
+                    raise InputError("INPUT", str(input_path), f"a file the engine can read ({str(exc).splitlines()[0]})") from None
+                # The fast path could not scan the file as it is (ragged rows, stray quotes):
+                # normalise it row by row, keeping every row with its parse error, and go again.
+                src = normalise_csv(src)
+                notes.append("some rows did not match the header; each carries its parse error")
+        raise AssertionError("unreachable")
+    finally:
+        src.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
+           progress, notes: list[str], hash_input: bool, stdout) -> BatchSummary:
+    m = src.mapping
+    if "year" not in m:
+        found = ", ".join(src.columns[:20])
+        raise InputError("INPUT", str(input_path),
+                         f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    # Rows must come out in input order: keep the file on the probe side of every lookup join
+    # (the optimizer would otherwise build on the file when it underestimates it, and reorder rows).
+    con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+    try:
+        relation = _relation(src)
+        lookups = year_lookup(options, need_fx=options.fx_rate is None)
+        pairs = []
+        if "currency" in m or "reinvested_profit_currency" in m:
+            ccy_cols = []
+            if "currency" in m:
+                ccy_cols.append(f"SELECT upper(trim(CAST({q(m['currency'])} AS VARCHAR))) AS c, {q(m['year'])} AS y FROM {relation}")
+            if "reinvested_profit_currency" in m:
+                ccy_cols.append(f"SELECT upper(trim(CAST({q(m['reinvested_profit_currency'])} AS VARCHAR))), {q(m['year'])} FROM {relation}")
+            pairs = con.execute(
+                f"SELECT DISTINCT c, TRY_CAST(y AS INTEGER) FROM ({' UNION ALL '.join(ccy_cols)}) "
+                "WHERE c IS NOT NULL AND c NOT IN ('USD', 'CNY') AND regexp_full_match(c, '[A-Z]{3}') AND TRY_CAST(y AS INTEGER) IS NOT NULL"
+            ).fetchall()
+        lookups.currency_rows = currency_lookup(options, pairs)
+        register_lookups(con, work, lookups, options)
+        builder = SqlBuilder(src.columns, m, options, lookups.policies)
+        base = builder.query(relation)
+
+        summary_sql = f"""{base}
+        SELECT GROUPING(__tier, __category, __year, __policy, __fx_source) AS g, __tier, __category, __year, __policy, __fx_source,
+               count(*) AS n, count(__error) AS errors, count(*) FILTER (WHERE __error IS NULL AND __tier IS NOT NULL) AS eligible,
+               count(*) FILTER (WHERE __error IS NULL AND __capped) AS capped,
+               COALESCE(sum(__incentive) FILTER (WHERE __error IS NULL), 0) AS incentive
+        FROM result
+        GROUP BY GROUPING SETS ((), (__tier), (__category), (__year), (__policy), (__fx_source))"""
+        groups = con.execute(summary_sql).fetchall()
+
+        neutralise = fmt in ("csv", "xlsx")
+        select = f"{base}\nSELECT {builder.output_columns(neutralise)} FROM result"
+        written = _write(con, select, out, fmt, work, progress, stdout)
+
+        total = next(r for r in groups if r[0] == 31)
+        rows, errors = total[6], total[7]
+        first: list[RowError] = []
+        if errors:
+            first = [RowError(row=r, error=e) for r, e in con.execute(
+                f"{base}, numbered AS (SELECT row_number() OVER () AS __row, __error FROM result) "
+                f"SELECT __row, __error FROM numbered WHERE __error IS NOT NULL ORDER BY __row LIMIT {FIRST_ERRORS}"
+            ).fetchall()]
+
+        def by(index: int, mask: int) -> dict[str, Group]:
+            return {
+                str(r[index]): Group(rows=r[6], eligible=r[8], incentive_cny=Decimal(r[10]))
+                for r in groups if r[0] == mask and r[index] is not None
+            }
+
+        tiers = {str(r[1]): r[8] for r in groups if r[0] == 0b01111 and r[1] is not None}
+        policies_used = [str(r[4]) for r in groups if r[0] == 0b11101 and r[4] is not None]
+        fx_sources = sorted(str(r[5]) for r in groups if r[0] == 0b11110 and r[5] is not None)
+        return BatchSummary(
+            input=str(input_path), input_format=src.converted_from or src.format,
+            input_sha256=sha256_file(input_path) if hash_input else None,
+            output=str(out) if out else written, shape="project-year",
+            column_mapping={k: v for k, v in m.items()},
+            rows=rows, scored=rows - errors, errors=errors, first_errors=first, eligible_by_tier=tiers,
+            capped=total[9], total_incentive_cny=Decimal(total[10]),
+            by_category=by(2, 0b11011), by_year=by(3, 0b10111),
+            policies={p: lookups.policies[p].sha256 for p in policies_used if p in lookups.policies},
+            fx_sources=fx_sources, notes=notes,
+        )
+    finally:
+        con.close()
+
+
+def _write(con, select: str, out: Path | None, fmt: str, work: Path, progress, stdout) -> str | None:
+    """Write the result where it belongs, through a temporary file renamed at the end."""
+    if out is None:
+        tmp = work / "stdout.csv"
+        _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} (FORMAT csv, HEADER true)", progress)
+        import sys
+
+        target = stdout or sys.stdout
+        with tmp.open(encoding="utf-8") as f:
+            shutil.copyfileobj(f, target)
+        target.flush()
+        return None
+    with atomic_output(out) as tmp:
+        if fmt == "xlsx":
+            write_xlsx(con, select, tmp, progress)
+        else:
+            options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
+            _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} ({options})", progress)
+    return str(out)
+
+
+__all__ = ["BatchSummary", "OUTPUT_FORMATS", "Options", "RESULT_COLUMNS", "score_file", "PARSE_ERROR", "FdiError"]

@@ -1,0 +1,470 @@
+"""The columnar evaluator: the same policy files applied to a whole table at once, in SQL (DuckDB).
+
+`engine.decide` is the rule for one project-year; this module generates, from the
+same policy files, the SQL that applies it to a million rows at close to the speed
+of reading the file. It holds no number of its own: thresholds, comparators, rates,
+exclusions, the cap and the rounding are read from each policy, and the lookups
+(sector names, every GB/T code, the policy and FX rate of each year) are built by
+the same Python functions `fdi calc` uses. A property test holds the two to
+identical results on random inputs (tests/test_batch.py).
+
+Money is exact: amounts are DECIMAL(38, 2), rates DECIMAL(38, 8); products keep
+their full scale; non-USD amounts are converted with integer arithmetic; the payout
+is rounded once, as the policy says.
+"""
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .errors import FxError, InputError, PolicyError
+from .fx import RateChain
+from .io.readers import PARSE_ERROR
+from .industry import CATEGORIES, PUBLIC_SECTOR_NAMES, SECTOR_NAMES, code_table, combine
+from .models import KIND_NAMES
+from .money import money_fmt
+from .policy import LoadedPolicy, Policy, policy_for_year
+
+MAX_AMOUNT = Decimal(10) ** 14  # USD 100 trillion: far above any project, far below DECIMAL(38) limits
+MAX_FX = Decimal(10000)
+FX_DECIMALS = 8
+YEARS = range(1900, 2201)
+GROSS_SCALE = 2 + 2 * FX_DECIMALS  # USD cents x CNY-per-USD x rate, kept whole
+# DuckDB pitfall: CASE over DECIMAL(38,10) and DECIMAL(38,2) resolves to DECIMAL(38,2) and
+# rounds silently. Every CASE below that mixes scales casts its branches to one type.
+
+RESULT_COLUMNS = [
+    "policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny", "gross_cny",
+    "capped", "incentive_cny", "reason", "error",
+]
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def dec(value: Decimal, scale: int = FX_DECIMALS) -> str:
+    return f"CAST({lit(format(value, 'f'))} AS DECIMAL(38,{scale}))"
+
+
+def money_text(expr: str) -> str:
+    """Decimal -> text with at least two decimals and no trailing zeros beyond them (as `money_str`)."""
+    return (f"(CASE WHEN {expr} = ROUND({expr}, 2) THEN CAST(CAST({expr} AS DECIMAL(38,2)) AS VARCHAR) "
+            f"ELSE rtrim(CAST({expr} AS VARCHAR), '0') END)")
+
+
+def rate_text(expr: str) -> str:
+    """Decimal -> plain text without trailing zeros (as `rate_str`)."""
+    return f"rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"
+
+
+def _scale(quantum: Decimal) -> int:
+    exp = quantum.normalize().as_tuple().exponent
+    if quantum.normalize() != Decimal(1).scaleb(exp):  # type: ignore[arg-type]
+        raise PolicyError(f"rounding: the batch engine needs a power of ten as quantum, not {quantum}")
+    return -int(exp)  # type: ignore[arg-type]
+
+
+def round_sql(expr: str, quantum: Decimal, mode: str) -> str:
+    """The policy's one rounding step, exactly, for non-negative decimals."""
+    k = _scale(quantum)
+    if mode == "half_up":
+        return f"CAST(ROUND({expr}, {k}) AS DECIMAL(38,{k}))"  # DuckDB rounds half away from zero
+    if mode == "half_even":
+        return f"CAST(round_even({expr}, {k}) AS DECIMAL(38,{k}))"
+    factor = f"CAST(1{'0' * k} AS DECIMAL(38,0))" if k > 0 else "1"
+    fn = "floor" if mode == "down" else "ceil"
+    return f"CAST({fn}({expr} * {factor}) / {factor} AS DECIMAL(38,{k}))"
+
+
+def round_div_sql(num: str, den: str, mode: str) -> str:
+    """Integer division of non-negative HUGEINTs, rounded as the policy says."""
+    if mode == "half_up":
+        return f"(2 * ({num}) + ({den})) // (2 * ({den}))"
+    if mode == "down":
+        return f"({num}) // ({den})"
+    if mode == "up":
+        return f"(({num}) + ({den}) - 1) // ({den})"
+    return (f"(CASE WHEN 2 * (({num}) % ({den})) > ({den}) THEN ({num}) // ({den}) + 1 "
+            f"WHEN 2 * (({num}) % ({den})) < ({den}) THEN ({num}) // ({den}) "
+            f"ELSE ({num}) // ({den}) + ((({num}) // ({den})) % 2) END)")
+
+
+@dataclass
+class Options:
+    """What the user chose for a batch."""
+
+    policy: LoadedPolicy | None = None  # forced; None = the one in force each year
+    reading: str | None = None
+    fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
+    rates: RateChain = field(default_factory=RateChain)
+    unit: Decimal = Decimal(1)
+
+
+@dataclass
+class Lookups:
+    """Small tables built in Python and joined in SQL, and what they used."""
+
+    policies: dict[str, LoadedPolicy]
+    year_rows: list[tuple]
+    currency_rows: list[tuple] = field(default_factory=list)
+
+
+def year_lookup(options: Options, need_fx: bool) -> Lookups:
+    """For every year: the policy in force (or why none is), its USD rate and the rate's source."""
+    rows, used = [], {}
+    for year in YEARS:
+        try:
+            lp = options.policy or policy_for_year(year)
+        except PolicyError as exc:
+            rows.append((year, None, f"{exc}", None, None, None))
+            continue
+        used[lp.policy.id] = lp
+        rate = source = fx_error = None
+        if options.fx_rate is not None:
+            rate, source = options.fx_rate, f"given rate: {options.fx_rate} CNY per USD"
+        elif need_fx:
+            try:
+                quote = options.rates.quote("USD", on=None, year=year)
+                rate, source = quote.rate, quote.source
+            except FxError as exc:
+                fx_error = str(exc)
+        rows.append((year, lp.policy.id, None, rate, source, fx_error))
+    return Lookups(policies=used, year_rows=rows)
+
+
+def write_table(path: Path, rows: Iterable[tuple]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(("" if v is None else v for v in r) for r in rows)
+
+
+def register_lookups(con, folder: Path, lookups: Lookups, options: Options) -> None:
+    """Load the lookup tables into DuckDB through small CSV files (far faster than INSERTs)."""
+
+    def load(name: str, columns: dict[str, str], rows: Iterable[tuple]) -> None:
+        path = folder / f"{name}.csv"
+        write_table(path, rows)
+        cols = "{" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in columns.items()) + "}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_csv({lit(path)}, header=false, "
+                    f"auto_detect=false, columns={cols}, quote='\"', escape='\"', nullstr='')")
+
+    load("fdi_sectors", {"key": "VARCHAR", "category": "VARCHAR"}, SECTOR_NAMES.items())
+    load("fdi_codes", {"key": "VARCHAR", "code": "VARCHAR", "category": "VARCHAR", "ambiguous": "BOOLEAN"},
+         code_table())
+    load("fdi_combine", {"by_name": "VARCHAR", "by_code": "VARCHAR", "ambiguous": "BOOLEAN", "category": "VARCHAR"},
+         ((a, b, amb, combine(a, b, amb)) for a in CATEGORIES for b in CATEGORIES for amb in (False, True)))
+    load("fdi_kinds", {"key": "VARCHAR", "kind": "VARCHAR"}, KIND_NAMES.items())
+    load("fdi_years", {"year": "INTEGER", "policy": "VARCHAR", "policy_error": "VARCHAR",
+                       "usd_rate": f"DECIMAL(38,{FX_DECIMALS})", "fx_source": "VARCHAR", "fx_error": "VARCHAR"},
+         lookups.year_rows)
+    load("fdi_currencies", {"currency": "VARCHAR", "year": "INTEGER", "cny_per_unit": f"DECIMAL(38,{FX_DECIMALS})",
+                            "source": "VARCHAR", "error": "VARCHAR"}, lookups.currency_rows)
+
+
+def currency_lookup(options: Options, pairs: Iterable[tuple[str, int]]) -> list[tuple]:
+    """CNY per unit of each (currency, year) the file needs, or why there is none."""
+    rows = []
+    for currency, year in pairs:
+        try:
+            quote = options.rates.quote(currency, on=None, year=year)
+            if quote.rate != quote.rate.quantize(Decimal(1).scaleb(-FX_DECIMALS)):
+                raise FxError(f"fx: the {currency} rate {quote.rate} has more than {FX_DECIMALS} decimals")
+            rows.append((currency, year, quote.rate, quote.source, None))
+        except FxError as exc:
+            rows.append((currency, year, None, None, str(exc)))
+    return rows
+
+
+class SqlBuilder:
+    """Builds the per-row SQL for one input table: parse, classify, convert, then apply the policies.
+
+    Each stage is a CTE that computes a value once and later stages refer to it by name:
+    DuckDB does not share sub-expressions across CASE branches, so repeating an
+    expression would evaluate it again for every row.
+    """
+
+    def __init__(self, columns: list[str], mapping: dict[str, str], options: Options, policies: dict[str, LoadedPolicy]):
+        self.columns, self.m, self.o, self.policies = columns, mapping, options, policies
+        self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
+        self.amounts = {"paid": self.paid_col, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}
+
+    def text(self, canon: str) -> str:
+        """The trimmed cell of a canonical column (NULL when empty or absent), computed once in `raw`."""
+        return f"__t_{canon}" if canon in self.m else "CAST(NULL AS VARCHAR)"
+
+    def raw_cte(self) -> str:
+        cells = "".join(f", NULLIF(trim(CAST({q(col)} AS VARCHAR)), '') AS __t_{canon}" for canon, col in self.m.items())
+        perr = f"NULLIF({q(PARSE_ERROR)}, '')" if PARSE_ERROR in self.columns else "CAST(NULL AS VARCHAR)"
+        return f"SELECT src.*, {perr} AS __perr{cells} FROM src"
+
+    def parse_cte(self) -> str:
+        """Each number cast once; keys normalised without regular expressions where that is exact."""
+        t, m = self.text, self.m
+        unit = "" if self.o.unit == 1 else f" * {dec(self.o.unit, 4)}"
+        nums = "".join(
+            f", TRY_CAST(replace(replace(replace({t(col)}, ',', ''), '_', ''), ' ', '') AS DECIMAL(38,10)){unit} AS __n_{key}"
+            for key, col in self.amounts.items()
+        )
+
+        def key(expr: str) -> str:  # as industry.normalise_name: lower case, runs of space, - and _ -> _
+            k = f"replace(replace(lower({expr}), '-', '_'), ' ', '_')"
+            return f"(CASE WHEN contains({k}, '__') THEN regexp_replace({k}, '_+', '_', 'g') ELSE {k} END)"
+
+        currency = f"upper({t('currency')})" if self.paid_col == "paid_in" and "currency" in m else "'USD'"
+        profit_ccy = (f"COALESCE(upper({t('reinvested_profit_currency')}), 'CNY')"
+                      if "reinvested_profit_currency" in m else "'CNY'")
+        return f"""
+        SELECT *{nums},
+            TRY_CAST(replace(replace({t('fx_rate')}, ',', ''), ' ', '') AS DECIMAL(38,{FX_DECIMALS + 2})) AS __n_fx,
+            TRY_CAST({t('year')} AS INTEGER) AS __year,
+            {key(t('sector'))} AS __sector_key, {key(t('kind'))} AS __kind_key,
+            replace(replace(replace(upper({t('industry_code')}), ' ', ''), '.', ''), '-', '') AS __code_key,
+            {currency} AS __ccy, {profit_ccy} AS __profit_ccy
+        FROM raw"""
+
+    def checked_cte(self) -> str:
+        """Values where valid, messages where not, in the words of `parse_amount`."""
+        t, parts = self.text, []
+        limit = dec(MAX_AMOUNT, 0)
+        for key, col in self.amounts.items():
+            n, raw = f"__n_{key}", t(col)
+            shown = f"'{col}: ' || chr(39) || {raw} || chr(39) || ' is not valid; expected '"
+            parts.append(f"CASE WHEN {n} >= 0 AND {n} < {limit} AND {n} = ROUND({n}, 2) THEN CAST({n} AS DECIMAL(38,2)) END AS __{key}")
+            parts.append(
+                f"CASE WHEN {raw} IS NULL THEN NULL "
+                f"WHEN {n} IS NULL THEN {shown} || 'an amount such as 15000000 or 15,000,000.00' "
+                f"WHEN {n} < 0 THEN {shown} || 'an amount of zero or more' "
+                f"WHEN {n} >= {limit} THEN {shown} || 'an amount below {money_fmt(MAX_AMOUNT)}' "
+                f"WHEN {n} <> ROUND({n}, 2) THEN {shown} || 'an amount to the cent (at most two decimal places)' END AS __{key}_err")
+        fx_raw, fx_max = t("fx_rate"), dec(MAX_FX, 0)
+        parts.append(f"CASE WHEN __n_fx > 0 AND __n_fx < {fx_max} AND __n_fx = ROUND(__n_fx, {FX_DECIMALS}) "
+                     f"THEN CAST(__n_fx AS DECIMAL(38,{FX_DECIMALS})) END AS __row_fx")
+        parts.append(
+            f"CASE WHEN {fx_raw} IS NULL THEN NULL WHEN __n_fx IS NULL OR __n_fx <= 0 OR __n_fx >= {fx_max} "
+            f"THEN 'fx_rate: ' || chr(39) || {fx_raw} || chr(39) || ' is not valid; expected a positive number of CNY per unit, such as 7.1' "
+            f"WHEN __n_fx <> ROUND(__n_fx, {FX_DECIMALS}) THEN 'fx_rate: ' || chr(39) || {fx_raw} || chr(39) || ' has more than {FX_DECIMALS} decimals' END AS __fx_err")
+        parts.append(f"{t(self.paid_col)} IS NULL AS __paid_missing")
+        return f"SELECT *, {', '.join(parts)} FROM parsed"
+
+    def classify_cte(self) -> str:
+        """Join the lookups; every failure becomes a message, never a lost row."""
+        t = lambda c: "p." + self.text(c) if c in self.m else self.text(c)  # noqa: E731
+        sectors = ", ".join(PUBLIC_SECTOR_NAMES)
+        given = lit(f"given rate: {self.o.fx_rate} CNY per USD") if self.o.fx_rate is not None else "NULL"
+        quote = "chr(39)"
+        return f"""
+        SELECT p.*,
+            y.policy AS __policy,
+            COALESCE(k.kind, CASE WHEN {t('kind')} IS NULL THEN 'new' END) AS __kind,
+            CASE WHEN s.category IS NOT NULL AND c.category IS NOT NULL THEN cb.category
+                 ELSE COALESCE(s.category, c.category) END AS __category,
+            c.code AS __code,
+            COALESCE(p.__row_fx, y.usd_rate) AS __usd_rate,
+            CASE WHEN p.__row_fx IS NOT NULL THEN 'fx_rate column' ELSE COALESCE({given}, y.fx_source) END AS __fx_source,
+            CASE WHEN p.__row_fx IS NULL THEN y.fx_error END AS __year_fx_err,
+            cp.cny_per_unit AS __ccy_rate, cp.error AS __ccy_err,
+            cr.cny_per_unit AS __profit_rate, cr.error AS __profit_ccy_err,
+            concat_ws('; ',
+                p.__perr,
+                CASE WHEN {t('year')} IS NULL THEN 'year: missing; expected a calendar year such as 2024'
+                     WHEN p.__year IS NULL THEN 'year: ' || {quote} || {t('year')} || {quote} || ' is not valid; expected a calendar year such as 2024'
+                     WHEN p.__year NOT BETWEEN {YEARS.start} AND {YEARS.stop - 1} THEN 'year: ' || p.__year || ' is out of range'
+                     ELSE y.policy_error END,
+                CASE WHEN {t('kind')} IS NOT NULL AND k.kind IS NULL
+                     THEN 'kind: ' || {quote} || {t('kind')} || {quote} || ' is not valid; expected one of new, capital-increase' END,
+                CASE WHEN {t('sector')} IS NULL AND {t('industry_code')} IS NULL
+                     THEN 'sector: missing; expected a sector name or a GB/T 4754-2017 industry code'
+                     WHEN {t('sector')} IS NOT NULL AND s.category IS NULL
+                     THEN 'sector: ' || {quote} || {t('sector')} || {quote} || ' is not valid; expected one of {sectors}'
+                     WHEN {t('industry_code')} IS NOT NULL AND c.category IS NULL
+                     THEN 'industry_code: ' || {quote} || {t('industry_code')} || {quote} || ' is not valid; expected a GB/T 4754-2017 code such as C, 36, C3670, K7010 or 7212'
+                     WHEN s.category IS NOT NULL AND c.category IS NOT NULL AND cb.category IS NULL
+                     THEN 'sector: ' || {quote} || {t('sector')} || {quote} || ' is not valid; expected a sector that agrees with industry code ' || c.code || ' (' || replace(c.category, '_', ' ') || ')' END,
+                p.__paid_err,
+                CASE WHEN p.__paid_missing AND p.__profit IS NULL THEN '{self.paid_col}: missing; expected the foreign capital paid in during the year' END,
+                p.__loans_err, p.__profit_err, p.__fx_err,
+                CASE WHEN NOT regexp_full_match(p.__ccy, '[A-Z]{{3}}')
+                     THEN 'currency: ' || {quote} || p.__ccy || {quote} || ' is not valid; expected a three-letter ISO 4217 currency code such as USD, EUR, HKD or CNY' END,
+                CASE WHEN NOT regexp_full_match(p.__profit_ccy, '[A-Z]{{3}}')
+                     THEN 'reinvested_profit_currency: ' || {quote} || p.__profit_ccy || {quote} || ' is not valid; expected a three-letter ISO 4217 currency code' END
+            ) AS __err0
+        FROM checked p
+        LEFT JOIN fdi_years y ON y.year = p.__year
+        LEFT JOIN fdi_kinds k ON k.key = p.__kind_key
+        LEFT JOIN fdi_sectors s ON s.key = p.__sector_key
+        LEFT JOIN fdi_codes c ON c.key = p.__code_key
+        LEFT JOIN fdi_combine cb ON cb.by_name = s.category AND cb.by_code = c.category AND cb.ambiguous = COALESCE(c.ambiguous, false)
+        LEFT JOIN fdi_currencies cp ON cp.currency = p.__ccy AND cp.year = p.__year
+        LEFT JOIN fdi_currencies cr ON cr.currency = p.__profit_ccy AND cr.year = p.__year"""
+
+    def convert_cte(self, mode: str, usd_scale: int) -> str:
+        """Non-USD amounts to USD with integer arithmetic, rounded as the policy says; then the row's error."""
+        den = f"CAST(__usd_rate * {10 ** FX_DECIMALS} AS HUGEINT)"
+
+        def to_usd(amount: str, currency: str, own: str) -> str:
+            own_rate = f"(CASE WHEN {currency} = 'CNY' THEN CAST(1 AS DECIMAL(38,{FX_DECIMALS})) ELSE {own} END)"
+            num = f"CAST({amount} * {10 ** usd_scale} AS HUGEINT) * CAST({own_rate} * {10 ** FX_DECIMALS} AS HUGEINT)"
+            units = round_div_sql(num, den, mode)
+            return (f"CASE WHEN {currency} = 'USD' OR {amount} = 0 THEN CAST({amount} AS DECIMAL(38,2)) "
+                    f"WHEN __usd_rate IS NULL THEN NULL "
+                    f"ELSE CAST(CAST({units} AS DECIMAL(38,0)) / {10 ** usd_scale} AS DECIMAL(38,2)) END")
+
+        needs_usd = "((__ccy <> 'USD' AND __paid > 0) OR (__profit_ccy <> 'USD' AND __profit > 0))"
+        return f"""
+        SELECT *,
+            {to_usd('__paid', '__ccy', '__ccy_rate')} AS __paid_conv,
+            {to_usd('COALESCE(__profit, 0)', '__profit_ccy', '__profit_rate')} AS __profit_conv,
+            NULLIF(concat_ws('; ', NULLIF(__err0, ''),
+                CASE WHEN __err0 = '' AND __usd_rate IS NULL AND ({needs_usd} OR __reading = 'converted') THEN __year_fx_err END,
+                CASE WHEN __err0 = '' AND __ccy NOT IN ('USD', 'CNY') AND __paid > 0 THEN __ccy_err END,
+                CASE WHEN __err0 = '' AND __profit_ccy NOT IN ('USD', 'CNY') AND __profit > 0 THEN __profit_ccy_err END
+            ), '') AS __error
+        FROM (SELECT *, {self.reading_sql()} AS __reading FROM classified)"""
+
+    # -- the rule, from each policy --------------------------------------------------------------
+    def per_policy(self, build) -> str:
+        """CASE over the policies in use, each branch built from that policy's file."""
+        branches = " ".join(f"WHEN {lit(pid)} THEN {build(lp.policy)}" for pid, lp in self.policies.items())
+        return f"(CASE __policy {branches} END)" if branches else "NULL"
+
+    def reading_sql(self) -> str:
+        if self.o.reading is not None:
+            return lit(self.o.reading)
+        return self.per_policy(lambda p: lit(p.conversion.default))
+
+    def rule_ctes(self) -> tuple[str, str, str]:
+        def base(p: Policy) -> str:
+            parts = [f"COALESCE(__{k}_conv, 0)" for k, c in (("paid", "equity"), ("profit", "reinvested_profit"))
+                     if c in p.base.counts]
+            return "CAST(" + (" + ".join(parts) or "0") + " AS DECIMAL(38,2))"
+
+        def excluded(p: Policy) -> str:
+            cats = ", ".join(lit(c) for c in p.exclusions.categories) or "NULL"
+            codes = "".join(f" OR starts_with(COALESCE(__code, ''), {lit(c)})" for c in p.exclusions.codes)
+            return f"(__category IN ({cats}){codes})"
+
+        def tier(p: Policy) -> str:
+            kinds = ", ".join(lit(k) for k in p.base.kinds)
+            # choose_tier: the best rate that passes; on a tie, the later tier
+            ordered = sorted(enumerate(p.tiers), key=lambda it: (it[1].rate, it[0]), reverse=True)
+            whens = []
+            for _, t in ordered:
+                cats = f"__category IN ({', '.join(lit(c) for c in t.categories)})" if t.categories else "true"
+                op = ">" if t.threshold.comparator == "gt" else ">="
+                whens.append(f"WHEN {cats} AND __base_usd {op} {dec(t.threshold.amount, 2)} THEN {lit(t.id)}")
+            return f"(CASE WHEN __excluded OR __kind NOT IN ({kinds}) THEN NULL {' '.join(whens)} END)"
+
+        def rate(p: Policy) -> str:
+            return "(CASE __tier " + " ".join(f"WHEN {lit(t.id)} THEN {dec(t.rate)}" for t in p.tiers) + " END)"
+
+        return (
+            f"SELECT *, {self.per_policy(base)} AS __base_usd, {self.per_policy(excluded)} AS __excluded FROM converted",
+            f"SELECT *, {self.per_policy(tier)} AS __tier FROM based",
+            f"""SELECT *, {self.per_policy(rate)} AS __rate,
+                CASE WHEN __reading = 'converted' THEN CAST(__base_usd * __usd_rate AS DECIMAL(38,{2 + FX_DECIMALS}))
+                     ELSE CAST(__base_usd AS DECIMAL(38,{2 + FX_DECIMALS})) END AS __base_cny
+            FROM tiered""",
+        )
+
+    def payout_cte(self) -> str:
+        def cap(p: Policy) -> str:
+            return dec(p.cap.amount, 2) if p.cap.amount is not None else "CAST(NULL AS DECIMAL(38,2))"
+
+        def rounded(p: Policy) -> str:
+            if p.cap.amount is None:
+                return round_sql("__gross", p.rounding.quantum, p.rounding.mode)
+            # Both branches in the gross's own type: DuckDB would otherwise give the CASE the
+            # smaller scale of the cap and round the gross before the policy's one rounding.
+            capped = f"CAST({cap(p)} AS DECIMAL(38,{GROSS_SCALE}))"
+            return round_sql(f"(CASE WHEN __gross > {capped} THEN {capped} ELSE __gross END)", p.rounding.quantum, p.rounding.mode)
+
+        return f"""
+        SELECT *, {self.per_policy(cap)} AS __cap, COALESCE(__gross > {self.per_policy(cap)}, false) AS __capped,
+               {self.per_policy(rounded)} AS __incentive
+        FROM (SELECT *, COALESCE(CAST(__base_cny * __rate AS DECIMAL(38,{GROSS_SCALE})), CAST(0 AS DECIMAL(38,{GROSS_SCALE}))) AS __gross
+              FROM rated)"""
+
+    def reason_sql(self) -> str:
+        """A one-line reason per row, its words and figures from the policy."""
+
+        def reason(p: Policy) -> str:
+            capped = (f" || CASE WHEN __capped THEN {lit('; capped at CNY ' + money_fmt(p.cap.amount))} ELSE '' END"
+                      if p.cap.amount is not None else "")
+            whens = []
+            for t in p.tiers:
+                words = "over" if t.threshold.comparator == "gt" else "at least"
+                text = f"{t.label}: base {words} USD {money_fmt(t.threshold.amount)}"
+                whens.append(f"WHEN __tier = {lit(t.id)} THEN {lit(text)}{capped}")
+            for c in CATEGORIES:
+                applicable = [t for t in p.tiers if t.applies_to(c)]
+                if applicable:
+                    t = min(applicable, key=lambda t: t.threshold.amount)
+                    words = "over" if t.threshold.comparator == "gt" else "at least"
+                    whens.append(f"WHEN __category = {lit(c)} THEN {lit(f'no reward: base not {words} USD {money_fmt(t.threshold.amount)}')}")
+            kinds = ", ".join(lit(k) for k in p.base.kinds)
+            return (f"(CASE WHEN __excluded THEN 'excluded: ' || replace(__category, '_', ' ') || {lit(' (' + p.exclusions.citation + ')')} "
+                    f"WHEN __kind NOT IN ({kinds}) THEN 'kind not rewarded' {' '.join(whens)} END)")
+
+        return self.per_policy(reason)
+
+    def query(self, relation: str) -> str:
+        """The whole per-row pipeline as CTEs; the last, `result`, has every column."""
+        first = next(iter(self.policies.values())).policy if self.policies else None
+        mode = first.rounding.mode if first else "half_up"
+        usd_scale = _scale(first.rounding.usd_quantum) if first else 2
+        for lp in self.policies.values():
+            if (lp.policy.rounding.mode, _scale(lp.policy.rounding.usd_quantum)) != (mode, usd_scale):
+                raise PolicyError("a batch over several policies needs them to convert to USD the same way")
+        based, tiered, rated = self.rule_ctes()
+        return f"""
+        WITH src AS (SELECT * FROM {relation}),
+        raw AS ({self.raw_cte()}),
+        parsed AS ({self.parse_cte()}),
+        checked AS ({self.checked_cte()}),
+        classified AS ({self.classify_cte()}),
+        converted AS ({self.convert_cte(mode, usd_scale)}),
+        based AS ({based}),
+        tiered AS ({tiered}),
+        rated AS ({rated}),
+        result AS ({self.payout_cte()})"""
+
+    def output_columns(self, neutralise: bool) -> str:
+        """Input columns as they were (formula-like text neutralised for spreadsheets), then the results."""
+        cols = []
+        for c in self.columns:
+            if c == PARSE_ERROR:
+                continue
+            if neutralise:
+                cols.append(f"CASE WHEN left({q(c)}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+                            f"THEN chr(39) || {q(c)} ELSE {q(c)} END AS {q(c)}")
+            else:
+                cols.append(q(c))
+        ok = "__error IS NULL"
+        res = {
+            "policy": f"CASE WHEN {ok} THEN __policy END",
+            "eligible": f"CASE WHEN {ok} THEN __tier IS NOT NULL END",
+            "tier": f"CASE WHEN {ok} THEN __tier END",
+            "rate": f"CASE WHEN {ok} THEN {rate_text('__rate')} END",
+            "base_usd": f"CASE WHEN {ok} THEN CAST(__base_usd AS VARCHAR) END",
+            "fx_rate": f"CASE WHEN {ok} THEN {rate_text('__usd_rate')} END",
+            "fx_source": f"CASE WHEN {ok} AND __usd_rate IS NOT NULL THEN __fx_source END",
+            "base_cny": f"CASE WHEN {ok} THEN {money_text('__base_cny')} END",
+            "gross_cny": f"CASE WHEN {ok} THEN {money_text('__gross')} END",
+            "capped": f"CASE WHEN {ok} THEN __capped END",
+            "incentive_cny": f"CASE WHEN {ok} THEN CAST(__incentive AS VARCHAR) END",
+            "reason": f"CASE WHEN {ok} THEN {self.reason_sql()} END",
+            "error": "__error",
+        }
+        taken = set(self.columns)
+        for name, expr in res.items():
+            alias = name if name not in taken else f"fdi_{name}"
+            cols.append(f"{expr} AS {q(alias)}")
+        return ",\n            ".join(cols)

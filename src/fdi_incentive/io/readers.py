@@ -1,0 +1,279 @@
+"""Turn an input file into something the columnar engine can scan: a UTF-8 CSV or a Parquet file,
+its header, and which of its columns mean what.
+
+CSV that DuckDB can scan as it is, is scanned as it is (the fast path). GBK/GB18030
+is transcoded, Excel and JSON Lines are converted, and a CSV with ragged rows is
+normalised row by row into a temporary file with a per-row parse error: no row is
+ever dropped.
+"""
+
+import codecs
+import csv
+import io
+import json
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+
+PARSE_ERROR = "__parse_error"
+
+# canonical column -> accepted header names (compared after normalise_header)
+ALIASES: dict[str, list[str]] = {
+    "project_id": ["project_id", "project", "id", "项目编号", "项目代码", "项目id", "项目名称编号"],
+    "year": ["year", "年份", "年度"],
+    "kind": ["kind", "project_kind", "项目类型", "类型(新设/增资)", "新设/增资"],
+    "sector": ["sector", "industry", "行业", "行业类别", "产业"],
+    "industry_code": ["industry_code", "gbt_code", "gb_code", "code", "行业代码", "国民经济行业代码"],
+    "paid_in_usd": ["paid_in_usd", "实际到位外资", "实际到位外资金额", "实际到位外资(美元)", "实际到位外资金额(美元)", "到位外资(美元)"],
+    "paid_in": ["paid_in", "实际到位金额", "到位金额"],
+    "currency": ["currency", "币种", "币别"],
+    "shareholder_loans_usd": ["shareholder_loans_usd", "shareholder_loans", "loans_usd", "外方股东贷款", "股东贷款"],
+    "reinvested_profit": ["reinvested_profit", "reinvested_profit_cny", "利润再投资", "再投资利润"],
+    "reinvested_profit_currency": ["reinvested_profit_currency", "利润再投资币种"],
+    "fx_rate": ["fx_rate", "fx", "汇率"],
+    # the ledger shape
+    "date": ["date", "arrival_date", "日期", "到位日期"],
+    "type": ["type", "contribution_type", "出资类型", "资金类型"],
+    "amount": ["amount", "金额"],
+}
+
+
+def normalise_header(name: str) -> str:
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    return re.sub(r"[\s_\-]+", "", text)
+
+
+_ALIAS_INDEX = {normalise_header(a): canon for canon, names in ALIASES.items() for a in names}
+
+
+@dataclass
+class Source:
+    """A scannable form of the user's file and what its columns mean."""
+
+    path: Path
+    format: str  # "csv" or "parquet"
+    columns: list[str]
+    mapping: dict[str, str]  # canonical -> column name in the file
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    converted_from: str | None = None
+    temp_files: list[Path] = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        for p in self.temp_files:
+            p.unlink(missing_ok=True)
+
+    @property
+    def has_parse_errors_column(self) -> bool:
+        return PARSE_ERROR in self.columns
+
+
+def map_columns(columns: list[str]) -> dict[str, str]:
+    """Canonical name -> the file's column, by forgiving match (case, spaces, underscores, Chinese aliases)."""
+    mapping: dict[str, str] = {}
+    for col in columns:
+        canon = _ALIAS_INDEX.get(normalise_header(col))
+        if canon and canon not in mapping:
+            mapping[canon] = col
+    return mapping
+
+
+def _temp(suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix="fdi-", suffix=suffix)
+    import os
+
+    os.close(fd)
+    return Path(name)
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030 (a superset of GBK)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as f:
+        head = f.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        try:
+            decoder.decode(head)
+            while chunk := f.read(1 << 22):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+def _sniff_delimiter(sample: str) -> str:
+    first = sample.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def open_input(path: str | Path, *, encoding: str | None = None) -> Source:
+    """Read what kind of file this is and make it scannable."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("INPUT", str(path), "an existing CSV, Excel, Parquet or JSON Lines file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+        return _from_excel(path)
+    if suffix == ".parquet":
+        return _from_parquet(path)
+    if suffix in (".jsonl", ".ndjson"):
+        return _from_jsonl(path)
+    if suffix not in (".csv", ".txt", ".tsv"):
+        raise InputError("INPUT", str(path), "a .csv, .tsv, .xlsx, .parquet or .jsonl file")
+    return _from_csv(path, encoding)
+
+
+def _from_csv(path: Path, encoding: str | None) -> Source:
+    enc = (encoding or detect_encoding(path)).lower().replace("_", "-")
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        raise InputError("--encoding", encoding, "an encoding such as utf-8, gbk or gb18030") from None
+    with path.open(encoding=enc, errors="replace", newline="") as f:
+        sample = f.read(1 << 16)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(sample.lstrip("\ufeff"))
+    header = next(csv.reader(io.StringIO(sample.lstrip("\ufeff")), delimiter=delimiter), [])
+    if not header or not any(h.strip() for h in header):
+        raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
+    header = _unique(header)
+    src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
+                 delimiter=delimiter)
+    if enc not in ("utf-8", "utf8", "utf-8-sig") or delimiter != ",":
+        # DuckDB reads UTF-8; transcode (streaming) and keep the user's values as they were.
+        return normalise_csv(src, note=f"transcoded from {enc}" if enc not in ("utf-8", "utf-8-sig") else None)
+    return src
+
+
+def _unique(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(header):
+        name = name.strip() or f"column_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def normalise_csv(src: Source, note: str | None = None) -> Source:
+    """Rewrite a CSV row by row as clean UTF-8: short rows padded, long rows cut, each with its parse error."""
+    out = _temp(".csv")
+    width = len(src.columns)
+    with src.path.open(encoding=src.encoding, errors="replace", newline="") as f_in, \
+            out.open("w", encoding="utf-8", newline="") as f_out:
+        lines = (line.replace("\0", "") for line in f_in)
+        reader = csv.reader(lines, delimiter=src.delimiter, strict=False)
+        writer = csv.writer(f_out, lineterminator="\n")
+        next(reader, None)
+        writer.writerow([*src.columns, PARSE_ERROR])
+        for row in reader:
+            problem = ""
+            if len(row) != width:
+                if not any(c.strip() for c in row) and len(row) <= 1:
+                    problem = "the row is empty"
+                else:
+                    problem = f"the row has {len(row)} fields, the header has {width}"
+                row = (row + [""] * width)[:width]
+            writer.writerow([*row, problem])
+    return Source(path=out, format="csv", columns=[*src.columns, PARSE_ERROR], mapping=src.mapping,
+                  encoding=src.encoding, converted_from=note or src.converted_from, temp_files=[*src.temp_files, out])
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value).removesuffix(".0") if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value)
+
+
+def _from_excel(path: Path) -> Source:
+    try:
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+        rows = iter(sheet.iter_rows())
+        header = _unique([_cell(v) for v in next(rows, [])])
+    except Exception as exc:  # calamine raises its own error types for unreadable workbooks
+        raise InputError("INPUT", str(path), f"a readable Excel workbook ({exc})") from None
+    out = _temp(".csv")
+    width = len(header)
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            cells = [_cell(v) for v in row]
+            writer.writerow((cells + [""] * width)[:width])
+    return Source(path=out, format="csv", columns=header, mapping=map_columns(header),
+                  converted_from=f"Excel sheet '{book.sheet_names[0]}'", temp_files=[out])
+
+
+def _from_parquet(path: Path) -> Source:
+    import duckdb
+
+    try:
+        cols = [r[0] for r in duckdb.connect().execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})").fetchall()]
+    except duckdb.Error as exc:
+        raise InputError("INPUT", str(path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    return Source(path=path, format="parquet", columns=cols, mapping=map_columns(cols))
+
+
+def _from_jsonl(path: Path) -> Source:
+    """JSON Lines: numbers are kept as the text they were written as, so amounts stay exact."""
+    records: list[dict | str] = []
+    columns: dict[str, None] = {}
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line, parse_float=str, parse_int=str)
+                if not isinstance(obj, dict):
+                    raise ValueError("not an object")
+            except ValueError as exc:
+                records.append(f"line {n} is not a JSON object ({exc})")
+                continue
+            columns.update(dict.fromkeys(obj))
+            records.append(obj)
+    header = _unique(list(columns))
+    keys = list(columns)
+    out = _temp(".csv")
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([*header, PARSE_ERROR])
+        for rec in records:
+            if isinstance(rec, str):
+                writer.writerow([""] * len(header) + [rec])
+            else:
+                writer.writerow([_json_cell(rec.get(k)) for k in keys] + [""])
+    return Source(path=out, format="csv", columns=[*header, PARSE_ERROR], mapping=map_columns(header),
+                  converted_from="JSON Lines", temp_files=[out])
+
+
+def _json_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _sql_str(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
