@@ -74,7 +74,7 @@ def _relation(src: Source) -> str:
         return f"read_parquet({lit(src.path)})"
     cols = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in src.columns) + "}"
     return (f"read_csv({lit(src.path)}, header=true, auto_detect=false, columns={cols}, delim={lit(src.delimiter)}, "
-            f"quote='\"', escape='\"', max_line_size=100000000, strict_mode=true)")
+            f"quote='\"', escape='\"', strict_mode=true)")
 
 
 def _run_with_progress(con, sql: str, progress: Callable[[float], None] | None) -> None:

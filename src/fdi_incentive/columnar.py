@@ -51,14 +51,17 @@ def lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def dec(value: Decimal, scale: int = FX_DECIMALS) -> str:
-    return f"CAST({lit(format(value, 'f'))} AS DECIMAL(38,{scale}))"
+def dec(value: Decimal, scale: int = FX_DECIMALS, width: int = 38) -> str:
+    return f"CAST({lit(format(value, 'f'))} AS DECIMAL({width},{scale}))"
 
 
 def money_text(expr: str) -> str:
-    """Decimal -> text with at least two decimals and no trailing zeros beyond them (as `money_str`)."""
-    return (f"(CASE WHEN {expr} = ROUND({expr}, 2) THEN CAST(CAST({expr} AS DECIMAL(38,2)) AS VARCHAR) "
-            f"ELSE rtrim(CAST({expr} AS VARCHAR), '0') END)")
+    """Decimal (scale >= 2) -> text with at least two decimals, no trailing zeros beyond them (as `money_str`).
+
+    One cast and string trimming: ROUND on 128-bit decimals costs far more per row.
+    """
+    s = f"rtrim(CAST({expr} AS VARCHAR), '0')"
+    return f"(CASE WHEN {s}[-1] = '.' THEN {s} || '00' WHEN {s}[-2] = '.' THEN {s} || '0' ELSE {s} END)"
 
 
 def rate_text(expr: str) -> str:
@@ -163,9 +166,9 @@ def register_lookups(con, folder: Path, lookups: Lookups, options: Options) -> N
          ((a, b, amb, combine(a, b, amb)) for a in CATEGORIES for b in CATEGORIES for amb in (False, True)))
     load("fdi_kinds", {"key": "VARCHAR", "kind": "VARCHAR"}, KIND_NAMES.items())
     load("fdi_years", {"year": "INTEGER", "policy": "VARCHAR", "policy_error": "VARCHAR",
-                       "usd_rate": f"DECIMAL(38,{FX_DECIMALS})", "fx_source": "VARCHAR", "fx_error": "VARCHAR"},
+                       "usd_rate": f"DECIMAL(18,{FX_DECIMALS})", "fx_source": "VARCHAR", "fx_error": "VARCHAR"},
          lookups.year_rows)
-    load("fdi_currencies", {"currency": "VARCHAR", "year": "INTEGER", "cny_per_unit": f"DECIMAL(38,{FX_DECIMALS})",
+    load("fdi_currencies", {"currency": "VARCHAR", "year": "INTEGER", "cny_per_unit": f"DECIMAL(18,{FX_DECIMALS})",
                             "source": "VARCHAR", "error": "VARCHAR"}, lookups.currency_rows)
 
 
@@ -205,12 +208,17 @@ class SqlBuilder:
         perr = f"NULLIF({q(PARSE_ERROR)}, '')" if PARSE_ERROR in self.columns else "CAST(NULL AS VARCHAR)"
         return f"SELECT src.*, {perr} AS __perr{cells} FROM src"
 
+    def unit_digits(self) -> int:
+        digits = -self.o.unit.normalize().as_tuple().exponent  # type: ignore[operator]
+        if self.o.unit.normalize() != Decimal(1).scaleb(-digits) and digits > 0:
+            raise InputError("--unit", str(self.o.unit), "1, 10k or 1m")
+        return len(str(int(self.o.unit))) - 1  # 1 -> 0, 10000 -> 4, 1000000 -> 6
+
     def parse_cte(self) -> str:
-        """Each number cast once; keys normalised without regular expressions where that is exact."""
+        """Each cell cleaned once; keys normalised without regular expressions where that is exact."""
         t, m = self.text, self.m
-        unit = "" if self.o.unit == 1 else f" * {dec(self.o.unit, 4)}"
-        nums = "".join(
-            f", TRY_CAST(replace(replace(replace({t(col)}, ',', ''), '_', ''), ' ', '') AS DECIMAL(38,10)){unit} AS __n_{key}"
+        cleaned = "".join(
+            f", replace(replace(replace({t(col)}, ',', ''), '_', ''), ' ', '') AS __c_{key}"
             for key, col in self.amounts.items()
         )
 
@@ -222,8 +230,8 @@ class SqlBuilder:
         profit_ccy = (f"COALESCE(upper({t('reinvested_profit_currency')}), 'CNY')"
                       if "reinvested_profit_currency" in m else "'CNY'")
         return f"""
-        SELECT *{nums},
-            TRY_CAST(replace(replace({t('fx_rate')}, ',', ''), ' ', '') AS DECIMAL(38,{FX_DECIMALS + 2})) AS __n_fx,
+        SELECT *{cleaned},
+            replace(replace({t('fx_rate')}, ',', ''), ' ', '') AS __c_fx,
             TRY_CAST({t('year')} AS INTEGER) AS __year,
             {key(t('sector'))} AS __sector_key, {key(t('kind'))} AS __kind_key,
             replace(replace(replace(upper({t('industry_code')}), ' ', ''), '.', ''), '-', '') AS __code_key,
@@ -231,28 +239,43 @@ class SqlBuilder:
         FROM raw"""
 
     def checked_cte(self) -> str:
-        """Values where valid, messages where not, in the words of `parse_amount`."""
+        """Values where valid, messages where not, in the words of `parse_amount`.
+
+        64-bit decimals throughout: an amount is DECIMAL(18,2) once scaled by the unit. A cell
+        with more decimals than a cent allows is found by looking at its text, not by rounding.
+        """
         t, parts = self.text, []
-        limit = dec(MAX_AMOUNT, 0)
+        k = self.unit_digits()
+        limit = f"CAST({MAX_AMOUNT} AS DECIMAL(18,2))"
+        unit = "" if k == 0 else f" * CAST({10 ** k} AS DECIMAL(18,0))"
+        for key, col in self.amounts.items():
+            c, raw = f"__c_{key}", t(col)
+            n = f"__n_{key}"
+            parts.append(f"CAST(TRY_CAST({c} AS DECIMAL(18,{2 + k})){unit} AS DECIMAL(18,2)) AS {n}")
+            parts.append(f"(strpos({c}, '.') > 0 AND length(rtrim(split_part({c}, '.', 2), '0')) > {2 + k}) AS __sub_{key}")
+        fx = f"TRY_CAST(__c_fx AS DECIMAL(18,{FX_DECIMALS}))"
+        parts.append(f"{fx} AS __n_fx")
+        parts.append(f"(strpos(__c_fx, '.') > 0 AND length(rtrim(split_part(__c_fx, '.', 2), '0')) > {FX_DECIMALS}) AS __sub_fx")
+        inner = f"SELECT *, {', '.join(parts)} FROM parsed"
+        outs = []
         for key, col in self.amounts.items():
             n, raw = f"__n_{key}", t(col)
             shown = f"'{col}: ' || chr(39) || {raw} || chr(39) || ' is not valid; expected '"
-            parts.append(f"CASE WHEN {n} >= 0 AND {n} < {limit} AND {n} = ROUND({n}, 2) THEN CAST({n} AS DECIMAL(38,2)) END AS __{key}")
-            parts.append(
+            outs.append(f"CASE WHEN {n} >= 0 AND {n} < {limit} AND NOT __sub_{key} THEN {n} END AS __{key}")
+            outs.append(
                 f"CASE WHEN {raw} IS NULL THEN NULL "
-                f"WHEN {n} IS NULL THEN {shown} || 'an amount such as 15000000 or 15,000,000.00' "
+                f"WHEN {n} IS NULL THEN {shown} || 'an amount such as 15000000 or 15,000,000.00, below {money_fmt(MAX_AMOUNT)}' "
                 f"WHEN {n} < 0 THEN {shown} || 'an amount of zero or more' "
                 f"WHEN {n} >= {limit} THEN {shown} || 'an amount below {money_fmt(MAX_AMOUNT)}' "
-                f"WHEN {n} <> ROUND({n}, 2) THEN {shown} || 'an amount to the cent (at most two decimal places)' END AS __{key}_err")
-        fx_raw, fx_max = t("fx_rate"), dec(MAX_FX, 0)
-        parts.append(f"CASE WHEN __n_fx > 0 AND __n_fx < {fx_max} AND __n_fx = ROUND(__n_fx, {FX_DECIMALS}) "
-                     f"THEN CAST(__n_fx AS DECIMAL(38,{FX_DECIMALS})) END AS __row_fx")
-        parts.append(
+                f"WHEN __sub_{key} THEN {shown} || 'an amount to the cent (at most two decimal places)' END AS __{key}_err")
+        fx_raw, fx_max = t("fx_rate"), f"CAST({MAX_FX} AS DECIMAL(18,{FX_DECIMALS}))"
+        outs.append(f"CASE WHEN __n_fx > 0 AND __n_fx < {fx_max} AND NOT __sub_fx THEN __n_fx END AS __row_fx")
+        outs.append(
             f"CASE WHEN {fx_raw} IS NULL THEN NULL WHEN __n_fx IS NULL OR __n_fx <= 0 OR __n_fx >= {fx_max} "
             f"THEN 'fx_rate: ' || chr(39) || {fx_raw} || chr(39) || ' is not valid; expected a positive number of CNY per unit, such as 7.1' "
-            f"WHEN __n_fx <> ROUND(__n_fx, {FX_DECIMALS}) THEN 'fx_rate: ' || chr(39) || {fx_raw} || chr(39) || ' has more than {FX_DECIMALS} decimals' END AS __fx_err")
-        parts.append(f"{t(self.paid_col)} IS NULL AS __paid_missing")
-        return f"SELECT *, {', '.join(parts)} FROM parsed"
+            f"WHEN __sub_fx THEN 'fx_rate: ' || chr(39) || {fx_raw} || chr(39) || ' has more than {FX_DECIMALS} decimals' END AS __fx_err")
+        outs.append(f"{t(self.paid_col)} IS NULL AS __paid_missing")
+        return f"SELECT *, {', '.join(outs)} FROM ({inner})"
 
     def classify_cte(self) -> str:
         """Join the lookups; every failure becomes a message, never a lost row."""
@@ -310,12 +333,12 @@ class SqlBuilder:
         den = f"CAST(__usd_rate * {10 ** FX_DECIMALS} AS HUGEINT)"
 
         def to_usd(amount: str, currency: str, own: str) -> str:
-            own_rate = f"(CASE WHEN {currency} = 'CNY' THEN CAST(1 AS DECIMAL(38,{FX_DECIMALS})) ELSE {own} END)"
+            own_rate = f"(CASE WHEN {currency} = 'CNY' THEN CAST(1 AS DECIMAL(18,{FX_DECIMALS})) ELSE {own} END)"
             num = f"CAST({amount} * {10 ** usd_scale} AS HUGEINT) * CAST({own_rate} * {10 ** FX_DECIMALS} AS HUGEINT)"
             units = round_div_sql(num, den, mode)
-            return (f"CASE WHEN {currency} = 'USD' OR {amount} = 0 THEN CAST({amount} AS DECIMAL(38,2)) "
+            return (f"CASE WHEN {currency} = 'USD' OR {amount} = 0 THEN CAST({amount} AS DECIMAL(18,2)) "
                     f"WHEN __usd_rate IS NULL THEN NULL "
-                    f"ELSE CAST(CAST({units} AS DECIMAL(38,0)) / {10 ** usd_scale} AS DECIMAL(38,2)) END")
+                    f"ELSE CAST(CAST({units} AS DECIMAL(38,0)) / {10 ** usd_scale} AS DECIMAL(18,2)) END")
 
         needs_usd = "((__ccy <> 'USD' AND __paid > 0) OR (__profit_ccy <> 'USD' AND __profit > 0))"
         return f"""
@@ -335,6 +358,13 @@ class SqlBuilder:
         branches = " ".join(f"WHEN {lit(pid)} THEN {build(lp.policy)}" for pid, lp in self.policies.items())
         return f"(CASE __policy {branches} END)" if branches else "NULL"
 
+    def rate_literal_sql(self) -> str:
+        """The applied rate as text, straight from the policy (no per-row decimal formatting)."""
+        from .money import rate_str
+
+        return self.per_policy(lambda p: "(CASE __tier " + " ".join(
+            f"WHEN {lit(t.id)} THEN {lit(rate_str(t.rate))}" for t in p.tiers) + " END)")
+
     def reading_sql(self) -> str:
         if self.o.reading is not None:
             return lit(self.o.reading)
@@ -344,7 +374,7 @@ class SqlBuilder:
         def base(p: Policy) -> str:
             parts = [f"COALESCE(__{k}_conv, 0)" for k, c in (("paid", "equity"), ("profit", "reinvested_profit"))
                      if c in p.base.counts]
-            return "CAST(" + (" + ".join(parts) or "0") + " AS DECIMAL(38,2))"
+            return "CAST(" + (" + ".join(parts) or "0") + " AS DECIMAL(18,2))"
 
         def excluded(p: Policy) -> str:
             cats = ", ".join(lit(c) for c in p.exclusions.categories) or "NULL"
@@ -359,17 +389,18 @@ class SqlBuilder:
             for _, t in ordered:
                 cats = f"__category IN ({', '.join(lit(c) for c in t.categories)})" if t.categories else "true"
                 op = ">" if t.threshold.comparator == "gt" else ">="
-                whens.append(f"WHEN {cats} AND __base_usd {op} {dec(t.threshold.amount, 2)} THEN {lit(t.id)}")
+                whens.append(f"WHEN {cats} AND __base_usd {op} {dec(t.threshold.amount, 2, 18)} THEN {lit(t.id)}")
             return f"(CASE WHEN __excluded OR __kind NOT IN ({kinds}) THEN NULL {' '.join(whens)} END)"
 
         def rate(p: Policy) -> str:
-            return "(CASE __tier " + " ".join(f"WHEN {lit(t.id)} THEN {dec(t.rate)}" for t in p.tiers) + " END)"
+            return "(CASE __tier " + " ".join(f"WHEN {lit(t.id)} THEN {dec(t.rate, FX_DECIMALS, 18)}" for t in p.tiers) + " END)"
 
         return (
             f"SELECT *, {self.per_policy(base)} AS __base_usd, {self.per_policy(excluded)} AS __excluded FROM converted",
             f"SELECT *, {self.per_policy(tier)} AS __tier FROM based",
             f"""SELECT *, {self.per_policy(rate)} AS __rate,
-                CASE WHEN __reading = 'converted' THEN CAST(__base_usd * __usd_rate AS DECIMAL(38,{2 + FX_DECIMALS}))
+                CASE WHEN __reading = 'converted'
+                     THEN CAST(CAST(__base_usd AS DECIMAL(38,2)) * CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS})) AS DECIMAL(38,{2 + FX_DECIMALS}))
                      ELSE CAST(__base_usd AS DECIMAL(38,{2 + FX_DECIMALS})) END AS __base_cny
             FROM tiered""",
         )
@@ -389,7 +420,7 @@ class SqlBuilder:
         return f"""
         SELECT *, {self.per_policy(cap)} AS __cap, COALESCE(__gross > {self.per_policy(cap)}, false) AS __capped,
                {self.per_policy(rounded)} AS __incentive
-        FROM (SELECT *, COALESCE(CAST(__base_cny * __rate AS DECIMAL(38,{GROSS_SCALE})), CAST(0 AS DECIMAL(38,{GROSS_SCALE}))) AS __gross
+        FROM (SELECT *, COALESCE(CAST(__base_cny * CAST(__rate AS DECIMAL(38,{FX_DECIMALS})) AS DECIMAL(38,{GROSS_SCALE})), CAST(0 AS DECIMAL(38,{GROSS_SCALE}))) AS __gross
               FROM rated)"""
 
     def reason_sql(self) -> str:
@@ -443,7 +474,8 @@ class SqlBuilder:
             if c == PARSE_ERROR:
                 continue
             if neutralise:
-                cols.append(f"CASE WHEN left({q(c)}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+                # '=', '+', '-', '@', tab, CR: a constant list (chr() here made DuckDB plan a join per column)
+                cols.append(f"CASE WHEN ord({q(c)}) IN (61, 43, 45, 64, 9, 13) "
                             f"THEN chr(39) || {q(c)} ELSE {q(c)} END AS {q(c)}")
             else:
                 cols.append(q(c))
@@ -452,7 +484,7 @@ class SqlBuilder:
             "policy": f"CASE WHEN {ok} THEN __policy END",
             "eligible": f"CASE WHEN {ok} THEN __tier IS NOT NULL END",
             "tier": f"CASE WHEN {ok} THEN __tier END",
-            "rate": f"CASE WHEN {ok} THEN {rate_text('__rate')} END",
+            "rate": f"CASE WHEN {ok} THEN {self.rate_literal_sql()} END",
             "base_usd": f"CASE WHEN {ok} THEN CAST(__base_usd AS VARCHAR) END",
             "fx_rate": f"CASE WHEN {ok} THEN {rate_text('__usd_rate')} END",
             "fx_source": f"CASE WHEN {ok} AND __usd_rate IS NOT NULL THEN __fx_source END",

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import InputError
 
 PARSE_ERROR = "__parse_error"
+csv.field_size_limit(2**31 - 1)  # very long cells are kept, not refused
 
 # canonical column -> accepted header names (compared after normalise_header)
 ALIASES: dict[str, list[str]] = {
