@@ -63,3 +63,115 @@ def test_batch_equals_calc_field_by_field(tmp_path, rows):
         assert row["project_id"] == f"P{i}"  # input order kept
         expected = calc_json(y, k, s, c, p, lo, pr, fx)
         assert {k2: row[k2] for k2 in COMPARED} == expected, (i, rows[i])
+
+
+# --- files as users bring them ---------------------------------------------------------------
+
+def test_every_row_kept_in_order_with_errors_explained(tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(src, [
+        ["A", "2024", "new", "manufacturing", "", "40000000", "", "", "7.1"],
+        ["B", "2024", "new", "widgets", "", "1", "", "", "7.1"],
+        ["C", "", "new", "services", "", "5", "", "", "7.1"],
+        ["D", "2024", "merger", "services", "", "-3", "", "", "7.1"],
+        ["E", "2017", "new", "services", "", "5.001", "", "", "0"],
+        ["F", "2024", "new", "manufacturing", "K7010", "5", "", "", "7.1"],
+    ])
+    summary = score_file(src, out)
+    rows = read_csv(out)
+    assert [r["project_id"] for r in rows] == list("ABCDEF")
+    assert summary.rows == 6 and summary.errors == 5 and summary.scored == 1
+    errors = {r["project_id"]: r["error"] for r in rows}
+    assert errors["A"] == "" and rows[0]["incentive_cny"] == "10000000.00"
+    assert "sector: 'widgets' is not valid" in errors["B"]
+    assert "year: missing" in errors["C"]
+    assert "kind: 'merger' is not valid" in errors["D"] and "paid_in_usd: '-3'" in errors["D"]
+    assert "no policy is in force in 2017" in errors["E"] and "at most two decimal places" in errors["E"]
+    assert "fx_rate: '0' is not valid" in errors["E"]
+    assert "agrees with industry code K7010" in errors["F"]
+    assert all(r["incentive_cny"] == "" for r in rows[1:])  # no half-scored rows
+    assert [e.row for e in summary.first_errors] == [2, 3, 4, 5, 6]
+
+
+def test_gbk_chinese_headers_units_and_kinds(tmp_path):
+    src, out = tmp_path / "bureau.csv", tmp_path / "out.csv"
+    write_csv(src, [["渝A-001", "2024", "增资", "制造业", "4,200", "500"], ["渝A-002", "2024", "新设", "房地产业", "9000", "0"]],
+              header=["项目编号", "年份", "项目类型", "行业", "实际到位外资(美元)", "外方股东贷款"], encoding="gbk")
+    summary = score_file(src, out, options=Options(fx_rate=D("7.2"), unit=D(10000)))
+    rows = read_csv(out)
+    assert summary.column_mapping["paid_in_usd"] == "实际到位外资(美元)"
+    assert rows[0]["项目编号"] == "渝A-001" and rows[0]["base_usd"] == "42000000.00" and rows[0]["tier"] == "manufacturing"
+    assert rows[1]["eligible"] == "false" and rows[1]["reason"].startswith("excluded: real estate")
+
+
+def test_formula_like_text_is_neutralised_in_csv(tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(src, [["=HYPERLINK(\"http://x\")", "2024", "new", "services", "", "15000000", "", "", "7.2"],
+                    ["@SUM(A1)", "2024", "new", "services", "", "15000000", "", "", "7.2"]])
+    score_file(src, out)
+    rows = read_csv(out)
+    assert rows[0]["project_id"].startswith("'=") and rows[1]["project_id"].startswith("'@")
+    assert rows[0]["incentive_cny"] == "2160000.00"
+
+
+def test_output_formats_and_refusals(tmp_path):
+    src = tmp_path / "in.csv"
+    write_csv(src, [["P1", "2024", "new", "services", "", "15000000.01", "", "", "7.2"]])
+    import duckdb
+
+    for name in ("out.parquet", "out.jsonl", "out.xlsx"):
+        score_file(src, tmp_path / name)
+    assert duckdb.sql(f"SELECT incentive_cny FROM '{tmp_path / 'out.parquet'}'").fetchall()[0][0] == "2160000.00"
+    assert '"incentive_cny":"2160000.00"' in (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
+    assert sheet[0][-2] == "reason" and sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
+    with pytest.raises(InputError, match="other than the input"):
+        score_file(src, src)
+    with pytest.raises(InputError, match="ending in .csv"):
+        score_file(src, tmp_path / "out.txt")
+    assert not list(tmp_path.glob("*.part"))  # no half-written files left behind
+
+
+def test_excel_and_jsonl_inputs_keep_amounts_exact(tmp_path):
+    import json
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "in.xlsx"))
+    sheet = book.add_worksheet()
+    for i, row in enumerate([["Project ID", "Year", "Sector", "Paid In USD", "FX Rate"], ["X1", 2024, "services", 10000000.01, 7.2]]):
+        sheet.write_row(i, 0, row)
+    book.close()
+    score_file(tmp_path / "in.xlsx", tmp_path / "x.csv")
+    assert read_csv(tmp_path / "x.csv")[0]["base_usd"] == "10000000.01"
+    (tmp_path / "in.jsonl").write_text(
+        json.dumps({"project_id": "J1", "year": 2024, "sector": "services", "paid_in_usd": 15000000.01, "fx_rate": 7.2})
+        + "\nnot json\n", encoding="utf-8")
+    summary = score_file(tmp_path / "in.jsonl", tmp_path / "j.csv")
+    rows = read_csv(tmp_path / "j.csv")
+    assert rows[0]["base_usd"] == "15000000.01" and rows[1]["error"].startswith("line 2 is not a JSON object")
+    assert summary.rows == 2 and summary.errors == 1
+
+
+# Cells that users' files really contain: numbers in odd forms, junk, quotes, newlines, long text, formulas.
+cell = st.one_of(
+    st.sampled_from(["", " ", "15000000", "15,000,000.00", "-1", "1e400", "NaN", "abc", "=1+1", "+7", "@x", "\"q\"",
+                     "a,b", "line\nbreak", "x" * 5000, "2024", "制造业", "增资", "C3670", "0.000001", "\t", "7.2"]),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(cell, min_size=0, max_size=11), min_size=1, max_size=25))
+def test_malformed_files_never_crash_and_never_lose_a_row(tmp_path, rows):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(src, [[c.replace("\0", "") for c in r] for r in rows])
+    with src.open(encoding="utf-8", newline="") as f:
+        expected = sum(1 for r in csv.reader(f) if r) - 1  # data rows as a CSV reader sees them; blank lines are none
+    summary = score_file(src, out)
+    got = read_csv(out)
+    assert len(got) == expected == summary.rows
+    for r in got:
+        assert r["error"] or r["incentive_cny"], r  # every row scored or explained

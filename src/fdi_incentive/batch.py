@@ -199,6 +199,7 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
                 f"SELECT __row, __error FROM numbered WHERE __error IS NOT NULL ORDER BY __row LIMIT {FIRST_ERRORS}"
             ).fetchall()]
 
+        # GROUPING() sets a bit for each of (tier, category, year, policy, fx_source) NOT grouped by.
         def by(index: int, mask: int) -> dict[str, Group]:
             return {
                 str(r[index]): Group(rows=r[6], eligible=r[8], incentive_cny=Decimal(r[10]))
@@ -215,7 +216,7 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
             column_mapping={k: v for k, v in m.items()},
             rows=rows, scored=rows - errors, errors=errors, first_errors=first, eligible_by_tier=tiers,
             capped=total[9], total_incentive_cny=Decimal(total[10]),
-            by_category=by(2, 0b11011), by_year=by(3, 0b10111),
+            by_category=by(2, 0b10111), by_year=by(3, 0b11011),
             policies={p: lookups.policies[p].sha256 for p in policies_used if p in lookups.policies},
             fx_sources=fx_sources, notes=notes,
         )

@@ -56,10 +56,10 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def _console():
+def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console()
+    return Console(stderr=stderr)
 
 
 def _print_json(obj: Any) -> None:
@@ -228,6 +228,82 @@ def plan(
         from .render import render_plan
 
         _console().print(render_plan(result))
+
+
+UNITS = {"1": "1", "10k": "10000", "1m": "1000000", "万": "10000", "百万": "1000000"}
+
+
+@app.command()
+@handles_errors
+def batch(
+    input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: one row per project-year.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write: .csv, .xlsx, .parquet or .jsonl. Default: CSV on stdout.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Input encoding. Default: detected (UTF-8, else GB18030/GBK).")] = None,
+    unit: Annotated[str, typer.Option(help="Unit of the amount columns: 1, 10k (万美元) or 1m.")] = "1",
+    fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD for rows without an fx_rate of their own.")] = None,
+    fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit; each year's average is used.")] = None,
+    policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
+    reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
+    summary_json: Annotated[Optional[Path], typer.Option(help="Also write the summary as JSON, with the tool version and sha256 of the input and policies.")] = None,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar. Default: only on a terminal.")] = None,
+) -> None:
+    """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
+
+    Columns (matched forgivingly, Chinese aliases accepted): project_id, year, kind, sector or
+    industry_code, paid_in_usd (or paid_in + currency), shareholder_loans_usd, reinvested_profit,
+    fx_rate. Exit code 0 when every row was scored, 1 when some rows carry errors, 2 for a usage error.
+
+    Example:
+
+        fdi batch examples/projects.csv -o scored.xlsx --summary-json summary.json
+    """
+    import io as _io
+    from decimal import Decimal
+
+    from .batch import score_file
+    from .columnar import Options
+
+    if unit.strip().lower() not in UNITS:
+        _fail(f"--unit: {unit!r} is not valid; expected 1, 10k or 1m")
+    options = Options(
+        policy=None, reading=_reading(reading), unit=Decimal(UNITS[unit.strip().lower()]),
+        rates=_fx_source(None, fx_table),
+    )
+    if fx_rate is not None:
+        from .fx import parse_rate
+
+        options.fx_rate = parse_rate(fx_rate, "--fx-rate")
+    if policy is not None:
+        from .policy import get_policy
+
+        options.policy = get_policy(policy)
+    err_console = _console(stderr=True)
+    show_progress = err_console.is_terminal if progress is None else progress
+    to_stdout = output is None
+    bar = None
+    if show_progress:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(TextColumn("scoring"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
+        task = bar.add_task("scoring", total=100)
+        bar.start()
+    try:
+        summary = score_file(
+            input, output, options=options, encoding=encoding,
+            progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
+            hash_input=summary_json is not None,
+            stdout=sys.stdout,
+        )
+    finally:
+        if bar:
+            bar.stop()
+    if summary_json is not None:
+        summary_json.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+    from .render import render_batch_summary
+
+    (err_console if to_stdout else _console()).print(render_batch_summary(summary))
+    if summary.errors:
+        raise typer.Exit(ExitCode.ROW_ERRORS)
 
 
 @policy_app.command("list")

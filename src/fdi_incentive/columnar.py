@@ -295,8 +295,7 @@ class SqlBuilder:
             CASE WHEN p.__row_fx IS NULL THEN y.fx_error END AS __year_fx_err,
             cp.cny_per_unit AS __ccy_rate, cp.error AS __ccy_err,
             cr.cny_per_unit AS __profit_rate, cr.error AS __profit_ccy_err,
-            concat_ws('; ',
-                p.__perr,
+            CASE WHEN p.__perr IS NOT NULL THEN p.__perr ELSE concat_ws('; ',
                 CASE WHEN {t('year')} IS NULL THEN 'year: missing; expected a calendar year such as 2024'
                      WHEN p.__year IS NULL THEN 'year: ' || {quote} || {t('year')} || {quote} || ' is not valid; expected a calendar year such as 2024'
                      WHEN p.__year NOT BETWEEN {YEARS.start} AND {YEARS.stop - 1} THEN 'year: ' || p.__year || ' is out of range'
@@ -318,7 +317,7 @@ class SqlBuilder:
                      THEN 'currency: ' || {quote} || p.__ccy || {quote} || ' is not valid; expected a three-letter ISO 4217 currency code such as USD, EUR, HKD or CNY' END,
                 CASE WHEN NOT regexp_full_match(p.__profit_ccy, '[A-Z]{{3}}')
                      THEN 'reinvested_profit_currency: ' || {quote} || p.__profit_ccy || {quote} || ' is not valid; expected a three-letter ISO 4217 currency code' END
-            ) AS __err0
+            ) END AS __err0
         FROM checked p
         LEFT JOIN fdi_years y ON y.year = p.__year
         LEFT JOIN fdi_kinds k ON k.key = p.__kind_key

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from .models import Assessment, YearResult
 from .plan import Plan
+from .batch import BatchSummary
 from .money import money_fmt, percent_fmt
 from .policy import LoadedPolicy
 
@@ -224,3 +225,39 @@ def render_plan(p: Plan) -> RenderableType:
              f"{p.schedules_examined} candidate schedules examined\nFX: {fx}", style="dim"),
         Panel("\n".join(p.notes), title="what this is not", title_align="left", border_style="yellow"),
     )
+
+
+def render_batch_summary(b: BatchSummary) -> RenderableType:
+    """What a batch did: rows, errors, payouts by tier, category and year, and what it assumed."""
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column(justify="right")
+    head.add_row("rows", f"{b.rows:,}")
+    head.add_row("scored", f"{b.scored:,}")
+    head.add_row("rows with errors", f"[red]{b.errors:,}[/]" if b.errors else "0")
+    for tier, n in sorted(b.eligible_by_tier.items()):
+        head.add_row(f"eligible, {tier} tier", f"{n:,}")
+    head.add_row("capped", f"{b.capped:,}")
+    head.add_row("total payout", f"[bold]{_cny(b.total_incentive_cny)}[/]")
+    parts: list[RenderableType] = [Panel(head, title=f"fdi batch: {b.input}", title_align="left")]
+    for title, groups in (("by sector category", b.by_category), ("by year", b.by_year)):
+        if groups:
+            t = Table(title=title, title_justify="left")
+            t.add_column(title.split()[-1])
+            t.add_column("rows", justify="right")
+            t.add_column("eligible", justify="right")
+            t.add_column("payout", justify="right")
+            for key, g in sorted(groups.items()):
+                t.add_row(key.replace("_", " "), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
+            parts.append(t)
+    if b.first_errors:
+        more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""
+        parts.append(Panel("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors),
+                           title=f"errors{more}", title_align="left", border_style="red"))
+    mapping = ", ".join(f"{v} → {k}" if v != k else k for k, v in b.column_mapping.items())
+    notes = [f"columns used: {mapping}", f"policies: {', '.join(b.policies)}",
+             f"FX: {'; '.join(b.fx_sources) or 'none needed'}"] + b.notes
+    if b.output:
+        notes.append(f"written to {b.output}")
+    parts.append(Text("\n".join(notes), style="dim"))
+    return Group(*parts)

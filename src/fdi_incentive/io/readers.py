@@ -175,16 +175,15 @@ def normalise_csv(src: Source, note: str | None = None) -> Source:
             out.open("w", encoding="utf-8", newline="") as f_out:
         lines = (line.replace("\0", "") for line in f_in)
         reader = csv.reader(lines, delimiter=src.delimiter, strict=False)
-        writer = csv.writer(f_out, lineterminator="\n")
+        writer = csv.writer(f_out, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         next(reader, None)
         writer.writerow([*src.columns, PARSE_ERROR])
         for row in reader:
+            if not row:
+                continue  # a blank line is not a row (DuckDB's fast path skips it too)
             problem = ""
             if len(row) != width:
-                if not any(c.strip() for c in row) and len(row) <= 1:
-                    problem = "the row is empty"
-                else:
-                    problem = f"the row has {len(row)} fields, the header has {width}"
+                problem = f"the row has {len(row)} fields, the header has {width}"
                 row = (row + [""] * width)[:width]
             writer.writerow([*row, problem])
     return Source(path=out, format="csv", columns=[*src.columns, PARSE_ERROR], mapping=src.mapping,
@@ -215,7 +214,7 @@ def _from_excel(path: Path) -> Source:
     out = _temp(".csv")
     width = len(header)
     with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = csv.writer(f, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         writer.writerow(header)
         for row in rows:
             cells = [_cell(v) for v in row]
@@ -255,7 +254,7 @@ def _from_jsonl(path: Path) -> Source:
     keys = list(columns)
     out = _temp(".csv")
     with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = csv.writer(f, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         writer.writerow([*header, PARSE_ERROR])
         for rec in records:
             if isinstance(rec, str):
