@@ -1,0 +1,64 @@
+"""`fdi batch` against the floor of BENCH.md: polars reading the same CSV and writing the same columns back.
+
+Whole processes, alternated (floor, fdi, floor, fdi, ...), a warm-up pair discarded;
+prints the median wall-time ratio with its min-max and both peak RSS figures.
+
+    pip install ".[bench]"
+    python bench/batch.py --rows 1000000 --pairs 5
+    python bench/batch.py --rows 10000000 --pairs 1      # memory as files grow
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).parent
+FLOOR = "import polars as pl, sys; pl.read_csv(sys.argv[1], infer_schema=False).write_csv(sys.argv[2])"
+
+
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one whole process, via GNU time."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], capture_output=True, text=True)
+    if out.returncode not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
+    wall, rss = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "fdi-bench")
+    args = ap.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    src = args.dir / f"projects-{args.rows}.csv"
+    if not src.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.rows), str(src)], check=True)
+    fdi = [shutil.which("fdi") or sys.executable, *([] if shutil.which("fdi") else ["-m", "fdi_incentive"])]
+    floor_cmd = [sys.executable, "-c", FLOOR, str(src), str(args.dir / "floor.csv")]
+    fdi_cmd = [*fdi, "batch", str(src), "-o", str(args.dir / "scored.csv"), "--no-progress"]
+    size = src.stat().st_size / 2**20
+    print(f"{args.rows:,} rows, {size:.0f} MiB CSV; {args.pairs} pairs after a warm-up pair")
+    timed(floor_cmd), timed(fdi_cmd)
+    floors, runs = [], []
+    for _ in range(args.pairs):
+        floors.append(timed(floor_cmd))
+        runs.append(timed(fdi_cmd))
+    ratios = [r[0] / f[0] for r, f in zip(runs, floors)]
+    fw, rw = statistics.median(f[0] for f in floors), statistics.median(r[0] for r in runs)
+    fm, rm = max(f[1] for f in floors), max(r[1] for r in runs)
+    print(f"floor (polars read+write)  median {fw:.2f} s  peak RSS {fm / 1024:.0f} MiB")
+    print(f"fdi batch                  median {rw:.2f} s  peak RSS {rm / 1024:.0f} MiB")
+    print(f"ratio: {statistics.median(ratios):.2f}x wall (min {min(ratios):.2f}, max {max(ratios):.2f}); "
+          f"{rm / fm:.2f}x peak memory; {args.rows / rw:,.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()
