@@ -175,3 +175,53 @@ def test_malformed_files_never_crash_and_never_lose_a_row(tmp_path, rows):
     assert len(got) == expected == summary.rows
     for r in got:
         assert r["error"] or r["incentive_cny"], r  # every row scored or explained
+
+
+# --- the ledger shape --------------------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from fdi_incentive import Arrival, RateChain, RateTable  # noqa: E402
+
+RATES = Path(__file__).parents[1] / "examples" / "pboc-central-parity.csv"
+DAYS = [date(2024, 3, 15), date(2024, 9, 2), date(2025, 4, 10), date(2025, 6, 30), date(2026, 2, 20)]
+arrival = st.tuples(
+    st.sampled_from(["p1", "p2", "p3"]), st.sampled_from(DAYS),
+    st.sampled_from(["equity", "equity", "reinvested_profit", "shareholder_loan"]),
+    st.one_of(amounts_usd, st.sampled_from([D("10000000"), D("30000000.01"), D("4999999.99")])),
+    st.sampled_from(["USD", "USD", "EUR", "CNY"]),
+)
+SECTOR_OF = {"p1": "manufacturing", "p2": "services", "p3": "real-estate"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(arrival, min_size=1, max_size=15))
+def test_ledger_equals_assess_per_project_year(tmp_path, arrivals):
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    write_csv(src, [[p, d.isoformat(), t, f"{a}", c, "new", SECTOR_OF[p]] for p, d, t, a, c in arrivals],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    rates = RateChain(RateTable.from_csv(RATES))
+    summary = score_file(src, out, options=Options(rates=rates))
+    got = {(r["project_id"], r["year"]): r for r in read_csv(out)}
+    assert summary.errors == 0 and summary.shape == "ledger"
+    for pid in {p for p, *_ in arrivals}:
+        project = Project(sector=SECTOR_OF[pid], arrivals=[
+            Arrival(date=d, type=t, amount=a, currency=c) for p, d, t, a, c in arrivals if p == pid])
+        for y in assess(project, fx=rates).years:
+            row = got[(pid, str(y.year))]
+            expected = y.model_dump(mode="json")
+            for key in ("tier", "base_usd", "base_cny", "gross_cny", "incentive_cny", "fx_rate"):
+                assert row[key] == ("" if expected[key] is None else str(expected[key])), (pid, y.year, key)
+
+
+def test_ledger_with_a_projects_file_and_bad_rows(tmp_path):
+    ledger, projects, out = tmp_path / "l.csv", tmp_path / "p.csv", tmp_path / "o.csv"
+    write_csv(ledger, [["a", "2024-03-15", "equity", "40000000", "USD"], ["a", "2024-13-01", "equity", "5", "USD"],
+                       ["b", "2024-03-15", "gift", "5", "USD"]], header=["project_id", "date", "type", "amount", "currency"])
+    write_csv(projects, [["a", "new", "manufacturing"], ["b", "new", "services"]], header=["project_id", "kind", "sector"])
+    summary = score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
+    rows = read_csv(out)
+    assert [r["project_id"] for r in rows] == ["a", "a", "b"] and summary.rows == 3
+    assert rows[0]["tier"] == "manufacturing" and rows[0]["incentive_cny"] == "10000000.00"
+    assert "arrival row 2: date: '2024-13-01'" in rows[1]["error"]
+    assert "type: 'gift' is not valid" in rows[2]["error"]

@@ -112,6 +112,7 @@ def score_file(
     progress: Callable[[float], None] | None = None,
     hash_input: bool = False,
     stdout=None,
+    projects_path: str | Path | None = None,
 ) -> BatchSummary:
     """Score every row of ``input_path`` into ``output_path`` (CSV to ``stdout`` when None).
 
@@ -127,12 +128,14 @@ def score_file(
     if out is not None and out.resolve() == input_path.resolve():
         raise InputError("-o", str(out), "an output file other than the input file")
     src = open_input(input_path, encoding=encoding)
+    projects = open_input(projects_path) if projects_path is not None else None
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     try:
         for attempt in (1, 2):
             try:
-                return _score(duckdb, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout)
+                return _score(duckdb, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
+                              projects)
             except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
                 # Only a file DuckDB cannot read as CSV lands here; anything else is a bug and surfaces.
                 if attempt == 2 or src.format != "csv" or src.has_parse_errors_column:
@@ -144,13 +147,16 @@ def score_file(
         raise AssertionError("unreachable")
     finally:
         src.cleanup()
+        if projects is not None:
+            projects.cleanup()
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
-           progress, notes: list[str], hash_input: bool, stdout) -> BatchSummary:
+           progress, notes: list[str], hash_input: bool, stdout, projects: Source | None = None) -> BatchSummary:
     m = src.mapping
-    if "year" not in m:
+    ledger = "date" in m and "amount" in m
+    if "year" not in m and not ledger:
         found = ", ".join(src.columns[:20])
         raise InputError("INPUT", str(input_path),
                          f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
@@ -160,21 +166,32 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
     con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
     try:
         relation = _relation(src)
+        columns = src.columns
+        if ledger:
+            from .ledger import LEDGER_COLUMNS, prepare_ledger
+
+            proj_rel = proj_map = None
+            if projects is not None:
+                proj_rel, proj_map = _relation(projects), projects.mapping
+            relation = prepare_ledger(con, relation, m, options, work, proj_rel, proj_map)
+            columns = LEDGER_COLUMNS
+            m = {c: c for c in LEDGER_COLUMNS if not c.startswith("__")} | {"fx_rate": "__fx_rate_text"}
+            m.pop("arrivals")
         lookups = year_lookup(options, need_fx=options.fx_rate is None)
         pairs = []
-        if "currency" in m or "reinvested_profit_currency" in m:
+        if not ledger and ("currency" in m or "reinvested_profit_currency" in m):
             ccy_cols = []
             if "currency" in m:
                 ccy_cols.append(f"SELECT upper(trim(CAST({q(m['currency'])} AS VARCHAR))) AS c, {q(m['year'])} AS y FROM {relation}")
             if "reinvested_profit_currency" in m:
-                ccy_cols.append(f"SELECT upper(trim(CAST({q(m['reinvested_profit_currency'])} AS VARCHAR))), {q(m['year'])} FROM {relation}")
+                ccy_cols.append(f"SELECT upper(trim(CAST({q(m['reinvested_profit_currency'])} AS VARCHAR))) AS c, {q(m['year'])} AS y FROM {relation}")
             pairs = con.execute(
                 f"SELECT DISTINCT c, TRY_CAST(y AS INTEGER) FROM ({' UNION ALL '.join(ccy_cols)}) "
                 "WHERE c IS NOT NULL AND c NOT IN ('USD', 'CNY') AND regexp_full_match(c, '[A-Z]{3}') AND TRY_CAST(y AS INTEGER) IS NOT NULL"
             ).fetchall()
         lookups.currency_rows = currency_lookup(options, pairs)
         register_lookups(con, work, lookups, options)
-        builder = SqlBuilder(src.columns, m, options, lookups.policies)
+        builder = SqlBuilder(columns, m, options, lookups.policies)
         base = builder.query(relation)
 
         summary_sql = f"""{base}
@@ -212,8 +229,8 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
         return BatchSummary(
             input=str(input_path), input_format=src.converted_from or src.format,
             input_sha256=sha256_file(input_path) if hash_input else None,
-            output=str(out) if out else written, shape="project-year",
-            column_mapping={k: v for k, v in m.items()},
+            output=str(out) if out else written, shape="ledger" if ledger else "project-year",
+            column_mapping=dict(src.mapping),
             rows=rows, scored=rows - errors, errors=errors, first_errors=first, eligible_by_tier=tiers,
             capped=total[9], total_incentive_cny=Decimal(total[10]),
             by_category=by(2, 0b10111), by_year=by(3, 0b11011),

@@ -246,12 +246,15 @@ def batch(
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
     summary_json: Annotated[Optional[Path], typer.Option(help="Also write the summary as JSON, with the tool version and sha256 of the input and policies.")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar. Default: only on a terminal.")] = None,
+    projects: Annotated[Optional[Path], typer.Option(help="For a ledger of arrivals: a file of project_id, kind, sector / industry_code.")] = None,
 ) -> None:
     """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
 
     Columns (matched forgivingly, Chinese aliases accepted): project_id, year, kind, sector or
     industry_code, paid_in_usd (or paid_in + currency), shareholder_loans_usd, reinvested_profit,
-    fx_rate. Exit code 0 when every row was scored, 1 when some rows carry errors, 2 for a usage error.
+    fx_rate. Or a ledger of capital arrivals (project_id, date, type, amount, currency, with kind and
+    sector on each row or from --projects), scored per project and calendar year.
+    Exit code 0 when every row was scored, 1 when some rows carry errors, 2 for a usage error.
 
     Example:
 
@@ -293,6 +296,7 @@ def batch(
             progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
             hash_input=summary_json is not None,
             stdout=sys.stdout,
+            projects_path=projects,
         )
     finally:
         if bar:

@@ -88,6 +88,14 @@ def round_sql(expr: str, quantum: Decimal, mode: str) -> str:
     return f"CAST({fn}({expr} * {factor}) / {factor} AS DECIMAL(38,{k}))"
 
 
+def unit_sql(scale: int) -> str:
+    """10^-scale as an exact decimal: multiplying by it scales an integer count of units.
+
+    (DuckDB's DECIMAL division returns a double, which is not exact above 2^53.)
+    """
+    return f"CAST('{Decimal(1).scaleb(-scale):f}' AS DECIMAL({scale + 1},{scale}))"
+
+
 def round_div_sql(num: str, den: str, mode: str) -> str:
     """Integer division of non-negative HUGEINTs, rounded as the policy says."""
     if mode == "half_up":
@@ -205,7 +213,8 @@ class SqlBuilder:
 
     def raw_cte(self) -> str:
         cells = "".join(f", NULLIF(trim(CAST({q(col)} AS VARCHAR)), '') AS __t_{canon}" for canon, col in self.m.items())
-        perr = f"NULLIF({q(PARSE_ERROR)}, '')" if PARSE_ERROR in self.columns else "CAST(NULL AS VARCHAR)"
+        errs = [f"NULLIF({q(c)}, '')" for c in (PARSE_ERROR, "__ledger_error") if c in self.columns]
+        perr = f"COALESCE({', '.join(errs)})" if errs else "CAST(NULL AS VARCHAR)"
         return f"SELECT src.*, {perr} AS __perr{cells} FROM src"
 
     def unit_digits(self) -> int:
@@ -283,6 +292,7 @@ class SqlBuilder:
         sectors = ", ".join(PUBLIC_SECTOR_NAMES)
         given = lit(f"given rate: {self.o.fx_rate} CNY per USD") if self.o.fx_rate is not None else "NULL"
         quote = "chr(39)"
+        row_source = "p.__fx_source_text" if "__fx_source_text" in self.columns else "'fx_rate column'"
         return f"""
         SELECT p.*,
             y.policy AS __policy,
@@ -291,7 +301,7 @@ class SqlBuilder:
                  ELSE COALESCE(s.category, c.category) END AS __category,
             c.code AS __code,
             COALESCE(p.__row_fx, y.usd_rate) AS __usd_rate,
-            CASE WHEN p.__row_fx IS NOT NULL THEN 'fx_rate column' ELSE COALESCE({given}, y.fx_source) END AS __fx_source,
+            CASE WHEN p.__row_fx IS NOT NULL THEN {row_source} ELSE COALESCE({given}, y.fx_source) END AS __fx_source,
             CASE WHEN p.__row_fx IS NULL THEN y.fx_error END AS __year_fx_err,
             cp.cny_per_unit AS __ccy_rate, cp.error AS __ccy_err,
             cr.cny_per_unit AS __profit_rate, cr.error AS __profit_ccy_err,
@@ -337,7 +347,7 @@ class SqlBuilder:
             units = round_div_sql(num, den, mode)
             return (f"CASE WHEN {currency} = 'USD' OR {amount} = 0 THEN CAST({amount} AS DECIMAL(18,2)) "
                     f"WHEN __usd_rate IS NULL THEN NULL "
-                    f"ELSE CAST(CAST({units} AS DECIMAL(38,0)) / {10 ** usd_scale} AS DECIMAL(18,2)) END")
+                    f"ELSE CAST(CAST({units} AS DECIMAL(38,0)) * {unit_sql(usd_scale)} AS DECIMAL(18,2)) END")
 
         needs_usd = "((__ccy <> 'USD' AND __paid > 0) OR (__profit_ccy <> 'USD' AND __profit > 0))"
         return f"""
@@ -399,10 +409,22 @@ class SqlBuilder:
             f"SELECT *, {self.per_policy(tier)} AS __tier FROM based",
             f"""SELECT *, {self.per_policy(rate)} AS __rate,
                 CASE WHEN __reading = 'converted'
-                     THEN CAST(CAST(__base_usd AS DECIMAL(38,2)) * CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS})) AS DECIMAL(38,{2 + FX_DECIMALS}))
+                     THEN {self.ledger_cny() or f"CAST(CAST(__base_usd AS DECIMAL(38,2)) * CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS})) AS DECIMAL(38,{2 + FX_DECIMALS}))"}
                      ELSE CAST(__base_usd AS DECIMAL(38,{2 + FX_DECIMALS})) END AS __base_cny
             FROM tiered""",
         )
+
+    def ledger_cny(self) -> str | None:
+        """For a ledger: the base in CNY is the sum of each counted arrival at its own day's rate."""
+        if "__equity_cny" not in self.columns:
+            return None
+
+        def cny(p: Policy) -> str:
+            parts = [f"CAST({q(c)} AS DECIMAL(38,{2 + FX_DECIMALS}))" for c, t in (("__equity_cny", "equity"), ("__profit_cny", "reinvested_profit"))
+                     if t in p.base.counts]
+            return "CAST(" + (" + ".join(parts) or "0") + f" AS DECIMAL(38,{2 + FX_DECIMALS}))"
+
+        return self.per_policy(cny)
 
     def payout_cte(self) -> str:
         def cap(p: Policy) -> str:
@@ -470,7 +492,7 @@ class SqlBuilder:
         """Input columns as they were (formula-like text neutralised for spreadsheets), then the results."""
         cols = []
         for c in self.columns:
-            if c == PARSE_ERROR:
+            if c.startswith("__"):  # the reader's and the ledger's own columns
                 continue
             if neutralise:
                 # '=', '+', '-', '@', tab, CR: a constant list (chr() here made DuckDB plan a join per column)
