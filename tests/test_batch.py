@@ -225,3 +225,17 @@ def test_ledger_with_a_projects_file_and_bad_rows(tmp_path):
     assert rows[0]["tier"] == "manufacturing" and rows[0]["incentive_cny"] == "10000000.00"
     assert "arrival row 2: date: '2024-13-01'" in rows[1]["error"]
     assert "type: 'gift' is not valid" in rows[2]["error"]
+
+
+def test_extreme_amounts_and_rates_stay_exact(tmp_path):
+    """At the bounds (amounts just under USD 100 trillion, rates just under 10,000) nothing overflows."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = [["X1", "2021", "new", "services", "", "99999999999999.99", "", "99999999999999.99", "9999.99999999"],
+            ["X2", "2024", "new", "manufacturing", "", "30000000.01", "", "1", "2024"]]
+    write_csv(src, rows)
+    summary = score_file(src, out)
+    got = read_csv(out)
+    assert summary.errors == 0
+    for r, g in zip(rows, got):
+        expected = calc_json(int(r[1]), r[2], r[3], r[4], D(r[5]), D(0), D(r[7]), D(r[8]))
+        assert {k: g[k] for k in COMPARED} == expected

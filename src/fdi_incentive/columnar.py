@@ -339,11 +339,13 @@ class SqlBuilder:
 
     def convert_cte(self, mode: str, usd_scale: int) -> str:
         """Non-USD amounts to USD with integer arithmetic, rounded as the policy says; then the row's error."""
-        den = f"CAST(__usd_rate * {10 ** FX_DECIMALS} AS HUGEINT)"
+        # Widen before scaling: DuckDB multiplies DECIMAL(18) in 64 bits and would overflow.
+        den = f"CAST(CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS})) * {10 ** FX_DECIMALS} AS HUGEINT)"
 
         def to_usd(amount: str, currency: str, own: str) -> str:
             own_rate = f"(CASE WHEN {currency} = 'CNY' THEN CAST(1 AS DECIMAL(18,{FX_DECIMALS})) ELSE {own} END)"
-            num = f"CAST({amount} * {10 ** usd_scale} AS HUGEINT) * CAST({own_rate} * {10 ** FX_DECIMALS} AS HUGEINT)"
+            num = (f"CAST(CAST({amount} AS DECIMAL(38,2)) * {10 ** usd_scale} AS HUGEINT) * "
+                   f"CAST(CAST({own_rate} AS DECIMAL(38,{FX_DECIMALS})) * {10 ** FX_DECIMALS} AS HUGEINT)")
             units = round_div_sql(num, den, mode)
             return (f"CASE WHEN {currency} = 'USD' OR {amount} = 0 THEN CAST({amount} AS DECIMAL(18,2)) "
                     f"WHEN __usd_rate IS NULL THEN NULL "

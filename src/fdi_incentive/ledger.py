@@ -107,8 +107,10 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
         'source': 'VARCHAR', 'error': 'VARCHAR'}}, nullstr='')""")
 
     scale = 10 ** usd_quantum_scale
-    num = f"CAST(a.__amount * {scale} AS HUGEINT) * CAST((CASE WHEN a.__currency = 'CNY' THEN 1 ELSE o.rate END) * {10 ** FX_DECIMALS} AS HUGEINT)"
-    den = f"CAST(u.rate * {10 ** FX_DECIMALS} AS HUGEINT)"
+    # Widen before scaling: DuckDB multiplies DECIMAL(18) in 64 bits and would overflow.
+    own = f"CAST((CASE WHEN a.__currency = 'CNY' THEN 1 ELSE o.rate END) AS DECIMAL(38,{FX_DECIMALS}))"
+    num = f"CAST(CAST(a.__amount AS DECIMAL(38,2)) * {scale} AS HUGEINT) * CAST({own} * {10 ** FX_DECIMALS} AS HUGEINT)"
+    den = f"CAST(CAST(u.rate AS DECIMAL(38,{FX_DECIMALS})) * {10 ** FX_DECIMALS} AS HUGEINT)"
     usd = (f"CASE WHEN a.__currency = 'USD' THEN a.__amount WHEN u.rate IS NULL OR (a.__currency <> 'CNY' AND o.rate IS NULL) THEN NULL "
            f"ELSE CAST(CAST({round_div_sql(num, den, mode)} AS DECIMAL(38,0)) * {unit_sql(usd_quantum_scale)} AS DECIMAL(18,2)) END")
     reading = lit(options.reading or "converted")
