@@ -77,11 +77,13 @@ def _relation(src: Source) -> str:
             f"quote='\"', escape='\"', strict_mode=true)")
 
 
-def _run_with_progress(con, sql: str, progress: Callable[[float], None] | None) -> None:
-    """Run a statement; while it runs, report DuckDB's progress (0-100) to the callback."""
+def _run_with_progress(con, sql: str, progress: Callable[[float], None] | None, span: tuple[float, float] = (0, 100),
+                       fetch: bool = False):
+    """Run a statement; while it runs, report its progress, mapped into ``span`` of 0-100, to the callback."""
     if progress is None:
-        con.execute(sql)
-        return
+        result = con.execute(sql)
+        return result.fetchall() if fetch else None
+    lo, hi = span
     done = threading.Event()
 
     def poll() -> None:
@@ -91,16 +93,18 @@ def _run_with_progress(con, sql: str, progress: Callable[[float], None] | None) 
             except Exception:  # noqa: BLE001 - progress is best effort
                 continue
             if pct is not None and pct >= 0:
-                progress(min(float(pct), 100.0))
+                progress(lo + (hi - lo) * min(float(pct), 100.0) / 100)
 
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
     try:
-        con.execute(sql)
+        result = con.execute(sql)
+        rows = result.fetchall() if fetch else None
     finally:
         done.set()
         watcher.join()
-    progress(100.0)
+    progress(hi)
+    return rows
 
 
 def score_file(
@@ -164,6 +168,8 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
     # Rows must come out in input order: keep the file on the probe side of every lookup join
     # (the optimizer would otherwise build on the file when it underestimates it, and reorder rows).
     con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+    if progress is not None:  # DuckDB tracks progress only with its bar on; we draw our own
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
     try:
         relation = _relation(src)
         columns = src.columns
@@ -201,11 +207,11 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
                COALESCE(sum(__incentive) FILTER (WHERE __error IS NULL), 0) AS incentive
         FROM result
         GROUP BY GROUPING SETS ((), (__tier), (__category), (__year), (__policy), (__fx_source))"""
-        groups = con.execute(summary_sql).fetchall()
+        groups = _run_with_progress(con, summary_sql, progress, (0, 35), fetch=True)
 
         neutralise = fmt in ("csv", "xlsx")
         select = f"{base}\nSELECT {builder.output_columns(neutralise)} FROM result"
-        written = _write(con, select, out, fmt, work, progress, stdout)
+        written = _write(con, select, out, fmt, work, progress, stdout)  # 35-100%
 
         total = next(r for r in groups if r[0] == 31)
         rows, errors = total[6], total[7]
@@ -245,7 +251,7 @@ def _write(con, select: str, out: Path | None, fmt: str, work: Path, progress, s
     """Write the result where it belongs, through a temporary file renamed at the end."""
     if out is None:
         tmp = work / "stdout.csv"
-        _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} (FORMAT csv, HEADER true)", progress)
+        _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} (FORMAT csv, HEADER true)", progress, (35, 100))
         import sys
 
         target = stdout or sys.stdout
@@ -258,7 +264,7 @@ def _write(con, select: str, out: Path | None, fmt: str, work: Path, progress, s
             write_xlsx(con, select, tmp, progress)
         else:
             options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
-            _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} ({options})", progress)
+            _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} ({options})", progress, (35, 100))
     return str(out)
 
 
