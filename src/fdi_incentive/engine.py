@@ -171,7 +171,7 @@ def evaluate_year(
         reasons.append(f"Reinvested profits {_usd(reinvested_usd)} count toward the base ({policy.base.citation}).")
     if shareholder_loans_usd:
         reasons.append(
-            f"Foreign shareholder loans {_usd(shareholder_loans_usd)} are shown but not counted (不含外方股东贷款)."
+            f"Foreign shareholder loans {_usd(shareholder_loans_usd)} are shown but not counted ({policy.base.citation})."
         )
     reasons.append(f"Base: {_usd(base_usd)} of foreign capital paid in during {year}.")
     tests = [

@@ -11,7 +11,7 @@ becomes an error row of its own: nothing is lost.
 from decimal import Decimal
 from pathlib import Path
 
-from .columnar import FX_DECIMALS, Options, lit, q, round_div_sql, unit_sql, write_table
+from .columnar import FX_DECIMALS, MAX_AMOUNT, Options, lit, q, round_div_sql, unit_sql, write_table
 from .errors import FxError, InputError
 from .models import TYPE_NAMES
 from .money import money_fmt
@@ -19,7 +19,6 @@ from .money import money_fmt
 LEDGER_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "reinvested_profit",
                   "reinvested_profit_currency", "shareholder_loans_usd", "arrivals", "__ledger_error",
                   "__equity_cny", "__profit_cny", "__fx_rate_text", "__fx_source_text"]
-MAX_AMOUNT = Decimal(10) ** 14
 
 
 def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options, work: Path,

@@ -41,7 +41,7 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_row("paid-in capital", _usd(y.paid_in_usd), "equity")
     if y.reinvested_usd:
         t.add_row("reinvested profits", _usd(y.reinvested_usd), "counted")
-    t.add_row("shareholder loans", _usd(y.shareholder_loans_usd), "not counted " + cite("不含外方股东贷款"))
+    t.add_row("shareholder loans", _usd(y.shareholder_loans_usd), "not counted " + cite(y.citations["base"]))
     t.add_row("base", _usd(y.base_usd), cite(y.citations["base"]))
     for test in y.tier_tests:
         words = "over" if test.comparator == "gt" else "at least"
