@@ -17,13 +17,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from . import __version__
-from .columnar import RESULT_COLUMNS, Options, SqlBuilder, currency_lookup, lit, q, register_lookups, year_lookup
+from .columnar import RESULT_COLUMNS, Options, SqlBuilder, currency_lookup, lit, q, year_lookup
 from .errors import FdiError, InputError
 from .io.readers import PARSE_ERROR, Source, normalise_csv, open_input
 from .io.writers import OUTPUT_FORMATS, atomic_output, output_format, write_xlsx
 from .models import Money
 
 FIRST_ERRORS = 10
+MEMORY_LIMIT = "1GB"
 
 
 class RowError(BaseModel):
@@ -164,7 +165,10 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
         found = ", ".join(src.columns[:20])
         raise InputError("INPUT", str(input_path),
                          f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
-    con = duckdb.connect(config={"preserve_insertion_order": True})
+    # Order-preserving output buffers finished batches until earlier ones are written; a memory
+    # limit (with a spill folder) keeps that bounded however large the file is.
+    con = duckdb.connect(config={"preserve_insertion_order": True, "memory_limit": MEMORY_LIMIT,
+                                 "temp_directory": str(work / "spill")})
     # Rows must come out in input order: keep the file on the probe side of every lookup join
     # (the optimizer would otherwise build on the file when it underestimates it, and reorder rows).
     con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
@@ -196,8 +200,7 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
                 "WHERE c IS NOT NULL AND c NOT IN ('USD', 'CNY') AND regexp_full_match(c, '[A-Z]{3}') AND TRY_CAST(y AS INTEGER) IS NOT NULL"
             ).fetchall()
         lookups.currency_rows = currency_lookup(options, pairs)
-        register_lookups(con, work, lookups, options)
-        builder = SqlBuilder(columns, m, options, lookups.policies)
+        builder = SqlBuilder(columns, m, options, lookups)
         base = builder.query(relation)
 
         summary_sql = f"""{base}
@@ -210,7 +213,7 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
         groups = _run_with_progress(con, summary_sql, progress, (0, 35), fetch=True)
 
         neutralise = fmt in ("csv", "xlsx")
-        select = f"{base}\nSELECT {builder.output_columns(neutralise)} FROM result"
+        select = f"{base}, limbs AS ({builder.limbs_cte()})\nSELECT {builder.output_columns(neutralise)} FROM limbs"
         written = _write(con, select, out, fmt, work, progress, stdout)  # 35-100%
 
         total = next(r for r in groups if r[0] == 31)

@@ -277,8 +277,13 @@ def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = Non
     for lp in reversed(candidates):
         if lp.policy.effective.covers(year):
             return lp
+    raise PolicyError(no_policy_message(year, candidates))
+
+
+def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:
+    candidates = bundled_policies() if candidates is None else candidates
     spans = "; ".join(
         f"{lp.policy.id} covers {lp.policy.effective.from_.year}-{lp.policy.effective.to.year if lp.policy.effective.to else ''}"
         for lp in candidates
     )
-    raise PolicyError(f"year: no policy is in force in {year} ({spans})")
+    return f"year: no policy is in force in {year} ({spans})"
