@@ -270,3 +270,29 @@ def test_order_kept_across_many_vectors(tmp_path):
     with out.open(encoding="utf-8", newline="") as f:
         ids = [r[0] for r in csv.reader(f)][1:]
     assert len(ids) == 60000 and ids == sorted(ids)
+
+
+def test_sql_code_classification_equals_python_on_every_code(tmp_path):
+    """The SQL that classifies GB/T codes in a batch gives `industry.code_table()`'s answer for
+    every valid form, and NULL (an error) for codes `classify` rejects."""
+    import duckdb
+
+    from fdi_incentive.columnar import code_sql
+    from fdi_incentive.industry import code_table
+
+    table = code_table()
+    invalid = ["K36", "99", "X", "1", "12345", "C9", "A0101X", "T98"]
+    path = tmp_path / "codes.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([[k] for k, *_ in table] + [[k] for k in invalid])
+    code, category, ambiguous = code_sql("k")
+    got = duckdb.connect().execute(
+        f"SELECT k, {code}, {category}, {ambiguous} FROM read_csv('{path}', header=false, columns={{'k': 'VARCHAR'}})"
+    ).fetchall()
+    expected = {k: (c, cat, amb) for k, c, cat, amb in table}
+    for k, c, cat, amb in got:
+        if k in expected:
+            assert (c, cat, amb) == expected[k], k
+        else:
+            assert c is None and cat is None, k
+    assert len(got) == len(table) + len(invalid)
