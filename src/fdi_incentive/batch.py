@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .columnar import RESULT_COLUMNS, Options, SqlBuilder, currency_lookup, lit, q, year_lookup
-from .errors import FdiError, InputError
-from .io.readers import PARSE_ERROR, Source, normalise_csv, open_input
+from .errors import InputError
+from .io.readers import Source, normalise_csv, open_input
 from .io.writers import OUTPUT_FORMATS, atomic_output, output_format, write_xlsx
 from .models import Money
 
@@ -271,4 +271,4 @@ def _write(con, select: str, out: Path | None, fmt: str, work: Path, progress, s
     return str(out)
 
 
-__all__ = ["BatchSummary", "OUTPUT_FORMATS", "Options", "RESULT_COLUMNS", "score_file", "PARSE_ERROR", "FdiError"]
+__all__ = ["BatchSummary", "OUTPUT_FORMATS", "Options", "RESULT_COLUMNS", "score_file"]

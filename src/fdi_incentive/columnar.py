@@ -171,7 +171,6 @@ def is_in(expr: str, values: Iterable[str], negate: bool = False) -> str:
     """``expr IN (values)`` without DuckDB's IN-clause rewrite: a constant IN-list is planned as a
     join, and joins do not keep the input's row order at scale; so does list_contains over a
     constant list. An OR-chain of equalities is not rewritten. (NULL expr gives NULL, as IN does.)"""
-    values = [v for vs in values for v in ([vs] if not vs.count(", ") else vs.split(", "))]
     test = "(" + " OR ".join(f"{expr} = {v}" for v in values) + ")"
     return f"(NOT {test})" if negate else test
 
@@ -220,12 +219,12 @@ def code_sql(key: str) -> tuple[str, str, str]:
              f"AND ({letter} IS NULL OR {letter} = {section}) THEN true ELSE false END)")
     code = f"(CASE WHEN {valid} THEN COALESCE({letter}, {section}) || {digits} END)"
     cats = sql_map((lit(sec), lit(cat)) for sec, cat in SECTION_CATEGORY.items())
-    quasi = ", ".join(lit(c) for c in sorted(QUASI_FINANCE_CLASSES))
-    ambiguous_classes = ", ".join(lit(c) for c in sorted(AMBIGUOUS_CLASSES))
+    quasi = [lit(c) for c in sorted(QUASI_FINANCE_CLASSES)]
+    ambiguous_classes = [lit(c) for c in sorted(AMBIGUOUS_CLASSES)]
     category = (f"(CASE WHEN NOT {valid} OR {valid} IS NULL THEN NULL "
-                f"WHEN length({digits}) = 4 AND {is_in(digits, [quasi])} THEN 'quasi_finance' "
+                f"WHEN length({digits}) = 4 AND {is_in(digits, quasi)} THEN 'quasi_finance' "
                 f"ELSE COALESCE({cats}[COALESCE({section}, {letter})], 'other') END)")
-    ambiguous = f"COALESCE({valid} AND length({digits}) = 4 AND {is_in(digits, [ambiguous_classes])}, false)"
+    ambiguous = f"COALESCE({valid} AND length({digits}) = 4 AND {is_in(digits, ambiguous_classes)}, false)"
     return code, category, ambiguous
 
 
@@ -486,12 +485,12 @@ class SqlBuilder:
             return "CAST(" + (" + ".join(parts) or "0") + " AS DECIMAL(18,2))"
 
         def excluded(p: Policy) -> str:
-            cats = ", ".join(lit(c) for c in p.exclusions.categories) or "NULL"
+            cats = [lit(c) for c in p.exclusions.categories] or ["NULL"]
             codes = "".join(f" OR starts_with(COALESCE(__code, ''), {lit(c)})" for c in p.exclusions.codes)
-            return f"(COALESCE({is_in('__category', [cats])}, false){codes})"
+            return f"(COALESCE({is_in('__category', cats)}, false){codes})"
 
         def tier(p: Policy) -> str:
-            kinds = ", ".join(lit(k) for k in p.base.kinds)
+            kinds = [lit(k) for k in p.base.kinds]
             # choose_tier: the best rate that passes; on a tie, the later tier
             ordered = sorted(enumerate(p.tiers), key=lambda it: (it[1].rate, it[0]), reverse=True)
             whens = []
@@ -499,7 +498,7 @@ class SqlBuilder:
                 cats = is_in("__category", (lit(c) for c in t.categories)) if t.categories else "true"
                 op = ">" if t.threshold.comparator == "gt" else ">="
                 whens.append(f"WHEN {cats} AND __base_usd {op} {dec(t.threshold.amount, 2, 18)} THEN {lit(t.id)}")
-            return f"(CASE WHEN __excluded OR {is_in('__kind', [kinds], negate=True)} THEN NULL {' '.join(whens)} END)"
+            return f"(CASE WHEN __excluded OR {is_in('__kind', kinds, negate=True)} THEN NULL {' '.join(whens)} END)"
 
         def rate(p: Policy) -> str:
             return "(CASE __tier " + " ".join(f"WHEN {lit(t.id)} THEN {dec(t.rate, FX_DECIMALS, 18)}" for t in p.tiers) + " END)"
@@ -604,9 +603,9 @@ class SqlBuilder:
                     t = min(applicable, key=lambda t: t.threshold.amount)
                     words = "over" if t.threshold.comparator == "gt" else "at least"
                     whens.append(f"WHEN __category = {lit(c)} THEN {lit(f'no reward: base not {words} USD {money_fmt(t.threshold.amount)}')}")
-            kinds = ", ".join(lit(k) for k in p.base.kinds)
+            kinds = [lit(k) for k in p.base.kinds]
             return (f"(CASE WHEN __excluded THEN 'excluded: ' || replace(__category, '_', ' ') || {lit(' (' + p.exclusions.citation + ')')} "
-                    f"WHEN {is_in('__kind', [kinds], negate=True)} THEN 'kind not rewarded' {' '.join(whens)} END)")
+                    f"WHEN {is_in('__kind', kinds, negate=True)} THEN 'kind not rewarded' {' '.join(whens)} END)")
 
         return self.per_policy(reason)
 
