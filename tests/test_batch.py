@@ -277,7 +277,7 @@ def test_sql_code_classification_equals_python_on_every_code(tmp_path):
     every valid form, and NULL (an error) for codes `classify` rejects."""
     import duckdb
 
-    from fdi_incentive.columnar import code_sql
+    from fdi_incentive.columnar import code_layers, layered
     from fdi_incentive.industry import code_table
 
     table = code_table()
@@ -285,9 +285,9 @@ def test_sql_code_classification_equals_python_on_every_code(tmp_path):
     path = tmp_path / "codes.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([[k] for k, *_ in table] + [[k] for k in invalid])
-    code, category, ambiguous = code_sql("k")
+    rel = f"SELECT * FROM read_csv('{path}', header=false, columns={{'k': 'VARCHAR'}})"
     got = duckdb.connect().execute(
-        f"SELECT k, {code}, {category}, {ambiguous} FROM read_csv('{path}', header=false, columns={{'k': 'VARCHAR'}})"
+        f"SELECT k, __code_found, __by_code, __ambiguous FROM ({layered(rel, code_layers('k'))})"
     ).fetchall()
     expected = {k: (c, cat, amb) for k, c, cat, amb in table}
     for k, c, cat, amb in got:

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from . import __version__
-from .columnar import RESULT_COLUMNS, Options, SqlBuilder, currency_lookup, lit, q, year_lookup
+from .columnar import RESULT_COLUMNS, Options, SqlBuilder, currency_lookup, layered, lit, q, year_lookup
 from .errors import InputError
 from .io.readers import Source, normalise_csv, open_input
 from .io.writers import OUTPUT_FORMATS, atomic_output, output_format, write_xlsx
@@ -203,26 +203,34 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
         builder = SqlBuilder(columns, m, options, lookups)
         base = builder.query(relation)
 
-        summary_sql = f"""{base}
-        SELECT GROUPING(__tier, __category, __year, __policy, __fx_source) AS g, __tier, __category, __year, __policy, __fx_source,
-               count(*) AS n, count(__error) AS errors, count(*) FILTER (WHERE __error IS NULL AND __tier IS NOT NULL) AS eligible,
-               count(*) FILTER (WHERE __error IS NULL AND __capped) AS capped,
-               COALESCE(sum(__incentive) FILTER (WHERE __error IS NULL), 0) AS incentive
-        FROM result
-        GROUP BY GROUPING SETS ((), (__tier), (__category), (__year), (__policy), (__fx_source))"""
-        groups = _run_with_progress(con, summary_sql, progress, (0, 35), fetch=True)
-
         neutralise = fmt in ("csv", "xlsx")
         select = f"{base}, limbs AS ({builder.limbs_cte()})\nSELECT {builder.output_columns(neutralise)} FROM limbs"
-        written = _write(con, select, out, fmt, work, progress, stdout)  # 35-100%
+        if fmt == "xlsx":
+            # An Excel sheet is slow to read back: summarise from the pipeline, then write.
+            scored = ("(SELECT * REPLACE (CASE WHEN __error IS NULL THEN __policy END AS __policy, "
+                      "CASE WHEN __error IS NULL THEN __fx_source END AS __fx_source) FROM result)")
+            groups = _run_with_progress(con, f"{base}\n{_SUMMARY.format(src=scored)}", progress, (0, 35), fetch=True)
+            written = _write(con, select, out, fmt, work, progress, stdout, (35, 100))
+            back = None
+        else:
+            # Write once, then summarise from what was written: reading back a few columns of
+            # the output costs far less than running the whole pipeline a second time.
+            written = _write(con, select, out, fmt, work, progress, stdout, (0, 90))
+            back = _read_back(builder, m, Path(written), fmt)
+            groups = _run_with_progress(con, f"WITH result AS ({back})\n{_SUMMARY.format(src='result')}",
+                                        progress, (90, 100), fetch=True)
+        if out is None:
+            _to_stdout(Path(written), stdout)
+            written = None
 
         total = next(r for r in groups if r[0] == 31)
         rows, errors = total[6], total[7]
         first: list[RowError] = []
         if errors:
+            source = f"{base}, numbered AS (SELECT row_number() OVER () AS __row, __error FROM result)" if back is None \
+                else f"WITH numbered AS (SELECT row_number() OVER () AS __row, __error FROM ({back}))"
             first = [RowError(row=r, error=e) for r, e in con.execute(
-                f"{base}, numbered AS (SELECT row_number() OVER () AS __row, __error FROM result) "
-                f"SELECT __row, __error FROM numbered WHERE __error IS NOT NULL ORDER BY __row LIMIT {FIRST_ERRORS}"
+                f"{source} SELECT __row, __error FROM numbered WHERE __error IS NOT NULL ORDER BY __row LIMIT {FIRST_ERRORS}"
             ).fetchall()]
 
         # GROUPING() sets a bit for each of (tier, category, year, policy, fx_source) NOT grouped by.
@@ -238,7 +246,7 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
         return BatchSummary(
             input=str(input_path), input_format=src.converted_from or src.format,
             input_sha256=sha256_file(input_path) if hash_input else None,
-            output=str(out) if out else written, shape="ledger" if ledger else "project-year",
+            output=written, shape="ledger" if ledger else "project-year",
             column_mapping=dict(src.mapping),
             rows=rows, scored=rows - errors, errors=errors, first_errors=first, eligible_by_tier=tiers,
             capped=total[9], total_incentive_cny=Decimal(total[10]),
@@ -250,24 +258,64 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
         con.close()
 
 
-def _write(con, select: str, out: Path | None, fmt: str, work: Path, progress, stdout) -> str | None:
-    """Write the result where it belongs, through a temporary file renamed at the end."""
+_SUMMARY = """
+        SELECT GROUPING(__tier, __category, __year, __policy, __fx_source) AS g, __tier, __category, __year, __policy, __fx_source,
+               count(*) AS n, count(__error) AS errors, count(*) FILTER (WHERE __error IS NULL AND __tier IS NOT NULL) AS eligible,
+               count(*) FILTER (WHERE __error IS NULL AND __capped) AS capped,
+               COALESCE(sum(__incentive) FILTER (WHERE __error IS NULL), 0) AS incentive
+        FROM {src}
+        GROUP BY GROUPING SETS ((), (__tier), (__category), (__year), (__policy), (__fx_source))"""
+
+
+def _read_back(builder: SqlBuilder, m: dict[str, str], path: Path, fmt: str) -> str:
+    """The written output as the summary's columns: a plain scan of a few text columns."""
+    names = builder.output_names()
+    cols = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    relation = {
+        "csv": f"read_csv({lit(path)}, header=true, auto_detect=false, columns={cols}, delim=',', quote='\"', escape='\"')",
+        "parquet": f"read_parquet({lit(path)})",
+        "jsonl": f"read_json({lit(path)}, format='newline_delimited', columns={cols})",
+    }[fmt]
+    a = builder.result_aliases()
+
+    def cell(name: str) -> str:
+        return f"NULLIF(CAST({q(name)} AS VARCHAR), '')"
+
+    sector = cell(m["sector"]) if "sector" in m else "CAST(NULL AS VARCHAR)"
+    code = cell(m["industry_code"]) if "industry_code" in m else "CAST(NULL AS VARCHAR)"
+    year = f"TRY_CAST({cell(m['year'])} AS INTEGER)" if "year" in m else "CAST(NULL AS INTEGER)"
+    cells = (f"SELECT {cell(a['tier'])} AS __tier, {year} AS __year, {sector} AS __sector_cell, {code} AS __code_cell, "
+             f"{cell(a['policy'])} AS __policy, {cell(a['fx_source'])} AS __fx_source, "
+             f"CAST({cell(a['incentive_cny'])} AS DECIMAL(38,2)) AS __incentive, "
+             f"COALESCE({cell(a['capped'])} = 'true', false) AS __capped, {cell(a['error'])} AS __error "
+             f"FROM {relation}")
+    return layered(cells, builder.category_layers("__sector_cell", "__code_cell"))
+
+
+def _to_stdout(path: Path, stdout) -> None:
+    import sys
+
+    target = stdout or sys.stdout
+    with path.open(encoding="utf-8") as f:
+        shutil.copyfileobj(f, target)
+    target.flush()
+
+
+def _write(con, select: str, out: Path | None, fmt: str, work: Path, progress, stdout, span) -> str:
+    """Write the result where it belongs (through a temporary file renamed at the end); return its path.
+
+    Without ``out`` the CSV goes to a file in the work folder, which the caller streams to stdout.
+    """
     if out is None:
         tmp = work / "stdout.csv"
-        _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} (FORMAT csv, HEADER true)", progress, (35, 100))
-        import sys
-
-        target = stdout or sys.stdout
-        with tmp.open(encoding="utf-8") as f:
-            shutil.copyfileobj(f, target)
-        target.flush()
-        return None
+        _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} (FORMAT csv, HEADER true)", progress, span)
+        return str(tmp)
     with atomic_output(out) as tmp:
         if fmt == "xlsx":
             write_xlsx(con, select, tmp, progress)
         else:
             options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
-            _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} ({options})", progress, (35, 100))
+            _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} ({options})", progress, span)
     return str(out)
 
 

@@ -201,31 +201,41 @@ def struct(fields: dict[str, str]) -> str:
     return "{" + ", ".join(f"{lit(k)}: {v}" for k, v in fields.items()) + "}"
 
 
-def code_sql(key: str) -> tuple[str, str, str]:
-    """(normalised code, category, ambiguous) of a GB/T code key, as `industry.classify` decides.
+def code_layers(key: str) -> list[str]:
+    """Select-list layers that classify a GB/T code key as `industry.classify` does, each value once.
 
-    Generated from industry.py's own data (divisions, section categories, the classes
-    where quasi-finance sits, the ambiguous classes); tests hold it to `code_table()` on
-    every valid form. NULL code and category mean the code is not valid.
+    Apply them in nested SELECTs (`layered`): DuckDB evaluates a repeated sub-expression again
+    each time, and a MAP lookup is a scan, so the division's section is looked up once.
+    Generated from industry.py's own data (divisions, section categories, the classes where
+    quasi-finance sits, the ambiguous classes); tests hold it to `code_table()` on every
+    valid form. Adds __code_found, __by_code and __ambiguous (NULL code/category: not valid).
     """
     sections = sorted(sections_of_divisions())
-    letter = f"(CASE WHEN {key}[1] BETWEEN 'A' AND 'Z' THEN {key}[1] END)"
-    digits = f"(CASE WHEN {key}[1] BETWEEN 'A' AND 'Z' THEN {key}[2:] ELSE {key} END)"
     div_section = sql_map((lit(d), lit(sec)) for d, (sec, _, _) in divisions().items())
-    section = f"{div_section}[{digits}[1:2]]"
-    valid = (f"(CASE WHEN {key} IS NULL OR {key} = '' THEN NULL "
-             f"WHEN {digits} = '' THEN {is_in(letter, (lit(x) for x in sections))} "
-             f"WHEN regexp_full_match({digits}, '[0-9]{{2,4}}') AND {section} IS NOT NULL "
-             f"AND ({letter} IS NULL OR {letter} = {section}) THEN true ELSE false END)")
-    code = f"(CASE WHEN {valid} THEN COALESCE({letter}, {section}) || {digits} END)"
     cats = sql_map((lit(sec), lit(cat)) for sec, cat in SECTION_CATEGORY.items())
     quasi = [lit(c) for c in sorted(QUASI_FINANCE_CLASSES)]
     ambiguous_classes = [lit(c) for c in sorted(AMBIGUOUS_CLASSES)]
-    category = (f"(CASE WHEN NOT {valid} OR {valid} IS NULL THEN NULL "
-                f"WHEN length({digits}) = 4 AND {is_in(digits, quasi)} THEN 'quasi_finance' "
-                f"ELSE COALESCE({cats}[COALESCE({section}, {letter})], 'other') END)")
-    ambiguous = f"COALESCE({valid} AND length({digits}) = 4 AND {is_in(digits, ambiguous_classes)}, false)"
-    return code, category, ambiguous
+    return [
+        f"(CASE WHEN {key}[1] BETWEEN 'A' AND 'Z' THEN {key}[1] END) AS __cl, "
+        f"(CASE WHEN {key}[1] BETWEEN 'A' AND 'Z' THEN {key}[2:] ELSE {key} END) AS __cd, "
+        f"({key} IS NULL OR {key} = '') AS __cnull",
+        f"{div_section}[__cd[1:2]] AS __cs",
+        f"(CASE WHEN __cnull THEN NULL WHEN __cd = '' THEN COALESCE({is_in('__cl', [lit(x) for x in sections])}, false) "
+        f"WHEN regexp_full_match(__cd, '[0-9]{{2,4}}') AND __cs IS NOT NULL AND (__cl IS NULL OR __cl = __cs) THEN true "
+        f"ELSE false END) AS __cv",
+        f"(CASE WHEN __cv THEN COALESCE(__cl, __cs) || __cd END) AS __code_found, "
+        f"(CASE WHEN __cv IS NULL OR NOT __cv THEN NULL WHEN length(__cd) = 4 AND {is_in('__cd', quasi)} THEN 'quasi_finance' "
+        f"ELSE COALESCE({cats}[COALESCE(__cs, __cl)], 'other') END) AS __by_code, "
+        f"COALESCE(__cv AND length(__cd) = 4 AND {is_in('__cd', ambiguous_classes)}, false) AS __ambiguous",
+    ]
+
+
+def layered(relation: str, layers: list[str]) -> str:
+    """Apply select-list layers in nested SELECTs over a relation (a query or a table name)."""
+    sql = relation if relation.lstrip().upper().startswith("SELECT") else f"SELECT * FROM {relation}"
+    for layer in layers:
+        sql = f"SELECT *, {layer} FROM ({sql})"
+    return sql
 
 
 def currency_lookup(options: Options, pairs: Iterable[tuple[str, int]]) -> list[tuple]:
@@ -342,7 +352,6 @@ class SqlBuilder:
         given = lit(f"given rate: {self.o.fx_rate} CNY per USD") if self.o.fx_rate is not None else "NULL"
         quote = "chr(39)"
         row_source = "p.__fx_source_text" if "__fx_source_text" in self.columns else "'fx_rate column'"
-        code, category, ambiguous = code_sql("__code_key")
         given_rate = sql_value(self.o.fx_rate, f"DECIMAL(18,{FX_DECIMALS})")
         fx_error = self.year_fx_error_sql().replace("[__year]", "[p.__year]")
         return f"""
@@ -387,10 +396,9 @@ class SqlBuilder:
                 {self.year_rate_map()}[__year] AS __y,
                 {self.kind_map()}[__kind_key] AS __kind_found,
                 {self.sector_map()}[__sector_key] AS __by_name,
-                {code} AS __code_found, {category} AS __by_code, {ambiguous} AS __ambiguous,
                 {self.currency_map()}[__ccy || '|' || __year] AS __cp,
                 {self.currency_map()}[__profit_ccy || '|' || __year] AS __cr
-              FROM checked) p"""
+              FROM ({layered("checked", code_layers("__code_key"))})) p"""
 
     def policy_sql(self) -> str:
         """The policy in force in __year: a range test per policy, as `policy_for_year` decides."""
@@ -630,6 +638,24 @@ class SqlBuilder:
         rated AS ({rated}),
         result AS ({self.payout_cte()})"""
 
+    def result_aliases(self) -> dict[str, str]:
+        """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
+        taken = set(self.columns)
+        return {name: (name if name not in taken else f"fdi_{name}") for name in RESULT_COLUMNS}
+
+    def output_names(self) -> list[str]:
+        return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
+
+    def category_layers(self, sector: str, code: str) -> list[str]:
+        """Layers adding __category to rows that carry sector and code cells, decided as in `classify_cte`."""
+        k = f"replace(replace(lower(NULLIF(trim({sector}), '')), '-', '_'), ' ', '_')"
+        key = f"(CASE WHEN contains({k}, '__') THEN regexp_replace({k}, '_+', '_', 'g') ELSE {k} END)"
+        code_key = f"replace(replace(replace(replace(upper(NULLIF(trim({code}), '')), ' ', ''), '.', ''), '-', ''), chr(9), '')"
+        return [f"{code_key} AS __ck", f"{self.sector_map()}[{key}] AS __by_name", *code_layers("__ck"),
+                f"(CASE WHEN __by_name IS NOT NULL AND __by_code IS NOT NULL "
+                f"THEN {self.combine_map()}[__by_name || '|' || __by_code || '|' || CAST(__ambiguous AS VARCHAR)] "
+                f"ELSE COALESCE(__by_name, __by_code) END) AS __category"]
+
     def output_columns(self, neutralise: bool) -> str:
         """Input columns as they were (formula-like text neutralised for spreadsheets), then the results."""
         cols = []
@@ -660,8 +686,6 @@ class SqlBuilder:
             "reason": f"CASE WHEN {ok} THEN {self.reason_sql()} END",
             "error": "__error",
         }
-        taken = set(self.columns)
-        for name, expr in res.items():
-            alias = name if name not in taken else f"fdi_{name}"
-            cols.append(f"{expr} AS {q(alias)}")
+        for name, alias in self.result_aliases().items():
+            cols.append(f"{res[name]} AS {q(alias)}")
         return ",\n            ".join(cols)
