@@ -7,11 +7,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from typing import TYPE_CHECKING
+
 from .models import Assessment, YearResult
-from .plan import Plan
-from .batch import BatchSummary
 from .money import money_fmt, percent_fmt
 from .policy import LoadedPolicy
+
+if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models
+    from .batch import BatchSummary
+    from .plan import Plan
 
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
 
@@ -185,7 +189,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     return Group(*parts)
 
 
-def render_plan(p: Plan) -> RenderableType:
+def render_plan(p: "Plan") -> RenderableType:
     """The recommended schedule, the naive ones beside it, the gain, and how fragile it is."""
     t = Table(title=f"Plan: USD {money_fmt(p.total_usd)} of {p.category.replace('_', ' ')} capital", title_justify="left")
     t.add_column("year", no_wrap=True)
@@ -227,7 +231,7 @@ def render_plan(p: Plan) -> RenderableType:
     )
 
 
-def render_batch_summary(b: BatchSummary) -> RenderableType:
+def render_batch_summary(b: "BatchSummary") -> RenderableType:
     """What a batch did: rows, errors, payouts by tier, category and year, and what it assumed."""
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
