@@ -296,3 +296,17 @@ def test_sql_code_classification_equals_python_on_every_code(tmp_path):
         else:
             assert c is None and cat is None, k
     assert len(got) == len(table) + len(invalid)
+
+
+def test_parquet_input_with_typed_columns(tmp_path):
+    """Parquet columns keep their types (integer years, decimal amounts); CSV output still neutralises text."""
+    import duckdb
+
+    src, out = tmp_path / "in.parquet", tmp_path / "out.csv"
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM (VALUES ('=P1', 2024, 'services', CAST('15000000.01' AS DECIMAL(18,2)), CAST('7.2' AS DECIMAL(9,4))))"
+        f" t(project_id, year, sector, paid_in_usd, fx_rate)) TO '{src}' (FORMAT parquet)")
+    summary = score_file(src, out)
+    row = read_csv(out)[0]
+    assert summary.errors == 0 and row["project_id"] == "'=P1" and row["year"] == "2024"
+    assert row["base_usd"] == "15000000.01" and row["incentive_cny"] == "2160000.00"

@@ -204,7 +204,7 @@ def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, op
         base = builder.query(relation)
 
         neutralise = fmt in ("csv", "xlsx")
-        select = f"{base}, limbs AS ({builder.limbs_cte()})\nSELECT {builder.output_columns(neutralise)} FROM limbs"
+        select = f"{base}, texts AS ({builder.limbs_cte()})\nSELECT {builder.output_columns(neutralise)} FROM texts"
         if fmt == "xlsx":
             # An Excel sheet is slow to read back: summarise from the pipeline, then write.
             scored = ("(SELECT * REPLACE (CASE WHEN __error IS NULL THEN __policy END AS __policy, "

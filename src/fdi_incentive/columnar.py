@@ -65,15 +65,6 @@ def dec(value: Decimal, scale: int = FX_DECIMALS, width: int = 38) -> str:
     return f"CAST({lit(format(value, 'f'))} AS DECIMAL({width},{scale}))"
 
 
-def money_text(expr: str) -> str:
-    """Decimal (scale >= 2) -> text with at least two decimals, no trailing zeros beyond them (as `money_str`).
-
-    One cast and string trimming: ROUND on 128-bit decimals costs far more per row.
-    """
-    s = f"rtrim(CAST({expr} AS VARCHAR), '0')"
-    return f"(CASE WHEN {s}[-1] = '.' THEN {s} || '00' WHEN {s}[-2] = '.' THEN {s} || '0' ELSE {s} END)"
-
-
 def rate_text(expr: str) -> str:
     """Decimal -> plain text without trailing zeros (as `rate_str`)."""
     return f"rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"
@@ -552,47 +543,48 @@ class SqlBuilder:
               FROM rated)"""
 
     def limbs_cte(self) -> str:
-        """Exact text of base_cny and gross_cny from 64-bit integers (the converted reading, project-years).
+        """base_cny and gross_cny as exact text, each intermediate computed once (nested layers).
 
         DuckDB turns a 128-bit decimal into text slowly (about 2 CPU-seconds a column per million
-        rows). Instead: U = base in cents (< 2e16), F = CNY per USD x 1e8 (< 1e12), R = rate x 1e8
-        (<= 1e8). U x F and U x F x R are multiplied in base-1e8 limbs, every product and carry
-        below 2^63; the text is the whole part, a point and the zero-padded fraction.
+        rows), and re-evaluates a sub-expression each time it appears. So, for the converted
+        reading of project-years: U = base in cents (< 2e16), F = CNY per USD x 1e8 (< 1e12) and
+        R = rate x 1e8 (<= 1e8) are multiplied in base-1e8 limbs, every product and carry below
+        2^63, and the text is built from the limbs; other rows (nominal reading, ledgers) cast
+        the decimal. Adds __bs and __gs: the texts before padding to two decimals.
         """
         e8 = 100_000_000
         rate = self.per_policy(lambda p: "(CASE __tier " + " ".join(
             f"WHEN {lit(t.id)} THEN {int(t.rate * e8)}" for t in p.tiers) + " ELSE 0 END)")
-        return f"""
-        SELECT *,
-            __c0 % {e8} AS __l0, (__c1 + __c0 // {e8}) % {e8} AS __l1,
-            __c2 + (__c1 + __c0 // {e8}) // {e8} AS __t2
-        FROM (SELECT *,
-                (__u % {e8}) * (__f % {e8}) AS __c0,
-                (__u // {e8}) * (__f % {e8}) + (__u % {e8}) * (__f // {e8}) AS __c1,
-                (__u // {e8}) * (__f // {e8}) AS __c2
-              FROM (SELECT *,
-                      CAST(CAST(__base_usd AS DECIMAL(38,2)) * 100 AS BIGINT) AS __u,
-                      CAST(CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS})) * {10 ** FX_DECIMALS} AS BIGINT) AS __f,
-                      {rate} AS __r
-                    FROM result))"""
-
-    def limb_texts(self) -> tuple[str, str]:
-        e8 = 100_000_000
+        fast = "false" if self.ledger_cny() else "(__reading = 'converted' AND __usd_rate IS NOT NULL AND __error IS NULL)"
 
         def text(whole: str, frac: str, digits: int) -> str:
-            s = f"rtrim(CAST({whole} AS VARCHAR) || '.' || lpad(CAST({frac} AS VARCHAR), {digits}, '0'), '0')"
-            return f"(CASE WHEN {s}[-1] = '.' THEN {s} || '00' WHEN {s}[-2] = '.' THEN {s} || '0' ELSE {s} END)"
+            return f"rtrim(CAST({whole} AS VARCHAR) || '.' || lpad(CAST({frac} AS VARCHAR), {digits}, '0'), '0')"
 
-        base = text(f"(__t2 * 1000000 + __l1 // 100)", f"((__l1 % 100) * {e8} + __l0)", 10)
-        # gross = base x R / 1e8: limbs of (t2, l1, l0) x R, t2 split so every product stays below 2^63
-        e0, e1 = f"(__l0 * __r)", f"(__l1 * __r)"
-        e2, e3 = f"((__t2 % {e8}) * __r)", f"((__t2 // {e8}) * __r)"
-        x1 = f"({e1} + {e0} // {e8})"
-        x2 = f"({e2} + {x1} // {e8})"
-        x3 = f"({e3} + {x2} // {e8})"
-        gross = text(f"({x3} * 1000000 + ({x2} % {e8}) // 100)",
-                     f"((({x2} % {e8}) % 100) * 10000000000000000 + ({x1} % {e8}) * {e8} + {e0} % {e8})", 18)
-        return base, gross
+        layers = [
+            f"{fast} AS __fast",
+            f"CASE WHEN __fast THEN CAST(CAST(__base_usd AS DECIMAL(38,2)) * 100 AS BIGINT) END AS __u, "
+            f"CASE WHEN __fast THEN CAST(CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS})) * {10 ** FX_DECIMALS} AS BIGINT) END AS __f, "
+            f"{rate} AS __r",
+            f"(__u % {e8}) * (__f % {e8}) AS __c0, (__u // {e8}) * (__f % {e8}) + (__u % {e8}) * (__f // {e8}) AS __c1, "
+            f"(__u // {e8}) * (__f // {e8}) AS __c2",
+            f"__c0 % {e8} AS __l0, __c1 + __c0 // {e8} AS __k1",
+            f"__k1 % {e8} AS __l1, __c2 + __k1 // {e8} AS __t2",
+            f"__l0 * __r AS __e0, __l1 * __r AS __e1, (__t2 % {e8}) * __r AS __e2, (__t2 // {e8}) * __r AS __e3",
+            f"__e1 + __e0 // {e8} AS __x1",
+            f"__e2 + __x1 // {e8} AS __x2",
+            f"__e3 + __x2 // {e8} AS __x3",
+            f"CASE WHEN __fast THEN {text(f'__t2 * 1000000 + __l1 // 100', f'(__l1 % 100) * {e8} + __l0', 10)} "
+            f"ELSE rtrim(CAST(__base_cny AS VARCHAR), '0') END AS __bs, "
+            f"CASE WHEN __fast THEN {text(f'__x3 * 1000000 + (__x2 % {e8}) // 100', f'((__x2 % {e8}) % 100) * 10000000000000000 + (__x1 % {e8}) * {e8} + __e0 % {e8}', 18)} "
+            f"ELSE rtrim(CAST(__gross AS VARCHAR), '0') END AS __gs",
+        ]
+        return layered("result", layers)
+
+    @staticmethod
+    def padded(column: str) -> str:
+        """Trimmed decimal text -> at least two decimals (the column is computed once, upstream)."""
+        return (f"(CASE WHEN {column}[-1] = '.' THEN {column} || '00' WHEN {column}[-2] = '.' THEN {column} || '0' "
+                f"ELSE {column} END)")
 
     def reason_sql(self) -> str:
         """A one-line reason per row, its words and figures from the policy."""
@@ -664,13 +656,13 @@ class SqlBuilder:
                 continue
             if neutralise:
                 # '=', '+', '-', '@', tab, CR (an IN-list here would be planned as a join per column)
-                cols.append(f"CASE WHEN {is_in(f'ord({q(c)})', ['61', '43', '45', '64', '9', '13'])} "
-                            f"THEN chr(39) || {q(c)} ELSE {q(c)} END AS {q(c)}")
+                # one strpos per cell (an IN-list would be planned as a join; an OR-chain repeats ord())
+                text = f"CAST({q(c)} AS VARCHAR)"
+                cols.append(f"CASE WHEN {text} <> '' AND strpos('=+-@' || chr(9) || chr(13), {text}[1]) > 0 "
+                            f"THEN chr(39) || {text} ELSE {text} END AS {q(c)}")
             else:
                 cols.append(q(c))
         ok = "__error IS NULL"
-        limb_base, limb_gross = self.limb_texts()
-        fast = "false" if self.ledger_cny() else "(__reading = 'converted' AND __usd_rate IS NOT NULL)"
         res = {
             "policy": f"CASE WHEN {ok} THEN __policy END",
             "eligible": f"CASE WHEN {ok} THEN __tier IS NOT NULL END",
@@ -679,8 +671,8 @@ class SqlBuilder:
             "base_usd": f"CASE WHEN {ok} THEN CAST(__base_usd AS VARCHAR) END",
             "fx_rate": f"CASE WHEN {ok} THEN {rate_text('__usd_rate')} END",
             "fx_source": f"CASE WHEN {ok} AND __usd_rate IS NOT NULL THEN __fx_source END",
-            "base_cny": f"CASE WHEN NOT {ok} THEN NULL WHEN {fast} THEN {limb_base} ELSE {money_text('__base_cny')} END",
-            "gross_cny": f"CASE WHEN NOT {ok} THEN NULL WHEN {fast} THEN {limb_gross} ELSE {money_text('__gross')} END",
+            "base_cny": f"CASE WHEN {ok} THEN {self.padded('__bs')} END",
+            "gross_cny": f"CASE WHEN {ok} THEN {self.padded('__gs')} END",
             "capped": f"CASE WHEN {ok} THEN __capped END",
             "incentive_cny": f"CASE WHEN {ok} THEN CAST(__incentive AS VARCHAR) END",
             "reason": f"CASE WHEN {ok} THEN {self.reason_sql()} END",
