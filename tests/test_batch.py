@@ -1,7 +1,6 @@
 """`fdi batch`: the same numbers as `fdi calc`, every row kept, bad rows explained."""
 
 import csv
-import io
 from decimal import Decimal as D
 from pathlib import Path
 

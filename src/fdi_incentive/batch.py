@@ -6,7 +6,6 @@ file. This module never prints: progress goes to a callback, the summary is retu
 """
 
 import hashlib
-import os
 import shutil
 import tempfile
 import threading

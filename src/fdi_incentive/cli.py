@@ -260,7 +260,6 @@ def batch(
 
         fdi batch examples/projects.csv -o scored.xlsx --summary-json summary.json
     """
-    import io as _io
     from decimal import Decimal
 
     from .batch import score_file

@@ -573,7 +573,7 @@ class SqlBuilder:
             f"__e1 + __e0 // {e8} AS __x1",
             f"__e2 + __x1 // {e8} AS __x2",
             f"__e3 + __x2 // {e8} AS __x3",
-            f"CASE WHEN __fast THEN {text(f'__t2 * 1000000 + __l1 // 100', f'(__l1 % 100) * {e8} + __l0', 10)} "
+            f"CASE WHEN __fast THEN {text('__t2 * 1000000 + __l1 // 100', f'(__l1 % 100) * {e8} + __l0', 10)} "
             f"ELSE rtrim(CAST(__base_cny AS VARCHAR), '0') END AS __bs, "
             f"CASE WHEN __fast THEN {text(f'__x3 * 1000000 + (__x2 % {e8}) // 100', f'((__x2 % {e8}) % 100) * 10000000000000000 + (__x1 % {e8}) * {e8} + __e0 % {e8}', 18)} "
             f"ELSE rtrim(CAST(__gross AS VARCHAR), '0') END AS __gs",
@@ -594,15 +594,13 @@ class SqlBuilder:
                       if p.cap.amount is not None else "")
             whens = []
             for t in p.tiers:
-                words = "over" if t.threshold.comparator == "gt" else "at least"
-                text = f"{t.label}: base {words} USD {money_fmt(t.threshold.amount)}"
+                text = f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}"
                 whens.append(f"WHEN __tier = {lit(t.id)} THEN {lit(text)}{capped}")
             for c in CATEGORIES:
                 applicable = [t for t in p.tiers if t.applies_to(c)]
                 if applicable:
                     t = min(applicable, key=lambda t: t.threshold.amount)
-                    words = "over" if t.threshold.comparator == "gt" else "at least"
-                    whens.append(f"WHEN __category = {lit(c)} THEN {lit(f'no reward: base not {words} USD {money_fmt(t.threshold.amount)}')}")
+                    whens.append(f"WHEN __category = {lit(c)} THEN {lit(f'no reward: base not {t.threshold.words} USD {money_fmt(t.threshold.amount)}')}")
             kinds = [lit(k) for k in p.base.kinds]
             return (f"(CASE WHEN __excluded THEN 'excluded: ' || replace(__category, '_', ' ') || {lit(' (' + p.exclusions.citation + ')')} "
                     f"WHEN {is_in('__kind', kinds, negate=True)} THEN 'kind not rewarded' {' '.join(whens)} END)")

@@ -28,18 +28,12 @@ from .models import (
     TierTest,
     YearResult,
 )
-from .money import EXACT, money_fmt, percent_fmt, round_money
-from .policy import LoadedPolicy, Policy, Reading, Tier, get_policy, policy_for_year
+from .money import EXACT, percent_fmt, round_money
+from .money import cny as _cny
+from .money import usd as _usd
+from .policy import COMPARATOR_WORDS, LoadedPolicy, Policy, Reading, Tier, get_policy, policy_for_year
 
 _ZERO = Decimal(0)
-
-
-def _usd(amount: Decimal) -> str:
-    return money_fmt(amount, "USD")
-
-
-def _cny(amount: Decimal) -> str:
-    return money_fmt(amount, "CNY")
 
 
 def check_granted_rate(tier: Tier, granted: Decimal) -> None:
@@ -192,7 +186,7 @@ def evaluate_year(
                 reasons.append(f"{t.label}: not for {category.replace('_', ' ')} projects.")
             else:
                 verdict = "passed" if t.passed else "not passed"
-                reasons.append(f"{t.label}: is the base {'over' if t.comparator == 'gt' else 'at least'} "
+                reasons.append(f"{t.label}: is the base {COMPARATOR_WORDS[t.comparator]} "
                                f"{_usd(t.threshold_usd)}? {verdict} ({t.citation}).")
     tier = d.tier
     if tier is not None:

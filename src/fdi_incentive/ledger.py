@@ -26,7 +26,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
                    usd_quantum_scale: int = 2, mode: str = "half_up") -> str:
     """Create the temp table `ledger_years` (one row per project-year) and return its name."""
     m = mapping
-    for need in ("project_id", "date", "amount"):
+    for need in ("project_id", "date", "type", "amount"):
         if need not in m:
             raise InputError("INPUT", need, "a ledger with project_id, date, type, amount and currency columns")
 
@@ -75,10 +75,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
             LEFT JOIN (SELECT * FROM (VALUES {types}) v(key, canon)) t
                 ON t.key = regexp_replace(lower(NULLIF(trim(CAST(a.{q(m['type'])} AS VARCHAR)), '')), '[\\s\\-_]+', '_', 'g')
             {join}
-        )""" if "type" in m else f"""
-        CREATE OR REPLACE TEMP TABLE ledger_arrivals AS SELECT 1""")
-    if "type" not in m:
-        raise InputError("INPUT", "type", "a ledger with a type column (equity, reinvested_profit, shareholder_loan)")
+        )""")
 
     # The rates of each arrival's day: USD for the conversion into CNY, and the arrival's own currency.
     days = con.execute("SELECT DISTINCT __currency, __date FROM ledger_arrivals WHERE __date IS NOT NULL "

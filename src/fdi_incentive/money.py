@@ -66,5 +66,13 @@ def money_fmt(value: Decimal, currency: str = "") -> str:
     return f"{currency} {out}" if currency else out
 
 
+def usd(amount: Decimal) -> str:
+    return money_fmt(amount, "USD")
+
+
+def cny(amount: Decimal) -> str:
+    return money_fmt(amount, "CNY")
+
+
 def percent_fmt(rate: Decimal) -> str:
     return format((rate * 100).normalize(), "f") + "%"

@@ -81,6 +81,10 @@ class Base(_Strict):
     citation: str
 
 
+# How the law says each comparator: 超过 is "over" (strict), 以上 is "at least" (inclusive).
+COMPARATOR_WORDS = {"gt": "over", "ge": "at least"}
+
+
 class Threshold(_Strict):
     amount: PositiveDecimal
     currency: Literal["USD"]
@@ -91,7 +95,7 @@ class Threshold(_Strict):
 
     @property
     def words(self) -> str:
-        return "over" if self.comparator == "gt" else "at least"
+        return COMPARATOR_WORDS[self.comparator]
 
 
 class Tier(_Strict):

@@ -10,22 +10,16 @@ from rich.text import Text
 from typing import TYPE_CHECKING
 
 from .models import Assessment, YearResult
+from .money import cny as _cny
 from .money import money_fmt, percent_fmt
-from .policy import LoadedPolicy
+from .money import usd as _usd
+from .policy import COMPARATOR_WORDS, LoadedPolicy
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models
     from .batch import BatchSummary
     from .plan import Plan
 
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
-
-
-def _usd(v) -> str:
-    return money_fmt(v, "USD")
-
-
-def _cny(v) -> str:
-    return money_fmt(v, "CNY")
 
 
 def _year_table(y: YearResult) -> RenderableType:
@@ -48,7 +42,7 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_row("shareholder loans", _usd(y.shareholder_loans_usd), "not counted " + cite(y.citations["base"]))
     t.add_row("base", _usd(y.base_usd), cite(y.citations["base"]))
     for test in y.tier_tests:
-        words = "over" if test.comparator == "gt" else "at least"
+        words = COMPARATOR_WORDS[test.comparator]
         if y.excluded:
             verdict = "[dim]excluded[/]"
         elif not test.applies_to_category:
