@@ -36,7 +36,12 @@ def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> D
         raise InputError(field, value, "a finite amount")
     if amount < 0:
         raise InputError(field, value, "an amount of zero or more")
-    if amount != amount.quantize(CENT, decimal.ROUND_DOWN):
+    try:
+        with decimal.localcontext(EXACT):
+            to_the_cent = amount == amount.quantize(CENT, decimal.ROUND_DOWN)
+    except decimal.InvalidOperation:  # more digits than any amount has (1e400)
+        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00") from None
+    if not to_the_cent:
         raise InputError(field, value, "an amount to the cent (at most two decimal places)")
     return amount + 0  # normalise -0
 
