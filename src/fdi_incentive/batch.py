@@ -1,29 +1,29 @@
 """Scoring a file of projects: every row in, every row out, scored or with its error, and a summary.
 
-The work is done by DuckDB over SQL that `columnar` generates from the policy
-files; rows stream from the input to the output, so memory does not grow with the
-file. This module never prints: progress goes to a callback, the summary is returned.
+Rows stream from the input through `frame.Scorer` to the output in batches, in input
+order, so memory does not grow with the file. This module never prints: progress goes
+to a callback, the summary is returned.
 """
 
 import hashlib
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from . import __version__
-from .columnar import RESULT_COLUMNS, Options, SqlBuilder, currency_lookup, layered, lit, q, year_lookup
 from .errors import InputError
+from .frame import RESULT_COLUMNS, Options, Scorer
 from .io.readers import Source, normalise_csv, open_input
-from .io.writers import OUTPUT_FORMATS, atomic_output, output_format, write_xlsx
+from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .models import Money
 
 FIRST_ERRORS = 10
-MEMORY_LIMIT = "1GB"
+BATCH_ROWS = 200_000  # rows scored at a time: memory stays bounded however large the file
 
 
 class RowError(BaseModel):
@@ -69,42 +69,81 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _relation(src: Source) -> str:
+class _Tally:
+    """The summary's counts, added up batch by batch from the scorer's `__` columns."""
+
+    def __init__(self) -> None:
+        self.rows = self.errors = self.capped = 0
+        self.total = Decimal(0)
+        self.first: list[RowError] = []
+        self.tiers: Counter[str] = Counter()
+        self.groups: dict[str, dict[str, list]] = {"category": defaultdict(lambda: [0, 0, Decimal(0)]),
+                                                   "year": defaultdict(lambda: [0, 0, Decimal(0)])}
+        self.policies: set[str] = set()
+        self.fx_sources: set[str] = set()
+
+    def add(self, scored, scale: int, error_column: str) -> None:
+        import polars as pl
+
+        n = len(scored)
+        stats = scored.select(pl.col("__is_error").sum(), pl.col("__capped").sum(), pl.col("__incentive").sum(),
+                              pl.col("__policy").drop_nulls().unique().implode(),
+                              pl.col("__fx_source").drop_nulls().unique().implode()).row(0)
+        errors = int(stats[0])
+        if errors and len(self.first) < FIRST_ERRORS:
+            bad = scored.with_row_index("__row", offset=self.rows + 1).filter(pl.col("__is_error")) \
+                .head(FIRST_ERRORS - len(self.first)).select("__row", error_column)
+            self.first += [RowError(row=r, error=e) for r, e in bad.iter_rows()]
+        self.rows += n
+        self.errors += errors
+        self.capped += int(stats[1])
+        self.total += Decimal(int(stats[2] or 0)).scaleb(-scale)
+        self.policies.update(stats[3])
+        self.fx_sources.update(stats[4])
+        for tier, count in scored.group_by("__tier").len().iter_rows():
+            if tier is not None:
+                self.tiers[tier] += count
+        for key in ("category", "year"):
+            grouped = scored.group_by(f"__{key}").agg(pl.len(), pl.col("__tier").is_not_null().sum(), pl.col("__incentive").sum())
+            for value, rows, eligible, incentive in grouped.iter_rows():
+                if value is not None:
+                    g = self.groups[key][str(value)]
+                    g[0] += rows
+                    g[1] += int(eligible)
+                    g[2] += Decimal(int(incentive or 0)).scaleb(-scale)
+
+    def by(self, key: str) -> dict[str, Group]:
+        return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
+
+
+def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float]) -> Iterator:
+    """The input's rows as polars DataFrames of text (Parquet keeps its types), in order."""
+    import polars as pl
+
     if src.format == "parquet":
-        return f"read_parquet({lit(src.path)})"
-    cols = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in src.columns) + "}"
-    return (f"read_csv({lit(src.path)}, header=true, auto_detect=false, columns={cols}, delim={lit(src.delimiter)}, "
-            f"quote='\"', escape='\"', strict_mode=true)")
+        lf = pl.scan_parquet(src.path)
+        total = lf.select(pl.len()).collect().item()
+    else:
+        lf = pl.scan_csv(src.path, has_header=True, new_columns=src.columns, infer_schema=False,
+                         separator=src.delimiter, quote_char='"', encoding="utf8", raise_if_empty=False)
+        total = _estimate_rows(src.path)
+    done, (lo, hi) = 0, span
+    for df in lf.collect_batches(chunk_size=BATCH_ROWS):
+        if src.format == "csv":  # a blank line (or a row of empty cells) holds no project: skip it
+            df = df.filter(pl.any_horizontal(pl.all().str.len_bytes() > 0))
+        yield df
+        done += len(df)
+        if progress is not None and total:
+            progress(lo + (hi - lo) * min(done / total, 0.99))
 
 
-def _run_with_progress(con, sql: str, progress: Callable[[float], None] | None, span: tuple[float, float] = (0, 100),
-                       fetch: bool = False):
-    """Run a statement; while it runs, report its progress, mapped into ``span`` of 0-100, to the callback."""
-    if progress is None:
-        result = con.execute(sql)
-        return result.fetchall() if fetch else None
-    lo, hi = span
-    done = threading.Event()
-
-    def poll() -> None:
-        while not done.wait(0.2):
-            try:
-                pct = con.query_progress()
-            except Exception:  # noqa: BLE001 - progress is best effort
-                continue
-            if pct is not None and pct >= 0:
-                progress(lo + (hi - lo) * min(float(pct), 100.0) / 100)
-
-    watcher = threading.Thread(target=poll, daemon=True)
-    watcher.start()
-    try:
-        result = con.execute(sql)
-        rows = result.fetchall() if fetch else None
-    finally:
-        done.set()
-        watcher.join()
-    progress(hi)
-    return rows
+def _estimate_rows(path: Path) -> int:
+    """Rows in a CSV, estimated from its size and its first lines (for the progress bar only)."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        sample = f.read(1 << 16)
+    lines = max(sample.count(b"\n"), 1)
+    return max(int(size / (len(sample) / lines)), 1)
 
 
 def score_file(
@@ -123,7 +162,7 @@ def score_file(
     Raises InputError for an unusable file or output; rows with bad values are
     scored as errors instead, and counted in the summary.
     """
-    import duckdb
+    import polars as pl
 
     options = options or Options()
     input_path = Path(input_path)
@@ -136,17 +175,18 @@ def score_file(
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     try:
+        shape_src, ledger = _shape(src, input_path, options, work, projects)
         for attempt in (1, 2):
             try:
-                return _score(duckdb, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
-                              projects)
-            except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-                # Only a file DuckDB cannot read as CSV lands here; anything else is a bug and surfaces.
-                if attempt == 2 or src.format != "csv" or src.has_parse_errors_column:
-                    raise InputError("INPUT", str(input_path), f"a file the engine can read ({str(exc).splitlines()[0]})") from None
-                # The fast path could not scan the file as it is (ragged rows, stray quotes):
-                # normalise it row by row, keeping every row with its parse error, and go again.
-                src = normalise_csv(src)
+                return _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
+                              ledger)
+            except pl.exceptions.ComputeError as exc:
+                # Only a CSV that polars cannot read as it is lands here (a row longer than the
+                # header, a stray quote): normalise it row by row, keeping every row with its
+                # parse error, and go again.
+                if attempt == 2 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
+                    raise InputError("INPUT", str(input_path), f"a file that can be read ({str(exc).splitlines()[0]})") from None
+                shape_src = normalise_csv(shape_src)
                 notes.append("some rows did not match the header; each carries its parse error")
         raise AssertionError("unreachable")
     finally:
@@ -156,139 +196,53 @@ def score_file(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _score(duckdb, src: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
-           progress, notes: list[str], hash_input: bool, stdout, projects: Source | None = None) -> BatchSummary:
+def _shape(src: Source, input_path: Path, options: Options, work: Path, projects: Source | None) -> tuple[Source, bool]:
+    """The project-year rows to score: the input itself, or a ledger's arrivals added up per project-year."""
     m = src.mapping
     ledger = "date" in m and "amount" in m
     if "year" not in m and not ledger:
         found = ", ".join(src.columns[:20])
         raise InputError("INPUT", str(input_path),
                          f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
-    # Order-preserving output buffers finished batches until earlier ones are written; a memory
-    # limit (with a spill folder) keeps that bounded however large the file is.
-    con = duckdb.connect(config={"preserve_insertion_order": True, "memory_limit": MEMORY_LIMIT,
-                                 "temp_directory": str(work / "spill")})
-    # Rows must come out in input order: keep the file on the probe side of every lookup join
-    # (the optimizer would otherwise build on the file when it underestimates it, and reorder rows).
-    con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
-    if progress is not None:  # DuckDB tracks progress only with its bar on; we draw our own
-        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
-    try:
-        relation = _relation(src)
-        columns = src.columns
-        if ledger:
-            from .ledger import LEDGER_COLUMNS, prepare_ledger
+    if not ledger:
+        return src, False
+    from .ledger import project_years
 
-            proj_rel = proj_map = None
-            if projects is not None:
-                proj_rel, proj_map = _relation(projects), projects.mapping
-            relation = prepare_ledger(con, relation, m, options, work, proj_rel, proj_map)
-            columns = LEDGER_COLUMNS
-            m = {c: c for c in LEDGER_COLUMNS if not c.startswith("__")} | {"fx_rate": "__fx_rate_text"}
-            m.pop("arrivals")
-        lookups = year_lookup(options, need_fx=options.fx_rate is None)
-        pairs = []
-        if not ledger and ("currency" in m or "reinvested_profit_currency" in m):
-            ccy_cols = []
-            if "currency" in m:
-                ccy_cols.append(f"SELECT upper(trim(CAST({q(m['currency'])} AS VARCHAR))) AS c, {q(m['year'])} AS y FROM {relation}")
-            if "reinvested_profit_currency" in m:
-                ccy_cols.append(f"SELECT upper(trim(CAST({q(m['reinvested_profit_currency'])} AS VARCHAR))) AS c, {q(m['year'])} AS y FROM {relation}")
-            pairs = con.execute(
-                f"SELECT DISTINCT c, TRY_CAST(y AS INTEGER) FROM ({' UNION ALL '.join(ccy_cols)}) "
-                "WHERE c IS NOT NULL AND c NOT IN ('USD', 'CNY') AND regexp_full_match(c, '[A-Z]{3}') AND TRY_CAST(y AS INTEGER) IS NOT NULL"
-            ).fetchall()
-        lookups.currency_rows = currency_lookup(options, pairs)
-        builder = SqlBuilder(columns, m, options, lookups)
-        base = builder.query(relation)
-
-        neutralise = fmt in ("csv", "xlsx")
-        select = f"{base}, texts AS ({builder.limbs_cte()})\nSELECT {builder.output_columns(neutralise)} FROM texts"
-        if fmt == "xlsx":
-            # An Excel sheet is slow to read back: summarise from the pipeline, then write.
-            scored = ("(SELECT * REPLACE (CASE WHEN __error IS NULL THEN __policy END AS __policy, "
-                      "CASE WHEN __error IS NULL THEN __fx_source END AS __fx_source) FROM result)")
-            groups = _run_with_progress(con, f"{base}\n{_SUMMARY.format(src=scored)}", progress, (0, 35), fetch=True)
-            written = _write(con, select, out, fmt, work, progress, stdout, (35, 100))
-            back = None
-        else:
-            # Write once, then summarise from what was written: reading back a few columns of
-            # the output costs far less than running the whole pipeline a second time.
-            written = _write(con, select, out, fmt, work, progress, stdout, (0, 90))
-            back = _read_back(builder, m, Path(written), fmt)
-            groups = _run_with_progress(con, f"WITH result AS ({back})\n{_SUMMARY.format(src='result')}",
-                                        progress, (90, 100), fetch=True)
-        if out is None:
-            _to_stdout(Path(written), stdout)
-            written = None
-
-        total = next(r for r in groups if r[0] == 31)
-        rows, errors = total[6], total[7]
-        first: list[RowError] = []
-        if errors:
-            source = f"{base}, numbered AS (SELECT row_number() OVER () AS __row, __error FROM result)" if back is None \
-                else f"WITH numbered AS (SELECT row_number() OVER () AS __row, __error FROM ({back}))"
-            first = [RowError(row=r, error=e) for r, e in con.execute(
-                f"{source} SELECT __row, __error FROM numbered WHERE __error IS NOT NULL ORDER BY __row LIMIT {FIRST_ERRORS}"
-            ).fetchall()]
-
-        # GROUPING() sets a bit for each of (tier, category, year, policy, fx_source) NOT grouped by.
-        def by(index: int, mask: int) -> dict[str, Group]:
-            return {
-                str(r[index]): Group(rows=r[6], eligible=r[8], incentive_cny=Decimal(r[10]))
-                for r in groups if r[0] == mask and r[index] is not None
-            }
-
-        tiers = {str(r[1]): r[8] for r in groups if r[0] == 0b01111 and r[1] is not None}
-        policies_used = [str(r[4]) for r in groups if r[0] == 0b11101 and r[4] is not None]
-        fx_sources = sorted(str(r[5]) for r in groups if r[0] == 0b11110 and r[5] is not None)
-        return BatchSummary(
-            input=str(input_path), input_format=src.converted_from or src.format,
-            input_sha256=sha256_file(input_path) if hash_input else None,
-            output=written, shape="ledger" if ledger else "project-year",
-            column_mapping=dict(src.mapping),
-            rows=rows, scored=rows - errors, errors=errors, first_errors=first, eligible_by_tier=tiers,
-            capped=total[9], total_incentive_cny=Decimal(total[10]),
-            by_category=by(2, 0b10111), by_year=by(3, 0b11011),
-            policies={p: lookups.policies[p].sha256 for p in policies_used if p in lookups.policies},
-            fx_sources=fx_sources, notes=notes,
-        )
-    finally:
-        con.close()
+    return project_years(src, options, work, projects), True
 
 
-_SUMMARY = """
-        SELECT GROUPING(__tier, __category, __year, __policy, __fx_source) AS g, __tier, __category, __year, __policy, __fx_source,
-               count(*) AS n, count(__error) AS errors, count(*) FILTER (WHERE __error IS NULL AND __tier IS NOT NULL) AS eligible,
-               count(*) FILTER (WHERE __error IS NULL AND __capped) AS capped,
-               COALESCE(sum(__incentive) FILTER (WHERE __error IS NULL), 0) AS incentive
-        FROM {src}
-        GROUP BY GROUPING SETS ((), (__tier), (__category), (__year), (__policy), (__fx_source))"""
+def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
+           progress, notes: list[str], hash_input: bool, stdout, ledger: bool) -> BatchSummary:
+    scorer = Scorer(src.columns, src.mapping, options)
+    tally = _Tally()
+    error_column = scorer.result_aliases()["error"]
+    target = out if out is not None else work / "stdout.csv"
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work) as writer:
+        for df in _batches(src, progress, (0, 100)):
+            scored = scorer.score(df, neutralise=fmt in ("csv", "xlsx"))
+            tally.add(scored, scorer.inc_scale, error_column)
+            writer.write(scored.select(scorer.output_names()))
+        if writer.rows == 0:
+            import polars as pl
 
-
-def _read_back(builder: SqlBuilder, m: dict[str, str], path: Path, fmt: str) -> str:
-    """The written output as the summary's columns: a plain scan of a few text columns."""
-    names = builder.output_names()
-    cols = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
-    relation = {
-        "csv": f"read_csv({lit(path)}, header=true, auto_detect=false, columns={cols}, delim=',', quote='\"', escape='\"')",
-        "parquet": f"read_parquet({lit(path)})",
-        "jsonl": f"read_json({lit(path)}, format='newline_delimited', columns={cols})",
-    }[fmt]
-    a = builder.result_aliases()
-
-    def cell(name: str) -> str:
-        return f"NULLIF(CAST({q(name)} AS VARCHAR), '')"
-
-    sector = cell(m["sector"]) if "sector" in m else "CAST(NULL AS VARCHAR)"
-    code = cell(m["industry_code"]) if "industry_code" in m else "CAST(NULL AS VARCHAR)"
-    year = f"TRY_CAST({cell(m['year'])} AS INTEGER)" if "year" in m else "CAST(NULL AS INTEGER)"
-    cells = (f"SELECT {cell(a['tier'])} AS __tier, {year} AS __year, {sector} AS __sector_cell, {code} AS __code_cell, "
-             f"{cell(a['policy'])} AS __policy, {cell(a['fx_source'])} AS __fx_source, "
-             f"CAST({cell(a['incentive_cny'])} AS DECIMAL(38,2)) AS __incentive, "
-             f"COALESCE({cell(a['capped'])} = 'true', false) AS __capped, {cell(a['error'])} AS __error "
-             f"FROM {relation}")
-    return layered(cells, builder.category_layers("__sector_cell", "__code_cell"))
+            writer.write(pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in scorer.output_names()}))
+    if progress is not None:
+        progress(100)
+    written: str | None = str(target)
+    if out is None:
+        _to_stdout(target, stdout)
+        written = None
+    return BatchSummary(
+        input=str(input_path), input_format=original.converted_from or original.format,
+        input_sha256=sha256_file(input_path) if hash_input else None,
+        output=written, shape="ledger" if ledger else "project-year",
+        column_mapping=dict(original.mapping),
+        rows=tally.rows, scored=tally.rows - tally.errors, errors=tally.errors, first_errors=tally.first,
+        eligible_by_tier=dict(sorted(tally.tiers.items())), capped=tally.capped, total_incentive_cny=tally.total,
+        by_category=tally.by("category"), by_year=tally.by("year"),
+        policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
+        fx_sources=sorted(tally.fx_sources), notes=notes,
+    )
 
 
 def _to_stdout(path: Path, stdout) -> None:
@@ -298,24 +252,6 @@ def _to_stdout(path: Path, stdout) -> None:
     with path.open(encoding="utf-8") as f:
         shutil.copyfileobj(f, target)
     target.flush()
-
-
-def _write(con, select: str, out: Path | None, fmt: str, work: Path, progress, stdout, span) -> str:
-    """Write the result where it belongs (through a temporary file renamed at the end); return its path.
-
-    Without ``out`` the CSV goes to a file in the work folder, which the caller streams to stdout.
-    """
-    if out is None:
-        tmp = work / "stdout.csv"
-        _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} (FORMAT csv, HEADER true)", progress, span)
-        return str(tmp)
-    with atomic_output(out) as tmp:
-        if fmt == "xlsx":
-            write_xlsx(con, select, tmp, progress)
-        else:
-            options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
-            _run_with_progress(con, f"COPY ({select}) TO {lit(tmp)} ({options})", progress, span)
-    return str(out)
 
 
 __all__ = ["BatchSummary", "OUTPUT_FORMATS", "Options", "RESULT_COLUMNS", "score_file"]

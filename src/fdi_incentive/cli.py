@@ -263,7 +263,7 @@ def batch(
     from decimal import Decimal
 
     from .batch import score_file
-    from .columnar import Options
+    from .frame import Options
 
     if unit.strip().lower() not in UNITS:
         _fail(f"--unit: {unit!r} is not valid; expected 1, 10k or 1m")

@@ -160,24 +160,3 @@ def combine(by_name: str, by_code: str, ambiguous: bool) -> str | None:
     if by_name == by_code or ambiguous or {by_name, by_code} <= {"finance", "quasi_finance"}:
         return by_name
     return None
-
-
-def code_table() -> list[tuple[str, str, str, bool]]:
-    """Every valid code form -> (normalised code, category, ambiguous): 'C3670' and '3670' alike.
-
-    Lets a columnar engine classify a million rows by one join, with the same answers as `classify`.
-    """
-    rows: list[tuple[str, str, str, bool]] = []
-    for letter in sorted(sections()):
-        category, _ = category_of_code(letter)
-        rows.append((letter, letter, category, False))
-    for division, (letter, _, _) in divisions().items():
-        suffixes = [""] + [str(g) for g in range(10)] + [f"{c:02d}" for c in range(100)]
-        for suffix in suffixes:
-            digits = division + suffix
-            code = letter + digits
-            category, _ = category_of_code(code)
-            ambiguous = len(digits) == 4 and digits in AMBIGUOUS_CLASSES
-            rows.append((code, code, category, ambiguous))
-            rows.append((digits, code, category, ambiguous))
-    return rows

@@ -8,17 +8,95 @@ cannot be read makes its project-year an error row; one whose date cannot be rea
 becomes an error row of its own: nothing is lost.
 """
 
+import csv
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
-from .columnar import FX_DECIMALS, MAX_AMOUNT, Options, lit, q, round_div_sql, unit_sql, write_table
 from .errors import FxError, InputError
+from .frame import CNY_SCALE, FX_DECIMALS, MAX_AMOUNT, Options
+from .io.readers import Source
 from .models import TYPE_NAMES
 from .money import money_fmt
 
 LEDGER_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "reinvested_profit",
                   "reinvested_profit_currency", "shareholder_loans_usd", "arrivals", "__ledger_error",
                   "__equity_cny", "__profit_cny", "__fx_rate_text", "__fx_source_text"]
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def unit_sql(scale: int) -> str:
+    """10^-scale as an exact decimal (DuckDB's DECIMAL division returns a double, inexact above 2^53)."""
+    return f"CAST('{Decimal(1).scaleb(-scale):f}' AS DECIMAL({scale + 1},{scale}))"
+
+
+def round_div_sql(num: str, den: str, mode: str) -> str:
+    """Integer division of non-negative HUGEINTs, rounded as the policy says."""
+    if mode == "half_up":
+        return f"(2 * ({num}) + ({den})) // (2 * ({den}))"
+    if mode == "down":
+        return f"({num}) // ({den})"
+    if mode == "up":
+        return f"(({num}) + ({den}) - 1) // ({den})"
+    return (f"(CASE WHEN 2 * (({num}) % ({den})) > ({den}) THEN ({num}) // ({den}) + 1 "
+            f"WHEN 2 * (({num}) % ({den})) < ({den}) THEN ({num}) // ({den}) "
+            f"ELSE ({num}) // ({den}) + ((({num}) // ({den})) % 2) END)")
+
+
+def write_table(path: Path, rows: Iterable[tuple]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(("" if v is None else v for v in r) for r in rows)
+
+
+def relation(src: Source) -> str:
+    """A DuckDB relation reading the file as text."""
+    if src.format == "parquet":
+        return f"read_parquet({lit(src.path)})"
+    cols = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in src.columns) + "}"
+    return (f"read_csv({lit(src.path)}, header=true, auto_detect=false, columns={cols}, delim={lit(src.delimiter)}, "
+            f"quote='\"', escape='\"', strict_mode=true)")
+
+
+def project_years(src: Source, options: Options, work: Path, projects: Source | None = None) -> Source:
+    """The ledger's project-years as a CSV the scorer reads like any other (see LEDGER_COLUMNS)."""
+    import duckdb
+
+    from .io.readers import normalise_csv
+
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    try:
+        proj_rel = proj_map = None
+        if projects is not None:
+            proj_rel, proj_map = relation(projects), projects.mapping
+        try:
+            table = prepare_ledger(con, relation(src), src.mapping, options, work, proj_rel, proj_map)
+        except (duckdb.InvalidInputException, duckdb.ConversionException):
+            if src.format != "csv" or src.has_parse_errors_column:
+                raise InputError("INPUT", str(src.path), "a ledger file that can be read") from None
+            normalised = normalise_csv(src)  # ragged rows: each kept, with its parse error
+            try:
+                table = prepare_ledger(con, relation(normalised), normalised.mapping, options, work, proj_rel, proj_map)
+            finally:
+                for path in normalised.temp_files[len(src.temp_files):]:
+                    path.unlink(missing_ok=True)
+        out = work / "ledger-years.csv"
+        cols = ", ".join(
+            f"CAST(CAST({q(c)} * {10 ** CNY_SCALE} AS HUGEINT) AS VARCHAR) AS {q(c)}" if c in ("__equity_cny", "__profit_cny")
+            else q(c) for c in LEDGER_COLUMNS)
+        con.execute(f"COPY (SELECT {cols} FROM {table}) TO {lit(out)} (FORMAT csv, HEADER true)")
+    finally:
+        con.close()
+    mapping = {c: c for c in LEDGER_COLUMNS if not c.startswith("__") and c != "arrivals"} | {"fx_rate": "__fx_rate_text"}
+    return Source(path=out, format="csv", columns=list(LEDGER_COLUMNS), mapping=mapping, temp_files=[out])
 
 
 def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options, work: Path,

@@ -1,10 +1,10 @@
 """Turn an input file into something the columnar engine can scan: a UTF-8 CSV or a Parquet file,
 its header, and which of its columns mean what.
 
-CSV that DuckDB can scan as it is, is scanned as it is (the fast path). GBK/GB18030
-is transcoded, Excel and JSON Lines are converted, and a CSV with ragged rows is
-normalised row by row into a temporary file with a per-row parse error: no row is
-ever dropped.
+A UTF-8 CSV with commas is scanned as it is (the fast path). GBK/GB18030 is transcoded,
+Excel and JSON Lines are converted, and a CSV whose rows polars cannot read as they are
+(a row longer than the header) is normalised row by row into a temporary file with a
+per-row parse error: no row is ever dropped.
 """
 
 import codecs
@@ -148,7 +148,7 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter)
     if enc not in ("utf-8", "utf8", "utf-8-sig") or delimiter != ",":
-        # DuckDB reads UTF-8; transcode (streaming) and keep the user's values as they were.
+        # The fast path reads UTF-8 with commas; transcode (streaming), keeping the user's values as they were.
         return normalise_csv(src, note=f"transcoded from {enc}" if enc not in ("utf-8", "utf-8-sig") else None)
     return src
 
@@ -179,8 +179,8 @@ def normalise_csv(src: Source, note: str | None = None) -> Source:
         next(reader, None)
         writer.writerow([*src.columns, PARSE_ERROR])
         for row in reader:
-            if not row:
-                continue  # a blank line is not a row (DuckDB's fast path skips it too)
+            if not any(row):
+                continue  # a blank line, or a row of empty cells, holds no project (the fast path skips it too)
             problem = ""
             if len(row) != width:
                 problem = f"the row has {len(row)} fields, the header has {width}"
@@ -224,11 +224,11 @@ def _from_excel(path: Path) -> Source:
 
 
 def _from_parquet(path: Path) -> Source:
-    import duckdb
+    import polars as pl
 
     try:
-        cols = [r[0] for r in duckdb.connect().execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})").fetchall()]
-    except duckdb.Error as exc:
+        cols = pl.read_parquet_schema(path).names()
+    except Exception as exc:  # polars raises its own error types for unreadable files
         raise InputError("INPUT", str(path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
     return Source(path=path, format="parquet", columns=cols, mapping=map_columns(cols))
 
@@ -273,7 +273,3 @@ def _json_cell(value: object) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
-
-
-def _sql_str(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"

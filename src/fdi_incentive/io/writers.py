@@ -36,22 +36,62 @@ def atomic_output(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_xlsx(con, select: str, path: Path, progress=None) -> None:
-    """Stream a query into an .xlsx workbook in constant memory."""
-    import xlsxwriter
+class BatchWriter:
+    """Writes scored batches, in order, to one file in the output's format.
 
-    cursor = con.execute(select)
-    names = [d[0] for d in cursor.description]
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                          "strings_to_formulas": False, "strings_to_urls": False})
-    sheet = book.add_worksheet("results")
-    sheet.write_row(0, 0, names)
-    row = 1
-    while batch := cursor.fetchmany(10_000):
-        for values in batch:
-            if row >= EXCEL_MAX_ROWS:
-                book.close()
-                raise InputError("-o", str(path), f"at most {EXCEL_MAX_ROWS - 1:,} rows in an Excel sheet; write .csv or .parquet")
-            sheet.write_row(row, 0, ["" if v is None else v for v in values])
-            row += 1
-    book.close()
+    CSV and JSON Lines are appended batch by batch; Parquet batches are kept as Arrow IPC
+    files in ``work`` and streamed into one Parquet file at the end; Excel is written row
+    by row in constant memory.
+    """
+
+    def __init__(self, path: Path, fmt: str, work: Path):
+        self.path, self.fmt, self.work = path, fmt, work
+        self.rows = 0
+        self._parts: list[Path] = []
+        self._file = None
+        self._book = self._sheet = None
+        self._started = False  # header written
+
+    def __enter__(self) -> "BatchWriter":
+        if self.fmt in ("csv", "jsonl"):
+            self._file = self.path.open("wb")
+        elif self.fmt == "xlsx":
+            import xlsxwriter
+
+            self._book = xlsxwriter.Workbook(str(self.path), {
+                "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                "strings_to_urls": False})
+            self._sheet = self._book.add_worksheet("results")
+        return self
+
+    def write(self, df) -> None:
+        if self.fmt == "csv":
+            df.write_csv(self._file, include_header=not self._started)
+        elif self.fmt == "jsonl":
+            df.write_ndjson(self._file)
+        elif self.fmt == "parquet":
+            part = self.work / f"part-{len(self._parts):06d}.arrow"
+            df.write_ipc(part)
+            self._parts.append(part)
+        else:
+            self._write_xlsx(df)
+        self.rows += len(df)
+        self._started = True
+
+    def _write_xlsx(self, df) -> None:
+        if not self._started:
+            self._sheet.write_row(0, 0, df.columns)
+        if self.rows + len(df) >= EXCEL_MAX_ROWS:
+            raise InputError("-o", str(self.path), f"at most {EXCEL_MAX_ROWS - 1:,} rows in an Excel sheet; write .csv or .parquet")
+        for i, values in enumerate(df.iter_rows(), start=self.rows + 1):
+            self._sheet.write_row(i, 0, ["" if v is None else v for v in values])
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self._book is not None:
+            self._book.close()
+        if kind is None and self.fmt == "parquet":
+            import polars as pl
+
+            pl.scan_ipc(self._parts).sink_parquet(self.path)

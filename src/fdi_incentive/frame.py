@@ -1,0 +1,609 @@
+"""The columnar evaluator: the policy files applied to a table of project-years at once (polars).
+
+The work splits by how many distinct values a column holds:
+
+* A cell that repeats from row to row (year, kind, sector and industry code, FX rate,
+  currency) goes through the Python functions `fdi calc` uses (`policy_for_year`,
+  `classify`, `parse_rate`, the rate sources) once per distinct value; the answer is
+  gathered back to every row by index. The rule's choices that depend only on such
+  cells (which tiers a project could reach, at which thresholds, the reason texts) are
+  made once per distinct combination of policy, category and kind, from the policy file.
+* An amount (a new value on every row) is parsed, converted, compared and multiplied
+  in exact integer arithmetic: USD cents, rates times 10^8, products in 128 bits. A cell
+  that is not a plain number goes to `parse_amount` itself, once per distinct value.
+
+Nothing here holds a number of its own: thresholds, comparators, rates, exclusions, the
+cap and the rounding come from each policy. A property test holds the results to
+`assess()` field by field (tests/test_batch.py).
+"""
+
+import decimal
+import itertools
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import polars as pl
+
+from .errors import FxError, InputError, PolicyError
+from .fx import RateChain, check_currency, parse_rate
+from .industry import classify, normalise_name
+from .models import KIND_NAMES
+from .money import EXACT, money_fmt, parse_amount, rate_str
+from .policy import LoadedPolicy, Policy, Tier, policy_for_year
+
+FX_DECIMALS = 8
+E8 = 10**FX_DECIMALS
+MAX_AMOUNT = Decimal(10) ** 14  # USD 100 trillion: far above any project; keeps every product in 128 bits
+MAX_FX = Decimal(10000)
+YEARS = range(1900, 2201)
+CNY_SCALE = 2 + FX_DECIMALS  # base in CNY: USD cents x CNY-per-USD x 10^8
+GROSS_SCALE = CNY_SCALE + FX_DECIMALS  # times the rate x 10^8
+
+RESULT_COLUMNS = [
+    "policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny", "gross_cny",
+    "capped", "incentive_cny", "reason", "error",
+]
+PARSE_ERROR = "__parse_error"  # a reader's per-row error (a ragged line, a line that is not JSON)
+LEDGER_ERROR = "__ledger_error"
+I128 = pl.Int128
+
+
+@dataclass
+class Options:
+    """What the user chose for a batch."""
+
+    policy: LoadedPolicy | None = None  # forced; None = the one in force each year
+    reading: str | None = None
+    fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
+    rates: RateChain = field(default_factory=RateChain)
+    unit: Decimal = Decimal(1)
+
+
+def unit_digits(unit: Decimal) -> int:
+    """--unit as a power of ten: 1 -> 0, 10000 -> 4, 1000000 -> 6."""
+    digits = len(str(int(unit))) - 1
+    if unit != Decimal(10) ** digits:
+        raise InputError("--unit", str(unit), "1, 10k or 1m")
+    return digits
+
+
+def quoted(value: object) -> str:
+    return repr(str(value))
+
+
+# --- distinct values -> answers ---------------------------------------------------------------
+
+class Lookup:
+    """Answers for the distinct values of a key, computed once each and kept across batches.
+
+    ``compute`` returns a dict with every name of ``fields``; rows get an index into the
+    answers (`index`), and `get` gathers one field back to the rows.
+    """
+
+    def __init__(self, compute: Callable[[Hashable], dict], fields: dict[str, pl.DataType]):
+        self.compute, self.fields = compute, fields
+        self.ids: dict[Hashable, int] = {}
+        self.answers: dict[str, list] = {name: [] for name in fields}
+        self._series: dict[str, pl.Series] = {}
+
+    def add(self, keys) -> None:
+        for key in keys:
+            if key not in self.ids:
+                answer = self.compute(key)
+                self.ids[key] = len(self.ids)
+                for name in self.fields:
+                    self.answers[name].append(answer[name])
+                self._series.clear()
+
+    def index(self, column: pl.Expr) -> pl.Expr:
+        """Row -> answer index, for a text column whose distinct values were `add`ed."""
+        mapping = {k: v for k, v in self.ids.items() if k is not None}
+        idx = column.replace_strict(mapping, default=None, return_dtype=pl.UInt32) if mapping \
+            else pl.lit(None, dtype=pl.UInt32)
+        return idx.fill_null(self.ids[None]) if None in self.ids else idx
+
+    def add_pairs(self, firsts, seconds) -> None:
+        self.add(itertools.product(firsts, seconds))
+
+    def pair_index(self, first: pl.Expr, second: pl.Expr) -> pl.Expr:
+        """Row -> answer index, for a key of two small integer indexes whose pairs were `add`ed."""
+        mapping = {((a << 32) + b): i for (a, b), i in self.ids.items()}
+        return (first.cast(pl.Int64) * (1 << 32) + second.cast(pl.Int64)).replace_strict(
+            mapping, default=None, return_dtype=pl.UInt32)
+
+    def series(self, name: str) -> pl.Series:
+        if name not in self._series:
+            self._series[name] = pl.Series(name, self.answers[name], dtype=self.fields[name])
+        return self._series[name]
+
+    def get(self, name: str, idx: pl.Expr | str) -> pl.Expr:
+        idx = pl.col(idx) if isinstance(idx, str) else idx
+        return pl.lit(self.series(name)).gather(idx)
+
+
+def decimal_text(value: pl.Expr, scale: int) -> pl.Expr:
+    """A non-negative integer count of 10^-scale as money text: at least two decimals, never rounded.
+
+    (polars writes a Decimal with all its scale's digits; trailing zeros past the second go.)
+    """
+    def as_decimal(v: pl.Expr, s: int) -> pl.Expr:
+        unit = pl.lit(f"{Decimal(1).scaleb(-s):f}").cast(pl.Decimal(38, s))  # (a Decimal literal would import numpy)
+        return (v.cast(pl.Decimal(38, 0)) * unit).cast(pl.Decimal(38, s)).cast(pl.String)
+
+    if scale <= 2:
+        return as_decimal(value * (10 ** (2 - scale)) if scale < 2 else value, 2)
+    step = 10 ** (scale - 2)
+    return pl.when(value % step == 0).then(as_decimal(value // step, 2)) \
+        .otherwise(as_decimal(value, scale).str.strip_chars_end("0"))
+
+
+def round_div(num: pl.Expr, den: pl.Expr | int, mode: str) -> pl.Expr:
+    """Integer division of non-negative integers, rounded as a policy says."""
+    den = pl.lit(den, dtype=I128) if isinstance(den, int) else den
+    if mode == "half_up":
+        return (num * 2 + den) // (den * 2)
+    if mode == "down":
+        return num // den
+    if mode == "up":
+        return (num + den - 1) // den
+    q, r = num // den, num % den
+    return pl.when(r * 2 > den).then(q + 1).when(r * 2 < den).then(q).otherwise(q + q % 2)
+
+
+def _units(amount: Decimal, scale: int, comparator: str) -> int:
+    """The least whole count of 10^-scale that passes `amount` with `comparator` (gt or ge)."""
+    with decimal.localcontext(EXACT):
+        scaled = amount.scaleb(scale)
+        whole = int(scaled.to_integral_value(decimal.ROUND_FLOOR))
+        if comparator == "gt":
+            return whole + 1
+        return whole if whole == scaled else whole + 1
+
+
+def _scale_of(quantum: Decimal) -> int:
+    exp = quantum.normalize().as_tuple().exponent
+    if quantum.normalize() != Decimal(1).scaleb(exp):  # type: ignore[arg-type]
+        raise PolicyError(f"rounding: the batch engine needs a power of ten as quantum, not {quantum}")
+    return max(0, -int(exp))  # type: ignore[arg-type]
+
+
+# --- the scorer ------------------------------------------------------------------------------
+
+KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
+EXCEL_FORMULA = r"^[=+\-@\t\r]"
+
+
+class Scorer:
+    """Scores the batches of one input: the same columns, mapping and options for each.
+
+    ``mapping`` is canonical name -> the input's column. A ledger's project-years (see
+    ledger.py) add `__equity_cny` and `__profit_cny`: the base in CNY at each arrival's
+    own rate, as whole counts of 10^-10 yuan.
+    """
+
+    def __init__(self, columns: list[str], mapping: dict[str, str], options: Options):
+        self.columns, self.m, self.o = columns, mapping, options
+        self.k = unit_digits(options.unit)
+        self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
+        self.ledger = "__equity_cny" in columns
+        self.policies: dict[str, LoadedPolicy] = {}
+        self.tiers: list[tuple[Policy, Tier]] = []
+        self.classes: list[tuple[str, str | None]] = []
+        self.usd_mode: tuple[str, int] | None = None
+        self.max_tiers = 0
+        self.years = Lookup(self._year, {"year": pl.Int32, "pidx": pl.Int32, "err": pl.String, "usd_e8": pl.Int64,
+                                         "usd_text": pl.String, "usd_src": pl.String, "usd_err": pl.String})
+        self.kinds = Lookup(self._kind, {"kidx": pl.Int32, "err": pl.String})
+        self.sectors = Lookup(lambda v: {"v": v}, {"v": pl.String})
+        self.codes = Lookup(lambda v: {"v": v}, {"v": pl.String})
+        self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String})
+        self.fx = Lookup(self._fx, {"e8": pl.Int64, "text": pl.String, "err": pl.String})
+        self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
+        self.ccy_year = Lookup(self._ccy_rate, {"code": pl.String, "e8": pl.Int64, "err": pl.String,
+                                                "rate_err": pl.String})
+        self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "reading": pl.String,
+                                         "none_reason": pl.String, "thr": pl.List(pl.Int64), "gid": pl.List(pl.Int32)})
+        self.slow_amounts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
+
+    # -- answers for distinct values, by the functions `fdi calc` uses --------------------------
+    def _year(self, cell: str | None) -> dict:
+        out = dict.fromkeys(self.years.fields) | {"pidx": -1}
+        text = cell.strip() if cell is not None else ""
+        if not text:
+            return out | {"err": "year: missing; expected a calendar year such as 2024"}
+        try:
+            value = Decimal(text)
+            if not value.is_finite() or value != value.to_integral_value() or abs(value) > 10**9:
+                raise decimal.InvalidOperation
+        except decimal.InvalidOperation:
+            return out | {"err": f"year: {quoted(cell)} is not valid; expected a calendar year such as 2024"}
+        year = out["year"] = int(value)
+        if year not in YEARS:
+            return out | {"err": f"year: {year} is out of range"}
+        try:
+            lp = self.o.policy or policy_for_year(year)
+        except PolicyError as exc:
+            return out | {"err": str(exc)}
+        self._use_policy(lp)
+        out["pidx"] = list(self.policies).index(lp.policy.id)
+        if self.o.fx_rate is not None:
+            rate, source = self.o.fx_rate, f"given rate: {self.o.fx_rate} CNY per USD"
+        else:
+            try:
+                quote = self.o.rates.quote("USD", on=None, year=year)
+            except FxError as exc:
+                return out | {"usd_err": str(exc)}
+            rate, source = quote.rate, quote.source
+        e8 = _e8(rate)
+        if e8 is None:
+            return out | {"usd_err": f"fx: the USD rate {rate} for {year} has more than {FX_DECIMALS} decimals"}
+        return out | {"usd_e8": e8, "usd_text": rate_str(rate), "usd_src": source}
+
+    def _use_policy(self, lp: LoadedPolicy) -> None:
+        """Every policy of one batch converts to USD alike: the batch converts before it knows the tier."""
+        r = lp.policy.rounding
+        mode = (r.mode, _scale_of(r.usd_quantum))
+        if mode[1] != 2:
+            raise PolicyError(f"{lp.policy.id}: the batch engine converts to USD cents, not to {r.usd_quantum}")
+        if self.usd_mode is not None and self.usd_mode != mode:
+            raise PolicyError("a batch over several policies needs them to convert to USD the same way")
+        self.usd_mode = mode
+        self.policies.setdefault(lp.policy.id, lp)
+
+    def _kind(self, cell: str | None) -> dict:
+        text = cell.strip() if cell is not None else ""
+        if not text:
+            return {"kidx": KINDS.index("new"), "err": None}
+        kind = KIND_NAMES.get(normalise_name(text))
+        if kind is None:
+            return {"kidx": -1, "err": f"kind: {quoted(cell)} is not valid; expected one of new, capital-increase"}
+        return {"kidx": KINDS.index(kind), "err": None}
+
+    def _class(self, key: tuple[int, int]) -> dict:
+        sector, code = self.sectors.answers["v"][key[0]], self.codes.answers["v"][key[1]]
+        if not (sector or "").strip() and not (code or "").strip():
+            return {"cidx": -1, "category": None,
+                    "err": "sector: missing; expected a sector name or a GB/T 4754-2017 industry code"}
+        try:
+            c = classify(sector, code)
+        except InputError as exc:
+            return {"cidx": -1, "category": None, "err": str(exc)}
+        if (c.category, c.code) not in self.classes:
+            self.classes.append((c.category, c.code))
+        return {"cidx": self.classes.index((c.category, c.code)), "category": c.category, "err": None}
+
+    def _fx(self, cell: str | None) -> dict:
+        out = dict.fromkeys(self.fx.fields)
+        if cell is None or not cell.strip():
+            return out
+        try:
+            rate = parse_rate(cell.replace(" ", ""))
+            if rate >= MAX_FX:
+                raise InputError("fx_rate", cell, "")
+        except InputError:
+            return out | {"err": f"fx_rate: {quoted(cell)} is not valid; expected a positive number of CNY per unit, such as 7.1"}
+        e8 = _e8(rate)
+        if e8 is None:
+            return out | {"err": f"fx_rate: {quoted(cell)} has more than {FX_DECIMALS} decimals"}
+        return out | {"e8": e8, "text": rate_str(rate)}
+
+    def _ccy_rate(self, key: tuple[int, int]) -> dict:
+        """(currency cell, year) -> CNY per unit x 10^8; or the cell's error; or why there is no rate."""
+        out = dict.fromkeys(self.ccy_year.fields)
+        cell, year = self.currencies.answers["v"][key[0]], self.years.answers["year"][key[1]]
+        try:
+            code = check_currency(cell, "currency")
+        except InputError as exc:
+            return out | {"err": str(exc)}
+        if code in ("USD", "CNY") or year is None or year not in YEARS:
+            return out | {"code": code, "e8": E8 if code == "CNY" else None}
+        try:
+            quote = self.o.rates.quote(code, on=None, year=year)
+        except FxError as exc:
+            return out | {"code": code, "rate_err": str(exc)}
+        e8 = _e8(quote.rate)
+        if e8 is None:
+            return out | {"code": code, "rate_err": f"fx: the {code} rate {quote.rate} has more than {FX_DECIMALS} decimals"}
+        return out | {"code": code, "e8": e8}
+
+    def _rule(self, key: tuple[int, int, int]) -> dict:
+        """What the policy decides from the year, the classification and the kind alone: which tiers
+        the project could reach, in order of preference, from which base in cents."""
+        from .engine import is_excluded
+
+        pidx, cidx, kidx = key
+        out = {"eq": False, "pr": False, "reading": None, "none_reason": None, "thr": [], "gid": []}
+        if pidx < 0 or cidx < 0 or kidx < 0:
+            return out
+        policy = list(self.policies.values())[pidx].policy
+        category, code = self.classes[cidx]
+        counts = set(policy.base.counts)
+        out |= {"eq": "equity" in counts, "pr": "reinvested_profit" in counts,
+                "reading": self.o.reading or policy.conversion.default}
+        if is_excluded(policy, category, code):
+            return out | {"none_reason": f"excluded: {category.replace('_', ' ')} ({policy.exclusions.citation})"}
+        if KINDS[kidx] not in policy.base.kinds:
+            return out | {"none_reason": "kind not rewarded"}
+        applicable = [(i, t) for i, t in enumerate(policy.tiers) if t.applies_to(category)]
+        lowest = min((t for _, t in applicable), key=lambda t: t.threshold.amount, default=None)
+        if lowest is not None:
+            out["none_reason"] = f"no reward: base not {lowest.threshold.words} USD {money_fmt(lowest.threshold.amount)}"
+        # as choose_tier: the best rate that passes; on a tie, the later tier
+        ranked = [t for _, t in sorted(applicable, key=lambda it: (it[1].rate, it[0]), reverse=True)]
+        self.max_tiers = max(self.max_tiers, len(ranked))
+        return out | {"thr": [_units(t.threshold.amount, 2, t.threshold.comparator) for t in ranked],
+                      "gid": [self._tier_id(policy, t) for t in ranked]}
+
+    def _tier_id(self, policy: Policy, tier: Tier) -> int:
+        for i, (p, t) in enumerate(self.tiers):
+            if p.id == policy.id and t.id == tier.id:
+                return i
+        self.tiers.append((policy, tier))
+        return len(self.tiers) - 1
+
+    # -- amounts ----------------------------------------------------------------------------------
+    def _plain(self, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """(cleaned text, is it a plain amount): digits, at most one point, no more decimals than
+        --unit allows (trailing zeros aside), below MAX_AMOUNT. Such cells are parsed by polars."""
+        whole, decimals = 14 - self.k, 2 + self.k
+        cleaned = text.str.replace_many([",", "_", " "], ["", "", ""])
+        pattern = rf"^(?:[0-9]{{1,{whole}}}(?:\.[0-9]{{0,{decimals}}}0*)?|\.[0-9]{{1,{decimals}}}0*)$"
+        return cleaned, cleaned.str.contains(pattern).fill_null(False)
+
+    def _slow_cells(self, canon: str) -> pl.Expr:
+        """The distinct cells of an amount column that are not plain numbers (for `parse_amount`)."""
+        text = pl.col(self.m[canon]).cast(pl.String)
+        return text.filter(~self._plain(text)[1] & text.is_not_null()).unique().implode().alias(f"slow:{canon}")
+
+    def _amount(self, canon: str, slow: list[str]) -> tuple[pl.Expr, pl.Expr]:
+        """(cents, error) of an amount column; a plain number never leaves polars, any other
+        cell went to `parse_amount` once (`slow`)."""
+        if canon not in self.m:
+            return pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.String)
+        text = pl.col(self.m[canon]).cast(pl.String)
+        cleaned, plain = self._plain(text)
+        decimals = 2 + self.k
+        fast = (cleaned.cast(pl.Decimal(38, decimals), strict=False) * (10**decimals)).cast(pl.Int64)
+        if not slow:
+            return pl.when(plain).then(fast), pl.lit(None, dtype=pl.String)
+        for cell in slow:
+            if (canon, cell) not in self.slow_amounts:
+                self.slow_amounts[(canon, cell)] = self._parse_amount(canon, cell)
+        values = {c: self.slow_amounts[(canon, c)][0] for c in slow}
+        errors = {c: self.slow_amounts[(canon, c)][1] for c in slow}
+        return (pl.when(plain).then(fast).otherwise(text.replace_strict(values, default=None, return_dtype=pl.Int64)),
+                pl.when(plain).then(None).otherwise(text.replace_strict(errors, default=None, return_dtype=pl.String)))
+
+    def _parse_amount(self, canon: str, cell: str) -> tuple[int | None, str | None]:
+        if not cell.strip():
+            return None, None
+        try:
+            amount = parse_amount(cell, canon, scale=self.o.unit)
+            if amount >= MAX_AMOUNT:
+                raise InputError(canon, cell, f"an amount below {money_fmt(MAX_AMOUNT)}")
+        except InputError as exc:
+            return None, str(exc)
+        return int(amount.scaleb(2)), None
+
+    # -- one batch --------------------------------------------------------------------------------
+    def _keys(self) -> dict[str, tuple[Lookup, str | None]]:
+        """The repeating cells: canonical column -> (its lookup, the value of an absent or empty cell)."""
+        return {"year": (self.years, None), "kind": (self.kinds, None), "sector": (self.sectors, None),
+                "industry_code": (self.codes, None), "fx_rate": (self.fx, None),
+                "currency": (self.currencies, "USD"), "reinvested_profit_currency": (self.currencies, "CNY")}
+
+    def _indexes(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Per row: an index into the answers for each repeating cell, and the amounts in cents.
+
+        Each step is one polars `select`, so the columns are worked on in parallel: first the
+        distinct values (answered here, in Python), then every row's indexes and amounts.
+        """
+        amounts = {"paid": self.paid_col, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}
+        keys = {c: v for c, v in self._keys().items() if c in self.m and (c != "currency" or self.paid_col == "paid_in")}
+
+        def cell(canon: str) -> pl.Expr:
+            text = pl.col(self.m[canon]).cast(pl.String)
+            default = keys[canon][1]
+            return text.fill_null(default) if default is not None else text
+
+        distinct = df.select([cell(c).unique().implode().alias(c) for c in keys]
+                             + [self._slow_cells(c) for c in amounts.values() if c in self.m]).row(0, named=True)
+        for canon, (lookup, default) in self._keys().items():
+            lookup.add(distinct[canon] if canon in keys else [default])
+
+        def index(canon: str) -> pl.Expr:
+            lookup, default = self._keys()[canon]
+            if canon in keys:
+                return lookup.index(cell(canon))
+            return pl.lit(lookup.ids[default], dtype=pl.UInt32)
+
+        exprs = [index("year").alias("_y"), index("kind").alias("_k"), index("sector").alias("_s"),
+                 index("industry_code").alias("_i"), index("fx_rate").alias("_fx"),
+                 index("currency").alias("_pcur"), index("reinvested_profit_currency").alias("_rcur")]
+        for key, canon in amounts.items():
+            value, error = self._amount(canon, distinct.get(f"slow:{canon}") or [])
+            exprs += [value.alias(f"_{key}"), error.alias(f"_{key}_err")]
+        for col in ("__equity_cny", "__profit_cny"):
+            if col in df.columns:
+                exprs.append(pl.col(col).cast(pl.String).cast(I128, strict=False))
+        perr = [pl.col(c).cast(pl.String).replace("", None) for c in (PARSE_ERROR, LEDGER_ERROR) if c in df.columns]
+        if perr:
+            exprs.append(pl.coalesce(perr).alias("_perr"))
+        if "__fx_source_text" in df.columns:
+            exprs.append(pl.col("__fx_source_text").cast(pl.String).alias("_row_src"))
+        w = df.select(exprs)
+
+        # pairs: (sector, code) -> classification; (currency, year) -> its rate
+        pairs = w.select((pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
+                         pl.col("_y").unique().implode().alias("y"),
+                         pl.concat([pl.col("_pcur"), pl.col("_rcur")]).unique().implode().alias("cur")).row(0, named=True)
+        self.classified.add((c >> 32, c & 0xFFFFFFFF) for c in pairs["c"])
+        self.ccy_year.add_pairs(pairs["cur"], pairs["y"])
+        w = w.with_columns(self.classified.pair_index(pl.col("_s"), pl.col("_i")).alias("_c"),
+                           self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y")).alias("_pc"),
+                           self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y")).alias("_rc"))
+        # the rule for each (policy, classification, kind) present
+        Y, C, K = self.years, self.classified, self.kinds
+        present = w.select(pl.col("_y").unique().implode(), pl.col("_c").unique().implode(),
+                           pl.col("_k").unique().implode()).row(0)
+        p_ids = {Y.answers["pidx"][i] for i in present[0]}
+        c_ids = {C.answers["cidx"][i] for i in present[1]}
+        k_ids = {K.answers["kidx"][i] for i in present[2]}
+        self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids)))
+        w = w.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
+        key = ((pl.col("_p").cast(pl.Int64) + 1) * 1_000_000 + pl.col("_ci").cast(pl.Int64) + 1) * 64 + pl.col("_ki") + 1
+        mapping = {((p + 1) * 1_000_000 + c + 1) * 64 + k + 1: i for (p, c, k), i in self.rules.ids.items()}
+        return w.with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
+
+    def score(self, df: pl.DataFrame, neutralise: bool = False) -> pl.DataFrame:
+        """The input columns (formula-like text neutralised if asked), the result columns, and
+        the `__` columns the summary counts."""
+        w = self._indexes(df)
+        Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
+        mode = self.usd_mode[0] if self.usd_mode else "half_up"
+        usd_e8 = pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y"))
+        w = w.with_columns(usd_e8.alias("_e8"), CC.get("code", "_pc").alias("_pcode"), CC.get("code", "_rc").alias("_rcode"),
+                           R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"), R.get("reading", "_r").alias("_reading"))
+
+        def to_usd(amount: str, code: str, idx: str) -> pl.Expr:
+            a = pl.col(amount)
+            conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode).cast(pl.Int64)
+            return pl.when((pl.col(code) == "USD") | (a == 0)).then(a).otherwise(conv)
+
+        w = w.with_columns(to_usd("_paid", "_pcode", "_pc").alias("_paid_usd"), to_usd("_profit", "_rcode", "_rc").alias("_profit_usd"))
+        base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
+                + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
+        w = w.with_columns(base.alias("_base"))
+        gid = pl.lit(None, dtype=pl.Int32)
+        for i in reversed(range(self.max_tiers)):
+            gid = pl.when(pl.col("_base") >= R.get("thr", "_r").list.get(i, null_on_oob=True)) \
+                .then(R.get("gid", "_r").list.get(i, null_on_oob=True)).otherwise(gid)
+        w = w.with_columns(gid.alias("_gid"))
+        base128 = pl.col("_base").cast(I128)
+        converted = pl.col("_reading") == "converted"
+        if self.ledger:
+            at_rates = (pl.when(pl.col("_eq")).then(pl.col("__equity_cny")).otherwise(0)
+                        + pl.when(pl.col("_pr")).then(pl.col("__profit_cny")).otherwise(0)).cast(I128)
+        else:
+            at_rates = base128 * pl.col("_e8").cast(I128)
+        w = w.with_columns(pl.when(converted).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
+        tiers = self.tiers
+        rate_e8 = pl.Series([int(t.rate.scaleb(FX_DECIMALS)) for _, t in tiers], dtype=pl.Int64)
+        caps = pl.Series([None if p.cap.amount is None else int(p.cap.amount.scaleb(GROSS_SCALE)) for p, _ in tiers], dtype=I128)
+        g = pl.col("_gid")
+        w = w.with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g).cast(I128)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
+                           pl.lit(caps).gather(g).alias("_cap"))
+        w = w.with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
+        paid = pl.when(pl.col("_capped")).then(pl.col("_cap")).otherwise(pl.col("_gross"))
+        incentive, self.inc_scale = self._rounded(paid, g)
+        w = w.with_columns(incentive.alias("_inc"), self._error(df, w))
+        return self._output(df, w, neutralise)
+
+    def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
+        """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
+        ways = [(_scale_of(p.rounding.quantum), p.rounding.mode) for p, _ in self.tiers]
+        scale = max((s for s, _ in ways), default=2)
+        out = pl.lit(0, dtype=I128)
+        if not ways:
+            return out, scale
+        way = pl.lit(pl.Series([f"{s}|{m}" for s, m in ways])).gather(gid)
+        for s, mode in set(ways):
+            rounded = round_div(value, 10 ** (GROSS_SCALE - s), mode) * (10 ** (scale - s))
+            out = pl.when(way == f"{s}|{mode}").then(rounded).otherwise(out)
+        return out, scale
+
+    def _error(self, df: pl.DataFrame, w: pl.DataFrame) -> pl.Expr:
+        """The row's error: the reader's, or every problem of its cells, or (only then) a missing rate."""
+        Y, K, C, F, CC = self.years, self.kinds, self.classified, self.fx, self.ccy_year
+        missing = pl.col("_paid").is_null() & pl.col("_paid_err").is_null() & pl.col("_profit").is_null()
+        first = pl.concat_str([
+            Y.get("err", "_y"), K.get("err", "_k"), C.get("err", "_c"), pl.col("_paid_err"),
+            pl.when(missing).then(pl.lit(f"{self.paid_col}: missing; expected the foreign capital paid in during the year")),
+            pl.col("_loans_err"), pl.col("_profit_err"), F.get("err", "_fx"), CC.get("err", "_pc"), CC.get("err", "_rc"),
+        ], separator="; ", ignore_nulls=True)
+        paid_other = ~pl.col("_pcode").is_in(["USD", "CNY"]) & (pl.col("_paid").fill_null(0) > 0)
+        profit_other = ~pl.col("_rcode").is_in(["USD", "CNY"]) & (pl.col("_profit").fill_null(0) > 0)
+        needs_usd = ((pl.col("_pcode") != "USD") & (pl.col("_paid").fill_null(0) > 0)) | \
+                    ((pl.col("_rcode") != "USD") & (pl.col("_profit").fill_null(0) > 0))
+        second = pl.concat_str([
+            pl.when(pl.col("_e8").is_null() & (needs_usd | (pl.col("_reading") == "converted"))).then(Y.get("usd_err", "_y")),
+            pl.when(paid_other).then(CC.get("rate_err", "_pc")),
+            pl.when(profit_other).then(CC.get("rate_err", "_rc")),
+        ], separator="; ", ignore_nulls=True)
+        err = pl.when(first != "").then(first).otherwise(second.replace("", None))
+        if "_perr" in w.columns:
+            err = pl.coalesce(pl.col("_perr"), err)
+        return err.alias("_err")
+
+    def result_aliases(self) -> dict[str, str]:
+        """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
+        taken = set(self.columns)
+        return {name: (name if name not in taken else f"fdi_{name}") for name in RESULT_COLUMNS}
+
+    def output_names(self) -> list[str]:
+        return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
+
+    def _output(self, df: pl.DataFrame, w: pl.DataFrame, neutralise: bool) -> pl.DataFrame:
+        Y, F, C = self.years, self.fx, self.classified
+        tiers = self.tiers
+        tier_ids = pl.Series([t.id for _, t in tiers], dtype=pl.String)
+        rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
+        policy_ids = pl.Series(list(self.policies), dtype=pl.String)
+        reasons = pl.Series([f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" for _, t in tiers],
+                            dtype=pl.String)
+        capped_words = pl.Series([f"; capped at CNY {money_fmt(p.cap.amount)}" if p.cap.amount is not None else ""
+                                  for p, _ in tiers], dtype=pl.String)
+        g, ok = pl.col("_gid"), pl.col("_err").is_null()
+        has_rate = pl.col("_e8").is_not_null()
+        row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit("fx_rate column")
+        reason = pl.when(g.is_not_null()).then(
+            pl.concat_str([pl.lit(reasons).gather(g), pl.when(pl.col("_capped")).then(pl.lit(capped_words).gather(g))
+                           .otherwise(pl.lit(""))])).otherwise(self.rules.get("none_reason", "_r"))
+        results = {
+            "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
+            "eligible": g.is_not_null(),
+            "tier": pl.lit(tier_ids).gather(g),
+            "rate": pl.lit(rate_texts).gather(g),
+            "base_usd": decimal_text(pl.col("_base"), 2),
+            "fx_rate": pl.coalesce(F.get("text", "_fx"), Y.get("usd_text", "_y")),
+            "fx_source": pl.when(has_rate).then(pl.when(F.get("e8", "_fx").is_not_null()).then(row_source)
+                                                .otherwise(Y.get("usd_src", "_y"))),
+            "base_cny": decimal_text(pl.col("_bcny"), CNY_SCALE),
+            "gross_cny": decimal_text(pl.col("_gross"), GROSS_SCALE),
+            "capped": pl.col("_capped"),
+            "incentive_cny": decimal_text(pl.col("_inc"), self.inc_scale),
+            "reason": reason,
+        }
+        aliases = self.result_aliases()
+        out = [pl.when(ok).then(results[name]).alias(aliases[name]) for name in results]
+        out.append(pl.col("_err").alias(aliases["error"]))
+        hidden = [
+            pl.when(ok).then(pl.lit(tier_ids).gather(g)).alias("__tier"),
+            C.get("category", "_c").alias("__category"),
+            Y.get("year", "_y").alias("__year"),
+            pl.when(ok).then(results["policy"]).alias("__policy"),
+            pl.when(ok & has_rate).then(results["fx_source"]).alias("__fx_source"),
+            pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
+            (ok & pl.col("_capped")).alias("__capped"),
+            pl.col("_err").is_not_null().alias("__is_error"),
+        ]
+        scored = w.select(*out, *hidden)
+        inputs = [c for c in self.columns if not c.startswith("__")]
+        if neutralise:
+            shown = df.select([self._neutral(c) for c in inputs])
+        else:
+            shown = df.select(inputs)
+        return pl.concat([shown, scored], how="horizontal")
+
+    @staticmethod
+    def _neutral(column: str) -> pl.Expr:
+        """Text a spreadsheet would run as a formula ('=', '+', '-', '@', tab, CR first) gets a leading quote."""
+        text = pl.col(column).cast(pl.String)
+        return pl.when(text.str.contains(EXCEL_FORMULA)).then(pl.lit("'") + text).otherwise(text).alias(column)
+
+
+def _e8(rate: Decimal) -> int | None:
+    """A rate as a whole count of 10^-8, or None when it has more decimals than that."""
+    scaled = rate.scaleb(FX_DECIMALS)
+    return int(scaled) if scaled == scaled.to_integral_value() else None
