@@ -121,6 +121,14 @@ class Lookup:
         idx = pl.col(idx) if isinstance(idx, str) else idx
         return pl.lit(self.series(name)).gather(idx)
 
+    def has(self, name: str, idx: pl.Expr | str) -> pl.Expr:
+        """Whether the row's answer has a value for ``name`` (cheaper to gather than the value)."""
+        key = f"has:{name}"
+        if key not in self._series:
+            self._series[key] = pl.Series(key, [v is not None for v in self.answers[name]], dtype=pl.Boolean)
+        idx = pl.col(idx) if isinstance(idx, str) else idx
+        return pl.lit(self._series[key]).gather(idx)
+
 
 def decimal_text(value: pl.Expr, scale: int) -> pl.Expr:
     """A non-negative integer count of 10^-scale as money text: at least two decimals, never rounded.
@@ -133,9 +141,9 @@ def decimal_text(value: pl.Expr, scale: int) -> pl.Expr:
 
     if scale <= 2:
         return as_decimal(value * (10 ** (2 - scale)) if scale < 2 else value, 2)
-    step = 10 ** (scale - 2)
-    return pl.when(value % step == 0).then(as_decimal(value // step, 2)) \
-        .otherwise(as_decimal(value, scale).str.strip_chars_end("0"))
+    text = as_decimal(value, scale)
+    # trailing zeros go, then back to two decimals: the whole part is len - scale - 1 long
+    return text.str.strip_chars_end("0").str.pad_end(text.str.len_bytes() - (scale - 2), "0")
 
 
 def round_div(num: pl.Expr, den: pl.Expr | int, mode: str) -> pl.Expr:
@@ -200,9 +208,9 @@ class Scorer:
         self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String})
         self.fx = Lookup(self._fx, {"e8": pl.Int64, "text": pl.String, "err": pl.String})
         self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
-        self.ccy_year = Lookup(self._ccy_rate, {"code": pl.String, "e8": pl.Int64, "err": pl.String,
+        self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
                                                 "rate_err": pl.String})
-        self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "reading": pl.String,
+        self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "converted": pl.Boolean,
                                          "none_reason": pl.String, "thr": pl.List(pl.Int64), "gid": pl.List(pl.Int32)})
         self.slow_amounts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
 
@@ -289,23 +297,27 @@ class Scorer:
         return out | {"e8": e8, "text": rate_str(rate)}
 
     def _ccy_rate(self, key: tuple[int, int]) -> dict:
-        """(currency cell, year) -> CNY per unit x 10^8; or the cell's error; or why there is no rate."""
-        out = dict.fromkeys(self.ccy_year.fields)
+        """(currency cell, year) -> is it USD, is it neither USD nor CNY, CNY per unit x 10^8; or the
+        cell's error; or why there is no rate."""
+        out = dict.fromkeys(self.ccy_year.fields) | {"usd": False, "other": False}
         cell, year = self.currencies.answers["v"][key[0]], self.years.answers["year"][key[1]]
         try:
             code = check_currency(cell, "currency")
         except InputError as exc:
             return out | {"err": str(exc)}
-        if code in ("USD", "CNY") or year is None or year not in YEARS:
-            return out | {"code": code, "e8": E8 if code == "CNY" else None}
+        if code in ("USD", "CNY"):
+            return out | {"usd": code == "USD", "e8": E8 if code == "CNY" else None}
+        out["other"] = True
+        if year is None or year not in YEARS:
+            return out
         try:
             quote = self.o.rates.quote(code, on=None, year=year)
         except FxError as exc:
-            return out | {"code": code, "rate_err": str(exc)}
+            return out | {"rate_err": str(exc)}
         e8 = _e8(quote.rate)
         if e8 is None:
-            return out | {"code": code, "rate_err": f"fx: the {code} rate {quote.rate} has more than {FX_DECIMALS} decimals"}
-        return out | {"code": code, "e8": e8}
+            return out | {"rate_err": f"fx: the {code} rate {quote.rate} has more than {FX_DECIMALS} decimals"}
+        return out | {"e8": e8}
 
     def _rule(self, key: tuple[int, int, int]) -> dict:
         """What the policy decides from the year, the classification and the kind alone: which tiers
@@ -313,14 +325,14 @@ class Scorer:
         from .engine import is_excluded
 
         pidx, cidx, kidx = key
-        out = {"eq": False, "pr": False, "reading": None, "none_reason": None, "thr": [], "gid": []}
+        out = {"eq": False, "pr": False, "converted": False, "none_reason": None, "thr": [], "gid": []}
         if pidx < 0 or cidx < 0 or kidx < 0:
             return out
         policy = list(self.policies.values())[pidx].policy
         category, code = self.classes[cidx]
         counts = set(policy.base.counts)
         out |= {"eq": "equity" in counts, "pr": "reinvested_profit" in counts,
-                "reading": self.o.reading or policy.conversion.default}
+                "converted": (self.o.reading or policy.conversion.default) == "converted"}
         if is_excluded(policy, category, code):
             return out | {"none_reason": f"excluded: {category.replace('_', ' ')} ({policy.exclusions.citation})"}
         if KINDS[kidx] not in policy.base.kinds:
@@ -462,16 +474,17 @@ class Scorer:
         w = self._indexes(df)
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
-        usd_e8 = pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y"))
-        w = w.with_columns(usd_e8.alias("_e8"), CC.get("code", "_pc").alias("_pcode"), CC.get("code", "_rc").alias("_rcode"),
-                           R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"), R.get("reading", "_r").alias("_reading"))
+        w = w.with_columns(pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y")).alias("_e8"),
+                           CC.get("usd", "_pc").alias("_p_usd"), CC.get("usd", "_rc").alias("_r_usd"),
+                           R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"),
+                           R.get("converted", "_r").alias("_converted"))
 
-        def to_usd(amount: str, code: str, idx: str) -> pl.Expr:
+        def to_usd(amount: str, usd: str, idx: str) -> pl.Expr:
             a = pl.col(amount)
             conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode).cast(pl.Int64)
-            return pl.when((pl.col(code) == "USD") | (a == 0)).then(a).otherwise(conv)
+            return pl.when(pl.col(usd) | (a == 0)).then(a).otherwise(conv)
 
-        w = w.with_columns(to_usd("_paid", "_pcode", "_pc").alias("_paid_usd"), to_usd("_profit", "_rcode", "_rc").alias("_profit_usd"))
+        w = w.with_columns(to_usd("_paid", "_p_usd", "_pc").alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
         base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
                 + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
         w = w.with_columns(base.alias("_base"))
@@ -479,62 +492,74 @@ class Scorer:
         for i in reversed(range(self.max_tiers)):
             gid = pl.when(pl.col("_base") >= R.get("thr", "_r").list.get(i, null_on_oob=True)) \
                 .then(R.get("gid", "_r").list.get(i, null_on_oob=True)).otherwise(gid)
-        w = w.with_columns(gid.alias("_gid"))
         base128 = pl.col("_base").cast(I128)
-        converted = pl.col("_reading") == "converted"
         if self.ledger:
             at_rates = (pl.when(pl.col("_eq")).then(pl.col("__equity_cny")).otherwise(0)
                         + pl.when(pl.col("_pr")).then(pl.col("__profit_cny")).otherwise(0)).cast(I128)
         else:
             at_rates = base128 * pl.col("_e8").cast(I128)
-        w = w.with_columns(pl.when(converted).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
+        w = w.with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
         tiers = self.tiers
-        rate_e8 = pl.Series([int(t.rate.scaleb(FX_DECIMALS)) for _, t in tiers], dtype=pl.Int64)
+        rate_e8 = pl.Series([int(t.rate.scaleb(FX_DECIMALS)) for _, t in tiers], dtype=I128)
         caps = pl.Series([None if p.cap.amount is None else int(p.cap.amount.scaleb(GROSS_SCALE)) for p, _ in tiers], dtype=I128)
         g = pl.col("_gid")
-        w = w.with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g).cast(I128)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
+        w = w.with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
                            pl.lit(caps).gather(g).alias("_cap"))
         w = w.with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
         paid = pl.when(pl.col("_capped")).then(pl.col("_cap")).otherwise(pl.col("_gross"))
         incentive, self.inc_scale = self._rounded(paid, g)
-        w = w.with_columns(incentive.alias("_inc"), self._error(df, w))
+        w = w.with_columns(incentive.alias("_inc"), self._errors(w))
         return self._output(df, w, neutralise)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
         """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
         ways = [(_scale_of(p.rounding.quantum), p.rounding.mode) for p, _ in self.tiers]
         scale = max((s for s, _ in ways), default=2)
+        if len(set(ways)) <= 1:
+            s, mode = ways[0] if ways else (2, "half_up")
+            return round_div(value, 10 ** (GROSS_SCALE - s), mode) * (10 ** (scale - s)), scale
         out = pl.lit(0, dtype=I128)
-        if not ways:
-            return out, scale
         way = pl.lit(pl.Series([f"{s}|{m}" for s, m in ways])).gather(gid)
         for s, mode in set(ways):
             rounded = round_div(value, 10 ** (GROSS_SCALE - s), mode) * (10 ** (scale - s))
             out = pl.when(way == f"{s}|{mode}").then(rounded).otherwise(out)
         return out, scale
 
-    def _error(self, df: pl.DataFrame, w: pl.DataFrame) -> pl.Expr:
-        """The row's error: the reader's, or every problem of its cells, or (only then) a missing rate."""
+    def _errors(self, w: pl.DataFrame) -> pl.Series:
+        """The row's error: the reader's, or every problem of its cells, or (only then) a missing rate.
+
+        Most rows have none: the rows that do are found with cheap flags and only they get text.
+        """
         Y, K, C, F, CC = self.years, self.kinds, self.classified, self.fx, self.ccy_year
         missing = pl.col("_paid").is_null() & pl.col("_paid_err").is_null() & pl.col("_profit").is_null()
+        paid_other = CC.get("other", "_pc") & (pl.col("_paid").fill_null(0) > 0)
+        profit_other = CC.get("other", "_rc") & (pl.col("_profit").fill_null(0) > 0)
+        needs_usd = (~pl.col("_p_usd") & (pl.col("_paid").fill_null(0) > 0)) | (~pl.col("_r_usd") & (pl.col("_profit").fill_null(0) > 0))
+        no_rate = pl.col("_e8").is_null() & (needs_usd | pl.col("_converted"))
+        flags = [Y.has("err", "_y"), K.has("err", "_k"), C.has("err", "_c"), F.has("err", "_fx"), CC.has("err", "_pc"),
+                 CC.has("err", "_rc"), pl.col("_paid_err").is_not_null(), missing, pl.col("_loans_err").is_not_null(),
+                 pl.col("_profit_err").is_not_null(), no_rate & Y.has("usd_err", "_y"),
+                 paid_other & CC.has("rate_err", "_pc"), profit_other & CC.has("rate_err", "_rc")]
+        if "_perr" in w.columns:
+            flags.append(pl.col("_perr").is_not_null())
+        bad = w.select(pl.any_horizontal(flags).arg_true()).to_series()
+        errors = pl.Series("_err", [None] * len(w), dtype=pl.String)
+        if not len(bad):
+            return errors
         first = pl.concat_str([
             Y.get("err", "_y"), K.get("err", "_k"), C.get("err", "_c"), pl.col("_paid_err"),
             pl.when(missing).then(pl.lit(f"{self.paid_col}: missing; expected the foreign capital paid in during the year")),
             pl.col("_loans_err"), pl.col("_profit_err"), F.get("err", "_fx"), CC.get("err", "_pc"), CC.get("err", "_rc"),
         ], separator="; ", ignore_nulls=True)
-        paid_other = ~pl.col("_pcode").is_in(["USD", "CNY"]) & (pl.col("_paid").fill_null(0) > 0)
-        profit_other = ~pl.col("_rcode").is_in(["USD", "CNY"]) & (pl.col("_profit").fill_null(0) > 0)
-        needs_usd = ((pl.col("_pcode") != "USD") & (pl.col("_paid").fill_null(0) > 0)) | \
-                    ((pl.col("_rcode") != "USD") & (pl.col("_profit").fill_null(0) > 0))
         second = pl.concat_str([
-            pl.when(pl.col("_e8").is_null() & (needs_usd | (pl.col("_reading") == "converted"))).then(Y.get("usd_err", "_y")),
+            pl.when(no_rate).then(Y.get("usd_err", "_y")),
             pl.when(paid_other).then(CC.get("rate_err", "_pc")),
             pl.when(profit_other).then(CC.get("rate_err", "_rc")),
         ], separator="; ", ignore_nulls=True)
         err = pl.when(first != "").then(first).otherwise(second.replace("", None))
         if "_perr" in w.columns:
             err = pl.coalesce(pl.col("_perr"), err)
-        return err.alias("_err")
+        return errors.scatter(bad, w[bad].select(err).to_series())
 
     def result_aliases(self) -> dict[str, str]:
         """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
@@ -550,16 +575,16 @@ class Scorer:
         tier_ids = pl.Series([t.id for _, t in tiers], dtype=pl.String)
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
         policy_ids = pl.Series(list(self.policies), dtype=pl.String)
-        reasons = pl.Series([f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" for _, t in tiers],
-                            dtype=pl.String)
-        capped_words = pl.Series([f"; capped at CNY {money_fmt(p.cap.amount)}" if p.cap.amount is not None else ""
-                                  for p, _ in tiers], dtype=pl.String)
-        g, ok = pl.col("_gid"), pl.col("_err").is_null()
+        # the reason of a tier, capped or not: row 2 * tier + capped
+        reasons = pl.Series([f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
+            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else "")
+            for p, t in tiers for capped in (False, True)], dtype=pl.String)
+        g = pl.col("_gid")
+        any_error = w["_err"].null_count() < len(w)
+        ok = pl.col("_err").is_null()
         has_rate = pl.col("_e8").is_not_null()
         row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit("fx_rate column")
-        reason = pl.when(g.is_not_null()).then(
-            pl.concat_str([pl.lit(reasons).gather(g), pl.when(pl.col("_capped")).then(pl.lit(capped_words).gather(g))
-                           .otherwise(pl.lit(""))])).otherwise(self.rules.get("none_reason", "_r"))
+        reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)), self.rules.get("none_reason", "_r"))
         results = {
             "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
             "eligible": g.is_not_null(),
@@ -576,7 +601,7 @@ class Scorer:
             "reason": reason,
         }
         aliases = self.result_aliases()
-        out = [pl.when(ok).then(results[name]).alias(aliases[name]) for name in results]
+        out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
         out.append(pl.col("_err").alias(aliases["error"]))
         hidden = [
             pl.when(ok).then(pl.lit(tier_ids).gather(g)).alias("__tier"),
