@@ -265,3 +265,15 @@ def test_parquet_input_with_typed_columns(tmp_path):
     row = read_csv(out)[0]
     assert summary.errors == 0 and row["project_id"] == "'=P1" and row["year"] == "2024"
     assert row["base_usd"] == "15000000.01" and row["incentive_cny"] == "2160000.00"
+
+
+def test_gbk_text_after_a_long_ascii_start_is_still_transcoded(tmp_path):
+    """Encoding is guessed from the file's start; GBK bytes further down are caught when read."""
+    src, out = tmp_path / "late.csv", tmp_path / "out.csv"
+    filler = [[f"P{i}", "2024", "new", "services", "", "15000000", "", "", "7.2"] for i in range(40_000)]
+    write_csv(src, [*filler, ["渝A-001", "2024", "增资", "制造业", "", "40000000", "", "", "7.2"]], encoding="gbk")
+    assert src.stat().st_size > 1 << 20
+    summary = score_file(src, out)
+    rows = read_csv(out)
+    assert summary.rows == len(rows) == 40_001 and summary.errors == 0
+    assert rows[-1]["project_id"] == "渝A-001" and rows[-1]["tier"] == "manufacturing"

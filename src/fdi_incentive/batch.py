@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .errors import InputError
 from .frame import RESULT_COLUMNS, Options, Scorer
-from .io.readers import Source, normalise_csv, open_input
+from .io.readers import Source, detect_encoding, normalise_csv, open_input
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .models import Money
 
@@ -85,32 +85,34 @@ class _Tally:
     def add(self, scored, scale: int, error_column: str) -> None:
         import polars as pl
 
-        n = len(scored)
-        stats = scored.select(pl.col("__is_error").sum(), pl.col("__capped").sum(), pl.col("__incentive").sum(),
-                              pl.col("__policy").drop_nulls().unique().implode(),
-                              pl.col("__fx_source").drop_nulls().unique().implode()).row(0)
-        errors = int(stats[0])
-        if errors and len(self.first) < FIRST_ERRORS:
-            bad = scored.with_row_index("__row", offset=self.rows + 1).filter(pl.col("__is_error")) \
-                .head(FIRST_ERRORS - len(self.first)).select("__row", error_column)
-            self.first += [RowError(row=r, error=e) for r, e in bad.iter_rows()]
-        self.rows += n
-        self.errors += errors
-        self.capped += int(stats[1])
-        self.total += Decimal(int(stats[2] or 0)).scaleb(-scale)
-        self.policies.update(stats[3])
-        self.fx_sources.update(stats[4])
-        for tier, count in scored.group_by("__tier").len().iter_rows():
+        # one small group-by a batch: every count of the summary is a sum over its groups
+        groups = scored.group_by("__tier", "__category", "__year", "__policy", "__fx_source").agg(
+            pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
+            pl.col("__incentive").sum().alias("incentive"))
+        errors = 0
+        for tier, category, year, policy, source, rows, bad, capped, incentive in groups.iter_rows():
+            amount = Decimal(int(incentive or 0)).scaleb(-scale)
+            errors += bad
+            self.capped += capped
+            self.total += amount
             if tier is not None:
-                self.tiers[tier] += count
-        for key in ("category", "year"):
-            grouped = scored.group_by(f"__{key}").agg(pl.len(), pl.col("__tier").is_not_null().sum(), pl.col("__incentive").sum())
-            for value, rows, eligible, incentive in grouped.iter_rows():
+                self.tiers[tier] += rows
+            for key, value in (("category", category), ("year", year)):
                 if value is not None:
                     g = self.groups[key][str(value)]
                     g[0] += rows
-                    g[1] += int(eligible)
-                    g[2] += Decimal(int(incentive or 0)).scaleb(-scale)
+                    g[1] += rows if tier is not None else 0
+                    g[2] += amount
+            if policy is not None:
+                self.policies.add(policy)
+            if source is not None:
+                self.fx_sources.add(source)
+        if errors and len(self.first) < FIRST_ERRORS:
+            bad_rows = scored.with_row_index("__row", offset=self.rows + 1).filter(pl.col("__is_error")) \
+                .head(FIRST_ERRORS - len(self.first)).select("__row", error_column)
+            self.first += [RowError(row=r, error=e) for r, e in bad_rows.iter_rows()]
+        self.rows += len(scored)
+        self.errors += errors
 
     def by(self, key: str) -> dict[str, Group]:
         return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
@@ -182,12 +184,16 @@ def score_file(
                               ledger)
             except pl.exceptions.ComputeError as exc:
                 # Only a CSV that polars cannot read as it is lands here (a row longer than the
-                # header, a stray quote): normalise it row by row, keeping every row with its
-                # parse error, and go again.
+                # header, a stray quote, bytes that are not UTF-8 after all): normalise it row by
+                # row in the encoding the whole file has, keeping every row with its parse error,
+                # and go again.
                 if attempt == 2 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
                     raise InputError("INPUT", str(input_path), f"a file that can be read ({str(exc).splitlines()[0]})") from None
-                shape_src = normalise_csv(shape_src)
-                notes.append("some rows did not match the header; each carries its parse error")
+                if encoding is None and shape_src is src:
+                    src.encoding = shape_src.encoding = detect_encoding(src.path, head=None)
+                shape_src = normalise_csv(shape_src, note=f"transcoded from {src.encoding}" if src.encoding == "gb18030" else None)
+                notes.append("some rows did not match the header; each carries its parse error"
+                             if src.encoding != "gb18030" else f"input converted: transcoded from {src.encoding}")
         raise AssertionError("unreachable")
     finally:
         src.cleanup()

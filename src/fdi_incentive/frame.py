@@ -176,6 +176,21 @@ def _scale_of(quantum: Decimal) -> int:
     return max(0, -int(exp))  # type: ignore[arg-type]
 
 
+class lazily:
+    """``lazily(df).select(...)``: a DataFrame's select / with_columns through the lazy engine, whose
+    common-subexpression elimination computes a repeated sub-expression once (the eager calls
+    compute it each time it appears)."""
+
+    def __init__(self, df: pl.DataFrame):
+        self.df = df
+
+    def select(self, *exprs) -> pl.DataFrame:
+        return self.df.lazy().select(*exprs).collect()
+
+    def with_columns(self, *exprs) -> pl.DataFrame:
+        return self.df.lazy().with_columns(*exprs).collect()
+
+
 # --- the scorer ------------------------------------------------------------------------------
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
@@ -355,36 +370,35 @@ class Scorer:
         return len(self.tiers) - 1
 
     # -- amounts ----------------------------------------------------------------------------------
-    def _plain(self, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        """(cleaned text, is it a plain amount): digits, at most one point, no more decimals than
-        --unit allows (trailing zeros aside), below MAX_AMOUNT. Such cells are parsed by polars."""
-        whole, decimals = 14 - self.k, 2 + self.k
-        cleaned = text.str.replace_many([",", "_", " "], ["", "", ""])
-        pattern = rf"^(?:[0-9]{{1,{whole}}}(?:\.[0-9]{{0,{decimals}}}0*)?|\.[0-9]{{1,{decimals}}}0*)$"
-        return cleaned, cleaned.str.contains(pattern).fill_null(False)
-
-    def _slow_cells(self, canon: str) -> pl.Expr:
-        """The distinct cells of an amount column that are not plain numbers (for `parse_amount`)."""
+    def _amount_parts(self, canon: str, cleaned: bool) -> list[pl.Expr]:
+        """Per row: the amount in cents where its cell is a plain number polars reads exactly, and
+        whether it is. Plain: at most 17 characters, read alike at the cent (times --unit) and at
+        16 decimals (so no digit is dropped), zero or more, below MAX_AMOUNT. Any other cell goes
+        to `parse_amount` (once per distinct cell); ``cleaned``: drop , _ and spaces first."""
         text = pl.col(self.m[canon]).cast(pl.String)
-        return text.filter(~self._plain(text)[1] & text.is_not_null()).unique().implode().alias(f"slow:{canon}")
+        if cleaned:
+            text = text.str.replace_many([",", "_", " "], ["", "", ""])
+        decimals = 2 + self.k
+        coarse = text.cast(pl.Decimal(38, decimals), strict=False)
+        fine = text.cast(pl.Decimal(38, 16), strict=False)
+        limit = pl.lit(str(MAX_AMOUNT.scaleb(-self.k))).cast(pl.Decimal(38, 16))
+        plain = ((text.str.len_bytes() <= 17) & (coarse == fine) & (fine >= 0) & (fine < limit)).fill_null(False)
+        return [pl.when(plain).then((coarse * (10**decimals)).cast(pl.Int64)).alias(f"_v:{canon}"), plain.alias(f"_ok:{canon}")]
 
     def _amount(self, canon: str, slow: list[str]) -> tuple[pl.Expr, pl.Expr]:
-        """(cents, error) of an amount column; a plain number never leaves polars, any other
-        cell went to `parse_amount` once (`slow`)."""
+        """(cents, error) of an amount column from its parts; the cells in ``slow`` go to `parse_amount`."""
         if canon not in self.m:
             return pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.String)
-        text = pl.col(self.m[canon]).cast(pl.String)
-        cleaned, plain = self._plain(text)
-        decimals = 2 + self.k
-        fast = (cleaned.cast(pl.Decimal(38, decimals), strict=False) * (10**decimals)).cast(pl.Int64)
+        value, plain = pl.col(f"_v:{canon}"), pl.col(f"_ok:{canon}")
         if not slow:
-            return pl.when(plain).then(fast), pl.lit(None, dtype=pl.String)
+            return value, pl.lit(None, dtype=pl.String)
         for cell in slow:
             if (canon, cell) not in self.slow_amounts:
                 self.slow_amounts[(canon, cell)] = self._parse_amount(canon, cell)
         values = {c: self.slow_amounts[(canon, c)][0] for c in slow}
         errors = {c: self.slow_amounts[(canon, c)][1] for c in slow}
-        return (pl.when(plain).then(fast).otherwise(text.replace_strict(values, default=None, return_dtype=pl.Int64)),
+        text = pl.col(self.m[canon]).cast(pl.String)
+        return (pl.when(plain).then(value).otherwise(text.replace_strict(values, default=None, return_dtype=pl.Int64)),
                 pl.when(plain).then(None).otherwise(text.replace_strict(errors, default=None, return_dtype=pl.String)))
 
     def _parse_amount(self, canon: str, cell: str) -> tuple[int | None, str | None]:
@@ -419,8 +433,15 @@ class Scorer:
             default = keys[canon][1]
             return text.fill_null(default) if default is not None else text
 
-        distinct = df.select([cell(c).unique().implode().alias(c) for c in keys]
-                             + [self._slow_cells(c) for c in amounts.values() if c in self.m]).row(0, named=True)
+        present = [c for c in amounts.values() if c in self.m]
+        # commas, underscores or spaces in an amount column of this batch? (then clean before reading)
+        separators = lazily(df).select([pl.col(self.m[c]).cast(pl.String).str.contains_any([",", "_", " "]).any().alias(c)
+                                for c in present]).row(0, named=True) if present else {}
+        df = lazily(df).with_columns([e for c in present for e in self._amount_parts(c, bool(separators[c]))])
+        distinct = lazily(df).select(
+            [cell(c).unique().implode().alias(c) for c in keys]
+            + [pl.col(self.m[c]).cast(pl.String).filter(~pl.col(f"_ok:{c}") & pl.col(self.m[c]).is_not_null())
+               .unique().implode().alias(f"slow:{c}") for c in present]).row(0, named=True)
         for canon, (lookup, default) in self._keys().items():
             lookup.add(distinct[canon] if canon in keys else [default])
 
@@ -444,29 +465,29 @@ class Scorer:
             exprs.append(pl.coalesce(perr).alias("_perr"))
         if "__fx_source_text" in df.columns:
             exprs.append(pl.col("__fx_source_text").cast(pl.String).alias("_row_src"))
-        w = df.select(exprs)
+        w = lazily(df).select(exprs)
 
         # pairs: (sector, code) -> classification; (currency, year) -> its rate
-        pairs = w.select((pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
+        pairs = lazily(w).select((pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
                          pl.col("_y").unique().implode().alias("y"),
                          pl.concat([pl.col("_pcur"), pl.col("_rcur")]).unique().implode().alias("cur")).row(0, named=True)
         self.classified.add((c >> 32, c & 0xFFFFFFFF) for c in pairs["c"])
         self.ccy_year.add_pairs(pairs["cur"], pairs["y"])
-        w = w.with_columns(self.classified.pair_index(pl.col("_s"), pl.col("_i")).alias("_c"),
+        w = lazily(w).with_columns(self.classified.pair_index(pl.col("_s"), pl.col("_i")).alias("_c"),
                            self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y")).alias("_pc"),
                            self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y")).alias("_rc"))
         # the rule for each (policy, classification, kind) present
         Y, C, K = self.years, self.classified, self.kinds
-        present = w.select(pl.col("_y").unique().implode(), pl.col("_c").unique().implode(),
+        present = lazily(w).select(pl.col("_y").unique().implode(), pl.col("_c").unique().implode(),
                            pl.col("_k").unique().implode()).row(0)
         p_ids = {Y.answers["pidx"][i] for i in present[0]}
         c_ids = {C.answers["cidx"][i] for i in present[1]}
         k_ids = {K.answers["kidx"][i] for i in present[2]}
         self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids)))
-        w = w.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
+        w = lazily(w).with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
         key = ((pl.col("_p").cast(pl.Int64) + 1) * 1_000_000 + pl.col("_ci").cast(pl.Int64) + 1) * 64 + pl.col("_ki") + 1
         mapping = {((p + 1) * 1_000_000 + c + 1) * 64 + k + 1: i for (p, c, k), i in self.rules.ids.items()}
-        return w.with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
+        return lazily(w).with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
 
     def score(self, df: pl.DataFrame, neutralise: bool = False) -> pl.DataFrame:
         """The input columns (formula-like text neutralised if asked), the result columns, and
@@ -474,7 +495,7 @@ class Scorer:
         w = self._indexes(df)
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
-        w = w.with_columns(pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y")).alias("_e8"),
+        w = lazily(w).with_columns(pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y")).alias("_e8"),
                            CC.get("usd", "_pc").alias("_p_usd"), CC.get("usd", "_rc").alias("_r_usd"),
                            R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"),
                            R.get("converted", "_r").alias("_converted"))
@@ -484,10 +505,10 @@ class Scorer:
             conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode).cast(pl.Int64)
             return pl.when(pl.col(usd) | (a == 0)).then(a).otherwise(conv)
 
-        w = w.with_columns(to_usd("_paid", "_p_usd", "_pc").alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
+        w = lazily(w).with_columns(to_usd("_paid", "_p_usd", "_pc").alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
         base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
                 + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
-        w = w.with_columns(base.alias("_base"))
+        w = lazily(w).with_columns(base.alias("_base"))
         gid = pl.lit(None, dtype=pl.Int32)
         for i in reversed(range(self.max_tiers)):
             gid = pl.when(pl.col("_base") >= R.get("thr", "_r").list.get(i, null_on_oob=True)) \
@@ -498,17 +519,17 @@ class Scorer:
                         + pl.when(pl.col("_pr")).then(pl.col("__profit_cny")).otherwise(0)).cast(I128)
         else:
             at_rates = base128 * pl.col("_e8").cast(I128)
-        w = w.with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
+        w = lazily(w).with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
         tiers = self.tiers
         rate_e8 = pl.Series([int(t.rate.scaleb(FX_DECIMALS)) for _, t in tiers], dtype=I128)
         caps = pl.Series([None if p.cap.amount is None else int(p.cap.amount.scaleb(GROSS_SCALE)) for p, _ in tiers], dtype=I128)
         g = pl.col("_gid")
-        w = w.with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
+        w = lazily(w).with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
                            pl.lit(caps).gather(g).alias("_cap"))
-        w = w.with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
+        w = lazily(w).with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
         paid = pl.when(pl.col("_capped")).then(pl.col("_cap")).otherwise(pl.col("_gross"))
         incentive, self.inc_scale = self._rounded(paid, g)
-        w = w.with_columns(incentive.alias("_inc"), self._errors(w))
+        w = lazily(w).with_columns(incentive.alias("_inc"), self._errors(w))
         return self._output(df, w, neutralise)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
@@ -542,7 +563,7 @@ class Scorer:
                  paid_other & CC.has("rate_err", "_pc"), profit_other & CC.has("rate_err", "_rc")]
         if "_perr" in w.columns:
             flags.append(pl.col("_perr").is_not_null())
-        bad = w.select(pl.any_horizontal(flags).arg_true()).to_series()
+        bad = lazily(w).select(pl.any_horizontal(flags).arg_true()).to_series()
         errors = pl.Series("_err", [None] * len(w), dtype=pl.String)
         if not len(bad):
             return errors
@@ -559,7 +580,7 @@ class Scorer:
         err = pl.when(first != "").then(first).otherwise(second.replace("", None))
         if "_perr" in w.columns:
             err = pl.coalesce(pl.col("_perr"), err)
-        return errors.scatter(bad, w[bad].select(err).to_series())
+        return errors.scatter(bad, lazily(w[bad]).select(err).to_series())
 
     def result_aliases(self) -> dict[str, str]:
         """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
@@ -613,12 +634,12 @@ class Scorer:
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_err").is_not_null().alias("__is_error"),
         ]
-        scored = w.select(*out, *hidden)
+        scored = lazily(w).select(*out, *hidden)
         inputs = [c for c in self.columns if not c.startswith("__")]
         if neutralise:
-            shown = df.select([self._neutral(c) for c in inputs])
+            shown = lazily(df).select([self._neutral(c) for c in inputs])
         else:
-            shown = df.select(inputs)
+            shown = lazily(df).select(inputs)
         return pl.concat([shown, scored], how="horizontal")
 
     @staticmethod

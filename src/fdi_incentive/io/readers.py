@@ -91,18 +91,23 @@ def _temp(suffix: str) -> Path:
     return Path(name)
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as such, else GB18030 (a superset of GBK)."""
+def detect_encoding(path: Path, head: int | None = 1 << 20) -> str:
+    """UTF-8 (with or without BOM) if the file's first ``head`` bytes (None: all of it) decode as
+    such, else GB18030 (a superset of GBK). A UTF-8 guess the rest of the file belies is caught
+    when the file is read, and the whole file is checked then (see batch.score_file)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as f:
-        head = f.read(3)
-        if head == codecs.BOM_UTF8:
+        start = f.read(3)
+        if start == codecs.BOM_UTF8:
             return "utf-8-sig"
         try:
-            decoder.decode(head)
-            while chunk := f.read(1 << 22):
+            decoder.decode(start)
+            read = len(start)
+            while (head is None or read < head) and (chunk := f.read(1 << 22 if head is None else head)):
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+                read += len(chunk)
+            if head is None or read < head:
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return "gb18030"
     return "utf-8"
