@@ -277,3 +277,25 @@ def test_gbk_text_after_a_long_ascii_start_is_still_transcoded(tmp_path):
     rows = read_csv(out)
     assert summary.rows == len(rows) == 40_001 and summary.errors == 0
     assert rows[-1]["project_id"] == "渝A-001" and rows[-1]["tier"] == "manufacturing"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(["a", "", 'q"uote', "new\nline", "x,y", "\r\n", "中", "long" * 30]), min_size=3,
+                         max_size=3), max_size=40),
+       st.sampled_from(["\n", "\r\n"]), st.integers(1, 120))
+def test_csv_blocks_cut_only_between_records(tmp_path, rows, newline, block):
+    """The reader cuts a CSV into blocks for bounded memory: every block is whole records, led by
+    the header, and together they are the file's rows, whatever the quotes and newlines."""
+    import io
+
+    from fdi_incentive.io.readers import csv_blocks
+
+    path = tmp_path / "f.csv"
+    text = io.StringIO()
+    csv.writer(text, lineterminator=newline).writerows([["h1", "h2", "h3"], *rows])
+    path.write_text(text.getvalue(), encoding="utf-8", newline="")
+    blocks = list(csv_blocks(path, block=block))
+    parsed = [list(csv.reader(io.StringIO(b.decode(), newline=""))) for b, _ in blocks]
+    assert all(p[0] == ["h1", "h2", "h3"] for p in parsed)
+    assert [r for p in parsed for r in p[1:]] == rows
+    assert not blocks or blocks[-1][1] == path.stat().st_size  # progress ends at the file's size

@@ -18,12 +18,12 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .errors import InputError
 from .frame import RESULT_COLUMNS, Options, Scorer
-from .io.readers import Source, detect_encoding, normalise_csv, open_input
+from .io.readers import Source, csv_blocks, detect_encoding, normalise_csv, open_input
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .models import Money
 
 FIRST_ERRORS = 10
-BATCH_ROWS = 200_000  # rows scored at a time: memory stays bounded however large the file
+BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 4 MiB): memory stays bounded
 
 
 class RowError(BaseModel):
@@ -119,33 +119,31 @@ class _Tally:
 
 
 def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float]) -> Iterator:
-    """The input's rows as polars DataFrames of text (Parquet keeps its types), in order."""
+    """The input's rows as polars DataFrames of text (Parquet keeps its types), in order, a bounded
+    number at a time: a CSV is cut into blocks of whole records (`csv_blocks`), each parsed by
+    polars; a Parquet file is read a slice at a time."""
     import polars as pl
+
+    lo, hi = span
+
+    def report(fraction: float) -> None:
+        if progress is not None:
+            progress(lo + (hi - lo) * min(fraction, 0.99))
 
     if src.format == "parquet":
         lf = pl.scan_parquet(src.path)
         total = lf.select(pl.len()).collect().item()
-    else:
-        lf = pl.scan_csv(src.path, has_header=True, new_columns=src.columns, infer_schema=False,
-                         separator=src.delimiter, quote_char='"', encoding="utf8", raise_if_empty=False)
-        total = _estimate_rows(src.path)
-    done, (lo, hi) = 0, span
-    for df in lf.collect_batches(chunk_size=BATCH_ROWS):
-        if src.format == "csv":  # a blank line (or a row of empty cells) holds no project: skip it
-            df = df.filter(pl.any_horizontal(pl.all().str.len_bytes() > 0))
-        yield df
-        done += len(df)
-        if progress is not None and total:
-            progress(lo + (hi - lo) * min(done / total, 0.99))
-
-
-def _estimate_rows(path: Path) -> int:
-    """Rows in a CSV, estimated from its size and its first lines (for the progress bar only)."""
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        sample = f.read(1 << 16)
-    lines = max(sample.count(b"\n"), 1)
-    return max(int(size / (len(sample) / lines)), 1)
+        for start in range(0, total, BATCH_ROWS):
+            yield lf.slice(start, BATCH_ROWS).collect()
+            report((start + BATCH_ROWS) / total)
+        return
+    size = src.path.stat().st_size or 1
+    for block, done in csv_blocks(src.path):
+        df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
+                         quote_char='"', encoding="utf8", raise_if_empty=False)
+        # a blank line (or a row of empty cells) holds no project: skip it
+        yield df.filter(pl.any_horizontal(pl.all().str.len_bytes() > 0))
+        report(done / size)
 
 
 def score_file(

@@ -14,6 +14,7 @@ import json
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,3 +279,65 @@ def _json_cell(value: object) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _record_end(buf: bytes, end: int) -> int:
+    """The position just after the last line end in ``buf[:end]`` that lies outside quotes, or -1.
+
+    ``buf`` starts at a record's start, so a position is outside quotes when the number of
+    quote characters before it is even (an escaped quote, "", counts twice).
+    """
+    cut = buf.rfind(b"\n", 0, end)
+    quotes = buf.count(b'"', 0, cut) if cut >= 0 else 0
+    while cut >= 0 and quotes % 2:
+        previous = buf.rfind(b"\n", 0, cut)
+        quotes -= buf.count(b'"', previous + 1 if previous >= 0 else 0, cut)
+        cut = previous
+    return cut + 1 if cut >= 0 else -1
+
+
+def _first_record_end(buf: bytes) -> int:
+    """The position just after the first line end outside quotes (the header's end), or -1."""
+    cut, quotes = buf.find(b"\n"), 0
+    while cut >= 0:
+        quotes = buf.count(b'"', 0, cut)
+        if quotes % 2 == 0:
+            return cut + 1
+        cut = buf.find(b"\n", cut + 1)
+    return -1
+
+
+def csv_blocks(path: Path, block: int = 4 << 20) -> Iterator[tuple[bytes, int]]:
+    """A UTF-8 CSV as blocks of whole records (about ``block`` bytes each), each led by the header
+    line, with the bytes read so far: memory stays bounded however large the file, and no record
+    is cut."""
+    with path.open("rb") as f:
+        buf = f.read(block)
+        start = _first_record_end(buf)
+        while start == -1:  # a header longer than a block
+            more = f.read(block)
+            if not more:
+                return
+            buf += more
+            start = _first_record_end(buf)
+        header, buf, done = buf[:start], buf[start:], start
+        eof = False
+        while True:
+            while not eof and len(buf) < block:
+                more = f.read(block - len(buf))
+                eof = not more
+                buf += more
+            if eof:
+                if buf.strip():
+                    yield header + buf, done + len(buf)
+                return
+            cut = _record_end(buf, len(buf))
+            if cut <= 0:  # one record longer than a block: read on
+                more = f.read(block)
+                eof = not more
+                buf += more
+                continue
+            if buf[:cut].strip():
+                yield header + buf[:cut], done + cut
+            done += cut
+            buf = buf[cut:]
