@@ -82,16 +82,20 @@ class _Tally:
         self.policies: set[str] = set()
         self.fx_sources: set[str] = set()
 
-    def add(self, scored, scale: int, error_column: str) -> None:
+    def add(self, scored, scorer: Scorer, error_column: str) -> None:
         import polars as pl
 
-        # one small group-by a batch: every count of the summary is a sum over its groups
-        groups = scored.group_by("__tier", "__category", "__year", "__policy", "__fx_source").agg(
+        # one small group-by a batch, on the scorer's integer keys: every count of the summary is
+        # a sum over its groups
+        keys = Scorer.SUMMARY_KEYS
+        groups = scored.group_by(*keys).agg(
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
         errors = 0
-        for tier, category, year, policy, source, rows, bad, capped, incentive in groups.iter_rows():
-            amount = Decimal(int(incentive or 0)).scaleb(-scale)
+        for row in groups.iter_rows():
+            tier, category, year, policy, source, own_source = (scorer.label(k, v) for k, v in zip(keys, row))
+            rows, bad, capped, incentive = row[len(keys):]
+            amount = Decimal(int(incentive or 0)).scaleb(-scorer.inc_scale)
             errors += bad
             self.capped += capped
             self.total += amount
@@ -105,8 +109,8 @@ class _Tally:
                     g[2] += amount
             if policy is not None:
                 self.policies.add(policy)
-            if source is not None:
-                self.fx_sources.add(source)
+            if source or own_source:
+                self.fx_sources.add(source or own_source)
         if errors and len(self.first) < FIRST_ERRORS:
             bad_rows = scored.with_row_index("__row", offset=self.rows + 1).filter(pl.col("__is_error")) \
                 .head(FIRST_ERRORS - len(self.first)).select("__row", error_column)
@@ -224,7 +228,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work) as writer:
         for df in _batches(src, progress, (0, 100)):
             scored = scorer.score(df, neutralise=fmt in ("csv", "xlsx"))
-            tally.add(scored, scorer.inc_scale, error_column)
+            tally.add(scored, scorer, error_column)
             writer.write(scored.select(scorer.output_names()))
         if writer.rows == 0:
             import polars as pl

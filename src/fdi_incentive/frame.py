@@ -624,12 +624,15 @@ class Scorer:
         aliases = self.result_aliases()
         out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
         out.append(pl.col("_err").alias(aliases["error"]))
+        # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
+        own_rate = F.has("e8", "_fx")
         hidden = [
-            pl.when(ok).then(pl.lit(tier_ids).gather(g)).alias("__tier"),
-            C.get("category", "_c").alias("__category"),
-            Y.get("year", "_y").alias("__year"),
-            pl.when(ok).then(results["policy"]).alias("__policy"),
-            pl.when(ok & has_rate).then(results["fx_source"]).alias("__fx_source"),
+            pl.when(ok).then(g).alias("__tier"),
+            pl.col("_c").alias("__class"),
+            pl.col("_y").alias("__year"),
+            pl.when(ok & (pl.col("_p") >= 0)).then(pl.col("_p")).alias("__policy"),
+            pl.when(ok & has_rate).then(pl.when(own_rate).then(-1).otherwise(pl.col("_y").cast(pl.Int64))).alias("__source"),
+            pl.when(ok & has_rate & own_rate).then(row_source).alias("__own_source"),
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_err").is_not_null().alias("__is_error"),
@@ -641,6 +644,24 @@ class Scorer:
         else:
             shown = lazily(df).select(inputs)
         return pl.concat([shown, scored], how="horizontal")
+
+    SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
+
+    def label(self, key: str, value):
+        """What a summary key's integer stands for: a tier id, a category, a year, a policy id, an FX source."""
+        if value is None:
+            return None
+        if key == "__tier":
+            return self.tiers[value][1].id
+        if key == "__class":
+            return self.classified.answers["category"][value]
+        if key == "__year":
+            return self.years.answers["year"][value]
+        if key == "__policy":
+            return list(self.policies)[value]
+        if key == "__source":
+            return None if value < 0 else self.years.answers["usd_src"][value]
+        return value
 
     @staticmethod
     def _neutral(column: str) -> pl.Expr:
