@@ -96,19 +96,18 @@ class Lookup:
                     self.answers[name].append(answer[name])
                 self._series.clear()
 
-    def index(self, column: pl.Expr) -> pl.Expr:
-        """Row -> answer index, for a text column whose distinct values were `add`ed."""
-        mapping = {k: v for k, v in self.ids.items() if k is not None}
+    def index(self, column: pl.Expr, values: list) -> pl.Expr:
+        """Row -> answer index, for a text column whose distinct values (in this batch) are ``values``."""
+        self.add(values)
+        mapping = {v: self.ids[v] for v in values if v is not None}
         idx = column.replace_strict(mapping, default=None, return_dtype=pl.UInt32) if mapping \
             else pl.lit(None, dtype=pl.UInt32)
-        return idx.fill_null(self.ids[None]) if None in self.ids else idx
+        return idx.fill_null(self.ids[None]) if None in values else idx
 
-    def add_pairs(self, firsts, seconds) -> None:
-        self.add(itertools.product(firsts, seconds))
-
-    def pair_index(self, first: pl.Expr, second: pl.Expr) -> pl.Expr:
-        """Row -> answer index, for a key of two small integer indexes whose pairs were `add`ed."""
-        mapping = {((a << 32) + b): i for (a, b), i in self.ids.items()}
+    def pair_index(self, first: pl.Expr, second: pl.Expr, pairs: list[tuple[int, int]]) -> pl.Expr:
+        """Row -> answer index, for a key of two small integer indexes whose pairs (in this batch) are ``pairs``."""
+        self.add(pairs)
+        mapping = {(a << 32) + b: self.ids[(a, b)] for a, b in pairs}
         return (first.cast(pl.Int64) * (1 << 32) + second.cast(pl.Int64)).replace_strict(
             mapping, default=None, return_dtype=pl.UInt32)
 
@@ -442,13 +441,11 @@ class Scorer:
             [cell(c).unique().implode().alias(c) for c in keys]
             + [pl.col(self.m[c]).cast(pl.String).filter(~pl.col(f"_ok:{c}") & pl.col(self.m[c]).is_not_null())
                .unique().implode().alias(f"slow:{c}") for c in present]).row(0, named=True)
-        for canon, (lookup, default) in self._keys().items():
-            lookup.add(distinct[canon] if canon in keys else [default])
-
         def index(canon: str) -> pl.Expr:
             lookup, default = self._keys()[canon]
             if canon in keys:
-                return lookup.index(cell(canon))
+                return lookup.index(cell(canon), distinct[canon])
+            lookup.add([default])
             return pl.lit(lookup.ids[default], dtype=pl.UInt32)
 
         exprs = [index("year").alias("_y"), index("kind").alias("_k"), index("sector").alias("_s"),
@@ -471,11 +468,11 @@ class Scorer:
         pairs = lazily(w).select((pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
                          pl.col("_y").unique().implode().alias("y"),
                          pl.concat([pl.col("_pcur"), pl.col("_rcur")]).unique().implode().alias("cur")).row(0, named=True)
-        self.classified.add((c >> 32, c & 0xFFFFFFFF) for c in pairs["c"])
-        self.ccy_year.add_pairs(pairs["cur"], pairs["y"])
-        w = lazily(w).with_columns(self.classified.pair_index(pl.col("_s"), pl.col("_i")).alias("_c"),
-                           self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y")).alias("_pc"),
-                           self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y")).alias("_rc"))
+        classes = [(c >> 32, c & 0xFFFFFFFF) for c in pairs["c"]]
+        currency_years = list(itertools.product(pairs["cur"], pairs["y"]))
+        w = lazily(w).with_columns(self.classified.pair_index(pl.col("_s"), pl.col("_i"), classes).alias("_c"),
+                                   self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y"), currency_years).alias("_pc"),
+                                   self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y"), currency_years).alias("_rc"))
         # the rule for each (policy, classification, kind) present
         Y, C, K = self.years, self.classified, self.kinds
         present = lazily(w).select(pl.col("_y").unique().implode(), pl.col("_c").unique().implode(),
