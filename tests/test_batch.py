@@ -241,16 +241,43 @@ def test_extreme_amounts_and_rates_stay_exact(tmp_path):
         assert {k: g[k] for k in COMPARED} == expected
 
 
-def test_order_kept_across_many_vectors(tmp_path):
+def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch):
+    """A large file is scored a block at a time: the output (in input order) and every figure of
+    the summary must not depend on where the blocks fall, for CSV and Parquet alike."""
+    import functools
     import subprocess
     import sys
 
-    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "generate.py"), "60000", str(src)], check=True)
-    score_file(src, out)
-    with out.open(encoding="utf-8", newline="") as f:
-        ids = [r[0] for r in csv.reader(f)][1:]
-    assert len(ids) == 60000 and ids == sorted(ids)
+    import fdi_incentive.batch as batch
+    from fdi_incentive.io.readers import csv_blocks
+
+    src = tmp_path / "in.csv"
+    subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "generate.py"), "20000", str(src)], check=True)
+    whole = score_file(src, tmp_path / "whole.csv")
+    score_file(src, tmp_path / "whole.parquet")
+    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=50_000))  # about 60 blocks
+    monkeypatch.setattr(batch, "BATCH_ROWS", 700)
+    pieces = score_file(src, tmp_path / "pieces.csv")
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})
+    ids = [r["project_id"] for r in read_csv(tmp_path / "pieces.csv")]
+    assert len(ids) == 20000 and ids == sorted(ids)
+    import polars as pl
+
+    score_file(tmp_path / "whole.parquet", tmp_path / "again.parquet")  # Parquet in, in slices of 700 rows
+    again = pl.read_parquet(tmp_path / "again.parquet")
+    assert again["project_id"].to_list() == ids
+    assert again["incentive_cny"].to_list() == [r["incentive_cny"] for r in read_csv(tmp_path / "whole.csv")]
+
+
+def test_a_header_alone_gives_a_header_alone(tmp_path):
+    src = tmp_path / "empty.csv"
+    write_csv(src, [])
+    for name in ("out.csv", "out.parquet", "out.jsonl", "out.xlsx"):
+        summary = score_file(src, tmp_path / name)
+        assert summary.rows == 0 and summary.errors == 0 and summary.total_incentive_cny == 0
+    assert read_csv(tmp_path / "out.csv") == []
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[0].startswith("project_id,year,")
 
 
 def test_parquet_input_with_typed_columns(tmp_path):

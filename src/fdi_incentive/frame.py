@@ -581,8 +581,14 @@ class Scorer:
 
     def result_aliases(self) -> dict[str, str]:
         """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
-        taken = set(self.columns)
-        return {name: (name if name not in taken else f"fdi_{name}") for name in RESULT_COLUMNS}
+        taken, aliases = set(self.columns), {}
+        for name in RESULT_COLUMNS:
+            alias = name
+            while alias in taken:  # an input that is itself a scored file already has fdi_ names
+                alias = f"fdi_{alias}"
+            aliases[name] = alias
+            taken.add(alias)
+        return aliases
 
     def output_names(self) -> list[str]:
         return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
