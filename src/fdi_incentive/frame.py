@@ -418,11 +418,12 @@ class Scorer:
                 "industry_code": (self.codes, None), "fx_rate": (self.fx, None),
                 "currency": (self.currencies, "USD"), "reinvested_profit_currency": (self.currencies, "CNY")}
 
-    def _indexes(self, df: pl.DataFrame) -> pl.DataFrame:
+    def _indexes(self, df: pl.DataFrame) -> pl.LazyFrame:
         """Per row: an index into the answers for each repeating cell, and the amounts in cents.
 
-        Each step is one polars `select`, so the columns are worked on in parallel: first the
-        distinct values (answered here, in Python), then every row's indexes and amounts.
+        Three passes over the batch, each one polars query (columns in parallel): whether the
+        amounts need cleaning; the amounts and the distinct cells (answered here, in Python);
+        every row's indexes and the distinct pairs. The rest is left to the caller's query.
         """
         amounts = {"paid": self.paid_col, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}
         keys = {c: v for c, v in self._keys().items() if c in self.m and (c != "currency" or self.paid_col == "paid_in")}
@@ -432,15 +433,18 @@ class Scorer:
             default = keys[canon][1]
             return text.fill_null(default) if default is not None else text
 
-        present = [c for c in amounts.values() if c in self.m]
+        given = [c for c in amounts.values() if c in self.m]
         # commas, underscores or spaces in an amount column of this batch? (then clean before reading)
         separators = lazily(df).select([pl.col(self.m[c]).cast(pl.String).str.contains_any([",", "_", " "]).any().alias(c)
-                                for c in present]).row(0, named=True) if present else {}
-        df = lazily(df).with_columns([e for c in present for e in self._amount_parts(c, bool(separators[c]))])
-        distinct = lazily(df).select(
+                                        for c in given]).row(0, named=True) if given else {}
+        parts = df.lazy().with_columns([e for c in given for e in self._amount_parts(c, bool(separators[c]))])
+        distinct_q = parts.select(
             [cell(c).unique().implode().alias(c) for c in keys]
             + [pl.col(self.m[c]).cast(pl.String).filter(~pl.col(f"_ok:{c}") & pl.col(self.m[c]).is_not_null())
-               .unique().implode().alias(f"slow:{c}") for c in present]).row(0, named=True)
+               .unique().implode().alias(f"slow:{c}") for c in given])
+        df, distinct_df = pl.collect_all([parts, distinct_q])
+        distinct = distinct_df.row(0, named=True)
+
         def index(canon: str) -> pl.Expr:
             lookup, default = self._keys()[canon]
             if canon in keys:
@@ -462,50 +466,51 @@ class Scorer:
             exprs.append(pl.coalesce(perr).alias("_perr"))
         if "__fx_source_text" in df.columns:
             exprs.append(pl.col("__fx_source_text").cast(pl.String).alias("_row_src"))
-        w = lazily(df).select(exprs)
+        rows = df.lazy().select(exprs)
+        pairs_q = rows.select(
+            (pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
+            pl.col("_y").unique().implode().alias("y"), pl.col("_k").unique().implode().alias("k"),
+            pl.concat([pl.col("_pcur"), pl.col("_rcur")]).unique().implode().alias("cur"))
+        w, pairs_df = pl.collect_all([rows, pairs_q])
+        pairs = pairs_df.row(0, named=True)
 
         # pairs: (sector, code) -> classification; (currency, year) -> its rate
-        pairs = lazily(w).select((pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
-                         pl.col("_y").unique().implode().alias("y"),
-                         pl.concat([pl.col("_pcur"), pl.col("_rcur")]).unique().implode().alias("cur")).row(0, named=True)
+        Y, C, K = self.years, self.classified, self.kinds
         classes = [(c >> 32, c & 0xFFFFFFFF) for c in pairs["c"]]
         currency_years = list(itertools.product(pairs["cur"], pairs["y"]))
-        w = lazily(w).with_columns(self.classified.pair_index(pl.col("_s"), pl.col("_i"), classes).alias("_c"),
-                                   self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y"), currency_years).alias("_pc"),
-                                   self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y"), currency_years).alias("_rc"))
+        q = w.lazy().with_columns(C.pair_index(pl.col("_s"), pl.col("_i"), classes).alias("_c"),
+                                  self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y"), currency_years).alias("_pc"),
+                                  self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y"), currency_years).alias("_rc"))
         # the rule for each (policy, classification, kind) present
-        Y, C, K = self.years, self.classified, self.kinds
-        present = lazily(w).select(pl.col("_y").unique().implode(), pl.col("_c").unique().implode(),
-                           pl.col("_k").unique().implode()).row(0)
-        p_ids = {Y.answers["pidx"][i] for i in present[0]}
-        c_ids = {C.answers["cidx"][i] for i in present[1]}
-        k_ids = {K.answers["kidx"][i] for i in present[2]}
+        p_ids = {Y.answers["pidx"][i] for i in pairs["y"]}
+        c_ids = {C.answers["cidx"][C.ids[pair]] for pair in classes}
+        k_ids = {K.answers["kidx"][i] for i in pairs["k"]}
         self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids)))
-        w = lazily(w).with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
+        q = q.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
         key = ((pl.col("_p").cast(pl.Int64) + 1) * 1_000_000 + pl.col("_ci").cast(pl.Int64) + 1) * 64 + pl.col("_ki") + 1
         mapping = {((p + 1) * 1_000_000 + c + 1) * 64 + k + 1: i for (p, c, k), i in self.rules.ids.items()}
-        return lazily(w).with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
+        return q.with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
 
     def score(self, df: pl.DataFrame, neutralise: bool = False) -> pl.DataFrame:
         """The input columns (formula-like text neutralised if asked), the result columns, and
         the `__` columns the summary counts."""
-        w = self._indexes(df)
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
-        w = lazily(w).with_columns(pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y")).alias("_e8"),
-                           CC.get("usd", "_pc").alias("_p_usd"), CC.get("usd", "_rc").alias("_r_usd"),
-                           R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"),
-                           R.get("converted", "_r").alias("_converted"))
+        # one lazy query from the indexes to the payout: polars plans the stages together
+        q = self._indexes(df).with_columns(
+            pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y")).alias("_e8"),
+            CC.get("usd", "_pc").alias("_p_usd"), CC.get("usd", "_rc").alias("_r_usd"),
+            R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"), R.get("converted", "_r").alias("_converted"))
 
         def to_usd(amount: str, usd: str, idx: str) -> pl.Expr:
             a = pl.col(amount)
             conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode).cast(pl.Int64)
             return pl.when(pl.col(usd) | (a == 0)).then(a).otherwise(conv)
 
-        w = lazily(w).with_columns(to_usd("_paid", "_p_usd", "_pc").alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
+        q = q.with_columns(to_usd("_paid", "_p_usd", "_pc").alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
         base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
                 + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
-        w = lazily(w).with_columns(base.alias("_base"))
+        q = q.with_columns(base.alias("_base"))
         gid = pl.lit(None, dtype=pl.Int32)
         for i in reversed(range(self.max_tiers)):
             gid = pl.when(pl.col("_base") >= R.get("thr", "_r").list.get(i, null_on_oob=True)) \
@@ -516,18 +521,18 @@ class Scorer:
                         + pl.when(pl.col("_pr")).then(pl.col("__profit_cny")).otherwise(0)).cast(I128)
         else:
             at_rates = base128 * pl.col("_e8").cast(I128)
-        w = lazily(w).with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
+        q = q.with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
         tiers = self.tiers
         rate_e8 = pl.Series([int(t.rate.scaleb(FX_DECIMALS)) for _, t in tiers], dtype=I128)
         caps = pl.Series([None if p.cap.amount is None else int(p.cap.amount.scaleb(GROSS_SCALE)) for p, _ in tiers], dtype=I128)
         g = pl.col("_gid")
-        w = lazily(w).with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
+        q = q.with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
                            pl.lit(caps).gather(g).alias("_cap"))
-        w = lazily(w).with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
+        q = q.with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
         paid = pl.when(pl.col("_capped")).then(pl.col("_cap")).otherwise(pl.col("_gross"))
         incentive, self.inc_scale = self._rounded(paid, g)
-        w = lazily(w).with_columns(incentive.alias("_inc"), self._errors(w))
-        return self._output(df, w, neutralise)
+        w = q.with_columns(incentive.alias("_inc")).collect()
+        return self._output(df, w.with_columns(self._errors(w)), neutralise)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
         """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
@@ -640,12 +645,9 @@ class Scorer:
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_err").is_not_null().alias("__is_error"),
         ]
-        scored = lazily(w).select(*out, *hidden)
         inputs = [c for c in self.columns if not c.startswith("__")]
-        if neutralise:
-            shown = lazily(df).select([self._neutral(c) for c in inputs])
-        else:
-            shown = lazily(df).select(inputs)
+        shown, scored = pl.collect_all([df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs),
+                                        w.lazy().select(*out, *hidden)])
         return pl.concat([shown, scored], how="horizontal")
 
     SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
