@@ -193,6 +193,7 @@ class lazily:
 # --- the scorer ------------------------------------------------------------------------------
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
+ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
 EXCEL_FORMULA = r"^[=+\-@\t\r]"
 
 
@@ -612,7 +613,7 @@ class Scorer:
         any_error = w["_err"].null_count() < len(w)
         ok = pl.col("_err").is_null()
         has_rate = pl.col("_e8").is_not_null()
-        row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit("fx_rate column")
+        row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
         reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)), self.rules.get("none_reason", "_r"))
         results = {
             "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
@@ -640,7 +641,8 @@ class Scorer:
             pl.col("_y").alias("__year"),
             pl.when(ok & (pl.col("_p") >= 0)).then(pl.col("_p")).alias("__policy"),
             pl.when(ok & has_rate).then(pl.when(own_rate).then(-1).otherwise(pl.col("_y").cast(pl.Int64))).alias("__source"),
-            pl.when(ok & has_rate & own_rate).then(row_source).alias("__own_source"),
+            # a ledger states each project-year's own source; a project-year file's own rate is the fx_rate column
+            pl.when(ok & has_rate & own_rate).then(row_source if "_row_src" in w.columns else None).alias("__own_source"),
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_err").is_not_null().alias("__is_error"),
@@ -665,7 +667,7 @@ class Scorer:
         if key == "__policy":
             return list(self.policies)[value]
         if key == "__source":
-            return None if value < 0 else self.years.answers["usd_src"][value]
+            return (None if self.ledger else ROW_RATE_SOURCE) if value < 0 else self.years.answers["usd_src"][value]
         return value
 
     @staticmethod
