@@ -3,7 +3,7 @@
 Whole processes, alternated (floor, fdi, floor, fdi, ...), a warm-up pair discarded;
 prints the median wall-time ratio with its min-max and both peak RSS figures.
 
-    pip install ".[bench]"
+    pip install .        # polars, which the floor uses, is a dependency of fdi batch itself
     python bench/batch.py --rows 1000000 --pairs 5
     python bench/batch.py --rows 10000000 --pairs 1      # memory as files grow
 """

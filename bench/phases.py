@@ -1,0 +1,49 @@
+"""Where `fdi batch` spends its time: import, read, score, tally, write, for one CSV, in one process.
+
+CPU and wall seconds per phase, as the batch runs them (blocks of whole records, in order).
+Compare phases within one run; the machine is shared and whole runs vary by a quarter.
+
+    python bench/phases.py /tmp/fdi-bench/projects-1000000.csv     # made by bench/batch.py
+"""
+
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+start_wall, start_cpu = time.perf_counter(), time.process_time()
+from fdi_incentive import batch  # noqa: E402  (the import is a phase)
+from fdi_incentive.frame import Options, Scorer  # noqa: E402
+from fdi_incentive.io.readers import open_input  # noqa: E402
+from fdi_incentive.io.writers import BatchWriter  # noqa: E402
+
+wall, cpu = Counter(), Counter()
+
+
+def timed(phase: str, fn, *args):
+    w, c = time.perf_counter(), time.process_time()
+    result = fn(*args)
+    wall[phase] += time.perf_counter() - w
+    cpu[phase] += time.process_time() - c
+    return result
+
+
+def main() -> None:
+    wall["import"], cpu["import"] = time.perf_counter() - start_wall, time.process_time() - start_cpu
+    src = timed("read", open_input, Path(sys.argv[1]))
+    scorer, tally = Scorer(src.columns, src.mapping, Options()), batch._Tally()
+    with tempfile.TemporaryDirectory() as work, BatchWriter(Path(work) / "out.csv", "csv", Path(work)) as writer:
+        blocks = batch._batches(src, None, (0, 100))
+        while (df := timed("read", next, blocks, None)) is not None:
+            scored = timed("score", scorer.score, df, True)
+            timed("tally", tally.add, scored, scorer, scorer.result_aliases()["error"])
+            timed("write", writer.write, scored.select(scorer.output_names()))
+    print(f"{tally.rows:,} rows")
+    for phase in ("import", "read", "score", "tally", "write"):
+        print(f"{phase:7s} wall {wall[phase]:5.2f} s   cpu {cpu[phase]:5.2f} s")
+    print(f"total   wall {sum(wall.values()):5.2f} s   cpu {sum(cpu.values()):5.2f} s")
+
+
+if __name__ == "__main__":
+    main()
