@@ -326,3 +326,27 @@ def test_csv_blocks_cut_only_between_records(tmp_path, rows, newline, block):
     assert all(p[0] == ["h1", "h2", "h3"] for p in parsed)
     assert [r for p in parsed for r in p[1:]] == rows
     assert not blocks or blocks[-1][1] == path.stat().st_size  # progress ends at the file's size
+
+
+AMOUNT_CELLS = ["15000000", "15,000,000.00", "1_000", " 7 ", "+.5", "1.", ".5", "0.", "-0", "-.0", "00012.10", "1.2300",
+                "1.234", "1e3", "1E2", "1.e2", "1e-99", "5e-3", "1e99", "1e400", "99999999999999.99", "100000000000000",
+                "1.000000000000001", "NaN", "inf", "-3", "abc", "1..2", "１２", "1 000.5", "0.1e1"]
+
+
+@pytest.mark.parametrize("unit", [D(1), D(10000)])
+def test_every_amount_cell_is_read_as_calc_reads_it(tmp_path, unit):
+    """Plain numbers are parsed by polars, anything else by parse_amount: both must agree with calc
+    on what an amount is (value or error), whatever the spelling."""
+    from fdi_incentive.money import parse_amount
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(src, [[f"P{i}", "2024", "new", "services", "", cell, "", "", "7.2"] for i, cell in enumerate(AMOUNT_CELLS)])
+    score_file(src, out, options=Options(unit=unit))
+    for cell, row in zip(AMOUNT_CELLS, read_csv(out), strict=True):
+        try:
+            expected = parse_amount(cell, "paid_in_usd", scale=unit)
+            assert expected < D(10) ** 14
+        except (InputError, AssertionError):
+            assert row["error"].startswith("paid_in_usd: "), (cell, row)
+            continue
+        assert row["error"] == "" and D(row["base_usd"]) == expected, (cell, row)

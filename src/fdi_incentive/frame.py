@@ -172,7 +172,7 @@ def _scale_of(quantum: Decimal) -> int:
     exp = quantum.normalize().as_tuple().exponent
     if quantum.normalize() != Decimal(1).scaleb(exp):  # type: ignore[arg-type]
         raise PolicyError(f"rounding: the batch engine needs a power of ten as quantum, not {quantum}")
-    return max(0, -int(exp))  # type: ignore[arg-type]
+    return -int(exp)  # type: ignore[arg-type]  (negative for tens of yuan and coarser)
 
 
 class lazily:
@@ -372,8 +372,8 @@ class Scorer:
     # -- amounts ----------------------------------------------------------------------------------
     def _amount_parts(self, canon: str, cleaned: bool) -> list[pl.Expr]:
         """Per row: the amount in cents where its cell is a plain number polars reads exactly, and
-        whether it is. Plain: at most 17 characters, read alike at the cent (times --unit) and at
-        16 decimals (so no digit is dropped), zero or more, below MAX_AMOUNT. Any other cell goes
+        whether it is. Plain: at most 17 characters, no exponent, read alike at the cent (times
+        --unit) and at 16 decimals (so no digit is dropped), zero or more, below MAX_AMOUNT. Any other cell goes
         to `parse_amount` (once per distinct cell); ``cleaned``: drop , _ and spaces first."""
         text = pl.col(self.m[canon]).cast(pl.String)
         if cleaned:
@@ -382,7 +382,9 @@ class Scorer:
         coarse = text.cast(pl.Decimal(38, decimals), strict=False)
         fine = text.cast(pl.Decimal(38, 16), strict=False)
         limit = pl.lit(str(MAX_AMOUNT.scaleb(-self.k))).cast(pl.Decimal(38, 16))
-        plain = ((text.str.len_bytes() <= 17) & (coarse == fine) & (fine >= 0) & (fine < limit)).fill_null(False)
+        # (an exponent could hide digits beyond the 16th: 1e-99 reads as 0 at both scales)
+        plain = ((text.str.len_bytes() <= 17) & (coarse == fine) & (fine >= 0) & (fine < limit)
+                 & ~text.str.contains_any(["e", "E"])).fill_null(False)
         return [pl.when(plain).then((coarse * (10**decimals)).cast(pl.Int64)).alias(f"_v:{canon}"), plain.alias(f"_ok:{canon}")]
 
     def _amount(self, canon: str, slow: list[str]) -> tuple[pl.Expr, pl.Expr]:
