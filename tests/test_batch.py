@@ -5,7 +5,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fdi_incentive import InputError, Project, assess
@@ -164,6 +164,9 @@ cell = st.one_of(
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(cell, min_size=0, max_size=11), min_size=1, max_size=25))
+@example(rows=[[" "]])  # a line of one space is a row; a line of nothing is not
+@example(rows=[[""], [], ["", "", ""]])
+@example(rows=[["", "", "", "", "", "1e400"]])  # an amount no decimal context can hold to the cent
 def test_malformed_files_never_crash_and_never_lose_a_row(tmp_path, rows):
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     write_csv(src, [[c.replace("\0", "") for c in r] for r in rows])

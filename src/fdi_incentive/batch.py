@@ -23,7 +23,7 @@ from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_forma
 from .models import Money
 
 FIRST_ERRORS = 10
-BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 4 MiB): memory stays bounded
+BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 8 MiB): memory stays bounded
 
 
 class RowError(BaseModel):
@@ -192,10 +192,11 @@ def score_file(
                 if attempt == 2 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
                     raise InputError("INPUT", str(input_path), f"a file that can be read ({str(exc).splitlines()[0]})") from None
                 if encoding is None and shape_src is src:
-                    src.encoding = shape_src.encoding = detect_encoding(src.path, head=None)
-                shape_src = normalise_csv(shape_src, note=f"transcoded from {src.encoding}" if src.encoding == "gb18030" else None)
-                notes.append("some rows did not match the header; each carries its parse error"
-                             if src.encoding != "gb18030" else f"input converted: transcoded from {src.encoding}")
+                    src.encoding = detect_encoding(src.path, head=None)  # the whole file, this time
+                transcoded = f"transcoded from {src.encoding}" if src.encoding == "gb18030" else None
+                shape_src = normalise_csv(shape_src, note=transcoded)
+                notes.append(f"input converted: {transcoded}" if transcoded
+                             else "some rows did not match the header; each carries its parse error")
         raise AssertionError("unreachable")
     finally:
         src.cleanup()

@@ -328,7 +328,7 @@ def csv_blocks(path: Path, block: int = 8 << 20) -> Iterator[tuple[bytes, int]]:
                 eof = not more
                 buf += more
             if eof:
-                if buf.strip():
+                if buf.strip(b"\r\n"):  # (a line of spaces is a row: its cell holds a space)
                     yield header + buf, done + len(buf)
                 return
             cut = _record_end(buf, len(buf))
@@ -337,7 +337,7 @@ def csv_blocks(path: Path, block: int = 8 << 20) -> Iterator[tuple[bytes, int]]:
                 eof = not more
                 buf += more
                 continue
-            if cut > 4096 or buf[:cut].strip():  # (blank lines in a big block are skipped later)
+            if cut > 4096 or buf[:cut].strip(b"\r\n"):  # (blank lines in a big block are skipped later)
                 yield b"".join((header, memoryview(buf)[:cut])), done + cut
             done += cut
             buf = buf[cut:]  # the rest of a line: short
