@@ -38,7 +38,7 @@ def main() -> None:
         while (df := timed("read", next, blocks, None)) is not None:
             scored = timed("score", scorer.score, df, True)
             timed("tally", tally.add, scored, scorer, scorer.result_aliases()["error"])
-            timed("write", writer.write, scored.select(scorer.output_names()))
+            timed("write", writer.write, scored.rows)
     print(f"{tally.rows:,} rows")
     for phase in ("import", "read", "score", "tally", "write"):
         print(f"{phase:7s} wall {wall[phase]:5.2f} s   cpu {cpu[phase]:5.2f} s")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .errors import InputError
-from .frame import RESULT_COLUMNS, Options, Scorer
+from .frame import RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer
 from .io.readers import Source, csv_blocks, detect_encoding, normalise_csv, open_input
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .models import Money
@@ -82,20 +82,14 @@ class _Tally:
         self.policies: set[str] = set()
         self.fx_sources: set[str] = set()
 
-    def add(self, scored, scorer: Scorer, error_column: str) -> None:
+    def add(self, scored: Scored, scorer: Scorer, error_column: str) -> None:
         import polars as pl
 
-        # one small group-by a batch, on the scorer's integer keys: every count of the summary is
-        # a sum over its groups
-        keys = Scorer.SUMMARY_KEYS
-        groups = scored.group_by(*keys).agg(
-            pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
-            pl.col("__incentive").sum().alias("incentive"))
         errors = 0
-        for row in groups.iter_rows():
-            tier, category, year, policy, source, own_source = (scorer.label(k, v) for k, v in zip(keys, row))
-            rows, bad, capped, incentive = row[len(keys):]
-            amount = Decimal(int(incentive or 0)).scaleb(-scorer.inc_scale)
+        for row in scored.groups.iter_rows():
+            tier, category, year, policy, source, own_source = (scorer.label(k, v) for k, v in zip(SUMMARY_KEYS, row))
+            rows, bad, capped, incentive = row[len(SUMMARY_KEYS):]
+            amount = Decimal(int(incentive or 0)).scaleb(-scored.scale)
             errors += bad
             self.capped += capped
             self.total += amount
@@ -112,10 +106,10 @@ class _Tally:
             if source or own_source:
                 self.fx_sources.add(source or own_source)
         if errors and len(self.first) < FIRST_ERRORS:
-            bad_rows = scored.with_row_index("__row", offset=self.rows + 1).filter(pl.col("__is_error")) \
-                .head(FIRST_ERRORS - len(self.first)).select("__row", error_column)
+            bad_rows = scored.rows.select(pl.int_range(1, pl.len() + 1).alias("__row") + self.rows, error_column) \
+                .filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
             self.first += [RowError(row=r, error=e) for r, e in bad_rows.iter_rows()]
-        self.rows += len(scored)
+        self.rows += len(scored.rows)
         self.errors += errors
 
     def by(self, key: str) -> dict[str, Group]:
@@ -230,7 +224,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         for df in _batches(src, progress, (0, 100)):
             scored = scorer.score(df, neutralise=fmt in ("csv", "xlsx"))
             tally.add(scored, scorer, error_column)
-            writer.write(scored.select(scorer.output_names()))
+            writer.write(scored.rows)
         if writer.rows == 0:
             import polars as pl
 

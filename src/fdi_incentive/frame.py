@@ -193,8 +193,21 @@ class lazily:
 # --- the scorer ------------------------------------------------------------------------------
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
+SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
 EXCEL_FORMULA = r"^[=+\-@\t\r]"
+
+
+@dataclass
+class Scored:
+    """One batch scored: its rows (input columns, then results), the summary's counts grouped by
+    `SUMMARY_KEYS` (name them with `Scorer.label`), which rows are errors, and the scale of the
+    grouped incentive sums (10^-scale yuan)."""
+
+    rows: pl.DataFrame
+    groups: pl.DataFrame
+    is_error: pl.Series
+    scale: int
 
 
 class Scorer:
@@ -494,9 +507,9 @@ class Scorer:
         mapping = {((p + 1) * 1_000_000 + c + 1) * 64 + k + 1: i for (p, c, k), i in self.rules.ids.items()}
         return q.with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
 
-    def score(self, df: pl.DataFrame, neutralise: bool = False) -> pl.DataFrame:
-        """The input columns (formula-like text neutralised if asked), the result columns, and
-        the `__` columns the summary counts."""
+    def score(self, df: pl.DataFrame, neutralise: bool = False) -> Scored:
+        """The input columns (formula-like text neutralised if asked) and the result columns, with
+        the summary's counts."""
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
         # one lazy query from the indexes to the payout: polars plans the stages together
@@ -601,7 +614,7 @@ class Scorer:
     def output_names(self) -> list[str]:
         return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
 
-    def _output(self, df: pl.DataFrame, w: pl.DataFrame, neutralise: bool) -> pl.DataFrame:
+    def _output(self, df: pl.DataFrame, w: pl.DataFrame, neutralise: bool) -> Scored:
         Y, F, C = self.years, self.fx, self.classified
         tiers = self.tiers
         tier_ids = pl.Series([t.id for _, t in tiers], dtype=pl.String)
@@ -637,6 +650,7 @@ class Scorer:
         out.append(pl.col("_err").alias(aliases["error"]))
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
         own_rate = F.has("e8", "_fx")
+        hidden_names = [*SUMMARY_KEYS, "__incentive", "__capped", "__is_error"]
         hidden = [
             pl.when(ok).then(g).alias("__tier"),
             pl.col("_c").alias("__class"),
@@ -650,11 +664,15 @@ class Scorer:
             pl.col("_err").is_not_null().alias("__is_error"),
         ]
         inputs = [c for c in self.columns if not c.startswith("__")]
-        shown, scored = pl.collect_all([df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs),
-                                        w.lazy().select(*out, *hidden)])
-        return pl.concat([shown, scored], how="horizontal")
-
-    SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
+        scored = w.lazy().select(*out, *hidden)
+        # the summary's counts, grouped on small integers (see `label`), in the same parallel run
+        groups = scored.group_by(*SUMMARY_KEYS).agg(
+            pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
+            pl.col("__incentive").sum().alias("incentive"))
+        shown, scored, groups = pl.collect_all(
+            [df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs), scored, groups])
+        return Scored(pl.concat([shown, scored.drop(hidden_names)], how="horizontal"), groups, scored["__is_error"],
+                      self.inc_scale)
 
     def label(self, key: str, value):
         """What a summary key's integer stands for: a tier id, a category, a year, a policy id, an FX source."""
