@@ -228,8 +228,10 @@ class Scorer:
         self.classes: list[tuple[str, str | None]] = []
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
+        # a year's USD rate is filled in only when a row needs it (see _rate_years)
         self.years = Lookup(self._year, {"year": pl.Int32, "pidx": pl.Int32, "err": pl.String, "usd_e8": pl.Int64,
                                          "usd_text": pl.String, "usd_src": pl.String, "usd_err": pl.String})
+        self.rated: set[int] = set()
         self.kinds = Lookup(self._kind, {"kidx": pl.Int32, "err": pl.String})
         self.sectors = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.codes = Lookup(lambda v: {"v": v}, {"v": pl.String})
@@ -262,19 +264,34 @@ class Scorer:
         except PolicyError as exc:
             return out | {"err": str(exc)}
         self._use_policy(lp)
-        out["pidx"] = list(self.policies).index(lp.policy.id)
+        return out | {"pidx": list(self.policies).index(lp.policy.id)}
+
+    def _rate_years(self, indexes: list[int]) -> None:
+        """The USD rate of each year (by its answer index) that some row needs: rows with an
+        fx_rate of their own need none, so the rate sources are not asked (nor the ECB data read)."""
+        Y = self.years
+        for i in indexes:
+            if i in self.rated or Y.answers["pidx"][i] < 0:
+                continue
+            self.rated.add(i)
+            answer = self._usd_rate(Y.answers["year"][i])
+            for name, value in answer.items():
+                Y.answers[name][i] = value
+            Y._series.clear()
+
+    def _usd_rate(self, year: int) -> dict:
         if self.o.fx_rate is not None:
             rate, source = self.o.fx_rate, f"given rate: {self.o.fx_rate} CNY per USD"
         else:
             try:
                 quote = self.o.rates.quote("USD", on=None, year=year)
             except FxError as exc:
-                return out | {"usd_err": str(exc)}
+                return {"usd_err": str(exc)}
             rate, source = quote.rate, quote.source
         e8 = _e8(rate)
         if e8 is None:
-            return out | {"usd_err": f"fx: the USD rate {rate} for {year} has more than {FX_DECIMALS} decimals"}
-        return out | {"usd_e8": e8, "usd_text": rate_str(rate), "usd_src": source}
+            return {"usd_err": f"fx: the USD rate {rate} for {year} has more than {FX_DECIMALS} decimals"}
+        return {"usd_e8": e8, "usd_text": rate_str(rate), "usd_src": source}
 
     def _use_policy(self, lp: LoadedPolicy) -> None:
         """Every policy of one batch converts to USD alike: the batch converts before it knows the tier."""
@@ -486,9 +503,11 @@ class Scorer:
         pairs_q = rows.select(
             (pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
             pl.col("_y").unique().implode().alias("y"), pl.col("_k").unique().implode().alias("k"),
+            pl.col("_y").filter(~self.fx.has("e8", "_fx")).unique().implode().alias("rate_years"),
             pl.concat([pl.col("_pcur"), pl.col("_rcur")]).unique().implode().alias("cur"))
         w, pairs_df = pl.collect_all([rows, pairs_q])
         pairs = pairs_df.row(0, named=True)
+        self._rate_years(pairs["rate_years"])
 
         # pairs: (sector, code) -> classification; (currency, year) -> its rate
         Y, C, K = self.years, self.classified, self.kinds
