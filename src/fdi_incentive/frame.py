@@ -396,6 +396,8 @@ class Scorer:
         for i, (p, t) in enumerate(self.tiers):
             if p.id == policy.id and t.id == tier.id:
                 return i
+        if _e8(tier.rate) is None:  # rates are multiplied as whole counts of 10^-8
+            raise PolicyError(f"{policy.id}: tier {tier.id}: the batch engine takes rates to {FX_DECIMALS} decimals, not {tier.rate}")
         self.tiers.append((policy, tier))
         return len(self.tiers) - 1
 
@@ -558,7 +560,7 @@ class Scorer:
             at_rates = base128 * pl.col("_e8").cast(I128)
         q = q.with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
         tiers = self.tiers
-        rate_e8 = pl.Series([int(t.rate.scaleb(FX_DECIMALS)) for _, t in tiers], dtype=I128)
+        rate_e8 = pl.Series([_e8(t.rate) for _, t in tiers], dtype=I128)
         caps = pl.Series([None if p.cap.amount is None else int(p.cap.amount.scaleb(GROSS_SCALE)) for p, _ in tiers], dtype=I128)
         g = pl.col("_gid")
         q = q.with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
