@@ -28,6 +28,7 @@ import polars as pl
 from .errors import FxError, InputError, PolicyError
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
+from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
 from .models import KIND_NAMES
 from .money import EXACT, money_fmt, parse_amount, rate_str
 from .policy import LoadedPolicy, Policy, Tier, policy_for_year
@@ -44,8 +45,7 @@ RESULT_COLUMNS = [
     "policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny", "gross_cny",
     "capped", "incentive_cny", "reason", "error",
 ]
-PARSE_ERROR = "__parse_error"  # a reader's per-row error (a ragged line, a line that is not JSON)
-LEDGER_ERROR = "__ledger_error"
+LEDGER_ERROR = "__ledger_error"  # a ledger project-year's error (an arrival that cannot be read)
 I128 = pl.Int128
 
 
