@@ -116,6 +116,10 @@ class _Tally:
         return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
 
 
+class _Unreadable(Exception):
+    """polars could not read a block of the CSV as it is (the caller normalises the file and retries)."""
+
+
 def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float]) -> Iterator:
     """The input's rows as polars DataFrames of text (Parquet keeps its types), in order, a bounded
     number at a time: a CSV is cut into blocks of whole records (`csv_blocks`), each parsed by
@@ -137,8 +141,11 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         return
     size = src.path.stat().st_size or 1
     for block, done in csv_blocks(src.path):
-        df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
-                         quote_char='"', encoding="utf8", raise_if_empty=False)
+        try:
+            df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
+                             quote_char='"', encoding="utf8", raise_if_empty=False)
+        except pl.exceptions.ComputeError as exc:  # a row longer than the header, bytes that are not UTF-8
+            raise _Unreadable(str(exc).splitlines()[0]) from None
         # a blank line (or a row of empty cells) holds no project: skip it
         yield df.filter(pl.any_horizontal(pl.all().str.len_bytes() > 0))
         report(done / size)
@@ -160,8 +167,6 @@ def score_file(
     Raises InputError for an unusable file or output; rows with bad values are
     scored as errors instead, and counted in the summary.
     """
-    import polars as pl
-
     options = options or Options()
     input_path = Path(input_path)
     out = Path(output_path) if output_path is not None else None
@@ -178,13 +183,12 @@ def score_file(
             try:
                 return _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
                               ledger)
-            except pl.exceptions.ComputeError as exc:
-                # Only a CSV that polars cannot read as it is lands here (a row longer than the
-                # header, a stray quote, bytes that are not UTF-8 after all): normalise it row by
-                # row in the encoding the whole file has, keeping every row with its parse error,
-                # and go again.
+            except _Unreadable as exc:
+                # A CSV that polars cannot read as it is (a row longer than the header, a stray
+                # quote, bytes that are not UTF-8 after all): normalise it row by row in the
+                # encoding the whole file has, keeping every row with its parse error, and go again.
                 if attempt == 2 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
-                    raise InputError("INPUT", str(input_path), f"a file that can be read ({str(exc).splitlines()[0]})") from None
+                    raise InputError("INPUT", str(input_path), f"a file that can be read ({exc})") from None
                 if encoding is None and shape_src is src:
                     src.encoding = detect_encoding(src.path, head=None)  # the whole file, this time
                 transcoded = f"transcoded from {src.encoding}" if src.encoding == "gb18030" else None

@@ -636,7 +636,7 @@ class Scorer:
         return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
 
     def _output(self, df: pl.DataFrame, w: pl.DataFrame, neutralise: bool) -> Scored:
-        Y, F, C = self.years, self.fx, self.classified
+        Y, F = self.years, self.fx
         tiers = self.tiers
         tier_ids = pl.Series([t.id for _, t in tiers], dtype=pl.String)
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
