@@ -353,3 +353,25 @@ def test_every_amount_cell_is_read_as_calc_reads_it(tmp_path, unit):
             assert row["error"].startswith("paid_in_usd: "), (cell, row)
             continue
         assert row["error"] == "" and D(row["base_usd"]) == expected, (cell, row)
+
+
+def test_a_quote_that_never_closes_is_refused_not_swallowed(tmp_path, monkeypatch):
+    """A stray opening quote would make the rest of the file one cell (all of it in memory):
+    beyond a bound the file is refused with where the runaway record starts."""
+    import functools
+
+    import fdi_incentive.batch as batch
+    from fdi_incentive.io.readers import csv_blocks
+
+    src = tmp_path / "stray.csv"
+    good = [[f"P{i}", "2024", "new", "services", "", "15000000", "", "", "7.2"] for i in range(2000)]
+    write_csv(src, [*good, ['"P-stray', "2024"], *good])
+    text = src.read_text(encoding="utf-8").replace('"""P-stray"', '"P-stray')  # the quote now opens and never closes
+    src.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=4096, longest=32_768))
+    with pytest.raises(InputError, match="quote that never closes"):
+        score_file(src, tmp_path / "out.csv")
+    assert not list(tmp_path.glob("*.part"))
+    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=4096))  # under the bound: kept
+    summary = score_file(src, tmp_path / "out.csv")
+    assert summary.rows == 2001 and summary.errors == 1

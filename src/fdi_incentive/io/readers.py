@@ -307,10 +307,16 @@ def _first_record_end(buf: bytes) -> int:
     return -1
 
 
-def csv_blocks(path: Path, block: int = 8 << 20) -> Iterator[tuple[bytes, int]]:
+def csv_blocks(path: Path, block: int = 8 << 20, longest: int = 64 << 20) -> Iterator[tuple[bytes, int]]:
     """A UTF-8 CSV as blocks of whole records (about ``block`` bytes each), each led by the header
     line, with the bytes read so far: memory stays bounded however large the file, and no record
-    is cut."""
+    is cut. A record longer than ``longest`` bytes is taken for a quote that never closes (the
+    rest of the file would be one cell) and refused."""
+
+    def runaway(at: int) -> InputError:
+        return InputError("INPUT", str(path), f"a CSV whose quotes close: a record from byte {at:,} runs on for more than "
+                          f"{longest >> 20} MiB (a quote that never closes?)")
+
     with path.open("rb") as f:
         buf = f.read(block)
         start = _first_record_end(buf)
@@ -320,6 +326,8 @@ def csv_blocks(path: Path, block: int = 8 << 20) -> Iterator[tuple[bytes, int]]:
                 return
             buf += more
             start = _first_record_end(buf)
+            if start == -1 and len(buf) > longest:
+                raise runaway(0)
         header, buf, done = buf[:start], buf[start:], start
         eof = False
         while True:
@@ -333,6 +341,8 @@ def csv_blocks(path: Path, block: int = 8 << 20) -> Iterator[tuple[bytes, int]]:
                 return
             cut = _record_end(buf, len(buf))
             if cut <= 0:  # one record longer than a block: read on
+                if len(buf) > longest:
+                    raise runaway(done)
                 more = f.read(block)
                 eof = not more
                 buf += more
