@@ -120,6 +120,14 @@ class Lookup:
         idx = pl.col(idx) if isinstance(idx, str) else idx
         return pl.lit(self.series(name)).gather(idx)
 
+    def item(self, name: str, i: int, idx: pl.Expr | str, dtype: pl.DataType) -> pl.Expr:
+        """The ``i``-th element of a list-valued answer (None past its end), gathered to the rows."""
+        key = f"{name}[{i}]"
+        if key not in self._series:
+            self._series[key] = pl.Series(key, [v[i] if i < len(v) else None for v in self.answers[name]], dtype=dtype)
+        idx = pl.col(idx) if isinstance(idx, str) else idx
+        return pl.lit(self._series[key]).gather(idx)
+
     def has(self, name: str, idx: pl.Expr | str) -> pl.Expr:
         """Whether the row's answer has a value for ``name`` (cheaper to gather than the value)."""
         key = f"has:{name}"
@@ -241,7 +249,7 @@ class Scorer:
         self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
                                                 "rate_err": pl.String})
         self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "converted": pl.Boolean,
-                                         "none_reason": pl.String, "thr": pl.List(pl.Int64), "gid": pl.List(pl.Int32)})
+                                         "none_reason": pl.String, "thr": pl.Object, "gid": pl.Object})
         self.slow_amounts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
 
     # -- answers for distinct values, by the functions `fdi calc` uses --------------------------
@@ -544,14 +552,14 @@ class Scorer:
             conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode).cast(pl.Int64)
             return pl.when(pl.col(usd) | (a == 0)).then(a).otherwise(conv)
 
-        q = q.with_columns(to_usd("_paid", "_p_usd", "_pc").alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
+        paid_usd = to_usd("_paid", "_p_usd", "_pc") if self.paid_col == "paid_in" else pl.col("_paid")  # (paid_in_usd is USD)
+        q = q.with_columns(paid_usd.alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
         base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
                 + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
         q = q.with_columns(base.alias("_base"))
         gid = pl.lit(None, dtype=pl.Int32)
         for i in reversed(range(self.max_tiers)):
-            gid = pl.when(pl.col("_base") >= R.get("thr", "_r").list.get(i, null_on_oob=True)) \
-                .then(R.get("gid", "_r").list.get(i, null_on_oob=True)).otherwise(gid)
+            gid = pl.when(pl.col("_base") >= R.item("thr", i, "_r", pl.Int64)).then(R.item("gid", i, "_r", pl.Int32)).otherwise(gid)
         base128 = pl.col("_base").cast(I128)
         if self.ledger:
             at_rates = (pl.when(pl.col("_eq")).then(pl.col("__equity_cny")).otherwise(0)
