@@ -68,10 +68,6 @@ def unit_digits(unit: Decimal) -> int:
     return digits
 
 
-def quoted(value: object) -> str:
-    return repr(str(value))
-
-
 # --- distinct values -> answers ---------------------------------------------------------------
 
 class Lookup:
@@ -249,7 +245,7 @@ class Scorer:
         self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
                                                 "rate_err": pl.String})
         self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "converted": pl.Boolean,
-                                         "none_reason": pl.String, "thr": pl.Object, "gid": pl.Object})
+                                         "none_reason": pl.String, "thr": pl.Object, "gid": pl.Object})  # lists: see `Lookup.item`
         self.slow_amounts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
 
     # -- answers for distinct values, by the functions `fdi calc` uses --------------------------
@@ -263,7 +259,7 @@ class Scorer:
             if not value.is_finite() or value != value.to_integral_value() or abs(value) > 10**9:
                 raise decimal.InvalidOperation
         except decimal.InvalidOperation:
-            return out | {"err": f"year: {quoted(cell)} is not valid; expected a calendar year such as 2024"}
+            return out | {"err": str(InputError("year", cell, "a calendar year such as 2024"))}
         year = out["year"] = int(value)
         if year not in YEARS:
             return out | {"err": f"year: {year} is out of range"}
@@ -318,7 +314,7 @@ class Scorer:
             return {"kidx": KINDS.index("new"), "err": None}
         kind = KIND_NAMES.get(normalise_name(text))
         if kind is None:
-            return {"kidx": -1, "err": f"kind: {quoted(cell)} is not valid; expected one of new, capital-increase"}
+            return {"kidx": -1, "err": str(InputError("kind", cell, "one of new, capital-increase"))}
         return {"kidx": KINDS.index(kind), "err": None}
 
     def _class(self, key: tuple[int, int]) -> dict:
@@ -340,13 +336,13 @@ class Scorer:
             return out
         try:
             rate = parse_rate(cell.replace(" ", ""))
-            if rate >= MAX_FX:
-                raise InputError("fx_rate", cell, "")
         except InputError:
-            return out | {"err": f"fx_rate: {quoted(cell)} is not valid; expected a positive number of CNY per unit, such as 7.1"}
+            rate = MAX_FX  # as invalid as a rate too large
+        if rate >= MAX_FX:
+            return out | {"err": str(InputError("fx_rate", cell, "a positive number of CNY per unit, such as 7.1"))}
         e8 = _e8(rate)
         if e8 is None:
-            return out | {"err": f"fx_rate: {quoted(cell)} has more than {FX_DECIMALS} decimals"}
+            return out | {"err": f"fx_rate: {cell!r} has more than {FX_DECIMALS} decimals"}
         return out | {"e8": e8, "text": rate_str(rate)}
 
     def _ccy_rate(self, key: tuple[int, int]) -> dict:
