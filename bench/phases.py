@@ -33,12 +33,13 @@ def main() -> None:
     wall["import"], cpu["import"] = time.perf_counter() - start_wall, time.process_time() - start_cpu
     src = timed("read", open_input, Path(sys.argv[1]))
     scorer, tally = Scorer(src.columns, src.mapping, Options()), batch._Tally()
-    with tempfile.TemporaryDirectory() as work, BatchWriter(Path(work) / "out.csv", "csv", Path(work)) as writer:
-        blocks = batch._batches(src, None, (0, 100))
-        while (df := timed("read", next, blocks, None)) is not None:
-            scored = timed("score", scorer.score, df, True)
-            timed("tally", tally.add, scored, scorer, scorer.result_aliases()["error"])
-            timed("write", writer.write, scored.rows)
+    with tempfile.TemporaryDirectory() as work, \
+            BatchWriter(Path(work) / "out.csv", "csv", Path(work), scorer.output_names()) as writer:
+        blocks = batch._batches(src, None, (0, 100), lines=True)
+        while (block := timed("read", next, blocks, None)) is not None:
+            scored = timed("score", scorer.score, *block[:1], True, block[1])
+            timed("tally", tally.add, scored, scorer)
+            timed("write", writer.write, scored.rows, scored.csv_ready)
     print(f"{tally.rows:,} rows")
     for phase in ("import", "read", "score", "tally", "write"):
         print(f"{phase:7s} wall {wall[phase]:5.2f} s   cpu {cpu[phase]:5.2f} s")

@@ -375,3 +375,42 @@ def test_a_quote_that_never_closes_is_refused_not_swallowed(tmp_path, monkeypatc
     monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=4096))  # under the bound: kept
     summary = score_file(src, tmp_path / "out.csv")
     assert summary.rows == 2001 and summary.errors == 1
+
+
+# Cells of a CSV without quotes: such a record is copied to a CSV output as it stands.
+bare_cell = st.one_of(
+    st.sampled_from(["", " ", "2024", "new", "增资", "manufacturing", "C3670", "K7010", "15000000.01", "40000000", "7.2",
+                     "-5", "=1+1", "@x", "+3", "\t", "1e400", "abc", "制造业", "x" * 300]),
+    st.text(alphabet="=+-@\t .0123456789aeE_中;'", max_size=12),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(bare_cell, min_size=0, max_size=9), min_size=1, max_size=30), st.sampled_from(["\n", "\r\n"]))
+@example(rows=[["=P1", "2024", "new", "services", "", "15000000", "", "", "7.2"], ["P2", "2024", "merger"]], newline="\n")
+def test_records_copied_as_they_stand_equal_cells_written_anew(tmp_path, rows, newline):
+    """A CSV output copies an input record as it stands unless a cell of it must be neutralised or
+    it is short of fields: byte for byte the file that writing every cell anew gives, summary too."""
+    import io
+
+    import fdi_incentive.batch as batch
+
+    src = tmp_path / "in.csv"
+    text = io.StringIO()
+    csv.writer(text, lineterminator=newline).writerows([HEADER, *rows])
+    src.write_text(text.getvalue(), encoding="utf-8", newline="")
+    copied, lines_of = [], batch._lines
+
+    def spy(block):
+        copied.append(lines_of(block) is not None)
+        return lines_of(block)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch, "_lines", spy)
+        fast = score_file(src, tmp_path / "fast.csv")
+        mp.setattr(batch, "_lines", lambda block: None)
+        slow = score_file(src, tmp_path / "slow.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+    assert fast.model_dump(exclude={"output"}) == slow.model_dump(exclude={"output"})
+    if not any(len(r) > len(HEADER) for r in rows):  # (a long row: the file is re-read row by row)
+        assert copied == [True] or not any(any(r) for r in rows)

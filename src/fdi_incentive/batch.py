@@ -82,7 +82,7 @@ class _Tally:
         self.policies: set[str] = set()
         self.fx_sources: set[str] = set()
 
-    def add(self, scored: Scored, scorer: Scorer, error_column: str) -> None:
+    def add(self, scored: Scored, scorer: Scorer) -> None:
         import polars as pl
 
         errors = 0
@@ -106,8 +106,8 @@ class _Tally:
             if source or own_source:
                 self.fx_sources.add(source or own_source)
         if errors and len(self.first) < FIRST_ERRORS:
-            bad_rows = scored.rows.select(pl.int_range(1, pl.len() + 1).alias("__row") + self.rows, error_column) \
-                .filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
+            bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
+                                     "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
             self.first += [RowError(row=r, error=e) for r, e in bad_rows.iter_rows()]
         self.rows += len(scored.rows)
         self.errors += errors
@@ -120,10 +120,15 @@ class _Unreadable(Exception):
     """polars could not read a block of the CSV as it is (the caller normalises the file and retries)."""
 
 
-def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float]) -> Iterator:
+def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float],
+             lines: bool = False) -> Iterator:
     """The input's rows as polars DataFrames of text (Parquet keeps its types), in order, a bounded
-    number at a time: a CSV is cut into blocks of whole records (`csv_blocks`), each parsed by
-    polars; a Parquet file is read a slice at a time."""
+    number at a time, each with its records' own text or None: a CSV is cut into blocks of whole
+    records (`csv_blocks`), each parsed by polars; a Parquet file is read a slice at a time.
+
+    ``lines``: give each row of a CSV block its record as a line of text, where a line is one
+    record (the block holds no quote, no lone CR, no NUL): `Scorer.score` copies such records
+    to a CSV output as they are instead of writing their cells anew."""
     import polars as pl
 
     lo, hi = span
@@ -136,7 +141,7 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         lf = pl.scan_parquet(src.path)
         total = lf.select(pl.len()).collect().item()
         for start in range(0, total, BATCH_ROWS):
-            yield lf.slice(start, BATCH_ROWS).collect()
+            yield lf.slice(start, BATCH_ROWS).collect(), None
             report((start + BATCH_ROWS) / total)
         return
     size = src.path.stat().st_size or 1
@@ -147,8 +152,24 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         except pl.exceptions.ComputeError as exc:  # a row longer than the header, bytes that are not UTF-8
             raise _Unreadable(str(exc).splitlines()[0]) from None
         # a blank line (or a row of empty cells) holds no project: skip it
-        yield df.filter(pl.any_horizontal(pl.all().str.len_bytes() > 0))
+        keep = df.select(pl.any_horizontal(pl.all().str.len_bytes() > 0)).to_series() if df.width else None
+        text = _lines(block) if lines and keep is not None else None
+        if text is not None and len(text) != len(keep):
+            text = None  # (never seen: then the cells are written anew)
+        yield (df, text) if keep is None else (df.filter(keep), None if text is None else text.filter(keep))
         report(done / size)
+
+
+def _lines(block: bytes):
+    """A CSV block's records as lines of text (the header's line dropped), or None where a line
+    may not be a record: a quote (a cell may hold a line end or a comma), a CR that does not end a
+    line, a NUL (and 0x1F, which reads the lines here)."""
+    import polars as pl
+
+    if any(ch in block for ch in (b'"', b"\0", b"\x1f")) or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")):
+        return None
+    return pl.read_csv(block, has_header=True, new_columns=["line"], separator="\x1f", quote_char=None,
+                       infer_schema=False, encoding="utf8", raise_if_empty=False).to_series()
 
 
 def score_file(
@@ -222,13 +243,14 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
            progress, notes: list[str], hash_input: bool, stdout, ledger: bool) -> BatchSummary:
     scorer = Scorer(src.columns, src.mapping, options)
     tally = _Tally()
-    error_column = scorer.result_aliases()["error"]
     target = out if out is not None else work / "stdout.csv"
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work) as writer:
-        for df in _batches(src, progress, (0, 100)):
-            scored = scorer.score(df, neutralise=fmt in ("csv", "xlsx"))
-            tally.add(scored, scorer, error_column)
-            writer.write(scored.rows)
+    # a CSV record goes to a CSV output as it is, if it has no hidden (ledger) columns
+    lines = fmt == "csv" and src.format == "csv" and not any(c.startswith("__") for c in src.columns)
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
+        for df, text in _batches(src, progress, (0, 100), lines=lines):
+            scored = scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text)
+            tally.add(scored, scorer)
+            writer.write(scored.rows, csv_ready=scored.csv_ready)
         if writer.rows == 0:
             import polars as pl
 

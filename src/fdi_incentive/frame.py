@@ -112,9 +112,15 @@ class Lookup:
             self._series[name] = pl.Series(name, self.answers[name], dtype=self.fields[name])
         return self._series[name]
 
-    def get(self, name: str, idx: pl.Expr | str) -> pl.Expr:
+    def get(self, name: str, idx: pl.Expr | str, quoted: bool = False) -> pl.Expr:
+        """One field of the answers, gathered to the rows (``quoted``: text as a CSV field, see `csv_field`)."""
         idx = pl.col(idx) if isinstance(idx, str) else idx
-        return pl.lit(self.series(name)).gather(idx)
+        if not quoted:
+            return pl.lit(self.series(name)).gather(idx)
+        key = f"csv:{name}"
+        if key not in self._series:
+            self._series[key] = pl.Series(key, [csv_field(v) for v in self.answers[name]], dtype=pl.String)
+        return pl.lit(self._series[key]).gather(idx)
 
     def item(self, name: str, i: int, idx: pl.Expr | str, dtype: pl.DataType) -> pl.Expr:
         """The ``i``-th element of a list-valued answer (None past its end), gathered to the rows."""
@@ -131,6 +137,23 @@ class Lookup:
             self._series[key] = pl.Series(key, [v is not None for v in self.answers[name]], dtype=pl.Boolean)
         idx = pl.col(idx) if isinstance(idx, str) else idx
         return pl.lit(self._series[key]).gather(idx)
+
+
+CSV_SPECIAL = [",", '"', "\n", "\r"]  # what makes polars quote a CSV field (and an empty text)
+
+
+def csv_field(text: str | None) -> str | None:
+    """Text as polars writes it as one CSV field (quote style "necessary"): quoted where it holds a
+    comma, a quote or a line end, or is empty. Pre-quoted text is written with quote style "never"."""
+    if text is None or (text and not any(ch in text for ch in CSV_SPECIAL)):
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def csv_field_expr(text: pl.Expr) -> pl.Expr:
+    """`csv_field` for a column."""
+    quoted = pl.lit('"') + text.str.replace_all('"', '""', literal=True) + pl.lit('"')
+    return pl.when(text.str.contains_any(CSV_SPECIAL) | (text == "")).then(quoted).otherwise(text)
 
 
 def decimal_text(value: pl.Expr, scale: int) -> pl.Expr:
@@ -199,19 +222,28 @@ class lazily:
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
 SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
-EXCEL_FORMULA = r"^[=+\-@\t\r]"
+
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
 
 
 @dataclass
 class Scored:
     """One batch scored: its rows (input columns, then results), the summary's counts grouped by
-    `SUMMARY_KEYS` (name them with `Scorer.label`), which rows are errors, and the scale of the
-    grouped incentive sums (10^-scale yuan)."""
+    `SUMMARY_KEYS` (name them with `Scorer.label`), which rows are errors and their messages, and
+    the scale of the grouped incentive sums (10^-scale yuan).
+
+    ``csv_ready``: the rows are CSV text already (the input record as it was, then the results,
+    each quoted where CSV needs it): write them with quote style "never".
+    """
 
     rows: pl.DataFrame
     groups: pl.DataFrame
     is_error: pl.Series
+    errors: pl.Series
     scale: int
+    csv_ready: bool = False
 
 
 class Scorer:
@@ -532,9 +564,14 @@ class Scorer:
         mapping = {((p + 1) * 1_000_000 + c + 1) * 64 + k + 1: i for (p, c, k), i in self.rules.ids.items()}
         return q.with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
 
-    def score(self, df: pl.DataFrame, neutralise: bool = False) -> Scored:
+    def score(self, df: pl.DataFrame, neutralise: bool = False, lines: pl.Series | None = None) -> Scored:
         """The input columns (formula-like text neutralised if asked) and the result columns, with
-        the summary's counts."""
+        the summary's counts.
+
+        ``lines``: each row's record as it stands in a CSV input (no quotes in it, nothing
+        hidden), for CSV output: a record is copied as it is unless a cell of it must be
+        neutralised or it has fewer fields than the header, and the results come as CSV text.
+        """
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
         # one lazy query from the indexes to the payout: polars plans the stages together
@@ -573,7 +610,7 @@ class Scorer:
         paid = pl.when(pl.col("_capped")).then(pl.col("_cap")).otherwise(pl.col("_gross"))
         incentive, self.inc_scale = self._rounded(paid, g)
         w = q.with_columns(incentive.alias("_inc")).collect()
-        return self._output(df, w.with_columns(self._errors(w)), neutralise)
+        return self._output(df, w.with_columns(self._errors(w)), neutralise, lines)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
         """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
@@ -639,22 +676,26 @@ class Scorer:
     def output_names(self) -> list[str]:
         return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
 
-    def _output(self, df: pl.DataFrame, w: pl.DataFrame, neutralise: bool) -> Scored:
+    def _output(self, df: pl.DataFrame, w: pl.DataFrame, neutralise: bool, lines: pl.Series | None) -> Scored:
         Y, F = self.years, self.fx
         tiers = self.tiers
-        tier_ids = pl.Series([t.id for _, t in tiers], dtype=pl.String)
+        raw = lines is not None  # results as CSV text, for a line-by-line copy of the input
+        q = csv_field if raw else (lambda text: text)
+        tier_ids = pl.Series([q(t.id) for _, t in tiers], dtype=pl.String)
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
-        policy_ids = pl.Series(list(self.policies), dtype=pl.String)
+        policy_ids = pl.Series([q(p) for p in self.policies], dtype=pl.String)
         # the reason of a tier, capped or not: row 2 * tier + capped
-        reasons = pl.Series([f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
-            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else "")
+        reasons = pl.Series([q(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
+            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else ""))
             for p, t in tiers for capped in (False, True)], dtype=pl.String)
         g = pl.col("_gid")
         any_error = w["_err"].null_count() < len(w)
         ok = pl.col("_err").is_null()
         has_rate = pl.col("_e8").is_not_null()
         row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
-        reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)), self.rules.get("none_reason", "_r"))
+        shown_source = csv_field_expr(row_source) if raw else row_source
+        reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
+                             self.rules.get("none_reason", "_r", quoted=raw))
         results = {
             "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
             "eligible": g.is_not_null(),
@@ -662,8 +703,8 @@ class Scorer:
             "rate": pl.lit(rate_texts).gather(g),
             "base_usd": decimal_text(pl.col("_base"), 2),
             "fx_rate": pl.coalesce(F.get("text", "_fx"), Y.get("usd_text", "_y")),
-            "fx_source": pl.when(has_rate).then(pl.when(F.get("e8", "_fx").is_not_null()).then(row_source)
-                                                .otherwise(Y.get("usd_src", "_y"))),
+            "fx_source": pl.when(has_rate).then(pl.when(F.get("e8", "_fx").is_not_null()).then(shown_source)
+                                                .otherwise(Y.get("usd_src", "_y", quoted=raw))),
             "base_cny": decimal_text(pl.col("_bcny"), CNY_SCALE),
             "gross_cny": decimal_text(pl.col("_gross"), GROSS_SCALE),
             "capped": pl.col("_capped"),
@@ -672,10 +713,10 @@ class Scorer:
         }
         aliases = self.result_aliases()
         out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
-        out.append(pl.col("_err").alias(aliases["error"]))
+        out.append((csv_field_expr(pl.col("_err")) if raw and any_error else pl.col("_err")).alias(aliases["error"]))
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
         own_rate = F.has("e8", "_fx")
-        hidden_names = [*SUMMARY_KEYS, "__incentive", "__capped", "__is_error"]
+        hidden_names = [*SUMMARY_KEYS, "__incentive", "__capped", "__is_error", "__error"]
         hidden = [
             pl.when(ok).then(g).alias("__tier"),
             pl.col("_c").alias("__class"),
@@ -687,6 +728,7 @@ class Scorer:
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_err").is_not_null().alias("__is_error"),
+            pl.col("_err").alias("__error"),
         ]
         inputs = [c for c in self.columns if not c.startswith("__")]
         scored = w.lazy().select(*out, *hidden)
@@ -694,10 +736,29 @@ class Scorer:
         groups = scored.group_by(*SUMMARY_KEYS).agg(
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
-        shown, scored, groups = pl.collect_all(
-            [df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs), scored, groups])
+        if raw:
+            shown = df.lazy().with_columns(lines.alias(LINE)).select(self._redo(inputs).arg_true().alias("redo"))
+        else:
+            shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
+        shown, scored, groups = pl.collect_all([shown, scored, groups])
+        if raw:
+            redo = shown["redo"]
+            if len(redo):  # rebuilt from the cells: none holds a comma, a quote or a line end
+                lines = lines.scatter(redo, df[redo].select(
+                    pl.concat_str([self._neutral(c).fill_null("") for c in inputs], separator=",")).to_series())
+            shown = lines.alias(LINE).to_frame()
         return Scored(pl.concat([shown, scored.drop(hidden_names)], how="horizontal"), groups, scored["__is_error"],
-                      self.inc_scale)
+                      scored["__error"], self.inc_scale, csv_ready=raw)
+
+    @staticmethod
+    def _redo(inputs: list[str]) -> pl.Expr:
+        """Rows whose record cannot be copied as it is (the frame holds a `LINE` column): a cell to
+        neutralise, or fewer fields than the header (the record is shorter than its cells and
+        commas; polars pads such a row with empty cells)."""
+        line = pl.col(LINE)
+        width = pl.sum_horizontal([pl.col(c).cast(pl.String).str.len_bytes().fill_null(0) for c in inputs]) + (len(inputs) - 1)
+        return ((line.str.len_bytes() != width) | line.str.contains_any([f",{c}" for c in FORMULA_STARTS])
+                | line.str.slice(0, 1).is_in(FORMULA_STARTS)).fill_null(True)
 
     def label(self, key: str, value):
         """What a summary key's integer stands for: a tier id, a category, a year, a policy id, an FX source."""
@@ -717,9 +778,9 @@ class Scorer:
 
     @staticmethod
     def _neutral(column: str) -> pl.Expr:
-        """Text a spreadsheet would run as a formula ('=', '+', '-', '@', tab, CR first) gets a leading quote."""
+        """Text a spreadsheet would run as a formula (`FORMULA_STARTS` first) gets a leading quote."""
         text = pl.col(column).cast(pl.String)
-        return pl.when(text.str.contains(EXCEL_FORMULA)).then(pl.lit("'") + text).otherwise(text).alias(column)
+        return pl.when(text.str.slice(0, 1).is_in(FORMULA_STARTS)).then(pl.lit("'") + text).otherwise(text).alias(column)
 
 
 def _e8(rate: Decimal) -> int | None:

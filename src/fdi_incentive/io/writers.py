@@ -44,8 +44,8 @@ class BatchWriter:
     by row in constant memory.
     """
 
-    def __init__(self, path: Path, fmt: str, work: Path):
-        self.path, self.fmt, self.work = path, fmt, work
+    def __init__(self, path: Path, fmt: str, work: Path, columns: list[str]):
+        self.path, self.fmt, self.work, self.columns = path, fmt, work, columns
         self.rows = 0
         self._parts: list[Path] = []
         self._file = None
@@ -55,6 +55,11 @@ class BatchWriter:
     def __enter__(self) -> "BatchWriter":
         if self.fmt in ("csv", "jsonl"):
             self._file = self.path.open("wb")
+        if self.fmt == "csv":
+            import polars as pl
+
+            pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String)).write_csv(self._file)  # the header
+            self._started = True
         elif self.fmt == "xlsx":
             import xlsxwriter
 
@@ -64,9 +69,11 @@ class BatchWriter:
             self._sheet = self._book.add_worksheet("results")
         return self
 
-    def write(self, df) -> None:
+    def write(self, df, csv_ready: bool = False) -> None:
+        """Append a batch with the columns given at the start (``csv_ready``: CSV text already,
+        see `frame.Scored`)."""
         if self.fmt == "csv":
-            df.write_csv(self._file, include_header=not self._started)
+            df.write_csv(self._file, include_header=False, quote_style="never" if csv_ready else "necessary")
         elif self.fmt == "jsonl":
             df.write_ndjson(self._file)
         elif self.fmt == "parquet":
