@@ -412,5 +412,5 @@ def test_records_copied_as_they_stand_equal_cells_written_anew(tmp_path, rows, n
         slow = score_file(src, tmp_path / "slow.csv")
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
     assert fast.model_dump(exclude={"output"}) == slow.model_dump(exclude={"output"})
-    if not any(len(r) > len(HEADER) for r in rows):  # (a long row: the file is re-read row by row)
+    if '"' not in text.getvalue() and not any(len(r) > len(HEADER) for r in rows):  # (a long row: re-read row by row)
         assert copied == [True] or not any(any(r) for r in rows)
