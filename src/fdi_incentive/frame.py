@@ -447,13 +447,15 @@ class Scorer:
         if cleaned:
             text = text.str.replace_many([",", "_", " "], ["", "", ""])
         decimals = 2 + self.k
-        coarse = text.cast(pl.Decimal(38, decimals), strict=False)
-        fine = text.cast(pl.Decimal(38, 16), strict=False)
-        limit = pl.lit(str(MAX_AMOUNT.scaleb(-self.k))).cast(pl.Decimal(38, 16))
+        # both readings as whole counts of 10^-decimals and 10^-16 (integers compare faster than decimals)
+        coarse = text.cast(pl.Decimal(38, decimals), strict=False).to_physical()
+        fine = text.cast(pl.Decimal(38, 16), strict=False).to_physical()
+        same = coarse * pl.lit(10 ** (16 - decimals), dtype=I128) == fine  # (may wrap past 17 characters: not plain then)
+        limit = pl.lit(int(MAX_AMOUNT.scaleb(2)), dtype=I128)  # USD cents: coarse counts cents of a dollar times --unit
         # (an exponent could hide digits beyond the 16th: 1e-99 reads as 0 at both scales)
-        plain = ((text.str.len_bytes() <= 17) & (coarse == fine) & (fine >= 0) & (fine < limit)
+        plain = ((text.str.len_bytes() <= 17) & same & (coarse >= 0) & (coarse < limit)
                  & ~text.str.contains_any(["e", "E"])).fill_null(False)
-        return [pl.when(plain).then((coarse * (10**decimals)).cast(pl.Int64)).alias(f"_v:{canon}"), plain.alias(f"_ok:{canon}")]
+        return [pl.when(plain).then(coarse.cast(pl.Int64)).alias(f"_v:{canon}"), plain.alias(f"_ok:{canon}")]
 
     def _amount(self, canon: str, slow: list[str]) -> tuple[pl.Expr, pl.Expr]:
         """(cents, error) of an amount column from its parts; the cells in ``slow`` go to `parse_amount`."""
