@@ -415,3 +415,40 @@ def test_records_copied_as_they_stand_equal_cells_written_anew(tmp_path, rows, n
     assert fast.model_dump(exclude={"output"}) == slow.model_dump(exclude={"output"})
     if '"' not in text.getvalue() and not any(len(r) > len(HEADER) for r in rows):  # (a long row: re-read row by row)
         assert copied == [True] or not any(any(r) for r in rows)
+
+
+def test_stages_run_ahead_in_order_and_stop_with_the_consumer():
+    """Reading, scoring and writing overlap in threads (`_ahead`): items come in order, a producer's
+    exception reaches the consumer, and a consumer that stops early leaves no thread running."""
+    import threading
+
+    from fdi_incentive.batch import _ahead
+
+    assert list(_ahead(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise InputError("INPUT", "x.csv", "a file that can be read")
+
+    got = []
+    with pytest.raises(InputError, match="a file that can be read"):
+        for item in _ahead(failing()):
+            got.append(item)
+    assert got == [1]
+
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(True)
+
+    before = threading.active_count()
+    stream = _ahead(endless())
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()
+    assert closed == [True] and threading.active_count() == before

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
@@ -114,6 +115,58 @@ class _Tally:
 
     def by(self, key: str) -> dict[str, Group]:
         return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
+
+
+def _ahead(items: Iterator, depth: int = 1) -> Iterator:
+    """``items`` produced in a thread of their own, up to ``depth`` ahead of the consumer.
+
+    polars works without the interpreter lock, so the stages of neighbouring blocks (reading
+    one, scoring the one before, writing the one before that) overlap on the cores. Order is
+    kept; an exception is raised in the consumer as it was raised in the producer; when the
+    consumer stops early, so does the producer (after the item it is making).
+    """
+    import queue
+    import threading
+
+    done = object()
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # noqa: BLE001  (handed to the consumer as it is)
+            put((None, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="fdi-batch-stage", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = slots.get()
+            if exc is not None:
+                raise exc
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class _Unreadable(Exception):
@@ -247,10 +300,13 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     # a CSV record goes to a CSV output as it is, if it has no hidden (ledger) columns
     lines = fmt == "csv" and src.format == "csv" and not any(c.startswith("__") for c in src.columns)
     with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
-        for df, text in _batches(src, progress, (0, 100), lines=lines):
-            scored = scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text)
-            tally.add(scored, scorer)
-            writer.write(scored.rows, csv_ready=scored.csv_ready)
+        # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
+        blocks = _ahead(_batches(src, progress, (0, 100), lines=lines))
+        scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text) for df, text in blocks)
+        with closing(blocks), closing(scored_blocks):  # (stopped in this order: scoring, then reading)
+            for scored in scored_blocks:
+                tally.add(scored, scorer)  # (the summary is added up here, in order)
+                writer.write(scored.rows, csv_ready=scored.csv_ready)
         if writer.rows == 0:
             import polars as pl
 
