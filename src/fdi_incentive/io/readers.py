@@ -288,7 +288,8 @@ def _record_end(buf: bytes, end: int) -> int:
     quote characters before it is even (an escaped quote, "", counts twice).
     """
     cut = buf.rfind(b"\n", 0, end)
-    quotes = buf.count(b'"', 0, cut) if cut >= 0 else 0
+    # (most files hold no quote at all: finding none is several times faster than counting them)
+    quotes = buf.count(b'"', 0, cut) if cut >= 0 and buf.find(b'"', 0, cut) >= 0 else 0
     while cut >= 0 and quotes % 2:
         previous = buf.rfind(b"\n", 0, cut)
         quotes -= buf.count(b'"', previous + 1 if previous >= 0 else 0, cut)
