@@ -611,8 +611,9 @@ class Scorer:
         q = q.with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
         paid = pl.when(pl.col("_capped")).then(pl.col("_cap")).otherwise(pl.col("_gross"))
         incentive, self.inc_scale = self._rounded(paid, g)
-        w = q.with_columns(incentive.alias("_inc")).collect()
-        return self._output(df, w.with_columns(self._errors(w)), neutralise, lines)
+        flag, text = self._error_exprs(any(c in df.columns for c in (PARSE_ERROR, LEDGER_ERROR)))
+        w = q.with_columns(incentive.alias("_inc"), flag.alias("_bad")).collect()
+        return self._output(df, w.with_columns(self._errors(w, text)), neutralise, lines)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
         """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
@@ -628,10 +629,19 @@ class Scorer:
             out = pl.when(way == f"{s}|{mode}").then(rounded).otherwise(out)
         return out, scale
 
-    def _errors(self, w: pl.DataFrame) -> pl.Series:
-        """The row's error: the reader's, or every problem of its cells, or (only then) a missing rate.
+    @staticmethod
+    def _errors(w: pl.DataFrame, text: pl.Expr) -> pl.Series:
+        """Each row's error (see `_error_exprs`): text only for the rows flagged `_bad`."""
+        bad = w["_bad"].arg_true()
+        errors = pl.repeat(None, len(w), dtype=pl.String, eager=True).alias("_err")
+        return errors.scatter(bad, lazily(w[bad]).select(text).to_series()) if len(bad) else errors
 
-        Most rows have none: the rows that do are found with cheap flags and only they get text.
+    def _error_exprs(self, reader_errors: bool) -> tuple[pl.Expr, pl.Expr]:
+        """Whether a row has an error, and its text: the reader's, or every problem of its cells,
+        or (only then) a missing rate.
+
+        Most rows have none: the flag is cheap (computed with the payout), the text is made only
+        for the rows flagged.
         """
         Y, K, C, F, CC = self.years, self.kinds, self.classified, self.fx, self.ccy_year
         missing = pl.col("_paid").is_null() & pl.col("_paid_err").is_null() & pl.col("_profit").is_null()
@@ -643,12 +653,8 @@ class Scorer:
                  CC.has("err", "_rc"), pl.col("_paid_err").is_not_null(), missing, pl.col("_loans_err").is_not_null(),
                  pl.col("_profit_err").is_not_null(), no_rate & Y.has("usd_err", "_y"),
                  paid_other & CC.has("rate_err", "_pc"), profit_other & CC.has("rate_err", "_rc")]
-        if "_perr" in w.columns:
+        if reader_errors:
             flags.append(pl.col("_perr").is_not_null())
-        bad = lazily(w).select(pl.any_horizontal(flags).arg_true()).to_series()
-        errors = pl.Series("_err", [None] * len(w), dtype=pl.String)
-        if not len(bad):
-            return errors
         first = pl.concat_str([
             Y.get("err", "_y"), K.get("err", "_k"), C.get("err", "_c"), pl.col("_paid_err"),
             pl.when(missing).then(pl.lit(f"{self.paid_col}: missing; expected the foreign capital paid in during the year")),
@@ -660,9 +666,9 @@ class Scorer:
             pl.when(profit_other).then(CC.get("rate_err", "_rc")),
         ], separator="; ", ignore_nulls=True)
         err = pl.when(first != "").then(first).otherwise(second.replace("", None))
-        if "_perr" in w.columns:
+        if reader_errors:
             err = pl.coalesce(pl.col("_perr"), err)
-        return errors.scatter(bad, lazily(w[bad]).select(err).to_series())
+        return pl.any_horizontal(flags), err
 
     def result_aliases(self) -> dict[str, str]:
         """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
