@@ -252,6 +252,7 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     import sys
 
     import fdi_incentive.batch as batch
+    import fdi_incentive.frame as frame
     from fdi_incentive.io.readers import csv_blocks
 
     src = tmp_path / "in.csv"
@@ -260,6 +261,7 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     score_file(src, tmp_path / "whole.parquet")
     monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=50_000))  # about 60 blocks
     monkeypatch.setattr(batch, "BATCH_ROWS", 700)
+    monkeypatch.setattr(frame, "PAIRS_AT_ONCE", 0)  # and (sector, code) pairs looked for in the rows
     pieces = score_file(src, tmp_path / "pieces.csv")
     assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})

@@ -221,6 +221,7 @@ class lazily:
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
 SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
+PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
 
 
@@ -494,14 +495,18 @@ class Scorer:
     def _indexes(self, df: pl.DataFrame) -> pl.LazyFrame:
         """Per row: an index into the answers for each repeating cell, and the amounts in cents.
 
-        Three passes over the batch, each one polars query (columns in parallel): whether the
-        amounts need cleaning; the amounts and the distinct cells (answered here, in Python);
-        every row's indexes and the distinct pairs. The rest is left to the caller's query.
+        Two passes over the batch, each one polars query (columns in parallel): whether the
+        amounts need cleaning; the amounts and the distinct cells, answered here in Python (with
+        every (sector, code) pair they can form, and each year's USD rate if a row may need it).
+        What is returned is a lazy query: every row's indexes are computed in the caller's pass,
+        with the payout.
         """
         amounts = {"paid": self.paid_col, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}
         keys = {c: v for c, v in self._keys().items() if c in self.m and (c != "currency" or self.paid_col == "paid_in")}
 
         def cell(canon: str) -> pl.Expr:
+            if canon not in keys:
+                return pl.lit(self._keys()[canon][1], dtype=pl.String)
             text = pl.col(self.m[canon]).cast(pl.String)
             default = keys[canon][1]
             return text.fill_null(default) if default is not None else text
@@ -513,21 +518,36 @@ class Scorer:
         parts = df.lazy().with_columns([e for c in given for e in self._amount_parts(c, bool(separators[c]))])
         distinct_q = parts.select(
             [cell(c).unique().implode().alias(c) for c in keys]
+
             + [pl.col(self.m[c]).cast(pl.String).filter(~pl.col(f"_ok:{c}") & pl.col(self.m[c]).is_not_null())
                .unique().implode().alias(f"slow:{c}") for c in given])
         df, distinct_df = pl.collect_all([parts, distinct_q])
         distinct = distinct_df.row(0, named=True)
 
+        def values(canon: str) -> list:
+            return distinct[canon] if canon in keys else [self._keys()[canon][1]]
+
         def index(canon: str) -> pl.Expr:
-            lookup, default = self._keys()[canon]
+            lookup = self._keys()[canon][0]
             if canon in keys:
                 return lookup.index(cell(canon), distinct[canon])
-            lookup.add([default])
-            return pl.lit(lookup.ids[default], dtype=pl.UInt32)
+            lookup.add(values(canon))
+            return pl.lit(lookup.ids[values(canon)[0]], dtype=pl.UInt32)
 
-        exprs = [index("year").alias("_y"), index("kind").alias("_k"), index("sector").alias("_s"),
-                 index("industry_code").alias("_i"), index("fx_rate").alias("_fx"),
+        Y, C, K, S, I, F = self.years, self.classified, self.kinds, self.sectors, self.codes, self.fx
+        exprs = [index("year").alias("_y"), index("kind").alias("_k"), index("fx_rate").alias("_fx"),
                  index("currency").alias("_pcur"), index("reinvested_profit_currency").alias("_rcur")]
+        # (sector, code) pairs -> classification: every pair of the batch's distinct values, or (if
+        # that is many) the pairs its rows hold
+        if len(values("sector")) * len(values("industry_code")) <= PAIRS_AT_ONCE:
+            pairs = list(itertools.product(values("sector"), values("industry_code")))
+        else:
+            pairs = [(p["s"], p["i"]) for p in df.select(pl.struct(cell("sector").alias("s"), cell("industry_code").alias("i"))
+                                                         .unique()).to_series()]
+        S.add(s for s, _ in pairs)
+        I.add(i for _, i in pairs)
+        classes = [(S.ids[s], I.ids[i]) for s, i in pairs]
+        exprs.append(C.pair_index(index("sector"), index("industry_code"), classes).alias("_c"))
         for key, canon in amounts.items():
             value, error = self._amount(canon, distinct.get(f"slow:{canon}") or [])
             exprs += [value.alias(f"_{key}"), error.alias(f"_{key}_err")]
@@ -539,27 +559,21 @@ class Scorer:
             exprs.append(pl.coalesce(perr).alias("_perr"))
         if "__fx_source_text" in df.columns:
             exprs.append(pl.col("__fx_source_text").cast(pl.String).alias("_row_src"))
-        rows = df.lazy().select(exprs)
-        pairs_q = rows.select(
-            (pl.col("_s").cast(pl.Int64) * (1 << 32) + pl.col("_i").cast(pl.Int64)).unique().implode().alias("c"),
-            pl.col("_y").unique().implode().alias("y"), pl.col("_k").unique().implode().alias("k"),
-            pl.col("_y").filter(~self.fx.has("e8", "_fx")).unique().implode().alias("rate_years"),
-            pl.concat([pl.col("_pcur"), pl.col("_rcur")]).unique().implode().alias("cur"))
-        w, pairs_df = pl.collect_all([rows, pairs_q])
-        pairs = pairs_df.row(0, named=True)
-        self._rate_years(pairs["rate_years"])
 
-        # pairs: (sector, code) -> classification; (currency, year) -> its rate
-        Y, C, K = self.years, self.classified, self.kinds
-        classes = [(c >> 32, c & 0xFFFFFFFF) for c in pairs["c"]]
-        currency_years = list(itertools.product(pairs["cur"], pairs["y"]))
-        q = w.lazy().with_columns(C.pair_index(pl.col("_s"), pl.col("_i"), classes).alias("_c"),
-                                  self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y"), currency_years).alias("_pc"),
-                                  self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y"), currency_years).alias("_rc"))
+        years = [Y.ids[v] for v in values("year")]
+        # a year's USD rate, if some row may lack an FX rate of its own (an empty or unusable fx_rate)
+        if any(F.answers["e8"][F.ids[v]] is None for v in values("fx_rate")):
+            self._rate_years(years)
+        # (currency, year) -> its rate
+        currencies = {self.currencies.ids[v] for canon in ("currency", "reinvested_profit_currency") for v in values(canon)}
+        currency_years = list(itertools.product(sorted(currencies), years))
+        q = df.lazy().select(exprs).with_columns(
+            self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y"), currency_years).alias("_pc"),
+            self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y"), currency_years).alias("_rc"))
         # the rule for each (policy, classification, kind) present
-        p_ids = {Y.answers["pidx"][i] for i in pairs["y"]}
+        p_ids = {Y.answers["pidx"][i] for i in years}
         c_ids = {C.answers["cidx"][C.ids[pair]] for pair in classes}
-        k_ids = {K.answers["kidx"][i] for i in pairs["k"]}
+        k_ids = {K.answers["kidx"][K.ids[v]] for v in values("kind")}
         self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids)))
         q = q.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
         key = ((pl.col("_p").cast(pl.Int64) + 1) * 1_000_000 + pl.col("_ci").cast(pl.Int64) + 1) * 64 + pl.col("_ki") + 1
