@@ -627,7 +627,7 @@ class Scorer:
         incentive, self.inc_scale = self._rounded(paid, g)
         flag, text = self._error_exprs(any(c in df.columns for c in (PARSE_ERROR, LEDGER_ERROR)))
         w = q.with_columns(incentive.alias("_inc"), flag.alias("_bad")).collect()
-        return self._output(df, w.with_columns(self._errors(w, text)), neutralise, lines)
+        return self._output(df, w.lazy(), text, neutralise, lines)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
         """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
@@ -642,13 +642,6 @@ class Scorer:
             rounded = round_div(value, 10 ** (GROSS_SCALE - s), mode) * (10 ** (scale - s))
             out = pl.when(way == f"{s}|{mode}").then(rounded).otherwise(out)
         return out, scale
-
-    @staticmethod
-    def _errors(w: pl.DataFrame, text: pl.Expr) -> pl.Series:
-        """Each row's error (see `_error_exprs`): text only for the rows flagged `_bad`."""
-        bad = w["_bad"].arg_true()
-        errors = pl.repeat(None, len(w), dtype=pl.String, eager=True).alias("_err")
-        return errors.scatter(bad, lazily(w[bad]).select(text).to_series()) if len(bad) else errors
 
     def _error_exprs(self, reader_errors: bool) -> tuple[pl.Expr, pl.Expr]:
         """Whether a row has an error, and its text: the reader's, or every problem of its cells,
@@ -698,23 +691,24 @@ class Scorer:
     def output_names(self) -> list[str]:
         return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
 
-    def _output(self, df: pl.DataFrame, w: pl.DataFrame, neutralise: bool, lines: pl.Series | None) -> Scored:
+    def _output(self, df: pl.DataFrame, q: pl.LazyFrame, error: pl.Expr, neutralise: bool, lines: pl.Series | None) -> Scored:
+        """The rows to write and the summary's counts, from the payout query ``q`` (which flags the
+        rows with an error in `_bad`; ``error`` is their text): one parallel run of polars."""
         Y, F = self.years, self.fx
         tiers = self.tiers
         raw = lines is not None  # results as CSV text, for a line-by-line copy of the input
-        q = csv_field if raw else (lambda text: text)
-        tier_ids = pl.Series([q(t.id) for _, t in tiers], dtype=pl.String)
+        q_ = csv_field if raw else (lambda text: text)
+        tier_ids = pl.Series([q_(t.id) for _, t in tiers], dtype=pl.String)
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
-        policy_ids = pl.Series([q(p) for p in self.policies], dtype=pl.String)
+        policy_ids = pl.Series([q_(p) for p in self.policies], dtype=pl.String)
         # the reason of a tier, capped or not: row 2 * tier + capped
-        reasons = pl.Series([q(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
+        reasons = pl.Series([q_(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
             f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else ""))
             for p, t in tiers for capped in (False, True)], dtype=pl.String)
         g = pl.col("_gid")
-        any_error = w["_err"].null_count() < len(w)
-        ok = pl.col("_err").is_null()
+        ok = ~pl.col("_bad")
         has_rate = pl.col("_e8").is_not_null()
-        row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
+        row_source = pl.col("_row_src") if "_row_src" in q.collect_schema() else pl.lit(ROW_RATE_SOURCE)
         shown_source = csv_field_expr(row_source) if raw else row_source
         reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
                              self.rules.get("none_reason", "_r", quoted=raw))
@@ -734,11 +728,10 @@ class Scorer:
             "reason": reason,
         }
         aliases = self.result_aliases()
-        out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
-        out.append((csv_field_expr(pl.col("_err")) if raw and any_error else pl.col("_err")).alias(aliases["error"]))
+        out = [pl.when(ok).then(results[name]).alias(aliases[name]) for name in results]  # a row with an error: none
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
         own_rate = F.has("e8", "_fx")
-        hidden_names = [*SUMMARY_KEYS, "__incentive", "__capped", "__is_error", "__error"]
+        hidden_names = [*SUMMARY_KEYS, "__incentive", "__capped", "__is_error"]
         hidden = [
             pl.when(ok).then(g).alias("__tier"),
             pl.col("_c").alias("__class"),
@@ -746,31 +739,38 @@ class Scorer:
             pl.when(ok & (pl.col("_p") >= 0)).then(pl.col("_p")).alias("__policy"),
             pl.when(ok & has_rate).then(pl.when(own_rate).then(-1).otherwise(pl.col("_y").cast(pl.Int64))).alias("__source"),
             # a ledger states each project-year's own source; a project-year file's own rate is the fx_rate column
-            pl.when(ok & has_rate & own_rate).then(row_source if "_row_src" in w.columns else None).alias("__own_source"),
+            pl.when(ok & has_rate & own_rate).then(row_source if "_row_src" in q.collect_schema() else None).alias("__own_source"),
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
-            pl.col("_err").is_not_null().alias("__is_error"),
-            pl.col("_err").alias("__error"),
+            pl.col("_bad").alias("__is_error"),
         ]
         inputs = [c for c in self.columns if not c.startswith("__")]
-        scored = w.lazy().select(*out, *hidden)
+        scored = q.select(*out, *hidden)
         # the summary's counts, grouped on small integers (see `label`), in the same parallel run
         groups = scored.group_by(*SUMMARY_KEYS).agg(
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
+        texts = q.filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
         if raw:
             shown = df.lazy().with_columns(lines.alias(LINE)).select(self._redo(inputs).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
-        shown, scored, groups = pl.collect_all([shown, scored, groups])
+        shown, scored, groups, texts = pl.collect_all([shown, scored, groups, texts])
+        is_error = scored["__is_error"]
+        def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
+            empty = pl.repeat(None, len(scored), dtype=pl.String, eager=True)
+            return empty.scatter(is_error.arg_true(), values) if len(values) else empty
+
+        errors = scattered(texts["text"])
+        shown_errors = scattered(texts.select(csv_field_expr(pl.col("text"))).to_series()) if raw else errors
         if raw:
             redo = shown["redo"]
             if len(redo):  # rebuilt from the cells: none holds a comma, a quote or a line end
                 lines = lines.scatter(redo, df[redo].select(
                     pl.concat_str([self._neutral(c).fill_null("") for c in inputs], separator=",")).to_series())
             shown = lines.alias(LINE).to_frame()
-        return Scored(pl.concat([shown, scored.drop(hidden_names)], how="horizontal"), groups, scored["__is_error"],
-                      scored["__error"], self.inc_scale, csv_ready=raw)
+        rows = pl.concat([shown, scored.drop(hidden_names).with_columns(shown_errors.alias(aliases["error"]))], how="horizontal")
+        return Scored(rows, groups, is_error, errors, self.inc_scale, csv_ready=raw)
 
     @staticmethod
     def _redo(inputs: list[str]) -> pl.Expr:
