@@ -11,7 +11,6 @@ prints the median wall-time ratio with its min-max and both peak RSS figures.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,8 @@ def main() -> None:
     src = args.dir / f"projects-{args.rows}.csv"
     if not src.exists():
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.rows), str(src)], check=True)
-    fdi = [shutil.which("fdi") or sys.executable, *([] if shutil.which("fdi") else ["-m", "fdi_incentive"])]
+    # the same interpreter, started the same way as the floor (an `fdi` on PATH may be a shell shim, e.g. pyenv's)
+    fdi = [sys.executable, "-m", "fdi_incentive"]
     floor_cmd = [sys.executable, "-c", FLOOR, str(src), str(args.dir / "floor.csv")]
     fdi_cmd = [*fdi, "batch", str(src), "-o", str(args.dir / "scored.csv"), "--no-progress"]
     size = src.stat().st_size / 2**20
