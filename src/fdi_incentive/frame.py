@@ -728,7 +728,9 @@ class Scorer:
             "reason": reason,
         }
         aliases = self.result_aliases()
-        out = [pl.when(ok).then(results[name]).alias(aliases[name]) for name in results]  # a row with an error: none
+        any_error = q.select(pl.col("_bad").any()).collect().item()
+        # a row with an error has no results (where there is none, the columns are not copied again)
+        out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
         own_rate = F.has("e8", "_fx")
         hidden_names = [*SUMMARY_KEYS, "__incentive", "__capped", "__is_error"]
