@@ -454,3 +454,22 @@ def test_stages_run_ahead_in_order_and_stop_with_the_consumer():
     assert [next(stream) for _ in range(3)] == [0, 1, 2]
     stream.close()
     assert closed == [True] and threading.active_count() == before
+
+
+def test_conversions_leave_no_temporary_file(tmp_path, monkeypatch):
+    """A GBK file is transcoded to a temporary UTF-8 copy, a ragged one rewritten row by row: the
+    copies (as large as the input) are removed when the run ends, whichever way it ends."""
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    gbk, ragged = tmp_path / "gbk.csv", tmp_path / "ragged.csv"
+    write_csv(gbk, [["渝A-001", "2024", "增资", "制造业", "", "40000000", "", "", "7.2"]], encoding="gbk")
+    write_csv(ragged, [["渝A-001", "2024", "增资", "制造业", "", "40000000", "", "", "7.2", "extra"]])  # UTF-8
+    assert score_file(gbk, tmp_path / "a.csv").notes == ["input converted: transcoded from gb18030"]
+    summary = score_file(ragged, tmp_path / "b.csv")
+    assert summary.errors == 1 and "the row has 10 fields" in summary.first_errors[0].error
+    with pytest.raises(InputError):
+        score_file(gbk, tmp_path / "no-such-folder" / "c.csv")  # refused after the input was transcoded
+    assert list(scratch.iterdir()) == []

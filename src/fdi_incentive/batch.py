@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .errors import InputError
 from .frame import RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer
-from .io.readers import Source, csv_blocks, detect_encoding, normalise_csv, open_input
+from .io.readers import Source, csv_blocks, detect_encoding, normalise_csv, open_input, transcode_csv
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .models import Money
 
@@ -251,27 +251,35 @@ def score_file(
     projects = open_input(projects_path) if projects_path is not None else None
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
+    made = [src]  # every Source made on the way (their temporary files go at the end)
     try:
         shape_src, ledger = _shape(src, input_path, options, work, projects)
-        for attempt in (1, 2):
+        for attempt in (1, 2, 3):
             try:
                 return _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
                               ledger)
             except _Unreadable as exc:
-                # A CSV that polars cannot read as it is (a row longer than the header, a stray
-                # quote, bytes that are not UTF-8 after all): normalise it row by row in the
-                # encoding the whole file has, keeping every row with its parse error, and go again.
-                if attempt == 2 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
+                # A CSV that polars cannot read as it is: bytes that are not UTF-8 after all (the
+                # encoding was guessed from the first MiB), then transcode the whole file; a row
+                # longer than the header or a stray quote, then normalise it row by row, keeping
+                # every row with its parse error. And go again.
+                if attempt == 3 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
                     raise InputError("INPUT", str(input_path), f"a file that can be read ({exc})") from None
-                if encoding is None and shape_src is src:
-                    src.encoding = detect_encoding(src.path, head=None)  # the whole file, this time
-                transcoded = f"transcoded from {src.encoding}" if src.encoding == "gb18030" else None
-                shape_src = normalise_csv(shape_src, note=transcoded)
-                notes.append(f"input converted: {transcoded}" if transcoded
-                             else "some rows did not match the header; each carries its parse error")
+                if encoding is None and shape_src is src and not src.converted_from:
+                    whole = detect_encoding(src.path, head=None)  # the whole file, this time
+                    if whole != src.encoding:
+                        src.encoding = whole
+                        shape_src = transcode_csv(src)
+                        made.append(shape_src)
+                        notes.append(f"input converted: {shape_src.converted_from}")
+                        continue
+                shape_src = normalise_csv(shape_src)
+                made.append(shape_src)
+                notes.append("some rows did not match the header; each carries its parse error")
         raise AssertionError("unreachable")
     finally:
-        src.cleanup()
+        for source in made:
+            source.cleanup()
         if projects is not None:
             projects.cleanup()
         shutil.rmtree(work, ignore_errors=True)

@@ -153,10 +153,25 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
     header = _unique(header)
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter)
-    if enc not in ("utf-8", "utf8", "utf-8-sig") or delimiter != ",":
-        # The fast path reads UTF-8 with commas; transcode (streaming), keeping the user's values as they were.
-        return normalise_csv(src, note=f"transcoded from {enc}" if enc not in ("utf-8", "utf-8-sig") else None)
-    return src
+    utf8 = enc in ("utf-8", "utf8", "utf-8-sig")
+    if delimiter != ",":
+        # The fast path reads UTF-8 with commas; rewrite (streaming), keeping the user's values as they were.
+        return normalise_csv(src, note=None if utf8 else f"transcoded from {enc}")
+    return src if utf8 else transcode_csv(src)
+
+
+def transcode_csv(src: Source) -> Source:
+    """The CSV in UTF-8, a block at a time by the codec (no row is parsed here): bytes the
+    encoding cannot read become U+FFFD, as when the file is rewritten row by row."""
+    out = _temp(".csv")
+    decoder = codecs.getincrementaldecoder(src.encoding)(errors="replace")
+    with src.path.open("rb") as f_in, out.open("wb") as f_out:
+        while chunk := f_in.read(1 << 22):
+            f_out.write(decoder.decode(chunk).encode("utf-8"))
+        f_out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    return Source(path=out, format="csv", columns=src.columns, mapping=src.mapping, encoding="utf-8",
+                  delimiter=src.delimiter, converted_from=f"transcoded from {src.encoding}",
+                  temp_files=[*src.temp_files, out])
 
 
 def _unique(header: list[str]) -> list[str]:
