@@ -473,3 +473,17 @@ def test_conversions_leave_no_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(InputError):
         score_file(gbk, tmp_path / "no-such-folder" / "c.csv")  # refused after the input was transcoded
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("delimiter, suffix", [(";", ".csv"), ("\t", ".tsv"), ("|", ".txt")])
+def test_other_delimiters_give_the_same_rows(tmp_path, delimiter, suffix):
+    rows = [["P1", "2024", "新设", "制造业", "", "40000000", "", "", "7.1"], ["P2", "2024", "new", "services", "", "x", "", "", ""],
+            ["P3", "2023", "new", "", "C3670", "30000000.01", "", "1000", "7.2"]]
+    write_csv(tmp_path / "comma.csv", rows)
+    other = tmp_path / f"other{suffix}"
+    with other.open("w", encoding="gbk", newline="") as f:
+        csv.writer(f, delimiter=delimiter).writerows([HEADER, *rows])
+    score_file(tmp_path / "comma.csv", tmp_path / "a.csv")
+    summary = score_file(other, tmp_path / "b.csv")
+    assert read_csv(tmp_path / "b.csv") == read_csv(tmp_path / "a.csv")
+    assert summary.rows == 3 and summary.errors == 1

@@ -153,11 +153,8 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
     header = _unique(header)
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter)
-    utf8 = enc in ("utf-8", "utf8", "utf-8-sig")
-    if delimiter != ",":
-        # The fast path reads UTF-8 with commas; rewrite (streaming), keeping the user's values as they were.
-        return normalise_csv(src, note=None if utf8 else f"transcoded from {enc}")
-    return src if utf8 else transcode_csv(src)
+    # polars reads UTF-8 (any delimiter): transcode other encodings, keeping the user's values as they were
+    return src if enc in ("utf-8", "utf8", "utf-8-sig") else transcode_csv(src)
 
 
 def transcode_csv(src: Source) -> Source:
