@@ -439,7 +439,7 @@ class Scorer:
         return len(self.tiers) - 1
 
     # -- amounts ----------------------------------------------------------------------------------
-    def _amount_parts(self, canon: str, cleaned: bool) -> list[pl.Expr]:
+    def _amount_parts(self, canon: str, cleaned: bool) -> list[list[pl.Expr]]:
         """Per row: the amount in cents where its cell is a plain number polars reads exactly, and
         whether it is. Plain: at most 17 characters, no exponent, read alike at the cent (times
         --unit) and at 16 decimals (so no digit is dropped), zero or more, below MAX_AMOUNT. Any other cell goes
@@ -456,7 +456,9 @@ class Scorer:
         # (an exponent could hide digits beyond the 16th: 1e-99 reads as 0 at both scales)
         plain = ((text.str.len_bytes() <= 17) & same & (coarse >= 0) & (coarse < limit)
                  & ~text.str.contains_any(["e", "E"])).fill_null(False)
-        return [pl.when(plain).then(coarse.cast(pl.Int64)).alias(f"_v:{canon}"), plain.alias(f"_ok:{canon}")]
+        # in two steps: polars computes a sub-expression once per output that holds it (0.18 s -> 0.09 s)
+        return [[coarse.alias(f"_c:{canon}"), plain.alias(f"_ok:{canon}")],
+                [pl.when(pl.col(f"_ok:{canon}")).then(pl.col(f"_c:{canon}").cast(pl.Int64)).alias(f"_v:{canon}")]]
 
     def _amount(self, canon: str, slow: list[str]) -> tuple[pl.Expr, pl.Expr]:
         """(cents, error) of an amount column from its parts; the cells in ``slow`` go to `parse_amount`."""
@@ -515,7 +517,8 @@ class Scorer:
         # commas, underscores or spaces in an amount column of this batch? (then clean before reading)
         separators = lazily(df).select([pl.col(self.m[c]).cast(pl.String).str.contains_any([",", "_", " "]).any().alias(c)
                                         for c in given]).row(0, named=True) if given else {}
-        parts = df.lazy().with_columns([e for c in given for e in self._amount_parts(c, bool(separators[c]))])
+        steps = [self._amount_parts(c, bool(separators[c])) for c in given]
+        parts = df.lazy().with_columns([e for first, _ in steps for e in first]).with_columns([e for _, then in steps for e in then])
         distinct_q = parts.select(
             [cell(c).unique().implode().alias(c) for c in keys]
 
