@@ -630,7 +630,7 @@ class Scorer:
         incentive, self.inc_scale = self._rounded(paid, g)
         flag, text = self._error_exprs(any(c in df.columns for c in (PARSE_ERROR, LEDGER_ERROR)))
         w = q.with_columns(incentive.alias("_inc"), flag.alias("_bad")).collect()
-        return self._output(df, w.lazy(), text, neutralise, lines)
+        return self._output(df, w, text, neutralise, lines)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
         """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
@@ -694,24 +694,24 @@ class Scorer:
     def output_names(self) -> list[str]:
         return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
 
-    def _output(self, df: pl.DataFrame, q: pl.LazyFrame, error: pl.Expr, neutralise: bool, lines: pl.Series | None) -> Scored:
-        """The rows to write and the summary's counts, from the payout query ``q`` (which flags the
-        rows with an error in `_bad`; ``error`` is their text): one parallel run of polars."""
+    def _output(self, df: pl.DataFrame, w: pl.DataFrame, error: pl.Expr, neutralise: bool, lines: pl.Series | None) -> Scored:
+        """The rows to write and the summary's counts, from the payout ``w`` (which flags the rows
+        with an error in `_bad`; ``error`` is their text): one parallel run of polars."""
         Y, F = self.years, self.fx
         tiers = self.tiers
         raw = lines is not None  # results as CSV text, for a line-by-line copy of the input
-        q_ = csv_field if raw else (lambda text: text)
-        tier_ids = pl.Series([q_(t.id) for _, t in tiers], dtype=pl.String)
+        field_of = csv_field if raw else (lambda text: text)
+        tier_ids = pl.Series([field_of(t.id) for _, t in tiers], dtype=pl.String)
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
-        policy_ids = pl.Series([q_(p) for p in self.policies], dtype=pl.String)
+        policy_ids = pl.Series([field_of(p) for p in self.policies], dtype=pl.String)
         # the reason of a tier, capped or not: row 2 * tier + capped
-        reasons = pl.Series([q_(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
+        reasons = pl.Series([field_of(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
             f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else ""))
             for p, t in tiers for capped in (False, True)], dtype=pl.String)
         g = pl.col("_gid")
         ok = ~pl.col("_bad")
         has_rate = pl.col("_e8").is_not_null()
-        row_source = pl.col("_row_src") if "_row_src" in q.collect_schema() else pl.lit(ROW_RATE_SOURCE)
+        row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
         shown_source = csv_field_expr(row_source) if raw else row_source
         reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
                              self.rules.get("none_reason", "_r", quoted=raw))
@@ -731,7 +731,7 @@ class Scorer:
             "reason": reason,
         }
         aliases = self.result_aliases()
-        any_error = q.select(pl.col("_bad").any()).collect().item()
+        any_error = bool(w["_bad"].any())
         # a row with an error has no results (where there is none, the columns are not copied again)
         out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
@@ -744,24 +744,25 @@ class Scorer:
             pl.when(ok & (pl.col("_p") >= 0)).then(pl.col("_p")).alias("__policy"),
             pl.when(ok & has_rate).then(pl.when(own_rate).then(-1).otherwise(pl.col("_y").cast(pl.Int64))).alias("__source"),
             # a ledger states each project-year's own source; a project-year file's own rate is the fx_rate column
-            pl.when(ok & has_rate & own_rate).then(row_source if "_row_src" in q.collect_schema() else None).alias("__own_source"),
+            pl.when(ok & has_rate & own_rate).then(row_source if "_row_src" in w.columns else None).alias("__own_source"),
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_bad").alias("__is_error"),
         ]
         inputs = [c for c in self.columns if not c.startswith("__")]
-        scored = q.select(*out, *hidden)
+        scored = w.lazy().select(*out, *hidden)
         # the summary's counts, grouped on small integers (see `label`), in the same parallel run
         groups = scored.group_by(*SUMMARY_KEYS).agg(
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
-        texts = q.filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
+        texts = w.lazy().filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
         if raw:
             shown = df.lazy().with_columns(lines.alias(LINE)).select(self._redo(inputs).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
         shown, scored, groups, texts = pl.collect_all([shown, scored, groups, texts])
         is_error = scored["__is_error"]
+
         def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
             empty = pl.repeat(None, len(scored), dtype=pl.String, eager=True)
             return empty.scatter(is_error.arg_true(), values) if len(values) else empty

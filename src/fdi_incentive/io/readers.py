@@ -185,7 +185,7 @@ def _unique(header: list[str]) -> list[str]:
     return out
 
 
-def normalise_csv(src: Source, note: str | None = None) -> Source:
+def normalise_csv(src: Source) -> Source:
     """Rewrite a CSV row by row as clean UTF-8: short rows padded, long rows cut, each with its parse error."""
     out = _temp(".csv")
     width = len(src.columns)
@@ -205,7 +205,7 @@ def normalise_csv(src: Source, note: str | None = None) -> Source:
                 row = (row + [""] * width)[:width]
             writer.writerow([*row, problem])
     return Source(path=out, format="csv", columns=[*src.columns, PARSE_ERROR], mapping=src.mapping,
-                  encoding=src.encoding, converted_from=note or src.converted_from, temp_files=[*src.temp_files, out])
+                  encoding=src.encoding, converted_from=src.converted_from, temp_files=[*src.temp_files, out])
 
 
 def _cell(value: object) -> str:
