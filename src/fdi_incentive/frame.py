@@ -223,9 +223,7 @@ KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
 SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
-
-
-FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]  # a text cell a spreadsheet would run as a formula starts so
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
 
 
