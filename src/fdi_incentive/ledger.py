@@ -24,6 +24,9 @@ LEDGER_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid
                   "__equity_cny", "__profit_cny", "__fx_rate_text", "__fx_source_text"]
 
 
+LEDGER_MEMORY = "512MB"  # DuckDB spills to the work folder beyond this: a ledger's memory does not grow with it
+
+
 def q(name: str) -> str:
     """A quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -72,7 +75,7 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
 
     from .io.readers import normalise_csv
 
-    con = duckdb.connect(config={"preserve_insertion_order": True})
+    con = duckdb.connect(config={"preserve_insertion_order": True, "memory_limit": LEDGER_MEMORY, "temp_directory": str(work / "spill")})
     try:
         proj_rel = proj_map = None
         if projects is not None:
