@@ -389,9 +389,11 @@ bare_cell = st.one_of(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(bare_cell, min_size=0, max_size=9), min_size=1, max_size=30), st.sampled_from(["\n", "\r\n"]))
-@example(rows=[["=P1", "2024", "new", "services", "", "15000000", "", "", "7.2"], ["P2", "2024", "merger"]], newline="\n")
-def test_records_copied_as_they_stand_equal_cells_written_anew(tmp_path, rows, newline):
+@given(st.lists(st.lists(bare_cell, min_size=0, max_size=9), min_size=1, max_size=30), st.sampled_from(["\n", "\r\n"]),
+       st.sampled_from(["utf-8", "utf-8-sig"]))
+@example(rows=[["=P1", "2024", "new", "services", "", "15000000", "", "", "7.2"], ["P2", "2024", "merger"]], newline="\n",
+         encoding="utf-8")
+def test_records_copied_as_they_stand_equal_cells_written_anew(tmp_path, rows, newline, encoding):
     """A CSV output copies an input record as it stands unless a cell of it must be neutralised or
     it is short of fields: byte for byte the file that writing every cell anew gives, summary too."""
     import io
@@ -401,7 +403,7 @@ def test_records_copied_as_they_stand_equal_cells_written_anew(tmp_path, rows, n
     src = tmp_path / "in.csv"
     text = io.StringIO()
     csv.writer(text, lineterminator=newline).writerows([HEADER, *rows])
-    src.write_text(text.getvalue(), encoding="utf-8", newline="")
+    src.write_text(text.getvalue(), encoding=encoding, newline="")
     copied, lines_of = [], batch._lines
 
     def spy(block):
