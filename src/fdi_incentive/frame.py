@@ -519,7 +519,6 @@ class Scorer:
         parts = df.lazy().with_columns([e for first, _ in steps for e in first]).with_columns([e for _, then in steps for e in then])
         distinct_q = parts.select(
             [cell(c).unique().implode().alias(c) for c in keys]
-
             + [pl.col(self.m[c]).cast(pl.String).filter(~pl.col(f"_ok:{c}") & pl.col(self.m[c]).is_not_null())
                .unique().implode().alias(f"slow:{c}") for c in given])
         df, distinct_df = pl.collect_all([parts, distinct_q])
