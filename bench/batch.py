@@ -21,13 +21,13 @@ HERE = Path(__file__).parent
 FLOOR = "import polars as pl, sys; pl.read_csv(sys.argv[1], infer_schema=False).write_csv(sys.argv[2])"
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one whole process, via GNU time."""
-    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], capture_output=True, text=True)
+def timed(cmd: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one whole process, via GNU time."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", *cmd], capture_output=True, text=True)
     if out.returncode not in (0, 1):
         raise SystemExit(f"failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
-    wall, rss = out.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(rss)
+    wall, rss, user, system = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss), float(user) + float(system)
 
 
 def main() -> None:
@@ -58,6 +58,9 @@ def main() -> None:
     print(f"fdi batch                  median {rw:.2f} s  peak RSS {rm / 1024:.0f} MiB")
     print(f"ratio: {statistics.median(ratios):.2f}x wall (min {min(ratios):.2f}, max {max(ratios):.2f}); "
           f"{rm / fm:.2f}x peak memory; {args.rows / rw:,.0f} rows/s")
+    # CPU seconds move less with the machine's load than wall time: a steadier figure to compare versions by
+    fc, rc = statistics.median(f[2] for f in floors), statistics.median(r[2] for r in runs)
+    print(f"CPU (user + system): floor {fc:.2f} s, fdi batch {rc:.2f} s: {rc / fc:.2f}x")
 
 
 if __name__ == "__main__":
