@@ -131,3 +131,20 @@ def test_schema_prints_input_and_output():
     assert data["input"]["title"] == "Project" and data["output"]["title"] == "Assessment"
     year = data["output"]["$defs"]["YearResult"]["properties"]
     assert year["incentive_cny"]["type"] == "string"
+
+
+def test_batch_piped_into_a_reader_that_stops_early(tmp_path):
+    """`fdi batch FILE | head`: the reader leaving is not an error; the summary still goes to stderr."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = tmp_path / "in.csv"
+    subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "generate.py"), "3000", str(src)], check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "fdi_incentive", "batch", str(src), "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"project_id,")
+    proc.stdout.close()  # as `head -1` does: the rest (well over a pipe's buffer) has nowhere to go
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, stderr
+    assert "rows" in stderr and "3,000" in stderr and "Traceback" not in stderr and "BrokenPipe" not in stderr

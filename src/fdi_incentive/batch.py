@@ -342,9 +342,12 @@ def _to_stdout(path: Path, stdout) -> None:
     import sys
 
     target = stdout or sys.stdout
-    with path.open(encoding="utf-8") as f:
-        shutil.copyfileobj(f, target)
-    target.flush()
+    try:
+        with path.open(encoding="utf-8") as f:
+            shutil.copyfileobj(f, target)
+        target.flush()
+    except BrokenPipeError:
+        pass  # the reader stopped reading (`fdi batch FILE | head`): it has what it wanted
 
 
 __all__ = ["BatchSummary", "OUTPUT_FORMATS", "Options", "RESULT_COLUMNS", "score_file"]

@@ -300,6 +300,8 @@ def batch(
     finally:
         if bar:
             bar.stop()
+    if to_stdout:
+        _release_stdout()
     if summary_json is not None:
         summary_json.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
     from .render import render_batch_summary
@@ -307,6 +309,17 @@ def batch(
     (err_console if to_stdout else _console()).print(render_batch_summary(summary))
     if summary.errors:
         raise typer.Exit(ExitCode.ROW_ERRORS)
+
+
+def _release_stdout() -> None:
+    """A reader that stopped reading (`| head`) is not an error: what is left unwritten goes to
+    the null device, so Python's exit does not report the broken pipe."""
+    import os
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @policy_app.command("list")
