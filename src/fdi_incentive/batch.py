@@ -305,8 +305,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     scorer = Scorer(src.columns, src.mapping, options)
     tally = _Tally()
     target = out if out is not None else work / "stdout.csv"
-    # a CSV record goes to a CSV output as it is, if it has no hidden (ledger) columns
-    lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and not any(c.startswith("__") for c in src.columns)
+    # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
+    lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
     with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (0, 100), lines=lines))

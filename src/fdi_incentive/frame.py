@@ -255,6 +255,7 @@ class Scorer:
 
     def __init__(self, columns: list[str], mapping: dict[str, str], options: Options):
         self.columns, self.m, self.o = columns, mapping, options
+        self.inputs = [c for c in columns if not c.startswith("__")]  # the columns shown (a ledger's `__` ones are not)
         self.k = unit_digits(options.unit)
         self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
         self.ledger = "__equity_cny" in columns
@@ -689,7 +690,7 @@ class Scorer:
         return aliases
 
     def output_names(self) -> list[str]:
-        return [c for c in self.columns if not c.startswith("__")] + list(self.result_aliases().values())
+        return self.inputs + list(self.result_aliases().values())
 
     def _output(self, df: pl.DataFrame, w: pl.DataFrame, error: pl.Expr, neutralise: bool, lines: pl.Series | None) -> Scored:
         """The rows to write and the summary's counts, from the payout ``w`` (which flags the rows
@@ -746,7 +747,7 @@ class Scorer:
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_bad").alias("__is_error"),
         ]
-        inputs = [c for c in self.columns if not c.startswith("__")]
+        inputs = self.inputs
         scored = w.lazy().select(*out, *hidden)
         # the summary's counts, grouped on small integers (see `label`), in the same parallel run
         groups = scored.group_by(*SUMMARY_KEYS).agg(
