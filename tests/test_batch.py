@@ -126,6 +126,10 @@ def test_output_formats_and_refusals(tmp_path):
 
     sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
     assert sheet[0][-2] == "reason" and sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
+    out = tmp_path / "out.csv"
+    out.write_text("an earlier run's output\n", encoding="utf-8")
+    score_file(src, out)  # a file of that name is replaced whole
+    assert read_csv(out)[0]["incentive_cny"] == "2160000.00"
     with pytest.raises(InputError, match="other than the input"):
         score_file(src, src)
     with pytest.raises(InputError, match="ending in .csv"):
