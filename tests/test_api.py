@@ -13,6 +13,29 @@ from fdi_incentive.cli import app
 def test_public_names_are_exported():
     for name in ["assess", "Project", "Arrival", "Assessment", "YearResult", "FdiError", "RateTable", "get_policy"]:
         assert name in fdi_incentive.__all__ and hasattr(fdi_incentive, name)
+    # each name of __all__ is the object its module defines, and is listed by dir()
+    import importlib
+
+    for name in fdi_incentive.__all__:
+        value = getattr(fdi_incentive, name)
+        if name != "__version__":
+            assert value is getattr(importlib.import_module(value.__module__), name) and name in dir(fdi_incentive)
+    try:
+        fdi_incentive.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
+
+
+def test_batch_does_not_import_the_calculators_models():
+    """`fdi batch` loads the policies and the columnar scorer, not calc's engine and models (~0.1 s of start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from fdi_incentive import batch, cli, render; "
+            "print(sorted(m for m in sys.modules if m in ('fdi_incentive.engine', 'fdi_incentive.models')))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 
 def test_library_never_prints(capsys):

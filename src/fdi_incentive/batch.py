@@ -21,7 +21,7 @@ from .errors import InputError
 from .frame import RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer
 from .io.readers import Source, csv_blocks, detect_encoding, normalise_csv, open_input, transcode_csv
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
-from .models import Money
+from .money import Money
 
 FIRST_ERRORS = 10
 BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 8 MiB): memory stays bounded

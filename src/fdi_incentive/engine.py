@@ -59,13 +59,6 @@ def choose_tier(policy: Policy, category: str, base_usd: Decimal) -> tuple[Tier 
     return best, tests
 
 
-def is_excluded(policy: Policy, category: str, code: str | None) -> bool:
-    """Excluded by category, or by a GB/T code the policy lists (a code prefix matches its sub-codes)."""
-    if category in policy.exclusions.categories:
-        return True
-    return code is not None and any(code.startswith(prefix) for prefix in policy.exclusions.codes)
-
-
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What the rule decides for one project-year, before any explanation is written."""
@@ -100,7 +93,7 @@ def decide(
     reading); under the nominal reading the USD figure is paid as yuan. Pure and fast:
     `evaluate_year` explains it, the planner searches with it.
     """
-    excluded = is_excluded(policy, category, code)
+    excluded = policy.exclusions.exclude(category, code)
     kind_ok = kind in policy.base.kinds
     tier, tests = choose_tier(policy, category, base_usd)
     if excluded or not kind_ok:

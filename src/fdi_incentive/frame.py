@@ -29,9 +29,8 @@ from .errors import FxError, InputError, PolicyError
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
-from .models import KIND_NAMES
 from .money import EXACT, money_fmt, parse_amount, rate_str
-from .policy import LoadedPolicy, Policy, Tier, policy_for_year
+from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
 
 FX_DECIMALS = 8
 E8 = 10**FX_DECIMALS
@@ -403,8 +402,6 @@ class Scorer:
     def _rule(self, key: tuple[int, int, int]) -> dict:
         """What the policy decides from the year, the classification and the kind alone: which tiers
         the project could reach, in order of preference, from which base in cents."""
-        from .engine import is_excluded
-
         pidx, cidx, kidx = key
         out = {"eq": False, "pr": False, "converted": False, "none_reason": None, "thr": [], "gid": []}
         if pidx < 0 or cidx < 0 or kidx < 0:
@@ -414,7 +411,7 @@ class Scorer:
         counts = set(policy.base.counts)
         out |= {"eq": "equity" in counts, "pr": "reinvested_profit" in counts,
                 "converted": (self.o.reading or policy.conversion.default) == "converted"}
-        if is_excluded(policy, category, code):
+        if policy.exclusions.exclude(category, code):
             return out | {"none_reason": f"excluded: {category.replace('_', ' ')} ({policy.exclusions.citation})"}
         if KINDS[kidx] not in policy.base.kinds:
             return out | {"none_reason": "kind not rewarded"}

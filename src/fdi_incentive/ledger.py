@@ -16,8 +16,8 @@ from pathlib import Path
 from .errors import FxError, InputError
 from .frame import CNY_SCALE, FX_DECIMALS, MAX_AMOUNT, Options
 from .io.readers import Source
-from .models import TYPE_NAMES
 from .money import money_fmt
+from .policy import TYPE_NAMES
 
 LEDGER_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "reinvested_profit",
                   "reinvested_profit_currency", "shareholder_loans_usd", "arrivals", "__ledger_error",

@@ -12,17 +12,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from .fx import check_currency
 from .industry import normalise_name
-from .money import money_str, parse_amount, rate_str
-from .policy import Category, ContributionType, Kind, Reading
-
-Money = Annotated[Decimal, PlainSerializer(money_str, return_type=str, when_used="json")]
-Rate = Annotated[Decimal, PlainSerializer(rate_str, return_type=str, when_used="json")]
-
-KIND_NAMES = {"new": "new", "capital_increase": "capital_increase", "新设": "new", "新项目": "new", "增资": "capital_increase"}
-TYPE_NAMES = {
-    "equity": "equity", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loan",
-    "loan": "shareholder_loan", "利润再投资": "reinvested_profit", "外方股东贷款": "shareholder_loan",
-}
+from .money import Money, Rate, money_str, parse_amount
+from .policy import KIND_NAMES, TYPE_NAMES, Category, ContributionType, Kind, Reading
 
 
 def _name(table: dict[str, str], expected: str):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import PlainSerializer
 
 from .errors import InputError
 
@@ -81,3 +84,8 @@ def cny(amount: Decimal) -> str:
 
 def percent_fmt(rate: Decimal) -> str:
     return format((rate * 100).normalize(), "f") + "%"
+
+
+# money and rates in the pydantic models: Decimals in Python, exact decimal text in JSON (never floats)
+Money = Annotated[Decimal, PlainSerializer(money_str, return_type=str, when_used="json")]
+Rate = Annotated[Decimal, PlainSerializer(rate_str, return_type=str, when_used="json")]

@@ -26,9 +26,8 @@ from .engine import _fx_chain, decide
 from .errors import InputError
 from .fx import RateSource
 from .industry import classify, normalise_name
-from .models import KIND_NAMES, Money, Rate
-from .money import EXACT
-from .policy import LoadedPolicy, Policy, Reading, get_policy, policy_for_year
+from .money import EXACT, Money, Rate
+from .policy import KIND_NAMES, LoadedPolicy, Policy, Reading, get_policy, policy_for_year
 
 MAX_SCHEDULES = 3_000_000
 FX_SHOCK = Decimal("0.05")

@@ -21,6 +21,12 @@ from .errors import PolicyError
 Category = Literal["manufacturing", "real_estate", "finance", "quasi_finance", "other"]
 Kind = Literal["new", "capital_increase"]
 ContributionType = Literal["equity", "reinvested_profit", "shareholder_loan"]
+# how a kind and a contribution type may be spelt in input (after `industry.normalise_name`)
+KIND_NAMES = {"new": "new", "capital_increase": "capital_increase", "新设": "new", "新项目": "new", "增资": "capital_increase"}
+TYPE_NAMES = {
+    "equity": "equity", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loan",
+    "loan": "shareholder_loan", "利润再投资": "reinvested_profit", "外方股东贷款": "shareholder_loan",
+}
 Reading = Literal["converted", "nominal"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]
 
@@ -115,6 +121,12 @@ class Exclusions(_Strict):
     categories: list[Category] = []
     codes: list[Annotated[str, Field(pattern=r"^[A-T]\d{0,4}$")]] = []
     citation: str
+
+    def exclude(self, category: str, code: str | None) -> bool:
+        """Excluded by category, or by a GB/T code listed here (a code prefix matches its sub-codes)."""
+        if category in self.categories:
+            return True
+        return code is not None and any(code.startswith(prefix) for prefix in self.codes)
 
 
 class Stacking(_Strict):

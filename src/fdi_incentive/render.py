@@ -9,13 +9,13 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
-from .models import Assessment, YearResult
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
 from .policy import COMPARATOR_WORDS, LoadedPolicy
 
-if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models
+if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
+    from .models import Assessment, YearResult
     from .batch import BatchSummary
     from .plan import Plan
 
