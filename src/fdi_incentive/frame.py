@@ -34,7 +34,7 @@ from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
 
 FX_DECIMALS = 8
 E8 = 10**FX_DECIMALS
-MAX_AMOUNT = Decimal(10) ** 14  # USD 100 trillion: far above any project; keeps every product in 128 bits
+MAX_AMOUNT = Decimal(10) ** 14  # USD 100 trillion: far above any project; keeps every product in 128 bits (a power of ten)
 MAX_FX = Decimal(10000)
 YEARS = range(1900, 2201)
 CNY_SCALE = 2 + FX_DECIMALS  # base in CNY: USD cents x CNY-per-USD x 10^8
@@ -436,25 +436,22 @@ class Scorer:
 
     # -- amounts ----------------------------------------------------------------------------------
     def _amount_parts(self, canon: str, cleaned: bool) -> list[list[pl.Expr]]:
-        """Per row: the amount in cents where its cell is a plain number polars reads exactly, and
-        whether it is. Plain: at most 17 characters, no exponent, read alike at the cent (times
-        --unit) and at 16 decimals (so no digit is dropped), zero or more, below MAX_AMOUNT. Any other cell goes
-        to `parse_amount` (once per distinct cell); ``cleaned``: drop , _ and spaces first."""
+        """Per row: whether an amount's cell is a plain number, and then its value in cents.
+
+        Plain: digits only, below MAX_AMOUNT (USD) at --unit, with a decimal point and at most
+        the decimals of a cent (times --unit) followed by at most 8 zeros; polars reads such a
+        cell exactly. Any other cell goes to `parse_amount` (once per distinct cell), so a value
+        or a message is always calc's own. ``cleaned``: drop , _ and spaces first."""
         text = pl.col(self.m[canon]).cast(pl.String)
         if cleaned:
             text = text.str.replace_many([",", "_", " "], ["", "", ""])
-        decimals = 2 + self.k
-        # both readings as whole counts of 10^-decimals and 10^-16 (integers compare faster than decimals)
-        coarse = text.cast(pl.Decimal(38, decimals), strict=False).to_physical()
-        fine = text.cast(pl.Decimal(38, 16), strict=False).to_physical()
-        same = coarse * pl.lit(10 ** (16 - decimals), dtype=I128) == fine  # (may wrap past 17 characters: not plain then)
-        limit = pl.lit(int(MAX_AMOUNT.scaleb(2)), dtype=I128)  # USD cents: coarse counts cents of a dollar times --unit
-        # (an exponent could hide digits beyond the 16th: 1e-99 reads as 0 at both scales)
-        plain = ((text.str.len_bytes() <= 17) & same & (coarse >= 0) & (coarse < limit)
-                 & ~text.str.contains_any(["e", "E"])).fill_null(False)
-        # in two steps: polars computes a sub-expression once per output that holds it (0.18 s -> 0.09 s)
-        return [[coarse.alias(f"_c:{canon}"), plain.alias(f"_ok:{canon}")],
-                [pl.when(pl.col(f"_ok:{canon}")).then(pl.col(f"_c:{canon}").cast(pl.Int64)).alias(f"_v:{canon}")]]
+        decimals = 2 + self.k  # of the cell's unit: a Decimal of this scale counts cents
+        whole = MAX_AMOUNT.adjusted() - self.k  # digits of the largest whole number below MAX_AMOUNT at --unit
+        plain = text.str.contains(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{decimals}}}0{{0,8}})?$").fill_null(False)
+        # in two steps: polars computes a sub-expression once per output that holds it
+        cents = text.cast(pl.Decimal(38, decimals), strict=False).to_physical().cast(pl.Int64)
+        return [[plain.alias(f"_ok:{canon}")],
+                [pl.when(pl.col(f"_ok:{canon}")).then(cents).alias(f"_v:{canon}")]]
 
     def _amount(self, canon: str, slow: list[str]) -> tuple[pl.Expr, pl.Expr]:
         """(cents, error) of an amount column from its parts; the cells in ``slow`` go to `parse_amount`."""
