@@ -94,9 +94,10 @@ class Lookup:
     def index(self, column: pl.Expr, values: list) -> pl.Expr:
         """Row -> answer index, for a text column whose distinct values (in this batch) are ``values``."""
         self.add(values)
-        mapping = {v: self.ids[v] for v in values if v is not None}
-        idx = column.replace_strict(mapping, default=None, return_dtype=pl.UInt32) if mapping \
-            else pl.lit(None, dtype=pl.UInt32)
+        texts = [v for v in values if v is not None]
+        # (a cast to an Enum of the values is a third faster than replace_strict: its codes index `texts`)
+        idx = pl.lit(pl.Series([self.ids[v] for v in texts], dtype=pl.UInt32)).gather(
+            column.cast(pl.Enum(texts)).to_physical()) if texts else pl.lit(None, dtype=pl.UInt32)
         return idx.fill_null(self.ids[None]) if None in values else idx
 
     def pair_index(self, first: pl.Expr, second: pl.Expr, pairs: list[tuple[int, int]]) -> pl.Expr:
