@@ -266,6 +266,7 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=50_000))  # about 60 blocks
     monkeypatch.setattr(batch, "BATCH_ROWS", 700)
     monkeypatch.setattr(frame, "PAIRS_AT_ONCE", 0)  # and (sector, code) pairs looked for in the rows
+    monkeypatch.setattr(frame, "DENSE_AT_MOST", 0)  # and pairs of indexes looked up by hash, not in a table
     pieces = score_file(src, tmp_path / "pieces.csv")
     assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})

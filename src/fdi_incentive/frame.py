@@ -46,6 +46,7 @@ RESULT_COLUMNS = [
 ]
 LEDGER_ERROR = "__ledger_error"  # a ledger project-year's error (an arrival that cannot be read)
 I128 = pl.Int128
+DENSE_AT_MOST = 1 << 16  # a pair of small indexes is looked up in a table of all pairs up to this size (else by hash)
 
 
 @dataclass
@@ -103,6 +104,13 @@ class Lookup:
     def pair_index(self, first: pl.Expr, second: pl.Expr, pairs: list[tuple[int, int]]) -> pl.Expr:
         """Row -> answer index, for a key of two small integer indexes whose pairs (in this batch) are ``pairs``."""
         self.add(pairs)
+        height, width = (max((pair[i] for pair in pairs), default=0) + 1 for i in (0, 1))
+        if height * width <= DENSE_AT_MOST:
+            # a table of every (first, second) up to the largest, gathered by first * width + second
+            table: list[int | None] = [None] * (height * width)
+            for a, b in pairs:
+                table[a * width + b] = self.ids[(a, b)]
+            return pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(first.cast(pl.Int64) * width + second.cast(pl.Int64))
         mapping = {(a << 32) + b: self.ids[(a, b)] for a, b in pairs}
         return (first.cast(pl.Int64) * (1 << 32) + second.cast(pl.Int64)).replace_strict(
             mapping, default=None, return_dtype=pl.UInt32)
@@ -572,9 +580,13 @@ class Scorer:
         k_ids = {K.answers["kidx"][K.ids[v]] for v in values("kind")}
         self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids)))
         q = q.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
-        key = ((pl.col("_p").cast(pl.Int64) + 1) * 1_000_000 + pl.col("_ci").cast(pl.Int64) + 1) * 64 + pl.col("_ki") + 1
-        mapping = {((p + 1) * 1_000_000 + c + 1) * 64 + k + 1: i for (p, c, k), i in self.rules.ids.items()}
-        return q.with_columns(key.replace_strict(mapping, return_dtype=pl.UInt32).alias("_r"))
+        # (policy, class, kind) -> rule, each index one up (-1, an error, becomes 0): a table gathered by the three
+        dims = [max((key[i] for key in self.rules.ids), default=-1) + 2 for i in range(3)]
+        table: list[int | None] = [None] * (dims[0] * dims[1] * dims[2])
+        for (p, c, k), i in self.rules.ids.items():
+            table[((p + 1) * dims[1] + c + 1) * dims[2] + k + 1] = i
+        key = ((pl.col("_p").cast(pl.Int64) + 1) * dims[1] + pl.col("_ci").cast(pl.Int64) + 1) * dims[2] + pl.col("_ki") + 1
+        return q.with_columns(pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(key).alias("_r"))
 
     def score(self, df: pl.DataFrame, neutralise: bool = False, lines: pl.Series | None = None) -> Scored:
         """The input columns (formula-like text neutralised if asked) and the result columns, with
