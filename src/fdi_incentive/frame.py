@@ -713,6 +713,12 @@ class Scorer:
         reasons = pl.Series([field_of(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
             f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else ""))
             for p, t in tiers for capped in (False, True)], dtype=pl.String)
+        # every base in CNY is a multiple of 10^cny_zeros (a base in cents times a rate with as many
+        # trailing zeros, or times 10^8 for the nominal reading), every gross of 10^gross_zeros
+        # (times a tier's rate): the texts are made from shorter numbers, with fewer zeros to strip
+        rates = [e for e in self.fx.answers["e8"] + Y.answers["usd_e8"] if e]
+        cny_zeros = 0 if self.ledger else min(_zeros(e) for e in [E8, *rates])
+        gross_zeros = cny_zeros + min((_zeros(_e8(t.rate)) for _, t in tiers if t.rate), default=0)
         g = pl.col("_gid")
         ok = ~pl.col("_bad")
         has_rate = pl.col("_e8").is_not_null()
@@ -729,8 +735,8 @@ class Scorer:
             "fx_rate": pl.coalesce(F.get("text", "_fx"), Y.get("usd_text", "_y")),
             "fx_source": pl.when(has_rate).then(pl.when(F.get("e8", "_fx").is_not_null()).then(shown_source)
                                                 .otherwise(Y.get("usd_src", "_y", quoted=raw))),
-            "base_cny": decimal_text(pl.col("_bcny"), CNY_SCALE),
-            "gross_cny": decimal_text(pl.col("_gross"), GROSS_SCALE),
+            "base_cny": decimal_text(*self._fewer_zeros(pl.col("_bcny"), CNY_SCALE, cny_zeros)),
+            "gross_cny": decimal_text(*self._fewer_zeros(pl.col("_gross"), GROSS_SCALE, gross_zeros)),
             "capped": pl.col("_capped"),
             "incentive_cny": decimal_text(pl.col("_inc"), self.inc_scale),
             "reason": reason,
@@ -784,6 +790,12 @@ class Scorer:
         return Scored(rows, groups, is_error, errors, self.inc_scale, csv_ready=raw)
 
     @staticmethod
+    def _fewer_zeros(value: pl.Expr, scale: int, zeros: int) -> tuple[pl.Expr, int]:
+        """A count of 10^-scale that is a multiple of 10^zeros, as a count of 10^-(scale - zeros) (two decimals kept)."""
+        zeros = min(zeros, scale - 2)
+        return (value // pl.lit(10**zeros, dtype=I128) if zeros else value), scale - zeros
+
+    @staticmethod
     def _redo(inputs: list[str]) -> pl.Expr:
         """Rows whose record cannot be copied as it is (the frame holds a `LINE` column): a cell to
         neutralise, or fewer fields than the header (the record is shorter than its cells and
@@ -814,6 +826,12 @@ class Scorer:
         """Text a spreadsheet would run as a formula (`FORMULA_STARTS` first) gets a leading quote."""
         text = pl.col(column).cast(pl.String)
         return pl.when(text.str.slice(0, 1).is_in(FORMULA_STARTS)).then(pl.lit("'") + text).otherwise(text).alias(column)
+
+
+def _zeros(n: int) -> int:
+    """How many zeros a positive integer ends in."""
+    text = str(n)
+    return len(text) - len(text.rstrip("0"))
 
 
 def _e8(rate: Decimal) -> int | None:
