@@ -280,6 +280,33 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     assert again["incentive_cny"].to_list() == [r["incentive_cny"] for r in read_csv(tmp_path / "whole.csv")]
 
 
+def test_values_first_met_in_a_late_block_are_scored_alike(tmp_path, monkeypatch):
+    """Cells are answered once per distinct value and reused by later blocks: a file sorted so
+    that years, kinds, FX rates and currencies keep appearing for the first time block after
+    block gives the same rows, in pieces or whole."""
+    import functools
+    import random
+
+    import fdi_incentive.batch as batch
+    from fdi_incentive.io.readers import csv_blocks
+
+    rng = random.Random(7)
+    rows = [[f"P{i:05d}", str(rng.choice(range(2018, 2027))), rng.choice(["new", "增资", "Capital-Increase", ""]),
+             rng.choice(["manufacturing", "services", "real estate"]), "",
+             f"{rng.randrange(0, 90_000_000_00) / 100:.2f}", rng.choice(["", "1000000"]), "",
+             rng.choice(["7.2", "6.9", "", "7.1234", "x"]), rng.choice(["USD", "CNY", "EUR", "", "usd"])]
+            for i in range(6000)]
+    rows.sort(key=lambda r: (r[1], r[2], r[8], r[9]))
+    src = tmp_path / "in.csv"
+    write_csv(src, rows, header=[*(h if h != "paid_in_usd" else "paid_in" for h in HEADER), "currency"])
+    whole = score_file(src, tmp_path / "whole.csv", options=Options(fx_rate=D("7.0")))
+    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=20_000))  # about 25 blocks
+    pieces = score_file(src, tmp_path / "pieces.csv", options=Options(fx_rate=D("7.0")))
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})
+    assert whole.rows == 6000 and 0 < whole.errors < 6000
+
+
 def test_a_header_alone_gives_a_header_alone(tmp_path):
     src = tmp_path / "empty.csv"
     write_csv(src, [])

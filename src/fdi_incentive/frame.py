@@ -46,6 +46,7 @@ RESULT_COLUMNS = [
 ]
 LEDGER_ERROR = "__ledger_error"  # a ledger project-year's error (an arrival that cannot be read)
 I128 = pl.Int128
+SEEN_AT_MOST = 4096  # a column whose values so far are more is answered from each batch's distinct values alone
 DENSE_AT_MOST = 1 << 16  # a pair of small indexes is looked up in a table of all pairs up to this size (else by hash)
 
 
@@ -97,9 +98,18 @@ class Lookup:
         self.add(values)
         texts = [v for v in values if v is not None]
         # (a cast to an Enum of the values is a third faster than replace_strict: its codes index `texts`)
-        idx = pl.lit(pl.Series([self.ids[v] for v in texts], dtype=pl.UInt32)).gather(
-            column.cast(pl.Enum(texts)).to_physical()) if texts else pl.lit(None, dtype=pl.UInt32)
-        return idx.fill_null(self.ids[None]) if None in values else idx
+        return self.from_codes(column.cast(pl.Enum(texts)).to_physical(), texts) if texts \
+            else pl.lit(self.ids.get(None), dtype=pl.UInt32)
+
+    def texts(self) -> list[str]:
+        """The text keys answered so far, in order."""
+        return [key for key in self.ids if isinstance(key, str)]
+
+    def from_codes(self, codes: pl.Expr, texts: list[str]) -> pl.Expr:
+        """Row -> answer index, from the codes of a cast to ``pl.Enum(texts)`` (all of them answered):
+        a null code is an empty cell."""
+        idx = pl.lit(pl.Series([self.ids[v] for v in texts], dtype=pl.UInt32)).gather(codes)
+        return idx.fill_null(self.ids[None]) if None in self.ids else idx
 
     def pair_index(self, first: pl.Expr, second: pl.Expr, pairs: list[tuple[int, int]]) -> pl.Expr:
         """Row -> answer index, for a key of two small integer indexes whose pairs (in this batch) are ``pairs``."""
@@ -515,24 +525,39 @@ class Scorer:
             default = keys[canon][1]
             return text.fill_null(default) if default is not None else text
 
+        # A repeating cell other than the sector and the code is first cast to an Enum of the values
+        # earlier batches held (up to SEEN_AT_MOST of them): only the cells that are not among them are
+        # looked for, and when there are none the cast's codes give the rows' indexes.
+        seen = {c: texts for c in keys if c not in ("sector", "industry_code")
+                and 0 < len(texts := self._keys()[c][0].texts()) <= SEEN_AT_MOST}
+        codes = [cell(c).cast(pl.Enum(texts), strict=False).to_physical().alias(f"_code:{c}") for c, texts in seen.items()]
+
         given = [c for c in amounts.values() if c in self.m]
         # commas, underscores or spaces in an amount column of this batch? (then clean before reading)
         separators = lazily(df).select([pl.col(self.m[c]).cast(pl.String).str.contains_any([",", "_", " "]).any().alias(c)
                                         for c in given]).row(0, named=True) if given else {}
         steps = [self._amount_parts(c, bool(separators[c])) for c in given]
-        parts = df.lazy().with_columns([e for first, _ in steps for e in first]).with_columns([e for _, then in steps for e in then])
+        parts = df.lazy().with_columns([*(e for first, _ in steps for e in first), *codes]).with_columns(
+            [e for _, then in steps for e in then])
         distinct_q = parts.select(
-            [cell(c).unique().implode().alias(c) for c in keys]
+            [(cell(c).filter(pl.col(f"_code:{c}").is_null()) if c in seen else cell(c)).unique().implode().alias(c) for c in keys]
             + [pl.col(self.m[c]).cast(pl.String).filter(~pl.col(f"_ok:{c}") & pl.col(self.m[c]).is_not_null())
                .unique().implode().alias(f"slow:{c}") for c in given])
         df, distinct_df = pl.collect_all([parts, distinct_q])
         distinct = distinct_df.row(0, named=True)
+        # (cells new to this batch: their column's codes are incomplete; an empty cell is new only the first time)
+        new = {c for c in seen if any(v not in self._keys()[c][0].ids for v in distinct[c])}
+        for c in seen:
+            self._keys()[c][0].add(distinct[c])
+            distinct[c] = [v for v in self._keys()[c][0].ids if v is None or isinstance(v, str)]  # all seen: a superset
 
         def values(canon: str) -> list:
             return distinct[canon] if canon in keys else [self._keys()[canon][1]]
 
         def index(canon: str) -> pl.Expr:
             lookup = self._keys()[canon][0]
+            if canon in seen and canon not in new:
+                return lookup.from_codes(pl.col(f"_code:{canon}"), seen[canon])
             if canon in keys:
                 return lookup.index(cell(canon), distinct[canon])
             lookup.add(values(canon))
