@@ -772,7 +772,6 @@ class Scorer:
         out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
         own_rate = F.has("e8", "_fx")
-        hidden_names = [*SUMMARY_KEYS, "__incentive", "__capped", "__is_error"]
         hidden = [
             pl.when(ok).then(g).alias("__tier"),
             pl.col("_c").alias("__class"),
@@ -786,9 +785,9 @@ class Scorer:
             pl.col("_bad").alias("__is_error"),
         ]
         inputs = self.inputs
-        scored = w.lazy().select(*out, *hidden)
+        scored = w.lazy().select(*out)
         # the summary's counts, grouped on small integers (see `label`), in the same parallel run
-        groups = scored.group_by(*SUMMARY_KEYS).agg(
+        groups = w.lazy().select(*hidden).group_by(*SUMMARY_KEYS).agg(
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
         texts = w.lazy().filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
@@ -797,7 +796,7 @@ class Scorer:
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
         shown, scored, groups, texts = pl.collect_all([shown, scored, groups, texts])
-        is_error = scored["__is_error"]
+        is_error = w["_bad"]
 
         def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
             empty = pl.repeat(None, len(scored), dtype=pl.String, eager=True)
@@ -811,7 +810,7 @@ class Scorer:
                 lines = lines.scatter(redo, df[redo].select(
                     pl.concat_str([self._neutral(c).fill_null("") for c in inputs], separator=",")).to_series())
             shown = lines.alias(LINE).to_frame()
-        rows = pl.concat([shown, scored.drop(hidden_names).with_columns(shown_errors.alias(aliases["error"]))], how="horizontal")
+        rows = pl.concat([shown, scored.with_columns(shown_errors.alias(aliases["error"]))], how="horizontal")
         return Scored(rows, groups, is_error, errors, self.inc_scale, csv_ready=raw)
 
     @staticmethod
