@@ -220,21 +220,6 @@ def _scale_of(quantum: Decimal) -> int:
     return -int(exp)  # type: ignore[arg-type]  (negative for tens of yuan and coarser)
 
 
-class lazily:
-    """``lazily(df).select(...)``: a DataFrame's select / with_columns through the lazy engine, whose
-    common-subexpression elimination computes a repeated sub-expression once (the eager calls
-    compute it each time it appears)."""
-
-    def __init__(self, df: pl.DataFrame):
-        self.df = df
-
-    def select(self, *exprs) -> pl.DataFrame:
-        return self.df.lazy().select(*exprs).collect()
-
-    def with_columns(self, *exprs) -> pl.DataFrame:
-        return self.df.lazy().with_columns(*exprs).collect()
-
-
 # --- the scorer ------------------------------------------------------------------------------
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
@@ -297,6 +282,7 @@ class Scorer:
         self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "converted": pl.Boolean,
                                          "none_reason": pl.String, "thr": pl.Object, "gid": pl.Object})  # lists: see `Lookup.item`
         self.slow_amounts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
+        self.cleaned: set[str] = set()  # amount columns with separators (15,000,000.00) in some batch: cleaned first
 
     # -- answers for distinct values, by the functions `fdi calc` uses --------------------------
     def _year(self, cell: str | None) -> dict:
@@ -533,18 +519,33 @@ class Scorer:
         codes = [cell(c).cast(pl.Enum(texts), strict=False).to_physical().alias(f"_code:{c}") for c, texts in seen.items()]
 
         given = [c for c in amounts.values() if c in self.m]
-        # commas, underscores or spaces in an amount column of this batch? (then clean before reading)
-        separators = lazily(df).select([pl.col(self.m[c]).cast(pl.String).str.contains_any([",", "_", " "]).any().alias(c)
-                                        for c in given]).row(0, named=True) if given else {}
-        steps = [self._amount_parts(c, bool(separators[c])) for c in given]
+        separators = [",", "_", " "]
+
+        def raw(canon: str) -> pl.Expr:
+            return pl.col(self.m[canon]).cast(pl.String)
+
+        def not_plain(canon: str) -> pl.Expr:  # the cells of an amount column that are not plain numbers
+            return raw(canon).filter(~pl.col(f"_ok:{canon}") & pl.col(self.m[canon]).is_not_null())
+
+        steps = [self._amount_parts(c, c in self.cleaned) for c in given]
         parts = df.lazy().with_columns([*(e for first, _ in steps for e in first), *codes]).with_columns(
             [e for _, then in steps for e in then])
+        # the cells that are not plain, for parse_amount; but if some of them hold a separator (, _ or
+        # space: 15,000,000.00), the column is cleaned and read again (below), and in every later batch
+        plain = [c for c in given if c not in self.cleaned]
         distinct_q = parts.select(
             [(cell(c).filter(pl.col(f"_code:{c}").is_null()) if c in seen else cell(c)).unique().implode().alias(c) for c in keys]
-            + [pl.col(self.m[c]).cast(pl.String).filter(~pl.col(f"_ok:{c}") & pl.col(self.m[c]).is_not_null())
-               .unique().implode().alias(f"slow:{c}") for c in given])
+            + [(not_plain(c) if c in self.cleaned else not_plain(c).filter(~not_plain(c).str.contains_any(separators)))
+               .unique().implode().alias(f"slow:{c}") for c in given]
+            + [not_plain(c).str.contains_any(separators).any().alias(f"sep:{c}") for c in plain])
         df, distinct_df = pl.collect_all([parts, distinct_q])
         distinct = distinct_df.row(0, named=True)
+        if dirty := [c for c in plain if distinct[f"sep:{c}"]]:
+            self.cleaned.update(dirty)
+            steps = [self._amount_parts(c, True) for c in dirty]
+            parts = df.lazy().with_columns([e for first, _ in steps for e in first]).with_columns([e for _, then in steps for e in then])
+            df, slow_df = pl.collect_all([parts, parts.select([not_plain(c).unique().implode().alias(f"slow:{c}") for c in dirty])])
+            distinct |= slow_df.row(0, named=True)
         # (cells new to this batch: their column's codes are incomplete; an empty cell is new only the first time)
         new = {c for c in seen if any(v not in self._keys()[c][0].ids for v in distinct[c])}
         for c in seen:
