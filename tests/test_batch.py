@@ -211,6 +211,8 @@ def test_ledger_equals_assess_per_project_year(tmp_path, arrivals):
     summary = score_file(src, out, options=Options(rates=rates))
     got = {(r["project_id"], r["year"]): r for r in read_csv(out)}
     assert summary.errors == 0 and summary.shape == "ledger"
+    # the summary names every FX source a project-year states (one rate, or the weighted mean of several)
+    assert set(summary.fx_sources) == {r["fx_source"] for r in got.values() if r["fx_source"]}
     for pid in {p for p, *_ in arrivals}:
         project = Project(sector=SECTOR_OF[pid], arrivals=[
             Arrival(date=d, type=t, amount=a, currency=c) for p, d, t, a, c in arrivals if p == pid])
@@ -232,6 +234,7 @@ def test_ledger_with_a_projects_file_and_bad_rows(tmp_path):
     assert rows[0]["tier"] == "manufacturing" and rows[0]["incentive_cny"] == "10000000.00"
     assert "arrival row 2: date: '2024-13-01'" in rows[1]["error"]
     assert "type: 'gift' is not valid" in rows[2]["error"]
+    assert summary.fx_sources == ["given rate: 7.1 CNY per USD"]
 
 
 def test_extreme_amounts_and_rates_stay_exact(tmp_path):
@@ -305,6 +308,7 @@ def test_values_first_met_in_a_late_block_are_scored_alike(tmp_path, monkeypatch
     assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})
     assert whole.rows == 6000 and 0 < whole.errors < 6000
+    assert whole.fx_sources == ["fx_rate column", "given rate: 7.0 CNY per USD"]
 
 
 def test_a_header_alone_gives_a_header_alone(tmp_path):

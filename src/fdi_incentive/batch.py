@@ -88,7 +88,7 @@ class _Tally:
 
         errors = 0
         for row in scored.groups.iter_rows():
-            tier, category, year, policy, source, own_source = (scorer.label(k, v) for k, v in zip(SUMMARY_KEYS, row))
+            tier, category, year, policy, source = (scorer.label(k, v) for k, v in zip(SUMMARY_KEYS, row))
             rows, bad, capped, incentive = row[len(SUMMARY_KEYS):]
             amount = Decimal(int(incentive or 0)).scaleb(-scored.scale)
             errors += bad
@@ -104,8 +104,9 @@ class _Tally:
                     g[2] += amount
             if policy is not None:
                 self.policies.add(policy)
-            if source or own_source:
-                self.fx_sources.add(source or own_source)
+            if source:
+                self.fx_sources.add(source)
+        self.fx_sources.update(scored.own_sources)
         if errors and len(self.first) < FIRST_ERRORS:
             bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
                                      "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))

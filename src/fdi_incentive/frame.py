@@ -223,7 +223,7 @@ def _scale_of(quantum: Decimal) -> int:
 # --- the scorer ------------------------------------------------------------------------------
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
-SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source", "__own_source")
+SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source")
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
 FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]  # a text cell a spreadsheet would run as a formula starts so
@@ -233,8 +233,9 @@ LINE = "__line"  # the input record's own text, in a batch scored for CSV from i
 @dataclass
 class Scored:
     """One batch scored: its rows (input columns, then results), the summary's counts grouped by
-    `SUMMARY_KEYS` (name them with `Scorer.label`), which rows are errors and their messages, and
-    the scale of the grouped incentive sums (10^-scale yuan).
+    `SUMMARY_KEYS` (name them with `Scorer.label`), which rows are errors and their messages, the
+    scale of the grouped incentive sums (10^-scale yuan), and the FX sources that rows state
+    themselves (a ledger's project-years, each at its arrivals' rates).
 
     ``csv_ready``: the rows are CSV text already (the input record as it was, then the results,
     each quoted where CSV needs it): write them with quote style "never".
@@ -246,6 +247,7 @@ class Scored:
     errors: pl.Series
     scale: int
     csv_ready: bool = False
+    own_sources: list[str] = field(default_factory=list)
 
 
 class Scorer:
@@ -779,8 +781,6 @@ class Scorer:
             pl.col("_y").alias("__year"),
             pl.when(ok & (pl.col("_p") >= 0)).then(pl.col("_p")).alias("__policy"),
             pl.when(ok & has_rate).then(pl.when(own_rate).then(-1).otherwise(pl.col("_y").cast(pl.Int64))).alias("__source"),
-            # a ledger states each project-year's own source; a project-year file's own rate is the fx_rate column
-            pl.when(ok & has_rate & own_rate).then(row_source if "_row_src" in w.columns else None).alias("__own_source"),
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_bad").alias("__is_error"),
@@ -792,11 +792,15 @@ class Scorer:
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
         texts = w.lazy().filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
+        # a ledger states each project-year's own source (a project-year file's own rate is the fx_rate column):
+        # distinct, apart from the groups, which they would multiply by the thousands of arrival days
+        sources = w.lazy().filter(ok & has_rate & own_rate).select(row_source.unique().alias("source")) \
+            if "_row_src" in w.columns else pl.LazyFrame({"source": []}, schema={"source": pl.String})
         if raw:
             shown = df.lazy().with_columns(lines.alias(LINE)).select(self._redo(inputs).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
-        shown, scored, groups, texts = pl.collect_all([shown, scored, groups, texts])
+        shown, scored, groups, texts, sources = pl.collect_all([shown, scored, groups, texts, sources])
         is_error = w["_bad"]
 
         def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
@@ -812,7 +816,8 @@ class Scorer:
                     pl.concat_str([self._neutral(c).fill_null("") for c in inputs], separator=",")).to_series())
             shown = lines.alias(LINE).to_frame()
         rows = pl.concat([shown, scored.with_columns(shown_errors.alias(aliases["error"]))], how="horizontal")
-        return Scored(rows, groups, is_error, errors, self.inc_scale, csv_ready=raw)
+        return Scored(rows, groups, is_error, errors, self.inc_scale, csv_ready=raw,
+                      own_sources=[v for v in sources["source"] if v is not None])
 
     @staticmethod
     def _fewer_zeros(value: pl.Expr, scale: int, zeros: int) -> tuple[pl.Expr, int]:
