@@ -24,7 +24,7 @@ from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_forma
 from .money import Money
 
 FIRST_ERRORS = 10
-BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 8 MiB): memory stays bounded
+BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6 MiB): memory stays bounded
 
 
 class RowError(BaseModel):

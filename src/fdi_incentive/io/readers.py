@@ -320,7 +320,7 @@ def _first_record_end(buf: bytes) -> int:
     return -1
 
 
-def csv_blocks(path: Path, block: int = 8 << 20, longest: int = 64 << 20) -> Iterator[tuple[bytes, int]]:
+def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20) -> Iterator[tuple[bytes, int]]:
     """A UTF-8 CSV as blocks of whole records (about ``block`` bytes each), each led by the header
     line, with the bytes read so far: memory stays bounded however large the file, and no record
     is cut. A record longer than ``longest`` bytes is taken for a quote that never closes (the
