@@ -114,13 +114,9 @@ class Lookup:
     def pair_index(self, first: pl.Expr, second: pl.Expr, pairs: list[tuple[int, int]]) -> pl.Expr:
         """Row -> answer index, for a key of two small integer indexes whose pairs (in this batch) are ``pairs``."""
         self.add(pairs)
-        height, width = (max((pair[i] for pair in pairs), default=0) + 1 for i in (0, 1))
-        if height * width <= DENSE_AT_MOST:
-            # a table of every (first, second) up to the largest, gathered by first * width + second
-            table: list[int | None] = [None] * (height * width)
-            for a, b in pairs:
-                table[a * width + b] = self.ids[(a, b)]
-            return pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(first.cast(pl.Int64) * width + second.cast(pl.Int64))
+        dense = dense_lookup([first, second], {pair: self.ids[pair] for pair in pairs})
+        if dense is not None:
+            return dense
         mapping = {(a << 32) + b: self.ids[(a, b)] for a, b in pairs}
         return (first.cast(pl.Int64) * (1 << 32) + second.cast(pl.Int64)).replace_strict(
             mapping, default=None, return_dtype=pl.UInt32)
@@ -155,6 +151,28 @@ class Lookup:
             self._series[key] = pl.Series(key, [v is not None for v in self.answers[name]], dtype=pl.Boolean)
         idx = pl.col(idx) if isinstance(idx, str) else idx
         return pl.lit(self._series[key]).gather(idx)
+
+
+def dense_lookup(parts: list[pl.Expr], answers: dict[tuple[int, ...], int], bounded: bool = True) -> pl.Expr | None:
+    """Row -> answer, for a key of small non-negative integers (``parts``): a table of every key up
+    to the largest in each place, gathered by the key's position in it (null where no answer).
+    None when, ``bounded``, the table would be larger than DENSE_AT_MOST (then look the keys up by hash)."""
+    dims = [max((key[i] for key in answers), default=0) + 1 for i in range(len(parts))]
+    size = 1
+    for d in dims:
+        size *= d
+    if bounded and size > DENSE_AT_MOST:
+        return None
+    table: list[int | None] = [None] * size
+    for key, answer in answers.items():
+        at = 0
+        for value, d in zip(key, dims):
+            at = at * d + value
+        table[at] = answer
+    position = parts[0].cast(pl.Int64)
+    for part, d in zip(parts[1:], dims[1:]):
+        position = position * d + part.cast(pl.Int64)
+    return pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(position)
 
 
 CSV_SPECIAL = [",", '"', "\n", "\r"]  # what makes polars quote a CSV field (and an empty text)
@@ -497,11 +515,11 @@ class Scorer:
     def _indexes(self, df: pl.DataFrame) -> pl.LazyFrame:
         """Per row: an index into the answers for each repeating cell, and the amounts in cents.
 
-        Two passes over the batch, each one polars query (columns in parallel): whether the
-        amounts need cleaning; the amounts and the distinct cells, answered here in Python (with
-        every (sector, code) pair they can form, and each year's USD rate if a row may need it).
-        What is returned is a lazy query: every row's indexes are computed in the caller's pass,
-        with the payout.
+        One pass over the batch, one polars query (columns in parallel): the amounts, and the
+        distinct cells not yet answered, answered here in Python (with every (sector, code) pair
+        they can form, and each year's USD rate if a row may need it); a second pass only for an
+        amount column found to hold separators. What is returned is a lazy query: every row's
+        indexes are computed in the caller's pass, with the payout.
         """
         amounts = {"paid": self.paid_col, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}
         keys = {c: v for c, v in self._keys().items() if c in self.m and (c != "currency" or self.paid_col == "paid_in")}
@@ -608,13 +626,10 @@ class Scorer:
         k_ids = {K.answers["kidx"][K.ids[v]] for v in values("kind")}
         self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids)))
         q = q.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
-        # (policy, class, kind) -> rule, each index one up (-1, an error, becomes 0): a table gathered by the three
-        dims = [max((key[i] for key in self.rules.ids), default=-1) + 2 for i in range(3)]
-        table: list[int | None] = [None] * (dims[0] * dims[1] * dims[2])
-        for (p, c, k), i in self.rules.ids.items():
-            table[((p + 1) * dims[1] + c + 1) * dims[2] + k + 1] = i
-        key = ((pl.col("_p").cast(pl.Int64) + 1) * dims[1] + pl.col("_ci").cast(pl.Int64) + 1) * dims[2] + pl.col("_ki") + 1
-        return q.with_columns(pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(key).alias("_r"))
+        # (policy, class, kind) -> rule, each index one up (-1, an error, becomes 0)
+        rule = dense_lookup([pl.col(c).cast(pl.Int64) + 1 for c in ("_p", "_ci", "_ki")],
+                            {(p + 1, c + 1, k + 1): i for (p, c, k), i in self.rules.ids.items()}, bounded=False)
+        return q.with_columns(rule.alias("_r"))
 
     def score(self, df: pl.DataFrame, neutralise: bool = False, lines: pl.Series | None = None) -> Scored:
         """The input columns (formula-like text neutralised if asked) and the result columns, with
