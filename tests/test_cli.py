@@ -148,3 +148,19 @@ def test_batch_piped_into_a_reader_that_stops_early(tmp_path):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, stderr
     assert "rows" in stderr and "3,000" in stderr and "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_batch_to_stdout_gives_the_bytes_of_an_output_file(tmp_path):
+    """Without -o the results go to standard output, through a pipe or into a file (`> out.csv`),
+    byte for byte as -o writes them; the summary goes to stderr."""
+    import subprocess
+    import sys
+
+    src, written = ROOT / "examples" / "projects.csv", tmp_path / "o.csv"
+    command = [sys.executable, "-m", "fdi_incentive", "batch", str(src), "--no-progress"]
+    subprocess.run([*command, "-o", str(written)], check=True, capture_output=True)
+    piped = subprocess.run(command, check=True, capture_output=True)
+    assert piped.stdout == written.read_bytes() and b"rows" in piped.stderr
+    with (tmp_path / "redirected.csv").open("wb") as out:
+        subprocess.run(command, check=True, stdout=out, stderr=subprocess.DEVNULL)
+    assert (tmp_path / "redirected.csv").read_bytes() == written.read_bytes()
