@@ -237,6 +237,20 @@ def test_ledger_with_a_projects_file_and_bad_rows(tmp_path):
     assert summary.fx_sources == ["given rate: 7.1 CNY per USD"]
 
 
+@pytest.mark.parametrize(("extra", "size"), [(None, 240_000), ("rowid", 3_000)])
+def test_a_large_ledger_names_the_right_arrival_rows(tmp_path, extra, size):
+    """Arrival rows are numbered as they stand in the file, however DuckDB splits the reading
+    among its threads (and when the file has a column named rowid, which hides DuckDB's own)."""
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    bad = {7, size // 2 + 3, size}
+    rows = [[f"P{i % 50_000:05d}", "2024-02-30" if i + 1 in bad else f"{2020 + i % 5}-03-15", "equity", "1000.00", "USD",
+             "new", "services"] + ([str(i)] if extra else []) for i in range(size)]
+    write_csv(src, rows, header=["project_id", "date", "type", "amount", "currency", "kind", "sector"] + ([extra] if extra else []))
+    summary = score_file(src, out, options=Options(fx_rate=D("7.1")))
+    assert summary.errors == len(bad)
+    assert sorted(int(e.error.split(":")[0].split()[-1]) for e in summary.first_errors) == sorted(bad)
+
+
 def test_extreme_amounts_and_rates_stay_exact(tmp_path):
     """At the bounds (amounts just under USD 100 trillion, rates just under 10,000) nothing overflows."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"

@@ -127,6 +127,11 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
     types = ", ".join(f"({lit(k)}, {lit(v)})" for k, v in TYPE_NAMES.items())
     amount = col("amount")
     clean = f"replace(replace(replace({amount}, ',', ''), '_', ''), ' ', '')"
+    # The file as it is, first: with insertion order preserved, a row's rowid is its place in the
+    # file (row_number() OVER () over the joins below made DuckDB number the rows on one thread).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ledger_raw AS SELECT * FROM {relation}")
+    shadowed = any(c.lower() == "rowid" for c, *_ in con.execute("DESCRIBE ledger_raw").fetchall())
+    line = "row_number() OVER ()" if shadowed else "a.rowid + 1"  # (a column of that name hides the rowid)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_arrivals AS
         SELECT *,
@@ -144,7 +149,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
                      THEN 'currency: ' || chr(39) || __currency || chr(39) || ' is not valid; expected a three-letter ISO 4217 code' END
             ) AS __arr_err
         FROM (
-            SELECT row_number() OVER () AS __line,
+            SELECT {line} AS __line,
                 {col('project_id')} AS __project, {col('date')} AS __date_raw, TRY_CAST({col('date')} AS DATE) AS __date,
                 {col('type')} AS __type_raw,
                 COALESCE(t.canon, CASE WHEN {col('type')} IS NULL THEN 'equity' END) AS __type,
@@ -152,11 +157,13 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
                 (strpos({clean}, '.') > 0 AND length(rtrim(split_part({clean}, '.', 2), '0')) > 2) AS __sub,
                 COALESCE(upper({col('currency')}), 'USD') AS __currency,
                 {col('kind')} AS __kind, {col('sector')} AS __sector, {col('industry_code')} AS __code
-            FROM (SELECT * FROM {relation}) a
+            FROM ledger_raw a
             LEFT JOIN (SELECT * FROM (VALUES {types}) v(key, canon)) t
                 ON t.key = regexp_replace(lower(NULLIF(trim(CAST(a.{q(m['type'])} AS VARCHAR)), '')), '[\\s\\-_]+', '_', 'g')
             {join}
         )""")
+
+    con.execute("DROP TABLE ledger_raw")
 
     # The rates of each arrival's day: USD for the conversion into CNY, and the arrival's own currency.
     days = con.execute("SELECT DISTINCT __currency, __date FROM ledger_arrivals WHERE __date IS NOT NULL "
