@@ -1,6 +1,7 @@
 """`fdi batch`: the same numbers as `fdi calc`, every row kept, bad rows explained."""
 
 import csv
+import re
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -235,6 +236,18 @@ def test_ledger_with_a_projects_file_and_bad_rows(tmp_path):
     assert "arrival row 2: date: '2024-13-01'" in rows[1]["error"]
     assert "type: 'gift' is not valid" in rows[2]["error"]
     assert summary.fx_sources == ["given rate: 7.1 CNY per USD"]
+
+
+def test_a_ledger_project_year_lists_its_bad_arrivals_in_row_order(tmp_path):
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    rows = [[p, "2024-05-01", "equity", "-5" if i % 3 == 0 else "1000", "USD", "new", "services"]
+            for i in range(60) for p in ("a", "b")]
+    write_csv(src, rows, header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    score_file(src, out, options=Options(fx_rate=D("7.1")))
+    got = {r["project_id"]: r["error"] for r in read_csv(out)}
+    for project, first in (("a", 1), ("b", 2)):
+        numbers = [int(n) for n in re.findall(r"arrival row (\d+):", got[project])]
+        assert numbers == list(range(first, 121, 6)), got[project]
 
 
 @pytest.mark.parametrize(("extra", "size"), [(None, 240_000), ("rowid", 3_000)])

@@ -220,7 +220,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
                 'USD' AS reinvested_profit_currency,
                 CAST(COALESCE(sum(__usd) FILTER (WHERE __type = 'shareholder_loan'), 0) AS VARCHAR) AS shareholder_loans_usd,
                 CAST(count(*) AS VARCHAR) AS arrivals,
-                NULLIF(string_agg(CASE WHEN __err IS NOT NULL THEN 'arrival row ' || __line || ': ' || __err END, '; '), '') AS __ledger_error,
+                string_agg('arrival row ' || __line || ': ' || __err, '; ' ORDER BY __line) FILTER (WHERE __err IS NOT NULL) AS __ledger_error,
                 CAST(COALESCE(sum(CAST(__usd AS DECIMAL(38,2)) * CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS}))) FILTER (WHERE __type = 'equity'), 0) AS {d}) AS __equity_cny,
                 CAST(COALESCE(sum(CAST(__usd AS DECIMAL(38,2)) * CAST(__usd_rate AS DECIMAL(38,{FX_DECIMALS}))) FILTER (WHERE __type = 'reinvested_profit'), 0) AS {d}) AS __profit_cny,
                 count(DISTINCT (__usd_rate, __usd_source)) FILTER (WHERE __type <> 'shareholder_loan') AS __n_rates,
