@@ -360,6 +360,13 @@ def test_parquet_input_with_typed_columns(tmp_path):
     row = read_csv(out)[0]
     assert summary.errors == 0 and row["project_id"] == "'=P1" and row["year"] == "2024"
     assert row["base_usd"] == "15000000.01" and row["incentive_cny"] == "2160000.00"
+    # to Excel as to CSV: every input cell as its text (exact: 15000000.01 stays that, not a float)
+    score_file(src, tmp_path / "out.xlsx")
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
+    assert sheet[1][:4] == ["'=P1", "2024", "services", "15000000.01"]
+    assert sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
 
 
 def test_gbk_text_after_a_long_ascii_start_is_still_transcoded(tmp_path):

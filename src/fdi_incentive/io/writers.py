@@ -49,8 +49,8 @@ class BatchWriter:
     """Writes scored batches, in order, to one file in the output's format.
 
     CSV and JSON Lines are appended batch by batch; Parquet batches are kept as Arrow IPC
-    files in ``work`` and streamed into one Parquet file at the end; Excel is written row
-    by row in constant memory.
+    files in ``work`` and streamed into one Parquet file at the end; an Excel sheet's rows
+    are kept as XML in ``work`` and put into the workbook at the end (`SheetRows`).
     """
 
     def __init__(self, path: Path, fmt: str, work: Path, columns: list[str]):
@@ -58,8 +58,7 @@ class BatchWriter:
         self.rows = 0
         self._parts: list[Path] = []
         self._file = None
-        self._book = self._sheet = None
-        self._xml = None  # an Excel sheet's rows as XML (see `SheetRows`), when every column is text or true/false
+        self._xml = None  # an Excel sheet's rows as XML (see `SheetRows`)
         self._started = False  # header written
 
     def __enter__(self) -> "BatchWriter":
@@ -94,27 +93,15 @@ class BatchWriter:
         if self.rows + len(df) >= EXCEL_MAX_ROWS:
             raise InputError("-o", str(self.path), f"at most {EXCEL_MAX_ROWS - 1:,} rows in an Excel sheet; write .csv or .parquet")
         if not self._started:
-            if all(dtype in (pl.String, pl.Boolean, pl.Null) for dtype in df.dtypes):
-                self._xml = SheetRows(self.work / "sheet-rows.xml", len(df.columns))
-                self._xml.write(pl.DataFrame([pl.Series(df.columns, dtype=pl.String)]).transpose(), 0)
-            else:  # numbers, dates (a Parquet input): xlsxwriter writes them, a cell at a time
-                import xlsxwriter
-
-                self._book = xlsxwriter.Workbook(str(self.path), EXCEL_OPTIONS)
-                self._sheet = self._book.add_worksheet(SHEET)
-                self._sheet.write_row(0, 0, df.columns)
-        if self._xml is not None:
-            self._xml.write(df, self.rows + 1)
-            return
-        for i, values in enumerate(df.iter_rows(), start=self.rows + 1):
-            for j, value in enumerate(values):  # (cell by cell: write_row stops at a text it had to cut)
-                self._sheet.write(i, j, "" if value is None else value)
+            self._xml = SheetRows(self.work / "sheet-rows.xml", len(df.columns))
+            self._xml.write(pl.DataFrame([pl.Series(df.columns, dtype=pl.String)]).transpose(), 0)
+        # (the batch writes every cell as text or true/false; a column of another type is written as its text)
+        self._xml.write(df.with_columns(pl.col(c).cast(pl.String) for c, t in df.schema.items()
+                                        if t not in (pl.String, pl.Boolean, pl.Null)), self.rows + 1)
 
     def __exit__(self, kind, value, traceback) -> None:
         if self._file is not None:
             self._file.close()
-        if self._book is not None:
-            self._book.close()
         if self._xml is not None:
             self._xml.close()
             if kind is None:
@@ -166,12 +153,8 @@ class SheetRows:
             + [(pl.col(c).str.len_chars() > EXCEL_MAX_CHARS // 2).any().alias(f"l{i}") for i, c in enumerate(texts)]
         ).row(0, named=True) if texts else {}
         long = [c for i, c in enumerate(texts) if flags[f"l{i}"]]
-        if long:  # a text past Excel's limit is cut to it, as xlsxwriter cuts it
-            from xlsxwriter.utility import _utf16_len, _utf16_truncate
-
-            df = df.with_columns(pl.col(c).map_elements(
-                lambda v: _utf16_truncate(v, EXCEL_MAX_CHARS) if _utf16_len(v) > EXCEL_MAX_CHARS else v,
-                return_dtype=pl.String) for c in long)
+        if long:  # a text past Excel's limit is cut to it, as xlsxwriter cuts it (a rare cell: in Python)
+            df = df.with_columns(pl.col(c).map_elements(_excel_text, return_dtype=pl.String) for c in long)
         row = pl.col("__row")
         cells = []
         for j, (name, dtype) in enumerate(zip(df.columns, df.dtypes)):
@@ -231,3 +214,11 @@ class SheetRows:
                     f.write(f"{head}<sheetData>".encode())
                     shutil.copyfileobj(rows, f, 1 << 20)
                     f.write(f"</sheetData>{tail}".encode())
+
+
+def _excel_text(text: str) -> str:
+    """A text cut to Excel's limit of UTF-16 units, never inside a character above U+FFFF (which takes two)."""
+    units = len(text.encode("utf-16-le")) // 2
+    if units <= EXCEL_MAX_CHARS:
+        return text
+    return text.encode("utf-16-le")[:2 * EXCEL_MAX_CHARS].decode("utf-16-le", errors="ignore")
