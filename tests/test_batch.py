@@ -185,6 +185,31 @@ def test_malformed_files_never_crash_and_never_lose_a_row(tmp_path, rows):
         assert r["error"] or r["incentive_cny"], r  # every row scored or explained
 
 
+repeating = st.sampled_from(["", "2024", "2019", "1899", "new", "增资", "x", "services", "制造业", "C3670", "K70", "7.2",
+                             "6.9", "abc", "USD", "eur", "15000000", "15,000,000.00", "30000000.01", "-1", "=1"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(repeating, min_size=10, max_size=10), min_size=1, max_size=60), block=st.integers(200, 2000))
+def test_where_blocks_fall_changes_nothing(tmp_path, monkeypatch, rows, block):
+    """Answers for distinct cells are kept from block to block (codes of values seen before, tables of
+    pairs, columns found to need cleaning): a file scored in small blocks gives the bytes and the
+    summary it gives whole, whatever its cells."""
+    import functools
+
+    import fdi_incentive.batch as batch
+    from fdi_incentive.io.readers import csv_blocks
+
+    src = tmp_path / "in.csv"
+    write_csv(src, rows, header=[*(h if h != "paid_in_usd" else "paid_in" for h in HEADER), "currency"])
+    whole = score_file(src, tmp_path / "whole.csv", options=Options(fx_rate=D("7.0")))
+    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=block))
+    pieces = score_file(src, tmp_path / "pieces.csv", options=Options(fx_rate=D("7.0")))
+    monkeypatch.undo()
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})
+
+
 # --- the ledger shape --------------------------------------------------------------------------
 
 from datetime import date  # noqa: E402
