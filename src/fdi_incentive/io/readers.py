@@ -235,8 +235,8 @@ def _from_excel(path: Path) -> Source:
         writer = csv.writer(f, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         writer.writerow(header)
         for row in rows:
-            cells = [_cell(v) for v in row]
-            writer.writerow((cells + [""] * width)[:width])
+            cells = [v if type(v) is str else _cell(v) for v in row]  # (most cells are text already)
+            writer.writerow(cells if len(cells) == width else (cells + [""] * width)[:width])
     return Source(path=out, format="csv", columns=header, mapping=map_columns(header),
                   converted_from=f"Excel sheet '{book.sheet_names[0]}'", temp_files=[out])
 
