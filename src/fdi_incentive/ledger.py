@@ -235,7 +235,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
         ) ORDER BY __first""")
     # The rate to state: the one rate of the year's counted arrivals, or their weighted mean (as `assess`).
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_years AS
+        CREATE OR REPLACE TEMP VIEW ledger_years_out AS
         SELECT * EXCLUDE (__n_rates, __one_rate, __one_source),
             CASE WHEN __n_rates = 1 THEN CAST(__one_rate AS VARCHAR)
                  WHEN __n_rates > 1 AND (CAST(paid_in_usd AS DECIMAL(18,2)) + CAST(reinvested_profit AS DECIMAL(18,2))) > 0
@@ -247,4 +247,4 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
             CASE WHEN __n_rates = 1 THEN __one_source
                  WHEN __n_rates > 1 THEN 'weighted mean of the rates of ' || __n_rates || ' arrival dates' END AS __fx_source_text
         FROM ledger_years""")
-    return "ledger_years"
+    return "ledger_years_out"  # (a view: the COPY reads the ordered table once, in its order)
