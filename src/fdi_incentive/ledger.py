@@ -199,7 +199,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
            f"ELSE CAST(CAST({round_div_sql(num, den, mode)} AS DECIMAL(38,0)) * {unit_sql(usd_quantum_scale)} AS DECIMAL(18,2)) END")
     reading = lit(options.reading or "converted")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE ledger_conv AS
+        CREATE OR REPLACE TEMP VIEW ledger_conv AS
         SELECT a.*, {usd} AS __usd, u.rate AS __usd_rate, u.source AS __usd_source,
             NULLIF(concat_ws('; ', NULLIF(a.__arr_err, ''),
                 CASE WHEN a.__arr_err = '' AND a.__currency NOT IN ('USD', 'CNY') AND o.rate IS NULL THEN o.error END,
