@@ -139,12 +139,15 @@ class SheetRows:
 
     def write(self, df, first: int) -> None:
         """The rows of ``df`` as sheet rows ``first``, ``first`` + 1, ... (0 = the header)."""
+        for start in range(0, len(df), 20_000):  # (the XML of a slice at a time: memory stays small)
+            self._write(df.slice(start, 20_000), first + start)
+
+    def _write(self, df, first: int) -> None:
         import polars as pl
 
-        for start in range(0, len(df), 20_000):  # (the XML of a slice at a time: memory stays small)
-            self._write(df.slice(start, 20_000), first + start, pl)
-
-    def _write(self, df, first: int, pl) -> None:
+        number = "__row"  # the sheet's row number (a name no column of this slice has)
+        while number in df.columns:
+            number += "_"
         texts = [c for c, t in zip(df.columns, df.dtypes) if t == pl.String]
         # which text columns of this slice need escaping, or keep a leading or trailing space
         flags = df.select(
@@ -155,7 +158,7 @@ class SheetRows:
         long = [c for i, c in enumerate(texts) if flags[f"l{i}"]]
         if long:  # a text past Excel's limit is cut to it, as xlsxwriter cuts it (a rare cell: in Python)
             df = df.with_columns(pl.col(c).map_elements(_excel_text, return_dtype=pl.String) for c in long)
-        row = pl.col("__row")
+        row = pl.col(number)
         cells = []
         for j, (name, dtype) in enumerate(zip(df.columns, df.dtypes)):
             ref = pl.lit(f'<c r="{self.letter(j)}')
@@ -179,12 +182,12 @@ class SheetRows:
                 pl.concat_str([ref, row, pl.lit('" t="inlineStr"><is><t'), space, pl.lit(">"), text, pl.lit("</t></is></c>")])))
         xml = pl.concat_str(cells, ignore_nulls=True) if cells else pl.lit("")
         # (a row without a cell is left out, as xlsxwriter leaves it out)
-        rows = df.lazy().with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first + 1).cast(pl.String).alias("__row")) \
-            .select(pl.col("__row"), xml.alias("xml")).filter(pl.col("xml") != "").collect()
+        rows = df.lazy().with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first + 1).cast(pl.String).alias(number)) \
+            .select(row.alias("row"), xml.alias("xml")).filter(pl.col("xml") != "").collect()
         if len(rows):
-            rows.select(pl.concat_str([pl.lit('<row r="'), pl.col("__row"), pl.lit('">'), pl.col("xml"), pl.lit("</row>")])) \
+            rows.select(pl.concat_str([pl.lit('<row r="'), pl.col("row"), pl.lit('">'), pl.col("xml"), pl.lit("</row>")])) \
                 .write_csv(self._file, include_header=False, quote_style="never", line_terminator="")
-            self.rows = int(rows["__row"][-1])
+            self.rows = int(rows["row"][-1])
 
     def close(self) -> None:
         self._file.close()
