@@ -114,6 +114,25 @@ def test_formula_like_text_is_neutralised_in_csv(tmp_path):
     assert rows[0]["incentive_cny"] == "2160000.00"
 
 
+def test_every_input_column_is_kept_whatever_its_name(tmp_path):
+    """Columns of the user's own named like the tool's internal ones (__note, __line, _ok:...) are
+    kept with their cells, in CSV (records copied as they stand, or rebuilt) and in Excel."""
+    src = tmp_path / "in.csv"
+    header = [*HEADER, "__note", "__line", "_ok:paid_in_usd"]
+    write_csv(src, [["P1", "2024", "new", "services", "", "15000000", "", "", "7.2", "hello", "x", "y"],
+                    ["P2", "2024", "new", "services", "", "15000000", "", "", "7.2", "=1+1", "-z", "w"]], header=header)
+    score_file(src, tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    assert [[r[c] for c in header[-3:]] for r in rows] == [["hello", "x", "y"], ["'=1+1", "'-z", "w"]]
+    assert [r["incentive_cny"] for r in rows] == ["2160000.00", "2160000.00"]
+    score_file(src, tmp_path / "out.xlsx")
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
+    assert sheet[0][:len(header)] == header and [r[len(HEADER):len(header)] for r in sheet[1:]] == \
+        [["hello", "x", "y"], ["'=1+1", "'-z", "w"]]
+
+
 def test_output_formats_and_refusals(tmp_path):
     src = tmp_path / "in.csv"
     write_csv(src, [["P1", "2024", "new", "services", "", "15000000.01", "", "", "7.2"]])
@@ -237,6 +256,7 @@ def test_ledger_equals_assess_per_project_year(tmp_path, arrivals):
     summary = score_file(src, out, options=Options(rates=rates))
     got = {(r["project_id"], r["year"]): r for r in read_csv(out)}
     assert summary.errors == 0 and summary.shape == "ledger"
+    assert not any(name.startswith("__") for name in next(iter(got.values())))  # the ledger's own columns stay hidden
     # the summary names every FX source a project-year states (one rate, or the weighted mean of several)
     assert set(summary.fx_sources) == {r["fx_source"] for r in got.values() if r["fx_source"]}
     for pid in {p for p, *_ in arrivals}:

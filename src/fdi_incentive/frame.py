@@ -45,6 +45,8 @@ RESULT_COLUMNS = [
     "capped", "incentive_cny", "reason", "error",
 ]
 LEDGER_ERROR = "__ledger_error"  # a ledger project-year's error (an arrival that cannot be read)
+# what a reader or the ledger adds to the input's columns, never shown (a column of the user's own is, whatever its name)
+HIDDEN = {PARSE_ERROR, LEDGER_ERROR, "__equity_cny", "__profit_cny", "__fx_rate_text", "__fx_source_text"}
 I128 = pl.Int128
 SEEN_AT_MOST = 4096  # a column whose values so far are more is answered from each batch's distinct values alone
 DENSE_AT_MOST = 1 << 16  # a pair of small indexes is looked up in a table of all pairs up to this size (else by hash)
@@ -278,7 +280,7 @@ class Scorer:
 
     def __init__(self, columns: list[str], mapping: dict[str, str], options: Options):
         self.columns, self.m, self.o = columns, mapping, options
-        self.inputs = [c for c in columns if not c.startswith("__")]  # the columns shown (a ledger's `__` ones are not)
+        self.inputs = [c for c in columns if c not in HIDDEN]  # the columns shown
         self.k = unit_digits(options.unit)
         self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
         self.ledger = "__equity_cny" in columns
@@ -812,7 +814,10 @@ class Scorer:
         sources = w.lazy().filter(ok & has_rate & own_rate).select(row_source.unique().alias("source")) \
             if "_row_src" in w.columns else pl.LazyFrame({"source": []}, schema={"source": pl.String})
         if raw:
-            shown = df.lazy().with_columns(lines.alias(LINE)).select(self._redo(inputs).arg_true().alias("redo"))
+            line = LINE  # (a name none of the input's columns has)
+            while line in df.columns:
+                line += "_"
+            shown = df.lazy().with_columns(lines.alias(line)).select(self._redo(inputs, pl.col(line)).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
         shown, scored, groups, texts, sources = pl.collect_all([shown, scored, groups, texts, sources])
@@ -841,11 +846,10 @@ class Scorer:
         return (value // pl.lit(10**zeros, dtype=I128) if zeros else value), scale - zeros
 
     @staticmethod
-    def _redo(inputs: list[str]) -> pl.Expr:
-        """Rows whose record cannot be copied as it is (the frame holds a `LINE` column): a cell to
-        neutralise, or fewer fields than the header (the record is shorter than its cells and
-        commas; polars pads such a row with empty cells)."""
-        line = pl.col(LINE)
+    def _redo(inputs: list[str], line: pl.Expr) -> pl.Expr:
+        """Rows whose record (``line``) cannot be copied as it is: a cell to neutralise, or fewer
+        fields than the header (the record is shorter than its cells and commas; polars pads
+        such a row with empty cells)."""
         width = pl.sum_horizontal([pl.col(c).cast(pl.String).str.len_bytes().fill_null(0) for c in inputs]) + (len(inputs) - 1)
         return ((line.str.len_bytes() != width) | line.str.contains_any([f",{c}" for c in FORMULA_STARTS])
                 | line.str.slice(0, 1).is_in(FORMULA_STARTS)).fill_null(True)
