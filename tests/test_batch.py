@@ -133,6 +133,36 @@ def test_every_input_column_is_kept_whatever_its_name(tmp_path):
         [["hello", "x", "y"], ["'=1+1", "'-z", "w"]]
 
 
+extra_name = st.one_of(
+    st.sampled_from(["", " ", "x", "x", "x_1", "x_1_1", "__note", "__line", "__parse_error_x", "policy", "fdi_policy",
+                     "error", "column_12", "年份备注", "_ok:paid_in_usd", "a,b", 'q"']),
+    st.text(alphabet=st.characters(exclude_categories=["Cs", "Cc"]), max_size=8))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(extra_name, min_size=1, max_size=6), cells=st.lists(st.sampled_from(["a", "", "=x", "-1", "中"]), min_size=6,
+                                                                          max_size=6))
+@example(names=["x", "x", "x_1"], cells=["a", "b", "c", "", "", ""])  # a name made unique may be one the header has
+@example(names=["", "__note", "policy"], cells=["a", "=x", "-1", "", "", ""])
+def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
+    """Extra columns of any name (blank, repeated, like the tool's own or its results) are all kept,
+    each under a name of its own, with their cells (formula-like text neutralised)."""
+    from fdi_incentive.io.readers import open_input
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    row = ["P1", "2024", "new", "services", "", "15000000", "", "", "7.2", *cells[:len(names)]]
+    write_csv(src, [row, row], header=[*HEADER, *names])
+    summary = score_file(src, out)
+    with out.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    shown = open_input(src).columns
+    assert summary.rows == len(rows) == 2 and len(set(header)) == len(header) == len(shown) + 13
+    assert header[:len(shown)] == shown
+    expected = ["'" + c if c[:1] in ("=", "-") else c for c in row]
+    assert all(r[:len(shown)] == expected for r in rows) and all(r[header.index(
+        "incentive_cny" if "incentive_cny" not in shown else "fdi_incentive_cny")] == "2160000.00" for r in rows)
+
+
 def test_output_formats_and_refusals(tmp_path):
     src = tmp_path / "in.csv"
     write_csv(src, [["P1", "2024", "new", "services", "", "15000000.01", "", "", "7.2"]])

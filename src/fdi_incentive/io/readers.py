@@ -172,15 +172,17 @@ def transcode_csv(src: Source) -> Source:
 
 
 def _unique(header: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """Header names made unique (a blank one named by its place): a repeated name gets _1, _2, ...,
+    skipping any the header already holds."""
+    taken: set[str] = set()
     out = []
-    for i, name in enumerate(header):
-        name = name.strip() or f"column_{i + 1}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 0
+    for i, cell in enumerate(header):
+        base = cell.strip() or f"column_{i + 1}"
+        name, n = base, 0
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
         out.append(name)
     return out
 
