@@ -444,6 +444,26 @@ def test_parquet_input_with_typed_columns(tmp_path):
     assert sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
 
 
+def test_parquet_columns_of_any_type_are_kept_as_text(tmp_path):
+    """Lists, structs, bytes, durations and empty columns beside the project's own: no crash, every
+    output format written, each such cell shown as text (JSON for lists and structs)."""
+    import datetime
+
+    import polars as pl
+
+    src = tmp_path / "odd.parquet"
+    pl.DataFrame({"project_id": ["P1", "P2"], "year": [2024, None], "sector": ["services", "manufacturing"],
+                  "paid_in_usd": ["15000000", "40000000"], "fx_rate": ["7.2", "7.1"], "tags": [["a", "b"], []],
+                  "extra": [{"k": 1}, None], "blob": [b"\xff\x01", b"ok"], "wait": [datetime.timedelta(hours=5), None],
+                  "nothing": [None, None]}).write_parquet(src)
+    for name in ("out.csv", "out.xlsx", "out.parquet", "out.jsonl"):
+        summary = score_file(src, tmp_path / name)
+        assert summary.rows == 2 and summary.errors == 1  # P2 has no year
+    rows = read_csv(tmp_path / "out.csv")
+    assert [rows[0][c] for c in ("tags", "extra", "blob", "wait", "nothing")] == ['["a", "b"]', '{"k": 1}', "ff01", "5:00:00", ""]
+    assert rows[0]["incentive_cny"] == "2160000.00" and rows[1]["blob"] == "ok" and rows[1]["error"].startswith("year: missing")
+
+
 def test_gbk_text_after_a_long_ascii_start_is_still_transcoded(tmp_path):
     """Encoding is guessed from the file's start; GBK bytes further down are caught when read."""
     src, out = tmp_path / "late.csv", tmp_path / "out.csv"

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .errors import InputError
 from .frame import RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer
-from .io.readers import Source, csv_blocks, detect_encoding, normalise_csv, open_input, transcode_csv
+from .io.readers import Source, as_text, csv_blocks, detect_encoding, needs_text, normalise_csv, open_input, transcode_csv
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .money import Money
 
@@ -194,8 +194,10 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
     if src.format == "parquet":
         lf = pl.scan_parquet(src.path)
         total = lf.select(pl.len()).collect().item()
+        odd = [c for c, dtype in lf.collect_schema().items() if needs_text(dtype)]
         for start in range(0, total, BATCH_ROWS):
-            yield lf.slice(start, BATCH_ROWS).collect(), None
+            df = lf.slice(start, BATCH_ROWS).collect()
+            yield df.with_columns(as_text(df[c]) for c in odd), None
             report((start + BATCH_ROWS) / total)
         return
     size = src.path.stat().st_size or 1

@@ -243,6 +243,34 @@ def _from_excel(path: Path) -> Source:
                   converted_from=f"Excel sheet '{book.sheet_names[0]}'", temp_files=[out])
 
 
+def needs_text(dtype) -> bool:
+    """A Parquet column type polars cannot turn into text itself (lists, arrays, structs, bytes, durations)."""
+    import polars as pl
+
+    return dtype.is_nested() or dtype in (pl.Binary, pl.Object) or isinstance(dtype, pl.Duration)
+
+
+def as_text(series):
+    """Such a column as text, a value at a time: lists and structs as JSON, bytes as UTF-8 (else hex)."""
+    import polars as pl
+
+    def text(value: object) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, pl.Series):
+            value = value.to_list()
+        if isinstance(value, (list, tuple, dict)):
+            return json.dumps(value, ensure_ascii=False, default=str)
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                return value.hex()
+        return str(value)
+
+    return pl.Series(series.name, [text(v) for v in series.to_list()], dtype=pl.String)
+
+
 def _from_parquet(path: Path) -> Source:
     import polars as pl
 
