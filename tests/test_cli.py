@@ -164,3 +164,21 @@ def test_batch_to_stdout_gives_the_bytes_of_an_output_file(tmp_path):
     with (tmp_path / "redirected.csv").open("wb") as out:
         subprocess.run(command, check=True, stdout=out, stderr=subprocess.DEVNULL)
     assert (tmp_path / "redirected.csv").read_bytes() == written.read_bytes()
+
+
+def test_a_disk_that_fills_up_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    """An output that cannot be written (a full disk, no permission) is a one-line error with exit
+    code 2, not a traceback, and no partial file is left behind."""
+    import errno
+
+    from fdi_incentive.io import writers
+
+    def full(self, df, csv_ready=False):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(writers.BatchWriter, "write", full)
+    out = tmp_path / "out.csv"
+    result = fdi("batch", ROOT / "examples" / "projects.csv", "-o", out, "--no-progress")
+    assert result.exit_code == ExitCode.USAGE and "Traceback" not in result.output
+    assert result.output.startswith("fdi: error: ") and "No space left on device" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -52,6 +52,8 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
             _fail(str(exc))
         except ValidationError as exc:
             _fail(describe_validation_error(exc, "options"))
+        except OSError as exc:  # a file that cannot be read or written (no permission, disk full)
+            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
 
     return wrapper
 

@@ -29,7 +29,10 @@ def atomic_output(path: Path) -> Iterator[Path]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError("-o", str(path), f"a file in an existing folder ({folder} does not exist)")
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise InputError("-o", str(path), f"a file that can be written ({exc.strerror})") from None
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # the writer creates it
