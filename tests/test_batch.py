@@ -199,6 +199,15 @@ def test_excel_and_jsonl_inputs_keep_amounts_exact(tmp_path):
     book.close()
     score_file(tmp_path / "in.xlsx", tmp_path / "x.csv")
     assert read_csv(tmp_path / "x.csv")[0]["base_usd"] == "10000000.01"
+    # a workbook that opens with a sheet of notes: the first sheet whose header names a year is read
+    book = xlsxwriter.Workbook(str(tmp_path / "notes-first.xlsx"))
+    book.add_worksheet("说明").write(0, 0, "本表为2024年外资到位情况")
+    data = book.add_worksheet("数据")
+    for i, row in enumerate([["项目编号", "年份", "行业", "实际到位外资"], ["X2", 2024, "制造业", 40000000]]):
+        data.write_row(i, 0, row)
+    book.close()
+    summary = score_file(tmp_path / "notes-first.xlsx", tmp_path / "n.csv", options=Options(fx_rate=D("7.1")))
+    assert summary.input_format == "Excel sheet '数据'" and read_csv(tmp_path / "n.csv")[0]["tier"] == "manufacturing"
     (tmp_path / "in.jsonl").write_text(
         json.dumps({"project_id": "J1", "year": 2024, "sector": "services", "paid_in_usd": 15000000.01, "fx_rate": 7.2})
         + "\nnot json\n", encoding="utf-8")

@@ -226,9 +226,15 @@ def _from_excel(path: Path) -> Source:
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(path))
-        sheet = book.get_sheet_by_index(0)
-        rows = iter(sheet.iter_rows())
-        header = _unique([_cell(v) for v in next(rows, [])])
+        # the first sheet whose header names a year (or a ledger's date and amount): a workbook may
+        # open with a sheet of notes or a blank one; with none such, the first sheet (whose header
+        # the error then shows)
+        for index in (*range(len(book.sheet_names)), 0):
+            rows = iter(book.get_sheet_by_index(index).iter_rows())
+            header = _unique([_cell(v) for v in next(rows, [])])
+            found = map_columns(header)
+            if "year" in found or ("date" in found and "amount" in found):
+                break
     except Exception as exc:  # calamine raises its own error types for unreadable workbooks
         raise InputError("INPUT", str(path), f"a readable Excel workbook ({exc})") from None
     out = _temp(".csv")
@@ -240,7 +246,7 @@ def _from_excel(path: Path) -> Source:
             cells = [v if type(v) is str else _cell(v) for v in row]  # (most cells are text already)
             writer.writerow(cells if len(cells) == width else (cells + [""] * width)[:width])
     return Source(path=out, format="csv", columns=header, mapping=map_columns(header),
-                  converted_from=f"Excel sheet '{book.sheet_names[0]}'", temp_files=[out])
+                  converted_from=f"Excel sheet '{book.sheet_names[index]}'", temp_files=[out])
 
 
 def needs_text(dtype) -> bool:
