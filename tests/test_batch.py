@@ -473,6 +473,23 @@ def test_parquet_columns_of_any_type_are_kept_as_text(tmp_path):
     assert rows[0]["incentive_cny"] == "2160000.00" and rows[1]["blob"] == "ok" and rows[1]["error"].startswith("year: missing")
 
 
+def test_utf16_unicode_text_as_excel_saves_it(tmp_path):
+    """Excel's "Unicode text" is UTF-16 with a BOM, tab-separated: read as such, not as GBK."""
+    src = tmp_path / "unicode.txt"
+    text = "项目编号\t年份\t行业\t实际到位外资\t汇率\r\n渝A-001\t2024\t制造业\t40000000\t7.1\r\n"
+    src.write_bytes(text.encode("utf-16"))
+    summary = score_file(src, tmp_path / "out.csv")
+    row = read_csv(tmp_path / "out.csv")[0]
+    assert summary.input_format == "transcoded from utf-16" and row["项目编号"] == "渝A-001" and row["tier"] == "manufacturing"
+
+
+def test_a_header_the_csv_reader_cannot_read_is_refused_in_one_line(tmp_path):
+    src = tmp_path / "odd.csv"
+    src.write_bytes(b"year\rpaid_in_usd,fx_rate\n2024,1,2\n")  # a bare CR inside the header's first cell
+    with pytest.raises(InputError):
+        score_file(src, tmp_path / "out.csv")
+
+
 def test_gbk_text_after_a_long_ascii_start_is_still_transcoded(tmp_path):
     """Encoding is guessed from the file's start; GBK bytes further down are caught when read."""
     src, out = tmp_path / "late.csv", tmp_path / "out.csv"

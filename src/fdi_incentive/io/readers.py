@@ -94,13 +94,16 @@ def _temp(suffix: str) -> Path:
 
 def detect_encoding(path: Path, head: int | None = 1 << 20) -> str:
     """UTF-8 (with or without BOM) if the file's first ``head`` bytes (None: all of it) decode as
-    such, else GB18030 (a superset of GBK). A UTF-8 guess the rest of the file belies is caught
-    when the file is read, and the whole file is checked then (see batch.score_file)."""
+    such; UTF-16 after its BOM (Excel's "Unicode text"); else GB18030 (a superset of GBK). A
+    UTF-8 guess the rest of the file belies is caught when the file is read, and the whole
+    file is checked then (see batch.score_file)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as f:
         start = f.read(3)
         if start == codecs.BOM_UTF8:
             return "utf-8-sig"
+        if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
         try:
             decoder.decode(start)
             read = len(start)
@@ -147,7 +150,10 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
     with path.open(encoding=enc, errors="replace", newline="") as f:
         sample = f.read(1 << 16)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(sample.lstrip("\ufeff"))
-    header = next(csv.reader(io.StringIO(sample.lstrip("\ufeff")), delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(io.StringIO(sample.lstrip("\ufeff")), delimiter=delimiter), [])
+    except csv.Error:  # (a NUL, a line end the reader cannot place: not a header)
+        header = []
     if not header or not any(h.strip() for h in header):
         raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
     header = _unique(header)
