@@ -473,6 +473,20 @@ def test_parquet_columns_of_any_type_are_kept_as_text(tmp_path):
     assert rows[0]["incentive_cny"] == "2160000.00" and rows[1]["blob"] == "ok" and rows[1]["error"].startswith("year: missing")
 
 
+def test_a_parquet_file_damaged_inside_is_refused_in_one_line(tmp_path):
+    """The schema reads, a row group further in does not: InputError, and no output left."""
+    import polars as pl
+
+    src, out = tmp_path / "in.parquet", tmp_path / "out.csv"
+    pl.DataFrame({"project_id": [f"P{i}" for i in range(60_000)], "year": ["2024"] * 60_000,
+                  "paid_in_usd": ["15000000"] * 60_000}).write_parquet(src, row_group_size=10_000)
+    data = src.read_bytes()
+    src.write_bytes(data[:len(data) // 3] + bytes(1000) + data[len(data) // 3 + 1000:])
+    with pytest.raises(InputError, match="a readable Parquet file"):
+        score_file(src, out)
+    assert list(tmp_path.iterdir()) == [src]
+
+
 def test_utf16_unicode_text_as_excel_saves_it(tmp_path):
     """Excel's "Unicode text" is UTF-16 with a BOM, tab-separated: read as such, not as GBK."""
     src = tmp_path / "unicode.txt"

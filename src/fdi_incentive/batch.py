@@ -192,11 +192,20 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
             progress(lo + (hi - lo) * min(fraction, 0.99))
 
     if src.format == "parquet":
+        def unreadable(exc: Exception) -> InputError:  # (a file damaged past its header is found only here)
+            return InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})")
+
         lf = pl.scan_parquet(src.path)
-        total = lf.select(pl.len()).collect().item()
-        odd = [c for c, dtype in lf.collect_schema().items() if needs_text(dtype)]
+        try:
+            total = lf.select(pl.len()).collect().item()
+            odd = [c for c, dtype in lf.collect_schema().items() if needs_text(dtype)]
+        except pl.exceptions.PolarsError as exc:
+            raise unreadable(exc) from None
         for start in range(0, total, BATCH_ROWS):
-            df = lf.slice(start, BATCH_ROWS).collect()
+            try:
+                df = lf.slice(start, BATCH_ROWS).collect()
+            except pl.exceptions.PolarsError as exc:
+                raise unreadable(exc) from None
             yield df.with_columns(as_text(df[c]) for c in odd), None
             report((start + BATCH_ROWS) / total)
         return
