@@ -334,6 +334,18 @@ def test_a_ledger_project_year_lists_its_bad_arrivals_in_row_order(tmp_path):
         assert numbers == list(range(first, 121, 6)), got[project]
 
 
+def test_ledger_dates_as_chinese_sheets_write_them(tmp_path):
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    days = ["2024-03-15", "2024/3/15", "2024年3月15日", "2024.3.15", "20240315", "15/03/2024", "20241315", "2024-02-30"]
+    write_csv(src, [[f"P{i}", day, "equity", "40000000", "USD", "new", "manufacturing"] for i, day in enumerate(days)],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    score_file(src, out, options=Options(fx_rate=D("7.1")))
+    rows = read_csv(out)
+    assert [r["year"] for r in rows] == ["2024"] * 5 + [""] * 3
+    assert all(r["incentive_cny"] == "10000000.00" for r in rows[:5])
+    assert all("is not valid; expected YYYY-MM-DD" in r["error"] for r in rows[5:])
+
+
 @pytest.mark.parametrize(("extra", "size"), [(None, 240_000), ("rowid", 3_000)])
 def test_a_large_ledger_names_the_right_arrival_rows(tmp_path, extra, size):
     """Arrival rows are numbered as they stand in the file, however DuckDB splits the reading

@@ -55,6 +55,14 @@ def round_div_sql(num: str, den: str, mode: str) -> str:
             f"ELSE ({num}) // ({den}) + ((({num}) // ({den})) % 2) END)")
 
 
+def date_sql(cell: str) -> str:
+    """A day from its text: YYYY-MM-DD (or YYYY/M/D, a date and time), or as Chinese sheets write it,
+    2024年3月15日, 2024.3.15 or 20240315. Day-first and month-first forms are not guessed."""
+    chinese = f"regexp_replace(replace({cell}, '日', ''), '[年月.]', '-', 'g')"
+    return (f"COALESCE(TRY_CAST({cell} AS DATE), TRY_CAST({chinese} AS DATE), "
+            f"CASE WHEN regexp_full_match({cell}, '[0-9]{{8}}') THEN TRY_CAST(TRY_STRPTIME({cell}, '%Y%m%d') AS DATE) END)")
+
+
 def write_table(path: Path, rows: Iterable[tuple]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(("" if v is None else v for v in r) for r in rows)
@@ -138,7 +146,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
             CASE WHEN __amount_n >= 0 AND __amount_n < {MAX_AMOUNT} AND NOT __sub THEN __amount_n END AS __amount,
             concat_ws('; ',
                 CASE WHEN __date_raw IS NULL THEN 'date: missing; expected YYYY-MM-DD'
-                     WHEN __date IS NULL THEN 'date: ' || chr(39) || __date_raw || chr(39) || ' is not valid; expected YYYY-MM-DD' END,
+                     WHEN __date IS NULL THEN 'date: ' || chr(39) || __date_raw || chr(39) || ' is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)' END,
                 CASE WHEN __type_raw IS NOT NULL AND __type IS NULL
                      THEN 'type: ' || chr(39) || __type_raw || chr(39) || ' is not valid; expected equity, reinvested_profit or shareholder_loan' END,
                 CASE WHEN __amount_raw IS NULL THEN 'amount: missing'
@@ -150,7 +158,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
             ) AS __arr_err
         FROM (
             SELECT {line} AS __line,
-                {col('project_id')} AS __project, {col('date')} AS __date_raw, TRY_CAST({col('date')} AS DATE) AS __date,
+                {col('project_id')} AS __project, {col('date')} AS __date_raw, {date_sql(col('date'))} AS __date,
                 {col('type')} AS __type_raw,
                 COALESCE(t.canon, CASE WHEN {col('type')} IS NULL THEN 'equity' END) AS __type,
                 {amount} AS __amount_raw, TRY_CAST({clean} AS DECIMAL(18,2)) AS __amount_n,
