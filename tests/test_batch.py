@@ -95,7 +95,7 @@ def test_every_row_kept_in_order_with_errors_explained(tmp_path):
 
 def test_gbk_chinese_headers_units_and_kinds(tmp_path):
     src, out = tmp_path / "bureau.csv", tmp_path / "out.csv"
-    write_csv(src, [["渝A-001", "2024", "增资", "制造业", "4,200", "500"], ["渝A-002", "2024", "新设", "房地产业", "9000", "0"]],
+    write_csv(src, [["渝A-001", "2024年", "增资", "制造业", "4,200", "500"], ["渝A-002", "2024", "新设", "房地产业", "9000", "0"]],
               header=["项目编号", "年份", "项目类型", "行业", "实际到位外资(美元)", "外方股东贷款"], encoding="gbk")
     summary = score_file(src, out, options=Options(fx_rate=D("7.2"), unit=D(10000)))
     rows = read_csv(out)

@@ -313,7 +313,7 @@ class Scorer:
         if not text:
             return out | {"err": "year: missing; expected a calendar year such as 2024"}
         try:
-            value = Decimal(text)
+            value = Decimal(text.removesuffix("年").rstrip())  # (2024年, as Chinese sheets write a year)
             if not value.is_finite() or value != value.to_integral_value() or abs(value) > 10**9:
                 raise decimal.InvalidOperation
         except decimal.InvalidOperation:
