@@ -6,6 +6,7 @@ prints the median wall-time ratio with its min-max and both peak RSS figures.
     pip install .        # polars, which the floor uses, is a dependency of fdi batch itself
     python bench/batch.py --rows 1000000 --pairs 5
     python bench/batch.py --rows 10000000 --pairs 1      # memory as files grow
+    python bench/batch.py --rows 100000 --pairs 3 --to xlsx   # fdi batch writing Excel (the floor is still CSV)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "fdi-bench")
+    ap.add_argument("--to", choices=["csv", "xlsx", "parquet", "jsonl"], default="csv", help="fdi batch's output format")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     src = args.dir / f"projects-{args.rows}.csv"
@@ -50,7 +52,7 @@ def main() -> None:
     # the same interpreter, started the same way as the floor (an `fdi` on PATH may be a shell shim, e.g. pyenv's)
     fdi = [sys.executable, "-m", "fdi_incentive"]
     floor_cmd = [sys.executable, "-c", FLOOR, str(src), str(args.dir / "floor.csv")]
-    fdi_cmd = [*fdi, "batch", str(src), "-o", str(args.dir / "scored.csv"), "--no-progress"]
+    fdi_cmd = [*fdi, "batch", str(src), "-o", str(args.dir / f"scored.{args.to}"), "--no-progress"]
     size = src.stat().st_size / 2**20
     print(f"{args.rows:,} rows, {size:.0f} MiB CSV; {args.pairs} pairs after a warm-up pair")
     timed(floor_cmd), timed(fdi_cmd)
@@ -62,7 +64,8 @@ def main() -> None:
     fw, rw = statistics.median(f[0] for f in floors), statistics.median(r[0] for r in runs)
     fm, rm = max(f[1] for f in floors), max(r[1] for r in runs)
     print(f"floor (polars read+write)  median {fw:.2f} s  peak RSS {fm / 1024:.0f} MiB")
-    print(f"fdi batch                  median {rw:.2f} s  peak RSS {rm / 1024:.0f} MiB")
+    label = "fdi batch" if args.to == "csv" else f"fdi batch to .{args.to}"
+    print(f"{label:25s}  median {rw:.2f} s  peak RSS {rm / 1024:.0f} MiB")
     print(f"ratio: {statistics.median(ratios):.2f}x wall (min {min(ratios):.2f}, max {max(ratios):.2f}); "
           f"{rm / fm:.2f}x peak memory; {args.rows / rw:,.0f} rows/s")
     # CPU seconds move less with the machine's load than wall time: a steadier figure to compare versions by
