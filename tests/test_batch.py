@@ -215,6 +215,17 @@ def test_excel_and_jsonl_inputs_keep_amounts_exact(tmp_path):
     rows = read_csv(tmp_path / "j.csv")
     assert rows[0]["base_usd"] == "15000000.01" and rows[1]["error"].startswith("line 2 is not a JSON object")
     assert summary.rows == 2 and summary.errors == 1
+    # read a line at a time: a bad line first, a key first met on a later line becomes a column at the end
+    lines = ["[1, 2]", json.dumps({"project_id": "J1", "year": 2024, "sector": "services", "paid_in_usd": "15000000"}),
+             json.dumps({"note": "新", "project_id": "J2", "year": 2024, "sector": "services", "paid_in_usd": "15000000",
+                         "reinvested_profit": "5000000"})]
+    (tmp_path / "late.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    score_file(tmp_path / "late.jsonl", tmp_path / "late.csv", options=Options(fx_rate=D("7.2")))
+    rows = read_csv(tmp_path / "late.csv")
+    assert list(rows[0])[:6] == ["project_id", "year", "sector", "paid_in_usd", "note", "reinvested_profit"]
+    assert rows[0]["error"].startswith("line 1 is not a JSON object") and rows[0]["project_id"] == ""
+    assert (rows[1]["note"], rows[1]["base_usd"]) == ("", "15000000.00")
+    assert (rows[2]["note"], rows[2]["base_usd"]) == ("新", "15694444.44")  # (+ CNY 5,000,000 at 7.2)
 
 
 # Cells that users' files really contain: numbers in odd forms, junk, quotes, newlines, long text, formulas.

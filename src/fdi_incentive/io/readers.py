@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -294,10 +295,15 @@ def _from_parquet(path: Path) -> Source:
 
 
 def _from_jsonl(path: Path) -> Source:
-    """JSON Lines: numbers are kept as the text they were written as, so amounts stay exact."""
-    records: list[dict | str] = []
-    columns: dict[str, None] = {}
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
+    """JSON Lines: numbers are kept as the text they were written as, so amounts stay exact.
+
+    One pass, a line at a time (memory does not grow with the file): each record is written
+    with the keys met so far, a key first met later adds a column at the end (earlier rows are
+    read with it empty), and the header goes in front at the end."""
+    keys: dict[str, None] = {}
+    body = _temp(".csv")
+    with path.open(encoding="utf-8-sig", errors="replace") as f, body.open("w", encoding="utf-8", newline="") as b:
+        writer = csv.writer(b, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -306,22 +312,20 @@ def _from_jsonl(path: Path) -> Source:
                 if not isinstance(obj, dict):
                     raise ValueError("not an object")
             except ValueError as exc:
-                records.append(f"line {n} is not a JSON object ({exc})")
+                writer.writerow([f"line {n} is not a JSON object ({exc})"])
                 continue
-            columns.update(dict.fromkeys(obj))
-            records.append(obj)
-    header = _unique(list(columns))
-    keys = list(columns)
+            keys.update(dict.fromkeys(obj))
+            writer.writerow(["", *(_json_cell(obj.get(k)) for k in keys)])
+    header = _unique(list(keys))
     out = _temp(".csv")
-    with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
-        writer.writerow([*header, PARSE_ERROR])
-        for rec in records:
-            if isinstance(rec, str):
-                writer.writerow([""] * len(header) + [rec])
-            else:
-                writer.writerow([_json_cell(rec.get(k)) for k in keys] + [""])
-    return Source(path=out, format="csv", columns=[*header, PARSE_ERROR], mapping=map_columns(header),
+    try:
+        with out.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\r\n").writerow([PARSE_ERROR, *header])
+            with body.open(encoding="utf-8", newline="") as b:
+                shutil.copyfileobj(b, f, 1 << 20)
+    finally:
+        body.unlink(missing_ok=True)
+    return Source(path=out, format="csv", columns=[PARSE_ERROR, *header], mapping=map_columns(header),
                   converted_from="JSON Lines", temp_files=[out])
 
 
