@@ -324,9 +324,12 @@ def test_ledger_with_a_projects_file_and_bad_rows(tmp_path):
     write_csv(ledger, [["a", "2024-03-15", "equity", "40000000", "USD"], ["a", "2024-13-01", "equity", "5", "USD"],
                        ["b", "2024-03-15", "gift", "5", "USD"]], header=["project_id", "date", "type", "amount", "currency"])
     write_csv(projects, [["a", "new", "manufacturing"], ["b", "new", "services"]], header=["project_id", "kind", "sector"])
-    summary = score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
+    seen: list[float] = []
+    summary = score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects, progress=seen.append)
     rows = read_csv(out)
     assert [r["project_id"] for r in rows] == ["a", "a", "b"] and summary.rows == 3
+    # the bar moves while DuckDB adds the arrivals up, before any project-year is scored, and ends at 100
+    assert seen == sorted(seen) and seen[0] < 50 and seen[-1] == 100
     assert rows[0]["tier"] == "manufacturing" and rows[0]["incentive_cny"] == "10000000.00"
     assert "arrival row 2: date: '2024-13-01'" in rows[1]["error"]
     assert "type: 'gift' is not valid" in rows[2]["error"]

@@ -265,7 +265,7 @@ def score_file(
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     made = [src]  # every Source made on the way (their temporary files go at the end)
     try:
-        shape_src, ledger = _shape(src, input_path, options, work, projects)
+        shape_src, ledger = _shape(src, input_path, options, work, projects, progress)
         for attempt in (1, 2, 3):
             try:
                 return _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
@@ -297,7 +297,11 @@ def score_file(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _shape(src: Source, input_path: Path, options: Options, work: Path, projects: Source | None) -> tuple[Source, bool]:
+LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)
+
+
+def _shape(src: Source, input_path: Path, options: Options, work: Path, projects: Source | None,
+           progress: Callable[[float], None] | None = None) -> tuple[Source, bool]:
     """The project-year rows to score: the input itself, or a ledger's arrivals added up per project-year."""
     m = src.mapping
     ledger = "date" in m and "amount" in m
@@ -309,7 +313,8 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
         return src, False
     from .ledger import project_years
 
-    return project_years(src, options, work, projects), True
+    done = (lambda fraction: progress(LEDGER_SHARE * fraction)) if progress is not None else (lambda fraction: None)
+    return project_years(src, options, work, projects, done), True
 
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
@@ -321,7 +326,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
     with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
-        blocks = _ahead(_batches(src, progress, (0, 100), lines=lines))
+        blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text) for df, text in blocks)
         with closing(blocks), closing(scored_blocks):  # (stopped in this order: scoring, then reading)
             for scored in scored_blocks:

@@ -9,7 +9,7 @@ becomes an error row of its own: nothing is lost.
 """
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,8 +77,10 @@ def relation(src: Source) -> str:
             f"quote='\"', escape='\"', strict_mode=true)")
 
 
-def project_years(src: Source, options: Options, work: Path, projects: Source | None = None) -> Source:
-    """The ledger's project-years as a CSV the scorer reads like any other (see LEDGER_COLUMNS)."""
+def project_years(src: Source, options: Options, work: Path, projects: Source | None = None,
+                  done: Callable[[float], None] = lambda fraction: None) -> Source:
+    """The ledger's project-years as a CSV the scorer reads like any other (see LEDGER_COLUMNS);
+    ``done`` hears how much of the work is done (0 to 1) after each step."""
     import duckdb
 
     from .io.readers import normalise_csv
@@ -89,13 +91,14 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
         if projects is not None:
             proj_rel, proj_map = relation(projects), projects.mapping
         try:
-            table = prepare_ledger(con, relation(src), src.mapping, options, work, proj_rel, proj_map)
+            table = prepare_ledger(con, relation(src), src.mapping, options, work, proj_rel, proj_map, done=done)
         except (duckdb.InvalidInputException, duckdb.ConversionException):
             if src.format != "csv" or src.has_parse_errors_column:
                 raise InputError("INPUT", str(src.path), "a ledger file that can be read") from None
             normalised = normalise_csv(src)  # ragged rows: each kept, with its parse error
             try:
-                table = prepare_ledger(con, relation(normalised), normalised.mapping, options, work, proj_rel, proj_map)
+                table = prepare_ledger(con, relation(normalised), normalised.mapping, options, work, proj_rel, proj_map,
+                                       done=done)
             finally:
                 for path in normalised.temp_files[len(src.temp_files):]:
                     path.unlink(missing_ok=True)
@@ -104,6 +107,7 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
             f"CAST(CAST({q(c)} * {10 ** CNY_SCALE} AS HUGEINT) AS VARCHAR) AS {q(c)}" if c in ("__equity_cny", "__profit_cny")
             else q(c) for c in LEDGER_COLUMNS)
         con.execute(f"COPY (SELECT {cols} FROM {table}) TO {lit(out)} (FORMAT csv, HEADER true)")
+        done(1.0)
     finally:
         con.close()
     mapping = {c: c for c in LEDGER_COLUMNS if not c.startswith("__") and c != "arrivals"} | {"fx_rate": "__fx_rate_text"}
@@ -112,7 +116,7 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
 
 def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options, work: Path,
                    projects_relation: str | None = None, projects_mapping: dict[str, str] | None = None,
-                   usd_quantum_scale: int = 2, mode: str = "half_up") -> str:
+                   usd_quantum_scale: int = 2, mode: str = "half_up", done: Callable[[float], None] = lambda f: None) -> str:
     """Create the temp table `ledger_years` (one row per project-year) and return its name."""
     m = mapping
     for need in ("project_id", "date", "type", "amount"):
@@ -172,6 +176,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
         )""")
 
     con.execute("DROP TABLE ledger_raw")
+    done(0.25)
 
     # The rates of each arrival's day: USD for the conversion into CNY, and the arrival's own currency.
     days = con.execute("SELECT DISTINCT __currency, __date FROM ledger_arrivals WHERE __date IS NOT NULL "
@@ -241,6 +246,7 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
                 'arrival row ' || __line || ': ' || __err, NULL, NULL, 0, NULL, NULL
             FROM ledger_conv WHERE __date IS NULL
         ) ORDER BY __first""")
+    done(0.8)
     # The rate to state: the one rate of the year's counted arrivals, or their weighted mean (as `assess`).
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW ledger_years_out AS
