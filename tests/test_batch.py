@@ -348,6 +348,20 @@ def test_a_ledger_project_year_lists_its_bad_arrivals_in_row_order(tmp_path):
         assert numbers == list(range(first, 121, 6)), got[project]
 
 
+def test_a_decimal_comma_is_refused_never_read_as_thousands(tmp_path):
+    """15000000,50 (a European decimal comma) is an error in a ledger as in a project-year file,
+    never fifteen hundred million; 40,000,000.00 and 1 000 still read as grouped thousands."""
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    write_csv(src, [["a", "2024-03-15", "equity", "15000000,50", "USD", "new", "manufacturing"],
+                    ["b", "2024-03-15", "equity", "40,000,000.00", "USD", "new", "manufacturing"],
+                    ["c", "2024-03-15", "equity", "1 000", "USD", "new", "manufacturing"]],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    score_file(src, out, options=Options(fx_rate=D("7.1")))
+    rows = read_csv(out)
+    assert "'15000000,50' is not valid" in rows[0]["error"] and "a comma groups thousands" in rows[0]["error"]
+    assert (rows[1]["paid_in_usd"], rows[2]["paid_in_usd"]) == ("40000000.00", "1000.00")
+
+
 def test_ledger_dates_as_chinese_sheets_write_them(tmp_path):
     src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
     days = ["2024-03-15", "2024/3/15", "2024年3月15日", "2024.3.15", "20240315", "15/03/2024", "20241315", "2024-02-30"]
@@ -567,7 +581,9 @@ def test_csv_blocks_cut_only_between_records(tmp_path, rows, newline, block):
 AMOUNT_CELLS = ["15000000", "15,000,000.00", "1_000", " 7 ", "+.5", "1.", ".5", "0.", "-0", "-.0", "00012.10", "1.2300",
                 "1.234", "1e3", "1E2", "1.e2", "1e-99", "5e-3", "1e99", "1e400", "99999999999999.99", "100000000000000",
                 "1.000000000000001", "NaN", "inf", "-3", "abc", "1..2", "１２", "1 000.5", "0.1e1", "9" * 38, "1" + "0" * 30 + ".5",
-                "99999999999999.995", "0.0000000000000001", "10000000000000.00"]
+                "99999999999999.995", "0.0000000000000001", "10000000000000.00",
+                # a comma (or _ or space) only groups thousands: a decimal comma is refused, never read 100 times over
+                "15000000,50", "1,5", "15,00,000", ",5", "1,,000", "1,000 000", "1_000_000.5", " 15,000,000.00 ", "+1,000."]
 
 
 @pytest.mark.parametrize("unit", [D(1), D(10000)])

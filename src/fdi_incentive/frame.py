@@ -29,7 +29,7 @@ from .errors import FxError, InputError, PolicyError
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
-from .money import EXACT, money_fmt, parse_amount, rate_str
+from .money import EXACT, GROUPED_PATTERN, GROUPING, money_fmt, parse_amount, rate_str
 from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
 
 FX_DECIMALS = 8
@@ -470,11 +470,14 @@ class Scorer:
         cell exactly. Any other cell goes to `parse_amount` (once per distinct cell), so a value
         or a message is always calc's own. ``cleaned``: drop , _ and spaces first."""
         text = pl.col(self.m[canon]).cast(pl.String)
-        if cleaned:
-            text = text.str.replace_many([",", "_", " "], ["", "", ""])
+        grouped = pl.lit(True)
+        if cleaned:  # (only where separators group thousands, as parse_amount allows: 15000000,50 is not plain)
+            text = text.str.strip_chars()
+            grouped = ~text.str.contains_any(list(GROUPING)) | text.str.contains(f"^(?:{GROUPED_PATTERN})$")
+            text = text.str.replace_many(list(GROUPING), ["", "", ""])
         decimals = 2 + self.k  # of the cell's unit: a Decimal of this scale counts cents
         whole = MAX_AMOUNT.adjusted() - self.k  # digits of the largest whole number below MAX_AMOUNT at --unit
-        plain = text.str.contains(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{decimals}}}0{{0,8}})?$").fill_null(False)
+        plain = (text.str.contains(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{decimals}}}0{{0,8}})?$") & grouped).fill_null(False)
         # in two steps: polars computes a sub-expression once per output that holds it
         cents = text.cast(pl.Decimal(38, decimals), strict=False).to_physical().cast(pl.Int64)
         return [[plain.alias(f"_ok:{canon}")],
@@ -541,7 +544,7 @@ class Scorer:
         codes = [cell(c).cast(pl.Enum(texts), strict=False).to_physical().alias(f"_code:{c}") for c, texts in seen.items()]
 
         given = [c for c in amounts.values() if c in self.m]
-        separators = [",", "_", " "]
+        separators = list(GROUPING)
 
         def raw(canon: str) -> pl.Expr:
             return pl.col(self.m[canon]).cast(pl.String)

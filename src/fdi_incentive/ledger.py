@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import FxError, InputError
 from .frame import CNY_SCALE, FX_DECIMALS, MAX_AMOUNT, Options
 from .io.readers import Source
-from .money import money_fmt
+from .money import GROUPED_PATTERN, money_fmt
 from .policy import TYPE_NAMES
 
 LEDGER_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "reinvested_profit",
@@ -147,13 +147,14 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ledger_arrivals AS
         SELECT *,
-            CASE WHEN __amount_n >= 0 AND __amount_n < {MAX_AMOUNT} AND NOT __sub THEN __amount_n END AS __amount,
+            CASE WHEN __grouped AND __amount_n >= 0 AND __amount_n < {MAX_AMOUNT} AND NOT __sub THEN __amount_n END AS __amount,
             concat_ws('; ',
                 CASE WHEN __date_raw IS NULL THEN 'date: missing; expected YYYY-MM-DD'
                      WHEN __date IS NULL THEN 'date: ' || chr(39) || __date_raw || chr(39) || ' is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)' END,
                 CASE WHEN __type_raw IS NOT NULL AND __type IS NULL
                      THEN 'type: ' || chr(39) || __type_raw || chr(39) || ' is not valid; expected equity, reinvested_profit or shareholder_loan' END,
                 CASE WHEN __amount_raw IS NULL THEN 'amount: missing'
+                     WHEN NOT __grouped THEN 'amount: ' || chr(39) || __amount_raw || chr(39) || ' is not valid; expected an amount such as 15000000 or 15,000,000.00 (a comma groups thousands; decimals follow a point)'
                      WHEN __amount_n IS NULL OR __amount_n < 0 OR __amount_n >= {MAX_AMOUNT}
                      THEN 'amount: ' || chr(39) || __amount_raw || chr(39) || ' is not valid; expected an amount of zero or more, below {money_fmt(MAX_AMOUNT)}'
                      WHEN __sub THEN 'amount: ' || chr(39) || __amount_raw || chr(39) || ' is not valid; expected an amount to the cent (at most two decimal places)' END,
@@ -165,7 +166,10 @@ def prepare_ledger(con, relation: str, mapping: dict[str, str], options: Options
                 {col('project_id')} AS __project, {col('date')} AS __date_raw, {date_sql(col('date'))} AS __date,
                 {col('type')} AS __type_raw,
                 COALESCE(t.canon, CASE WHEN {col('type')} IS NULL THEN 'equity' END) AS __type,
-                {amount} AS __amount_raw, TRY_CAST({clean} AS DECIMAL(18,2)) AS __amount_n,
+                {amount} AS __amount_raw,
+                -- a comma, _ or space only groups thousands (as parse_amount has it): 15000000,50 is no amount
+                (NOT regexp_matches({amount}, '[,_ ]') OR regexp_full_match({amount}, {lit(GROUPED_PATTERN)})) AS __grouped,
+                TRY_CAST({clean} AS DECIMAL(18,2)) AS __amount_n,
                 (strpos({clean}, '.') > 0 AND length(rtrim(split_part({clean}, '.', 2), '0')) > 2) AS __sub,
                 COALESCE(upper({col('currency')}), 'USD') AS __currency,
                 {col('kind')} AS __kind, {col('sector')} AS __sector, {col('industry_code')} AS __code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -17,6 +18,9 @@ ROUNDING_MODES = {
     "up": decimal.ROUND_UP,
 }
 CENT = Decimal("0.01")
+GROUPING = (",", "_", " ")  # what may group an amount's thousands
+GROUPED_PATTERN = r"[+-]?[0-9]{1,3}(?:[,_ ][0-9]{3})*(?:\.[0-9]*)?"  # how they group it (the whole text)
+GROUPED = re.compile(GROUPED_PATTERN)
 # Working precision for the engine, used through ``decimal.localcontext(EXACT)``:
 # far more digits than any amount times any rate needs, so products are exact and
 # only the named rounding step ever rounds. The caller's own context is untouched.
@@ -29,7 +33,12 @@ def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> D
         raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00")
     if isinstance(value, float):
         value = repr(value)
-    text = str(value).strip().replace(",", "").replace("_", "").replace(" ", "")
+    text = str(value).strip()
+    if any(sep in text for sep in GROUPING) and not GROUPED.fullmatch(text):
+        # a comma, underscore or space only groups thousands: 15000000,50 is not fifteen million
+        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00 (a comma groups thousands; "
+                                       "decimals follow a point)")
+    text = text.replace(",", "").replace("_", "").replace(" ", "")
     try:
         with decimal.localcontext(EXACT):
             amount = Decimal(text) * scale
