@@ -362,6 +362,21 @@ def test_a_decimal_comma_is_refused_never_read_as_thousands(tmp_path):
     assert (rows[1]["paid_in_usd"], rows[2]["paid_in_usd"]) == ("40000000.00", "1000.00")
 
 
+def test_a_rate_with_a_decimal_comma_is_refused(tmp_path):
+    """fx_rate 7,2 is an error row, never a rate of 72 (no rate groups its thousands)."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(src, [["P1", "2024", "new", "services", "", "15000000", "", "", "7,2"],
+                    ["P2", "2024", "new", "services", "", "15000000", "", "", "7.2"]])
+    summary = score_file(src, out)
+    rows = read_csv(out)
+    assert rows[0]["error"].startswith("fx_rate: '7,2' is not valid") and rows[0]["incentive_cny"] == ""
+    assert rows[1]["incentive_cny"] == "2160000.00" and summary.errors == 1
+    with pytest.raises(InputError, match="--fx-rate"):
+        from fdi_incentive.fx import parse_rate
+
+        parse_rate("7,2", "--fx-rate")
+
+
 def test_ledger_dates_as_chinese_sheets_write_them(tmp_path):
     src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
     days = ["2024-03-15", "2024/3/15", "2024年3月15日", "2024.3.15", "20240315", "15/03/2024", "20241315", "2024-02-30"]

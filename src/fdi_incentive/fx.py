@@ -37,9 +37,12 @@ def check_currency(value: str, field: str = "currency") -> str:
 
 
 def parse_rate(value: object, field: str = "fx_rate") -> Decimal:
-    """A positive, finite rate (CNY per unit)."""
+    """A positive, finite rate (CNY per unit). No rate needs its thousands grouped, so a comma is
+    refused: 7,2 is a decimal comma, and must not be read as 72."""
     try:
-        rate = Decimal(str(value).strip().replace(",", ""))
+        if "," in str(value):
+            raise InvalidOperation
+        rate = Decimal(str(value).strip())
     except InvalidOperation:
         raise InputError(field, value, "a positive number of CNY per unit, such as 7.1") from None
     if not rate.is_finite() or rate <= 0:
