@@ -542,6 +542,21 @@ def test_a_parquet_file_damaged_inside_is_refused_in_one_line(tmp_path):
     assert list(tmp_path.iterdir()) == [src]
 
 
+def test_a_stray_byte_late_in_a_utf8_file_spoils_one_cell_not_the_file(tmp_path):
+    """A UTF-8 file with one byte from elsewhere past its first MiB (where the encoding is guessed):
+    that byte is replaced and the rest read as UTF-8. It was taken for GBK, garbling every row."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = [f"渝A-{i:05d},2024,new,制造业,,40000000,,,7.1" for i in range(40_000)]
+    data = (",".join(HEADER) + "\n" + "\n".join(rows) + "\n").encode("utf-8")
+    at = len(data) - len(rows[-1].encode()) - 1 + len("渝".encode())  # (in the project id of the last row)
+    src.write_bytes(data[:at] + b"\xe9" + data[at:])
+    assert src.stat().st_size > 1 << 20
+    summary = score_file(src, out)
+    got = read_csv(out)
+    assert summary.rows == 40_000 and summary.errors == 0 and got[0]["project_id"] == "渝A-00000"
+    assert "\ufffd" in got[-1]["project_id"] and any("not UTF-8 replaced" in n for n in summary.notes)
+
+
 def test_utf16_unicode_text_as_excel_saves_it(tmp_path):
     """Excel's "Unicode text" is UTF-16 with a BOM, tab-separated: read as such, not as GBK."""
     src = tmp_path / "unicode.txt"

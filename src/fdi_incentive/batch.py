@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .errors import InputError
 from .frame import RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer
-from .io.readers import Source, as_text, csv_blocks, detect_encoding, needs_text, normalise_csv, open_input, transcode_csv
+from .io.readers import (Source, as_text, csv_blocks, detect_encoding, needs_text, normalise_csv, open_input, transcode_csv,
+                         utf8_strays)
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .money import Money
 
@@ -279,6 +280,13 @@ def score_file(
                     raise InputError("INPUT", str(input_path), f"a file that can be read ({exc})") from None
                 if encoding is None and shape_src is src and not src.converted_from:
                     whole = detect_encoding(src.path, head=None)  # the whole file, this time
+                    strays = utf8_strays(src.path) if whole == "gb18030" and src.encoding.startswith("utf-8") else None
+                    if strays is not None:  # UTF-8 but for a few stray bytes: those replaced, the rest read as it is
+                        shape_src = transcode_csv(src, note=f"UTF-8, {strays:,} byte sequence(s) in it that are not "
+                                                            "UTF-8 replaced by U+FFFD")
+                        made.append(shape_src)
+                        notes.append(f"input converted: {shape_src.converted_from}")
+                        continue
                     if whole != src.encoding:
                         src.encoding = whole
                         shape_src = transcode_csv(src)

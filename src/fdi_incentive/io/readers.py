@@ -164,7 +164,24 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
     return src if enc in ("utf-8", "utf8", "utf-8-sig") else transcode_csv(src)
 
 
-def transcode_csv(src: Source) -> Source:
+def utf8_strays(path: Path, most: int = 1000) -> int | None:
+    """How many byte sequences are not UTF-8 in a file that is UTF-8 but for those (a stray byte
+    pasted from elsewhere); None when the file is no such file: more than ``most`` of them, or
+    too few UTF-8 characters beyond ASCII to tell it from GBK (then it is read as GB18030)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    ascii_bytes = bytes(range(128))
+    strays = beyond_ascii = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            strays += decoder.decode(chunk).count("\ufffd") - chunk.count("\ufffd".encode())
+            beyond_ascii += len(chunk.translate(None, ascii_bytes))
+            if strays > most:
+                return None
+        strays += decoder.decode(b"", final=True).count("\ufffd")
+    return strays if 0 < strays <= most and beyond_ascii >= 20 * strays else None
+
+
+def transcode_csv(src: Source, note: str | None = None) -> Source:
     """The CSV in UTF-8, a block at a time by the codec (no row is parsed here): bytes the
     encoding cannot read become U+FFFD, as when the file is rewritten row by row."""
     out = _temp(".csv")
@@ -174,7 +191,7 @@ def transcode_csv(src: Source) -> Source:
             f_out.write(decoder.decode(chunk).encode("utf-8"))
         f_out.write(decoder.decode(b"", final=True).encode("utf-8"))
     return Source(path=out, format="csv", columns=src.columns, mapping=src.mapping, encoding="utf-8",
-                  delimiter=src.delimiter, converted_from=f"transcoded from {src.encoding}",
+                  delimiter=src.delimiter, converted_from=note or f"transcoded from {src.encoding}",
                   temp_files=[*src.temp_files, out])
 
 
