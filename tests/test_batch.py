@@ -208,6 +208,18 @@ def test_excel_and_jsonl_inputs_keep_amounts_exact(tmp_path):
     book.close()
     summary = score_file(tmp_path / "notes-first.xlsx", tmp_path / "n.csv", options=Options(fx_rate=D("7.1")))
     assert summary.input_format == "Excel sheet '数据'" and read_csv(tmp_path / "n.csv")[0]["tier"] == "manufacturing"
+    # and a sheet with a title (merged cells) and a line of who filed it above its header
+    book = xlsxwriter.Workbook(str(tmp_path / "titled.xlsx"))
+    sheet = book.add_worksheet("表1")
+    sheet.merge_range(0, 0, 0, 3, "2024年外资项目到位情况统计表")
+    sheet.write_row(1, 0, ["填报单位：某区商务委", "", "", "单位：美元"])
+    for i, row in enumerate([["项目编号", "年份", "行业", "实际到位外资"], ["X3", 2024, "制造业", 40000000]], start=2):
+        sheet.write_row(i, 0, row)
+    book.close()
+    summary = score_file(tmp_path / "titled.xlsx", tmp_path / "t.csv", options=Options(fx_rate=D("7.1")))
+    rows = read_csv(tmp_path / "t.csv")
+    assert summary.input_format == "Excel sheet '表1', header on row 3" and summary.rows == 1
+    assert rows[0]["项目编号"] == "X3" and rows[0]["tier"] == "manufacturing"
     (tmp_path / "in.jsonl").write_text(
         json.dumps({"project_id": "J1", "year": 2024, "sector": "services", "paid_in_usd": 15000000.01, "fx_rate": 7.2})
         + "\nnot json\n", encoding="utf-8")

@@ -245,20 +245,36 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+HEADER_SEARCH = 20  # rows of a sheet looked at for its header (title rows above it)
+
+
 def _from_excel(path: Path) -> Source:
     try:
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(path))
-        # the first sheet whose header names a year (or a ledger's date and amount): a workbook may
-        # open with a sheet of notes or a blank one; with none such, the first sheet (whose header
-        # the error then shows)
-        for index in (*range(len(book.sheet_names)), 0):
+
+        def header_of(index: int, search: int):
+            """The sheet's header (its first row, or the first of ``search`` rows that names a year, or
+            a ledger's date and amount: a title row or two may stand above it) and the rows after it."""
             rows = iter(book.get_sheet_by_index(index).iter_rows())
-            header = _unique([_cell(v) for v in next(rows, [])])
-            found = map_columns(header)
-            if "year" in found or ("date" in found and "amount" in found):
+            for number in range(1, search + 1):
+                header = _unique([_cell(v) for v in next(rows, [])])
+                found = map_columns(header)
+                if "year" in found or ("date" in found and "amount" in found):
+                    return header, rows, number
+            return None
+
+        # the first sheet with such a header: a workbook may open with a sheet of notes or a blank
+        # one; with none, the first sheet's first row (which the error then shows)
+        for index in range(len(book.sheet_names)):
+            if (found := header_of(index, HEADER_SEARCH)) is not None:
+                header, rows, number = found
                 break
+        else:
+            index, number = 0, 1
+            rows = iter(book.get_sheet_by_index(0).iter_rows())
+            header = _unique([_cell(v) for v in next(rows, [])])
     except Exception as exc:  # calamine raises its own error types for unreadable workbooks
         raise InputError("INPUT", str(path), f"a readable Excel workbook ({exc})") from None
     out = _temp(".csv")
@@ -270,7 +286,8 @@ def _from_excel(path: Path) -> Source:
             cells = [v if type(v) is str else _cell(v) for v in row]  # (most cells are text already)
             writer.writerow(cells if len(cells) == width else (cells + [""] * width)[:width])
     return Source(path=out, format="csv", columns=header, mapping=map_columns(header),
-                  converted_from=f"Excel sheet '{book.sheet_names[index]}'", temp_files=[out])
+                  converted_from=f"Excel sheet '{book.sheet_names[index]}'" + (f", header on row {number}" if number > 1 else ""),
+                  temp_files=[out])
 
 
 def needs_text(dtype) -> bool:
