@@ -38,7 +38,8 @@ def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> D
         # a comma, underscore or space only groups thousands: 15000000,50 is not fifteen million
         raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00 (a comma groups thousands; "
                                        "decimals follow a point)")
-    text = text.replace(",", "").replace("_", "").replace(" ", "")
+    for sep in GROUPING:
+        text = text.replace(sep, "")
     try:
         with decimal.localcontext(EXACT):
             amount = Decimal(text) * scale
