@@ -1,6 +1,7 @@
 """The `fdi` command as a user meets it: help, output, JSON shape, exit codes, one-line errors."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -164,6 +165,31 @@ def test_batch_to_stdout_gives_the_bytes_of_an_output_file(tmp_path):
     with (tmp_path / "redirected.csv").open("wb") as out:
         subprocess.run(command, check=True, stdout=out, stderr=subprocess.DEVNULL)
     assert (tmp_path / "redirected.csv").read_bytes() == written.read_bytes()
+
+
+def test_the_process_ends_with_everything_written_and_its_exit_code(tmp_path):
+    """`fdi` ends its process without tearing the interpreter down (`cli.run`): what it printed,
+    the summary JSON and the output are whole, no temporary file is left, and the exit code is
+    0, 1 (rows with errors) or 2 (usage) as documented."""
+    import subprocess
+    import sys
+
+    fdi_ = [sys.executable, "-m", "fdi_incentive"]
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    calc = subprocess.run([*fdi_, "calc", "--year", "2024", "--kind", "new", "--sector", "manufacturing",
+                           "--paid-in-usd", "40000000", "--fx-rate", "7.1", "--json"], capture_output=True, env=env)
+    assert calc.returncode == 0 and json.loads(calc.stdout)["total_incentive_cny"] == "10000000.00"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("project_id,year,kind,sector,paid_in_usd,fx_rate\nA,2024,new,manufacturing,40000000,7.1\n"
+                   "B,2024,new,manufacturing,lots,7.1\n", encoding="utf-8")
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    run = subprocess.run([*fdi_, "batch", str(bad), "-o", str(out), "--summary-json", str(summary), "--no-progress"],
+                         capture_output=True, env=env)
+    assert run.returncode == 1 and b"rows with errors" in run.stdout and run.stdout.rstrip().endswith(b"out.csv")
+    assert json.loads(summary.read_text())["errors"] == 1 and len(out.read_text().splitlines()) == 3
+    usage = subprocess.run([*fdi_, "batch", str(tmp_path / "missing.csv")], capture_output=True, env=env)
+    assert usage.returncode == 2 and b"missing.csv" in usage.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "out.csv", "summary.json"]
 
 
 def test_a_disk_that_fills_up_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 
 import functools
 import json
+import os
 import sys
 import tomllib
 from enum import IntEnum
@@ -415,5 +416,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point.
+
+    The process ends without tearing the interpreter down: once polars is loaded, freeing every
+    module and object one by one takes 0.1-0.2 s after the work is done (a tenth of a
+    million-row batch). Everything is written by then: the output is closed and renamed, the
+    temporary files are gone, and the standard streams and exit handlers are run here.
+    """
+    import atexit
+
+    code = main()
+    atexit._run_exitfuncs()  # (what the libraries registered; none of ours)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`fdi batch FILE | head`) or stream
+            pass
+    os._exit(code)
