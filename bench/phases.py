@@ -37,7 +37,7 @@ def main() -> None:
             BatchWriter(Path(work) / "out.csv", "csv", Path(work), scorer.output_names()) as writer:
         blocks = batch._batches(src, None, (0, 100), lines=True)
         while (block := timed("read", next, blocks, None)) is not None:
-            scored = timed("score", scorer.score, *block[:1], True, block[1])
+            scored = timed("score", scorer.score, block[0], True, *block[1:])
             timed("tally", tally.add, scored, scorer)
             timed("write", writer.write, scored.rows, scored.csv_ready)
     print(f"{tally.rows:,} rows")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .errors import InputError
-from .frame import RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer
+from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, needs_text, normalise_csv, open_input, transcode_csv,
                          utf8_strays)
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
@@ -178,8 +178,9 @@ class _Unreadable(Exception):
 def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float],
              lines: bool = False) -> Iterator:
     """The input's rows as polars DataFrames of text (Parquet keeps its types), in order, a bounded
-    number at a time, each with its records' own text or None: a CSV is cut into blocks of whole
-    records (`csv_blocks`), each parsed by polars; a Parquet file is read a slice at a time.
+    number at a time, each with its records' own text or None and the formula starts its cells may
+    begin with: a CSV is cut into blocks of whole records (`csv_blocks`), each parsed by polars; a
+    Parquet file is read a slice at a time.
 
     ``lines``: give each row of a CSV block its record as a line of text, where a line is one
     record (the block holds no quote, no lone CR, no NUL): `Scorer.score` copies such records
@@ -207,7 +208,7 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
                 df = lf.slice(start, BATCH_ROWS).collect()
             except pl.exceptions.PolarsError as exc:
                 raise unreadable(exc) from None
-            yield df.with_columns(as_text(df[c]) for c in odd), None
+            yield df.with_columns(as_text(df[c]) for c in odd), None, FORMULA_STARTS
             report((start + BATCH_ROWS) / total)
         return
     size = src.path.stat().st_size or 1
@@ -222,7 +223,9 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         text = _lines(block) if lines and keep is not None else None
         if text is not None and len(text) != len(keep):
             text = None  # (never seen: then the cells are written anew)
-        yield (df, text) if keep is None else (df.filter(keep), None if text is None else text.filter(keep))
+        # the formula starts a cell may begin with (those the records hold: the header is the first line)
+        starts = formula_starts(block, block.find(b"\n") + 1) if text is not None else FORMULA_STARTS
+        yield (df, text, starts) if keep is None else (df.filter(keep), None if text is None else text.filter(keep), starts)
         report(done / size)
 
 
@@ -335,7 +338,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
-        scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text) for df, text in blocks)
+        scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
+                               for df, text, starts in blocks)
         with closing(blocks), closing(scored_blocks):  # (stopped in this order: scoring, then reading)
             for scored in scored_blocks:
                 tally.add(scored, scorer)  # (the summary is added up here, in order)
