@@ -248,6 +248,39 @@ cell = st.one_of(
 )
 
 
+@pytest.mark.parametrize("encoding, newline, delimiter", [("utf-8", "\n", ","), ("utf-8-sig", "\r\n", ","),
+                                                          ("gbk", "\r\n", ","), ("utf-8", "\n", ";")])
+def test_title_lines_above_a_csv_header_are_passed_over(tmp_path, encoding, newline, delimiter):
+    """A CSV as a bureau exports its sheet: a title line and a line of who filed it above the
+    header. The header is the first of the first 20 lines that names a year (or a ledger's date
+    and amount); the rows and their numbers are as if the file began there, and the summary says
+    so. A file with no such line anywhere is refused as before."""
+    head = ["项目编号", "年份", "行业", "实际到位外资"]
+    body = [["X1", "2024", "制造业", "40000000"], ["X2", "2024", "服务业", "abc"], ["X3", "2023", "服务业", "15000000"]]
+    plain, titled = tmp_path / "plain.csv", tmp_path / "titled.csv"
+    for path, above in ((plain, []), (titled, [["2024年外资项目到位情况统计表", "", "", ""], ["填报单位：某区商务委", "", "", "单位：美元"]])):
+        text = newline.join(delimiter.join(row) for row in [*above, head, *body]) + newline
+        path.write_bytes(text.encode(encoding))
+    opts = Options(fx_rate=D("7.1"))
+    want = score_file(plain, tmp_path / "plain-out.csv", options=opts)
+    got = score_file(titled, tmp_path / "titled-out.csv", options=opts)
+    assert (tmp_path / "titled-out.csv").read_bytes() == (tmp_path / "plain-out.csv").read_bytes()
+    assert got.rows == 3 and got.first_errors == want.first_errors and got.first_errors[0].row == 2
+    assert got.input_format.endswith("header on line 3, 2 title lines above it passed over")
+    assert got.column_mapping == want.column_mapping and got.by_year == want.by_year
+    # a ledger under a title line
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("资金到位台账\nproject_id,date,type,amount,currency,kind,sector\n"
+                      "a,2024-03-15,equity,40000000,USD,new,manufacturing\n", encoding="utf-8")
+    summary = score_file(ledger, tmp_path / "l-out.csv", options=opts)
+    assert summary.shape == "ledger" and read_csv(tmp_path / "l-out.csv")[0]["incentive_cny"] == "10000000.00"
+    # no header anywhere: the first line is taken for it, and the error names what it holds
+    (tmp_path / "none.csv").write_text("统计表\n说明\nA,B\n1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="found: 统计表"):
+        score_file(tmp_path / "none.csv", tmp_path / "n.csv")
+
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(cell, min_size=0, max_size=11), min_size=1, max_size=25))
 @example(rows=[[" "]])  # a line of one space is a row; a line of nothing is not

@@ -7,6 +7,7 @@ Excel and JSON Lines are converted, and a CSV whose rows polars cannot read as t
 per-row parse error: no row is ever dropped.
 """
 
+import dataclasses
 import codecs
 import csv
 import io
@@ -158,10 +159,53 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
     if not header or not any(h.strip() for h in header):
         raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
     header = _unique(header)
+    titled = None if names_a_header(map_columns(header)) else _header_below_titles(sample)
+    if titled is not None:
+        header, delimiter, above = titled
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter)
     # polars reads UTF-8 (any delimiter): transcode other encodings, keeping the user's values as they were
-    return src if enc in ("utf-8", "utf8", "utf-8-sig") else transcode_csv(src)
+    if enc not in ("utf-8", "utf8", "utf-8-sig"):
+        src = transcode_csv(src)
+    return src if titled is None else _lines_passed_over(src, above)
+
+
+def names_a_header(mapping: dict[str, str]) -> bool:
+    """Whether a row of column names is a header fdi can score from: it names a year, or a
+    ledger's date and amount."""
+    return "year" in mapping or ("date" in mapping and "amount" in mapping)
+
+
+def _header_below_titles(sample: str) -> tuple[list[str], str, int] | None:
+    """A CSV's header below a title line or two (a report's name, who filed it): the first of the
+    first `HEADER_SEARCH` lines that `names_a_header`, with its delimiter and the number of
+    lines above it; None if there is none. (A title is taken to be one line.)"""
+    lines = sample.lstrip("\ufeff").split("\n")[:-1]  # (whole lines: the sample may end inside one)
+    for above in range(1, min(HEADER_SEARCH, len(lines))):
+        delimiter = _sniff_delimiter(lines[above])
+        try:
+            header = next(csv.reader((line + "\n" for line in lines[above:]), delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        header = _unique(header)
+        if names_a_header(map_columns(header)):
+            return header, delimiter, above
+    return None
+
+
+def _lines_passed_over(src: Source, above: int) -> Source:
+    """A UTF-8 CSV from its header on: the ``above`` lines before it are left out of a copy."""
+    out = _temp(".csv")
+    with src.path.open("rb") as f_in, out.open("wb") as f_out:
+        head = f_in.read(1 << 20)
+        start = 0
+        for _ in range(above):  # (the lines are in the first MiB: the sample they were found in is smaller)
+            start = head.index(b"\n", start) + 1
+        f_out.write(head[start:])
+        shutil.copyfileobj(f_in, f_out, 1 << 20)
+    note = f"header on line {above + 1}, {above} title line{'s' if above > 1 else ''} above it passed over"
+    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out],
+                               converted_from=f"{src.converted_from}; {note}" if src.converted_from else f"CSV, {note}")
 
 
 def utf8_strays(path: Path, most: int = 1000) -> int | None:
@@ -260,8 +304,7 @@ def _from_excel(path: Path) -> Source:
             rows = iter(book.get_sheet_by_index(index).iter_rows())
             for number in range(1, search + 1):
                 header = _unique([_cell(v) for v in next(rows, [])])
-                found = map_columns(header)
-                if "year" in found or ("date" in found and "amount" in found):
+                if names_a_header(map_columns(header)):
                     return header, rows, number
             return None
 
