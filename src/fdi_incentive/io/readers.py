@@ -7,9 +7,9 @@ Excel and JSON Lines are converted, and a CSV whose rows polars cannot read as t
 per-row parse error: no row is ever dropped.
 """
 
-import dataclasses
 import codecs
 import csv
+import dataclasses
 import io
 import json
 import re
