@@ -1,12 +1,13 @@
 """`fdi batch`: the same numbers as `fdi calc`, every row kept, bad rows explained."""
 
 import csv
+import io
 import re
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from fdi_incentive import InputError, Project, assess
@@ -279,6 +280,35 @@ def test_title_lines_above_a_csv_header_are_passed_over(tmp_path, encoding, newl
     with pytest.raises(InputError, match="found: 统计表"):
         score_file(tmp_path / "none.csv", tmp_path / "n.csv")
 
+
+title_cell = st.text(alphabet=st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(title_cell, max_size=6), min_size=1, max_size=5))
+@example(titles=[[]])  # a blank line above the header
+@example(titles=[["", "", ""], ["2024年度统计表"]])
+def test_any_title_lines_above_the_header_change_nothing_below_it(tmp_path, titles):
+    """Whatever stands in the lines above the header (blank lines, rows of empty cells, quotes,
+    commas, other delimiters), as long as none of them names a year, the rows and the output
+    are those of the same file without them."""
+    from fdi_incentive.io.readers import map_columns, names_a_header
+
+    for title in titles:
+        assume(not names_a_header(map_columns([c.strip() for c in title])))
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(titles)
+    body = io.StringIO()
+    rows = [["X1", "2024", "new", "manufacturing", "", "40000000", "", "", "7.1"], ["X2", "2024", "new", "services", "", "x", "", "", ""]]
+    csv.writer(body, lineterminator="\n").writerows([HEADER, *rows])
+    (tmp_path / "plain.csv").write_text(body.getvalue(), encoding="utf-8")
+    (tmp_path / "titled.csv").write_text(text.getvalue() + body.getvalue(), encoding="utf-8")
+    want = score_file(tmp_path / "plain.csv", tmp_path / "plain-out.csv")
+    got = score_file(tmp_path / "titled.csv", tmp_path / "titled-out.csv")
+    assert (tmp_path / "titled-out.csv").read_bytes() == (tmp_path / "plain-out.csv").read_bytes()
+    assert got.input_format.startswith(f"CSV, header on line {len(titles) + 1}, {len(titles)} title line")
+    mine = {"input", "input_format", "input_sha256", "output", "notes"}
+    assert got.model_dump(exclude=mine) == want.model_dump(exclude=mine)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -156,12 +156,13 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
         header = next(csv.reader(io.StringIO(sample.lstrip("\ufeff")), delimiter=delimiter), [])
     except csv.Error:  # (a NUL, a line end the reader cannot place: not a header)
         header = []
-    if not header or not any(h.strip() for h in header):
-        raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
-    header = _unique(header)
-    titled = None if names_a_header(map_columns(header)) else _header_below_titles(sample)
+    blank = not any(h.strip() for h in header)
+    titled = None if not blank and names_a_header(map_columns(_unique(header))) else _header_below_titles(sample)
     if titled is not None:
         header, delimiter, above = titled
+    elif blank:
+        raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
+    header = _unique(header)
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter)
     # polars reads UTF-8 (any delimiter): transcode other encodings, keeping the user's values as they were
