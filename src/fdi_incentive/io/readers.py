@@ -204,8 +204,11 @@ def _lines_passed_over(src: Source, above: int) -> Source:
             start = head.index(b"\n", start) + 1
         f_out.write(head[start:])
         shutil.copyfileobj(f_in, f_out, 1 << 20)
+    kept = [p for p in src.temp_files if p != src.path]
+    if len(kept) < len(src.temp_files):  # a transcoded copy: no longer needed (the disk holds one copy, not two)
+        src.path.unlink(missing_ok=True)
     note = f"header on line {above + 1}, {above} title line{'s' if above > 1 else ''} above it passed over"
-    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out],
+    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*kept, out],
                                converted_from=f"{src.converted_from}; {note}" if src.converted_from else f"CSV, {note}")
 
 
@@ -290,7 +293,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-HEADER_SEARCH = 20  # rows of a sheet looked at for its header (title rows above it)
+HEADER_SEARCH = 20  # rows of a sheet or lines of a CSV looked at for its header (title rows above it)
 
 
 def _from_excel(path: Path) -> Source:
