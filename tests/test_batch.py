@@ -329,6 +329,34 @@ def test_malformed_files_never_crash_and_never_lose_a_row(tmp_path, rows):
         assert r["error"] or r["incentive_cny"], r  # every row scored or explained
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(cell, min_size=0, max_size=11), min_size=1, max_size=25),
+       st.sampled_from(["utf-8", "utf-8-sig", "gbk", "utf-16"]), st.lists(st.integers(0, 10**6), max_size=4))
+@example(rows=[["P1", "2024", "new", "制造业", "", "40000000"]] * 3, encoding="utf-8", strays=[5, 60])
+def test_odd_encodings_and_stray_bytes_never_crash_and_never_lose_a_row(tmp_path, rows, encoding, strays):
+    """The malformed files above, saved as Excel and other programs save them (UTF-8 with a BOM,
+    GBK, UTF-16) and with stray bytes that belong to no encoding (0xFF) pasted at the start of
+    data cells (not before a quote: that would change where cells end): every row is still there, scored or with its error, and the run never fails."""
+    text = io.StringIO()
+    csv.writer(text).writerows([HEADER, *([c.replace("\0", "") for c in r] for r in rows)])
+    data = bytearray(text.getvalue().encode(encoding, errors="replace"))
+    if encoding != "utf-16":  # (in an ASCII-compatible encoding, a byte after a comma starts a cell)
+        body = data.index(b"\n")  # (the header's names stay as they are)
+        commas = [i for i, b in enumerate(data[:-1]) if b == ord(",") and i > body and data[i + 1] != ord('"')]
+        for at in sorted({commas[k % len(commas)] + 1 for k in strays} if commas else (), reverse=True):
+            data[at:at] = b"\xff"
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(bytes(data))
+    # the data rows as a CSV reader sees them, whatever the cells' characters (a blank row is none)
+    as_text = bytes(data).decode("utf-16") if encoding == "utf-16" else bytes(data).decode("latin-1")
+    expected = sum(1 for r in csv.reader(io.StringIO(as_text.lstrip("\ufeff").lstrip("\xef\xbb\xbf"), newline="")) if any(r)) - 1
+    summary = score_file(src, out)
+    got = read_csv(out)
+    assert len(got) == expected == summary.rows
+    for r in got:
+        assert r["error"] or r["incentive_cny"], r
+
+
 repeating = st.sampled_from(["", "2024", "2019", "1899", "new", "增资", "x", "services", "制造业", "C3670", "K70", "7.2",
                              "6.9", "abc", "USD", "eur", "15000000", "15,000,000.00", "30000000.01", "-1", "=1"])
 
