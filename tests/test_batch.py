@@ -886,3 +886,34 @@ def test_a_policy_the_batch_cannot_apply_exactly_is_refused_whole(tmp_path):
     with pytest.raises(PolicyError, match="the batch engine takes rates to 8 decimals"):
         score_file(src, out, options=Options(policy=load_policy_file(custom)))
     assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_a_failure_while_parquet_is_being_written_leaves_nothing(tmp_path, monkeypatch):
+    """Parquet output is written as the batches come (polars pulls them while it writes): an
+    error in a later batch reaches the caller as it was raised, and neither the output nor a
+    part of it is left; the stages' threads end."""
+    import functools
+    import subprocess
+    import sys
+    import threading
+
+    import fdi_incentive.batch as batch
+    from fdi_incentive.frame import Scorer
+    from fdi_incentive.io.readers import csv_blocks
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.parquet"
+    subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "generate.py"), "3000", str(src)], check=True)
+    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=20_000))  # about 10 blocks
+    score, calls = Scorer.score, []
+
+    def failing(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise InputError("INPUT", "in.csv", "a disk that does not fail")
+        return score(self, *args, **kwargs)
+
+    monkeypatch.setattr(Scorer, "score", failing)
+    with pytest.raises(InputError, match="a disk that does not fail"):
+        score_file(src, out)
+    assert not out.exists() and not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".out*"))
+    assert not [t.name for t in threading.enumerate() if t.name == "fdi-batch-stage"]

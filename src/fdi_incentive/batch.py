@@ -340,10 +340,14 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
                                for df, text, starts in blocks)
-        with closing(blocks), closing(scored_blocks):  # (stopped in this order: scoring, then reading)
+
+        def tallied():
             for scored in scored_blocks:
                 tally.add(scored, scorer)  # (the summary is added up here, in order)
-                writer.write(scored.rows, csv_ready=scored.csv_ready)
+                yield scored.rows, scored.csv_ready
+
+        with closing(blocks), closing(scored_blocks):  # (stopped in this order: scoring, then reading)
+            writer.write_all(tallied())
         if writer.rows == 0:
             import polars as pl
 
