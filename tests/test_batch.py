@@ -275,6 +275,12 @@ def test_title_lines_above_a_csv_header_are_passed_over(tmp_path, encoding, newl
                       "a,2024-03-15,equity,40000000,USD,new,manufacturing\n", encoding="utf-8")
     summary = score_file(ledger, tmp_path / "l-out.csv", options=opts)
     assert summary.shape == "ledger" and read_csv(tmp_path / "l-out.csv")[0]["incentive_cny"] == "10000000.00"
+    # a ledger's project file (--projects) under a title and a blank line
+    ledger.write_text("project_id,date,type,amount,currency\na,2024-03-15,equity,40000000,USD\n", encoding="utf-8")
+    projects = tmp_path / "projects.csv"
+    projects.write_text("项目清单\n\nproject_id,kind,sector\na,new,manufacturing\n", encoding="utf-8")
+    score_file(ledger, tmp_path / "p-out.csv", options=opts, projects_path=projects)
+    assert read_csv(tmp_path / "p-out.csv")[0]["tier"] == "manufacturing"
     # no header anywhere: the first line is taken for it, and the error names what it holds
     (tmp_path / "none.csv").write_text("统计表\n说明\nA,B\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="found: 统计表"):

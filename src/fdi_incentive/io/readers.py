@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,24 +126,27 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
-def open_input(path: str | Path, *, encoding: str | None = None) -> Source:
-    """Read what kind of file this is and make it scannable."""
+def open_input(path: str | Path, *, encoding: str | None = None,
+               is_header: Callable[[dict[str, str]], bool] | None = None) -> Source:
+    """Read what kind of file this is and make it scannable. ``is_header``: whether a row's
+    column mapping makes it the header (below title rows); by default `names_a_header`."""
+    is_header = is_header or names_a_header
     path = Path(path)
     if not path.is_file():
         raise InputError("INPUT", str(path), "an existing CSV, Excel, Parquet or JSON Lines file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
-        return _from_excel(path)
+        return _from_excel(path, is_header)
     if suffix == ".parquet":
         return _from_parquet(path)
     if suffix in (".jsonl", ".ndjson"):
         return _from_jsonl(path)
     if suffix not in (".csv", ".txt", ".tsv"):
         raise InputError("INPUT", str(path), "a .csv, .tsv, .xlsx, .parquet or .jsonl file")
-    return _from_csv(path, encoding)
+    return _from_csv(path, encoding, is_header)
 
 
-def _from_csv(path: Path, encoding: str | None) -> Source:
+def _from_csv(path: Path, encoding: str | None, is_header: Callable[[dict[str, str]], bool]) -> Source:
     enc = (encoding or detect_encoding(path)).lower().replace("_", "-")
     try:
         codecs.lookup(enc)
@@ -157,7 +160,7 @@ def _from_csv(path: Path, encoding: str | None) -> Source:
     except csv.Error:  # (a NUL, a line end the reader cannot place: not a header)
         header = []
     blank = not any(h.strip() for h in header)
-    titled = None if not blank and names_a_header(map_columns(_unique(header))) else _header_below_titles(sample)
+    titled = None if not blank and is_header(map_columns(_unique(header))) else _header_below_titles(sample, is_header)
     if titled is not None:
         header, delimiter, above = titled
     elif blank:
@@ -177,9 +180,15 @@ def names_a_header(mapping: dict[str, str]) -> bool:
     return "year" in mapping or ("date" in mapping and "amount" in mapping)
 
 
-def _header_below_titles(sample: str) -> tuple[list[str], str, int] | None:
+def names_a_project_list(mapping: dict[str, str]) -> bool:
+    """Whether a row of column names is the header of a ledger's project file (``--projects``):
+    a project id and the project's kind, sector or industry code."""
+    return "project_id" in mapping and any(c in mapping for c in ("kind", "sector", "industry_code"))
+
+
+def _header_below_titles(sample: str, is_header: Callable[[dict[str, str]], bool]) -> tuple[list[str], str, int] | None:
     """A CSV's header below a title line or two (a report's name, who filed it): the first of the
-    first `HEADER_SEARCH` lines that `names_a_header`, with its delimiter and the number of
+    first `HEADER_SEARCH` lines that ``is_header``, with its delimiter and the number of
     lines above it; None if there is none. (A title is taken to be one line.)"""
     lines = sample.lstrip("\ufeff").split("\n")[:-1]  # (whole lines: the sample may end inside one)
     for above in range(1, min(HEADER_SEARCH, len(lines))):
@@ -189,7 +198,7 @@ def _header_below_titles(sample: str) -> tuple[list[str], str, int] | None:
         except csv.Error:
             continue
         header = _unique(header)
-        if names_a_header(map_columns(header)):
+        if is_header(map_columns(header)):
             return header, delimiter, above
     return None
 
@@ -296,19 +305,20 @@ def _cell(value: object) -> str:
 HEADER_SEARCH = 20  # rows of a sheet or lines of a CSV looked at for its header (title rows above it)
 
 
-def _from_excel(path: Path) -> Source:
+def _from_excel(path: Path, is_header: Callable[[dict[str, str]], bool]) -> Source:
     try:
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(path))
 
         def header_of(index: int, search: int):
-            """The sheet's header (its first row, or the first of ``search`` rows that names a year, or
-            a ledger's date and amount: a title row or two may stand above it) and the rows after it."""
+            """The sheet's header (its first row, or the first of ``search`` rows that ``is_header``,
+            by default one naming a year or a ledger's date and amount: a title row or two may stand
+            above it) and the rows after it."""
             rows = iter(book.get_sheet_by_index(index).iter_rows())
             for number in range(1, search + 1):
                 header = _unique([_cell(v) for v in next(rows, [])])
-                if names_a_header(map_columns(header)):
+                if is_header(map_columns(header)):
                     return header, rows, number
             return None
 
