@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import tempfile
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -103,6 +104,53 @@ def test_gbk_chinese_headers_units_and_kinds(tmp_path):
     assert summary.column_mapping["paid_in_usd"] == "实际到位外资(美元)"
     assert rows[0]["项目编号"] == "渝A-001" and rows[0]["base_usd"] == "42000000.00" and rows[0]["tier"] == "manufacturing"
     assert rows[1]["eligible"] == "false" and rows[1]["reason"].startswith("excluded: real estate")
+
+
+def test_gbk_is_transcoded_as_it_is_read_whatever_the_blocks(tmp_path, monkeypatch):
+    """A GBK file is transcoded block by block as it is read, not copied first: the same rows and
+    summary as the file saved in UTF-8, with blocks and the codec's chunks falling inside
+    two-byte characters; a row longer than the header sends it through the row-by-row reader
+    with its characters intact; a GBK ledger and project file are read by DuckDB from a
+    transcoded copy; and no temporary file is left."""
+    import functools
+
+    import fdi_incentive.batch as batch
+    from fdi_incentive.io.readers import csv_blocks
+
+    header = ["项目编号", "年份", "项目类型", "行业", "实际到位外资"]
+    rows = [[f"渝A-{i:04d}", "2024", "增资" if i % 2 else "新设", "制造业" if i % 3 else "房地产业", str(20_000_000 + i * 7919)]
+            for i in range(3000)]
+    gbk, utf8 = tmp_path / "gbk.csv", tmp_path / "utf8.csv"
+    write_csv(gbk, rows, header=header, encoding="gbk")
+    write_csv(utf8, rows, header=header)
+    opts = Options(fx_rate=D("7.1"))
+    want = score_file(utf8, tmp_path / "want.csv", options=opts)
+    blocks = list(csv_blocks(gbk, block=997, encoding="gbk"))  # (an odd size: cuts fall inside characters)
+    assert b"".join(b.split(b"\n", 1)[1] for b, _ in blocks) == utf8.read_bytes().split(b"\n", 1)[1]
+    assert blocks[-1][1] == gbk.stat().st_size  # progress ends at the file's size
+    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=4093))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    got = score_file(gbk, tmp_path / "got.csv", options=opts)
+    assert (tmp_path / "got.csv").read_bytes() == (tmp_path / "want.csv").read_bytes()
+    assert got.input_format == "transcoded from gb18030"
+    assert got.model_dump(exclude={"input", "input_format", "output", "notes"}) == \
+        want.model_dump(exclude={"input", "input_format", "output", "notes"})
+    # a row longer than the header: read again row by row, from GBK
+    write_csv(gbk, [*rows[:5], [*rows[5], "多余"], *rows[6:10]], header=header, encoding="gbk")
+    summary = score_file(gbk, tmp_path / "ragged.csv", options=opts)
+    out = read_csv(tmp_path / "ragged.csv")
+    assert summary.rows == 10 and summary.errors == 1 and "fields" in out[5]["error"]
+    assert [r["项目编号"] for r in out] == [r[0] for r in rows[:10]] and out[1]["行业"] == "制造业"
+    assert [r["incentive_cny"] for r in out[:5]] == [r["incentive_cny"] for r in read_csv(tmp_path / "want.csv")[:5]]
+    # a GBK ledger and project file
+    ledger, projects = tmp_path / "ledger.csv", tmp_path / "projects.csv"
+    write_csv(ledger, [["渝A-1", "2024-03-15", "equity", "40000000", "USD"]], header=["项目编号", "date", "type", "amount", "currency"],
+              encoding="gbk")
+    write_csv(projects, [["渝A-1", "新设", "制造业"]], header=["项目编号", "项目类型", "行业"], encoding="gbk")
+    score_file(ledger, tmp_path / "l.csv", options=opts, projects_path=projects)
+    assert read_csv(tmp_path / "l.csv")[0]["incentive_cny"] == "10000000.00"
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_formula_like_text_is_neutralised_in_csv(tmp_path):

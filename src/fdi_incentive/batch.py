@@ -20,7 +20,7 @@ from . import __version__
 from .errors import InputError
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
-                         open_input, transcode_csv, utf8_strays)
+                         open_input, transcode_csv, utf8_file, utf8_strays)
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
 from .money import Money
 
@@ -212,7 +212,7 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
             report((start + BATCH_ROWS) / total)
         return
     size = src.path.stat().st_size or 1
-    for block, done in csv_blocks(src.path):
+    for block, done in csv_blocks(src.path, encoding=src.encoding):
         try:
             df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
                              quote_char='"', encoding="utf8", raise_if_empty=False)
@@ -264,7 +264,7 @@ def score_file(
     if out is not None and out.resolve() == input_path.resolve():
         raise InputError("-o", str(out), "an output file other than the input file")
     src = open_input(input_path, encoding=encoding)
-    projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
+    projects = utf8_file(open_input(projects_path, is_header=names_a_project_list)) if projects_path is not None else None
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     made = [src]  # every Source made on the way (their temporary files go at the end)
@@ -325,7 +325,12 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
     from .ledger import project_years
 
     done = (lambda fraction: progress(LEDGER_SHARE * fraction)) if progress is not None else (lambda fraction: None)
-    return project_years(src, options, work, projects, done), True
+    whole = utf8_file(src)  # (DuckDB reads the file itself)
+    try:
+        return project_years(whole, options, work, projects, done), True
+    finally:
+        if whole is not src:
+            whole.path.unlink(missing_ok=True)
 
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,

@@ -167,11 +167,20 @@ def _from_csv(path: Path, encoding: str | None, is_header: Callable[[dict[str, s
         raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
     header = _unique(header)
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
-                 delimiter=delimiter)
-    # polars reads UTF-8 (any delimiter): transcode other encodings, keeping the user's values as they were
-    if enc not in ("utf-8", "utf8", "utf-8-sig"):
-        src = transcode_csv(src)
-    return src if titled is None else _lines_passed_over(src, above)
+                 delimiter=delimiter, converted_from=None if enc in UTF8 else f"transcoded from {enc}")
+    # polars reads UTF-8 (any delimiter): another encoding is transcoded as the file is read, a block
+    # at a time (`csv_blocks`), keeping the user's values as they were; what reads the file as a
+    # whole gets a UTF-8 copy (`utf8_file`)
+    return src if titled is None else _lines_passed_over(utf8_file(src), above)
+
+
+UTF8 = ("utf-8", "utf8", "utf-8-sig")
+
+
+def utf8_file(src: Source) -> Source:
+    """``src`` as a UTF-8 file on disk (a transcoded copy, if it is a CSV in another encoding), for
+    what reads a file as a whole rather than through `csv_blocks`: DuckDB, the title lines' copy."""
+    return transcode_csv(src) if src.format == "csv" and src.encoding not in UTF8 else src
 
 
 def names_a_header(mapping: dict[str, str]) -> bool:
@@ -288,7 +297,7 @@ def normalise_csv(src: Source) -> Source:
                 row = (row + [""] * width)[:width]
             writer.writerow([*row, problem])
     return Source(path=out, format="csv", columns=[*src.columns, PARSE_ERROR], mapping=src.mapping,
-                  encoding=src.encoding, converted_from=src.converted_from, temp_files=[*src.temp_files, out])
+                  encoding="utf-8", converted_from=src.converted_from, temp_files=[*src.temp_files, out])
 
 
 def _cell(value: object) -> str:
@@ -457,17 +466,41 @@ def _first_record_end(buf: bytes) -> int:
     return -1
 
 
-def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20) -> Iterator[tuple[bytes, int]]:
-    """A UTF-8 CSV as blocks of whole records (about ``block`` bytes each), each led by the header
-    line, with the bytes read so far: memory stays bounded however large the file, and no record
-    is cut. A record longer than ``longest`` bytes is taken for a quote that never closes (the
-    rest of the file would be one cell) and refused."""
+class _Utf8Reader:
+    """A file in another encoding read as UTF-8 bytes (`read` as a binary file has it): decoded
+    a MiB or more at a time by the codec, bytes it cannot read becoming U+FFFD."""
+
+    def __init__(self, raw, encoding: str):
+        self._raw, self._buf, self._eof = raw, b"", False
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def read(self, size: int) -> bytes:
+        while len(self._buf) < size and not self._eof:
+            chunk = self._raw.read(max(size, 1 << 20))
+            self._eof = not chunk
+            self._buf += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
+def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20,
+               encoding: str = "utf-8") -> Iterator[tuple[bytes, int]]:
+    """A CSV as blocks of whole records in UTF-8 (about ``block`` bytes each), each led by the
+    header line, with the bytes of the file read so far: memory stays bounded however large the
+    file, and no record is cut. A file in another ``encoding`` is transcoded as it is read (as
+    `transcode_csv` does, in the thread that reads). A record longer than ``longest`` bytes is
+    taken for a quote that never closes (the rest of the file would be one cell) and refused."""
 
     def runaway(at: int) -> InputError:
         return InputError("INPUT", str(path), f"a CSV whose quotes close: a record from byte {at:,} runs on for more than "
                           f"{longest >> 20} MiB (a quote that never closes?)")
 
-    with path.open("rb") as f:
+    with path.open("rb") as raw:
+        f = raw if encoding in UTF8 else _Utf8Reader(raw, encoding)
+
+        def read_so_far(done: int) -> int:  # (of the file: the UTF-8 bytes' count where it is UTF-8)
+            return done if f is raw else raw.tell()
+
         buf = f.read(block)
         start = _first_record_end(buf)
         while start == -1:  # a header longer than a block
@@ -487,7 +520,7 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20) -> Ite
                 buf += more
             if eof:
                 if buf.strip(b"\r\n"):  # (a line of spaces is a row: its cell holds a space)
-                    yield header + buf, done + len(buf)
+                    yield header + buf, read_so_far(done + len(buf))
                 return
             cut = _record_end(buf, len(buf))
             if cut <= 0:  # one record longer than a block: read on
@@ -498,6 +531,6 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20) -> Ite
                 buf += more
                 continue
             if cut > 4096 or buf[:cut].strip(b"\r\n"):  # (blank lines in a big block are skipped later)
-                yield b"".join((header, memoryview(buf)[:cut])), done + cut
+                yield b"".join((header, memoryview(buf)[:cut])), read_so_far(done + cut)
             done += cut
             buf = buf[cut:]  # the rest of a line: short
