@@ -7,6 +7,8 @@ prints the median wall-time ratio with its min-max and both peak RSS figures.
     python bench/batch.py --rows 1000000 --pairs 5
     python bench/batch.py --rows 10000000 --pairs 1      # memory as files grow
     python bench/batch.py --rows 100000 --pairs 3 --to xlsx   # fdi batch writing Excel (the floor is still CSV)
+    python bench/batch.py --rows 1000000 --pairs 5 --encoding gbk   # fdi reads the file saved in GBK (the floor, in UTF-8)
+    python bench/batch.py --rows 1000000 --pairs 3 --ledger   # a ledger of arrivals (generate.py --ledger)
 """
 
 from __future__ import annotations
@@ -37,11 +39,20 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "fdi-bench")
     ap.add_argument("--to", choices=["csv", "xlsx", "parquet", "jsonl"], default="csv", help="fdi batch's output format")
+    ap.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8",
+                    help="the encoding of the file fdi batch reads (the floor reads the same rows in UTF-8)")
+    ap.add_argument("--ledger", action="store_true", help="a ledger of ROWS arrivals instead of project-years")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    src = args.dir / f"projects-{args.rows}.csv"
+    src = args.dir / f"{'ledger' if args.ledger else 'projects'}-{args.rows}.csv"
     if not src.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.rows), str(src)], check=True)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), *(["--ledger"] if args.ledger else []), str(args.rows),
+                        str(src)], check=True)
+    given = src
+    if args.encoding != "utf-8":
+        given = src.with_name(f"{src.stem}-{args.encoding}.csv")
+        if not given.exists():
+            given.write_bytes(src.read_text(encoding="utf-8").encode(args.encoding))
     # fdi's bytecode compiled, as `pip install .` leaves it (an editable checkout under PYTHONDONTWRITEBYTECODE
     # would compile every module at every start, ~0.06 s)
     import compileall
@@ -52,9 +63,10 @@ def main() -> None:
     # the same interpreter, started the same way as the floor (an `fdi` on PATH may be a shell shim, e.g. pyenv's)
     fdi = [sys.executable, "-m", "fdi_incentive"]
     floor_cmd = [sys.executable, "-c", FLOOR, str(src), str(args.dir / "floor.csv")]
-    fdi_cmd = [*fdi, "batch", str(src), "-o", str(args.dir / f"scored.{args.to}"), "--no-progress"]
-    size = src.stat().st_size / 2**20
-    print(f"{args.rows:,} rows, {size:.0f} MiB CSV; {args.pairs} pairs after a warm-up pair")
+    fdi_cmd = [*fdi, "batch", str(given), "-o", str(args.dir / f"scored.{args.to}"), "--no-progress"]
+    size = given.stat().st_size / 2**20
+    what = "arrivals" if args.ledger else "rows"
+    print(f"{args.rows:,} {what}, {size:.0f} MiB CSV in {args.encoding}; {args.pairs} pairs after a warm-up pair")
     timed(floor_cmd), timed(fdi_cmd)
     floors, runs = [], []
     for _ in range(args.pairs):
@@ -64,10 +76,10 @@ def main() -> None:
     fw, rw = statistics.median(f[0] for f in floors), statistics.median(r[0] for r in runs)
     fm, rm = max(f[1] for f in floors), max(r[1] for r in runs)
     print(f"floor (polars read+write)  median {fw:.2f} s  peak RSS {fm / 1024:.0f} MiB")
-    label = "fdi batch" if args.to == "csv" else f"fdi batch to .{args.to}"
+    label = "fdi batch" + (f" to .{args.to}" if args.to != "csv" else "") + (f" from {args.encoding}" if given != src else "")
     print(f"{label:25s}  median {rw:.2f} s  peak RSS {rm / 1024:.0f} MiB")
     print(f"ratio: {statistics.median(ratios):.2f}x wall (min {min(ratios):.2f}, max {max(ratios):.2f}); "
-          f"{rm / fm:.2f}x peak memory; {args.rows / rw:,.0f} rows/s")
+          f"{rm / fm:.2f}x peak memory; {args.rows / rw:,.0f} {what}/s")
     # CPU seconds move less with the machine's load than wall time: a steadier figure to compare versions by
     fc, rc = statistics.median(f[2] for f in floors), statistics.median(r[2] for r in runs)
     print(f"CPU (user + system): floor {fc:.2f} s, fdi batch {rc:.2f} s: {rc / fc:.2f}x")

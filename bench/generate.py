@@ -1,9 +1,13 @@
-"""Write a project-year CSV for benchmarks and tests, from a fixed seed.
+"""Write a project-year CSV (or a ledger of arrivals) for benchmarks and tests, from a fixed seed.
 
 Rows crowd the thresholds (exactly at, and a cent either side of, USD 5M, 10M and
 30M and the cap points) and include amounts whose exact payout ends in half a fen
 (at FX 7.25 and 2%, an odd whole number of dollars: 15,000,001 × 7.25 × 0.02 =
 2,175,000.145). Usage: python bench/generate.py ROWS OUT.csv [SEED]
+
+With --ledger: ROWS arrivals (project_id, date, type, amount, currency, kind, sector) of
+ROWS / 5 projects over 2018-2025, in USD, CNY and EUR, each dated; a few dates written as
+Chinese sheets write them (2024年3月15日). Usage: python bench/generate.py --ledger ROWS OUT.csv [SEED]
 """
 
 from __future__ import annotations
@@ -43,13 +47,26 @@ HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd"
           "reinvested_profit", "fx_rate"]
 
 
+LEDGER_HEADER = ["project_id", "date", "type", "amount", "currency", "kind", "sector"]
+
+
+def arrival(rng: random.Random, projects: int) -> list[str]:
+    year, month, day = rng.randrange(2018, 2026), rng.randrange(1, 13), rng.randrange(1, 29)
+    date = f"{year}年{month}月{day}日" if rng.random() < 0.01 else f"{year}-{month:02d}-{day:02d}"
+    return [f"P{rng.randrange(projects):07d}", date, rng.choice(["equity", "equity", "reinvested_profit", "shareholder_loan"]),
+            f"{rng.randrange(1, 5_000_000_000) / 100:.2f}", rng.choice(["USD", "USD", "CNY", "EUR"]),
+            rng.choice(["new", "capital_increase"]), rng.choice(["manufacturing", "services", "real-estate"])]
+
+
 def main() -> None:
-    rows, out = int(sys.argv[1]), sys.argv[2]
-    rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 20240101)
+    args = [a for a in sys.argv[1:] if a != "--ledger"]
+    ledger = len(args) < len(sys.argv) - 1
+    rows, out = int(args[0]), args[1]
+    rng = random.Random(int(args[2]) if len(args) > 2 else 20240101)
     with open(out, "w", encoding="utf-8", newline="") as f:
-        f.write(",".join(HEADER) + "\n")
+        f.write(",".join(LEDGER_HEADER if ledger else HEADER) + "\n")
         for i in range(rows):
-            f.write(",".join(row(rng, i)) + "\n")
+            f.write(",".join(arrival(rng, max(rows // 5, 1)) if ledger else row(rng, i)) + "\n")
 
 
 if __name__ == "__main__":

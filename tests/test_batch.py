@@ -971,3 +971,17 @@ def test_a_failure_while_parquet_is_being_written_leaves_nothing(tmp_path, monke
         score_file(src, out)
     assert not out.exists() and not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".out*"))
     assert not [t.name for t in threading.enumerate() if t.name == "fdi-batch-stage"]
+
+
+def test_the_bench_ledger_is_read_whole(tmp_path):
+    """bench/generate.py --ledger (what `bench/batch.py --ledger` times) makes arrivals fdi reads
+    without an error, Chinese-written dates included, and adds up per project-year."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "ledger.csv"
+    subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "generate.py"), "--ledger", "3000", str(src)],
+                   check=True)
+    assert "年" in src.read_text(encoding="utf-8")
+    summary = score_file(src, tmp_path / "out.csv", options=Options(fx_rate=D("7.1")))
+    assert summary.shape == "ledger" and summary.errors == 0 and 0 < summary.rows < 3000
