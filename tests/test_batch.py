@@ -985,3 +985,52 @@ def test_the_bench_ledger_is_read_whole(tmp_path):
     assert "年" in src.read_text(encoding="utf-8")
     summary = score_file(src, tmp_path / "out.csv", options=Options(fx_rate=D("7.1")))
     assert summary.shape == "ledger" and summary.errors == 0 and 0 < summary.rows < 3000
+
+
+excel_cell = st.one_of(
+    cell, st.none(), st.booleans(), st.integers(-10**15, 10**15),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.dates(min_value=__import__("datetime").date(1900, 3, 1), max_value=__import__("datetime").date(2100, 1, 1)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(excel_cell, min_size=0, max_size=10), min_size=1, max_size=15))
+@example(rows=[[None, 2024.0, True, "制造业", None, 40000000.5]])
+def test_malformed_excel_and_json_lines_never_crash_and_never_lose_a_row(tmp_path, rows):
+    """Cells of any type (text with line ends and quotes, numbers, booleans, dates, empty) in an
+    Excel sheet and in JSON Lines: every row that holds something is in the output, scored or
+    with its error, and the run never fails."""
+    import datetime
+    import json
+
+    import xlsxwriter
+
+    def empty(value) -> bool:
+        return value is None or (isinstance(value, str) and value == "")
+
+    expected = sum(1 for r in rows if not all(empty(v) for v in r))
+    book = xlsxwriter.Workbook(str(tmp_path / "in.xlsx"), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                                          "strings_to_urls": False})
+    sheet, dates = book.add_worksheet(), book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER)
+    for i, row in enumerate(rows, 1):
+        for j, value in enumerate(row):
+            if isinstance(value, datetime.date):
+                sheet.write_datetime(i, j, value, dates)
+            elif isinstance(value, str):
+                sheet.write_string(i, j, value[:32_000])
+            elif value is not None:
+                sheet.write(i, j, value)
+    book.close()
+    summary = score_file(tmp_path / "in.xlsx", tmp_path / "x.csv")
+    got = read_csv(tmp_path / "x.csv")
+    assert len(got) == summary.rows == expected
+    assert all(r["error"] or r["incentive_cny"] for r in got)
+    lines = [json.dumps({k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in zip(HEADER, [*row, *[None] * 9])},
+                        ensure_ascii=False) for row in rows]  # (every key in every record, as an export writes them)
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = score_file(tmp_path / "in.jsonl", tmp_path / "j.csv")
+    got = read_csv(tmp_path / "j.csv")
+    assert len(got) == summary.rows == expected
+    assert all(r["error"] or r["incentive_cny"] for r in got)
