@@ -192,6 +192,13 @@ def test_the_process_ends_with_everything_written_and_its_exit_code(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "out.csv", "summary.json"]
 
 
+def test_an_output_that_is_a_folder_is_refused_before_any_work(tmp_path):
+    (tmp_path / "out.csv").mkdir()
+    result = fdi("batch", ROOT / "examples" / "projects.csv", "-o", tmp_path / "out.csv", "--no-progress")
+    assert result.exit_code == ExitCode.USAGE and "a file, not a folder" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"] and not list((tmp_path / "out.csv").iterdir())
+
+
 def test_a_disk_that_fills_up_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
     """An output that cannot be written (a full disk, no permission) is a one-line error with exit
     code 2, not a traceback, and no partial file is left behind."""

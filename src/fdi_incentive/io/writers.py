@@ -30,6 +30,8 @@ def atomic_output(path: Path) -> Iterator[Path]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError("-o", str(path), f"a file in an existing folder ({folder} does not exist)")
+    if path.is_dir():  # (found before the work, not when the result is renamed into place)
+        raise InputError("-o", str(path), "a file, not a folder")
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
