@@ -199,6 +199,21 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"] and not list((tmp_path / "out.csv").iterdir())
 
 
+def test_the_summary_json_never_replaces_the_input_or_the_output(tmp_path):
+    """--summary-json naming the input or the output file would have overwritten it with the
+    summary, after the run; it is refused before any work. One in a folder that does not exist
+    is refused then too, not after the batch has run."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes((ROOT / "examples" / "projects.csv").read_bytes())
+    for summary in (src, out, tmp_path / "missing" / "s.json"):
+        result = fdi("batch", src, "-o", out, "--summary-json", summary, "--no-progress")
+        assert result.exit_code == ExitCode.USAGE and result.output.startswith("fdi: error: --summary-json"), result.output
+        assert src.read_bytes() == (ROOT / "examples" / "projects.csv").read_bytes() and not out.exists()
+    result = fdi("batch", src, "-o", out, "--summary-json", tmp_path / "s.json", "--no-progress")
+    assert result.exit_code == 0 and json.loads((tmp_path / "s.json").read_text())["rows"] == 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv", "s.json"]
+
+
 def test_a_disk_that_fills_up_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
     """An output that cannot be written (a full disk, no permission) is a one-line error with exit
     code 2, not a traceback, and no partial file is left behind."""

@@ -21,7 +21,7 @@ from .errors import InputError
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
                          open_input, transcode_csv, utf8_file, utf8_strays)
-from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, output_format
+from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_target, output_format
 from .money import Money
 
 FIRST_ERRORS = 10
@@ -261,8 +261,8 @@ def score_file(
     input_path = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     fmt = output_format(out) if out is not None else "csv"
-    if out is not None and out.resolve() == input_path.resolve():
-        raise InputError("-o", str(out), "an output file other than the input file")
+    if out is not None:
+        check_target(out, "-o", input_path, projects_path)  # (before any work)
     src = open_input(input_path, encoding=encoding)
     projects = utf8_file(open_input(projects_path, is_header=names_a_project_list)) if projects_path is not None else None
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []

@@ -282,6 +282,10 @@ def batch(
         from .policy import get_policy
 
         options.policy = get_policy(policy)
+    if summary_json is not None:
+        from .io.writers import check_target
+
+        check_target(summary_json, "--summary-json", input, output)
     err_console = _console(stderr=True)
     show_progress = err_console.is_terminal if progress is None else progress
     to_stdout = output is None
@@ -306,7 +310,10 @@ def batch(
     if to_stdout:
         _release_stdout()
     if summary_json is not None:
-        summary_json.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+        from .io.writers import atomic_output
+
+        with atomic_output(summary_json, "--summary-json") as tmp:
+            tmp.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
     from .render import render_batch_summary
 
     (err_console if to_stdout else _console()).print(render_batch_summary(summary))

@@ -24,18 +24,27 @@ def output_format(path: Path) -> str:
     return fmt
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
+def check_target(path: Path, option: str = "-o", *others: Path | None) -> Path:
+    """A file to write, refused before any work if it could not be written where it is, or if it
+    would replace one of ``others`` (the input, another output of the run); its folder."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError("-o", str(path), f"a file in an existing folder ({folder} does not exist)")
+        raise InputError(option, str(path), f"a file in an existing folder ({folder} does not exist)")
     if path.is_dir():  # (found before the work, not when the result is renamed into place)
-        raise InputError("-o", str(path), "a file, not a folder")
+        raise InputError(option, str(path), "a file, not a folder")
+    if any(other is not None and path.resolve() == Path(other).resolve() for other in others):
+        raise InputError(option, str(path), "a file other than the input and the other outputs")
+    return folder
+
+
+@contextmanager
+def atomic_output(path: Path, option: str = "-o") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
+    folder = check_target(path, option)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise InputError("-o", str(path), f"a file that can be written ({exc.strerror})") from None
+        raise InputError(option, str(path), f"a file that can be written ({exc.strerror})") from None
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # the writer creates it
