@@ -205,6 +205,11 @@ def test_the_summary_json_never_replaces_the_input_or_the_output(tmp_path):
     is refused then too, not after the batch has run."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     src.write_bytes((ROOT / "examples" / "projects.csv").read_bytes())
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,cny_per_unit\n2024-01-02,USD,7.1\n", encoding="utf-8")
+    result = fdi("batch", src, "-o", rates, "--fx-table", rates, "--no-progress")
+    assert result.exit_code == ExitCode.USAGE and result.output.startswith("fdi: error: -o") and "7.1" in rates.read_text()
+    rates.unlink()
     for summary in (src, out, tmp_path / "missing" / "s.json"):
         result = fdi("batch", src, "-o", out, "--summary-json", summary, "--no-progress")
         assert result.exit_code == ExitCode.USAGE and result.output.startswith("fdi: error: --summary-json"), result.output

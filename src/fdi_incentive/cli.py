@@ -282,10 +282,12 @@ def batch(
         from .policy import get_policy
 
         options.policy = get_policy(policy)
-    if summary_json is not None:
-        from .io.writers import check_target
+    from .io.writers import check_target
 
-        check_target(summary_json, "--summary-json", input, output)
+    if output is not None:  # (the library checks it against the input and the project file too)
+        check_target(output, "-o", fx_table)
+    if summary_json is not None:
+        check_target(summary_json, "--summary-json", input, output, fx_table, projects)
     err_console = _console(stderr=True)
     show_progress = err_console.is_terminal if progress is None else progress
     to_stdout = output is None
