@@ -116,7 +116,6 @@ class BatchWriter:
             for df, csv_ready in batches:
                 self.write(df, csv_ready=csv_ready)
             return
-        import polars as pl
         from polars.io.plugins import register_io_source
 
         first = next(batches, None)
