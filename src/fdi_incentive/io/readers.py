@@ -251,11 +251,8 @@ def transcode_csv(src: Source, note: str | None = None) -> Source:
     """The CSV in UTF-8, a block at a time by the codec (no row is parsed here): bytes the
     encoding cannot read become U+FFFD, as when the file is rewritten row by row."""
     out = _temp(".csv")
-    decoder = codecs.getincrementaldecoder(src.encoding)(errors="replace")
     with src.path.open("rb") as f_in, out.open("wb") as f_out:
-        while chunk := f_in.read(1 << 22):
-            f_out.write(decoder.decode(chunk).encode("utf-8"))
-        f_out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        shutil.copyfileobj(_Utf8Reader(f_in, src.encoding), f_out, 1 << 22)
     return Source(path=out, format="csv", columns=src.columns, mapping=src.mapping, encoding="utf-8",
                   delimiter=src.delimiter, converted_from=note or f"transcoded from {src.encoding}",
                   temp_files=[*src.temp_files, out])
