@@ -485,7 +485,7 @@ def test_ledger_with_a_projects_file_and_bad_rows(tmp_path):
     summary = score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects, progress=seen.append)
     rows = read_csv(out)
     assert [r["project_id"] for r in rows] == ["a", "a", "b"] and summary.rows == 3
-    # the bar moves while DuckDB adds the arrivals up, before any project-year is scored, and ends at 100
+    # the bar moves while the arrivals are added up, before any project-year is scored, and ends at 100
     assert seen == sorted(seen) and seen[0] < 50 and seen[-1] == 100
     assert rows[0]["tier"] == "manufacturing" and rows[0]["incentive_cny"] == "10000000.00"
     assert "arrival row 2: date: '2024-13-01'" in rows[1]["error"]
@@ -536,20 +536,90 @@ def test_a_rate_with_a_decimal_comma_is_refused(tmp_path):
 
 def test_ledger_dates_as_chinese_sheets_write_them(tmp_path):
     src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
-    days = ["2024-03-15", "2024/3/15", "2024年3月15日", "2024.3.15", "20240315", "15/03/2024", "20241315", "2024-02-30"]
+    days = ["2024-03-15", "2024/3/15", "2024年3月15日", "2024.3.15", "20240315", "2024-03-15 10:30:00", "2024-03-15T10:30",
+            "15/03/2024", "20241315", "2024-02-30", "24-03-15", "2024-03/15"]
     write_csv(src, [[f"P{i}", day, "equity", "40000000", "USD", "new", "manufacturing"] for i, day in enumerate(days)],
               header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
     score_file(src, out, options=Options(fx_rate=D("7.1")))
     rows = read_csv(out)
-    assert [r["year"] for r in rows] == ["2024"] * 5 + [""] * 3
-    assert all(r["incentive_cny"] == "10000000.00" for r in rows[:5])
-    assert all("is not valid; expected YYYY-MM-DD" in r["error"] for r in rows[5:])
+    assert [r["year"] for r in rows] == ["2024"] * 7 + [""] * 5
+    assert all(r["incentive_cny"] == "10000000.00" for r in rows[:7])
+    assert all("is not valid; expected YYYY-MM-DD" in r["error"] for r in rows[7:])
+
+
+def test_a_ledger_in_ten_thousands_of_dollars(tmp_path):
+    """--unit 10k reads a ledger's amounts as 万美元, arrival by arrival: 4,000 is USD 40 million in
+    the base and in CNY alike (the project-years were once scored at 10k again: base_usd 40
+    million but a payout on CNY 28,400)."""
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    write_csv(src, [["a", "2024-03-15", "equity", "4000", "USD", "new", "manufacturing"],
+                    ["b", "2024-03-15", "equity", "4000.123", "USD", "new", "manufacturing"],
+                    ["c", "2024-03-15", "equity", "2000", "EUR", "new", "services"]],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,cny_per_unit\n2024-03-15,USD,7.1\n2024-03-15,EUR,7.8\n", encoding="utf-8")
+    from fdi_incentive import RateChain, RateTable
+
+    summary = score_file(src, out, options=Options(unit=D(10000), rates=RateChain(RateTable.from_csv(rates))))
+    a, b, c = read_csv(out)
+    assert summary.errors == 0
+    assert (a["paid_in_usd"], a["base_usd"], a["base_cny"], a["incentive_cny"]) == (
+        "40000000.00", "40000000.00", "284000000.00", "10000000.00")
+    assert b["paid_in_usd"] == "40001230.00"  # 4000.123 万 is to the cent
+    # EUR 20 million at 7.8 / 7.1 CNY, to the USD cent, then back into CNY at 7.1
+    usd = (D(20_000_000) * D("7.8") / D("7.1")).quantize(D("0.01"))
+    assert c["paid_in_usd"] == str(usd) and c["base_cny"] == str(usd * D("7.1"))
+
+
+def test_a_ragged_ledger_row_is_an_error_never_a_shifted_amount(tmp_path):
+    """A ledger row with more cells than the header is its project-year's error (its amount may
+    be in the wrong column); the other rows are added up as ever."""
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    src.write_text("project_id,date,type,amount,currency\n"
+                   "a,2024-03-15,equity,40000000,USD\n"
+                   "b,2024-03-15,equity,15,000,000,USD\n"
+                   "b,2025-01-02,equity,20000000,USD\n"
+                   ",,,,\n", encoding="utf-8")
+    summary = score_file(src, out, options=Options(fx_rate=D("7.1")))
+    rows = read_csv(out)
+    assert [(r["project_id"], r["year"]) for r in rows] == [("a", "2024"), ("b", "2024"), ("b", "2025")]
+    assert rows[1]["error"].startswith("arrival row 2: the row has 7 fields, the header has 5; ")
+    assert rows[1]["paid_in_usd"] == "0.00" and rows[0]["paid_in_usd"] == "40000000.00"
+    assert rows[2]["paid_in_usd"] == "20000000.00" and summary.rows == 3  # (the row of empty cells holds no arrival)
+
+
+def test_a_project_listed_twice_in_the_projects_file_counts_its_arrivals_once(tmp_path):
+    ledger, projects, out = tmp_path / "l.csv", tmp_path / "p.csv", tmp_path / "o.csv"
+    write_csv(ledger, [["a", "2024-03-15", "equity", "20000000", "USD"]], header=["project_id", "date", "type", "amount", "currency"])
+    write_csv(projects, [["a", "new", "manufacturing"], ["a", "new", "services"]], header=["project_id", "kind", "sector"])
+    score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
+    (row,) = read_csv(out)
+    assert (row["paid_in_usd"], row["sector"], row["tier"]) == ("20000000.00", "manufacturing", "general")
+
+
+def test_a_parquet_ledger_with_typed_columns(tmp_path):
+    """Dates as dates and amounts as decimals or floats, as a database exports them."""
+    import datetime
+
+    import polars as pl
+
+    src, out = tmp_path / "ledger.parquet", tmp_path / "out.csv"
+    pl.DataFrame({"project_id": ["a", "a", "b"],
+                  "date": [datetime.date(2024, 3, 15), datetime.date(2024, 9, 2), None],
+                  "type": ["equity", "reinvested_profit", "equity"],
+                  "amount": pl.Series([D("20000000.01"), D("15000000"), D("1")], dtype=pl.Decimal(18, 2)),
+                  "kind": ["new"] * 3, "sector": ["manufacturing"] * 3}).write_parquet(src)
+    summary = score_file(src, out, options=Options(fx_rate=D("7.1")))
+    a, b = read_csv(out)
+    assert (a["paid_in_usd"], a["reinvested_profit"], a["tier"]) == ("20000000.01", "15000000.00", "manufacturing")
+    assert a["base_cny"] == "248500000.071" and a["incentive_cny"] == "9940000.00" and summary.errors == 1
+    assert b["error"] == "arrival row 3: date: missing; expected YYYY-MM-DD"
 
 
 @pytest.mark.parametrize(("extra", "size"), [(None, 240_000), ("rowid", 3_000)])
 def test_a_large_ledger_names_the_right_arrival_rows(tmp_path, extra, size):
-    """Arrival rows are numbered as they stand in the file, however DuckDB splits the reading
-    among its threads (and when the file has a column named rowid, which hides DuckDB's own)."""
+    """Arrival rows are numbered as they stand in the file, however the reading is split among
+    threads (and when the file has a column of its own named rowid)."""
     src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
     bad = {7, size // 2 + 3, size}
     rows = [[f"P{i % 50_000:05d}", "2024-02-30" if i + 1 in bad else f"{2020 + i % 5}-03-15", "equity", "1000.00", "USD",
@@ -971,6 +1041,36 @@ def test_a_failure_while_parquet_is_being_written_leaves_nothing(tmp_path, monke
         score_file(src, out)
     assert not out.exists() and not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".out*"))
     assert not [t.name for t in threading.enumerate() if t.name == "fdi-batch-stage"]
+
+
+ledger_cell = {
+    "project_id": st.one_of(st.sampled_from(["a", "b", " a ", ""]), cell),
+    "date": st.one_of(st.sampled_from(["2024-03-15", "2024/3/15", "2024年3月15日", "20240315", "2024-03-15 10:00", "2024-02-30",
+                                       "24-03-15", "15/03/2024", "", "2024-3-5"]), cell),
+    "type": st.one_of(st.sampled_from(["equity", "Reinvested Profit", "shareholder-loan", "利润再投资", "gift", ""]), cell),
+    "amount": st.one_of(st.sampled_from(["40000000", "15,000,000.00", "15000000,50", "1.234", "-5", "1e20", "", "0"]), cell),
+    "currency": st.one_of(st.sampled_from(["USD", "eur", "CNY", "XXX", "", "us"]), cell),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries(ledger_cell), min_size=1, max_size=25))
+def test_a_malformed_ledger_never_crashes_and_never_loses_an_arrival(tmp_path, arrivals):
+    """Any cells in a ledger's arrivals: the run ends, every arrival is counted in exactly one
+    output row (an arrival with no readable date, in a row of its own), and every row with an
+    error says which arrival rows are at fault."""
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    header = ["project_id", "date", "type", "amount", "currency", "kind", "sector"]
+    write_csv(src, [[a[c] for c in header[:5]] + ["new", "services"] for a in arrivals], header=header)
+    rates = RateChain(RateTable.from_csv(RATES))
+    summary = score_file(src, out, options=Options(rates=rates))
+    rows = read_csv(out)
+    assert summary.rows == len(rows) and summary.shape == "ledger"
+    assert sum(int(r["arrivals"]) for r in rows) == len(arrivals)  # (no row of empty cells: kind and sector are set)
+    for r in rows:
+        assert (r["error"] == "") != (r["incentive_cny"] == "")
+        if r["error"] and r["error"].startswith("arrival row"):
+            assert all(1 <= int(n) <= len(arrivals) for n in re.findall(r"arrival row (\d+):", r["error"]))
 
 
 def test_the_bench_ledger_is_read_whole(tmp_path):

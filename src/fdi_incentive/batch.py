@@ -5,6 +5,7 @@ order, so memory does not grow with the file. This module never prints: progress
 to a callback, the summary is returned.
 """
 
+import dataclasses
 import hashlib
 import shutil
 import tempfile
@@ -193,6 +194,11 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         if progress is not None:
             progress(lo + (hi - lo) * min(fraction, 0.99))
 
+    if src.format == "frame":
+        for start in range(0, src.frame.height, BATCH_ROWS):
+            yield src.frame.slice(start, BATCH_ROWS), None, FORMULA_STARTS
+            report((start + BATCH_ROWS) / src.frame.height)
+        return
     if src.format == "parquet":
         def unreadable(exc: Exception) -> InputError:  # (a file damaged past its header is found only here)
             return InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})")
@@ -325,7 +331,7 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
     from .ledger import project_years
 
     done = (lambda fraction: progress(LEDGER_SHARE * fraction)) if progress is not None else (lambda fraction: None)
-    whole = utf8_file(src)  # (DuckDB reads the file itself)
+    whole = utf8_file(src)  # (the ledger is read whole)
     try:
         return project_years(whole, options, work, projects, done), True
     finally:
@@ -335,6 +341,8 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
            progress, notes: list[str], hash_input: bool, stdout, ledger: bool) -> BatchSummary:
+    if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
+        options = dataclasses.replace(options, unit=Decimal(1))
     scorer = Scorer(src.columns, src.mapping, options)
     tally = _Tally()
     target = out if out is not None else work / "stdout.csv"

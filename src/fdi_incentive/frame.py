@@ -46,7 +46,8 @@ RESULT_COLUMNS = [
 ]
 LEDGER_ERROR = "__ledger_error"  # a ledger project-year's error (an arrival that cannot be read)
 # what a reader or the ledger adds to the input's columns, never shown (a column of the user's own is, whatever its name)
-HIDDEN = {PARSE_ERROR, LEDGER_ERROR, "__equity_cny", "__profit_cny", "__fx_rate_text", "__fx_source_text"}
+# a ledger's project-year: its CNY at the arrivals' own rates (x 10^10), its rate (x 10^8, and as text) and source
+HIDDEN = {PARSE_ERROR, LEDGER_ERROR, "__equity_cny", "__profit_cny", "__fx_rate_e8", "__fx_rate_text", "__fx_source_text"}
 I128 = pl.Int128
 SEEN_AT_MOST = 4096  # a column whose values so far are more is answered from each batch's distinct values alone
 DENSE_AT_MOST = 1 << 16  # a pair of small indexes is looked up in a table of all pairs up to this size (else by hash)
@@ -194,20 +195,23 @@ def csv_field_expr(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.contains_any(CSV_SPECIAL) | (text == "")).then(quoted).otherwise(text)
 
 
-def decimal_text(value: pl.Expr, scale: int) -> pl.Expr:
-    """A non-negative integer count of 10^-scale as money text: at least two decimals, never rounded.
+def decimal_text(value: pl.Expr, scale: int, least: int = 2) -> pl.Expr:
+    """A non-negative integer count of 10^-scale as text with at least ``least`` decimals (money:
+    two; a rate as `rate_str` writes it: none), never rounded.
 
-    (polars writes a Decimal with all its scale's digits; trailing zeros past the second go.)
+    (polars writes a Decimal with all its scale's digits; trailing zeros past the least go.)
     """
     def as_decimal(v: pl.Expr, s: int) -> pl.Expr:
         unit = pl.lit(f"{Decimal(1).scaleb(-s):f}").cast(pl.Decimal(38, s))  # (a Decimal literal would import numpy)
         return (v.cast(pl.Decimal(38, 0)) * unit).cast(pl.Decimal(38, s)).cast(pl.String)
 
-    if scale <= 2:
-        return as_decimal(value * (10 ** (2 - scale)) if scale < 2 else value, 2)
+    if least == 0:
+        return as_decimal(value, scale).str.strip_chars_end("0").str.strip_chars_end(".")
+    if scale <= least:
+        return as_decimal(value * (10 ** (least - scale)) if scale < least else value, least)
     text = as_decimal(value, scale)
-    # trailing zeros go, then back to two decimals: the whole part is len - scale - 1 long
-    return text.str.strip_chars_end("0").str.pad_end(text.str.len_bytes() - (scale - 2), "0")
+    # trailing zeros go, then back to the least decimals: the whole part is len - scale - 1 long
+    return text.str.strip_chars_end("0").str.pad_end(text.str.len_bytes() - (scale - least), "0")
 
 
 def round_div(num: pl.Expr, den: pl.Expr | int, mode: str) -> pl.Expr:
@@ -614,6 +618,9 @@ class Scorer:
             exprs.append(pl.coalesce(perr).alias("_perr"))
         if "__fx_source_text" in df.columns:
             exprs.append(pl.col("__fx_source_text").cast(pl.String).alias("_row_src"))
+        if self.ledger:  # (its rates are many, a weighted mean each: given as numbers, not looked up as texts)
+            exprs += [pl.col("__fx_rate_e8").cast(pl.String).cast(pl.Int64, strict=False).alias("_lfx"),
+                      pl.col("__fx_rate_text").cast(pl.String).alias("_lfx_text")]
 
         years = [Y.ids[v] for v in values("year")]
         # a year's USD rate, if some row may lack an FX rate of its own (an empty or unusable fx_rate)
@@ -650,8 +657,10 @@ class Scorer:
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
         # one lazy query from the indexes to the payout: polars plans the stages together
-        q = self._indexes(df).with_columns(
-            pl.coalesce(F.get("e8", "_fx"), Y.get("usd_e8", "_y")).alias("_e8"),
+        q = self._indexes(df)  # (first: it answers the batch's new cells, which the answers gathered below hold)
+        own_e8 = pl.coalesce(pl.col("_lfx"), F.get("e8", "_fx")) if self.ledger else F.get("e8", "_fx")  # the row's own rate
+        q = q.with_columns(
+            pl.coalesce(own_e8, Y.get("usd_e8", "_y")).alias("_e8"), own_e8.is_not_null().alias("_own"),
             CC.get("usd", "_pc").alias("_p_usd"), CC.get("usd", "_rc").alias("_r_usd"),
             R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"), R.get("converted", "_r").alias("_converted"))
 
@@ -784,8 +793,8 @@ class Scorer:
             "tier": pl.lit(tier_ids).gather(g),
             "rate": pl.lit(rate_texts).gather(g),
             "base_usd": decimal_text(pl.col("_base"), 2),
-            "fx_rate": pl.coalesce(F.get("text", "_fx"), Y.get("usd_text", "_y")),
-            "fx_source": pl.when(has_rate).then(pl.when(F.get("e8", "_fx").is_not_null()).then(shown_source)
+            "fx_rate": pl.coalesce(*([pl.col("_lfx_text")] if self.ledger else []), F.get("text", "_fx"), Y.get("usd_text", "_y")),
+            "fx_source": pl.when(has_rate).then(pl.when(pl.col("_own")).then(shown_source)
                                                 .otherwise(Y.get("usd_src", "_y", quoted=raw))),
             "base_cny": decimal_text(*self._fewer_zeros(pl.col("_bcny"), CNY_SCALE, cny_zeros)),
             "gross_cny": decimal_text(*self._fewer_zeros(pl.col("_gross"), GROSS_SCALE, gross_zeros)),
@@ -798,7 +807,7 @@ class Scorer:
         # a row with an error has no results (where there is none, the columns are not copied again)
         out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
-        own_rate = F.has("e8", "_fx")
+        own_rate = pl.col("_own")
         hidden = [
             pl.when(ok).then(g).alias("__tier"),
             pl.col("_c").alias("__class"),

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,13 +60,14 @@ class Source:
     """A scannable form of the user's file and what its columns mean."""
 
     path: Path
-    format: str  # "csv" or "parquet"
+    format: str  # "csv" or "parquet", or "frame": rows already in memory (a ledger's project-years)
     columns: list[str]
     mapping: dict[str, str]  # canonical -> column name in the file
     encoding: str = "utf-8"
     delimiter: str = ","
     converted_from: str | None = None
     temp_files: list[Path] = field(default_factory=list)
+    frame: Any = None  # the rows of format "frame", a polars DataFrame of text
 
     def cleanup(self) -> None:
         for p in self.temp_files:
@@ -179,7 +181,7 @@ UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 def utf8_file(src: Source) -> Source:
     """``src`` as a UTF-8 file on disk (a transcoded copy, if it is a CSV in another encoding), for
-    what reads a file as a whole rather than through `csv_blocks`: DuckDB, the title lines' copy."""
+    what reads a file as a whole rather than through `csv_blocks`: a ledger, the title lines' copy."""
     return transcode_csv(src) if src.format == "csv" and src.encoding not in UTF8 else src
 
 
