@@ -235,3 +235,19 @@ def test_a_disk_that_fills_up_is_one_line_and_leaves_nothing(tmp_path, monkeypat
     assert result.exit_code == ExitCode.USAGE and "Traceback" not in result.output
     assert result.output.startswith("fdi: error: ") and "No space left on device" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ledger_summary_names_a_few_fx_sources_and_counts_the_rest(tmp_path):
+    """Each arrival day of a ledger has a rate source of its own: the summary on the terminal
+    names five and counts the others (a 1M-arrival ledger had filled the screen with 2,900);
+    --summary-json keeps them all."""
+    src = tmp_path / "ledger.csv"
+    days = [f"2024-03-{d:02d}" for d in range(4, 16)]
+    src.write_text("project_id,date,type,amount,currency,kind,sector\n" + "".join(
+        f"P{i},{day},equity,40000000,USD,new,manufacturing\n" for i, day in enumerate(days)), encoding="utf-8")
+    result = fdi("batch", src, "-o", tmp_path / "out.csv", "--summary-json", tmp_path / "s.json", "--no-progress")
+    everyone = json.loads((tmp_path / "s.json").read_text())["fx_sources"]
+    assert result.exit_code == 0 and len(everyone) == 12
+    fx = " ".join(result.output.split("FX: ", 1)[1].split())  # (the line as Rich wraps it)
+    assert f"… and {len(everyone) - 5} more (every one in --summary-json)" in fx
+    assert sum(source in fx for source in everyone) == 5

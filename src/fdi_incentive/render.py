@@ -225,6 +225,9 @@ def render_plan(p: "Plan") -> RenderableType:
     )
 
 
+SOURCES_SHOWN = 5  # FX sources named in a batch's summary on the terminal
+
+
 def render_batch_summary(b: "BatchSummary") -> RenderableType:
     """What a batch did: rows, errors, payouts by tier, category and year, and what it assumed."""
     head = Table.grid(padding=(0, 2))
@@ -253,8 +256,10 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         parts.append(Panel("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors),
                            title=f"errors{more}", title_align="left", border_style="red"))
     mapping = ", ".join(f"{v} → {k}" if v != k else k for k, v in b.column_mapping.items())
-    notes = [f"columns used: {mapping}", f"policies: {', '.join(b.policies)}",
-             f"FX: {'; '.join(b.fx_sources) or 'none needed'}"] + b.notes
+    fx = "; ".join(b.fx_sources[:SOURCES_SHOWN]) or "none needed"
+    if len(b.fx_sources) > SOURCES_SHOWN:  # (a ledger's arrival days each have theirs: thousands)
+        fx += f"; … and {len(b.fx_sources) - SOURCES_SHOWN:,} more (every one in --summary-json)"
+    notes = [f"columns used: {mapping}", f"policies: {', '.join(b.policies)}", f"FX: {fx}"] + b.notes
     if b.output:
         notes.append(f"written to {b.output}")
     parts.append(Text("\n".join(notes), style="dim"))
