@@ -1073,6 +1073,40 @@ def test_a_malformed_ledger_never_crashes_and_never_loses_an_arrival(tmp_path, a
             assert all(1 <= int(n) <= len(arrivals) for n in re.findall(r"arrival row (\d+):", r["error"]))
 
 
+def test_a_large_ledger_added_up_in_parts_gives_the_same_rows(tmp_path, monkeypatch):
+    """A ledger too large to add up at once is added up a part at a time (every arrival of a
+    project in the same part) and its project-years put back in the order of their first
+    arrival: the output is byte for byte the one made at once, bad rows and all."""
+    import random
+
+    import fdi_incentive.ledger as ledger
+
+    rng = random.Random(7)
+    rows = []
+    for i in range(6000):
+        day = rng.choice(["2023-05-04", "2024-02-30", "2024年3月15日", "2025-01-02", "2025-07-07", ""])
+        amount = rng.choice(["1000000", "25,000,000.00", "abc", "40000000", "3.333"])
+        rows.append([f"P{rng.randrange(700)}", day, rng.choice(["equity", "reinvested_profit", "shareholder_loan", "gift"]),
+                     amount, rng.choice(["USD", "EUR", "CNY"]), "new", rng.choice(["manufacturing", "services"])])
+    src = tmp_path / "ledger.csv"
+    write_csv(src, rows, header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    rates = RateChain(RateTable.from_csv(RATES))
+    whole = score_file(src, tmp_path / "whole.csv", options=Options(rates=rates, fx_rate=D("7.1")))
+    monkeypatch.setattr(ledger, "ONE_PART_BYTES", 40_000)
+    monkeypatch.setattr(ledger, "PART_BYTES", 40_000)
+    monkeypatch.setattr(ledger, "CHUNK_BYTES", 30_000)
+    monkeypatch.setattr(ledger, "SPAN", 1_000)
+    spans: list[int] = []
+    in_order = ledger._in_order
+    monkeypatch.setattr(ledger, "_in_order", lambda paths: (spans.append(len(paths)), in_order(paths))[1])
+    seen: list[float] = []
+    parts = score_file(src, tmp_path / "parts.csv", options=Options(rates=rates, fx_rate=D("7.1")), progress=seen.append)
+    assert spans and spans[0] > 1  # (the parts were taken)
+    assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert parts.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"}) and whole.errors > 0
+    assert seen == sorted(seen) and seen[-1] == 100
+
+
 def test_the_bench_ledger_is_read_whole(tmp_path):
     """bench/generate.py --ledger (what `bench/batch.py --ledger` times) makes arrivals fdi reads
     without an error, Chinese-written dates included, and adds up per project-year."""

@@ -194,10 +194,11 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         if progress is not None:
             progress(lo + (hi - lo) * min(fraction, 0.99))
 
-    if src.format == "frame":
-        for start in range(0, src.frame.height, BATCH_ROWS):
-            yield src.frame.slice(start, BATCH_ROWS), None, FORMULA_STARTS
-            report((start + BATCH_ROWS) / src.frame.height)
+    if src.format == "frames":
+        for df, fraction in src.frame:
+            for start in range(0, df.height, BATCH_ROWS):
+                yield df.slice(start, BATCH_ROWS), None, FORMULA_STARTS
+            report(fraction)
         return
     if src.format == "parquet":
         def unreadable(exc: Exception) -> InputError:  # (a file damaged past its header is found only here)
@@ -331,12 +332,7 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
     from .ledger import project_years
 
     done = (lambda fraction: progress(LEDGER_SHARE * fraction)) if progress is not None else (lambda fraction: None)
-    whole = utf8_file(src)  # (the ledger is read whole)
-    try:
-        return project_years(whole, options, work, projects, done), True
-    finally:
-        if whole is not src:
-            whole.path.unlink(missing_ok=True)
+    return project_years(src, options, work, projects, done), True
 
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,

@@ -7,16 +7,22 @@ calendar year then go through the same rule as every other row. An arrival that
 cannot be read makes its project-year an error row; one whose date cannot be read
 becomes an error row of its own: nothing is lost.
 
-All of it is polars expressions over the whole file, with integer arithmetic on
-scaled values (cents, rates times 10^8); what only a few distinct cells need (an
-amount that is not a plain number, a date in another form, the rates of each day)
-is worked out once per distinct value in Python, as `fdi calc` does it.
+All of it is polars expressions, with integer arithmetic on scaled values (cents,
+rates times 10^8); what only a few distinct cells need (an amount that is not a
+plain number, a date in another form, the rates of each day) is worked out once per
+distinct value in Python, as `fdi calc` does it.
+
+Memory stays bounded as ledgers grow: the file is read a chunk at a time, and a
+ledger of more than `ONE_PART_BYTES` is added up a part at a time, each part holding
+every arrival of its projects (by a hash of the project id); the project-years then
+go on in the order of their first arrival, a span of `SPAN` arrival rows at a time.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +47,16 @@ _DAY = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,
 _TYPE_SPACE = re.compile(r"[\s\-_]+")
 _CURRENCY = "^[A-Z]{3}$"
 _ROW_ERROR = "__row_error"  # a row the CSV reader had to pad or cut (see `normalise_csv`)
+CHUNK_BYTES = 32 << 20  # of the file read at a time (~450k arrivals)
+ONE_PART_BYTES = 96 << 20  # a ledger file up to this size is added up at once (~1.4M arrivals, ~0.7 GB at the peak)
+PART_BYTES = 48 << 20  # a larger one in parts of about this much of it: ~1 GB at the peak at 10M arrivals (1.5 at 96 MiB)
+SPAN = 1 << 20  # project-years handed on at a time: those whose first arrival is in a span of this many rows
+COUNTS = ("equity", "reinvested_profit")  # the arrivals whose CNY at their own day's rate is summed
+TYPES = ("equity", "reinvested_profit", "shareholder_loan")
+
+
+class _Ragged(Exception):
+    """A CSV row longer than the header: the file is read again through `normalise_csv`."""
 
 
 def parse_day(text: str) -> date | None:
@@ -71,180 +87,327 @@ def usd_rounding(options: Options) -> str:
 
 def project_years(src: Source, options: Options, work: Path, projects: Source | None = None,
                   done: Callable[[float], None] = lambda fraction: None) -> Source:
-    """The ledger's project-years as a CSV the scorer reads like any other (see LEDGER_COLUMNS);
-    ``done`` hears how much of the work is done (0 to 1) after each step. The amounts are read
-    at ``options.unit``; the project-years are in USD (score them at unit 1)."""
-    import polars as pl
-
+    """The ledger's project-years (LEDGER_COLUMNS), in the order of their first arrival, as a
+    Source the scorer reads like any other; ``done`` hears how much of the work is done (0 to 1).
+    The amounts are read at ``options.unit``; the project-years are in USD (score them at unit 1)."""
     m = src.mapping
     for need in ("project_id", "date", "type", "amount"):
         if need not in m:
             raise InputError("INPUT", need, "a ledger with project_id, date, type, amount and currency columns")
-    mode = usd_rounding(options)
-    raw = read_text(src)
-    pm: dict[str, str] = {}
-    if projects is not None:
-        pm = projects.mapping
-        if "project_id" not in pm:
-            raise InputError("--projects", "file", "a project file with a project_id column")
+    if projects is not None and "project_id" not in projects.mapping:
+        raise InputError("--projects", "file", "a project file with a project_id column")
+    try:
+        return _Ledger(m, options, projects).run(src, work, done)
+    except _Ragged:
+        for path in work.glob("arrivals-*.parquet"):  # (a part's pieces written before it)
+            path.unlink()
+        if src.format != "csv" or src.has_parse_errors_column:
+            raise InputError("INPUT", str(src.path), "a ledger file that can be read") from None
+    from .io.readers import normalise_csv
 
-    def stripped(name: str) -> pl.Expr:
-        text = pl.col(name).str.strip_chars()
-        return pl.when(text.str.len_bytes() > 0).then(text)
+    normalised = normalise_csv(src)  # ragged rows: each kept, with its parse error
+    try:
+        return _Ledger(m, options, projects).run(normalised, work, done)
+    finally:
+        for path in normalised.temp_files[len(src.temp_files):]:
+            path.unlink(missing_ok=True)
 
-    # The file as it is, rows numbered as they stand in it; a row of empty cells holds no arrival.
-    cells = [c for c in raw.columns if c != PARSE_ERROR]
-    numbered = raw.lazy().with_row_index("__line", offset=1)
-    if cells:
-        numbered = numbered.filter(pl.any_horizontal(pl.col(c).str.len_bytes() > 0 for c in cells))
-    own = {canon: stripped(m[canon]).alias(f"__{canon}")
-           for canon in ("project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code") if canon in m}
-    a = numbered.select(pl.col("__line"), *own.values(),
-                        (stripped(PARSE_ERROR) if PARSE_ERROR in raw.columns else pl.lit(None, dtype=pl.String)).alias(_ROW_ERROR)
-                        ).collect(engine="in-memory")
-    del raw, numbered  # (the file's own cells: only the stripped ones are used from here on)
-    if projects is not None:
-        p = read_text(projects)
-        take = [c for c in ("kind", "sector", "industry_code") if c not in m and c in pm]
-        p = (p.select(stripped(pm["project_id"]).alias("__project_id"), *(stripped(pm[c]).alias(f"__{c}") for c in take))
-             .filter(pl.col("__project_id").is_not_null()).unique("__project_id", keep="first", maintain_order=True))
-        a = a.join(p, on="__project_id", how="left", maintain_order="left")  # (a project listed twice: its first row)
-    a = a.with_columns(pl.lit(None, dtype=pl.String).alias(f"__{c}")
-                       for c in ("currency", "kind", "sector", "industry_code") if f"__{c}" not in a.columns)
 
-    # What few distinct cells need, once each: dates in other forms, types, amounts that are not plain numbers.
-    dt, ty, am = pl.col("__date"), pl.col("__type"), pl.col("__amount")
-    iso = pl.when(dt.str.len_bytes() == 10).then(dt.str.to_date("%Y-%m-%d", strict=False)).alias("__day")  # (else 24-03-15 is year 24)
-    a = a.with_columns(iso)
-    odd_days = a.filter(pl.col("__day").is_null() & dt.is_not_null())["__date"].unique().to_list()
-    if odd_days:
-        days = {t: parse_day(t) for t in odd_days}
-        a = a.with_columns(pl.coalesce("__day", dt.replace_strict(days, default=None, return_dtype=pl.Date)).alias("__day"))
-    types = {t: arrival_type(t) for t in a["__type"].unique().drop_nulls().to_list()}
-    k = unit_digits(options.unit)
-    whole = MAX_AMOUNT.adjusted() - k  # digits of the largest whole number below MAX_AMOUNT at --unit
-    plain = am.str.contains(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{2 + k}}}0{{0,8}})?$").fill_null(False)
-    a = a.with_columns(plain.alias("__plain"))
-    a = a.with_columns(pl.when("__plain").then(am.cast(pl.Decimal(38, 2 + k), strict=False).to_physical().cast(pl.Int64))
-                       .alias("__cents"))
-    odd_amounts = a.filter(~pl.col("__plain") & am.is_not_null())["__amount"].unique().to_list()
-    cur = pl.col("__currency").str.to_uppercase().fill_null("USD")
-    a = a.with_columns(cur.alias("__cur"), ty.replace_strict(types, default=None, return_dtype=pl.String)
-                       .fill_null(pl.when(ty.is_null()).then(pl.lit("equity"))).alias("__kind_of"))
-    amount_error = pl.when(am.is_null()).then(pl.lit("amount: missing"))
-    if odd_amounts:
-        parsed = {cell: _amount(cell, options.unit) for cell in odd_amounts}
-        a = a.with_columns(pl.when("__plain").then("__cents").otherwise(
-            am.replace_strict({c: v for c, (v, _) in parsed.items()}, default=None, return_dtype=pl.Int64)).alias("__cents"))
-        amount_error = amount_error.when(~pl.col("__plain")).then(
-            am.replace_strict({c: e for c, (_, e) in parsed.items()}, default=None, return_dtype=pl.String))
-    day, kind_of = pl.col("__day"), pl.col("__kind_of")
-    a = a.with_columns(pl.concat_str([
-        pl.col(_ROW_ERROR),
-        pl.when(dt.is_null()).then(pl.lit("date: missing; expected YYYY-MM-DD"))
-          .when(day.is_null()).then("date: '" + dt + "' is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
-        pl.when(ty.is_not_null() & kind_of.is_null())
-          .then("type: '" + ty + "' is not valid; expected equity, reinvested_profit or shareholder_loan"),
-        amount_error,
-        pl.when(~pl.col("__cur").str.contains(_CURRENCY))
-          .then("currency: '" + pl.col("__cur") + "' is not valid; expected a three-letter ISO 4217 code"),
-    ], separator="; ", ignore_nulls=True).alias("__arr_err"))
-    a = a.with_columns(pl.when(pl.col("__arr_err").str.len_bytes() > 0).then("__arr_err").alias("__arr_err"))
-    done(0.25)
+def _stripped(name: str) -> pl.Expr:
+    """A cell's text without the spaces around it; an empty one is missing."""
+    import polars as pl
 
-    rates = day_rates(a, options)
-    counts = {"equity", "reinvested_profit"}
-    u = rates.filter(pl.col("currency") == "USD").select(
-        pl.col("day").alias("__day"), pl.col("rate").alias("__u_rate"), pl.col("rid").alias("__u_rid"),
-        pl.col("error").alias("__u_error"))
-    o = rates.select(pl.col("currency").alias("__cur"), pl.col("day").alias("__day"), pl.col("rate").alias("__o_rate"),
-                     pl.col("error").alias("__o_error"))
-    a = a.join(u, on="__day", how="left", maintain_order="left").join(o, on=["__cur", "__day"], how="left",
-                                                                      maintain_order="left")
-    c, u_rate, o_rate, err = pl.col("__cur"), pl.col("__u_rate"), pl.col("__o_rate"), pl.col("__arr_err")
-    own_rate = pl.when(c == "CNY").then(pl.lit(10 ** FX_DECIMALS, dtype=pl.Int64)).otherwise(o_rate)
-    cents = pl.when(err.is_null()).then(pl.col("__cents"))
-    usd = (pl.when(c == "USD").then(cents)
-           .when(u_rate.is_null() | ((c != "CNY") & o_rate.is_null())).then(None)
-           .otherwise(round_div(cents.cast(I128) * own_rate.cast(I128), u_rate.cast(I128), mode).cast(pl.Int64)))
-    reading = options.reading or "converted"
-    a = a.with_columns(usd.alias("__usd"), pl.concat_str([
-        err,
-        pl.when(err.is_null() & ~c.is_in(["USD", "CNY"]) & o_rate.is_null()).then(pl.col("__o_error")),
-        pl.when(err.is_null() & u_rate.is_null() & ((c != "USD") | pl.lit(reading == "converted"))).then(pl.col("__u_error")),
-    ], separator="; ", ignore_nulls=True).alias("__err"))
-    a = a.with_columns(pl.when(pl.col("__err").str.len_bytes() > 0).then("__err").alias("__err"))
-    counted = kind_of.is_in(list(counts)).fill_null(False)
-    usd_of = {t: pl.when(kind_of == t).then("__usd") for t in ("equity", "reinvested_profit", "shareholder_loan")}
-    cny_of = {t: pl.when(kind_of == t).then(pl.col("__usd").cast(I128) * u_rate.cast(I128)) for t in counts}
-    a = a.with_columns(
-        pl.col("__day").dt.year().alias("__year"),
-        *(x.alias(f"__usd:{t}") for t, x in usd_of.items()), *(x.alias(f"__cny:{t}") for t, x in cny_of.items()),
-        # the (rate, source) of a counted arrival's day, as one number; -1: no rate that day
-        pl.when(counted & (kind_of != "shareholder_loan")).then(pl.col("__u_rid").fill_null(-1)).alias("__rid"),
-        pl.when(pl.col("__err").is_not_null()).then("arrival row " + pl.col("__line").cast(pl.String) + ": " + pl.col("__err"))
-          .alias("__msg"))
+    text = pl.col(name).str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text)
 
-    # (polars' in-memory engine: its streaming one took 1.1 GB at the peak for 1M arrivals, against 0.6, and longer)
-    dated = a.lazy().filter(pl.col("__day").is_not_null())
-    years = dated.group_by("__project_id", "__year", maintain_order=True).agg(
-        pl.col("__line").min().alias("__first"),
-        *(pl.col(f"__{x}").first(ignore_nulls=True).alias(x) for x in ("kind", "sector", "industry_code")),
-        *(pl.col(f"__usd:{t}").sum().alias(f"__sum:{t}") for t in usd_of),
-        *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in counts),
-        pl.len().alias("arrivals"),
-        pl.col("__rid").drop_nulls().n_unique().alias("__n_rates"),
-        pl.col("__rid").first(ignore_nulls=True).alias("__one_rid")).collect(engine="in-memory")
-    # a project-year's bad arrivals, in row order (few: apart from the sums)
-    if a["__msg"].null_count() < a.height:
-        msgs = (dated.filter(pl.col("__msg").is_not_null()).group_by("__project_id", "__year", maintain_order=True)
-                .agg(pl.col("__msg").str.join("; ").alias("__ledger_error")).collect(engine="in-memory"))
-        years = years.join(msgs, on=["__project_id", "__year"], how="left", maintain_order="left", nulls_equal=True)
-    else:
-        years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__ledger_error"))
-    # an arrival whose date cannot be read: a row of its own
-    undated = a.filter(pl.col("__day").is_null()).select(
-        pl.col("__line").alias("__first"), pl.col("__project_id").alias("project_id"), pl.lit(None, dtype=pl.String).alias("year"),
-        pl.col("__kind").alias("kind"), pl.col("__sector").alias("sector"), pl.col("__industry_code").alias("industry_code"),
-        *(pl.lit(None, dtype=pl.String).alias(x) for x in ("paid_in_usd", "reinvested_profit")),
-        pl.lit("USD").alias("reinvested_profit_currency"), pl.lit(None, dtype=pl.String).alias("shareholder_loans_usd"),
-        pl.lit("1").alias("arrivals"), pl.col("__msg").alias("__ledger_error"),
-        *(pl.lit(None, dtype=pl.String).alias(x) for x in LEDGER_COLUMNS[-5:]))
-    del a, dated  # (the arrivals: from here on, only their project-years)
-    done(0.8)
 
-    def money(cents: pl.Expr) -> pl.Expr:
-        return decimal_text(cents, 2)
+class _Ledger:
+    """One ledger's adding-up, with what it learns of distinct cells kept across its chunks."""
 
-    base = pl.col("__sum:equity") + pl.col("__sum:reinvested_profit")
-    both = pl.col("__cny:equity") + pl.col("__cny:reinvested_profit")
-    mean = round_div(both, pl.when(base > 0).then(base.cast(I128) * 100).otherwise(1), "half_up")  # CNY per USD to six decimals, as `assess` states it
-    one = rates.select(pl.col("rid").alias("__one_rid"), pl.col("rate").alias("__one_rate"), pl.col("source").alias("__one_source"))
-    years = years.join(one.unique("__one_rid"), on="__one_rid", how="left", maintain_order="left")
-    n = pl.col("__n_rates")
-    # the rate stated: the one rate of the year's counted arrivals, or their weighted mean to six decimals
-    years = years.with_columns(pl.when(n == 1).then(pl.col("__one_rate")).when((n > 1) & (base > 0))
-                               .then(mean.cast(pl.Int64) * 100).alias("__e8"))
-    e8 = pl.col("__e8")
-    rate_text = decimal_text(e8, FX_DECIMALS, least=0)
-    several = {k: f"weighted mean of the rates of {k} arrival dates" for k in years["__n_rates"].unique().to_list() if k > 1}
-    years = years.select(
-        pl.col("__first"), pl.col("__project_id").alias("project_id"), pl.col("__year").cast(pl.String).alias("year"),
-        "kind", "sector", "industry_code",
-        money(pl.col("__sum:equity")).alias("paid_in_usd"), money(pl.col("__sum:reinvested_profit")).alias("reinvested_profit"),
-        pl.lit("USD").alias("reinvested_profit_currency"), money(pl.col("__sum:shareholder_loan")).alias("shareholder_loans_usd"),
-        pl.col("arrivals").cast(pl.String), "__ledger_error",
-        pl.col("__cny:equity").cast(pl.String).alias("__equity_cny"),
-        pl.col("__cny:reinvested_profit").cast(pl.String).alias("__profit_cny"),
-        e8.cast(pl.String).alias("__fx_rate_e8"), rate_text.alias("__fx_rate_text"),  # (as `rate_str` writes it)
-        pl.when(n == 1).then(pl.col("__one_source"))
-          .otherwise(n.replace_strict(several, default=None, return_dtype=pl.String)).alias("__fx_source_text"))
-    table = pl.concat([years, undated]).sort("__first") if undated.height else years
-    done(1.0)
-    mapping = {c: c for c in LEDGER_COLUMNS if not c.startswith("__") and c != "arrivals"}  # (its rates: see `Scorer`)
-    # handed to the scorer as it is (written out and read back, it took ~0.6 s per 1M arrivals)
-    return Source(path=src.path, format="frame", columns=list(LEDGER_COLUMNS), mapping=mapping,
-                  frame=table.select(LEDGER_COLUMNS))
+    def __init__(self, mapping: dict[str, str], options: Options, projects: Source | None):
+        import polars as pl
+
+        self.m, self.o = mapping, options
+        self.mode = usd_rounding(options)
+        self.days: dict[str, date | None] = {}  # a date cell in another form -> its day
+        self.types: dict[str, str | None] = {}
+        self.amounts: dict[str, tuple[int | None, str | None]] = {}  # an amount cell that is not plain -> (cents, error)
+        self.quotes: dict[tuple[str, date], tuple] = {}  # (currency, day) -> (rate x 10^8, source, error, rate id)
+        self.ids: dict[tuple[int, str], int] = {}  # (USD rate x 10^8, source) -> its id
+        self.projects = None
+        if projects is not None:
+            pm = projects.mapping
+            take = [c for c in ("kind", "sector", "industry_code") if c not in mapping and c in pm]
+            self.projects = (read_text(projects).select(_stripped(pm["project_id"]).alias("__project_id"),
+                                                        *(_stripped(pm[c]).alias(f"__{c}") for c in take))
+                             .filter(pl.col("__project_id").is_not_null())
+                             .unique("__project_id", keep="first", maintain_order=True))  # (listed twice: its first row)
+
+    def run(self, src: Source, work: Path, done: Callable[[float], None]) -> Source:
+        import polars as pl
+
+        from .batch import _ahead
+
+        size = src.path.stat().st_size
+        parts = 1 if size <= ONE_PART_BYTES else -(-size // PART_BYTES)
+        pieces: list[list] = [[] for _ in range(parts)]  # each part's arrivals: frames, or (for several parts) files
+        lines = 0
+        with closing(_ahead(self.chunks(src))) as chunks:  # (the next chunk is read while this one is worked on)
+            for raw, fraction in chunks:
+                a = self.arrivals(raw, lines)
+                lines += raw.height
+                if parts == 1:
+                    pieces[0].append(a)
+                else:
+                    part = (pl.col("__project_id").hash(0) % parts).alias("__part")
+                    for (p,), piece in a.with_columns(part).partition_by("__part", as_dict=True, include_key=False).items():
+                        pieces[p].append(work / f"arrivals-{p}-{len(pieces[p])}.parquet")
+                        piece.write_parquet(pieces[p][-1], compression="lz4")
+                done(0.5 * fraction)
+        mapping = {c: c for c in LEDGER_COLUMNS if not c.startswith("__") and c != "arrivals"}  # (its rates: see `Scorer`)
+        if parts == 1:  # (handed on as it is: written out and read back, it took ~0.6 s per 1M arrivals)
+            years = self.years(pl.concat(pieces[0]))
+            done(1.0)
+            return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
+                          frame=[(years.select(LEDGER_COLUMNS), 1.0)])
+        spans: list[list[Path]] = [[] for _ in range(max(1, -(-lines // SPAN)))]
+        for p in range(parts):
+            years = self.years(pl.read_parquet(pieces[p]) if pieces[p] else self.arrivals(raw.clear(), 0))
+            for path in pieces[p]:
+                path.unlink()
+            span = ((pl.col("__first") - 1) // SPAN).alias("__span")
+            for (s,), piece in years.with_columns(span).partition_by("__span", as_dict=True, include_key=False).items():
+                spans[s].append(work / f"years-{s}-{p}.parquet")
+                piece.write_parquet(spans[s][-1], compression="lz4")
+            done(0.5 + 0.5 * (p + 1) / parts)
+        return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
+                      frame=_in_order(spans))
+
+    def chunks(self, src: Source):
+        """The file's rows as frames of text, about CHUNK_BYTES at a time, each with the share of
+        the file read; at least one (with no rows, for a file that has none)."""
+        import polars as pl
+
+        from .io.readers import as_text, csv_blocks, needs_text
+
+        if src.format == "parquet":
+            lf = pl.scan_parquet(src.path)
+            try:
+                total = lf.select(pl.len()).collect().item()
+                schema = lf.collect_schema()
+                rows = max(1, CHUNK_BYTES // 64)
+                for start in range(0, max(total, 1), rows):
+                    df = lf.slice(start, rows).collect()
+                    yield df.select(as_text(df[c]) if needs_text(schema[c]) else pl.col(c).cast(pl.String)
+                                    for c in df.columns), min(1.0, (start + rows) / max(total, 1))
+            except pl.exceptions.PolarsError as exc:
+                raise InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
+            return
+        size, seen = src.path.stat().st_size or 1, False
+        for block, read in csv_blocks(src.path, block=CHUNK_BYTES, encoding=src.encoding):
+            try:
+                df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False,
+                                 separator=src.delimiter, quote_char='"', encoding="utf8", raise_if_empty=False)
+            except pl.exceptions.ComputeError:  # a row longer than the header, bytes that are not UTF-8
+                raise _Ragged from None
+            seen = True
+            yield df, read / size
+        if not seen:
+            yield pl.DataFrame({c: pl.Series([], dtype=pl.String) for c in src.columns}), 1.0
+
+    def arrivals(self, raw: pl.DataFrame, before: int) -> pl.DataFrame:
+        """Each arrival of a chunk (the ``before`` rows ahead of it numbered already) converted,
+        with its error: the columns a project-year is added up from."""
+        import polars as pl
+
+        m, options = self.m, self.o
+        # the file as it is, rows numbered as they stand in it; a row of empty cells holds no arrival
+        cells = [c for c in raw.columns if c != PARSE_ERROR]
+        numbered = raw.lazy().with_row_index("__line", offset=before + 1)
+        if cells:
+            numbered = numbered.filter(pl.any_horizontal(pl.col(c).str.len_bytes() > 0 for c in cells))
+        own = [_stripped(m[canon]).alias(f"__{canon}")
+               for canon in ("project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code") if canon in m]
+        row_error = _stripped(PARSE_ERROR) if PARSE_ERROR in raw.columns else pl.lit(None, dtype=pl.String)
+        a = numbered.select(pl.col("__line"), *own, row_error.alias(_ROW_ERROR)).collect(engine="in-memory")
+        if self.projects is not None:
+            a = a.join(self.projects, on="__project_id", how="left", maintain_order="left")
+        a = a.with_columns(pl.lit(None, dtype=pl.String).alias(f"__{c}")
+                           for c in ("currency", "kind", "sector", "industry_code") if f"__{c}" not in a.columns)
+
+        # what few distinct cells need, once each: dates in other forms, types, amounts that are not plain numbers
+        dt, ty, am = pl.col("__date"), pl.col("__type"), pl.col("__amount")
+        a = a.with_columns(pl.when(dt.str.len_bytes() == 10).then(dt.str.to_date("%Y-%m-%d", strict=False))
+                           .alias("__day"))  # (only YYYY-MM-DD: polars reads 24-03-15 as the year 24)
+        if odd := a.filter(pl.col("__day").is_null() & dt.is_not_null())["__date"].unique().to_list():
+            self.days.update((t, parse_day(t)) for t in odd if t not in self.days)
+            a = a.with_columns(pl.coalesce("__day", dt.replace_strict({t: self.days[t] for t in odd}, default=None,
+                                                                      return_dtype=pl.Date)).alias("__day"))
+        kinds = a["__type"].unique().drop_nulls().to_list()
+        self.types.update((t, arrival_type(t)) for t in kinds if t not in self.types)
+        k = unit_digits(options.unit)
+        whole = MAX_AMOUNT.adjusted() - k  # digits of the largest whole number below MAX_AMOUNT at --unit
+        plain = am.str.contains(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{2 + k}}}0{{0,8}})?$").fill_null(False)
+        a = a.with_columns(plain.alias("__plain"))
+        a = a.with_columns(pl.when("__plain").then(am.cast(pl.Decimal(38, 2 + k), strict=False).to_physical()
+                                                   .cast(pl.Int64)).alias("__cents"),
+                           pl.col("__currency").str.to_uppercase().fill_null("USD").alias("__cur"),
+                           ty.replace_strict({t: self.types[t] for t in kinds}, default=None, return_dtype=pl.String)
+                           .fill_null(pl.when(ty.is_null()).then(pl.lit("equity"))).alias("__kind_of"))
+        amount_error = pl.when(am.is_null()).then(pl.lit("amount: missing"))
+        if odd := a.filter(~pl.col("__plain") & am.is_not_null())["__amount"].unique().to_list():
+            self.amounts.update((cell, _amount(cell, options.unit)) for cell in odd if cell not in self.amounts)
+            a = a.with_columns(pl.when("__plain").then("__cents").otherwise(am.replace_strict(
+                {c: self.amounts[c][0] for c in odd}, default=None, return_dtype=pl.Int64)).alias("__cents"))
+            amount_error = amount_error.when(~pl.col("__plain")).then(
+                am.replace_strict({c: self.amounts[c][1] for c in odd}, default=None, return_dtype=pl.String))
+        day, kind_of = pl.col("__day"), pl.col("__kind_of")
+        a = a.with_columns(pl.concat_str([
+            pl.col(_ROW_ERROR),
+            pl.when(dt.is_null()).then(pl.lit("date: missing; expected YYYY-MM-DD"))
+              .when(day.is_null()).then("date: '" + dt + "' is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
+            pl.when(ty.is_not_null() & kind_of.is_null())
+              .then("type: '" + ty + "' is not valid; expected equity, reinvested_profit or shareholder_loan"),
+            amount_error,
+            pl.when(~pl.col("__cur").str.contains(_CURRENCY))
+              .then("currency: '" + pl.col("__cur") + "' is not valid; expected a three-letter ISO 4217 code"),
+        ], separator="; ", ignore_nulls=True).alias("__arr_err"))
+        a = a.with_columns(pl.when(pl.col("__arr_err").str.len_bytes() > 0).then("__arr_err").alias("__arr_err"))
+
+        # each arrival's day's rates: USD's (into CNY), and its own currency's
+        rates = self.rates(a)
+        u = rates.filter(pl.col("currency") == "USD").select(
+            pl.col("day").alias("__day"), pl.col("rate").alias("__u_rate"), pl.col("rid").alias("__u_rid"),
+            pl.col("error").alias("__u_error"))
+        o = rates.select(pl.col("currency").alias("__cur"), pl.col("day").alias("__day"), pl.col("rate").alias("__o_rate"),
+                         pl.col("error").alias("__o_error"))
+        a = a.join(u, on="__day", how="left", maintain_order="left").join(o, on=["__cur", "__day"], how="left",
+                                                                          maintain_order="left")
+        c, u_rate, o_rate, err = pl.col("__cur"), pl.col("__u_rate"), pl.col("__o_rate"), pl.col("__arr_err")
+        own_rate = pl.when(c == "CNY").then(pl.lit(10 ** FX_DECIMALS, dtype=pl.Int64)).otherwise(o_rate)
+        cents = pl.when(err.is_null()).then(pl.col("__cents"))
+        usd = (pl.when(c == "USD").then(cents)
+               .when(u_rate.is_null() | ((c != "CNY") & o_rate.is_null())).then(None)
+               .otherwise(round_div(cents.cast(I128) * own_rate.cast(I128), u_rate.cast(I128), self.mode).cast(pl.Int64)))
+        reading = options.reading or "converted"
+        a = a.with_columns(usd.alias("__usd"), pl.concat_str([
+            err,
+            pl.when(err.is_null() & ~c.is_in(["USD", "CNY"]) & o_rate.is_null()).then(pl.col("__o_error")),
+            pl.when(err.is_null() & u_rate.is_null() & ((c != "USD") | pl.lit(reading == "converted"))).then(pl.col("__u_error")),
+        ], separator="; ", ignore_nulls=True).alias("__err"))
+        a = a.with_columns(pl.when(pl.col("__err").str.len_bytes() > 0).then("__err").alias("__err"))
+        counted = kind_of.is_in(list(COUNTS)).fill_null(False)
+        return a.select(
+            "__line", "__project_id", pl.col("__day").dt.year().alias("__year"), "__kind", "__sector", "__industry_code",
+            *(pl.when(kind_of == t).then("__usd").alias(f"__usd:{t}") for t in TYPES),
+            *(pl.when(kind_of == t).then(pl.col("__usd").cast(I128) * u_rate.cast(I128)).alias(f"__cny:{t}") for t in COUNTS),
+            # the (rate, source) of a counted arrival's day, as one number; -1: no rate that day
+            pl.when(counted).then(pl.col("__u_rid").fill_null(-1)).alias("__rid"),
+            pl.when(pl.col("__err").is_not_null()).then("arrival row " + pl.col("__line").cast(pl.String) + ": "
+                                                        + pl.col("__err")).alias("__msg"))
+
+    def rates(self, a: pl.DataFrame) -> pl.DataFrame:
+        """The rates of the arrivals' days (those of earlier chunks too): USD's and each currency's,
+        each with its source or the error that stands for it, and an id per distinct (rate, source)."""
+        import polars as pl
+
+        days = (a.filter(pl.col("__day").is_not_null() & pl.col("__cur").str.contains(_CURRENCY))
+                .select("__cur", "__day").unique().rows())
+        wanted = {("USD", d) for _, d in days} | {(c, d) for c, d in days if c not in ("USD", "CNY")}
+        given = (self.o.fx_rate, f"given rate: {self.o.fx_rate} CNY per USD") if self.o.fx_rate is not None else None
+        for currency, day in sorted(wanted - self.quotes.keys()):
+            rate = source = error = None
+            if currency == "USD" and given is not None:
+                rate, source = given
+            else:
+                try:
+                    quote = self.o.rates.quote(currency, on=day, year=day.year)
+                    rate, source = quote.rate, quote.source
+                except FxError as exc:
+                    error = str(exc)
+            e8 = None if rate is None else _e8(Decimal(rate))
+            if rate is not None and e8 is None:
+                source, error = None, f"fx: the {currency} rate {rate} on {day} has more than {FX_DECIMALS} decimals"
+            rid = self.ids.setdefault((e8, source), len(self.ids)) if e8 is not None else None
+            self.quotes[(currency, day)] = (e8, source, error, rid)
+        return pl.DataFrame([(c, d, *q) for (c, d), q in self.quotes.items()], orient="row", schema={
+            "currency": pl.String, "day": pl.Date, "rate": pl.Int64, "source": pl.String, "error": pl.String, "rid": pl.Int64})
+
+    def years(self, a: pl.DataFrame) -> pl.DataFrame:
+        """The project-years of a part's arrivals (every arrival of its projects), in LEDGER_COLUMNS
+        and __first (the row of a year's first arrival), in that order."""
+        import polars as pl
+
+        # (polars' in-memory engine: its streaming one took 1.1 GB at the peak for 1M arrivals, against 0.6, and longer)
+        dated = a.lazy().filter(pl.col("__year").is_not_null())
+        years = dated.group_by("__project_id", "__year", maintain_order=True).agg(
+            pl.col("__line").min().alias("__first"),
+            *(pl.col(f"__{x}").first(ignore_nulls=True).alias(x) for x in ("kind", "sector", "industry_code")),
+            *(pl.col(f"__usd:{t}").sum().alias(f"__sum:{t}") for t in TYPES),
+            *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in COUNTS),
+            pl.len().alias("arrivals"),
+            pl.col("__rid").drop_nulls().n_unique().alias("__n_rates"),
+            pl.col("__rid").first(ignore_nulls=True).alias("__one_rid")).collect(engine="in-memory")
+        # a project-year's bad arrivals, in row order (few: apart from the sums)
+        if a["__msg"].null_count() < a.height:
+            msgs = (dated.filter(pl.col("__msg").is_not_null()).group_by("__project_id", "__year", maintain_order=True)
+                    .agg(pl.col("__msg").str.join("; ").alias("__ledger_error")).collect(engine="in-memory"))
+            years = years.join(msgs, on=["__project_id", "__year"], how="left", maintain_order="left", nulls_equal=True)
+        else:
+            years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__ledger_error"))
+        # an arrival whose date cannot be read: a row of its own
+        undated = a.filter(pl.col("__year").is_null()).select(
+            pl.col("__line").alias("__first"), pl.col("__project_id").alias("project_id"), pl.lit(None, dtype=pl.String).alias("year"),
+            pl.col("__kind").alias("kind"), pl.col("__sector").alias("sector"), pl.col("__industry_code").alias("industry_code"),
+            *(pl.lit(None, dtype=pl.String).alias(x) for x in ("paid_in_usd", "reinvested_profit")),
+            pl.lit("USD").alias("reinvested_profit_currency"), pl.lit(None, dtype=pl.String).alias("shareholder_loans_usd"),
+            pl.lit("1").alias("arrivals"), pl.col("__msg").alias("__ledger_error"),
+            *(pl.lit(None, dtype=pl.String).alias(x) for x in LEDGER_COLUMNS[-5:]))
+        del a, dated  # (the arrivals: from here on, only their project-years)
+
+        def money(cents: pl.Expr) -> pl.Expr:
+            return decimal_text(cents, 2)
+
+        base = pl.col("__sum:equity") + pl.col("__sum:reinvested_profit")
+        both = pl.col("__cny:equity") + pl.col("__cny:reinvested_profit")
+        # CNY per USD to six decimals, as `assess` states a weighted mean
+        mean = round_div(both, pl.when(base > 0).then(base.cast(I128) * 100).otherwise(1), "half_up")
+        one = pl.DataFrame({"__one_rid": list(self.ids.values()), "__one_rate": [r for r, _ in self.ids],
+                            "__one_source": [s for _, s in self.ids]},
+                           schema={"__one_rid": pl.Int64, "__one_rate": pl.Int64, "__one_source": pl.String})
+        years = years.join(one, on="__one_rid", how="left", maintain_order="left")
+        n = pl.col("__n_rates")
+        # the rate stated: the one rate of the year's counted arrivals, or their weighted mean to six decimals
+        years = years.with_columns(pl.when(n == 1).then(pl.col("__one_rate")).when((n > 1) & (base > 0))
+                                   .then(mean.cast(pl.Int64) * 100).alias("__e8"))
+        e8 = pl.col("__e8")
+        several = {k: f"weighted mean of the rates of {k} arrival dates" for k in years["__n_rates"].unique().to_list() if k > 1}
+        years = years.select(
+            pl.col("__first"), pl.col("__project_id").alias("project_id"), pl.col("__year").cast(pl.String).alias("year"),
+            "kind", "sector", "industry_code",
+            money(pl.col("__sum:equity")).alias("paid_in_usd"), money(pl.col("__sum:reinvested_profit")).alias("reinvested_profit"),
+            pl.lit("USD").alias("reinvested_profit_currency"), money(pl.col("__sum:shareholder_loan")).alias("shareholder_loans_usd"),
+            pl.col("arrivals").cast(pl.String), "__ledger_error",
+            pl.col("__cny:equity").cast(pl.String).alias("__equity_cny"),
+            pl.col("__cny:reinvested_profit").cast(pl.String).alias("__profit_cny"),
+            e8.cast(pl.String).alias("__fx_rate_e8"),
+            decimal_text(e8, FX_DECIMALS, least=0).alias("__fx_rate_text"),  # (as `rate_str` writes it)
+            pl.when(n == 1).then(pl.col("__one_source"))
+              .otherwise(n.replace_strict(several, default=None, return_dtype=pl.String)).alias("__fx_source_text"))
+        return pl.concat([years, undated]).sort("__first") if undated.height else years
+
+
+def _in_order(spans: list[list[Path]]):
+    """Project-years from the parts' files, in the order of their first arrival: each span's
+    pieces read, sorted and handed on (then deleted), with the share of them done."""
+    import polars as pl
+
+    for s, paths in enumerate(spans):
+        if paths:
+            years = pl.read_parquet(paths).sort("__first").select(LEDGER_COLUMNS)
+            for path in paths:
+                path.unlink()
+            yield years, (s + 1) / len(spans)
 
 
 def _amount(cell: str, unit: Decimal) -> tuple[int | None, str | None]:
@@ -256,39 +419,6 @@ def _amount(cell: str, unit: Decimal) -> tuple[int | None, str | None]:
     except InputError as exc:
         return None, str(exc)
     return int(amount * 100), None
-
-
-def day_rates(a: pl.DataFrame, options: Options) -> pl.DataFrame:
-    """The rates of each arrival's day: USD's (into CNY) and the arrival's own currency's, each with
-    its source or the error that stands for it, and an id per distinct (rate, source)."""
-    import polars as pl
-
-    days = (a.filter(pl.col("__day").is_not_null() & pl.col("__cur").str.contains(_CURRENCY))
-            .select("__cur", "__day").unique().rows())
-    wanted = {("USD", d) for _, d in days} | {(c, d) for c, d in days if c not in ("USD", "CNY")}
-    given = (options.fx_rate, f"given rate: {options.fx_rate} CNY per USD") if options.fx_rate is not None else None
-    rows = []
-    for currency, day in sorted(wanted):
-        if currency == "USD" and given is not None:
-            rows.append((currency, day, *given, None))
-            continue
-        try:
-            quote = options.rates.quote(currency, on=day, year=day.year)
-            rows.append((currency, day, quote.rate, quote.source, None))
-        except FxError as exc:
-            rows.append((currency, day, None, None, str(exc)))
-    ids: dict[tuple[Decimal, str], int] = {}
-    table = []
-    for currency, day, rate, source, error in rows:
-        e8 = None
-        if rate is not None:
-            e8 = _e8(Decimal(rate))
-            if e8 is None:
-                rate, source, error = None, None, f"fx: the {currency} rate {rate} on {day} has more than {FX_DECIMALS} decimals"
-        rid = ids.setdefault((e8, source), len(ids)) if e8 is not None else None
-        table.append((currency, day, e8, source, error, rid))
-    return pl.DataFrame(table, schema={"currency": pl.String, "day": pl.Date, "rate": pl.Int64, "source": pl.String,
-                                       "error": pl.String, "rid": pl.Int64}, orient="row")
 
 
 def read_text(src: Source) -> pl.DataFrame:

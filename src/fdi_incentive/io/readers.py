@@ -60,14 +60,14 @@ class Source:
     """A scannable form of the user's file and what its columns mean."""
 
     path: Path
-    format: str  # "csv" or "parquet", or "frame": rows already in memory (a ledger's project-years)
+    format: str  # "csv" or "parquet", or "frames": rows made on the way (a ledger's project-years)
     columns: list[str]
     mapping: dict[str, str]  # canonical -> column name in the file
     encoding: str = "utf-8"
     delimiter: str = ","
     converted_from: str | None = None
     temp_files: list[Path] = field(default_factory=list)
-    frame: Any = None  # the rows of format "frame", a polars DataFrame of text
+    frame: Any = None  # the rows of format "frames": polars DataFrames of text, each with the share done after it
 
     def cleanup(self) -> None:
         for p in self.temp_files:
@@ -181,7 +181,7 @@ UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 def utf8_file(src: Source) -> Source:
     """``src`` as a UTF-8 file on disk (a transcoded copy, if it is a CSV in another encoding), for
-    what reads a file as a whole rather than through `csv_blocks`: a ledger, the title lines' copy."""
+    what reads a file as a whole rather than through `csv_blocks`: a ledger's project file, the title lines' copy."""
     return transcode_csv(src) if src.format == "csv" and src.encoding not in UTF8 else src
 
 
