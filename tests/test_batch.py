@@ -1012,6 +1012,36 @@ def test_a_policy_the_batch_cannot_apply_exactly_is_refused_whole(tmp_path):
     assert not out.exists() and not list(tmp_path.glob("*.part"))
 
 
+def test_a_ledger_under_a_policy_that_counts_equity_alone_states_assess_rate(tmp_path):
+    """Which arrivals count is the policy's (base.counts): under one counting equity alone, a
+    project-year's rate is that of its equity arrivals' days, as `assess` states it, and its
+    base leaves the reinvested profit out."""
+    policy_dir = Path(__file__).parents[1] / "src" / "fdi_incentive" / "policies"
+    text = (policy_dir / "cn-cq-2023.toml").read_text(encoding="utf-8")
+    text = text.replace('counts = ["equity", "reinvested_profit"]', 'counts = ["equity"]')
+    assert 'counts = ["equity"]' in text
+    custom = tmp_path / "equity-only.toml"
+    custom.write_text(text, encoding="utf-8")
+    from fdi_incentive import load_policy_file
+
+    lp = load_policy_file(custom)
+    arrivals = [("2024-03-15", "equity", "20000000"), ("2024-09-02", "equity", "15000000"),
+                ("2025-04-10", "reinvested_profit", "9000000"), ("2025-06-30", "equity", "30000000")]
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    write_csv(src, [["p", d, t, a, "USD", "new", "manufacturing"] for d, t, a in arrivals],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    rates = RateChain(RateTable.from_csv(RATES))
+    summary = score_file(src, out, options=Options(rates=rates, policy=lp))
+    got = {r["year"]: r for r in read_csv(out)}
+    project = Project(sector="manufacturing", arrivals=[Arrival(date=d, type=t, amount=D(a), currency="USD") for d, t, a in arrivals])
+    assert summary.errors == 0
+    for y in assess(project, fx=rates, policy=lp).years:
+        row, expected = got[str(y.year)], y.model_dump(mode="json")
+        for key in ("base_usd", "fx_rate", "base_cny", "incentive_cny"):
+            assert row[key] == str(expected[key]), (y.year, key)
+    assert got["2025"]["base_usd"] == "30000000.00"
+
+
 def test_a_failure_while_parquet_is_being_written_leaves_nothing(tmp_path, monkeypatch):
     """Parquet output is written as the batches come (polars pulls them while it writes): an
     error in a later batch reaches the caller as it was raised, and neither the output nor a

@@ -51,7 +51,7 @@ CHUNK_BYTES = 32 << 20  # of the file read at a time (~450k arrivals)
 ONE_PART_BYTES = 96 << 20  # a ledger file up to this size is added up at once (~1.4M arrivals, ~0.7 GB at the peak)
 PART_BYTES = 48 << 20  # a larger one in parts of about this much of it: ~1 GB at the peak at 10M arrivals (1.5 at 96 MiB)
 SPAN = 1 << 20  # project-years handed on at a time: those whose first arrival is in a span of this many rows
-COUNTS = ("equity", "reinvested_profit")  # the arrivals whose CNY at their own day's rate is summed
+CAN_COUNT = ("equity", "reinvested_profit")  # what a policy may count (base.counts): their CNY at their day's rate is summed
 TYPES = ("equity", "reinvested_profit", "shareholder_loan")
 
 
@@ -76,13 +76,17 @@ def arrival_type(text: str) -> str | None:
     return TYPE_NAMES.get(_TYPE_SPACE.sub("_", text.lower()))
 
 
-def usd_rounding(options: Options) -> str:
-    """How arrivals are rounded to the USD cent: as the policies the batch may use say (they must agree)."""
+def policy_ways(options: Options) -> tuple[str, tuple[str, ...]]:
+    """How arrivals are rounded to the USD cent, and which of them count (whose days' rates make
+    the rate a project-year states): as the policies the batch may use say (they must agree)."""
     policies = [options.policy] if options.policy is not None else list(bundled_policies())
-    ways = {(lp.policy.rounding.mode, _scale_of(lp.policy.rounding.usd_quantum)) for lp in policies}
+    ways = {(lp.policy.rounding.mode, _scale_of(lp.policy.rounding.usd_quantum),
+             tuple(t for t in CAN_COUNT if t in lp.policy.base.counts)) for lp in policies}
     if len(ways) != 1 or next(iter(ways))[1] != 2:
-        raise PolicyError("a ledger needs every policy it may use to convert arrivals to USD cents the same way")
-    return next(iter(ways))[0]
+        raise PolicyError("a ledger needs every policy it may use to convert arrivals to USD cents the same way "
+                          "and to count the same arrivals")
+    mode, _, counts = next(iter(ways))
+    return mode, counts
 
 
 def project_years(src: Source, options: Options, work: Path, projects: Source | None = None,
@@ -128,7 +132,7 @@ class _Ledger:
         import polars as pl
 
         self.m, self.o = mapping, options
-        self.mode = usd_rounding(options)
+        self.mode, self.counts = policy_ways(options)
         self.days: dict[str, date | None] = {}  # a date cell in another form -> its day
         self.types: dict[str, str | None] = {}
         self.amounts: dict[str, tuple[int | None, str | None]] = {}  # an amount cell that is not plain -> (cents, error)
@@ -296,11 +300,11 @@ class _Ledger:
             pl.when(err.is_null() & u_rate.is_null() & ((c != "USD") | pl.lit(reading == "converted"))).then(pl.col("__u_error")),
         ], separator="; ", ignore_nulls=True).alias("__err"))
         a = a.with_columns(pl.when(pl.col("__err").str.len_bytes() > 0).then("__err").alias("__err"))
-        counted = kind_of.is_in(list(COUNTS)).fill_null(False)
+        counted = kind_of.is_in(list(self.counts)).fill_null(False)
         return a.select(
             "__line", "__project_id", pl.col("__day").dt.year().alias("__year"), "__kind", "__sector", "__industry_code",
             *(pl.when(kind_of == t).then("__usd").alias(f"__usd:{t}") for t in TYPES),
-            *(pl.when(kind_of == t).then(pl.col("__usd").cast(I128) * u_rate.cast(I128)).alias(f"__cny:{t}") for t in COUNTS),
+            *(pl.when(kind_of == t).then(pl.col("__usd").cast(I128) * u_rate.cast(I128)).alias(f"__cny:{t}") for t in CAN_COUNT),
             # the (rate, source) of a counted arrival's day, as one number; -1: no rate that day
             pl.when(counted).then(pl.col("__u_rid").fill_null(-1)).alias("__rid"),
             pl.when(pl.col("__err").is_not_null()).then("arrival row " + pl.col("__line").cast(pl.String) + ": "
@@ -344,7 +348,7 @@ class _Ledger:
             pl.col("__line").min().alias("__first"),
             *(pl.col(f"__{x}").first(ignore_nulls=True).alias(x) for x in ("kind", "sector", "industry_code")),
             *(pl.col(f"__usd:{t}").sum().alias(f"__sum:{t}") for t in TYPES),
-            *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in COUNTS),
+            *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in CAN_COUNT),
             pl.len().alias("arrivals"),
             pl.col("__rid").drop_nulls().n_unique().alias("__n_rates"),
             pl.col("__rid").first(ignore_nulls=True).alias("__one_rid")).collect(engine="in-memory")
@@ -368,8 +372,8 @@ class _Ledger:
         def money(cents: pl.Expr) -> pl.Expr:
             return decimal_text(cents, 2)
 
-        base = pl.col("__sum:equity") + pl.col("__sum:reinvested_profit")
-        both = pl.col("__cny:equity") + pl.col("__cny:reinvested_profit")
+        base = pl.sum_horizontal(pl.col(f"__sum:{t}") for t in self.counts)  # (counted, in USD and in CNY)
+        both = pl.sum_horizontal(pl.col(f"__cny:{t}") for t in self.counts)
         # CNY per USD to six decimals, as `assess` states a weighted mean
         mean = round_div(both, pl.when(base > 0).then(base.cast(I128) * 100).otherwise(1), "half_up")
         one = pl.DataFrame({"__one_rid": list(self.ids.values()), "__one_rate": [r for r, _ in self.ids],
