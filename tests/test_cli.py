@@ -251,3 +251,13 @@ def test_a_ledger_summary_names_a_few_fx_sources_and_counts_the_rest(tmp_path):
     fx = " ".join(result.output.split("FX: ", 1)[1].split())  # (the line as Rich wraps it)
     assert f"… and {len(everyone) - 5} more (every one in --summary-json)" in fx
     assert sum(source in fx for source in everyone) == 5
+
+
+def test_batch_help_wraps_its_paragraphs_at_the_terminal_width():
+    """Each paragraph of `fdi batch --help` flows to the terminal's width (a line break in the
+    source had cut lines short mid-sentence)."""
+    text = fdi("batch", "--help").output
+    description = text.split("Usage:", 1)[1].split("╭", 1)[0].splitlines()[2:]
+    for line, after in zip(description, description[1:] + [""]):
+        if line.strip() and after.strip() and not line.strip().endswith(":"):
+            assert len(line.rstrip()) > 60, line

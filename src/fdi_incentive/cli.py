@@ -239,7 +239,7 @@ UNITS = {"1": "1", "10k": "10000", "1m": "1000000", "万": "10000", "百万": "1
 @app.command()
 @handles_errors
 def batch(
-    input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: one row per project-year.")],
+    input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: project-years or a ledger of arrivals.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write: .csv, .xlsx, .parquet or .jsonl. Default: CSV on stdout.")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Input encoding. Default: detected (UTF-8, else GB18030/GBK).")] = None,
     unit: Annotated[str, typer.Option(help="Unit of the amount columns: 1, 10k (万美元) or 1m.")] = "1",
@@ -253,16 +253,16 @@ def batch(
 ) -> None:
     """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
 
-    Columns (matched forgivingly, Chinese aliases accepted): project_id, year, kind, sector or
-    industry_code, paid_in_usd (or paid_in + currency), shareholder_loans_usd, reinvested_profit,
-    fx_rate. Or a ledger of capital arrivals (project_id, date, type, amount, currency, with kind and
-    sector on each row or from --projects), scored per project and calendar year.
-    Exit code 0 when every row was scored, 1 when some rows carry errors, 2 for a usage error.
+    One row per project-year: project_id, year, kind, sector or industry_code, paid_in_usd (or paid_in + currency), shareholder_loans_usd, reinvested_profit, fx_rate. Headers are matched forgivingly, Chinese ones too (项目编号, 年份, 实际到位外资 …).
+
+    Or a ledger of capital arrivals: project_id, date, type, amount, currency, with kind and sector on each row or from --projects; added up per project and calendar year.
+
+    Exit code 0 when every row was scored, 1 when some rows carry errors (all rows are still written), 2 for a usage error or an unreadable file.
 
     Example:
 
         fdi batch examples/projects.csv -o scored.xlsx --summary-json summary.json
-    """
+    """  # (a paragraph is one line: Typer's rich mode keeps every line break)
     from decimal import Decimal
 
     from .batch import score_file
