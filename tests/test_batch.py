@@ -926,11 +926,11 @@ def test_records_copied_as_they_stand_equal_cells_written_anew(tmp_path, rows, n
 
 
 def test_stages_run_ahead_in_order_and_stop_with_the_consumer():
-    """Reading, scoring and writing overlap in threads (`_ahead`): items come in order, a producer's
+    """Reading, scoring and writing overlap in threads (`ahead`): items come in order, a producer's
     exception reaches the consumer, and a consumer that stops early leaves no thread running."""
     import threading
 
-    from fdi_incentive.batch import _ahead
+    from fdi_incentive.ahead import ahead as _ahead
 
     assert list(_ahead(iter(range(50)))) == list(range(50))
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .errors import InputError
+from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
                          open_input, transcode_csv, utf8_file, utf8_strays)
@@ -118,58 +119,6 @@ class _Tally:
 
     def by(self, key: str) -> dict[str, Group]:
         return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
-
-
-def _ahead(items: Iterator, depth: int = 1) -> Iterator:
-    """``items`` produced in a thread of their own, up to ``depth`` ahead of the consumer.
-
-    polars works without the interpreter lock, so the stages of neighbouring blocks (reading
-    one, scoring the one before, writing the one before that) overlap on the cores. Order is
-    kept; an exception is raised in the consumer as it was raised in the producer; when the
-    consumer stops early, so does the producer (after the item it is making).
-    """
-    import queue
-    import threading
-
-    done = object()
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((item, None)):
-                    return
-            put((done, None))
-        except BaseException as exc:  # noqa: BLE001  (handed to the consumer as it is)
-            put((None, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=produce, name="fdi-batch-stage", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, exc = slots.get()
-            if exc is not None:
-                raise exc
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
 
 
 class _Unreadable(Exception):

@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source
@@ -150,13 +151,11 @@ class _Ledger:
     def run(self, src: Source, work: Path, done: Callable[[float], None]) -> Source:
         import polars as pl
 
-        from .batch import _ahead
-
         size = src.path.stat().st_size
         parts = 1 if size <= ONE_PART_BYTES else -(-size // PART_BYTES)
         pieces: list[list] = [[] for _ in range(parts)]  # each part's arrivals: frames, or (for several parts) files
         lines = 0
-        with closing(_ahead(self.chunks(src))) as chunks:  # (the next chunk is read while this one is worked on)
+        with closing(ahead(self.chunks(src))) as chunks:  # (the next chunk is read while this one is worked on)
             for raw, fraction in chunks:
                 a = self.arrivals(raw, lines)
                 lines += raw.height
