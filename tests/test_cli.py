@@ -261,3 +261,23 @@ def test_batch_help_wraps_its_paragraphs_at_the_terminal_width():
     for line, after in zip(description, description[1:] + [""]):
         if line.strip() and after.strip() and not line.strip().endswith(":"):
             assert len(line.rstrip()) > 60, line
+
+
+def test_the_example_ledger_and_its_projects_file_are_on_the_record(tmp_path):
+    """examples/ledger.csv as README runs it: a title line, Chinese headers and dates, 货币出资;
+    the summary states the --projects file's columns too, and --summary-json names and hashes
+    it beside the ledger (an input of the result as much as the ledger is)."""
+    import hashlib
+
+    projects = ROOT / "examples" / "ledger-projects.csv"
+    result = fdi("batch", ROOT / "examples" / "ledger.csv", "--projects", projects, "-o", tmp_path / "out.csv",
+                 "--summary-json", tmp_path / "s.json", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "from --projects: 项目编号 → project_id, 项目类型 →" in " ".join(result.output.split())
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["projects"].endswith("ledger-projects.csv") and summary["errors"] == 0
+    assert summary["projects_sha256"] == hashlib.sha256(projects.read_bytes()).hexdigest()
+    assert summary["projects_column_mapping"]["sector"] == "行业"
+    rows = {(r["project_id"], r["year"]): r for r in __import__("csv").DictReader((tmp_path / "out.csv").open(encoding="utf-8"))}
+    assert rows[("CQ-001", "2024")]["shareholder_loans_usd"] == "5000000.00"  # (shown, not counted)
+    assert rows[("CQ-001", "2024")]["base_usd"] == "12000000.00" and rows[("CQ-003", "2025")]["eligible"] == "false"

@@ -51,6 +51,9 @@ class BatchSummary(BaseModel):
     output: str | None
     shape: str
     column_mapping: dict[str, str]
+    projects: str | None = Field(None, description="a ledger's --projects file")
+    projects_sha256: str | None = None
+    projects_column_mapping: dict[str, str] | None = None
     rows: int
     scored: int
     errors: int
@@ -228,8 +231,12 @@ def score_file(
         shape_src, ledger = _shape(src, input_path, options, work, projects, progress)
         for attempt in (1, 2, 3):
             try:
-                return _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
-                              ledger)
+                summary = _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
+                                 ledger)
+                if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)
+                    summary.projects, summary.projects_column_mapping = str(projects_path), dict(projects.mapping)
+                    summary.projects_sha256 = sha256_file(Path(projects_path)) if hash_input else None
+                return summary
             except _Unreadable as exc:
                 # A CSV that polars cannot read as it is: bytes that are not UTF-8 after all (the
                 # encoding was guessed from the first MiB), then transcode the whole file; a row

@@ -26,6 +26,7 @@ KIND_NAMES = {"new": "new", "capital_increase": "capital_increase", "新设": "n
 TYPE_NAMES = {
     "equity": "equity", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loan",
     "loan": "shareholder_loan", "利润再投资": "reinvested_profit", "外方股东贷款": "shareholder_loan",
+    "货币出资": "equity", "股权出资": "equity",  # (cash paid in as registered capital, as ledgers name it)
 }
 Reading = Literal["converted", "nominal"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]

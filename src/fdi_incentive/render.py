@@ -255,7 +255,12 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""
         parts.append(Panel("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors),
                            title=f"errors{more}", title_align="left", border_style="red"))
-    mapping = ", ".join(f"{v} → {k}" if v != k else k for k, v in b.column_mapping.items())
+    def columns(mapping: dict[str, str]) -> str:
+        return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
+
+    mapping = columns(b.column_mapping)
+    if b.projects_column_mapping:
+        mapping += f"; from --projects: {columns(b.projects_column_mapping)}"
     fx = "; ".join(b.fx_sources[:SOURCES_SHOWN]) or "none needed"
     if len(b.fx_sources) > SOURCES_SHOWN:  # (a ledger's arrival days each have theirs: thousands)
         fx += f"; … and {len(b.fx_sources) - SOURCES_SHOWN:,} more (every one in --summary-json)"
