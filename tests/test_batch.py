@@ -588,6 +588,19 @@ def test_a_ragged_ledger_row_is_an_error_never_a_shifted_amount(tmp_path):
     assert rows[2]["paid_in_usd"] == "20000000.00" and summary.rows == 3  # (the row of empty cells holds no arrival)
 
 
+def test_a_ragged_row_of_the_projects_file_makes_its_projects_years_errors(tmp_path):
+    """A --projects row with more cells than its header may have its kind and sector shifted:
+    the project-years of that project are errors that say so; the other projects are scored."""
+    ledger, projects, out = tmp_path / "l.csv", tmp_path / "p.csv", tmp_path / "o.csv"
+    ledger.write_text("project_id,date,type,amount,currency\na,2024-01-05,equity,40000000,USD\n"
+                      "b,2024-01-05,equity,40000000,USD\n", encoding="utf-8")
+    projects.write_text("project_id,kind,sector\na,new,Beijing,manufacturing\nb,new,services\n", encoding="utf-8")
+    summary = score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
+    a, b = read_csv(out)
+    assert a["error"] == "arrival row 1: --projects: the row has 4 fields, the header has 3" and a["incentive_cny"] == ""
+    assert b["incentive_cny"] == "5680000.00" and summary.errors == 1
+
+
 def test_a_project_listed_twice_in_the_projects_file_counts_its_arrivals_once(tmp_path):
     ledger, projects, out = tmp_path / "l.csv", tmp_path / "p.csv", tmp_path / "o.csv"
     write_csv(ledger, [["a", "2024-03-15", "equity", "20000000", "USD"]], header=["project_id", "date", "type", "amount", "currency"])

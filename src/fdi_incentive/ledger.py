@@ -20,6 +20,7 @@ go on in the order of their first arrival, a span of `SPAN` arrival rows at a ti
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from contextlib import closing
@@ -101,18 +102,22 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
             raise InputError("INPUT", need, "a ledger with project_id, date, type, amount and currency columns")
     if projects is not None and "project_id" not in projects.mapping:
         raise InputError("--projects", "file", "a project file with a project_id column")
+    return _unragged(src, lambda s: _Ledger(m, options, projects).run(s, work, done))
+
+
+def _unragged(src: Source, read: Callable[[Source], object]):
+    """``read(src)``; but if a row of the CSV is longer than its header, ``read`` of the file
+    rewritten row by row, each row then kept with its parse error (see `normalise_csv`)."""
     try:
-        return _Ledger(m, options, projects).run(src, work, done)
+        return read(src)
     except _Ragged:
-        for path in work.glob("arrivals-*.parquet"):  # (a part's pieces written before it)
-            path.unlink()
         if src.format != "csv" or src.has_parse_errors_column:
-            raise InputError("INPUT", str(src.path), "a ledger file that can be read") from None
+            raise InputError("INPUT", str(src.path), "a file that can be read") from None
     from .io.readers import normalise_csv
 
-    normalised = normalise_csv(src)  # ragged rows: each kept, with its parse error
+    normalised = normalise_csv(src)
     try:
-        return _Ledger(m, options, projects).run(normalised, work, done)
+        return read(normalised)
     finally:
         for path in normalised.temp_files[len(src.temp_files):]:
             path.unlink(missing_ok=True)
@@ -143,8 +148,10 @@ class _Ledger:
         if projects is not None:
             pm = projects.mapping
             take = [c for c in ("kind", "sector", "industry_code") if c not in mapping and c in pm]
-            self.projects = (read_text(projects).select(_stripped(pm["project_id"]).alias("__project_id"),
-                                                        *(_stripped(pm[c]).alias(f"__{c}") for c in take))
+            rows = read_text(projects)
+            row_error = ("--projects: " + _stripped(PARSE_ERROR)) if PARSE_ERROR in rows.columns else pl.lit(None, dtype=pl.String)
+            self.projects = (rows.select(_stripped(pm["project_id"]).alias("__project_id"),
+                                         *(_stripped(pm[c]).alias(f"__{c}") for c in take), row_error.alias("__p_error"))
                              .filter(pl.col("__project_id").is_not_null())
                              .unique("__project_id", keep="first", maintain_order=True))  # (listed twice: its first row)
 
@@ -155,18 +162,23 @@ class _Ledger:
         parts = 1 if size <= ONE_PART_BYTES else -(-size // PART_BYTES)
         pieces: list[list] = [[] for _ in range(parts)]  # each part's arrivals: frames, or (for several parts) files
         lines = 0
-        with closing(ahead(self.chunks(src))) as chunks:  # (the next chunk is read while this one is worked on)
-            for raw, fraction in chunks:
-                a = self.arrivals(raw, lines)
-                lines += raw.height
-                if parts == 1:
-                    pieces[0].append(a)
-                else:
-                    part = (pl.col("__project_id").hash(0) % parts).alias("__part")
-                    for (p,), piece in a.with_columns(part).partition_by("__part", as_dict=True, include_key=False).items():
-                        pieces[p].append(work / f"arrivals-{p}-{len(pieces[p])}.parquet")
-                        piece.write_parquet(pieces[p][-1], compression="lz4")
-                done(0.5 * fraction)
+        try:
+            with closing(ahead(_chunks(src))) as chunks:  # (the next chunk is read while this one is worked on)
+                for raw, fraction in chunks:
+                    a = self.arrivals(raw, lines)
+                    lines += raw.height
+                    if parts == 1:
+                        pieces[0].append(a)
+                    else:
+                        part = (pl.col("__project_id").hash(0) % parts).alias("__part")
+                        for (p,), piece in a.with_columns(part).partition_by("__part", as_dict=True, include_key=False).items():
+                            pieces[p].append(work / f"arrivals-{p}-{len(pieces[p])}.parquet")
+                            piece.write_parquet(pieces[p][-1], compression="lz4")
+                    done(0.5 * fraction)
+        except _Ragged:
+            for path in itertools.chain.from_iterable(pieces) if parts > 1 else ():
+                path.unlink()
+            raise
         mapping = {c: c for c in LEDGER_COLUMNS if not c.startswith("__") and c != "arrivals"}  # (its rates: see `Scorer`)
         if parts == 1:  # (handed on as it is: written out and read back, it took ~0.6 s per 1M arrivals)
             years = self.years(pl.concat(pieces[0]))
@@ -186,38 +198,6 @@ class _Ledger:
         return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
                       frame=_in_order(spans))
 
-    def chunks(self, src: Source):
-        """The file's rows as frames of text, about CHUNK_BYTES at a time, each with the share of
-        the file read; at least one (with no rows, for a file that has none)."""
-        import polars as pl
-
-        from .io.readers import as_text, csv_blocks, needs_text
-
-        if src.format == "parquet":
-            lf = pl.scan_parquet(src.path)
-            try:
-                total = lf.select(pl.len()).collect().item()
-                schema = lf.collect_schema()
-                rows = max(1, CHUNK_BYTES // 64)
-                for start in range(0, max(total, 1), rows):
-                    df = lf.slice(start, rows).collect()
-                    yield df.select(as_text(df[c]) if needs_text(schema[c]) else pl.col(c).cast(pl.String)
-                                    for c in df.columns), min(1.0, (start + rows) / max(total, 1))
-            except pl.exceptions.PolarsError as exc:
-                raise InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
-            return
-        size, seen = src.path.stat().st_size or 1, False
-        for block, read in csv_blocks(src.path, block=CHUNK_BYTES, encoding=src.encoding):
-            try:
-                df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False,
-                                 separator=src.delimiter, quote_char='"', encoding="utf8", raise_if_empty=False)
-            except pl.exceptions.ComputeError:  # a row longer than the header, bytes that are not UTF-8
-                raise _Ragged from None
-            seen = True
-            yield df, read / size
-        if not seen:
-            yield pl.DataFrame({c: pl.Series([], dtype=pl.String) for c in src.columns}), 1.0
-
     def arrivals(self, raw: pl.DataFrame, before: int) -> pl.DataFrame:
         """Each arrival of a chunk (the ``before`` rows ahead of it numbered already) converted,
         with its error: the columns a project-year is added up from."""
@@ -236,7 +216,7 @@ class _Ledger:
         if self.projects is not None:
             a = a.join(self.projects, on="__project_id", how="left", maintain_order="left")
         a = a.with_columns(pl.lit(None, dtype=pl.String).alias(f"__{c}")
-                           for c in ("currency", "kind", "sector", "industry_code") if f"__{c}" not in a.columns)
+                           for c in ("currency", "kind", "sector", "industry_code", "p_error") if f"__{c}" not in a.columns)
 
         # what few distinct cells need, once each: dates in other forms, types, amounts that are not plain numbers
         dt, ty, am = pl.col("__date"), pl.col("__type"), pl.col("__amount")
@@ -266,7 +246,7 @@ class _Ledger:
                 am.replace_strict({c: self.amounts[c][1] for c in odd}, default=None, return_dtype=pl.String))
         day, kind_of = pl.col("__day"), pl.col("__kind_of")
         a = a.with_columns(pl.concat_str([
-            pl.col(_ROW_ERROR),
+            pl.col(_ROW_ERROR), pl.col("__p_error"),  # (a project's row that had to be cut: its cells may be shifted)
             pl.when(dt.is_null()).then(pl.lit("date: missing; expected YYYY-MM-DD"))
               .when(day.is_null()).then("date: '" + dt + "' is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
             pl.when(ty.is_not_null() & kind_of.is_null())
@@ -424,28 +404,42 @@ def _amount(cell: str, unit: Decimal) -> tuple[int | None, str | None]:
     return int(amount * 100), None
 
 
-def read_text(src: Source) -> pl.DataFrame:
-    """A ledger's (or project file's) cells as text, as the file has them; a CSV row that is
-    longer than the header is cut, and says so in PARSE_ERROR (see `normalise_csv`)."""
+def _chunks(src: Source):
+    """A ledger's (or project file's) rows as frames of text, as the file has them, about
+    CHUNK_BYTES at a time, each with the share of the file read; at least one (with no rows,
+    for a file that has none). A CSV row longer than its header raises `_Ragged`."""
     import polars as pl
 
-    from .io.readers import as_text, needs_text, normalise_csv
+    from .io.readers import as_text, csv_blocks, needs_text
 
     if src.format == "parquet":
+        lf = pl.scan_parquet(src.path)
         try:
-            df = pl.read_parquet(src.path)
+            total = lf.select(pl.len()).collect().item()
+            schema = lf.collect_schema()
+            rows = max(1, CHUNK_BYTES // 64)
+            for start in range(0, max(total, 1), rows):
+                df = lf.slice(start, rows).collect()
+                yield df.select(as_text(df[c]) if needs_text(schema[c]) else pl.col(c).cast(pl.String)
+                                for c in df.columns), min(1.0, (start + rows) / max(total, 1))
         except pl.exceptions.PolarsError as exc:
             raise InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
-        return df.select(as_text(df[c]) if needs_text(df.schema[c]) else pl.col(c).cast(pl.String) for c in df.columns)
-    try:
-        return pl.read_csv(src.path, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
-                           quote_char='"', encoding="utf8", raise_if_empty=False)
-    except pl.exceptions.ComputeError:
-        if src.has_parse_errors_column:
-            raise InputError("INPUT", str(src.path), "a ledger file that can be read") from None
-    normalised = normalise_csv(src)  # ragged rows: each kept, with its parse error
-    try:
-        return read_text(normalised)
-    finally:
-        for path in normalised.temp_files[len(src.temp_files):]:
-            path.unlink(missing_ok=True)
+        return
+    size, seen = src.path.stat().st_size or 1, False
+    for block, read in csv_blocks(src.path, block=CHUNK_BYTES, encoding=src.encoding):
+        try:
+            df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False,
+                             separator=src.delimiter, quote_char='"', encoding="utf8", raise_if_empty=False)
+        except pl.exceptions.ComputeError:  # a row longer than the header, bytes that are not UTF-8
+            raise _Ragged from None
+        seen = True
+        yield df, read / size
+    if not seen:
+        yield pl.DataFrame({c: pl.Series([], dtype=pl.String) for c in src.columns}), 1.0
+
+
+def read_text(src: Source) -> pl.DataFrame:
+    """A project file's cells as text, whole (see `_chunks`, `_unragged`)."""
+    import polars as pl
+
+    return _unragged(src, lambda s: pl.concat([df for df, _ in _chunks(s)]))
