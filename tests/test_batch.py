@@ -1148,6 +1148,15 @@ def test_a_large_ledger_added_up_in_parts_gives_the_same_rows(tmp_path, monkeypa
     assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert parts.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"}) and whole.errors > 0
     assert seen == sorted(seen) and seen[-1] == 100
+    # the same arrivals from a Parquet file, read a slice at a time
+    import polars as pl
+
+    pl.read_csv(src, infer_schema=False).write_parquet(tmp_path / "ledger.parquet")
+    monkeypatch.setattr(ledger, "ONE_PART_BYTES", 8_000)  # (Parquet is compressed: the same rows, a smaller file)
+    monkeypatch.setattr(ledger, "PART_BYTES", 8_000)
+    assert (tmp_path / "ledger.parquet").stat().st_size > 2 * ledger.PART_BYTES
+    score_file(tmp_path / "ledger.parquet", tmp_path / "from-parquet.csv", options=Options(rates=rates, fx_rate=D("7.1")))
+    assert (tmp_path / "from-parquet.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes() and len(spans) == 2
 
 
 def test_the_bench_ledger_is_read_whole(tmp_path):
