@@ -1110,6 +1110,7 @@ def test_a_malformed_ledger_never_crashes_and_never_loses_an_arrival(tmp_path, a
     rows = read_csv(out)
     assert summary.rows == len(rows) and summary.shape == "ledger"
     assert sum(int(r["arrivals"]) for r in rows) == len(arrivals)  # (no row of empty cells: kind and sector are set)
+    assert summary.arrivals == len(arrivals)
     for r in rows:
         assert (r["error"] == "") != (r["incentive_cny"] == "")
         if r["error"] and r["error"].startswith("arrival row"):

@@ -276,6 +276,7 @@ def test_the_example_ledger_and_its_projects_file_are_on_the_record(tmp_path):
     assert "from --projects: 项目编号 → project_id, 项目类型 →" in " ".join(result.output.split())
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert summary["projects"].endswith("ledger-projects.csv") and summary["errors"] == 0
+    assert (summary["arrivals"], summary["rows"]) == (9, 6) and "arrivals" in result.output
     assert summary["projects_sha256"] == hashlib.sha256(projects.read_bytes()).hexdigest()
     assert summary["projects_column_mapping"]["sector"] == "行业"
     rows = {(r["project_id"], r["year"]): r for r in __import__("csv").DictReader((tmp_path / "out.csv").open(encoding="utf-8"))}

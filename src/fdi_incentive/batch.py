@@ -54,6 +54,7 @@ class BatchSummary(BaseModel):
     projects: str | None = Field(None, description="a ledger's --projects file")
     projects_sha256: str | None = None
     projects_column_mapping: dict[str, str] | None = None
+    arrivals: int | None = Field(None, description="a ledger's arrivals (rows of the file), added up into `rows` project-years")
     rows: int
     scored: int
     errors: int
@@ -293,6 +294,8 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
            progress, notes: list[str], hash_input: bool, stdout, ledger: bool) -> BatchSummary:
+    import polars as pl
+
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
     scorer = Scorer(src.columns, src.mapping, options)
@@ -306,16 +309,19 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
                                for df, text, starts in blocks)
 
+        arrivals = 0  # a ledger's, added up into its project-years
+
         def tallied():
+            nonlocal arrivals
             for scored in scored_blocks:
                 tally.add(scored, scorer)  # (the summary is added up here, in order)
+                if ledger:
+                    arrivals += int(scored.rows.get_column("arrivals").cast(pl.Int64).sum())
                 yield scored.rows, scored.csv_ready
 
         with closing(blocks), closing(scored_blocks):  # (stopped in this order: scoring, then reading)
             writer.write_all(tallied())
         if writer.rows == 0:
-            import polars as pl
-
             writer.write(pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in scorer.output_names()}))
     if progress is not None:
         progress(100)
@@ -328,6 +334,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         input_sha256=sha256_file(input_path) if hash_input else None,
         output=written, shape="ledger" if ledger else "project-year",
         column_mapping=dict(original.mapping),
+        arrivals=arrivals if ledger else None,
         rows=tally.rows, scored=tally.rows - tally.errors, errors=tally.errors, first_errors=tally.first,
         eligible_by_tier=dict(sorted(tally.tiers.items())), capped=tally.capped, total_incentive_cny=tally.total,
         by_category=tally.by("category"), by_year=tally.by("year"),

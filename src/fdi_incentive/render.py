@@ -233,7 +233,9 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column(justify="right")
-    head.add_row("rows", f"{b.rows:,}")
+    if b.arrivals is not None:
+        head.add_row("arrivals", f"{b.arrivals:,}")
+    head.add_row("project-years" if b.arrivals is not None else "rows", f"{b.rows:,}")
     head.add_row("scored", f"{b.scored:,}")
     head.add_row("rows with errors", f"[red]{b.errors:,}[/]" if b.errors else "0")
     for tier, n in sorted(b.eligible_by_tier.items()):
