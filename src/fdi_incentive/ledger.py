@@ -345,11 +345,9 @@ class _Ledger:
             *(pl.lit(None, dtype=pl.String).alias(x) for x in ("paid_in_usd", "reinvested_profit")),
             pl.lit("USD").alias("reinvested_profit_currency"), pl.lit(None, dtype=pl.String).alias("shareholder_loans_usd"),
             pl.lit("1").alias("arrivals"), pl.col("__msg").alias("__ledger_error"),
-            *(pl.lit(None, dtype=pl.String).alias(x) for x in LEDGER_COLUMNS[-5:]))
+            *(pl.lit(None, dtype=pl.String).alias(x)
+              for x in ("__equity_cny", "__profit_cny", "__fx_rate_e8", "__fx_rate_text", "__fx_source_text")))
         del a, dated  # (the arrivals: from here on, only their project-years)
-
-        def money(cents: pl.Expr) -> pl.Expr:
-            return decimal_text(cents, 2)
 
         base = pl.sum_horizontal(pl.col(f"__sum:{t}") for t in self.counts)  # (counted, in USD and in CNY)
         both = pl.sum_horizontal(pl.col(f"__cny:{t}") for t in self.counts)
@@ -368,8 +366,9 @@ class _Ledger:
         years = years.select(
             pl.col("__first"), pl.col("__project_id").alias("project_id"), pl.col("__year").cast(pl.String).alias("year"),
             "kind", "sector", "industry_code",
-            money(pl.col("__sum:equity")).alias("paid_in_usd"), money(pl.col("__sum:reinvested_profit")).alias("reinvested_profit"),
-            pl.lit("USD").alias("reinvested_profit_currency"), money(pl.col("__sum:shareholder_loan")).alias("shareholder_loans_usd"),
+            decimal_text(pl.col("__sum:equity"), 2).alias("paid_in_usd"),
+            decimal_text(pl.col("__sum:reinvested_profit"), 2).alias("reinvested_profit"), pl.lit("USD").alias("reinvested_profit_currency"),
+            decimal_text(pl.col("__sum:shareholder_loan"), 2).alias("shareholder_loans_usd"),
             pl.col("arrivals").cast(pl.String), "__ledger_error",
             pl.col("__cny:equity").cast(pl.String).alias("__equity_cny"),
             pl.col("__cny:reinvested_profit").cast(pl.String).alias("__profit_cny"),
