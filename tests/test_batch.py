@@ -110,8 +110,8 @@ def test_gbk_is_transcoded_as_it_is_read_whatever_the_blocks(tmp_path, monkeypat
     """A GBK file is transcoded block by block as it is read, not copied first: the same rows and
     summary as the file saved in UTF-8, with blocks and the codec's chunks falling inside
     two-byte characters; a row longer than the header sends it through the row-by-row reader
-    with its characters intact; a GBK ledger and project file are read by DuckDB from a
-    transcoded copy; and no temporary file is left."""
+    with its characters intact; a GBK ledger and project file are transcoded as they are read
+    too; and no temporary file is left."""
     import functools
 
     import fdi_incentive.batch as batch

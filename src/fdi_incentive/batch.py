@@ -22,7 +22,7 @@ from .errors import InputError
 from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
-                         open_input, transcode_csv, utf8_file, utf8_strays)
+                         open_input, transcode_csv, utf8_strays)
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_target, output_format
 from .money import Money
 
@@ -224,7 +224,7 @@ def score_file(
     if out is not None:
         check_target(out, "-o", input_path, projects_path)  # (before any work)
     src = open_input(input_path, encoding=encoding)
-    projects = utf8_file(open_input(projects_path, is_header=names_a_project_list)) if projects_path is not None else None
+    projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     made = [src]  # every Source made on the way (their temporary files go at the end)

@@ -416,7 +416,7 @@ def _chunks(src: Source):
         try:
             total = lf.select(pl.len()).collect().item()
             schema = lf.collect_schema()
-            rows = max(1, CHUNK_BYTES // 64)
+            rows = max(1, CHUNK_BYTES // 64)  # (a ledger's CSV row is ~64-70 bytes: about a CSV chunk's rows)
             for start in range(0, max(total, 1), rows):
                 df = lf.slice(start, rows).collect()
                 yield df.select(as_text(df[c]) if needs_text(schema[c]) else pl.col(c).cast(pl.String)

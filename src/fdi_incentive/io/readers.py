@@ -181,7 +181,7 @@ UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 def utf8_file(src: Source) -> Source:
     """``src`` as a UTF-8 file on disk (a transcoded copy, if it is a CSV in another encoding), for
-    what reads a file as a whole rather than through `csv_blocks`: a ledger's project file, the title lines' copy."""
+    what reads a file as a whole rather than through `csv_blocks`: the title lines' copy."""
     return transcode_csv(src) if src.format == "csv" and src.encoding not in UTF8 else src
 
 
