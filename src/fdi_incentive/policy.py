@@ -29,6 +29,8 @@ TYPE_NAMES = {
     "货币出资": "equity", "股权出资": "equity",  # (cash paid in as registered capital, as ledgers name it)
 }
 Reading = Literal["converted", "nominal"]
+# inside the period the source states, or a year we apply the rule to after it (an assumption)
+PolicyStatus = Literal["in_force", "assumed_continuation"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]
 
 
@@ -71,6 +73,31 @@ class Effective(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> "Effective":
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_}); write the end date after the start")
+        return self
+
+    def covers(self, year: int) -> bool:
+        return self.from_.year <= year and (self.to is None or year <= self.to.year)
+
+    @property
+    def span(self) -> str:
+        """The years, as a reader says them: "2018-2022", "2023 onwards"."""
+        return f"{self.from_.year}-{self.to.year}" if self.to else f"{self.from_.year} onwards"
+
+
+class SourcePeriod(_Strict):
+    """The period the source itself states, apart from the years we apply the rule to (``[effective]``).
+
+    A year inside ``[effective]`` but after this period is scored under an assumed continuation.
+    """
+
+    from_: date = Field(alias="from")
+    to: date | None = None
+    citation: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SourcePeriod":
         if self.to is not None and self.to < self.from_:
             raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_}); write the end date after the start")
         return self
@@ -169,6 +196,9 @@ class Policy(_Strict):
     jurisdiction: str
     payout_currency: Literal["CNY"]
     effective: Effective
+    source_period: SourcePeriod | None = Field(
+        default=None, description="the period the source states; absent: the whole of [effective]",
+    )
     source: Source
     base: Base
     tiers: list[Tier] = Field(min_length=1)
@@ -186,6 +216,28 @@ class Policy(_Strict):
         if dupes:
             raise ValueError(f"tier ids must be unique; {', '.join(dupes)} appears more than once")
         return self
+
+    @model_validator(mode="after")
+    def _source_period_within_effective(self) -> "Policy":
+        sp, eff = self.source_period, self.effective
+        if sp is None:
+            return self
+        if sp.from_ != eff.from_:
+            raise ValueError(
+                f"source_period.from ({sp.from_}) must equal effective.from ({eff.from_}): "
+                "a rule is applied from the start its source states, never before it"
+            )
+        if eff.to is not None and (sp.to is None or sp.to > eff.to):
+            raise ValueError(f"source_period.to ({sp.to or 'none'}) must not be after effective.to ({eff.to})")
+        return self
+
+    def status_for(self, year: int) -> PolicyStatus:
+        """"in_force" inside the period the source states; "assumed_continuation" for a later year
+        we apply the rule to (inside ``[effective]``). A year outside ``[effective]`` is a PolicyError."""
+        if not self.effective.covers(year):
+            raise PolicyError(outside_dates_message(self, year))
+        sp = self.source_period
+        return "in_force" if sp is None or sp.covers(year) else "assumed_continuation"
 
 
 class LoadedPolicy(BaseModel):
@@ -295,6 +347,13 @@ def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = Non
         if lp.policy.effective.covers(year):
             return lp
     raise PolicyError(no_policy_message(year, candidates))
+
+
+def outside_dates_message(policy: "Policy", year: int | str) -> str:
+    """Why a policy cannot score a year outside its dates, naming them."""
+    eff = policy.effective
+    return (f"year: {policy.id} applies to {eff.span} ({eff.from_} to {eff.to or 'no end date'}), "
+            f"not to {year}; choose a year in its dates or another policy")
 
 
 def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:
