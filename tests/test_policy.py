@@ -19,9 +19,10 @@ def test_every_shipped_policy_validates_and_cites_every_number():
     assert [lp.policy.id for lp in policies] == ["cn-cq-2018", "cn-cq-2023"]
     for lp in policies:
         p = lp.policy
-        assert p.source.clause and p.caveats
-        assert all(t.citation for t in p.tiers)
-        assert p.cap.citation and p.exclusions.citation and p.rounding.citation and p.base.citation
+        assert p.clause_source.quote and p.caveats
+        assert all(t.citation for t in p.tiers)  # every number of a tier beside the words it comes from
+        assert p.exclusions.citation and p.base.citation and p.rounding.said() and p.cap.said()
+        assert p.cap.amount is None or p.cap.citation
 
 
 def test_version_in_force_is_chosen_by_year():
@@ -36,13 +37,14 @@ def test_version_in_force_is_chosen_by_year():
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (('rate = "0.04"', 'rate = "0.04"\nrat = "1"'), r"tiers\[1\]\.rat: unknown key; allowed keys here: id, label"),
+        (('rate = "0.04"', 'rate = "0.04"\nrat = "1"'), r"tiers\[1\]\.rat: unknown key; allowed keys here: .*id, label"),
         (('rate = "0.04"', "rate = 0.04"), 'write the number as a string so it stays exact, e.g. "0.04"'),
         (('rate = "0.04"', 'rate = "4"'), r"tiers\[1\]\.rate: .*less than or equal to 1"),
         (('comparator = "gt" }\nrate = "0.02"', 'comparator = "over" }\nrate = "0.02"'), r"comparator: Input should be 'gt' or 'ge'"),
         (("[effective]\nfrom = 2023-01-01", "[effective]\nfrom = 2023-01-01\nto = 2022-01-01"), "before 'from'"),
         (('[stacking]\nmode = "best"', '[stacking]\nmode = "sum"'), r"stacking\.mode"),
-        (("schema_version = 1", "schema_version = 2"), "schema_version"),
+        (("schema_version = 2", "schema_version = 3"), "schema_version"),
+        (("schema_version = 2", "schema_version = 1"), r"schema_version 1 is the old layout .*\[\[sources\]\]"),
         (('id = "cn-cq-2023"', 'id = "cn-cq-2023"\nextra = 1'), "extra: unknown key"),
     ],
 )
