@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
+from .i18n import _, language_from_env, parse_language, using
 from .policy import describe_validation_error
 
 app = typer.Typer(
@@ -38,23 +39,33 @@ class ExitCode(IntEnum):
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    typer.echo(f"fdi: error: {message}", err=True)
+    typer.echo(_("fdi: error: {message}").format(message=message), err=True)
     raise typer.Exit(code)
 
 
+# every command that speaks to people takes it; its default comes from the locale
+Lang = Annotated[Optional[str], typer.Option("--lang", help="zh or en. Default: from LC_ALL / LC_MESSAGES / LANG (zh_* gives Chinese).")]
+
+
 def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """Library errors become one line on stderr and exit code 2: the one place this happens."""
+    """Library errors become one line on stderr and exit code 2: the one place this happens.
+
+    The command runs in its language (``--lang``, else the locale's), the library's messages included."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except FdiError as exc:
-            _fail(str(exc))
-        except ValidationError as exc:
-            _fail(describe_validation_error(exc, "options"))
-        except OSError as exc:  # a file that cannot be read or written (no permission, disk full)
-            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
+        with using(language_from_env()):
+            try:
+                if kwargs.get("lang") is not None:
+                    kwargs["lang"] = parse_language(kwargs["lang"])
+                with using(kwargs.get("lang") or language_from_env()):
+                    command(*args, **kwargs)
+            except FdiError as exc:
+                _fail(str(exc))
+            except ValidationError as exc:
+                _fail(describe_validation_error(exc, "options"))
+            except OSError as exc:  # a file that cannot be read or written (no permission, disk full)
+                _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
 
     return wrapper
 
@@ -77,7 +88,7 @@ def _reading(value: str | None) -> str | None:
         return None
     found = READING_NAMES.get(value.strip().lower())
     if found is None:
-        raise InputError("--reading", value, "converted or nominal")
+        raise InputError("--reading", value, _("converted or nominal"))
     return found
 
 
@@ -100,12 +111,12 @@ def _load_project_file(path: Path):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise InputError("--project", str(path), f"a readable JSON or TOML file ({exc.strerror})") from None
+        raise InputError("--project", str(path), _("a readable JSON or TOML file ({reason})").format(reason=exc.strerror)) from None
     try:
         raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
-        raise InputError("--project", str(path), f"valid {kind} ({exc})") from None
+        raise InputError("--project", str(path), _("valid {kind} ({reason})").format(kind=kind, reason=exc)) from None
     try:
         return Project.model_validate(raw)
     except ValidationError as exc:
@@ -131,6 +142,7 @@ def calc(
     reading: Annotated[Optional[str], typer.Option(help="converted (default: USD base × FX × rate) or nominal (rate × USD figure, paid as yuan).")] = None,
     project: Annotated[Optional[Path], typer.Option(help="JSON or TOML file with a project and its dated capital arrivals over several years.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+    lang: Lang = None,
 ) -> None:
     """Calculate the reward for one project, itemised, with every figure traced to the policy.
 
@@ -149,17 +161,17 @@ def calc(
                  "--reinvested-profit-cny": reinvested_profit_cny, "--sector": sector, "--industry-code": industry_code}
         given = [k for k, v in flags.items() if v is not None]
         if given:
-            _fail(f"--project: the project file describes the project; do not also give {', '.join(given)}")
+            _fail(_("--project: the project file describes the project; do not also give {flags}").format(flags=", ".join(given)))
         proj = _load_project_file(project)
     else:
         if year is None:
-            _fail("--year: missing; give the calendar year the capital was paid in (or --project FILE)")
+            _fail(_("--year: missing; give the calendar year the capital was paid in (or --project FILE)"))
         if paid_in_usd is not None and paid_in is not None:
-            _fail("--paid-in-usd and --paid-in: give one of them")
+            _fail(_("--paid-in-usd and --paid-in: give one of them"))
         if paid_in_usd is None and paid_in is None and reinvested_profit_cny is None:
-            _fail("--paid-in-usd: missing; give the foreign capital paid in during the year, e.g. --paid-in-usd 15000000")
+            _fail(_("--paid-in-usd: missing; give the foreign capital paid in during the year, e.g. --paid-in-usd 15000000"))
         if paid_in is None and currency.upper() != "USD":
-            _fail("--currency: goes with --paid-in, not --paid-in-usd")
+            _fail(_("--currency: goes with --paid-in, not --paid-in-usd"))
         from .fx import check_currency
 
         proj = Project.for_year(
@@ -197,6 +209,7 @@ def plan(
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    lang: Lang = None,
 ) -> None:
     """Find when to pay in capital for the largest reward, beside the naive schedules.
 
@@ -215,7 +228,7 @@ def plan(
     for item in fixed or []:
         year_text, sep, amount_text = item.partition("=")
         if not sep or not year_text.strip().isdigit():
-            _fail(f"--fixed: {item!r} is not valid; expected YEAR=AMOUNT such as 2024=15000000")
+            _fail(_("--fixed: {item} is not valid; expected YEAR=AMOUNT such as 2024=15000000").format(item=repr(item)))
         fixed_amounts[int(year_text)] = parse_amount(amount_text, "--fixed")
     step_amount = parse_amount(step, "--step")
     result = make_plan(
@@ -250,6 +263,7 @@ def batch(
     summary_json: Annotated[Optional[Path], typer.Option(help="Also write the summary as JSON, with the tool version and sha256 of the input and policies.")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar. Default: only on a terminal.")] = None,
     projects: Annotated[Optional[Path], typer.Option(help="For a ledger of arrivals: a file of project_id, kind, sector / industry_code.")] = None,
+    lang: Lang = None,
 ) -> None:
     """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
 
@@ -269,7 +283,7 @@ def batch(
     from .frame import Options
 
     if unit.strip().lower() not in UNITS:
-        _fail(f"--unit: {unit!r} is not valid; expected 1, 10k or 1m")
+        _fail(_("--unit: {unit} is not valid; expected 1, 10k or 1m").format(unit=repr(unit)))
     options = Options(
         policy=None, reading=_reading(reading), unit=Decimal(UNITS[unit.strip().lower()]),
         rates=_fx_source(None, fx_table),
@@ -295,17 +309,18 @@ def batch(
     if show_progress:
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("scoring"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
+        bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
         task = bar.add_task("scoring", total=100)
         bar.start()
     try:
-        summary = score_file(
-            input, output, options=options, encoding=encoding,
-            progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
-            hash_input=summary_json is not None,
-            stdout=sys.stdout,
-            projects_path=projects,
-        )
+        with using("en"):  # the output's cells (reason, error, fx_source) are the same whatever the language
+            summary = score_file(
+                input, output, options=options, encoding=encoding,
+                progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
+                hash_input=summary_json is not None,
+                stdout=sys.stdout,
+                projects_path=projects,
+            )
     finally:
         if bar:
             bar.stop()
@@ -356,6 +371,7 @@ def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 def policy_show(
     ref: Annotated[str, typer.Argument(help="A policy id such as cn-cq-2023, or a policy file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    lang: Lang = None,
 ) -> None:
     """Show every parameter of a policy with the sentence it comes from, and its caveats.
 
@@ -398,7 +414,7 @@ def schema(
 
     schemas = {"input": Project.model_json_schema(), "output": Assessment.model_json_schema(mode="serialization")}
     if which not in ("input", "output", "both"):
-        _fail(f"schema: {which!r} is not valid; expected input, output or both")
+        _fail(_("schema: {which} is not valid; expected input, output or both").format(which=repr(which)))
     _print_json(schemas if which == "both" else schemas[which])
 
 

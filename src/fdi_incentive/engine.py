@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import FxError, InputError
+from .i18n import _, pick
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
 from .industry import Classification, classify
 from .models import (
@@ -39,11 +40,12 @@ _ZERO = Decimal(0)
 def check_granted_rate(tier: Tier, granted: Decimal) -> None:
     """A granted rate must respect the tier's rate type: not below a floor, not above a ceiling."""
     if tier.rate_type == "floor" and granted < tier.rate:
-        raise InputError("rate", str(granted), f"at least {tier.rate} (the {tier.label}'s floor: 不低于 {percent_fmt(tier.rate)})")
+        raise InputError("rate", str(granted), _("at least {rate} (the {tier}'s floor: 不低于 {percent})").format(
+            rate=tier.rate, tier=pick(tier.label, tier.label_zh), percent=percent_fmt(tier.rate)))
     if tier.rate_type == "ceiling" and granted > tier.rate:
-        raise InputError("rate", str(granted), f"at most {tier.rate} (the {tier.label}'s ceiling)")
+        raise InputError("rate", str(granted), _("at most {rate} (the {tier}'s ceiling)").format(rate=tier.rate, tier=pick(tier.label, tier.label_zh)))
     if tier.rate_type == "exact" and granted != tier.rate:
-        raise InputError("rate", str(granted), f"exactly {tier.rate} (the {tier.label}'s rate is fixed)")
+        raise InputError("rate", str(granted), _("exactly {rate} (the {tier}'s rate is fixed)").format(rate=tier.rate, tier=pick(tier.label, tier.label_zh)))
 
 
 def choose_tier(policy: Policy, category: str, base_usd: Decimal) -> tuple[Tier | None, list[tuple[Tier, bool, bool]]]:
@@ -168,7 +170,7 @@ def evaluate_year(
     reasons.append(f"Base: {_usd(base_usd)} of foreign capital paid in during {year}.")
     tests = [
         TierTest(
-            tier=t.id, label=t.label, threshold_usd=t.threshold.amount, comparator=t.threshold.comparator,
+            tier=t.id, label=pick(t.label, t.label_zh), threshold_usd=t.threshold.amount, comparator=t.threshold.comparator,
             applies_to_category=applies, passed=passed and not d.excluded, rate=t.rate, rate_type=t.rate_type,
             citation=t.cited,
         )
@@ -234,7 +236,7 @@ def evaluate_year(
             "stacking": policy.stacking.cited, "cap": policy.cap.cited,
             "conversion": policy.conversion.cited, "rounding": policy.rounding.cited,
         },
-        caveats=[c.text for c in policy.caveats if c.shown_for(status)],
+        caveats=[pick(c.text, c.text_zh) for c in policy.caveats if c.shown_for(status)],
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
 
@@ -445,11 +447,11 @@ def _policy_used(lp: LoadedPolicy, statuses: set[str]) -> PolicyUsed:
     text = next((s for s in p.sources if s.role == "text"), p.clause_source)
     sp = p.source_period or p.effective
     return PolicyUsed(
-        id=p.id, title=p.title, source=text.title + (f" ({text.document_number})" if text.document_number else ""),
+        id=p.id, title=pick(p.title, p.title_zh), source=text.title + (f" ({text.document_number})" if text.document_number else ""),
         url=text.url, reliability=p.clause_source.reliability, effective_from=p.effective.from_,
         effective_to=p.effective.to, source_period_from=sp.from_, source_period_to=sp.to,
         sources=[f"{s.role}: {s.name}" + (f", {s.url}" if s.url else "") + f" ({s.reliability}). Seen: {s.seen}"
                  for s in p.sources],
         origin=lp.origin, sha256=lp.sha256,
-        caveats=[c.text for c in p.caveats if any(c.shown_for(st) for st in statuses)],
+        caveats=[pick(c.text, c.text_zh) for c in p.caveats if any(c.shown_for(st) for st in statuses)],
     )

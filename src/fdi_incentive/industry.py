@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 
 from .errors import InputError
+from .i18n import N_, _
 
 CATEGORIES = ("manufacturing", "real_estate", "finance", "quasi_finance", "other")
 
@@ -53,8 +54,8 @@ PUBLIC_SECTOR_NAMES = (
 QUASI_FINANCE_CLASSES = {"6631", "6633", "6635", "6639", "6999", "7212", "7296"}
 # A class that holds quasi-finance business among other things: the code cannot decide.
 AMBIGUOUS_CLASSES = {
-    "7299": "7299 (other business services) includes commercial factoring, which is quasi-finance; "
-    "the code alone cannot decide, so give the sector explicitly if this project is factoring",
+    "7299": N_("7299 (other business services) includes commercial factoring, which is quasi-finance; "
+               "the code alone cannot decide, so give the sector explicitly if this project is factoring"),
 }
 SECTION_CATEGORY = {"C": "manufacturing", "J": "finance", "K": "real_estate"}
 
@@ -93,17 +94,19 @@ def normalise_code(value: str) -> tuple[str, str]:
     raw = re.sub(r"[\s.\-]", "", str(value)).upper()
     m = _CODE.match(raw)
     if not raw or not m or (len(raw) == 1 and not m.group(1)):
-        raise InputError("industry_code", value, "a GB/T 4754-2017 code such as C, 36, C3670, K7010 or 7212")
+        raise InputError("industry_code", value, _("a GB/T 4754-2017 code such as C, 36, C3670, K7010 or 7212"))
     letter, digits = m.group(1), m.group(2) or ""
     if letter and letter not in sections():
-        raise InputError("industry_code", value, f"a section letter from {min(sections())} to {max(sections())}")
+        raise InputError("industry_code", value, _("a section letter from {first} to {last}").format(
+            first=min(sections()), last=max(sections())))
     if digits:
         div = divisions().get(digits[:2])
         if div is None:
-            raise InputError("industry_code", value, "a code whose first two digits are a GB/T 4754-2017 division (01-97)")
+            raise InputError("industry_code", value, _("a code whose first two digits are a GB/T 4754-2017 division (01-97)"))
         if letter and letter != div[0]:
             raise InputError(
-                "industry_code", value, f"division {digits[:2]} ({div[2]}) to sit in section {div[0]}, not {letter}"
+                "industry_code", value, _("division {division} ({name}) to sit in section {section}, not {letter}").format(
+                    division=digits[:2], name=div[2], section=div[0], letter=letter)
             )
         letter = div[0]
     return letter + digits, letter
@@ -113,9 +116,9 @@ def category_of_code(code: str) -> tuple[str, tuple[str, ...]]:
     """The category a normalised code falls in, with any note about how sure that is."""
     letter, digits = code[0], code[1:]
     if digits[:4] in QUASI_FINANCE_CLASSES and len(digits) == 4:
-        return "quasi_finance", (f"{code}: class {digits} is where quasi-finance (类金融) organisations sit",)
+        return "quasi_finance", (_("{code}: class {digits} is where quasi-finance (类金融) organisations sit").format(code=code, digits=digits),)
     if digits[:4] in AMBIGUOUS_CLASSES and len(digits) == 4:
-        return SECTION_CATEGORY.get(letter, "other"), (AMBIGUOUS_CLASSES[digits[:4]],)
+        return SECTION_CATEGORY.get(letter, "other"), (_(AMBIGUOUS_CLASSES[digits[:4]]),)
     return SECTION_CATEGORY.get(letter, "other"), ()
 
 
@@ -124,14 +127,14 @@ def classify(sector: str | None = None, industry_code: str | None = None) -> Cla
     sector = sector.strip() if isinstance(sector, str) and sector.strip() else None
     industry_code = str(industry_code).strip() if industry_code is not None and str(industry_code).strip() else None
     if sector is None and industry_code is None:
-        raise InputError("sector", None, "a sector name or a GB/T 4754-2017 industry code")
+        raise InputError("sector", None, _("a sector name or a GB/T 4754-2017 industry code"))
     by_name = None
     if sector is not None:
         by_name = SECTOR_NAMES.get(normalise_name(sector))
         if by_name is None:
-            raise InputError("sector", sector, "one of " + ", ".join(PUBLIC_SECTOR_NAMES))
+            raise InputError("sector", sector, _("one of {names}").format(names=", ".join(PUBLIC_SECTOR_NAMES)))
     if industry_code is None:
-        return Classification(category=by_name, sector=normalise_name(sector), basis=f"sector '{sector}'")
+        return Classification(category=by_name, sector=normalise_name(sector), basis=_("sector '{sector}'").format(sector=sector))
     code, letter = normalise_code(industry_code)
     by_code, notes = category_of_code(code)
     div = divisions().get(code[1:3])
@@ -142,12 +145,13 @@ def classify(sector: str | None = None, industry_code: str | None = None) -> Cla
     category = combine(by_name, by_code, ambiguous)
     if category is None:
         raise InputError(
-            "sector", sector, f"a sector that agrees with industry code {code} ({by_code.replace('_', ' ')})"
+            "sector", sector, _("a sector that agrees with industry code {code} ({category})").format(
+                code=code, category=by_code.replace('_', ' '))
         )
     if ambiguous:
-        notes = (f"the sector given ('{sector}') decides: {AMBIGUOUS_CLASSES[code[1:5]]}",)
+        notes = (_("the sector given ('{sector}') decides: {note}").format(sector=sector, note=_(AMBIGUOUS_CLASSES[code[1:5]])),)
     return Classification(
-        category=category, code=code, sector=normalise_name(sector), basis=f"sector '{sector}' and {label}", notes=notes
+        category=category, code=code, sector=normalise_name(sector), basis=_("sector '{sector}' and {code}").format(sector=sector, code=label), notes=notes
     )
 
 

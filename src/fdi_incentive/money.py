@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import PlainSerializer
 
 from .errors import InputError
+from .i18n import _
 
 ROUNDING_MODES = {
     "half_up": decimal.ROUND_HALF_UP,
@@ -30,32 +31,32 @@ EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[Invali
 def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> Decimal:
     """A non-negative amount to the cent ('15000000', '15,000,000.00', 15_000_000), times ``scale``."""
     if isinstance(value, bool):
-        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00")
+        raise InputError(field, value, _("an amount such as 15000000 or 15,000,000.00"))
     if isinstance(value, float):
         value = repr(value)
     text = str(value).strip()
     if any(sep in text for sep in GROUPING) and not GROUPED.fullmatch(text):
         # a comma, underscore or space only groups thousands: 15000000,50 is not fifteen million
-        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00 (a comma groups thousands; "
-                                       "decimals follow a point)")
+        raise InputError(field, value, _("an amount such as 15000000 or 15,000,000.00 (a comma groups thousands; "
+                                         "decimals follow a point)"))
     for sep in GROUPING:
         text = text.replace(sep, "")
     try:
         with decimal.localcontext(EXACT):
             amount = Decimal(text) * scale
     except (InvalidOperation, decimal.Overflow):
-        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00") from None
+        raise InputError(field, value, _("an amount such as 15000000 or 15,000,000.00")) from None
     if not amount.is_finite():
-        raise InputError(field, value, "a finite amount")
+        raise InputError(field, value, _("a finite amount"))
     if amount < 0:
-        raise InputError(field, value, "an amount of zero or more")
+        raise InputError(field, value, _("an amount of zero or more"))
     try:
         with decimal.localcontext(EXACT):
             to_the_cent = amount == amount.quantize(CENT, decimal.ROUND_DOWN)
     except decimal.InvalidOperation:  # more digits than any amount has (1e400)
-        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00") from None
+        raise InputError(field, value, _("an amount such as 15000000 or 15,000,000.00")) from None
     if not to_the_cent:
-        raise InputError(field, value, "an amount to the cent (at most two decimal places)")
+        raise InputError(field, value, _("an amount to the cent (at most two decimal places)"))
     return amount + 0  # normalise -0
 
 

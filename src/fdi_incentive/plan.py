@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .engine import _fx_chain, cap_point, decide
 from .errors import InputError
+from .i18n import _
 from .fx import RateSource
 from .industry import classify, normalise_name
 from .money import EXACT, Money, Rate
@@ -99,9 +100,9 @@ def parse_years(text: str) -> list[int]:
         else:
             years = sorted({int(x) for x in text.split(",") if x.strip()})
     except ValueError:
-        raise InputError("--years", text, "a range such as 2024-2026 or a list such as 2024,2025,2027") from None
+        raise InputError("--years", text, _("a range such as 2024-2026 or a list such as 2024,2025,2027")) from None
     if not years or len(years) > 30:
-        raise InputError("--years", text, "between 1 and 30 calendar years, first to last")
+        raise InputError("--years", text, _("between 1 and 30 calendar years, first to last"))
     return years
 
 
@@ -125,22 +126,22 @@ def plan(
     fixed = dict(fixed or {})
     kind_norm = KIND_NAMES.get(normalise_name(kind))
     if kind_norm is None:
-        raise InputError("--kind", kind, "new or capital-increase")
+        raise InputError("--kind", kind, _("new or capital-increase"))
     cls = classify(sector, industry_code)
     if step <= 0:
-        raise InputError("--step", str(step), "a positive amount such as 0.01 or 1000000")
+        raise InputError("--step", str(step), _("a positive amount such as 0.01 or 1000000"))
     if max_per_year is not None and max_per_year < min_per_year:
-        raise InputError("--max-per-year", str(max_per_year), f"at least --min-per-year ({min_per_year})")
+        raise InputError("--max-per-year", str(max_per_year), _("at least --min-per-year ({minimum})").format(minimum=min_per_year))
     for y in fixed:
         if y not in years:
-            raise InputError("--fixed", f"{y}={fixed[y]}", f"a year within --years ({years[0]}-{years[-1]})")
+            raise InputError("--fixed", f"{y}={fixed[y]}", _("a year within --years ({first}-{last})").format(first=years[0], last=years[-1]))
     forced = get_policy(policy) if isinstance(policy, str) else policy
     chain = _fx_chain(fx)
     free_total = total_usd - sum(fixed.values(), Decimal(0))
     if free_total < 0:
-        raise InputError("--fixed", str(sum(fixed.values())), f"amounts adding up to no more than --total-usd ({total_usd})")
+        raise InputError("--fixed", str(sum(fixed.values())), _("amounts adding up to no more than --total-usd ({total})").format(total=total_usd))
     if (free_total / step) % 1 != 0:
-        raise InputError("--step", str(step), f"a step that divides the amount left to plan ({free_total})")
+        raise InputError("--step", str(step), _("a step that divides the amount left to plan ({left})").format(left=free_total))
 
     ys: list[_Year] = []
     for year in years:
@@ -156,9 +157,9 @@ def plan(
             ys.append(_Year(year, pol, rate, src, min_per_year, hi, False))
     free = [y for y in ys if not y.fixed]
     if not free and free_total != 0:
-        raise InputError("--fixed", "all years", f"amounts that add up to --total-usd ({total_usd})")
+        raise InputError("--fixed", "all years", _("amounts that add up to --total-usd ({total})").format(total=total_usd))
     if sum((y.lo for y in free), Decimal(0)) > free_total or (free and sum((y.hi for y in free), Decimal(0)) < free_total):
-        raise InputError("--total-usd", str(total_usd), "a total that fits between the per-year minimum and maximum")
+        raise InputError("--total-usd", str(total_usd), _("a total that fits between the per-year minimum and maximum"))
 
     def reward(y: _Year, amount: Decimal, fx_factor: Decimal = Decimal(1)):
         rd = reading or y.policy.conversion.default
@@ -188,7 +189,7 @@ def plan(
             _product_size([candidates[o.year] for o in free if o is not j]) for j in free
         )
         if count > MAX_SCHEDULES:
-            raise InputError("--years", f"{len(free)} free years", "fewer free years (fix some with --fixed) or a coarser --step")
+            raise InputError("--years", f"{len(free)} free years", _("fewer free years (fix some with --fixed) or a coarser --step"))
         combos = _schedules(free, candidates, free_total, step)
     for combo in combos:
         examined += 1
@@ -227,23 +228,23 @@ def plan(
     if free:
         first = {y.year: (y.lo if y.fixed else Decimal(0)) for y in ys}
         first[free[0].year] = free_total
-        baselines["all_in_first_year"] = schedule("everything in the first free year", first)
+        baselines["all_in_first_year"] = schedule(_("everything in the first free year"), first)
         n = len(free)
         units = int(free_total / step)
         each, extra = divmod(units, n)
         equal = {y.year: y.lo for y in ys if y.fixed}
         for i, y in enumerate(free):
             equal[y.year] = (each + (1 if i < extra else 0)) * step
-        baselines["equal_split"] = schedule("equal split", equal)
+        baselines["equal_split"] = schedule(_("equal split"), equal)
     gains = {k: best_s.total_incentive_cny - b.total_incentive_cny for k, b in baselines.items()}
     shocks = {
         "fx_-5%": schedule("fx -5%", amounts, 1 - FX_SHOCK).total_incentive_cny,
         "fx_+5%": schedule("fx +5%", amounts, 1 + FX_SHOCK).total_incentive_cny,
     }
     notes = [
-        "Advice under the stated policy reading and FX assumptions, not a legal opinion.",
-        "The 'no duplicate support' rule (同一方向不重复支持), other funds and district top-ups are not modelled.",
-        "Exact for the unrounded reward; each year's payout is then rounded once to the fen, as fdi calc does.",
+        _("Advice under the stated policy reading and FX assumptions, not a legal opinion."),
+        _("The 'no duplicate support' rule (同一方向不重复支持), other funds and district top-ups are not modelled."),
+        _("Exact for the unrounded reward; each year's payout is then rounded once to the fen, as fdi calc does."),
     ]
     return Plan(
         schedule=best_s.schedule, total_incentive_cny=best_s.total_incentive_cny, total_usd=total_usd,

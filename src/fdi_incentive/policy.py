@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import PolicyError
+from .i18n import N_, _, pick
 
 Category = Literal["manufacturing", "real_estate", "finance", "quasi_finance", "other"]
 Kind = Literal["new", "capital_increase"]
@@ -59,6 +60,8 @@ class _Said(_Strict):
     citation: str = Field("", description="the words of a source, quoted as it gives them")
     reading: str | None = Field(None, description="our reading of the words, and why (ours, not the source's)")
     assumption: str | None = Field(None, description="what we assume where no text speaks")
+    reading_zh: str | None = Field(None, description="the reading in Chinese, shown under --lang zh")
+    assumption_zh: str | None = Field(None, description="the assumption in Chinese, shown under --lang zh")
 
     @model_validator(mode="after")
     def _says_something(self) -> "_Said":
@@ -67,22 +70,23 @@ class _Said(_Strict):
         return self
 
     def said(self) -> list[tuple[str, str]]:
-        """(label, text) for each of the three that is given: "text", "our reading", "assumption"."""
-        parts = [("text", f"“{self.citation}”")] if self.citation else []
+        """(label, text) for each of the three that is given: "text", "our reading", "assumption"
+        (labels untranslated: `_()` them to show them), texts in the current language."""
+        parts = [(N_("text"), f"“{self.citation}”")] if self.citation else []
         if self.reading:
-            parts.append(("our reading", self.reading))
+            parts.append((N_("our reading"), pick(self.reading, self.reading_zh)))
         if self.assumption:
-            parts.append(("assumption", self.assumption))
+            parts.append((N_("assumption"), pick(self.assumption, self.assumption_zh)))
         return parts
 
     @property
     def cited(self) -> str:
         """The three in one line, each labelled: what a result cites."""
-        return "; ".join(f"{label}: {text}" for label, text in self.said())
+        return "; ".join(f"{_(label)}: {text}" for label, text in self.said())
 
 
 SourceRole = Literal["text", "restatement", "summary"]
-SOURCE_ROLES = {"text": "the text itself", "restatement": "a restatement quoting it", "summary": "a summary"}
+SOURCE_ROLES = {"text": N_("the text itself"), "restatement": N_("a restatement quoting it"), "summary": N_("a summary")}
 
 
 class Source(_Strict):
@@ -145,7 +149,7 @@ class Base(_Said):
 
 
 # How the law says each comparator: 超过 is "over" (strict), 以上 is "at least" (inclusive).
-COMPARATOR_WORDS = {"gt": "over", "ge": "at least"}
+COMPARATOR_WORDS = {"gt": N_("over"), "ge": N_("at least")}  # (untranslated: `_()` them to show them)
 
 
 class Threshold(_Strict):
@@ -164,6 +168,7 @@ class Threshold(_Strict):
 class Tier(_Said):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     label: str
+    label_zh: str | None = Field(None, description="the label in Chinese, shown under --lang zh")
     categories: list[Category] = Field(description="empty: every category not excluded")
     threshold: Threshold
     rate: PositiveDecimal = Field(le=1)
@@ -207,6 +212,7 @@ class Rounding(_Said):
 class Caveat(_Strict):
     id: str
     text: str
+    text_zh: str | None = Field(None, description="the caveat in Chinese, shown under --lang zh")
     basis: Literal["source", "reading", "assumption", "unknown"] = Field(
         description="source: a source says it; reading: our reading; assumption: ours where no text speaks; unknown: no source settles it",
     )
@@ -350,7 +356,7 @@ def parse_policy(text: str, origin: str) -> LoadedPolicy:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
+        raise PolicyError(_("{origin}: not valid TOML: {reason}").format(origin=origin, reason=exc)) from None
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:
@@ -364,9 +370,9 @@ def load_policy_file(path: str | Path) -> LoadedPolicy:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
+        raise PolicyError(_("{path}: cannot read policy file: {reason}").format(path=path, reason=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise PolicyError(f"{path}: a policy file must be UTF-8 text") from None
+        raise PolicyError(_("{path}: a policy file must be UTF-8 text").format(path=path)) from None
     return parse_policy(text, str(path))
 
 
@@ -391,7 +397,7 @@ def get_policy(ref: str | Path) -> LoadedPolicy:
     if path.suffix == ".toml" or path.exists():
         return load_policy_file(path)
     known = ", ".join(lp.policy.id for lp in bundled_policies())
-    raise PolicyError(f"policy: {str(ref)!r} is neither a shipped policy ({known}) nor a policy file")
+    raise PolicyError(_("policy: {ref} is neither a shipped policy ({known}) nor a policy file").format(ref=repr(str(ref)), known=known))
 
 
 def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = None) -> LoadedPolicy:
@@ -406,14 +412,15 @@ def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = Non
 def outside_dates_message(policy: "Policy", year: int | str) -> str:
     """Why a policy cannot score a year outside its dates, naming them."""
     eff = policy.effective
-    return (f"year: {policy.id} applies to {eff.span} ({eff.from_} to {eff.to or 'no end date'}), "
-            f"not to {year}; choose a year in its dates or another policy")
+    return _("year: {policy} applies to {span} ({start} to {end}), not to {year}; choose a year in its dates or another policy").format(
+        policy=policy.id, span=eff.span, start=eff.from_, end=eff.to or _("no end date"), year=year)
 
 
 def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:
     candidates = bundled_policies() if candidates is None else candidates
     spans = "; ".join(
-        f"{lp.policy.id} covers {lp.policy.effective.from_.year}-{lp.policy.effective.to.year if lp.policy.effective.to else ''}"
+        _("{policy} covers {start}-{end}").format(policy=lp.policy.id, start=lp.policy.effective.from_.year,
+                                                  end=lp.policy.effective.to.year if lp.policy.effective.to else "")
         for lp in candidates
     )
-    return f"year: no policy is in force in {year} ({spans})"
+    return _("year: no policy is in force in {year} ({spans})").format(year=year, spans=spans)

@@ -1,4 +1,7 @@
-"""Rich renderables for people: the itemised breakdown and policy listings. Computes nothing, prints nothing."""
+"""Rich renderables for people: the itemised breakdown and policy listings. Computes nothing, prints nothing.
+
+Every word shown is wrapped in ``_()`` (the language of `i18n`); ids, codes and money stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
+from .i18n import N_, _, pick
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
@@ -20,9 +24,27 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
     from .batch import BatchSummary
     from .plan import Plan
 
-PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
-STATUS_WORDS = {"in_force": "in force: a year its source states",
-                "assumed_continuation": "[yellow]assumed continuation[/]: after the years its source states (see caveats)"}
+PASS, FAIL = N_("[green]✓ passed[/]"), N_("[red]✗ not passed[/]")
+STATUS_WORDS = {"in_force": N_("in force: a year its source states"),
+                "assumed_continuation": N_("[yellow]assumed continuation[/]: after the years its source states (see caveats)")}
+# the names of machine values as a reader sees them (the values themselves stay in JSON and CSV)
+CATEGORY_NAMES = {"manufacturing": N_("manufacturing"), "real_estate": N_("real estate"), "finance": N_("finance"),
+                  "quasi_finance": N_("quasi finance"), "other": N_("other")}
+RATE_TYPES = {"floor": N_("floor"), "exact": N_("exact"), "ceiling": N_("ceiling")}
+RATE_BASES = {"granted": N_("granted"), "floor": N_("the floor"), "exact": N_("the exact"), "ceiling": N_("the ceiling")}
+READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}
+RELIABILITY = {"official": N_("official"), "official_restatement": N_("official_restatement"),
+               "secondary": N_("secondary"), "unverified": N_("unverified")}
+CONTRIBUTIONS = {"equity": N_("equity"), "reinvested_profit": N_("reinvested profit"), "shareholder_loan": N_("shareholder loan")}
+
+
+def _name(names: dict[str, str], value: str) -> str:
+    """A machine value as a reader says it, in the current language (the value itself if unnamed)."""
+    return _(names[value]) if value in names else value.replace("_", " ")
+
+
+def category_name(category: str) -> str:
+    return _name(CATEGORY_NAMES, category)
 
 
 def _year_table(y: YearResult) -> RenderableType:
@@ -33,43 +55,44 @@ def _year_table(y: YearResult) -> RenderableType:
             notes.append(text)
         return f"[{notes.index(text) + 1}]"
 
-    t = Table(title=f"{y.year}: {'[green]eligible[/]' if y.eligible else '[yellow]no reward[/]'}", title_justify="left")
-    t.add_column("step", style="bold")
-    t.add_column("value", justify="right", no_wrap=True)
-    t.add_column("why", overflow="fold")
-    t.add_row("policy", y.policy, STATUS_WORDS[y.policy_status])
-    t.add_row("category", y.category.replace("_", " "), "[red]excluded[/] " + cite(y.citations["exclusions"]) if y.excluded else "")
-    t.add_row("paid-in capital", _usd(y.paid_in_usd), "equity")
+    t = Table(title=(_("{year}: [green]eligible[/]") if y.eligible else _("{year}: [yellow]no reward[/]")).format(year=y.year),
+              title_justify="left")
+    t.add_column(_("step"), style="bold")
+    t.add_column(_("value"), justify="right", no_wrap=True)
+    t.add_column(_("why"), overflow="fold")
+    t.add_row(_("policy"), y.policy, _(STATUS_WORDS[y.policy_status]))
+    t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
+    t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
-        t.add_row("reinvested profits", _usd(y.reinvested_usd), "counted")
-    t.add_row("shareholder loans", _usd(y.shareholder_loans_usd), "not counted " + cite(y.citations["base"]))
-    t.add_row("base", _usd(y.base_usd), cite(y.citations["base"]))
+        t.add_row(_("reinvested profits"), _usd(y.reinvested_usd), _("counted"))
+    t.add_row(_("shareholder loans"), _usd(y.shareholder_loans_usd), _("not counted ") + cite(y.citations["base"]))
+    t.add_row(_("base"), _usd(y.base_usd), cite(y.citations["base"]))
     for test in y.tier_tests:
-        words = COMPARATOR_WORDS[test.comparator]
+        words = _(COMPARATOR_WORDS[test.comparator])
         if y.excluded:
-            verdict = "[dim]excluded[/]"
+            verdict = _("[dim]excluded[/]")
         elif not test.applies_to_category:
-            verdict = "[dim]n/a[/]"
+            verdict = _("[dim]n/a[/]")
         else:
-            verdict = PASS if test.passed else FAIL
-        t.add_row(f"{test.label}: {words} {_usd(test.threshold_usd)}", verdict, f"{test.rate_type} {percent_fmt(test.rate)} " + cite(test.citation))
+            verdict = _(PASS) if test.passed else _(FAIL)
+        t.add_row(f"{test.label}: {words} {_usd(test.threshold_usd)}", verdict,
+                  f"{_name(RATE_TYPES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
-        basis = {"granted": "granted"}.get(y.rate_basis or "", f"the {y.rate_basis}")
-        t.add_row("tier applied", y.tier, "no stacking " + cite(y.citations["stacking"]))
-        t.add_row("rate", percent_fmt(y.rate), basis)
+        t.add_row(_("tier applied"), y.tier, _("no stacking ") + cite(y.citations["stacking"]))
+        t.add_row(_("rate"), percent_fmt(y.rate), _name(RATE_BASES, y.rate_basis or ""))
     else:
-        t.add_row("tier applied", "none", "")
+        t.add_row(_("tier applied"), _("none"), "")
     if y.reading == "converted":
-        t.add_row("FX rate", f"{y.fx_rate} CNY/USD", cite(y.fx_source or ""))
-        t.add_row("base in CNY", _cny(y.base_cny), "")
+        t.add_row(_("FX rate"), f"{y.fx_rate} CNY/USD", cite(y.fx_source or ""))
+        t.add_row(_("base in CNY"), _cny(y.base_cny), "")
     else:
-        t.add_row("reading", "nominal", "rate × USD figure, paid as yuan")
-    t.add_row("gross reward", _cny(y.gross_cny), "")
+        t.add_row(_("reading"), _("nominal"), _("rate × USD figure, paid as yuan"))
+    t.add_row(_("gross reward"), _cny(y.gross_cny), "")
     if y.cap_cny is not None:
-        t.add_row("annual cap", _cny(y.cap_cny), ("[yellow]binds[/] " if y.capped else "does not bind ") + cite(y.citations["cap"]))
+        t.add_row(_("annual cap"), _cny(y.cap_cny), (_("[yellow]binds[/] ") if y.capped else _("does not bind ")) + cite(y.citations["cap"]))
     else:
-        t.add_row("annual cap", "none", "")
-    t.add_row("[bold]payout[/]", f"[bold]{_cny(y.incentive_cny)}[/]", "rounded once")
+        t.add_row(_("annual cap"), _("none"), "")
+    t.add_row(_("[bold]payout[/]"), f"[bold]{_cny(y.incentive_cny)}[/]", _("rounded once"))
     foot = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
     if any(a.date is not None or a.currency != "USD" for a in y.arrivals):
         return Group(_arrivals_table(y), t, foot)
@@ -77,13 +100,14 @@ def _year_table(y: YearResult) -> RenderableType:
 
 
 def _arrivals_table(y: YearResult) -> RenderableType:
-    t = Table(title=f"{y.year}: capital arrivals", title_justify="left")
-    for col, just in (("date", "left"), ("type", "left"), ("amount", "right"), ("in USD", "right"), ("counted", "left")):
-        t.add_column(col, justify=just, no_wrap=True)
+    t = Table(title=_("{year}: capital arrivals").format(year=y.year), title_justify="left")
+    for col, just in ((N_("date"), "left"), (N_("type"), "left"), (N_("amount"), "right"), (N_("in USD"), "right"),
+                      (N_("counted"), "left")):
+        t.add_column(_(col), justify=just, no_wrap=True)
     conversions = []
     for a in y.arrivals:
-        t.add_row(str(a.date or y.year), a.type.replace("_", " "), money_fmt(a.amount, a.currency), money_fmt(a.usd),
-                  "yes" if a.counted else "[dim]no[/]")
+        t.add_row(str(a.date or y.year), _name(CONTRIBUTIONS, a.type), money_fmt(a.amount, a.currency), money_fmt(a.usd),
+                  _("yes") if a.counted else _("[dim]no[/]"))
         if a.currency != "USD":
             conversions.append(f"{a.date or y.year} {a.currency}: {a.source}")
     return Group(t, Text("\n".join(conversions), style="dim")) if conversions else t
@@ -93,13 +117,17 @@ def _what_if(y: YearResult) -> list[str]:
     s, lines = y.sensitivity, []
     if s.next_tier and s.next_tier_from_usd is not None:
         more = s.next_tier_from_usd - y.base_usd
-        lines.append(f"{y.year}: a base of {_usd(s.next_tier_from_usd)} ({_usd(more)} more) reaches the {s.next_tier} tier.")
+        lines.append(_("{year}: a base of {base} ({more} more) reaches the {tier} tier.").format(
+            year=y.year, base=_usd(s.next_tier_from_usd), more=_usd(more), tier=s.next_tier))
     if s.cap_binds_above_usd is not None:
-        state = "binds already" if y.capped else "would bind"
-        lines.append(f"{y.year}: the annual cap {state} above a base of {_usd(s.cap_binds_above_usd)}; capital above that earns nothing more this year.")
+        line = (_("{year}: the annual cap binds already above a base of {base}; capital above that earns nothing more this year.")
+                if y.capped else
+                _("{year}: the annual cap would bind above a base of {base}; capital above that earns nothing more this year."))
+        lines.append(line.format(year=y.year, base=_usd(s.cap_binds_above_usd)))
     other = "nominal" if y.reading == "converted" else "converted"
     if y.eligible and y.other_reading_incentive_cny is not None:
-        lines.append(f"{y.year}: under the {other} reading the payout would be {_cny(y.other_reading_incentive_cny)}.")
+        lines.append(_("{year}: under the {other} reading the payout would be {payout}.").format(
+            year=y.year, other=_(READINGS[other]), payout=_cny(y.other_reading_incentive_cny)))
     return lines
 
 
@@ -108,57 +136,61 @@ def render_assessment(a: Assessment) -> RenderableType:
     parts: list[RenderableType] = []
     for p in a.policies:
         head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"), "\n")
-        stated = f"{p.source_period_from.year}-{p.source_period_to.year}" if p.source_period_to else f"from {p.source_period_from.year}"
-        head.append(f"applied {p.effective_from} to {p.effective_to or 'no end date'} · its source states {stated} · "
-                    f"clause's source reliability: {p.reliability}")
+        stated = (f"{p.source_period_from.year}-{p.source_period_to.year}" if p.source_period_to
+                  else _("from {year}").format(year=p.source_period_from.year))
+        head.append(_("applied {start} to {end} · its source states {stated} · clause's source reliability: {reliability}").format(
+            start=p.effective_from, end=p.effective_to or _("no end date"), stated=stated,
+            reliability=_name(RELIABILITY, p.reliability)))
         if p.url:
             head.append(f"\n{p.url}", style="dim")
-        parts.append(Panel(head, title="policy", title_align="left"))
+        parts.append(Panel(head, title=_("policy"), title_align="left"))
     c = a.classification
-    cls = Text(f"Sector: {c.category.replace('_', ' ')} ({c.basis})")
+    cls = Text(_("Sector: {category} ({basis})").format(category=category_name(c.category), basis=c.basis))
     for note in c.notes:
-        cls.append(f"\nnote: {note}", style="yellow")
+        cls.append("\n" + _("note: {note}").format(note=note), style="yellow")
     parts.append(cls)
     parts.extend(_year_table(y) for y in a.years)
     if len(a.years) > 1:
-        total = Table(title="total", title_justify="left")
-        total.add_column("year")
-        total.add_column("tier")
-        total.add_column("payout", justify="right")
+        total = Table(title=_("total"), title_justify="left")
+        total.add_column(_("year"))
+        total.add_column(_("tier"))
+        total.add_column(_("payout"), justify="right")
         for y in a.years:
-            total.add_row(str(y.year), y.tier or "none", _cny(y.incentive_cny))
-        total.add_row("[bold]total[/]", "", f"[bold]{_cny(a.total_incentive_cny)}[/]")
+            total.add_row(str(y.year), y.tier or _("none"), _cny(y.incentive_cny))
+        total.add_row(_("[bold]total[/]"), "", f"[bold]{_cny(a.total_incentive_cny)}[/]")
         parts.append(total)
     else:
-        parts.append(Text.from_markup(f"[bold]Total incentive: {_cny(a.total_incentive_cny)}[/]"))
+        parts.append(Text.from_markup("[bold]" + _("Total incentive: {amount}").format(amount=_cny(a.total_incentive_cny)) + "[/]"))
     what_if = [line for y in a.years for line in _what_if(y)]
     if what_if:
-        parts.append(Panel("\n".join(what_if), title="what would change the answer", title_align="left"))
+        parts.append(Panel("\n".join(what_if), title=_("what would change the answer"), title_align="left"))
     caveats = [c for p in a.policies for c in p.caveats]
     if caveats:
-        parts.append(Panel("\n".join(f"• {c}" for c in dict.fromkeys(caveats)), title="caveats", title_align="left", border_style="yellow"))
+        parts.append(Panel("\n".join(f"• {c}" for c in dict.fromkeys(caveats)), title=_("caveats"), title_align="left", border_style="yellow"))
     return Group(*parts)
 
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
-    t = Table(title="policies")
-    for col in ("id", "in force", "title", "reliability"):
-        t.add_column(col)
+    t = Table(title=_("policies"))
+    for col in (N_("id"), N_("in force"), N_("title"), N_("reliability")):
+        t.add_column(_(col))
     for lp in policies:
         p = lp.policy
-        t.add_row(p.id, f"{p.effective.from_} – {p.effective.to or 'no end'}", p.title, p.clause_source.reliability)
+        t.add_row(p.id, f"{p.effective.from_} – " + str(p.effective.to or _("no end")), pick(p.title, p.title_zh),
+                  _name(RELIABILITY, p.clause_source.reliability))
     return t
 
 
 SAID_STYLE = {"text": "", "our reading": "cyan", "assumption": "yellow"}
-BASIS_WORDS = {"source": "the source says", "reading": "our reading", "assumption": "our assumption", "unknown": "no source settles it"}
+BASIS_WORDS = {"source": N_("the source says"), "reading": N_("our reading"), "assumption": N_("our assumption"),
+               "unknown": N_("no source settles it")}
 
 
 def _said(part: Said) -> Text:
     """What a part of a policy rests on, a line each: the source's words, our reading, an assumption."""
     out = Text()
     for i, (label, text) in enumerate(part.said()):
-        out.append(("\n" if i else "") + f"{label}: ", style=f"bold {SAID_STYLE[label]}".strip())
+        out.append(("\n" if i else "") + f"{_(label)}: ", style=f"bold {SAID_STYLE[label]}".strip())
         out.append(text, style=SAID_STYLE[label] or None)
     return out
 
@@ -168,97 +200,107 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     p = lp.policy
     head = Text.assemble((f"{p.id}", "bold"), f"  {p.title}")
     if p.title_zh:
-        head.append(f"\n{p.title_zh} (a name we gave the rule, not a source's title)")
-    head.append(f"\n{p.jurisdiction}; applied to {p.effective.span}")
+        head.append("\n" + _("{title} (a name we gave the rule, not a source's title)").format(title=p.title_zh))
+    head.append("\n" + _("{jurisdiction}; applied to {span}").format(jurisdiction=p.jurisdiction, span=p.effective.span))
     sp = p.source_period
     if sp is not None:
-        head.append(f"; its source states {sp.span}" + ("; later years are an assumed continuation" if sp.to != p.effective.to else ""))
-    head.append(f"\nfile: {lp.origin}  sha256 {lp.sha256[:16]}…", style="dim")
+        head.append(_("; its source states {span}").format(span=sp.span)
+                    + (_("; later years are an assumed continuation") if sp.to != p.effective.to else ""))
+    head.append("\n" + _("file: {origin}  sha256 {sha}…").format(origin=lp.origin, sha=lp.sha256[:16]), style="dim")
     sources = Text()
     for i, src in enumerate(p.sources):
         sources.append(("\n\n" if i else "") + f"{src.role}", style="bold")
-        sources.append(f" ({SOURCE_ROLES[src.role]}): {src.name}")
+        sources.append(f" ({_(SOURCE_ROLES[src.role])}): {src.name}")
         if src.title_en:
             sources.append(f"\n{src.title_en}", style="italic")
-        sources.append(f"\nreliability: {src.reliability}; checked {src.checked} (read against a stored copy of the source)")
-        sources.append(f"\nseen: {src.seen}")
+        sources.append("\n" + _("reliability: {reliability}; checked {checked} (read against a stored copy of the source)").format(
+            reliability=_name(RELIABILITY, src.reliability), checked=src.checked))
+        sources.append("\n" + _("seen: {seen}").format(seen=src.seen))
         if src.url:
             sources.append(f"\n{src.url}", style="dim")
     t = Table(show_lines=True, expand=True)
-    t.add_column("parameter", style="bold", no_wrap=True)
-    t.add_column("value", no_wrap=True)
-    t.add_column("source text / our reading / assumption", overflow="fold")
-    t.add_row("applied to", f"{p.effective.from_} – {p.effective.to or 'no end date'}", _said(p.effective))
+    t.add_column(_("parameter"), style="bold", no_wrap=True)
+    t.add_column(_("value"), no_wrap=True)
+    t.add_column(_("source text / our reading / assumption"), overflow="fold")
+    t.add_row(_("applied to"), f"{p.effective.from_} – " + str(p.effective.to or _("no end date")), _said(p.effective))
     if sp is not None:
-        t.add_row("source states", f"{sp.from_} – {sp.to or 'no end date'}", _said(sp))
-    t.add_row("base", f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
-              f"not {', '.join(p.base.excludes) or '-'}", _said(p.base))
-    t.add_row("kinds", ", ".join(p.base.kinds), "")
+        t.add_row(_("source states"), f"{sp.from_} – " + str(sp.to or _("no end date")), _said(sp))
+    t.add_row(_("base"), _("{counts} in {currency}, per {period}; not {excludes}").format(
+        counts=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.counts), currency=p.base.currency,
+        period=_("calendar year") if p.base.period == "calendar_year" else p.base.period.replace("_", " "),
+        excludes=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-"), _said(p.base))
+    t.add_row(_("kinds"), ", ".join(p.base.kinds), "")
     for tier in p.tiers:
-        who = ", ".join(tier.categories) or "any category not excluded"
-        t.add_row(f"tier {tier.id}", f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
-                  f"{tier.rate_type} {percent_fmt(tier.rate)}\n({who})", _said(tier))
-    t.add_row("exclusions", ", ".join(p.exclusions.categories) + "\ncodes: " + ", ".join(p.exclusions.codes), _said(p.exclusions))
-    t.add_row("stacking", p.stacking.mode, _said(p.stacking))
-    t.add_row("annual cap", money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else "none", _said(p.cap))
-    t.add_row("conversion", p.conversion.default, _said(p.conversion))
-    t.add_row("rounding", f"{p.rounding.quantum} {p.rounding.mode}; USD equivalents to {p.rounding.usd_quantum}", _said(p.rounding))
+        who = ", ".join(category_name(c) for c in tier.categories) or _("any category not excluded")
+        t.add_row(_("tier {id}").format(id=tier.id), f"{_(tier.threshold.words)} {money_fmt(tier.threshold.amount, 'USD')} → "
+                  f"{_name(RATE_TYPES, tier.rate_type)} {percent_fmt(tier.rate)}\n({who})", _said(tier))
+    t.add_row(_("exclusions"), ", ".join(category_name(c) for c in p.exclusions.categories) + "\n" + _("codes: ")
+              + ", ".join(p.exclusions.codes), _said(p.exclusions))
+    t.add_row(_("stacking"), p.stacking.mode, _said(p.stacking))
+    t.add_row(_("annual cap"), money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else _("none"), _said(p.cap))
+    t.add_row(_("conversion"), _(READINGS[p.conversion.default]), _said(p.conversion))
+    t.add_row(_("rounding"), _("{quantum} {mode}; USD equivalents to {usd_quantum}").format(
+        quantum=p.rounding.quantum, mode=p.rounding.mode, usd_quantum=p.rounding.usd_quantum), _said(p.rounding))
     quoted = p.clause_source
     clause = Text(quoted.quote or "")
     if quoted.gloss:
-        clause.append(f"\n\ngloss: {quoted.gloss}", style="dim")
+        clause.append("\n\n" + _("gloss: {gloss}").format(gloss=quoted.gloss), style="dim")
     parts: list[RenderableType] = [
-        Panel(head, title="policy", title_align="left"),
-        Panel(sources, title="sources", title_align="left"),
+        Panel(head, title=_("policy"), title_align="left"),
+        Panel(sources, title=_("sources"), title_align="left"),
         t,
-        Panel(clause, title=f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})", title_align="left"),
+        Panel(clause, title=_("the clause, verbatim, as the {role} gives it ({issuer})").format(role=quoted.role, issuer=quoted.issuer),
+              title_align="left"),
     ]
     if p.caveats:
-        lines = [f"• [{c.id}] ({BASIS_WORDS[c.basis]}"
-                 + ("; shown on assumed years only" if c.shown != "always" else "") + f") {c.text}" for c in p.caveats]
-        parts.append(Panel(Text("\n".join(lines)), title="caveats", title_align="left", border_style="yellow"))
+        lines = [f"• [{c.id}] ({_(BASIS_WORDS[c.basis])}"
+                 + (_("; shown on assumed years only") if c.shown != "always" else "") + f") {pick(c.text, c.text_zh)}"
+                 for c in p.caveats]
+        parts.append(Panel(Text("\n".join(lines)), title=_("caveats"), title_align="left", border_style="yellow"))
     return Group(*parts)
 
 
 def render_plan(p: "Plan") -> RenderableType:
     """The recommended schedule, the naive ones beside it, the gain, and how fragile it is."""
-    t = Table(title=f"Plan: USD {money_fmt(p.total_usd)} of {p.category.replace('_', ' ')} capital", title_justify="left")
-    t.add_column("year", no_wrap=True)
-    t.add_column("pay in", justify="right", no_wrap=True)
-    t.add_column("tier", no_wrap=True)
-    t.add_column("reward", justify="right", no_wrap=True)
-    t.add_column("vs nearest threshold", justify="right")
+    t = Table(title=_("Plan: USD {total} of {category} capital").format(total=money_fmt(p.total_usd), category=category_name(p.category)),
+              title_justify="left")
+    t.add_column(_("year"), no_wrap=True)
+    t.add_column(_("pay in"), justify="right", no_wrap=True)
+    t.add_column(_("tier"), no_wrap=True)
+    t.add_column(_("reward"), justify="right", no_wrap=True)
+    t.add_column(_("vs nearest threshold"), justify="right")
     for y in p.schedule:
         dist = ""
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
-            dist = (f"+{money_fmt(d)}" if d > 0 else f"{money_fmt(d)}, not over") + f" ({y.nearest_threshold})"
-        t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), y.tier or "none",
-                  _cny(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), dist)
-    t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
-    c = Table(title="against the naive schedules", title_justify="left")
-    c.add_column("schedule")
-    c.add_column("USD per year", overflow="fold")
-    c.add_column("reward", justify="right", no_wrap=True)
-    c.add_column("plan's gain", justify="right", no_wrap=True)
-    c.add_row("plan", " / ".join(money_fmt(y.paid_in_usd) for y in p.schedule), _cny(p.total_incentive_cny), "")
+            dist = (f"+{money_fmt(d)}" if d > 0 else _("{amount}, not over").format(amount=money_fmt(d))) + f" ({y.nearest_threshold})"
+        t.add_row(str(y.year) + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), y.tier or _("none"),
+                  _cny(y.incentive_cny) + (_(" [yellow]cap[/]") if y.capped else ""), dist)
+    t.add_row(_("[bold]total[/]"), money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
+    c = Table(title=_("against the naive schedules"), title_justify="left")
+    c.add_column(_("schedule"))
+    c.add_column(_("USD per year"), overflow="fold")
+    c.add_column(_("reward"), justify="right", no_wrap=True)
+    c.add_column(_("plan's gain"), justify="right", no_wrap=True)
+    c.add_row(_("plan"), " / ".join(money_fmt(y.paid_in_usd) for y in p.schedule), _cny(p.total_incentive_cny), "")
     for key, b in p.baselines.items():
-        flag = "" if b.within_constraints else " [yellow](breaks a constraint)[/]"
+        flag = "" if b.within_constraints else _(" [yellow](breaks a constraint)[/]")
         c.add_row(b.name + flag, " / ".join(money_fmt(y.paid_in_usd) for y in b.schedule), _cny(b.total_incentive_cny),
                   _cny(p.gain_over_baselines_cny[key]))
-    lines = [f"If every year's FX rate moves -5%: {_cny(p.fx_sensitivity['fx_-5%'])}; +5%: "
-             f"{_cny(p.fx_sensitivity['fx_+5%'])} (the cap point moves with FX)."]
+    lines = [_("If every year's FX rate moves -5%: {minus}; +5%: {plus} (the cap point moves with FX).").format(
+        minus=_cny(p.fx_sensitivity['fx_-5%']), plus=_cny(p.fx_sensitivity['fx_+5%']))]
     for y in p.schedule:
         if y.cap_binds_above_usd is not None:
-            lines.append(f"{y.year}: the cap binds above USD {money_fmt(y.cap_binds_above_usd)}.")
+            lines.append(_("{year}: the cap binds above USD {amount}.").format(year=y.year, amount=money_fmt(y.cap_binds_above_usd)))
     fx = "\n".join(f"{year}: {src}" for year, src in p.fx_sources.items())
     return Group(
         t,
         c,
-        Panel("\n".join(lines), title="fragility", title_align="left"),
-        Text(f"Policies: {', '.join(p.policies)} · reading: {p.reading} · step USD {money_fmt(p.step_usd)} · "
-             f"{p.schedules_examined} candidate schedules examined\nFX: {fx}", style="dim"),
-        Panel("\n".join(p.notes), title="what this is not", title_align="left", border_style="yellow"),
+        Panel("\n".join(lines), title=_("fragility"), title_align="left"),
+        Text(_("Policies: {policies} · reading: {reading} · step USD {step} · {examined} candidate schedules examined\nFX: {fx}").format(
+            policies=", ".join(p.policies), reading=_(READINGS.get(p.reading, p.reading)), step=money_fmt(p.step_usd),
+            examined=p.schedules_examined, fx=fx), style="dim"),
+        Panel("\n".join(p.notes), title=_("what this is not"), title_align="left", border_style="yellow"),
     )
 
 
@@ -266,47 +308,52 @@ SOURCES_SHOWN = 5  # FX sources named in a batch's summary on the terminal
 
 
 def render_batch_summary(b: "BatchSummary") -> RenderableType:
-    """What a batch did: rows, errors, payouts by tier, category and year, and what it assumed."""
+    """What a batch did: rows, errors, payouts by tier, category and year, and what it assumed.
+
+    The errors it lists are the output's ``error`` cells, as written (in English: see README)."""
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column(justify="right")
     if b.arrivals is not None:
-        head.add_row("arrivals", f"{b.arrivals:,}")
-    head.add_row("project-years" if b.arrivals is not None else "rows", f"{b.rows:,}")
-    head.add_row("scored", f"{b.scored:,}")
-    head.add_row("rows with errors", f"[red]{b.errors:,}[/]" if b.errors else "0")
+        head.add_row(_("arrivals"), f"{b.arrivals:,}")
+    head.add_row(_("project-years") if b.arrivals is not None else _("rows"), f"{b.rows:,}")
+    head.add_row(_("scored"), f"{b.scored:,}")
+    head.add_row(_("rows with errors"), f"[red]{b.errors:,}[/]" if b.errors else "0")
     for tier, n in sorted(b.eligible_by_tier.items()):
-        head.add_row(f"eligible, {tier} tier", f"{n:,}")
-    head.add_row("capped", f"{b.capped:,}")
+        head.add_row(_("eligible, {tier} tier").format(tier=tier), f"{n:,}")
+    head.add_row(_("capped"), f"{b.capped:,}")
     if b.assumed_continuation:
-        head.add_row("scored under an assumed policy", f"[yellow]{b.assumed_continuation:,}[/]")
-    head.add_row("total payout", f"[bold]{_cny(b.total_incentive_cny)}[/]")
+        head.add_row(_("scored under an assumed policy"), f"[yellow]{b.assumed_continuation:,}[/]")
+    head.add_row(_("total payout"), f"[bold]{_cny(b.total_incentive_cny)}[/]")
     parts: list[RenderableType] = [Panel(head, title=f"fdi batch: {b.input}", title_align="left")]
-    for title, groups in (("by sector category", b.by_category), ("by year", b.by_year)):
+    for title, column, groups, names in ((N_("by sector category"), N_("category"), b.by_category, CATEGORY_NAMES),
+                                         (N_("by year"), N_("year"), b.by_year, {})):
         if groups:
-            t = Table(title=title, title_justify="left")
-            t.add_column(title.split()[-1])
-            t.add_column("rows", justify="right")
-            t.add_column("eligible", justify="right")
-            t.add_column("payout", justify="right")
+            t = Table(title=_(title), title_justify="left")
+            t.add_column(_(column))
+            t.add_column(_("rows"), justify="right")
+            t.add_column(_("eligible"), justify="right")
+            t.add_column(_("payout"), justify="right")
             for key, g in sorted(groups.items()):
-                t.add_row(key.replace("_", " "), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
+                t.add_row(_name(names, key), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
             parts.append(t)
     if b.first_errors:
-        more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""
-        parts.append(Panel("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors),
-                           title=f"errors{more}", title_align="left", border_style="red"))
+        more = (_(" (first {shown} of {errors})").format(shown=len(b.first_errors), errors=f"{b.errors:,}")
+                if b.errors > len(b.first_errors) else "")
+        parts.append(Panel("\n".join(_("row {row}: {error}").format(row=e.row, error=e.error) for e in b.first_errors),
+                           title=_("errors") + more, title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
         return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
 
     mapping = columns(b.column_mapping)
     if b.projects_column_mapping:
-        mapping += f"; from --projects: {columns(b.projects_column_mapping)}"
-    fx = "; ".join(b.fx_sources[:SOURCES_SHOWN]) or "none needed"
+        mapping += _("; from --projects: {columns}").format(columns=columns(b.projects_column_mapping))
+    fx = "; ".join(b.fx_sources[:SOURCES_SHOWN]) or _("none needed")
     if len(b.fx_sources) > SOURCES_SHOWN:  # (a ledger's arrival days each have theirs: thousands)
-        fx += f"; … and {len(b.fx_sources) - SOURCES_SHOWN:,} more (every one in --summary-json)"
-    notes = [f"columns used: {mapping}", f"policies: {', '.join(b.policies)}", f"FX: {fx}"] + b.notes
+        fx += _("; … and {more} more (every one in --summary-json)").format(more=f"{len(b.fx_sources) - SOURCES_SHOWN:,}")
+    notes = [_("columns used: {mapping}").format(mapping=mapping), _("policies: {policies}").format(policies=", ".join(b.policies)),
+             _("FX: {fx}").format(fx=fx)] + b.notes
     if b.output:
-        notes.append(f"written to {b.output}")
+        notes.append(_("written to {output}").format(output=b.output))
     parts.append(Text("\n".join(notes), style="dim"))
     return Group(*parts)

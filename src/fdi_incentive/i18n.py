@@ -1,0 +1,84 @@
+"""The language of the interface: gettext message catalogues (made with Babel) and the setting that picks one.
+
+Messages are written in English and wrapped in ``_()``; ``locale/<lang>/LC_MESSAGES/fdi_incentive.mo``
+holds their translations (README: "Translations" says how a new string gets its own). English needs no
+catalogue, so an English run never opens one; the Chinese one is read the first time a message is
+translated. The library speaks English unless told otherwise (`set_language` or `using`): it never
+reads the environment; the CLI does (`language_from_env`).
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+DOMAIN = "fdi_incentive"
+LANGUAGES = ("en", "zh")
+LOCALE_DIR = Path(__file__).with_name("locale")
+
+_current = ["en"]  # (one setting for the process, threads included: the CLI sets it once per command)
+
+
+@cache
+def _catalogue(lang: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (itself where no translation exists)."""
+    lang = _current[0]
+    return message if lang == "en" else _catalogue(lang).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue without translating it: for tables built at import time,
+    translated with ``_()`` where they are shown."""
+    return message
+
+
+def parse_language(value: str, field: str = "--lang") -> str:
+    """``zh``/``en`` from what a user or a locale writes: zh, zh-CN, zh_TW.UTF-8, en_US …"""
+    code = value.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
+    if code not in LANGUAGES:
+        from .errors import InputError
+
+        raise InputError(field, value, _("zh or en"))
+    return code
+
+
+def language_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """The language the locale asks for: the first of LC_ALL, LC_MESSAGES, LANG that is set
+    (POSIX order); ``zh_*`` gives Chinese, anything else English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def get_language() -> str:
+    return _current[0]
+
+
+def set_language(lang: str) -> None:
+    """Speak ``lang`` (``zh`` or ``en``) from now on."""
+    _current[0] = parse_language(lang, "language")
+
+
+@contextmanager
+def using(lang: str) -> Iterator[None]:
+    """Speak ``lang`` inside the block, and what was spoken before after it."""
+    before, _current[0] = _current[0], parse_language(lang, "language")
+    try:
+        yield
+    finally:
+        _current[0] = before
+
+
+def pick(english: str, chinese: str | None) -> str:
+    """A policy file's text in the current language: its ``*_zh`` twin where it has one."""
+    return chinese if chinese and _current[0] == "zh" else english
