@@ -82,7 +82,7 @@ class _Said(_Strict):
     @property
     def cited(self) -> str:
         """The three in one line, each labelled: what a result cites."""
-        return "; ".join(f"{_(label)}: {text}" for label, text in self.said())
+        return "; ".join(_("{label}: {text}").format(label=_(label), text=text) for label, text in self.said())
 
 
 SourceRole = Literal["text", "restatement", "summary"]

@@ -166,7 +166,8 @@ def render_assessment(a: Assessment) -> RenderableType:
         parts.append(Panel("\n".join(what_if), title=_("what would change the answer"), title_align="left"))
     caveats = [c for p in a.policies for c in p.caveats]
     if caveats:
-        parts.append(Panel("\n".join(f"• {c}" for c in dict.fromkeys(caveats)), title=_("caveats"), title_align="left", border_style="yellow"))
+        parts.append(Panel("\n".join(_("• {caveat}").format(caveat=c) for c in dict.fromkeys(caveats)), title=_("caveats"),
+                           title_align="left", border_style="yellow"))
     return Group(*parts)
 
 
@@ -190,7 +191,8 @@ def _said(part: Said) -> Text:
     """What a part of a policy rests on, a line each: the source's words, our reading, an assumption."""
     out = Text()
     for i, (label, text) in enumerate(part.said()):
-        out.append(("\n" if i else "") + f"{_(label)}: ", style=f"bold {SAID_STYLE[label]}".strip())
+        head, _sep, _rest = _("{label}: {text}").partition("{text}")
+        out.append(("\n" if i else "") + head.format(label=_(label)), style=f"bold {SAID_STYLE[label]}".strip())
         out.append(text, style=SAID_STYLE[label] or None)
     return out
 
@@ -253,9 +255,9 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
               title_align="left"),
     ]
     if p.caveats:
-        lines = [f"• [{c.id}] ({_(BASIS_WORDS[c.basis])}"
-                 + (_("; shown on assumed years only") if c.shown != "always" else "") + f") {pick(c.text, c.text_zh)}"
-                 for c in p.caveats]
+        lines = [_("• [{id}] ({basis}{shown}) {text}").format(
+            id=c.id, basis=_(BASIS_WORDS[c.basis]), shown=_("; shown on assumed years only") if c.shown != "always" else "",
+            text=pick(c.text, c.text_zh)) for c in p.caveats]
         parts.append(Panel(Text("\n".join(lines)), title=_("caveats"), title_align="left", border_style="yellow"))
     return Group(*parts)
 
