@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
-from .i18n import _, language_from_env, parse_language, using
+from .i18n import _, language_from_env, parse_language, set_language, using
 from .policy import describe_validation_error
 
 app = typer.Typer(
@@ -54,12 +54,12 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        with using(language_from_env()):
+        with using(language_from_env()):  # (restored when the command ends: the library's default is English)
             try:
                 if kwargs.get("lang") is not None:
-                    kwargs["lang"] = parse_language(kwargs["lang"])
-                with using(kwargs.get("lang") or language_from_env()):
-                    command(*args, **kwargs)
+                    kwargs["lang"] = parse_language(kwargs["lang"])  # (refused in the locale's language)
+                    set_language(kwargs["lang"])
+                command(*args, **kwargs)
             except FdiError as exc:
                 _fail(str(exc))
             except ValidationError as exc:

@@ -1,0 +1,184 @@
+"""The Chinese interface: every message has its translation, the catalogue is current with the code,
+`--lang zh` (or a zh_* locale) speaks Chinese, and nothing a script reads changes with the language."""
+
+import csv
+import gettext
+import io
+import json
+import re
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from typer.testing import CliRunner
+
+import fdi_incentive
+from fdi_incentive import i18n
+from fdi_incentive.cli import ExitCode, app
+from fdi_incentive.policy import bundled_policies
+
+ROOT = Path(__file__).parents[1]
+PACKAGE = ROOT / "src" / "fdi_incentive"
+PO = PACKAGE / "locale" / "zh" / "LC_MESSAGES" / "fdi_incentive.po"
+MO = PO.with_suffix(".mo")
+runner = CliRunner()
+CALC = ["calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "42000000", "--fx-rate", "7.1"]
+
+
+def fdi(*args, env=None):
+    return runner.invoke(app, [str(a) for a in args], env=env)
+
+
+def catalogue():
+    with PO.open("rb") as f:
+        return read_po(f, locale="zh")
+
+
+def messages():
+    return [m for m in catalogue() if m.id]
+
+
+def test_every_message_has_a_chinese_translation():
+    untranslated = [m.id for m in messages() if not m.string or m.fuzzy]
+    assert not untranslated, f"translate these in {PO.relative_to(ROOT)} (README: Translations): {untranslated}"
+
+
+def test_the_catalogue_holds_every_message_of_the_code_and_no_other():
+    """Re-extracted with Babel from src/ as `pybabel extract` does: a message wrapped in `_()` or `N_()`
+    that the catalogue lacks (or one it keeps that the code no longer has) fails here."""
+    in_code = {msgid for _file, _line, msgid, _comments, _context in
+               extract_from_dir(str(PACKAGE), method_map=[("**.py", "python")])}
+    in_po = {m.id for m in messages()}
+    assert in_code - in_po == set(), "new messages: run the update commands in README (Translations)"
+    assert in_po - in_code == set(), "messages the code no longer has: run the update commands in README (Translations)"
+
+
+def test_the_compiled_catalogue_is_the_po_file():
+    """The .mo shipped in the wheel says what the .po says (recompile with `pybabel compile` after an edit)."""
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue())
+    compiled.seek(0)
+    with MO.open("rb") as f:
+        assert gettext.GNUTranslations(f)._catalog == gettext.GNUTranslations(compiled)._catalog
+
+
+def test_a_translation_keeps_the_placeholders_and_markup_of_its_message():
+    for m in messages():
+        for pattern in (r"\{[a-z_]*\}", r"\[/?[a-z ]*\]"):
+            assert sorted(re.findall(pattern, m.string)) == sorted(re.findall(pattern, m.id)), (m.id, m.string)
+
+
+def test_the_compiled_catalogue_ships_in_the_wheel():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    assert "locale/*/LC_MESSAGES/*.mo" in data["fdi_incentive"]
+    assert MO.is_file()
+
+
+def test_shipped_policies_say_in_chinese_what_they_say_in_english():
+    for lp in bundled_policies():
+        p = lp.policy
+        assert all(c.text_zh for c in p.caveats), p.id
+        assert all(t.label_zh for t in p.tiers), p.id
+        parts = [p.effective, p.source_period, p.base, *p.tiers, p.exclusions, p.stacking, p.cap, p.conversion, p.rounding]
+        for part in filter(None, parts):
+            assert bool(part.reading) == bool(part.reading_zh) and bool(part.assumption) == bool(part.assumption_zh), (p.id, part)
+
+
+def test_calc_in_chinese_prints_the_whole_breakdown_in_chinese():
+    result = fdi(*CALC, "--loans-usd", "5000000", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    out = re.sub(r"\s+", "", result.output)  # (lines wrap anywhere in Chinese)
+    for words in ["实际到位外资", "外方股东贷款", "不计入", "基数", "超过USD10,000,000.00", "制造业档", "年度奖励金额上限",
+                  "年度奖励金额", "封顶", "奖励合计：CNY10,000,000.00", "注意事项", "不低于", "哪些变化会改变结果",
+                  "原文：", "我们的理解：", "假设：", "给定汇率"]:
+        assert words in out, words
+    # no English label, heading, caveat, reading or assumption is left (quotes inside Chinese text aside)
+    for m in messages():
+        english = re.sub(r"\[/?[a-z ]*\]", "", m.id).strip()
+        if "{" not in english and " " in english and len(english) >= 8 and english != m.string:
+            assert english not in result.output, english
+    p = next(lp.policy for lp in bundled_policies() if lp.policy.id == "cn-cq-2023")
+    for text in [c.text for c in p.caveats] + [part.reading or part.assumption or "" for part in (p.base, p.stacking)]:
+        assert re.sub(r"\s+", "", text[:40]) not in out, text
+
+
+def test_the_locale_chooses_the_language_and_lang_overrides_it():
+    assert "奖励合计" in fdi(*CALC, env={"LANG": "zh_CN.UTF-8"}).output
+    assert "Total incentive" in fdi(*CALC, env={"LANG": "zh_CN.UTF-8", "LC_ALL": "C.UTF-8"}).output
+    assert "奖励合计" in fdi(*CALC, env={"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_TW.UTF-8"}).output
+    assert "Total incentive" in fdi(*CALC, "--lang", "en", env={"LANG": "zh_CN.UTF-8"}).output
+    assert "奖励合计" in fdi(*CALC, "--lang", "zh-CN").output
+
+
+def test_a_language_we_do_not_speak_is_a_usage_error():
+    result = fdi(*CALC, "--lang", "fr")
+    assert result.exit_code == ExitCode.USAGE and result.output.strip() == "fdi: error: --lang: 'fr' is not valid; expected zh or en"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--paid-in-usd", "abc"], "fdi：错误：--paid-in-usd：'abc'无效；应为金额，如15000000或15,000,000.00"),
+    (["--sector", "widgets"], "sector：'widgets'无效；应为以下之一："),
+    (["--year", "2017"], "year：2017年没有有效的政策"),
+    (["--rate", "0.03"], "rate：'0.03'无效；应为不低于0.04（制造业档的下限：不低于4%）"),
+])
+def test_errors_in_chinese(args, message):
+    base = dict(zip(CALC[1::2], CALC[2::2])) | dict(zip(args[::2], args[1::2]))
+    result = fdi("calc", *[x for kv in base.items() for x in kv], "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and message in result.output, result.output
+
+
+def test_json_and_batch_output_do_not_change_with_the_language(tmp_path):
+    """A script reads the same keys, ids and cells whatever the language."""
+    en, zh = (json.loads(fdi(*CALC, "--json", "--lang", lang).output) for lang in ("en", "zh"))
+
+    def shape(obj):
+        if isinstance(obj, dict):
+            return {k: shape(v) for k, v in obj.items()}
+        return [shape(v) for v in obj] if isinstance(obj, list) else type(obj).__name__
+
+    assert shape(en) == shape(zh)
+    assert [(y["tier"], y["policy_status"], y["incentive_cny"]) for y in en["years"]] == \
+           [(y["tier"], y["policy_status"], y["incentive_cny"]) for y in zh["years"]]
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,paid_in_usd,fx_rate\nA,2024,new,manufacturing,40000000,7.1\n"
+                   "B,2024,new,widgets,lots,7.1\nC,2017,new,services,20000000,\n", encoding="utf-8")
+    outputs = {}
+    for lang in ("en", "zh"):
+        out = tmp_path / f"{lang}.csv"
+        result = fdi("batch", src, "-o", out, "--no-progress", "--lang", lang)
+        assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+        outputs[lang] = out.read_bytes()
+    assert outputs["en"] == outputs["zh"]
+    rows = list(csv.DictReader(io.StringIO(outputs["zh"].decode("utf-8"))))
+    assert "not valid" in rows[1]["error"]
+
+
+def test_batch_summary_in_chinese(tmp_path):
+    result = fdi("batch", ROOT / "examples" / "projects.csv", "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    for words in ["行数", "已测算", "有错误的行", "封顶", "奖励总额", "按行业类别", "按年度", "制造业", "使用的列", "已写入"]:
+        assert words in result.output, words
+    assert "rows with errors" not in result.output and "total payout" not in result.output
+
+
+def test_plan_and_policy_show_in_chinese():
+    plan = fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+               "--step", "1000000", "--lang", "zh")
+    assert plan.exit_code == 0 and "与简单方案对比" in plan.output and "本方案不包括" in plan.output, plan.output
+    shown = fdi("policy", "show", "cn-cq-2023", "--lang", "zh")
+    assert shown.exit_code == 0 and "注意事项" in shown.output and "2%和4%是下限" in re.sub(r"\s+", "", shown.output)
+
+
+def test_the_library_speaks_english_unless_told_and_the_cli_leaves_it_so():
+    assert "奖励合计" in fdi(*CALC, "--lang", "zh").output
+    assert i18n.get_language() == "en"
+    project = fdi_incentive.Project.for_year(2024, paid_in=42000000, sector="manufacturing")
+    english = fdi_incentive.assess(project, fx=fdi_incentive.FixedRate(Decimal("7.1")))
+    assert english.years[0].caveats[0].startswith("2% and 4% are floors")
+    with fdi_incentive.using("zh"):
+        chinese = fdi_incentive.assess(project, fx=fdi_incentive.FixedRate(Decimal("7.1")))
+    assert chinese.years[0].caveats[0].startswith("2%和4%是下限") and i18n.get_language() == "en"
