@@ -182,3 +182,29 @@ def test_the_library_speaks_english_unless_told_and_the_cli_leaves_it_so():
     with fdi_incentive.using("zh"):
         chinese = fdi_incentive.assess(project, fx=fdi_incentive.FixedRate(Decimal("7.1")))
     assert chinese.years[0].caveats[0].startswith("2%和4%是下限") and i18n.get_language() == "en"
+
+
+def test_no_function_that_translates_hides_the_translator():
+    """`_` bound in a function (`a, _, b = ...`, `for _ in ...`) makes every `_()` in it an error."""
+    import ast
+
+    for path in PACKAGE.rglob("*.py"):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_" for n in ast.walk(fn))
+            scopes = [n for n in ast.walk(fn) if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))]
+            in_comprehension = {id(t) for c in scopes for g in c.generators for t in ast.walk(g.target)}
+            binds = any(isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) and id(n) not in in_comprehension
+                        for n in ast.walk(fn))
+            assert not (calls and binds), f"{path.name}: {fn.name} binds _ and calls _()"
+
+
+def test_a_batch_that_cannot_run_says_why_in_chinese(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = fdi("batch", src, "-o", tmp_path / "out.csv", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.output.startswith("fdi：错误：INPUT：") and "应为至少含年度列（year / 年份）" in result.output, result.output
+    result = fdi("batch", tmp_path / "missing.csv", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and "已存在的 CSV" in result.output, result.output

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .errors import InputError
+from .i18n import _
 from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
@@ -159,7 +160,7 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         return
     if src.format == "parquet":
         def unreadable(exc: Exception) -> InputError:  # (a file damaged past its header is found only here)
-            return InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})")
+            return InputError("INPUT", str(src.path), _("a readable Parquet file ({reason})").format(reason=str(exc).splitlines()[0]))
 
         lf = pl.scan_parquet(src.path)
         try:
@@ -229,7 +230,7 @@ def score_file(
         check_target(out, "-o", input_path, projects_path)  # (before any work)
     src = open_input(input_path, encoding=encoding)
     projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
-    notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
+    notes = [_("input converted: {how}").format(how=src.converted_from)] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     made = [src]  # every Source made on the way (their temporary files go at the end)
     try:
@@ -248,7 +249,7 @@ def score_file(
                 # longer than the header or a stray quote, then normalise it row by row, keeping
                 # every row with its parse error. And go again.
                 if attempt == 3 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
-                    raise InputError("INPUT", str(input_path), f"a file that can be read ({exc})") from None
+                    raise InputError("INPUT", str(input_path), _("a file that can be read ({reason})").format(reason=exc)) from None
                 if encoding is None and shape_src is src and not src.converted_from:
                     whole = detect_encoding(src.path, head=None)  # the whole file, this time
                     strays = utf8_strays(src.path) if whole == "gb18030" and src.encoding.startswith("utf-8") else None
@@ -256,17 +257,17 @@ def score_file(
                         shape_src = transcode_csv(src, note=f"UTF-8, {strays:,} byte sequence(s) in it that are not "
                                                             "UTF-8 replaced by U+FFFD")
                         made.append(shape_src)
-                        notes.append(f"input converted: {shape_src.converted_from}")
+                        notes.append(_("input converted: {how}").format(how=shape_src.converted_from))
                         continue
                     if whole != src.encoding:
                         src.encoding = whole
                         shape_src = transcode_csv(src)
                         made.append(shape_src)
-                        notes.append(f"input converted: {shape_src.converted_from}")
+                        notes.append(_("input converted: {how}").format(how=shape_src.converted_from))
                         continue
                 shape_src = normalise_csv(shape_src)
                 made.append(shape_src)
-                notes.append("some rows did not match the header; each carries its parse error")
+                notes.append(_("some rows did not match the header; each carries its parse error"))
         raise AssertionError("unreachable")
     finally:
         for source in made:
@@ -287,7 +288,7 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
     if "year" not in m and not ledger:
         found = ", ".join(src.columns[:20])
         raise InputError("INPUT", str(input_path),
-                         f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
+                         _("a header with at least a year column (year / 年份) and paid_in_usd; found: {found}").format(found=found))
     if not ledger:
         return src, False
     from .ledger import project_years

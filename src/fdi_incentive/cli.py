@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
-from .i18n import _, language_from_env, parse_language, set_language, using
+from .i18n import _, get_language, language_from_env, parse_language, set_language
 from .policy import describe_validation_error
 
 app = typer.Typer(
@@ -54,18 +54,21 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        with using(language_from_env()):  # (restored when the command ends: the library's default is English)
-            try:
-                if kwargs.get("lang") is not None:
-                    kwargs["lang"] = parse_language(kwargs["lang"])  # (refused in the locale's language)
-                    set_language(kwargs["lang"])
-                command(*args, **kwargs)
-            except FdiError as exc:
-                _fail(str(exc))
-            except ValidationError as exc:
-                _fail(describe_validation_error(exc, "options"))
-            except OSError as exc:  # a file that cannot be read or written (no permission, disk full)
-                _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
+        before = get_language()
+        set_language(language_from_env())  # (restored when the command ends: the library's default is English)
+        try:
+            if kwargs.get("lang") is not None:
+                kwargs["lang"] = parse_language(kwargs["lang"])  # (refused in the locale's language)
+                set_language(kwargs["lang"])
+            command(*args, **kwargs)
+        except FdiError as exc:
+            _fail(str(exc))
+        except ValidationError as exc:
+            _fail(describe_validation_error(exc, "options"))
+        except OSError as exc:  # a file that cannot be read or written (no permission, disk full)
+            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
+        finally:
+            set_language(before)
 
     return wrapper
 
@@ -313,14 +316,13 @@ def batch(
         task = bar.add_task("scoring", total=100)
         bar.start()
     try:
-        with using("en"):  # the output's cells (reason, error, fx_source) are the same whatever the language
-            summary = score_file(
-                input, output, options=options, encoding=encoding,
-                progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
-                hash_input=summary_json is not None,
-                stdout=sys.stdout,
-                projects_path=projects,
-            )
+        summary = score_file(
+            input, output, options=options, encoding=encoding,
+            progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
+            hash_input=summary_json is not None,
+            stdout=sys.stdout,
+            projects_path=projects,
+        )
     finally:
         if bar:
             bar.stop()

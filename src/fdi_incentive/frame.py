@@ -26,6 +26,7 @@ from decimal import Decimal
 import polars as pl
 
 from .errors import FxError, InputError, PolicyError
+from .i18n import in_english
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
@@ -644,6 +645,7 @@ class Scorer:
                             {(p + 1, c + 1, k + 1): i for (p, c, k), i in self.rules.ids.items()}, bounded=False)
         return q.with_columns(rule.alias("_r"))
 
+    @in_english  # (the cells it writes, errors and sources included, are the same in every language)
     def score(self, df: pl.DataFrame, neutralise: bool = False, lines: pl.Series | None = None,
               starts: Sequence[str] = FORMULA_STARTS) -> Scored:
         """The input columns (formula-like text neutralised if asked) and the result columns, with

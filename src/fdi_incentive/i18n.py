@@ -9,18 +9,29 @@ reads the environment; the CLI does (`language_from_env`).
 
 from __future__ import annotations
 
+import functools
 import gettext
 import os
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DOMAIN = "fdi_incentive"
 LANGUAGES = ("en", "zh")
 LOCALE_DIR = Path(__file__).with_name("locale")
 
-_current = ["en"]  # (one setting for the process, threads included: the CLI sets it once per command)
+_current = ["en"]  # the process's language (`set_language`), threads included
+_local = threading.local()  # a thread's own, inside `using`
+
+
+def _lang() -> str:
+    return getattr(_local, "lang", None) or _current[0]
 
 
 @cache
@@ -30,7 +41,7 @@ def _catalogue(lang: str) -> gettext.NullTranslations:
 
 def _(message: str) -> str:
     """``message`` in the current language (itself where no translation exists)."""
-    lang = _current[0]
+    lang = _lang()
     return message if lang == "en" else _catalogue(lang).gettext(message)
 
 
@@ -61,24 +72,36 @@ def language_from_env(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def get_language() -> str:
-    return _current[0]
+    return _lang()
 
 
 def set_language(lang: str) -> None:
-    """Speak ``lang`` (``zh`` or ``en``) from now on."""
+    """Speak ``lang`` (``zh`` or ``en``) from now on, in every thread (but inside `using`)."""
     _current[0] = parse_language(lang, "language")
 
 
 @contextmanager
 def using(lang: str) -> Iterator[None]:
-    """Speak ``lang`` inside the block, and what was spoken before after it."""
-    before, _current[0] = _current[0], parse_language(lang, "language")
+    """Speak ``lang`` inside the block, in this thread only, and what was spoken before after it."""
+    before, _local.lang = getattr(_local, "lang", None), parse_language(lang, "language")
     try:
         yield
     finally:
-        _current[0] = before
+        _local.lang = before
 
 
 def pick(english: str, chinese: str | None) -> str:
     """A policy file's text in the current language: its ``*_zh`` twin where it has one."""
-    return chinese if chinese and _current[0] == "zh" else english
+    return chinese if chinese and _lang() == "zh" else english
+
+
+def in_english(function: Callable[P, R]) -> Callable[P, R]:
+    """Runs ``function`` in English, whatever the interface speaks: for what is written into an
+    output file (a batch's cells), which must not change with the reader's language."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with using("en"):
+            return function(*args, **kwargs)
+
+    return wrapper

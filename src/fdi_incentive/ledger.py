@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
+from .i18n import _, in_english
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source
 from .money import money_fmt, parse_amount
@@ -85,9 +86,9 @@ def policy_ways(options: Options) -> tuple[str, tuple[str, ...]]:
     ways = {(lp.policy.rounding.mode, _scale_of(lp.policy.rounding.usd_quantum),
              tuple(t for t in CAN_COUNT if t in lp.policy.base.counts)) for lp in policies}
     if len(ways) != 1 or next(iter(ways))[1] != 2:
-        raise PolicyError("a ledger needs every policy it may use to convert arrivals to USD cents the same way "
-                          "and to count the same arrivals")
-    mode, _, counts = next(iter(ways))
+        raise PolicyError(_("a ledger needs every policy it may use to convert arrivals to USD cents the same way "
+                            "and to count the same arrivals"))
+    mode, _scale, counts = next(iter(ways))
     return mode, counts
 
 
@@ -99,9 +100,9 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
     m = src.mapping
     for need in ("project_id", "date", "type", "amount"):
         if need not in m:
-            raise InputError("INPUT", need, "a ledger with project_id, date, type, amount and currency columns")
+            raise InputError("INPUT", need, _("a ledger with project_id, date, type, amount and currency columns"))
     if projects is not None and "project_id" not in projects.mapping:
-        raise InputError("--projects", "file", "a project file with a project_id column")
+        raise InputError("--projects", "file", _("a project file with a project_id column"))
     return _unragged(src, lambda s: _Ledger(m, options, projects).run(s, work, done))
 
 
@@ -112,7 +113,7 @@ def _unragged(src: Source, read: Callable[[Source], object]):
         return read(src)
     except _Ragged:
         if src.format != "csv" or src.has_parse_errors_column:
-            raise InputError("INPUT", str(src.path), "a file that can be read") from None
+            raise InputError("INPUT", str(src.path), _("a file that can be read")) from None
     from .io.readers import normalise_csv
 
     normalised = normalise_csv(src)
@@ -198,6 +199,7 @@ class _Ledger:
         return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
                       frame=_in_order(spans))
 
+    @in_english  # (its errors and sources are cells of the output: the same in every language)
     def arrivals(self, raw: pl.DataFrame, before: int) -> pl.DataFrame:
         """Each arrival of a chunk (the ``before`` rows ahead of it numbered already) converted,
         with its error: the columns a project-year is added up from."""
@@ -289,6 +291,7 @@ class _Ledger:
             pl.when(pl.col("__err").is_not_null()).then("arrival row " + pl.col("__line").cast(pl.String) + ": "
                                                         + pl.col("__err")).alias("__msg"))
 
+    @in_english
     def rates(self, a: pl.DataFrame) -> pl.DataFrame:
         """The rates of the arrivals' days (those of earlier chunks too): USD's and each currency's,
         each with its source or the error that stands for it, and an id per distinct (rate, source)."""
@@ -422,7 +425,7 @@ def _chunks(src: Source):
                 yield df.select(as_text(df[c]) if needs_text(schema[c]) else pl.col(c).cast(pl.String)
                                 for c in df.columns), min(1.0, (start + rows) / max(total, 1))
         except pl.exceptions.PolarsError as exc:
-            raise InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
+            raise InputError("INPUT", str(src.path), _("a readable Parquet file ({reason})").format(reason=str(exc).splitlines()[0])) from None
         return
     size, seen = src.path.stat().st_size or 1, False
     for block, read in csv_blocks(src.path, block=CHUNK_BYTES, encoding=src.encoding):

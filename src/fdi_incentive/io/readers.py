@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..i18n import _
 
 PARSE_ERROR = "__parse_error"
 csv.field_size_limit(2**31 - 1)  # very long cells are kept, not refused
@@ -135,7 +136,7 @@ def open_input(path: str | Path, *, encoding: str | None = None,
     is_header = is_header or names_a_header
     path = Path(path)
     if not path.is_file():
-        raise InputError("INPUT", str(path), "an existing CSV, Excel, Parquet or JSON Lines file")
+        raise InputError("INPUT", str(path), _("an existing CSV, Excel, Parquet or JSON Lines file"))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         return _from_excel(path, is_header)
@@ -144,7 +145,7 @@ def open_input(path: str | Path, *, encoding: str | None = None,
     if suffix in (".jsonl", ".ndjson"):
         return _from_jsonl(path)
     if suffix not in (".csv", ".txt", ".tsv"):
-        raise InputError("INPUT", str(path), "a .csv, .tsv, .xlsx, .parquet or .jsonl file")
+        raise InputError("INPUT", str(path), _("a .csv, .tsv, .xlsx, .parquet or .jsonl file"))
     return _from_csv(path, encoding, is_header)
 
 
@@ -153,7 +154,7 @@ def _from_csv(path: Path, encoding: str | None, is_header: Callable[[dict[str, s
     try:
         codecs.lookup(enc)
     except LookupError:
-        raise InputError("--encoding", encoding, "an encoding such as utf-8, gbk or gb18030") from None
+        raise InputError("--encoding", encoding, _("an encoding such as utf-8, gbk or gb18030")) from None
     with path.open(encoding=enc, errors="replace", newline="") as f:
         sample = f.read(1 << 16)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(sample.lstrip("\ufeff"))
@@ -166,7 +167,7 @@ def _from_csv(path: Path, encoding: str | None, is_header: Callable[[dict[str, s
     if titled is not None:
         header, delimiter, above = titled
     elif blank:
-        raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
+        raise InputError("INPUT", str(path), _("a CSV file whose first line is a header naming the columns"))
     header = _unique(header)
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter, converted_from=None if enc in UTF8 else f"transcoded from {enc}")
@@ -341,7 +342,7 @@ def _from_excel(path: Path, is_header: Callable[[dict[str, str]], bool]) -> Sour
             rows = iter(book.get_sheet_by_index(0).iter_rows())
             header = _unique([_cell(v) for v in next(rows, [])])
     except Exception as exc:  # calamine raises its own error types for unreadable workbooks
-        raise InputError("INPUT", str(path), f"a readable Excel workbook ({exc})") from None
+        raise InputError("INPUT", str(path), _("a readable Excel workbook ({reason})").format(reason=exc)) from None
     out = _temp(".csv")
     width = len(header)
     with out.open("w", encoding="utf-8", newline="") as f:
@@ -389,7 +390,7 @@ def _from_parquet(path: Path) -> Source:
     try:
         cols = pl.read_parquet_schema(path).names()
     except Exception as exc:  # polars raises its own error types for unreadable files
-        raise InputError("INPUT", str(path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        raise InputError("INPUT", str(path), _("a readable Parquet file ({reason})").format(reason=str(exc).splitlines()[0])) from None
     return Source(path=path, format="parquet", columns=cols, mapping=map_columns(cols))
 
 
@@ -491,8 +492,8 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20,
     taken for a quote that never closes (the rest of the file would be one cell) and refused."""
 
     def runaway(at: int) -> InputError:
-        return InputError("INPUT", str(path), f"a CSV whose quotes close: a record from byte {at:,} runs on for more than "
-                          f"{longest >> 20} MiB (a quote that never closes?)")
+        return InputError("INPUT", str(path), _("a CSV whose quotes close: a record from byte {at} runs on for more than "
+                                                "{mib} MiB (a quote that never closes?)").format(at=f"{at:,}", mib=longest >> 20))
 
     with path.open("rb") as raw:
         f = raw if encoding in UTF8 else _Utf8Reader(raw, encoding)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
+from ..i18n import _
 
 OUTPUT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EXCEL_MAX_ROWS = 1_048_576
@@ -20,7 +21,7 @@ SHEET = "results"
 def output_format(path: Path) -> str:
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InputError("-o", str(path), "a file ending in .csv, .xlsx, .parquet or .jsonl")
+        raise InputError("-o", str(path), _("a file ending in .csv, .xlsx, .parquet or .jsonl"))
     return fmt
 
 
@@ -29,11 +30,11 @@ def check_target(path: Path, option: str = "-o", *others: Path | None) -> Path:
     would replace one of ``others`` (the input, another output of the run); its folder."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError(option, str(path), f"a file in an existing folder ({folder} does not exist)")
+        raise InputError(option, str(path), _("a file in an existing folder ({folder} does not exist)").format(folder=folder))
     if path.is_dir():  # (found before the work, not when the result is renamed into place)
-        raise InputError(option, str(path), "a file, not a folder")
+        raise InputError(option, str(path), _("a file, not a folder"))
     if any(other is not None and path.resolve() == Path(other).resolve() for other in others):
-        raise InputError(option, str(path), "a file other than the input and the other outputs")
+        raise InputError(option, str(path), _("a file other than the input and the other outputs"))
     return folder
 
 
@@ -44,7 +45,7 @@ def atomic_output(path: Path, option: str = "-o") -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise InputError(option, str(path), f"a file that can be written ({exc.strerror})") from None
+        raise InputError(option, str(path), _("a file that can be written ({reason})").format(reason=exc.strerror)) from None
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # the writer creates it
@@ -140,7 +141,7 @@ class BatchWriter:
         import polars as pl
 
         if self.rows + len(df) >= EXCEL_MAX_ROWS:
-            raise InputError("-o", str(self.path), f"at most {EXCEL_MAX_ROWS - 1:,} rows in an Excel sheet; write .csv or .parquet")
+            raise InputError("-o", str(self.path), _("at most {rows} rows in an Excel sheet; write .csv or .parquet").format(rows=f"{EXCEL_MAX_ROWS - 1:,}"))
         if not self._started:
             self._xml = SheetRows(self.work / "sheet-rows.xml", len(df.columns))
             self._xml.write(pl.DataFrame([pl.Series(df.columns, dtype=pl.String)]).transpose(), 0)
