@@ -207,4 +207,4 @@ def test_a_batch_that_cannot_run_says_why_in_chinese(tmp_path):
     assert result.exit_code == ExitCode.USAGE
     assert result.output.startswith("fdi：错误：INPUT：") and "应为至少含年度列（year / 年份）" in result.output, result.output
     result = fdi("batch", tmp_path / "missing.csv", "--lang", "zh")
-    assert result.exit_code == ExitCode.USAGE and "已存在的 CSV" in result.output, result.output
+    assert result.exit_code == ExitCode.USAGE and "已存在的CSV" in result.output, result.output
