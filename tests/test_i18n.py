@@ -141,6 +141,7 @@ def test_json_and_batch_output_do_not_change_with_the_language(tmp_path):
         return [shape(v) for v in obj] if isinstance(obj, list) else type(obj).__name__
 
     assert shape(en) == shape(zh)
+    assert "各档不叠加：仅适用制造业档" in " ".join(zh["years"][0]["reasons"])  # (texts for people follow the language)
     assert [(y["tier"], y["policy_status"], y["incentive_cny"]) for y in en["years"]] == \
            [(y["tier"], y["policy_status"], y["incentive_cny"]) for y in zh["years"]]
     src = tmp_path / "in.csv"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import FxError, InputError
-from .i18n import _, pick
+from .i18n import N_, _, pick
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
 from .industry import Classification, classify
 from .models import (
@@ -32,7 +32,7 @@ from .models import (
 from .money import EXACT, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
-from .policy import COMPARATOR_WORDS, LoadedPolicy, Policy, Reading, Tier, get_policy, policy_for_year
+from .policy import COMPARATOR_WORDS, RATE_TYPE_NAMES, LoadedPolicy, category_name, Policy, Reading, Tier, get_policy, policy_for_year
 
 _ZERO = Decimal(0)
 
@@ -155,19 +155,23 @@ def evaluate_year(
     )
 
     if status == "in_force":
-        reasons = [f"{policy.id} ({policy.title}) is in force in {year}: its source states {_stated(policy)}."]
+        reasons = [_("{policy} ({title}) is in force in {year}: its source states {stated}.").format(
+            policy=policy.id, title=pick(policy.title, policy.title_zh), year=year, stated=_stated(policy))]
     else:
-        reasons = [f"{policy.id} ({policy.title}) is applied to {year} as an assumed continuation: its source "
-                   f"states {_stated(policy)}, and no later rule was found."]
-    reasons.append(f"Category: {category.replace('_', ' ')}, from {classification.basis}.")
+        reasons = [_("{policy} ({title}) is applied to {year} as an assumed continuation: its source states {stated}, "
+                     "and no later rule was found.").format(policy=policy.id, title=pick(policy.title, policy.title_zh),
+                                                            year=year, stated=_stated(policy))]
+    reasons.append(_("Category: {category}, from {basis}.").format(category=category_name(category), basis=classification.basis))
     reasons.extend(classification.notes)
     if reinvested_usd and "reinvested_profit" in counts:
-        reasons.append(f"Reinvested profits {_usd(reinvested_usd)} count toward the base ({policy.base.cited}).")
+        reasons.append(_("Reinvested profits {amount} count toward the base ({cited}).").format(
+            amount=_usd(reinvested_usd), cited=policy.base.cited))
     if shareholder_loans_usd:
         reasons.append(
-            f"Foreign shareholder loans {_usd(shareholder_loans_usd)} are shown but not counted ({policy.base.cited})."
+            _("Foreign shareholder loans {amount} are shown but not counted ({cited}).").format(
+                amount=_usd(shareholder_loans_usd), cited=policy.base.cited)
         )
-    reasons.append(f"Base: {_usd(base_usd)} of foreign capital paid in during {year}.")
+    reasons.append(_("Base: {amount} of foreign capital paid in during {year}.").format(amount=_usd(base_usd), year=year))
     tests = [
         TierTest(
             tier=t.id, label=pick(t.label, t.label_zh), threshold_usd=t.threshold.amount, comparator=t.threshold.comparator,
@@ -177,47 +181,56 @@ def evaluate_year(
         for t, applies, passed in d.tests
     ]
     if d.excluded:
-        reasons.append(f"Excluded: {category.replace('_', ' ')} projects get nothing ({policy.exclusions.cited}).")
+        reasons.append(_("Excluded: {category} projects get nothing ({cited}).").format(
+            category=category_name(category), cited=policy.exclusions.cited))
     elif not d.kind_ok:
-        reasons.append(f"Kind '{kind}' is not one the policy rewards ({', '.join(policy.base.kinds)}).")
+        reasons.append(_("Kind '{kind}' is not one the policy rewards ({kinds}).").format(kind=kind, kinds=", ".join(policy.base.kinds)))
     else:
         for t in tests:
             if not t.applies_to_category:
-                reasons.append(f"{t.label}: not for {category.replace('_', ' ')} projects.")
+                reasons.append(_("{tier}: not for {category} projects.").format(tier=t.label, category=category_name(category)))
             else:
-                verdict = "passed" if t.passed else "not passed"
-                reasons.append(f"{t.label}: is the base {COMPARATOR_WORDS[t.comparator]} "
-                               f"{_usd(t.threshold_usd)}? {verdict} ({t.citation}).")
+                verdict = _("passed") if t.passed else _("not passed")
+                reasons.append(_("{tier}: is the base {comparator} {threshold}? {verdict} ({cited}).").format(
+                    tier=t.label, comparator=_(COMPARATOR_WORDS[t.comparator]), threshold=_usd(t.threshold_usd),
+                    verdict=verdict, cited=t.citation))
     tier = d.tier
     if tier is not None:
         if sum(1 for t in tests if t.passed) > 1:
-            reasons.append(f"Tiers do not stack: only the {tier.label} applies ({policy.stacking.cited}).")
+            reasons.append(_("Tiers do not stack: only the {tier} applies ({cited}).").format(
+                tier=pick(tier.label, tier.label_zh), cited=policy.stacking.cited))
         if granted_rate is not None:
-            reasons.append(f"Rate {percent_fmt(granted_rate)}, as granted (the {tier.label}'s {tier.rate_type} is {percent_fmt(tier.rate)}).")
+            reasons.append(_("Rate {rate}, as granted (the {tier}'s {rate_type} is {tier_rate}).").format(
+                rate=percent_fmt(granted_rate), tier=pick(tier.label, tier.label_zh), rate_type=_(RATE_TYPE_NAMES[tier.rate_type]),
+                tier_rate=percent_fmt(tier.rate)))
         else:
-            note = {"floor": "the floor (不低于): the bureau may grant more", "ceiling": "the ceiling: the bureau may grant less", "exact": "fixed"}
-            reasons.append(f"Rate {percent_fmt(tier.rate)}, {note[tier.rate_type]}.")
+            note = {"floor": N_("the floor (不低于): the bureau may grant more"), "ceiling": N_("the ceiling: the bureau may grant less"),
+                    "exact": N_("fixed")}
+            reasons.append(_("Rate {rate}, {note}.").format(rate=percent_fmt(tier.rate), note=_(note[tier.rate_type])))
     elif not d.excluded and d.kind_ok:
-        reasons.append("No tier's threshold is passed: no reward this year.")
+        reasons.append(_("No tier's threshold is passed: no reward this year."))
         if granted_rate is not None:
-            reasons.append("The granted rate is not used: no tier applies.")
+            reasons.append(_("The granted rate is not used: no tier applies."))
     if reading == "converted":
-        reasons.append(f"Converted at {fx_rate} CNY per USD ({fx_source}): base {_cny(d.base_cny)}.")
+        reasons.append(_("Converted at {rate} CNY per USD ({source}): base {base}.").format(
+            rate=fx_rate, source=fx_source, base=_cny(d.base_cny)))
     else:
-        reasons.append("Nominal reading: the rate is applied to the USD figure and paid as yuan; no exchange rate is used.")
+        reasons.append(_("Nominal reading: the rate is applied to the USD figure and paid as yuan; no exchange rate is used."))
     cap = policy.cap.amount
     if d.rate is not None:
-        reasons.append(f"Gross reward: {_cny(d.base_cny)} × {percent_fmt(d.rate)} = {_cny(d.gross_cny)}.")
+        reasons.append(_("Gross reward: {base} × {rate} = {gross}.").format(base=_cny(d.base_cny), rate=percent_fmt(d.rate),
+                                                                          gross=_cny(d.gross_cny)))
         if cap is not None:
             if d.capped:
-                reasons.append(f"Capped at {_cny(cap)} a project a year ({policy.cap.cited}).")
+                reasons.append(_("Capped at {cap} a project a year ({cited}).").format(cap=_cny(cap), cited=policy.cap.cited))
             else:
-                reasons.append(f"Within the annual cap of {_cny(cap)} ({policy.cap.cited}).")
-        reasons.append(f"Payout {_cny(d.incentive_cny)}, rounded once to {policy.rounding.quantum} CNY, "
-                       f"{policy.rounding.mode.replace('_', '-')}.")
+                reasons.append(_("Within the annual cap of {cap} ({cited}).").format(cap=_cny(cap), cited=policy.cap.cited))
+        reasons.append(_("Payout {payout}, rounded once to {quantum} CNY, {mode}.").format(
+            payout=_cny(d.incentive_cny), quantum=policy.rounding.quantum, mode=policy.rounding.mode.replace('_', '-')))
         if d.other_reading_incentive_cny is not None:
-            other_name = "nominal" if reading == "converted" else "converted"
-            reasons.append(f"Under the {other_name} reading the payout would be {_cny(d.other_reading_incentive_cny)}.")
+            other_name = N_("nominal") if reading == "converted" else N_("converted")
+            reasons.append(_("Under the {other} reading the payout would be {payout}.").format(
+                other=_(other_name), payout=_cny(d.other_reading_incentive_cny)))
     with decimal.localcontext(EXACT):
         # the rate the cap point is found at: the year's own (its arrivals' mean), else the one stated
         fx = d.base_cny / base_usd if reading == "converted" and base_usd > 0 and d.base_cny > 0 else fx_rate
@@ -243,7 +256,7 @@ def evaluate_year(
 
 def _stated(policy: Policy) -> str:
     sp = policy.source_period or policy.effective
-    return f"{sp.from_.year}-{sp.to.year}" if sp.to else f"from {sp.from_.year}"
+    return f"{sp.from_.year}-{sp.to.year}" if sp.to else _("from {year}").format(year=sp.from_.year)
 
 
 def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:

@@ -16,7 +16,7 @@ from .i18n import N_, _, pick
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy
+from .policy import CATEGORY_NAMES, COMPARATOR_WORDS, RATE_TYPE_NAMES, SOURCE_ROLES, LoadedPolicy, category_name
 from .policy import _Said as Said
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
@@ -28,9 +28,6 @@ PASS, FAIL = N_("[green]✓ passed[/]"), N_("[red]✗ not passed[/]")
 STATUS_WORDS = {"in_force": N_("in force: a year its source states"),
                 "assumed_continuation": N_("[yellow]assumed continuation[/]: after the years its source states (see caveats)")}
 # the names of machine values as a reader sees them (the values themselves stay in JSON and CSV)
-CATEGORY_NAMES = {"manufacturing": N_("manufacturing"), "real_estate": N_("real estate"), "finance": N_("finance"),
-                  "quasi_finance": N_("quasi finance"), "other": N_("other")}
-RATE_TYPES = {"floor": N_("floor"), "exact": N_("exact"), "ceiling": N_("ceiling")}
 RATE_BASES = {"granted": N_("granted"), "floor": N_("the floor"), "exact": N_("the exact"), "ceiling": N_("the ceiling")}
 READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}
 RELIABILITY = {"official": N_("official"), "official_restatement": N_("official_restatement"),
@@ -41,10 +38,6 @@ CONTRIBUTIONS = {"equity": N_("equity"), "reinvested_profit": N_("reinvested pro
 def _name(names: dict[str, str], value: str) -> str:
     """A machine value as a reader says it, in the current language (the value itself if unnamed)."""
     return _(names[value]) if value in names else value.replace("_", " ")
-
-
-def category_name(category: str) -> str:
-    return _name(CATEGORY_NAMES, category)
 
 
 def _year_table(y: YearResult) -> RenderableType:
@@ -76,7 +69,7 @@ def _year_table(y: YearResult) -> RenderableType:
         else:
             verdict = _(PASS) if test.passed else _(FAIL)
         t.add_row(f"{test.label}: {words} {_usd(test.threshold_usd)}", verdict,
-                  f"{_name(RATE_TYPES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
+                  f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
         t.add_row(_("tier applied"), y.tier, _("no stacking ") + cite(y.citations["stacking"]))
         t.add_row(_("rate"), percent_fmt(y.rate), _name(RATE_BASES, y.rate_basis or ""))
@@ -235,7 +228,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     for tier in p.tiers:
         who = ", ".join(category_name(c) for c in tier.categories) or _("any category not excluded")
         t.add_row(_("tier {id}").format(id=tier.id), f"{_(tier.threshold.words)} {money_fmt(tier.threshold.amount, 'USD')} → "
-                  f"{_name(RATE_TYPES, tier.rate_type)} {percent_fmt(tier.rate)}\n({who})", _said(tier))
+                  f"{_name(RATE_TYPE_NAMES, tier.rate_type)} {percent_fmt(tier.rate)}\n({who})", _said(tier))
     t.add_row(_("exclusions"), ", ".join(category_name(c) for c in p.exclusions.categories) + "\n" + _("codes: ")
               + ", ".join(p.exclusions.codes), _said(p.exclusions))
     t.add_row(_("stacking"), p.stacking.mode, _said(p.stacking))
