@@ -13,7 +13,7 @@ from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
 from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy
-from .policy import _Said as Said
+from .policy import Said
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
     from .models import Assessment, YearResult
@@ -142,11 +142,12 @@ def render_assessment(a: Assessment) -> RenderableType:
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     t = Table(title="policies")
-    for col in ("id", "in force", "title", "reliability"):
+    for col in ("id", "applied to", "source states", "title", "reliability"):
         t.add_column(col)
     for lp in policies:
         p = lp.policy
-        t.add_row(p.id, f"{p.effective.from_} – {p.effective.to or 'no end'}", p.title, p.clause_source.reliability)
+        sp = p.source_period or p.effective
+        t.add_row(p.id, p.effective.span, sp.span, p.title, p.clause_source.reliability)
     return t
 
 
