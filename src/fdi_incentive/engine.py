@@ -153,10 +153,10 @@ def evaluate_year(
     )
 
     if status == "in_force":
-        reasons = [f"{policy.id} ({policy.title}) is in force in {year}: its source states {_stated(policy)}."]
+        reasons = [f"{policy.id} ({policy.title}) is in force in {year}: its source states {(policy.source_period or policy.effective).span}."]
     else:
         reasons = [f"{policy.id} ({policy.title}) is applied to {year} as an assumed continuation: its source "
-                   f"states {_stated(policy)}, and no later rule was found."]
+                   f"states {(policy.source_period or policy.effective).span}, and no later rule was found."]
     reasons.append(f"Category: {category.replace('_', ' ')}, from {classification.basis}.")
     reasons.extend(classification.notes)
     if reinvested_usd and "reinvested_profit" in counts:
@@ -237,11 +237,6 @@ def evaluate_year(
         caveats=[c.text for c in policy.caveats if c.shown_for(status)],
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
-
-
-def _stated(policy: Policy) -> str:
-    sp = policy.source_period or policy.effective
-    return f"{sp.from_.year}-{sp.to.year}" if sp.to else f"from {sp.from_.year}"
 
 
 def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:
