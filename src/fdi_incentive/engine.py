@@ -156,11 +156,11 @@ def evaluate_year(
 
     if status == "in_force":
         reasons = [_("{policy} ({title}) is in force in {year}: its source states {stated}.").format(
-            policy=policy.id, title=pick(policy.title, policy.title_zh), year=year, stated=_stated(policy))]
+            policy=policy.id, title=pick(policy.title, policy.title_zh), year=year, stated=(policy.source_period or policy.effective).span)]
     else:
         reasons = [_("{policy} ({title}) is applied to {year} as an assumed continuation: its source states {stated}, "
                      "and no later rule was found.").format(policy=policy.id, title=pick(policy.title, policy.title_zh),
-                                                            year=year, stated=_stated(policy))]
+                                                            year=year, stated=(policy.source_period or policy.effective).span)]
     reasons.append(_("Category: {category}, from {basis}.").format(category=category_name(category), basis=classification.basis))
     reasons.extend(classification.notes)
     if reinvested_usd and "reinvested_profit" in counts:
@@ -252,11 +252,6 @@ def evaluate_year(
         caveats=[pick(c.text, c.text_zh) for c in policy.caveats if c.shown_for(status)],
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
-
-
-def _stated(policy: Policy) -> str:
-    sp = policy.source_period or policy.effective
-    return f"{sp.from_.year}-{sp.to.year}" if sp.to else _("from {year}").format(year=sp.from_.year)
 
 
 def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:

@@ -61,7 +61,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class _Said(_Strict):
+class Said(_Strict):
     """What a part of a policy rests on, kept apart: the words of a source (``citation``, quoted
     as the source gives them), our reading of them (``reading``, with the reason), and an
     assumption where no text speaks (``assumption``). At least one is given."""
@@ -73,7 +73,7 @@ class _Said(_Strict):
     assumption_zh: str | None = Field(None, description="the assumption in Chinese, shown under --lang zh")
 
     @model_validator(mode="after")
-    def _says_something(self) -> "_Said":
+    def _says_something(self) -> "Said":
         if not (self.citation or self.reading or self.assumption):
             raise ValueError("give the words of a source (citation), our reading of them (reading) or an assumption")
         return self
@@ -121,7 +121,7 @@ class Source(_Strict):
                 + f", {self.issuer}" + (f", {self.issued}" if self.issued else ""))
 
 
-class Effective(_Said):
+class Effective(Said):
     """The years we apply the rule to (compare `SourcePeriod`: what the source states)."""
 
     from_: date = Field(alias="from")
@@ -139,7 +139,7 @@ class Effective(_Said):
     @property
     def span(self) -> str:
         """The years, as a reader says them: "2018-2022", "2023 onwards"."""
-        return f"{self.from_.year}-{self.to.year}" if self.to else f"{self.from_.year} onwards"
+        return f"{self.from_.year}-{self.to.year}" if self.to else _("{year} onwards").format(year=self.from_.year)
 
 
 class SourcePeriod(Effective):
@@ -149,7 +149,7 @@ class SourcePeriod(Effective):
     """
 
 
-class Base(_Said):
+class Base(Said):
     currency: Literal["USD"]
     period: Literal["calendar_year"]
     kinds: list[Kind] = Field(min_length=1)
@@ -174,7 +174,7 @@ class Threshold(_Strict):
         return COMPARATOR_WORDS[self.comparator]
 
 
-class Tier(_Said):
+class Tier(Said):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     label: str
     label_zh: str | None = Field(None, description="the label in Chinese, shown under --lang zh")
@@ -187,7 +187,7 @@ class Tier(_Said):
         return not self.categories or category in self.categories
 
 
-class Exclusions(_Said):
+class Exclusions(Said):
     categories: list[Category] = []
     codes: list[Annotated[str, Field(pattern=r"^[A-T]\d{0,4}$")]] = []
 
@@ -198,21 +198,21 @@ class Exclusions(_Said):
         return code is not None and any(code.startswith(prefix) for prefix in self.codes)
 
 
-class Stacking(_Said):
+class Stacking(Said):
     mode: Literal["best"]
 
 
-class Cap(_Said):
+class Cap(Said):
     amount: PositiveDecimal | None = None
     currency: Literal["CNY"] = "CNY"
     scope: Literal["project_year"] = "project_year"
 
 
-class Conversion(_Said):
+class Conversion(Said):
     default: Reading
 
 
-class Rounding(_Said):
+class Rounding(Said):
     quantum: PositiveDecimal
     mode: RoundingMode
     usd_quantum: PositiveDecimal

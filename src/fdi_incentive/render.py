@@ -16,8 +16,7 @@ from .i18n import N_, _, pick
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import CATEGORY_NAMES, COMPARATOR_WORDS, RATE_TYPE_NAMES, SOURCE_ROLES, LoadedPolicy, category_name
-from .policy import _Said as Said
+from .policy import CATEGORY_NAMES, COMPARATOR_WORDS, RATE_TYPE_NAMES, SOURCE_ROLES, LoadedPolicy, Said, category_name
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
     from .models import Assessment, YearResult
@@ -166,12 +165,12 @@ def render_assessment(a: Assessment) -> RenderableType:
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     t = Table(title=_("policies"))
-    for col in (N_("id"), N_("in force"), N_("title"), N_("reliability")):
+    for col in (N_("id"), N_("applied to"), N_("source states"), N_("title"), N_("reliability")):
         t.add_column(_(col))
     for lp in policies:
         p = lp.policy
-        t.add_row(p.id, f"{p.effective.from_} – " + str(p.effective.to or _("no end")), pick(p.title, p.title_zh),
-                  _name(RELIABILITY, p.clause_source.reliability))
+        sp = p.source_period or p.effective
+        t.add_row(p.id, p.effective.span, sp.span, pick(p.title, p.title_zh), _name(RELIABILITY, p.clause_source.reliability))
     return t
 
 
