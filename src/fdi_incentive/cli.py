@@ -353,7 +353,7 @@ def _release_stdout() -> None:
 
 @policy_app.command("list")
 @handles_errors
-def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, lang: Lang = None) -> None:
     """List the shipped policies and the years they are in force.
 
     Example: fdi policy list
@@ -400,7 +400,8 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
     from .policy import load_policy_file
 
     lp = load_policy_file(file)
-    typer.echo(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}")
+    typer.echo(_("{file}: valid policy {id} ({tiers} tiers), sha256 {sha}").format(
+        file=file, id=lp.policy.id, tiers=len(lp.policy.tiers), sha=lp.sha256))
 
 
 @app.command()

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
+from .i18n import _
 from .fx import check_currency
 from .industry import normalise_name
 from .money import Money, Rate, money_str, parse_amount
@@ -21,7 +22,7 @@ def _name(table: dict[str, str], expected: str):
         if isinstance(value, str):
             found = table.get(normalise_name(value))
             if found is None:
-                raise ValueError(f"expected one of {expected}")
+                raise ValueError(_("expected one of {names}").format(names=expected))
             return found
         return value
 
@@ -54,9 +55,9 @@ class Arrival(_Model):
     @model_validator(mode="after")
     def _when(self) -> "Arrival":
         if self.date is None and self.year is None:
-            raise ValueError("give the arrival's date (YYYY-MM-DD) or at least its year")
+            raise ValueError(_("give the arrival's date (YYYY-MM-DD) or at least its year"))
         if self.date is not None and self.year is not None and self.year != self.date.year:
-            raise ValueError(f"year {self.year} does not match date {self.date}")
+            raise ValueError(_("year {year} does not match date {date}").format(year=self.year, date=self.date))
         return self
 
     @property

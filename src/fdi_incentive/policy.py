@@ -350,13 +350,14 @@ def describe_validation_error(exc: ValidationError, origin: str, model: type[Bas
         where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
-            hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
-            lines.append(f"{origin}: {where}: unknown key{hint}")
+            hint = _("; allowed keys here: {keys}").format(keys=", ".join(allowed)) if allowed else ""
+            lines.append(_("{origin}: {where}: unknown key{hint}").format(origin=origin, where=where, hint=hint))
         elif err["type"] == "missing":
-            lines.append(f"{origin}: {where}: required key is missing")
+            lines.append(_("{origin}: {where}: required key is missing").format(origin=origin, where=where))
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{origin}: {where or '(top level)'}: {msg} (got {err.get('input')!r})")
+            lines.append(_("{origin}: {where}: {problem} (got {value})").format(
+                origin=origin, where=where or _("(top level)"), problem=msg, value=repr(err.get("input"))))
     return "\n".join(lines)
 
 
