@@ -419,7 +419,8 @@ def _assess_year(
             else:
                 own = chain.quote(a.currency, on=a.date, year=year)
                 usd = round_money(a.amount * own.rate / usd_quote.rate, usd_q, policy.rounding.mode)
-                source = f"{own.rate} CNY per {a.currency} ({own.source}) ÷ {usd_quote.rate} CNY per USD"
+                source = _("{rate} CNY per {currency} ({source}) ÷ {usd_rate} CNY per USD").format(
+                    rate=own.rate, currency=a.currency, source=own.source, usd_rate=usd_quote.rate)
             totals[a.type] += usd
             if counted and usd_quote is not None:
                 base_cny += usd * usd_quote.rate
@@ -436,7 +437,7 @@ def _assess_year(
         elif usd_quotes:
             base = sum((totals[t] for t in counts), _ZERO)
             fx_rate = (base_cny / base).quantize(RATE_QUANTUM, decimal.ROUND_HALF_UP) if base else None
-            fx_source = f"weighted mean of the rates of {len(usd_quotes)} arrival dates (see arrivals)"
+            fx_source = _("weighted mean of the rates of {n} arrival dates (see arrivals)").format(n=len(usd_quotes))
         elif reading == "converted":  # nothing counted this year: still state a rate for the reader
             q = chain.quote("USD", on=None, year=year)
             fx_rate, fx_source = q.rate, q.source

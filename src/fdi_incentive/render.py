@@ -67,7 +67,7 @@ def _year_table(y: YearResult) -> RenderableType:
             verdict = _("[dim]n/a[/]")
         else:
             verdict = _(PASS) if test.passed else _(FAIL)
-        t.add_row(f"{test.label}: {words} {_usd(test.threshold_usd)}", verdict,
+        t.add_row(_("{tier}: {comparator} {threshold}").format(tier=test.label, comparator=words, threshold=_usd(test.threshold_usd)), verdict,
                   f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
         t.add_row(_("tier applied"), y.tier, _("no stacking ") + cite(y.citations["stacking"]))
