@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 
 from .errors import InputError
-from .i18n import N_, _
+from .i18n import N_, _, pick
 
 CATEGORIES = ("manufacturing", "real_estate", "finance", "quasi_finance", "other")
 
@@ -106,7 +106,7 @@ def normalise_code(value: str) -> tuple[str, str]:
         if letter and letter != div[0]:
             raise InputError(
                 "industry_code", value, _("division {division} ({name}) to sit in section {section}, not {letter}").format(
-                    division=digits[:2], name=div[2], section=div[0], letter=letter)
+                    division=digits[:2], name=pick(div[2], div[1]), section=div[0], letter=letter)
             )
         letter = div[0]
     return letter + digits, letter
@@ -138,7 +138,7 @@ def classify(sector: str | None = None, industry_code: str | None = None) -> Cla
     code, letter = normalise_code(industry_code)
     by_code, notes = category_of_code(code)
     div = divisions().get(code[1:3])
-    label = f"GB/T 4754-2017 {code}" + (f" ({div[2]})" if div else "")
+    label = f"GB/T 4754-2017 {code}" + (f" ({pick(div[2], div[1])})" if div else "")
     if by_name is None:
         return Classification(category=by_code, code=code, basis=label, notes=notes)
     ambiguous = code[1:5] in AMBIGUOUS_CLASSES
