@@ -156,6 +156,20 @@ def test_json_and_batch_output_do_not_change_with_the_language(tmp_path):
     assert outputs["en"] == outputs["zh"]
     rows = list(csv.DictReader(io.StringIO(outputs["zh"].decode("utf-8"))))
     assert "not valid" in rows[1]["error"]
+    # rates from a table, and a ledger of arrivals (its rates and errors made apart from the scorer's)
+    src.write_text("project_id,year,kind,sector,paid_in_usd\nA,2024,new,manufacturing,40000000\nB,2019,new,other,9000000\n",
+                   encoding="utf-8")
+    runs = {"table": [src, "--fx-table", ROOT / "examples" / "pboc-central-parity.csv"],
+            "ledger": [ROOT / "examples" / "ledger.csv", "--projects", ROOT / "examples" / "ledger-projects.csv",
+                       "--fx-table", ROOT / "examples" / "pboc-central-parity.csv"]}
+    for name, args in runs.items():
+        for lang in ("en", "zh"):
+            result = fdi("batch", *args, "-o", tmp_path / f"{name}-{lang}.csv", "--no-progress", "--lang", lang)
+            assert result.exit_code in (0, 1), result.output
+        english = (tmp_path / f"{name}-en.csv").read_bytes()
+        assert english == (tmp_path / f"{name}-zh.csv").read_bytes(), name
+        cells = [row[c] or "" for row in csv.DictReader(io.StringIO(english.decode("utf-8"))) for c in ("reason", "error", "fx_source")]
+        assert not any(word in c for c in cells for word in ("汇率", "无效", "应为", "平均")), name  # (the clauses' own words aside)
 
 
 def test_batch_summary_in_chinese(tmp_path):

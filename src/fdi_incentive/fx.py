@@ -84,10 +84,15 @@ class _Series:
 
     name: str
 
-    def __init__(self, name: str, series: dict[str, list[tuple[date, Decimal]]]) -> None:
+    def __init__(self, name: str, series: dict[str, list[tuple[date, Decimal]]], *, template: str | None = None,
+                 args: dict[str, str] | None = None) -> None:
         self.name = name
+        self._template, self._args = template, args or {}  # (its name shown in the current language: a message and its values)
         self._dates = {c: [d for d, _ in rows] for c, rows in series.items()}
         self._rates = {c: [r for _, r in rows] for c, rows in series.items()}
+
+    def _shown(self) -> str:
+        return _(self._template).format(**self._args) if self._template else self.name
 
     def currencies(self) -> set[str]:
         return set(self._dates)
@@ -121,13 +126,13 @@ class _Series:
                 return None
             day, rate = hit
             when = f"{day}" if day == on else _("{day}, the last rate on or before {on}").format(day=day, on=on)
-            return Quote(currency, rate, f"{_(self.name)}, {when}")
+            return Quote(currency, rate, f"{self._shown()}, {when}")
         hit_y = self._year(currency, year)
         if hit_y is None:
             return None
         n, first, last, rate = hit_y
         span = "" if (first.month, last.month) == (1, 12) else _(", {first} to {last} only").format(first=first, last=last)
-        return Quote(currency, rate, _("{name}, average of {n} daily rates in {year}{span}").format(name=_(self.name), n=n, year=year, span=span))
+        return Quote(currency, rate, _("{name}, average of {n} daily rates in {year}{span}").format(name=self._shown(), n=n, year=year, span=span))
 
 
 class RateTable(_Series):
@@ -161,7 +166,8 @@ class RateTable(_Series):
             series[currency][day] = rate
         if not series:
             raise FxError(_("{path}: the FX table has no rates; expected lines of: date, currency, CNY per unit").format(path=path))
-        return cls(_("FX table {name}").format(name=path.name), {c: sorted(d.items()) for c, d in series.items()})
+        return cls(f"FX table {path.name}", {c: sorted(d.items()) for c, d in series.items()},
+                   template=N_("FX table {name}"), args={"name": path.name})
 
 
 # how every rate from the embedded data is named: what it is, and what it is not
@@ -177,7 +183,7 @@ class EmbeddedECB(_Series):
     """
 
     def __init__(self, header: list[str], lines: list[str]) -> None:
-        super().__init__(ECB_NAME, {})
+        super().__init__(ECB_NAME, {}, template=ECB_NAME)
         self._header, self._lines = header, lines  # lines oldest first
         self._years: dict[int, tuple[int, int]] = {}
         for i, line in enumerate(lines):
