@@ -91,7 +91,7 @@ class Said(_Strict):
     @property
     def cited(self) -> str:
         """The three in one line, each labelled: what a result cites."""
-        return "; ".join(_("{label}: {text}").format(label=_(label), text=text) for label, text in self.said())
+        return _("; ").join(_("{label}: {text}").format(label=_(label), text=text) for label, text in self.said())
 
 
 SourceRole = Literal["text", "restatement", "summary"]
