@@ -55,6 +55,8 @@ def test_the_catalogue_holds_every_message_of_the_code_and_no_other():
     in_po = {m.id for m in messages()}
     assert in_code - in_po == set(), "new messages: run the update commands in README (Translations)"
     assert in_po - in_code == set(), "messages the code no longer has: run the update commands in README (Translations)"
+    with (PACKAGE / "locale" / "fdi_incentive.pot").open("rb") as f:
+        assert {m.id for m in read_po(f) if m.id} == in_code, "the template is stale: run pybabel extract (README: Translations)"
 
 
 def test_the_compiled_catalogue_is_the_po_file():
