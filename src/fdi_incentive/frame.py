@@ -26,7 +26,7 @@ from decimal import Decimal
 import polars as pl
 
 from .errors import FxError, InputError, PolicyError
-from .i18n import in_english
+from .i18n import N_, in_english
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
@@ -250,7 +250,7 @@ def _scale_of(quantum: Decimal) -> int:
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
 SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source")
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
-ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
+ROW_RATE_SOURCE = N_("fx_rate column")  # the source stated for a row's own fx_rate
 FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]  # a text cell a spreadsheet would run as a formula starts so
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
 

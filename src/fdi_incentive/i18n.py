@@ -42,7 +42,7 @@ def _catalogue(lang: str) -> gettext.NullTranslations:
 def _(message: str) -> str:
     """``message`` in the current language (itself where no translation exists)."""
     lang = _lang()
-    return message if lang == "en" else _catalogue(lang).gettext(message)
+    return message if lang == "en" or not message else _catalogue(lang).gettext(message)  # ("" is the catalogue's header)
 
 
 def N_(message: str) -> str:
