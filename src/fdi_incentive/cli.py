@@ -106,10 +106,14 @@ def _load_project_file(path: Path):
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise InputError("--project", str(path), f"valid {kind} ({exc})") from None
+    except RecursionError:
+        raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
     try:
         return Project.model_validate(raw)
     except ValidationError as exc:
         raise FdiError(describe_validation_error(exc, str(path), Project)) from None
+    except RecursionError:
+        raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
 
 
 @app.command()
@@ -216,6 +220,8 @@ def plan(
         year_text, sep, amount_text = item.partition("=")
         if not sep or not year_text.strip().isdigit():
             _fail(f"--fixed: {item!r} is not valid; expected YEAR=AMOUNT such as 2024=15000000")
+        if int(year_text) in fixed_amounts:
+            _fail(f"--fixed: {int(year_text)} is fixed twice; give each year once")
         fixed_amounts[int(year_text)] = parse_amount(amount_text, "--fixed")
     step_amount = parse_amount(step, "--step")
     result = make_plan(
