@@ -50,7 +50,9 @@ def small_csv(path: Path, rows: int = 3) -> Path:
 
 
 def env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    import fdi_incentive
+
+    return {**os.environ, "PYTHONPATH": str(Path(fdi_incentive.__file__).parents[1])}  # (the code under test)
 
 
 # --- item 6: a rounding quantum is applied alike by calc and batch, or refused ------------------
@@ -133,6 +135,8 @@ def _policy_text(edits: dict) -> str:
 @given(edits=policy_edits(), rows=policy_rows)
 @example(edits={"tiers": [([], "1e40", "gt", "0.02")], "cap": None, "quantum": "0.01", "mode": "half_up"}, rows=[("1", "7.1")])
 @example(edits={"tiers": [([], "1", "gt", "1e-30")], "cap": "1e40", "quantum": "1e-100", "mode": "up"}, rows=[("1", "7.1")])
+@example(edits={"tiers": [([], "10000000", "gt", "0.64701226")], "cap": None, "quantum": "0.01", "mode": "half_up"},
+         rows=[("99999999999999.99", "7.5284")])  # (a gross of 30 digits: calc wrote it rounded to 28)
 def test_every_policy_that_validates_scores_alike_in_calc_and_batch(tmp_path_factory, edits, rows):
     tmp = tmp_path_factory.mktemp("policy")
     text = _policy_text(edits)
@@ -277,14 +281,14 @@ def test_no_output_replaces_a_file_the_run_reads(tmp_path, monkeypatch, option, 
     files["--projects"].write_text("project_id,kind,sector\nP1,new,services\n", encoding="utf-8")
     before = {name: p.read_bytes() for name, p in files.items()}
     for alias in _aliases(tmp_path, files[read]):
-        args = ["batch", src] + [a for name in ("--policy", "--fx-table") for a in (name, files[name])]
+        args = ["batch", src] + [a for name in ("--policy", "--fx-table", "--projects") for a in (name, files[name])]
         outputs = {"-o": tmp_path / "out.csv", "--summary-json": tmp_path / "s.json"}
         outputs[option] = alias
         args += [a for name, p in outputs.items() for a in (name, p)]
         result = fdi(*args)
         assert result.exit_code == 2, (alias, result.output)
         if alias.suffix != ".toml":  # (-o my.toml is refused for its name first)
-            assert "a file other than the files the run reads" in result.output, result.output
+            assert "other files the run reads or writes" in result.output, result.output
         assert {name: p.read_bytes() for name, p in files.items()} == before
     (tmp_path / "via").unlink()
 
@@ -298,20 +302,12 @@ def test_two_outputs_on_one_file_are_refused(tmp_path, monkeypatch):
 # --- item 10: every output's folder is checked before any work -------------------------------------
 
 def test_an_unwritable_summary_folder_is_found_before_the_output_is_replaced(tmp_path):
+    """/proc is a folder no one can make a file in (root neither, who may write anywhere else)."""
     src, out = small_csv(tmp_path / "in.csv"), tmp_path / "out.csv"
     out.write_text("old\n", encoding="utf-8")
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    code = ("import os, sys; os.setgid(65534); os.setuid(65534) if os.getuid() == 0 else None; "
-            "from fdi_incentive.cli import main; sys.exit(main(sys.argv[1:]))")
-    os.chmod(tmp_path, 0o777)
-    os.chmod(out, 0o666)
-    os.chmod(locked, 0o555)
-    os.chmod(src, 0o644)
-    done = subprocess.run([sys.executable, "-c", code, "batch", str(src), "-o", str(out), "--summary-json",
-                           str(locked / "s.json")], env=env(), capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr
-    assert "--summary-json" in done.stderr and done.stderr.count("\n") == 1
+    result = fdi("batch", src, "-o", out, "--summary-json", "/proc/fdi-summary.json")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("fdi: error: --summary-json: '/proc/fdi-summary.json'") and result.output.count("\n") == 1
     assert out.read_text(encoding="utf-8") == "old\n"
 
 
@@ -351,12 +347,14 @@ def test_a_full_disk_is_one_line_and_the_old_output_is_kept(tmp_path, suffix):
 
 # --- item 9: signals clean up; a killed run's leftovers go at the next run -----------------------
 
-SLOW = ("import sys, time\n"
-        "import fdi_incentive.frame as frame\n"
-        "score = frame.Scorer.score\n"
+SLOW = ("import sys, time\n"  # a run held just before its rows are written (its temporary files all made)
+        "import fdi_incentive.io.writers as writers\n"
+        "write_all = writers.BatchWriter.write_all\n"
         "def slow(self, *a, **k):\n"
-        "    print('scoring', flush=True); time.sleep(30); return score(self, *a, **k)\n"
-        "frame.Scorer.score = slow\n"
+        "    print('scoring', flush=True)\n"
+        "    for _ in range(300): time.sleep(0.1)\n"  # (a signal a polars thread receives is seen at the next step)
+        "    return write_all(self, *a, **k)\n"
+        "writers.BatchWriter.write_all = slow\n"
         "from fdi_incentive.cli import main; sys.exit(main(sys.argv[1:]))\n")
 
 

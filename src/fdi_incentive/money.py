@@ -75,14 +75,16 @@ def round_money(value: Decimal, quantum: Decimal, mode: str) -> Decimal:
 
 def money_str(value: Decimal) -> str:
     """Money as text: at least two decimals, never scientific notation, never rounded."""
-    if value == value.quantize(CENT):
-        return f"{value:.2f}"
-    return format(value.normalize(), "f")
+    with decimal.localcontext(EXACT):  # (normalize rounds to the context's precision: 28 digits by default)
+        if value == value.quantize(CENT):
+            return f"{value:.2f}"
+        return format(value.normalize(), "f")
 
 
 def rate_str(value: Decimal) -> str:
     """A rate or FX rate as plain decimal text ('0.02', '7.1')."""
-    return format(value.normalize(), "f")
+    with decimal.localcontext(EXACT):
+        return format(value.normalize(), "f")
 
 
 def money_fmt(value: Decimal, currency: str = "") -> str:

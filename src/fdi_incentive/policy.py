@@ -62,15 +62,15 @@ def _places(places: int, words: str):
     def check(value: Decimal) -> Decimal:
         with decimal.localcontext(EXACT):
             if value != value.quantize(Decimal(1).scaleb(-places), decimal.ROUND_DOWN):
-                raise ValueError(f"write it {words} (at most {places} decimals)")
+                raise ValueError(f"{words} (at most {places} decimals)")
         return value
     return AfterValidator(check)
 
 
 Amount = Annotated[PositiveDecimal, Field(lt=MAX_AMOUNT, description=f"above 0 and below {MAX_AMOUNT} (10^14), to the cent"),
-                   _places(2, "to the cent")]
+                   _places(2, "an amount to the cent")]
 RateValue = Annotated[PositiveDecimal, Field(le=1, description=f"above 0, at most 1, with at most {FX_RATE_DECIMALS} decimals"),
-                      _places(FX_RATE_DECIMALS, f"with at most {FX_RATE_DECIMALS} decimals")]
+                      _places(FX_RATE_DECIMALS, "a rate the engines multiply by exactly")]
 
 
 def _quantum(value: Decimal) -> Decimal:
@@ -183,7 +183,7 @@ class Stacking(_Strict):
 
 class Cap(_Strict):
     amount: Annotated[PositiveDecimal, Field(lt=MAX_AMOUNT, description=f"above 0 and below {MAX_AMOUNT} (10^14), to the fen"),
-                      _places(2, "to the fen")] | None = None
+                      _places(2, "an amount to the fen")] | None = None
     currency: Literal["CNY"] = "CNY"
     scope: Literal["project_year"] = "project_year"
     citation: str
