@@ -416,3 +416,66 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run_and_no_others(tmp_p
     finally:
         alive.kill()
         alive.wait()
+
+
+# --- the family: any spelling of a file the run reads is refused as an output, any other file is not
+
+spelling = st.lists(st.sampled_from(["relative", "dot", "up", "via-link", "symlink", "hardlink", "double-slash"]),
+                    min_size=1, max_size=4)
+
+
+def _spell(base: Path, target: Path, ways: list[str], n: int) -> Path:
+    """``target`` named another way, the ways applied in turn (the links made in ``base``)."""
+    path = target
+    for way in ways:
+        if way == "relative":
+            path = Path(os.path.relpath(path.resolve(), base))
+        elif way == "dot":
+            path = path.parent / "." / path.name
+        elif way == "up":
+            path = path.parent / "sub" / ".." / path.name
+        elif way == "via-link":
+            link = base / f"via{n}"
+            if not link.exists():
+                link.symlink_to(path.resolve().parent)
+            path = link / path.name
+        elif way == "symlink":
+            link = base / f"sym{n}-{path.name}"
+            if not link.exists():
+                link.symlink_to(path.resolve())
+            path = link
+        elif way == "hardlink":
+            link = base / f"hard{n}-{path.name}"
+            if not link.exists():
+                os.link(path.resolve(), link)
+            path = link
+        else:
+            path = Path(str(path.parent) + "//" + path.name)
+    return path
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 3), ways=spelling, option=st.sampled_from(["-o", "--summary-json"]))
+def test_any_name_of_a_file_the_run_reads_is_refused_as_an_output(tmp_path_factory, which, ways, option):
+    from fdi_incentive.errors import InputError
+    from fdi_incentive.io.writers import check_outputs
+
+    base = tmp_path_factory.mktemp("alias")
+    (base / "sub").mkdir()
+    reads = [base / name for name in ("in.csv", "projects.csv", "rates.csv", "policy.toml")]
+    for p in reads:
+        p.write_text(p.name, encoding="utf-8")
+    cwd = os.getcwd()
+    os.chdir(base)
+    try:
+        alias = _spell(base, reads[which], ways, 0)
+        with pytest.raises(InputError, match=re.escape(option)):
+            check_outputs({option: alias}, reads)
+        other = base / "out.csv"  # (a new file, spelt the same ways: allowed)
+        other.write_text("old", encoding="utf-8")
+        check_outputs({option: _spell(base, other, ways, 1)}, reads)
+        other.unlink()
+    finally:
+        os.chdir(cwd)
+    assert [p.read_text(encoding="utf-8") for p in reads] == [p.name for p in reads]
+    assert not list(base.glob(".*part"))
