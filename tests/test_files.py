@@ -363,8 +363,8 @@ def _started(proc) -> None:
     assert "scoring" in line, line + proc.stderr.read()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-@pytest.mark.parametrize("source", ["in.csv", "in.jsonl", "gbk.csv"])
+@pytest.mark.parametrize("sig, source", [(signal.SIGTERM, "in.csv"), (signal.SIGTERM, "in.jsonl"), (signal.SIGTERM, "gbk.csv"),
+                                         (signal.SIGHUP, "in.jsonl"), (signal.SIGINT, "gbk.csv")])
 def test_a_signal_leaves_the_old_output_and_no_temporary_file(tmp_path, sig, source):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -479,3 +479,23 @@ def test_any_name_of_a_file_the_run_reads_is_refused_as_an_output(tmp_path_facto
         os.chdir(cwd)
     assert [p.read_text(encoding="utf-8") for p in reads] == [p.name for p in reads]
     assert not list(base.glob(".*part"))
+
+
+def test_a_crash_while_json_lines_are_converted_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import tempfile
+
+    import fdi_incentive.io.readers as readers
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"project_id": "P1", "year": 2024, "paid_in_usd": "15000000"}\n', encoding="utf-8")
+
+    def crash(value):
+        raise RuntimeError("a bug while converting")
+
+    monkeypatch.setattr(readers, "_json_cell", crash)
+    with pytest.raises(RuntimeError, match="a bug while converting"):
+        score_file(src, tmp_path / "out.csv")
+    assert list(scratch.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "tmp"]
