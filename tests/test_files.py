@@ -126,8 +126,10 @@ def _policy_text(edits: dict) -> str:
         f'rate = "{rate}"\nrate_type = "floor"\ncitation = "c"\n\n'
         for i, (cats, amount, cmp, rate) in enumerate(edits["tiers"]))
     cap = f'amount = "{edits["cap"]}"\n' if edits["cap"] is not None else ""
-    rest = rest.replace('amount = "10000000"\ncurrency = "CNY"', cap + 'currency = "CNY"')
-    rest = rest.replace('quantum = "0.01"\nmode = "half_up"', f'quantum = "{edits["quantum"]}"\nmode = "{edits["mode"]}"')
+    for old, new in (('amount = "10000000"\ncurrency = "CNY"', cap + 'currency = "CNY"'),
+                     ('quantum = "0.01"\nmode = "half_up"', f'quantum = "{edits["quantum"]}"\nmode = "{edits["mode"]}"')):
+        assert old in rest, old
+        rest = rest.replace(old, new)
     return head + tiers + rest
 
 
