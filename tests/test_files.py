@@ -501,3 +501,42 @@ def test_a_crash_while_json_lines_are_converted_leaves_no_temporary_file(tmp_pat
     with pytest.raises(RuntimeError, match="a bug while converting"):
         score_file(src, tmp_path / "out.csv")
     assert list(scratch.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "tmp"]
+
+
+# --- the family: nesting of any depth and shape in a policy or project file is a one-line error ---
+
+def _nested(depth: int, shape: str, toml: bool) -> str:
+    if shape == "array":
+        return "[" * depth + "1" + "]" * depth
+    if toml:
+        return "{a = " * depth + "1" + "}" * depth
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(depth=st.one_of(st.integers(1, 50), st.integers(900, 1100), st.integers(2000, 20000)),
+       shape=st.sampled_from(["array", "table"]), where=st.sampled_from(["policy", "project.toml", "project.json"]),
+       bom=st.booleans())
+def test_any_nesting_in_a_policy_or_project_file_is_a_one_line_error(tmp_path_factory, depth, shape, where, bom):
+    base = tmp_path_factory.mktemp("nest")
+    toml = where != "project.json"
+    value = _nested(depth, shape, toml)
+    if where == "policy":
+        path = base / "deep.toml"
+        text = shipped().replace('jurisdiction = "', f"extra = {value}\njurisdiction = \"", 1)
+        args = ("policy", "validate", path)
+    elif toml:
+        path = base / "deep.toml"
+        text = f"sector = \"services\"\nextra = {value}\n"
+        args = ("calc", "--project", path)
+    else:
+        path = base / "deep.json"
+        text = f'{{"sector": "services", "extra": {value}}}'
+        args = ("calc", "--project", path)
+    path.write_text(("\ufeff" if bom else "") + text, encoding="utf-8")
+    result = fdi(*args)
+    # (one line; or, where the file was read, one per problem: the extra key, a missing one)
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and lines[0].startswith("fdi: error: ") and len(result.output) < 2000, result.output
+    assert all(line.startswith(str(path)) for line in lines[1:]), result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # (no other exception escaped)
