@@ -190,15 +190,17 @@ def render_plan(p: "Plan") -> RenderableType:
     t.add_column("pay in", justify="right", no_wrap=True)
     t.add_column("tier", no_wrap=True)
     t.add_column("reward", justify="right", no_wrap=True)
+    t.add_column("FX", justify="right", no_wrap=True)
     t.add_column("vs nearest threshold", justify="right")
     for y in p.schedule:
         dist = ""
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
             dist = (f"+{money_fmt(d)}" if d > 0 else f"{money_fmt(d)}, not over") + f" ({y.nearest_threshold})"
+        fx = "" if y.fx_rate is None else f"{y.fx_rate}" + (" [yellow]assumed[/]" if y.fx_assumed else "")
         t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), y.tier or "none",
-                  _cny(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), dist)
-    t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
+                  _cny(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), fx, dist)
+    t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "", "")
     c = Table(title="against the naive schedules", title_justify="left")
     c.add_column("schedule")
     c.add_column("USD per year", overflow="fold")
@@ -211,16 +213,22 @@ def render_plan(p: "Plan") -> RenderableType:
                   _cny(p.gain_over_baselines_cny[key]))
     lines = [f"If every year's FX rate moves -5%: {_cny(p.fx_sensitivity['fx_-5%'])}; +5%: "
              f"{_cny(p.fx_sensitivity['fx_+5%'])} (the cap point moves with FX)."]
+    if p.fx_assumed_years:
+        years = ", ".join(str(y) for y in p.fx_assumed_years)
+        lines.append(f"[yellow]FX assumed[/] for {years}: no source has a rate for them; their payouts rest on "
+                     "that assumption, and the ±5% above is the least to allow for.")
     for y in p.schedule:
         if y.cap_binds_above_usd is not None:
             lines.append(f"{y.year}: the cap binds above USD {money_fmt(y.cap_binds_above_usd)}.")
     fx = "\n".join(f"{year}: {src}" for year, src in p.fx_sources.items())
+    s = p.search
     return Group(
         t,
         c,
         Panel("\n".join(lines), title="fragility", title_align="left"),
         Text(f"Policies: {', '.join(p.policies)} · reading: {p.reading} · step USD {money_fmt(p.step_usd)} · "
-             f"{p.schedules_examined} candidate schedules examined\nFX: {fx}", style="dim"),
+             f"{sum(len(v) for v in s.candidates_usd.values())} candidate amounts, {s.states_examined:,} partial "
+             f"schedules examined in {s.seconds:.3f} s\n{s.tie_rule}\nFX: {fx}", style="dim"),
         Panel("\n".join(p.notes), title="what this is not", title_align="left", border_style="yellow"),
     )
 
