@@ -54,12 +54,12 @@ from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .engine import _fx_chain, check_granted_rate, decide
+from .engine import _fx_chain, cap_point, check_granted_rate, decide
 from .errors import FxError, InputError
 from .fx import Quote, RateSource, assumed_rate
 from .industry import classify, normalise_name
 from .money import EXACT, Money, Rate
-from .policy import KIND_NAMES, LoadedPolicy, Policy, Reading, get_policy, policy_for_year
+from .policy import KIND_NAMES, LoadedPolicy, Policy, PolicyStatus, Reading, get_policy, policy_for_year
 
 FX_SHOCK = Decimal("0.05")
 MAX_YEARS = 30
@@ -73,6 +73,8 @@ class PlanYear(BaseModel):
     paid_in_usd: Money
     fixed: bool = False
     policy: str
+    policy_status: PolicyStatus = Field(
+        "in_force", description="assumed_continuation: a year after the period the policy's source states")
     tier: str | None
     rate: Rate | None
     fx_rate: Rate | None
@@ -120,6 +122,8 @@ class Plan(BaseModel):
     step_usd: Money
     fx_sources: dict[int, str]
     fx_assumed_years: list[int] = Field(description="years planned at an assumed exchange rate: no source covers them")
+    assumed_continuation_years: list[int] = Field(
+        description="years whose payouts rest on a policy applied after the period its source states")
     policies: list[str]
     search: Search
     notes: list[str]
@@ -249,7 +253,9 @@ def plan(
                 fx_assumed=bool(y.quote and y.quote.assumed),
                 incentive_cny=d.incentive_cny, capped=d.capped, nearest_threshold=near,
                 distance_to_threshold_usd=dist,
-                cap_binds_above_usd=_cap_above(y, d, amts[y.year], fx_factor),
+                cap_binds_above_usd=cap_point(y.policy, cls.category, fx=y.fx * fx_factor, reading=y.reading,
+                                              granted_rate=granted_rate, code=cls.code) if d.rate is not None else None,
+                policy_status=y.policy.status_for(y.year),
             ))
         within = all(
             amts[y.year] == y.fixed if y.fixed is not None else y.lo * step <= amts[y.year] <= y.hi * step for y in ys
@@ -282,6 +288,11 @@ def plan(
         "Each year's payout is rounded once to the fen, as fdi calc does; the plan is exact before that rounding "
         "and no schedule pays more than a fen a year more.",
     ]
+    continued = [y.year for y in ys if y.policy.status_for(y.year) == "assumed_continuation"]
+    if continued:
+        ids = sorted({y.policy.id for y in ys if y.year in continued})
+        notes.append(f"{_years_text(continued)}: {', '.join(ids)} is applied after the period its source states "
+                     "(assumed continuation): those years' payouts rest on that assumption.")
     if assumed:
         notes.append(f"No exchange rate is known for {_years_text(assumed)}: those years are planned at an assumed "
                      "rate (see FX); their payouts rest on it.")
@@ -290,7 +301,7 @@ def plan(
         baselines=baselines, gain_over_baselines_cny=gains, fx_sensitivity=shocks, category=cls.category,
         reading=reading or ys[0].reading, step_usd=step,
         fx_sources={y.year: (y.quote.source if y.quote else "nominal reading: no exchange rate") for y in ys},
-        fx_assumed_years=assumed, policies=sorted({y.policy.id for y in ys}),
+        fx_assumed_years=assumed, assumed_continuation_years=continued, policies=sorted({y.policy.id for y in ys}),
         search=Search(candidates_usd={y.year: [k * step for k in c] for y, c in zip(free, cands)},
                       states_examined=examined, seconds=round(seconds, 6)),
         notes=notes,
@@ -347,14 +358,6 @@ def _check_granted(free: list[_Year], category: str, step: Decimal, granted: Dec
         for tier in y.policy.tiers:
             if tier.applies_to(category) and tier.threshold.passed_by(y.hi * step):
                 check_granted_rate(tier, granted)
-
-
-def _cap_above(y: _Year, d, amount: Decimal, fx_factor: Decimal) -> Decimal | None:
-    if d.rate is None or y.policy.cap.amount is None or amount <= 0:
-        return None
-    per_usd = (d.base_cny / amount) * d.rate
-    with decimal.localcontext(EXACT):
-        return (y.policy.cap.amount / per_usd).quantize(Decimal("0.01"), ROUND_FLOOR)
 
 
 def _nearest_threshold(policy: Policy, category: str, amount: Decimal) -> tuple[str | None, Decimal | None]:
