@@ -50,7 +50,7 @@ import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Callable, Literal
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -459,25 +459,27 @@ def _optimise(free: list[_Year], cands: list[list[int]], total: int, value: Valu
         def forward(beam: int | None, floor: Decimal):
             """The states each year leads to, with the best reward before rounding so far; states
             that cannot reach ``floor`` are dropped, and with ``beam`` all but the most promising."""
-            plain: dict[int, Decimal] = {total: Decimal(0)}  # amount left -> reward; remainder year to come
+            # amount left -> (reward, amounts so far); the remainder year still to come
+            plain: dict[int, tuple[Decimal, tuple[int, ...]]] = {total: (Decimal(0), ())}
             rem: dict[tuple[int, int], Decimal] = {}  # (amount left, kind of remainder year) -> reward of the others
             kept_plain, kept_rem = [set(plain)], [set(rem)]
             examined = 1
             for t in range(n):
                 opts = [(k, val(t, k)[0]) for k in cands[t]]
                 lo1, hi1 = lo_after[t + 1], hi_after[t + 1]
-                nplain: dict[int, Decimal] = {}
+                nplain: dict[int, tuple[Decimal, tuple[int, ...]]] = {}
                 nrem: dict[tuple[int, int], Decimal] = {}
                 g_t = free[kind_of[t]]
-                for left, got in plain.items():
+                for left, (got, before) in plain.items():
                     for k, u in opts:
                         after = left - k
                         if after < lo1:
                             break
                         if after <= hi1:
                             v = got + u
-                            if v > nplain.get(after, -1):
-                                nplain[after] = v
+                            cur = nplain.get(after)
+                            if cur is None or v > cur[0] or (v == cur[0] and before + (k,) > cur[1]):
+                                nplain[after] = (v, before + (k,))
                     if left - g_t.hi <= hi1 and left - g_t.lo >= lo1:  # year t takes the remainder
                         key = (left, kind_of[t])
                         if got > nrem.get(key, -1):
@@ -493,17 +495,17 @@ def _optimise(free: list[_Year], cands: list[list[int]], total: int, value: Valu
                             key = (after, g)
                             if v > nrem.get(key, -1):
                                 nrem[key] = v
-                plain = {left: got for left, got in _dominant(nplain).items() if got + bound(t + 1, left) >= floor}
+                plain = {left: got for left, got in _dominant(nplain).items() if got[0] + bound(t + 1, left) >= floor}
                 by_kind: dict[int, dict[int, Decimal]] = {}
                 for (left, g), got in nrem.items():
                     if got + bound(t + 1, left, g) >= floor:
                         by_kind.setdefault(g, {})[left] = got
                 rem = {}
-                for g, states in by_kind.items():
-                    for left, got in _dominant(states).items():
+                for g, states in by_kind.items():  # (ties are kept: which pays in earlier is known at the end)
+                    for left, got in _dominant(states, ties=True).items():
                         rem[(left, g)] = got
                 if beam is not None:
-                    plain = dict(sorted(plain.items(), key=lambda s: -(s[1] + bound(t + 1, s[0])))[:beam])
+                    plain = dict(sorted(plain.items(), key=lambda s: -(s[1][0] + bound(t + 1, s[0])))[:beam])
                     rem = dict(sorted(rem.items(), key=lambda s: -(s[1] + bound(t + 1, s[0][0], s[0][1])))[:beam])
                 examined += len(plain) + len(rem)
                 if examined > MAX_STATES:
@@ -512,7 +514,7 @@ def _optimise(free: list[_Year], cands: list[list[int]], total: int, value: Valu
                                      "binding per-year bounds make it grow)")
                 kept_plain.append(set(plain))
                 kept_rem.append(set(rem))
-            finals = [got for left, got in plain.items() if left == 0]
+            finals = [got[0] for left, got in plain.items() if left == 0]
             finals += [got + val(g, left)[0] for (left, g), got in rem.items() if free[g].lo <= left <= free[g].hi]
             return kept_plain, kept_rem, examined, max(finals, default=Decimal(-1))
 
@@ -564,11 +566,13 @@ def _optimise(free: list[_Year], cands: list[list[int]], total: int, value: Valu
     return list(best_plain[total][1]), examined
 
 
-def _dominant(states: dict[int, Decimal]) -> dict[int, Decimal]:
-    """Drop every state that has less left to place than another and no larger reward so far."""
-    kept: dict[int, Decimal] = {}
-    top = Decimal(-1)
+def _dominant(states: dict[int, Any], ties: bool = False) -> dict[int, Any]:
+    """Drop every state that has less left to place than another and a smaller value so far; of
+    equal values (``ties`` false: reward and then the schedule so far) the one paying in later."""
+    kept: dict[int, Any] = {}
+    top = None
     for left in sorted(states, reverse=True):
-        if states[left] > top:
-            kept[left] = top = states[left]
+        if top is None or states[left] > top or (ties and states[left] == top):
+            kept[left] = states[left]
+            top = states[left] if top is None or states[left] > top else top
     return kept
