@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from fdi_incentive import InputError, Project, assess
 from fdi_incentive.cli import app
-from fdi_incentive.fx import RateChain, RateTable
+from fdi_incentive import optimum
+from fdi_incentive.errors import FxError
+from fdi_incentive.fx import RateChain, RateTable, assumed_rate
 from fdi_incentive.plan import parse_years, plan
 
 
@@ -270,3 +272,20 @@ def test_cli_plan_json_and_table():
     assert table.exit_code == 0 and "CNY 21,300,000.00" in table.output and "Advice under the stated policy" in table.output
     bad = runner.invoke(app, [*args, "--fixed", "2024:5"])
     assert bad.exit_code == 2 and "YEAR=AMOUNT" in bad.output
+
+
+def test_the_assumed_rate_is_the_last_full_year_of_the_sources_or_the_one_given():
+    table = RateTable("t", {"USD": [(dt.date(2030, 1, 2), D("7.0")), (dt.date(2030, 12, 30), D("7.2")),
+                                    (dt.date(2031, 3, 1), D("9"))]})
+    q = assumed_rate(RateChain(table, embedded=False), 2035)
+    assert q.assumed and q.rate == D("7.1") and "2030 average" in q.source  # 2031 is not a full year
+    given = assumed_rate(RateChain(table, embedded=False), 2035, rate=D("6.8"))
+    assert given.assumed and given.rate == D("6.8")
+    with pytest.raises(FxError, match="--fx-assume"):
+        assumed_rate(RateChain(embedded=False), 2035)
+
+
+def test_a_search_past_its_budget_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(optimum, "MAX_STATES", 50)
+    with pytest.raises(InputError, match="coarser --step"):
+        plan(D(200_000_000), list(range(2024, 2034)), sector="manufacturing", fx="7.1")
