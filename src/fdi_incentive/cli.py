@@ -101,21 +101,23 @@ def _load_project_file(path: Path):
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError("--project", str(path), f"a readable JSON or TOML file ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
+    try:  # (numbers with a point are Decimals, never floats, in TOML as in JSON)
+        raw = tomllib.loads(text, parse_float=Decimal) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise InputError("--project", str(path), f"valid {kind} ({exc})") from None
     try:
         return Project.model_validate(raw)
-    except ValidationError as exc:
-        raise FdiError(describe_validation_error(exc, str(path), Project)) from None
+    except InputError as exc:  # (the model's ValidationError, named by the file)
+        if isinstance(exc.__cause__, ValidationError):
+            raise FdiError(describe_validation_error(exc.__cause__, str(path), Project)) from None
+        raise
 
 
 @app.command()
 @handles_errors
 def calc(
-    year: Annotated[Optional[int], typer.Option(help="Calendar year the capital was paid in, e.g. 2024.")] = None,
+    year: Annotated[Optional[str], typer.Option(help="Calendar year the capital was paid in, e.g. 2024 (or 2024年).")] = None,
     kind: Annotated[str, typer.Option(help="new or capital-increase (新设 / 增资 accepted).")] = "new",
     sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other, or one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical.")] = None,
     industry_code: Annotated[Optional[str], typer.Option(help="GB/T 4754-2017 code at any depth: C, 36, C3670, K7010, 7212.")] = None,
@@ -142,7 +144,7 @@ def calc(
     """
     from .engine import assess
     from .models import Project
-    from .money import parse_amount
+    from .money import parse_amount, parse_year
 
     if project is not None:
         flags = {"--year": year, "--paid-in-usd": paid_in_usd, "--paid-in": paid_in, "--loans-usd": loans_usd,
@@ -163,7 +165,7 @@ def calc(
         from .fx import check_currency
 
         proj = Project.for_year(
-            year,
+            parse_year(year, "--year"),
             paid_in=parse_amount(paid_in_usd if paid_in_usd is not None else (paid_in or 0), "--paid-in-usd" if paid_in is None else "--paid-in"),
             currency=check_currency(currency, "--currency"),
             shareholder_loans_usd=parse_amount(loans_usd or 0, "--loans-usd"),
@@ -207,16 +209,16 @@ def plan(
         fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
     """
     from .fx import parse_rate
-    from .money import parse_amount
+    from .money import parse_amount, parse_year
     from .plan import parse_years
     from .plan import plan as make_plan
 
     fixed_amounts = {}
     for item in fixed or []:
         year_text, sep, amount_text = item.partition("=")
-        if not sep or not year_text.strip().isdigit():
+        if not sep:
             _fail(f"--fixed: {item!r} is not valid; expected YEAR=AMOUNT such as 2024=15000000")
-        fixed_amounts[int(year_text)] = parse_amount(amount_text, "--fixed")
+        fixed_amounts[parse_year(year_text, "--fixed")] = parse_amount(amount_text, "--fixed")
     step_amount = parse_amount(step, "--step")
     result = make_plan(
         parse_amount(total_usd, "--total-usd"), parse_years(years), sector=sector, industry_code=industry_code,

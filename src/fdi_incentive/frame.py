@@ -29,14 +29,13 @@ from .errors import FxError, InputError, PolicyError
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
-from .money import EXACT, GROUPED_PATTERN, GROUPING, money_fmt, parse_amount, rate_str
+from .money import (EXACT, FX_RATE_DECIMALS, converted_too_large, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, money_fmt, parse_amount,
+                    parse_year, rate_str)
 from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
 
-FX_DECIMALS = 8
+FX_DECIMALS = FX_RATE_DECIMALS  # (the bounds are money.py's: every amount below MAX_AMOUNT, rates as money.parse_rate reads them)
 E8 = 10**FX_DECIMALS
-MAX_AMOUNT = Decimal(10) ** 14  # USD 100 trillion: far above any project; keeps every product in 128 bits (a power of ten)
-MAX_FX = Decimal(10000)
-YEARS = range(1900, 2201)
+MAX_CENTS = int(MAX_AMOUNT.scaleb(2))  # an amount converted to USD cents must stay below it
 CNY_SCALE = 2 + FX_DECIMALS  # base in CNY: USD cents x CNY-per-USD x 10^8
 GROSS_SCALE = CNY_SCALE + FX_DECIMALS  # times the rate x 10^8
 
@@ -313,18 +312,12 @@ class Scorer:
     # -- answers for distinct values, by the functions `fdi calc` uses --------------------------
     def _year(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.years.fields) | {"pidx": -1}
-        text = cell.strip() if cell is not None else ""
-        if not text:
+        if cell is None or not cell.strip():
             return out | {"err": "year: missing; expected a calendar year such as 2024"}
         try:
-            value = Decimal(text.removesuffix("年").rstrip())  # (2024年, as Chinese sheets write a year)
-            if not value.is_finite() or value != value.to_integral_value() or abs(value) > 10**9:
-                raise decimal.InvalidOperation
-        except decimal.InvalidOperation:
-            return out | {"err": str(InputError("year", cell, "a calendar year such as 2024"))}
-        year = out["year"] = int(value)
-        if year not in YEARS:
-            return out | {"err": f"year: {year} is out of range"}
+            year = out["year"] = parse_year(cell)  # (calc's own parser: 2024, 2024.0, 2024年)
+        except InputError as exc:
+            return out | {"err": str(exc)}
         try:
             lp = self.o.policy or policy_for_year(year)
         except PolicyError as exc:
@@ -397,15 +390,10 @@ class Scorer:
         if cell is None or not cell.strip():
             return out
         try:
-            rate = parse_rate(cell.replace(" ", ""))
-        except InputError:
-            rate = MAX_FX  # as invalid as a rate too large
-        if rate >= MAX_FX:
-            return out | {"err": str(InputError("fx_rate", cell, "a positive number of CNY per unit, such as 7.1"))}
-        e8 = _e8(rate)
-        if e8 is None:
-            return out | {"err": f"fx_rate: {cell!r} has more than {FX_DECIMALS} decimals"}
-        return out | {"e8": e8, "text": rate_str(rate)}
+            rate = parse_rate(cell)  # (calc's own parser: its bounds keep every product in 128 bits)
+        except InputError as exc:
+            return out | {"err": str(exc)}
+        return out | {"e8": _e8(rate), "text": rate_str(rate)}
 
     def _ccy_rate(self, key: tuple[int, int]) -> dict:
         """(currency cell, year) -> is it USD, is it neither USD nor CNY, CNY per unit x 10^8; or the
@@ -507,9 +495,7 @@ class Scorer:
         if not cell.strip():
             return None, None
         try:
-            amount = parse_amount(cell, canon, scale=self.o.unit)
-            if amount >= MAX_AMOUNT:
-                raise InputError(canon, cell, f"an amount below {money_fmt(MAX_AMOUNT)}")
+            amount = parse_amount(cell, canon, scale=self.o.unit)  # (below MAX_AMOUNT)
         except InputError as exc:
             return None, str(exc)
         return int(amount.scaleb(2)), None
@@ -664,13 +650,18 @@ class Scorer:
             CC.get("usd", "_pc").alias("_p_usd"), CC.get("usd", "_rc").alias("_r_usd"),
             R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"), R.get("converted", "_r").alias("_converted"))
 
-        def to_usd(amount: str, usd: str, idx: str) -> pl.Expr:
+        def to_usd(amount: str, usd: str, idx: str) -> tuple[pl.Expr, pl.Expr]:
+            """(USD cents, whether converted they reach MAX_AMOUNT: then the row's error, its cents null)"""
             a = pl.col(amount)
-            conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode).cast(pl.Int64)
-            return pl.when(pl.col(usd) | (a == 0)).then(a).otherwise(conv)
+            conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode)
+            big = (~pl.col(usd) & (conv >= MAX_CENTS)).fill_null(False)
+            return pl.when(pl.col(usd) | (a == 0)).then(a).when(~big).then(conv).cast(pl.Int64), big
 
-        paid_usd = to_usd("_paid", "_p_usd", "_pc") if self.paid_col == "paid_in" else pl.col("_paid")  # (paid_in_usd is USD)
-        q = q.with_columns(paid_usd.alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
+        paid_usd, paid_big = to_usd("_paid", "_p_usd", "_pc") if self.paid_col == "paid_in" \
+            else (pl.col("_paid"), pl.lit(False))  # (paid_in_usd is USD)
+        profit_usd, profit_big = to_usd("_profit", "_r_usd", "_rc")
+        q = q.with_columns(paid_usd.alias("_paid_usd"), profit_usd.alias("_profit_usd"),
+                           paid_big.alias("_paid_big"), profit_big.alias("_profit_big"))
         base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
                 + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
         q = q.with_columns(base.alias("_base"))
@@ -726,7 +717,7 @@ class Scorer:
         no_rate = pl.col("_e8").is_null() & (needs_usd | pl.col("_converted"))
         flags = [Y.has("err", "_y"), K.has("err", "_k"), C.has("err", "_c"), F.has("err", "_fx"), CC.has("err", "_pc"),
                  CC.has("err", "_rc"), pl.col("_paid_err").is_not_null(), missing, pl.col("_loans_err").is_not_null(),
-                 pl.col("_profit_err").is_not_null(), no_rate & Y.has("usd_err", "_y"),
+                 pl.col("_profit_err").is_not_null(), pl.col("_paid_big"), pl.col("_profit_big"), no_rate & Y.has("usd_err", "_y"),
                  paid_other & CC.has("rate_err", "_pc"), profit_other & CC.has("rate_err", "_rc")]
         if reader_errors:
             flags.append(pl.col("_perr").is_not_null())
@@ -734,6 +725,8 @@ class Scorer:
             Y.get("err", "_y"), K.get("err", "_k"), C.get("err", "_c"), pl.col("_paid_err"),
             pl.when(missing).then(pl.lit(f"{self.paid_col}: missing; expected the foreign capital paid in during the year")),
             pl.col("_loans_err"), pl.col("_profit_err"), F.get("err", "_fx"), CC.get("err", "_pc"), CC.get("err", "_rc"),
+            pl.when(pl.col("_paid_big")).then(pl.lit(converted_too_large(self.paid_col))),
+            pl.when(pl.col("_profit_big")).then(pl.lit(converted_too_large("reinvested_profit"))),
         ], separator="; ", ignore_nulls=True)
         second = pl.concat_str([
             pl.when(no_rate).then(Y.get("usd_err", "_y")),

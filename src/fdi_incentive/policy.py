@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import PolicyError
+from .text import quoted
 
 Category = Literal["manufacturing", "real_estate", "finance", "quasi_finance", "other"]
 Kind = Literal["new", "capital_increase"]
@@ -235,7 +236,7 @@ def describe_validation_error(exc: ValidationError, origin: str, model: type[Bas
             lines.append(f"{origin}: {where}: required key is missing")
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{origin}: {where or '(top level)'}: {msg} (got {err.get('input')!r})")
+            lines.append(f"{origin}: {where or '(top level)'}: {msg} (got {quoted(err.get('input'))})")
     return "\n".join(lines)
 
 

@@ -1,0 +1,109 @@
+"""Every value read by one parser, within the bounds where exactness ends: calc, batch, plan and
+the API accept and refuse the same texts, and a bad value is one row's error or one line."""
+
+import csv
+from decimal import Decimal as D
+
+import pytest
+
+from fdi_incentive import FdiError, Project, assess
+from fdi_incentive.batch import score_file
+from fdi_incentive.cli import main
+from fdi_incentive.money import FX_RATE_DECIMALS, MAX_AMOUNT, MAX_FX_RATE, MIN_FX_RATE
+
+HEADER = ["project_id", "year", "sector", "paid_in", "currency", "reinvested_profit", "fx_rate"]
+
+
+def batch_rows(tmp_path, rows, header=HEADER):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    summary = score_file(src, out)
+    with out.open(encoding="utf-8", newline="") as f:
+        return summary, list(csv.DictReader(f))
+
+
+def test_the_bounds_are_what_the_batch_arithmetic_holds():
+    """Cents below 10^16 fit 64 bits; a base (two amounts) x FX x rate, both scaled by 10^8, fits 128 bits."""
+    assert MAX_AMOUNT == D(10) ** 14 and FX_RATE_DECIMALS == 8 and MIN_FX_RATE == D("0.00000001")
+    cents, fx_e8, rate_e8 = int(MAX_AMOUNT * 100), int(MAX_FX_RATE * 10**8), 10**8
+    assert cents < 2**63 and 2 * cents * fx_e8 * rate_e8 < 2**127
+
+
+def test_an_fx_rate_with_inner_spaces_is_refused_in_batch_as_in_calc(tmp_path, capsys):
+    summary, rows = batch_rows(tmp_path, [["P1", "2024", "services", "15000000", "USD", "", "7 1"],
+                                          ["P2", "2024", "services", "15000000", "USD", "", "7.1"]])
+    assert rows[0]["error"].startswith("fx_rate: '7 1' is not valid") and rows[0]["incentive_cny"] == ""
+    assert rows[1]["incentive_cny"] == "2130000.00" and summary.errors == 1
+    assert main(["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7 1"]) == 2
+
+
+@pytest.mark.parametrize("rate, ok", [("7.12345678", True), ("7.123456789", False), ("7.1000000000", True),
+                                      ("0.00000001", True), ("0.000000009", False), ("9999.99999999", True),
+                                      ("10000", False), ("7_1", False), ("７．１", True), ("Infinity", False)])
+def test_rates_are_read_alike_everywhere(tmp_path, rate, ok):
+    """More than 8 decimals (by value), 10,000 and over, underscores: refused by calc, batch and the API alike."""
+    _, rows = batch_rows(tmp_path, [["P1", "2024", "services", "15000000", "USD", "", rate]])
+    assert (rows[0]["error"] == "") == ok, rows[0]
+    code = main(["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", rate, "--json"])
+    assert code == (0 if ok else 2)
+    if ok:
+        got = assess(Project.for_year(2024, paid_in="15000000", sector="services"), fx=rate).years[0]
+        assert str(got.incentive_cny) == rows[0]["incentive_cny"]
+    else:
+        with pytest.raises(FdiError):
+            assess(Project.for_year(2024, paid_in="15000000", sector="services"), fx=rate)
+
+
+@pytest.mark.parametrize("year, ok", [("2024", True), ("2024.0", True), ("2024年", True), (" 2024 年", True),
+                                      ("2024.5", False), ("2,024", False), ("2.024e3", False), ("+2024", False),
+                                      ("1899", False), ("2201", False), ("２０２４", True)])
+def test_years_are_read_alike_in_calc_batch_plan_and_the_api(tmp_path, year, ok):
+    _, rows = batch_rows(tmp_path, [["P1", year, "services", "15000000", "USD", "", "7.1"]])
+    assert (rows[0]["error"] == "") == ok, rows[0]
+    calc = ["calc", "--year", year, "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7.1", "--json"]
+    assert main(calc) == (0 if ok else 2)
+    plan = ["plan", "--total-usd", "15000000", "--years", year, "--sector", "services", "--fx-rate", "7.1", "--json"]
+    assert main(plan) == (0 if ok else 2)
+    if ok:
+        assert Project.for_year(year, paid_in="1").arrivals[0].year == 2024
+    else:
+        with pytest.raises(FdiError):
+            Project.for_year(year, paid_in="1")
+
+
+def test_one_row_past_the_bounds_never_aborts_the_batch(tmp_path):
+    """A EUR amount at a USD rate of 0.0001 and CNY profit at 0.00000001 convert to more than any
+    amount may be (once an i128 -> i64 overflow that aborted the run): those rows' errors, the rest scored."""
+    summary, rows = batch_rows(tmp_path, [
+        ["P1", "2024", "services", "99999999999999", "EUR", "", "0.0001"],
+        ["P2", "2024", "services", "1", "USD", "99999999999999", "0.00000001"],
+        ["P3", "2024", "services", "15000000", "USD", "", "7.1"],
+        ["P4", "2024", "services", "100000000000000", "USD", "", "7.1"],
+        ["P5", "2024", "services", "99999999999999.99", "USD", "99999999999999.99", "9999.99999999"],
+    ])
+    assert summary.rows == 5 and summary.errors == 3
+    assert "converted to USD" in rows[0]["error"] and "converted to USD" in rows[1]["error"]
+    assert rows[2]["incentive_cny"] == "2130000.00"
+    assert rows[3]["error"].startswith("paid_in: '100000000000000' is not valid; expected an amount below")
+    assert rows[4]["error"] == "" and rows[4]["capped"] == "true"
+    for project in (Project.for_year(2024, paid_in="99999999999999", currency="EUR", sector="services"),
+                    Project.for_year(2024, paid_in="1", reinvested_profit="99999999999999", sector="services")):
+        fx = "0.0001" if project.arrivals[0].currency == "EUR" else "0.00000001"
+        with pytest.raises(FdiError, match="converted to USD"):
+            assess(project, fx=fx)
+
+
+@pytest.mark.parametrize("args", [
+    ["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "1e26"],
+    ["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "1", "--loans-usd", "1e30"],
+    ["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "1", "--reinvested-profit-cny", "1e30"],
+    *(["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", r]
+      for r in ("1e-30", "1e30", "1e999999", "1e-999999", "NaN", "-0")),
+    ["plan", "--total-usd", "1" + "0" * 26, "--years", "2024-2025", "--sector", "services", "--fx-rate", "7.1"],
+    ["plan", "--total-usd", "100000000", "--years", "2024-2025", "--sector", "services", "--fx-rate", "1e-20"],
+])
+def test_huge_amounts_and_rates_are_one_line_errors(capsys, args):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fdi: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
