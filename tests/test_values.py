@@ -107,3 +107,79 @@ def test_huge_amounts_and_rates_are_one_line_errors(capsys, args):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("fdi: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_a_huge_invalid_cell_is_quoted_at_a_bounded_length(tmp_path):
+    """An 8 MB invalid cell in any column makes a short message (the summary once rendered such
+    messages in time quadratic in their length)."""
+    big = "x" * 8_000_000
+    rows = [["P1", big, "services", "1", "USD", "", "7.1"], ["P2", "2024", big, "1", "USD", "", "7.1"],
+            ["P3", "2024", "services", big, "USD", "", "7.1"], ["P4", "2024", "services", "1", big, "", "7.1"],
+            ["P5", "2024", "services", "1", "USD", "", big]]
+    summary, out = batch_rows(tmp_path, rows)
+    assert summary.errors == 5 and all(0 < len(r["error"]) < 600 for r in out), [len(r["error"]) for r in out]
+    assert all(len(e.error) < 600 for e in summary.first_errors) and "more characters" in out[0]["error"]
+    with pytest.raises(FdiError) as info:
+        Project.for_year(2024, paid_in=big)
+    assert len(str(info.value)) < 600
+
+
+def test_formula_starts_are_neutralised_in_headers_results_and_after_blanks(tmp_path):
+    """A header cell, a policy's tier label copied into `reason`, and cells whose first non-blank
+    character starts a formula after spaces, NBSP or a BOM: all neutralised in CSV (records copied
+    as they stand, or rebuilt) and in Excel."""
+    import tomllib
+
+    from python_calamine import CalamineWorkbook
+
+    from fdi_incentive.frame import Options
+    from fdi_incentive.policy import parse_policy
+
+    from importlib import resources
+
+    text = resources.files("fdi_incentive").joinpath("policies/cn-cq-2023.toml").read_text(encoding="utf-8")
+    assert 'label = "general tier"' in text and tomllib.loads(text)
+    policy = parse_policy(text.replace('label = "general tier"', 'label = "=HYPERLINK(\\"http://x\\")"'), "evil.toml")
+    src = tmp_path / "in.csv"
+    cells = [" =1+1", "\xa0@SUM(A1)", "\ufeff-2", "\u3000+3", "ok", "a=b"]
+    header = ["project_id", "year", "sector", "paid_in_usd", "fx_rate", '=HYPERLINK("http://evil")', " @x"]
+    with src.open("w", encoding="utf-8", newline="") as f:  # (no quote in the file: records copied as they stand)
+        f.write(",".join(h.replace('"', "") for h in header) + "\n")
+        for cell in cells:
+            f.write(f"{cell},2024,services,15000000,7.1,{cell},x\n")
+    for name in ("out.csv", "out.xlsx"):
+        score_file(src, tmp_path / name, options=Options(policy=policy))
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:
+        got = list(csv.reader(f))
+    sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
+    for rows in (got, sheet):
+        head = rows[0]
+        assert head[5] == "'=HYPERLINK(http://evil)" and head[6] == "'@x"  # (the reader strips a name's blanks)
+        for cell, row in zip(cells, rows[1:]):
+            shown = cell if cell in ("ok", "a=b") else "'" + cell
+            assert row[0] == shown and row[5] == shown, (row, cell)
+            assert row[head.index("reason")].startswith("'=HYPERLINK"), row
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path, capsys):
+    """ESC, OSC and CSI in a CSV header, a cell quoted in a message or a policy's title are not printed."""
+    from importlib import resources
+
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate,no\x1b]0;pwned\x07te\n"
+                   "P1,2024,\x1b[2J[/x],15000000,7.1,x\n", encoding="utf-8")
+    assert main(["batch", str(src), "-o", str(tmp_path / "out.csv")]) == 1
+    text = resources.files("fdi_incentive").joinpath("policies/cn-cq-2023.toml").read_text(encoding="utf-8")
+    evil = tmp_path / "evil.toml"
+    evil.write_text(text.replace('title = "', 'title = "\\u001b]0;pwned\\u0007\\u009b31m', 1), encoding="utf-8")
+    assert main(["policy", "show", str(evil)]) == 0
+    assert main(["policy", "validate", str(evil)]) == 0
+    assert main(["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7.1",
+                 "--policy", str(evil)]) == 0
+    assert main(["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7.1",
+                 "--policy", str(evil), "--json"]) == 0
+    assert main(["calc", "--year", "2024", "--sector", "\x1b[31mx", "--paid-in-usd", "1"]) == 2
+    out = capsys.readouterr()
+    for stream in (out.out, out.err):
+        assert "\x1b" not in stream and "\x9b" not in stream and "\x07" not in stream
+    assert "pwned" in out.out and "[/x]" in out.out  # (shown as text, never obeyed nor read as markup)

@@ -25,6 +25,7 @@ from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_p
                          open_input, transcode_csv, utf8_strays)
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_target, output_format
 from .money import Money
+from .text import neutral
 
 FIRST_ERRORS = 10
 BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6 MiB): memory stays bounded
@@ -303,7 +304,9 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
+    names = scorer.output_names()
+    header = [neutral(name) for name in names] if fmt in ("csv", "xlsx") else names  # (a header cell may begin with =)
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, names, header) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)

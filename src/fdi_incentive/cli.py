@@ -38,7 +38,9 @@ class ExitCode(IntEnum):
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    typer.echo(f"fdi: error: {message}", err=True)
+    from .text import printable
+
+    typer.echo(f"fdi: error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -60,13 +62,22 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _console(stderr: bool = False):
+    """The terminal: whatever is printed shows without the control characters a terminal would obey."""
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    from .render import Printable
+
+    class _Console(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*(o if isinstance(o, str) else Printable(o) for o in objects), **kwargs)
+
+    return _Console(stderr=stderr)
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    from .text import json_safe
+
+    typer.echo(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)))  # (C1 controls escaped too)
 
 
 READING_NAMES = {"converted": "converted", "fx": "converted", "nominal": "nominal"}
@@ -384,7 +395,9 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
     from .policy import load_policy_file
 
     lp = load_policy_file(file)
-    typer.echo(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}")
+    from .text import printable
+
+    typer.echo(printable(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}"))
 
 
 @app.command()

@@ -32,6 +32,7 @@ from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, 
 from .money import (EXACT, FX_RATE_DECIMALS, converted_too_large, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, money_fmt, parse_amount,
                     parse_year, rate_str)
 from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
+from .text import BLANKS, FORMULA_PATTERN, FORMULA_STARTS, neutral
 
 FX_DECIMALS = FX_RATE_DECIMALS  # (the bounds are money.py's: every amount below MAX_AMOUNT, rates as money.parse_rate reads them)
 E8 = 10**FX_DECIMALS
@@ -249,7 +250,7 @@ KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
 SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source")
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
-FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]  # a text cell a spreadsheet would run as a formula starts so
+AS_PATTERN = {"=": "=", "+": r"\+", "-": r"\-", "@": "@", "\t": r"\t", "\r": r"\r"}  # a formula start in a regex
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
 
 
@@ -759,7 +760,8 @@ class Scorer:
         Y, F = self.years, self.fx
         tiers = self.tiers
         raw = lines is not None  # results as CSV text, for a line-by-line copy of the input
-        field_of = csv_field if raw else (lambda text: text)
+        shown_as = neutral if neutralise else (lambda text: text)  # (a policy's label too may begin with =)
+        field_of = (lambda text: csv_field(shown_as(text))) if raw else shown_as
         tier_ids = pl.Series([field_of(t.id) for _, t in tiers], dtype=pl.String)
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
         policy_ids = pl.Series([field_of(p) for p in self.policies], dtype=pl.String)
@@ -777,6 +779,8 @@ class Scorer:
         ok = ~pl.col("_bad")
         has_rate = pl.col("_e8").is_not_null()
         row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
+        if neutralise:
+            row_source = self._neutral_text(row_source)
         shown_source = csv_field_expr(row_source) if raw else row_source
         reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
                              self.rules.get("none_reason", "_r", quoted=raw))
@@ -818,6 +822,7 @@ class Scorer:
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
         texts = w.lazy().filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
+        shown_texts = texts.select((self._neutral_text(pl.col("text")) if neutralise else pl.col("text")).alias("text"))
         # a ledger states each project-year's own source (a project-year file's own rate is the fx_rate column):
         # distinct, apart from the groups, which they would multiply by the thousands of arrival days
         sources = w.lazy().filter(ok & has_rate & own_rate).select(row_source.unique().alias("source")) \
@@ -829,7 +834,7 @@ class Scorer:
             shown = df.lazy().with_columns(lines.alias(line)).select(self._redo(inputs, pl.col(line), starts).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
-        shown, scored, groups, texts, sources = pl.collect_all([shown, scored, groups, texts, sources])
+        shown, scored, groups, texts, shown_texts, sources = pl.collect_all([shown, scored, groups, texts, shown_texts, sources])
         is_error = w["_bad"]
 
         def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
@@ -837,7 +842,7 @@ class Scorer:
             return empty.scatter(is_error.arg_true(), values) if len(values) else empty
 
         errors = scattered(texts["text"])
-        shown_errors = scattered(texts.select(csv_field_expr(pl.col("text"))).to_series()) if raw else errors
+        shown_errors = scattered(shown_texts.select(csv_field_expr(pl.col("text"))).to_series() if raw else shown_texts["text"])
         if raw:
             redo = shown["redo"]
             if len(redo):  # rebuilt from the cells: none holds a comma, a quote or a line end
@@ -867,6 +872,8 @@ class Scorer:
             redo |= line.str.contains(inner[0], literal=True) if len(inner) == 1 else line.str.contains_any(inner)
             for c in starts:
                 redo |= line.str.starts_with(c)
+                # a start after blanks (spaces, NBSP, a BOM): one pattern per start, so each has a literal to look for
+                redo |= line.str.contains(rf"(?:^|,)[{BLANKS}]+{AS_PATTERN[c]}")
         return redo.fill_null(True)
 
     def label(self, key: str, value):
@@ -887,9 +894,13 @@ class Scorer:
 
     @staticmethod
     def _neutral(column: str) -> pl.Expr:
-        """Text a spreadsheet would run as a formula (`FORMULA_STARTS` first) gets a leading quote."""
-        text = pl.col(column).cast(pl.String)
-        return pl.when(text.str.slice(0, 1).is_in(FORMULA_STARTS)).then(pl.lit("'") + text).otherwise(text).alias(column)
+        """Text a spreadsheet would run as a formula (`FORMULA_STARTS` first, after any blanks) gets a leading quote."""
+        return Scorer._neutral_text(pl.col(column).cast(pl.String)).alias(column)
+
+    @staticmethod
+    def _neutral_text(text: pl.Expr) -> pl.Expr:
+        """`text.neutral` for a column of text."""
+        return pl.when(text.str.contains(FORMULA_PATTERN)).then(pl.lit("'") + text).otherwise(text)
 
 
 def formula_starts(text: bytes, start: int = 0) -> list[str]:
