@@ -183,3 +183,73 @@ def test_control_characters_never_reach_the_terminal(tmp_path, capsys):
     for stream in (out.out, out.err):
         assert "\x1b" not in stream and "\x9b" not in stream and "\x07" not in stream
     assert "pwned" in out.out and "[/x]" in out.out  # (shown as text, never obeyed nor read as markup)
+
+
+# --- generated: calc and batch accept and refuse the same texts, and agree where they accept --------
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from .strategies import amount_texts, control_texts, formula_texts, rate_texts, year_texts  # noqa: E402
+
+COMPARED = ["policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
+row_texts = st.tuples(year_texts, st.sampled_from(["services", "manufacturing"]), amount_texts,
+                      st.one_of(st.just(""), amount_texts), rate_texts)
+
+
+def calc_of(year, sector, paid, profit, fx):
+    """What calc (the API) makes of the texts: its JSON fields, or None for an error."""
+    try:
+        project = Project.for_year(year, paid_in=paid, reinvested_profit=profit or "0", sector=sector)
+        y = assess(project, fx=fx).years[0].model_dump(mode="json")
+    except FdiError:
+        return None
+    return {k: ("" if y[k] is None else str(y[k]).lower() if isinstance(y[k], bool) else str(y[k])) for k in COMPARED}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(row_texts, min_size=1, max_size=30))
+@example([("2024", "services", "99999999999999", "", "0.0001"), ("2024", "services", "1", "99999999999999", "0.00000001"),
+          ("2024年", "services", "15 000 000", "", "7 1"), ("2024.0", "services", "1e13", "1e13", "9999.99999999")])
+def test_calc_and_batch_read_every_text_alike(tmp_path, rows):
+    """Spaced numbers, extreme magnitudes, exponents, other scripts, years as sheets write them: a
+    row is an error in the batch exactly when calc refuses its texts, and scored alike otherwise."""
+    rows = [r for r in rows if r[2].strip() and r[4].strip()]  # (a blank paid-in or rate means another thing in a file)
+    if not rows:
+        return
+    summary, got = batch_rows(tmp_path, [[f"P{i}", y, s, p, "USD", pr, fx] for i, (y, s, p, pr, fx) in enumerate(rows)])
+    assert summary.rows == len(rows) == len(got)
+    for r, g in zip(rows, got):
+        expected = calc_of(*r)
+        if expected is None:
+            assert g["error"] != "" and g["incentive_cny"] == "", (r, g)
+        else:
+            assert g["error"] == "" and {k: g["fdi_" + k if k == "fx_rate" else k] for k in COMPARED} == expected, \
+                (r, g, expected)  # (the input has an fx_rate column: the result's is fdi_fx_rate)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.one_of(formula_texts, control_texts, st.text(max_size=12)),
+                          st.one_of(formula_texts, control_texts)), min_size=1, max_size=12),
+       st.one_of(formula_texts, control_texts))
+def test_generated_formula_starts_and_controls_are_safe_in_every_output(tmp_path, capsys, rows, name):
+    """Formula starts after any blanks, in cells and in a header, are neutralised in CSV and Excel;
+    controls in cells and headers never reach the terminal; no row is lost."""
+    from python_calamine import CalamineWorkbook
+
+    from fdi_incentive.text import is_formula
+
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["project_id", "year", "sector", "paid_in_usd", "fx_rate", "note " + name],
+                                 *[[a, "2024", "services", "15000000", "7.1", b] for a, b in rows]])
+    for out in ("out.csv", "out.xlsx"):
+        assert main(["batch", str(src), "-o", str(tmp_path / out)]) in (0, 1)
+        shown = capsys.readouterr()
+        assert not any(c in shown.out + shown.err for c in "\x1b\x9b\x07"), shown
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:
+        written = list(csv.reader(f))
+    sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
+    for table in (written, sheet):
+        assert len(table) == len(rows) + 1
+        assert not any(is_formula(str(c)) for row in table for c in row if isinstance(c, str) and c), table
