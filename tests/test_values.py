@@ -253,3 +253,32 @@ def test_generated_formula_starts_and_controls_are_safe_in_every_output(tmp_path
     for table in (written, sheet):
         assert len(table) == len(rows) + 1
         assert not any(is_formula(str(c)) for row in table for c in row if isinstance(c, str) and c), table
+
+
+@pytest.mark.parametrize("call", [
+    lambda: Project.for_year(2024, reinvested_profit="bad"),
+    lambda: Project.for_year(2024, paid_in="-1"),
+    lambda: Project.for_year(2024, paid_in=15000000.5),
+    lambda: assess(Project.for_year(2024, paid_in="1", sector="services"), fx=7.2),
+    lambda: assess(Project.for_year(2024, paid_in="1", sector="services"), fx="7.2", granted_rate=0.05),
+    lambda: assess(Project.for_year(2024, paid_in="1", sector="services"), fx="7.2", reading="both"),
+    lambda: assess(Project.for_year(2024, paid_in="1", sector="services"), fx=object()),
+    lambda: assess(Project.for_year(2024, paid_in="1", sector="services"), policy=5),
+    lambda: assess("a project"),
+    lambda: Project.for_year(2024.0, paid_in="1"),
+    lambda: Project.model_validate_json("{bad"),
+    lambda: Project.model_validate({"arrivals": [{"year": 2024, "amount": 1.5}]}),
+    lambda: __import__("fdi_incentive").FixedRate(__import__("decimal").Decimal("1e30")),
+    lambda: __import__("fdi_incentive.frame").frame.Options(fx_rate=__import__("decimal").Decimal("1e-30")),
+])
+def test_the_api_raises_fdi_errors_for_bad_input(call):
+    """Every error for bad input is an FdiError (pydantic's ValidationError wrapped as its cause);
+    a float is refused everywhere with the one message."""
+    with pytest.raises(FdiError) as info:
+        call()
+    if isinstance(info.value.__cause__, Exception):
+        from pydantic import ValidationError
+
+        assert isinstance(info.value.__cause__, ValidationError)
+    if "float" in str(info.value):
+        assert "a float is refused (it cannot hold every decimal exactly)" in str(info.value)

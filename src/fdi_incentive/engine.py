@@ -265,6 +265,8 @@ def _fx_chain(fx: RateSource | Decimal | str | None) -> RateChain:
         from .fx import parse_rate
 
         return RateChain(FixedRate(parse_rate(fx)))
+    if not callable(getattr(fx, "quote", None)) or isinstance(fx, bool):
+        raise InputError("fx", fx, "a rate such as '7.1' (str, int or Decimal) or a rate source (FixedRate, RateTable, RateChain)")
     return RateChain(fx)
 
 
@@ -283,13 +285,19 @@ def assess(
     the embedded ECB rates fill in whatever it does not cover. ``reading`` overrides the
     policy's default conversion reading. Never prints; raises FdiError subclasses.
     """
+    if not isinstance(project, Project):
+        raise InputError("project", project, "a Project (Project.for_year(...) or Project.model_validate(...))")
+    if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
+        raise InputError("policy", policy, "a policy id, a policy file's path or a LoadedPolicy")
+    if reading is not None and reading not in ("converted", "nominal"):
+        raise InputError("reading", reading, "converted or nominal")
     forced = get_policy(policy) if isinstance(policy, str) else policy
     chain = _fx_chain(fx)
     granted = None
     if granted_rate is not None:
-        from .fx import parse_rate
+        from .money import parse_rate
 
-        granted = parse_rate(granted_rate, "rate")
+        granted = parse_rate(granted_rate, "rate", what="a fraction such as 0.05 for 5%")
         if granted > 1:
             raise InputError("rate", granted_rate, "a fraction such as 0.05 for 5%")
     classification = classify(project.sector, project.industry_code)

@@ -63,6 +63,10 @@ class Options:
     rates: RateChain = field(default_factory=RateChain)
     unit: Decimal = Decimal(1)
 
+    def __post_init__(self) -> None:
+        if self.fx_rate is not None:  # (as --fx-rate is read: within the bounds the integers hold)
+            self.fx_rate = parse_rate(self.fx_rate, "fx_rate")
+
 
 def unit_digits(unit: Decimal) -> int:
     """--unit as a power of ten: 1 -> 0, 10000 -> 4, 1000000 -> 6."""

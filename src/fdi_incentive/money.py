@@ -43,7 +43,7 @@ NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # A year: four digits (1900-2200), as spreadsheets write it too: 2024.0 (zeros only after the point)
 # and 2024年 as Chinese sheets do.
 YEAR = re.compile(r"([0-9]{4})(?:\.0+)?\s*年?")
-NO_FLOATS = "never a float: a float cannot hold every decimal exactly"
+NO_FLOATS = "a float is refused (it cannot hold every decimal exactly): give a str, an int or a Decimal"
 AMOUNT_WORDS = "an amount such as 15000000 or 15,000,000.00"
 
 
@@ -52,7 +52,7 @@ def _text(value: object, field: str, expected: str) -> str:
     if isinstance(value, bool):
         raise InputError(field, value, expected)
     if isinstance(value, float):
-        raise InputError(field, value, f"{expected}, as a str or Decimal ({NO_FLOATS})")
+        raise InputError(field, value, f"{expected}; {NO_FLOATS}")
     if isinstance(value, Decimal):
         return str(value)
     return unicodedata.normalize("NFKC", str(value)).strip()
