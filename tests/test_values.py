@@ -282,3 +282,28 @@ def test_the_api_raises_fdi_errors_for_bad_input(call):
         assert isinstance(info.value.__cause__, ValidationError)
     if "float" in str(info.value):
         assert "a float is refused (it cannot hold every decimal exactly)" in str(info.value)
+
+
+def test_a_ledger_arrival_past_the_bounds_is_its_project_years_error(tmp_path):
+    """In a ledger too: an arrival converted past MAX_AMOUNT (once an i128 -> i64 overflow that
+    aborted the run) and a project-year whose arrivals add up past it are errors; the rest scored."""
+    from fdi_incentive.frame import Options
+
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["project_id", "date", "type", "amount", "currency", "kind", "sector"],
+                                 ["A", "2024-03-15", "equity", "99999999999999", "EUR", "new", "services"],
+                                 ["B", "2024-03-15", "reinvested_profit", "99999999999999", "CNY", "new", "services"],
+                                 ["C", "2024-03-15", "equity", "15000000", "USD", "new", "services"],
+                                 ["D", "2024-03-15", "equity", "90000000000000", "USD", "new", "services"],
+                                 ["D", "2024-04-15", "equity", "90000000000000", "USD", "new", "services"]])
+    summary = score_file(src, out, options=Options(fx_rate=D("0.00000001")))
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = {r["project_id"]: r for r in csv.DictReader(f)}
+    assert summary.rows == 4 and summary.errors == 3 and rows["C"]["error"] == ""
+    assert "converted to USD" in rows["A"]["error"] and "converted to USD" in rows["B"]["error"]
+    assert "below 100,000,000,000,000" in rows["D"]["error"]
+    project = Project.model_validate({"sector": "services", "arrivals": [
+        {"date": "2024-03-15", "amount": "90000000000000"}, {"date": "2024-04-15", "amount": "90000000000000"}]})
+    with pytest.raises(FdiError, match="a year's total below"):
+        assess(project, fx="7.1")

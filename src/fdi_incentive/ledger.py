@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING
 
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
-from .frame import FX_DECIMALS, I128, MAX_AMOUNT, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
+from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source
-from .money import money_fmt, parse_amount
+from .money import converted_too_large, parse_amount
 from .policy import TYPE_NAMES, bundled_policies
 
 if TYPE_CHECKING:
@@ -269,12 +269,14 @@ class _Ledger:
         c, u_rate, o_rate, err = pl.col("__cur"), pl.col("__u_rate"), pl.col("__o_rate"), pl.col("__arr_err")
         own_rate = pl.when(c == "CNY").then(pl.lit(10 ** FX_DECIMALS, dtype=pl.Int64)).otherwise(o_rate)
         cents = pl.when(err.is_null()).then(pl.col("__cents"))
+        converted = round_div(cents.cast(I128) * own_rate.cast(I128), u_rate.cast(I128), self.mode)
+        too_large = (c != "USD") & (converted >= MAX_AMOUNT_CENTS)  # (then the arrival's error, never an i64 overflow)
         usd = (pl.when(c == "USD").then(cents)
-               .when(u_rate.is_null() | ((c != "CNY") & o_rate.is_null())).then(None)
-               .otherwise(round_div(cents.cast(I128) * own_rate.cast(I128), u_rate.cast(I128), self.mode).cast(pl.Int64)))
+               .when(u_rate.is_null() | ((c != "CNY") & o_rate.is_null()) | too_large.fill_null(False)).then(None)
+               .otherwise(converted).cast(pl.Int64))
         reading = options.reading or "converted"
         a = a.with_columns(usd.alias("__usd"), pl.concat_str([
-            err,
+            err, pl.when(err.is_null() & too_large).then(pl.lit(converted_too_large("amount"))),
             pl.when(err.is_null() & ~c.is_in(["USD", "CNY"]) & o_rate.is_null()).then(pl.col("__o_error")),
             pl.when(err.is_null() & u_rate.is_null() & ((c != "USD") | pl.lit(reading == "converted"))).then(pl.col("__u_error")),
         ], separator="; ", ignore_nulls=True).alias("__err"))
@@ -395,9 +397,7 @@ def _in_order(spans: list[list[Path]]):
 def _amount(cell: str, unit: Decimal) -> tuple[int | None, str | None]:
     """(cents, None) or (None, message) of an amount cell that is not a plain number: as `fdi calc` reads it."""
     try:
-        amount = parse_amount(cell, "amount", scale=unit)
-        if amount >= MAX_AMOUNT:
-            raise InputError("amount", cell, f"an amount below {money_fmt(MAX_AMOUNT)}")
+        amount = parse_amount(cell, "amount", scale=unit)  # (below MAX_AMOUNT)
     except InputError as exc:
         return None, str(exc)
     return int(amount * 100), None
