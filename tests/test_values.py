@@ -307,3 +307,22 @@ def test_a_ledger_arrival_past_the_bounds_is_its_project_years_error(tmp_path):
         {"date": "2024-03-15", "amount": "90000000000000"}, {"date": "2024-04-15", "amount": "90000000000000"}]})
     with pytest.raises(FdiError, match="a year's total below"):
         assess(project, fx="7.1")
+
+
+def test_rows_written_to_a_terminal_carry_no_controls(tmp_path):
+    """Without -o the CSV goes to stdout: to a terminal, without the escapes a cell may hold (to a
+    pipe or a file, byte for byte)."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nP\x1b]0;pwned\x07,2024,services,15000000,7.1\n",
+                   encoding="utf-8")
+    shown, piped = Terminal(), io.StringIO()
+    score_file(src, None, stdout=shown)
+    score_file(src, None, stdout=piped)
+    assert "\x1b" not in shown.getvalue() and "P]0;pwned," in shown.getvalue() and "2130000.00" in shown.getvalue()
+    assert "P\x1b]0;pwned\x07," in piped.getvalue()

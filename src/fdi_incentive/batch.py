@@ -351,6 +351,14 @@ def _to_stdout(path: Path, stdout) -> None:
 
     target = stdout or sys.stdout
     try:
+        if _is_terminal(target):  # the rows shown to a person: without the controls a terminal would obey
+            from .text import printable
+
+            with path.open(encoding="utf-8", newline="") as f:
+                while chunk := f.read(1 << 20):
+                    target.write(printable(chunk))
+            target.flush()
+            return
         binary = getattr(target, "buffer", None)
         if binary is None:
             with path.open(encoding="utf-8") as f:
@@ -366,6 +374,13 @@ def _to_stdout(path: Path, stdout) -> None:
         binary.flush()
     except BrokenPipeError:
         pass  # the reader stopped reading (`fdi batch FILE | head`): it has what it wanted
+
+
+def _is_terminal(target) -> bool:
+    try:
+        return bool(target.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _sendfile(source, target) -> int:

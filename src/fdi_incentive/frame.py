@@ -29,8 +29,8 @@ from .errors import FxError, InputError, PolicyError
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
-from .money import (EXACT, FX_RATE_DECIMALS, converted_too_large, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, money_fmt, parse_amount,
-                    parse_year, rate_str)
+from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large, money_fmt,
+                    parse_amount, parse_year, rate_str)
 from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
 from .text import BLANKS, FORMULA_PATTERN, FORMULA_STARTS, neutral
 
