@@ -122,6 +122,17 @@ def test_a_huge_invalid_cell_is_quoted_at_a_bounded_length(tmp_path):
     with pytest.raises(FdiError) as info:
         Project.for_year(2024, paid_in=big)
     assert len(str(info.value)) < 600
+    ledger = tmp_path / "ledger.csv"  # and a ledger's cells
+    with ledger.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["project_id", "date", "type", "amount", "currency", "kind", "sector"],
+                                 ["A", big, "equity", "1", "USD", "new", "services"],
+                                 ["B", "2024-03-15", big, "1", "USD", "new", "services"],
+                                 ["C", "2024-03-15", "equity", big, "USD", "new", "services"],
+                                 ["D", "2024-03-15", "equity", "1", big, "new", "services"]])
+    from fdi_incentive.frame import Options
+
+    summary = score_file(ledger, tmp_path / "l.csv", options=Options(fx_rate=D("7.1")))
+    assert summary.errors == 4 and all(len(e.error) < 600 for e in summary.first_errors), summary.first_errors
 
 
 def test_formula_starts_are_neutralised_in_headers_results_and_after_blanks(tmp_path):

@@ -34,6 +34,7 @@ from .errors import FxError, InputError, PolicyError
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source
 from .money import converted_too_large, parse_amount
+from .text import quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
 if TYPE_CHECKING:
@@ -248,12 +249,12 @@ class _Ledger:
         a = a.with_columns(pl.concat_str([
             pl.col(_ROW_ERROR), pl.col("__p_error"),  # (a project's row that had to be cut: its cells may be shifted)
             pl.when(dt.is_null()).then(pl.lit("date: missing; expected YYYY-MM-DD"))
-              .when(day.is_null()).then("date: '" + dt + "' is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
+              .when(day.is_null()).then("date: " + quoted_expr(dt) + " is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
             pl.when(ty.is_not_null() & kind_of.is_null())
-              .then("type: '" + ty + "' is not valid; expected equity, reinvested_profit or shareholder_loan"),
+              .then("type: " + quoted_expr(ty) + " is not valid; expected equity, reinvested_profit or shareholder_loan"),
             amount_error,
             pl.when(~pl.col("__cur").str.contains(_CURRENCY))
-              .then("currency: '" + pl.col("__cur") + "' is not valid; expected a three-letter ISO 4217 code"),
+              .then("currency: " + quoted_expr(pl.col("__cur")) + " is not valid; expected a three-letter ISO 4217 code"),
         ], separator="; ", ignore_nulls=True).alias("__arr_err"))
         a = a.with_columns(pl.when(pl.col("__arr_err").str.len_bytes() > 0).then("__arr_err").alias("__arr_err"))
 

@@ -50,3 +50,12 @@ def quoted(value: object, at_most: int = QUOTED_AT_MOST) -> str:
         return f"{value[:at_most]!r}… ({len(value) - at_most:,} more characters)"
     text = repr(value)
     return text if len(text) <= at_most + 2 else f"{text[:at_most]}… ({len(text) - at_most:,} more characters)"
+
+
+def quoted_expr(text):
+    """`quoted` for a polars column of text (single quotes, cut to QUOTED_AT_MOST characters)."""
+    import polars as pl
+
+    more = text.str.len_chars().cast(pl.Int64) - QUOTED_AT_MOST
+    return (pl.lit("'") + text.str.slice(0, QUOTED_AT_MOST) + pl.lit("'")
+            + pl.when(more > 0).then(pl.lit("… (") + more.cast(pl.String) + pl.lit(" more characters)")).otherwise(pl.lit("")))
