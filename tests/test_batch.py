@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from fdi_incentive import InputError, Project, assess
 from fdi_incentive.batch import score_file
-from fdi_incentive.frame import Options
+from fdi_incentive.frame import RESULT_COLUMNS, Options
 
 from .strategies import amounts_usd, control_texts, formula_texts, fx_rates, number_texts, year_texts
 
-COMPARED = ["policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
+COMPARED = ["policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
 HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
           "reinvested_profit", "fx_rate"]
 
@@ -207,7 +207,7 @@ def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
     shown = open_input(src).columns
     from fdi_incentive.text import neutral
 
-    assert summary.rows == len(rows) == 2 and len(set(shown)) == len(shown) and len(header) == len(shown) + 13
+    assert summary.rows == len(rows) == 2 and len(set(shown)) == len(shown) and len(header) == len(shown) + len(RESULT_COLUMNS)
     assert header[:len(shown)] == [neutral(name) for name in shown]  # (a name too may begin with =)
     expected = ["'" + c if c[:1] in ("=", "-") else c for c in row]
     assert all(r[:len(shown)] == expected for r in rows) and all(r[header.index(

@@ -203,7 +203,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from .strategies import amount_texts, control_texts, formula_texts, rate_texts, year_texts  # noqa: E402
 
-COMPARED = ["policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
+COMPARED = ["policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped",
+            "incentive_cny"]
 row_texts = st.tuples(year_texts, st.sampled_from(["services", "manufacturing"]), amount_texts,
                       st.one_of(st.just(""), amount_texts), rate_texts)
 
