@@ -212,7 +212,8 @@ row_texts = st.tuples(year_texts, st.sampled_from(["services", "manufacturing"])
 def calc_of(year, sector, paid, profit, fx):
     """What calc (the API) makes of the texts: its JSON fields, or None for an error."""
     try:
-        project = Project.for_year(year, paid_in=paid, reinvested_profit=profit or "0", sector=sector)
+        # (a blank cell in a file is no amount: calc is given none)
+        project = Project.for_year(year, paid_in=paid, reinvested_profit=profit if profit.strip() else "0", sector=sector)
         y = assess(project, fx=fx).years[0].model_dump(mode="json")
     except FdiError:
         return None
