@@ -112,11 +112,6 @@ def parse_rate(value: object, field: str = "fx_rate", *, what: str = "a positive
     return rate
 
 
-def check_rate(rate: Decimal, field: str = "fx_rate") -> Decimal:
-    """A rate from any source (a table, the embedded data, a caller's own) within the bounds `parse_rate` sets."""
-    return parse_rate(rate, field)
-
-
 def converted_too_large(field: str) -> str:
     """The error of an amount that, converted to USD, is not below MAX_AMOUNT (calc's and batch's words)."""
     return f"{field}: converted to USD at the rates used, not below USD {money_fmt(MAX_AMOUNT)}; expected a smaller amount or rate"
