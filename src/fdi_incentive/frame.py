@@ -255,6 +255,11 @@ SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source")
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
 AS_PATTERN = {"=": "=", "+": r"\+", "-": r"\-", "@": "@", "\t": r"\t", "\r": r"\r"}  # a formula start in a regex
+AFTER_BLANKS = "after blanks"  # in a list of starts: a start may follow blanks in a cell
+ALL_STARTS = [*FORMULA_STARTS, AFTER_BLANKS]
+# the bytes the blanks of text.BLANKS begin with (in UTF-8; a line holds no line end): one byte each, as
+# a search for one byte is ~50 times faster than for two (a block without them needs no search by pattern)
+BLANK_HINTS = (b" ", b"\t", b"\x0b", b"\x0c", b"\xc2", b"\xe1", b"\xe2", b"\xe3", b"\xef")
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
 
 
@@ -636,15 +641,15 @@ class Scorer:
         return q.with_columns(rule.alias("_r"))
 
     def score(self, df: pl.DataFrame, neutralise: bool = False, lines: pl.Series | None = None,
-              starts: Sequence[str] = FORMULA_STARTS) -> Scored:
+              starts: Sequence[str] = ALL_STARTS) -> Scored:
         """The input columns (formula-like text neutralised if asked) and the result columns, with
         the summary's counts.
 
         ``lines``: each row's record as it stands in a CSV input (no quotes in it, nothing
         hidden), for CSV output: a record is copied as it is unless a cell of it must be
         neutralised or it has fewer fields than the header, and the results come as CSV text.
-        ``starts``: the characters of `FORMULA_STARTS` the lines may hold (see `formula_starts`);
-        a cell cannot begin with any other.
+        ``starts``: the characters of `FORMULA_STARTS` the lines may hold, and AFTER_BLANKS if one
+        may follow blanks (see `formula_starts`); a cell cannot begin with any other.
         """
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
@@ -759,7 +764,7 @@ class Scorer:
         return self.inputs + list(self.result_aliases().values())
 
     def _output(self, df: pl.DataFrame, w: pl.DataFrame, error: pl.Expr, neutralise: bool, lines: pl.Series | None,
-                starts: Sequence[str] = FORMULA_STARTS) -> Scored:
+                starts: Sequence[str] = ALL_STARTS) -> Scored:
         """The rows to write and the summary's counts, from the payout ``w`` (which flags the rows
         with an error in `_bad`; ``error`` is their text): one parallel run of polars."""
         Y, F = self.years, self.fx
@@ -828,7 +833,6 @@ class Scorer:
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
             pl.col("__incentive").sum().alias("incentive"))
         texts = w.lazy().filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
-        shown_texts = texts.select((self._neutral_text(pl.col("text")) if neutralise else pl.col("text")).alias("text"))
         # a ledger states each project-year's own source (a project-year file's own rate is the fx_rate column):
         # distinct, apart from the groups, which they would multiply by the thousands of arrival days
         sources = w.lazy().filter(ok & has_rate & own_rate).select(row_source.unique().alias("source")) \
@@ -840,7 +844,8 @@ class Scorer:
             shown = df.lazy().with_columns(lines.alias(line)).select(self._redo(inputs, pl.col(line), starts).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
-        shown, scored, groups, texts, shown_texts, sources = pl.collect_all([shown, scored, groups, texts, shown_texts, sources])
+        shown, scored, groups, texts, sources = pl.collect_all([shown, scored, groups, texts, sources])
+        shown_texts = texts.select(self._neutral_text(pl.col("text")).alias("text")) if neutralise else texts  # (few rows)
         is_error = w["_bad"]
 
         def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
@@ -866,20 +871,21 @@ class Scorer:
         return (value // pl.lit(10**zeros, dtype=I128) if zeros else value), scale - zeros
 
     @staticmethod
-    def _redo(inputs: list[str], line: pl.Expr, starts: Sequence[str] = FORMULA_STARTS) -> pl.Expr:
+    def _redo(inputs: list[str], line: pl.Expr, starts: Sequence[str] = ALL_STARTS) -> pl.Expr:
         """Rows whose record (``line``) cannot be copied as it is: a cell to neutralise (it begins
         with one of ``starts``, the formula starts the lines may hold), or fewer fields than the
         header (the record is shorter than its cells and commas; polars pads such a row with
         empty cells)."""
         width = pl.sum_horizontal([pl.col(c).cast(pl.String).str.len_bytes().fill_null(0) for c in inputs]) + (len(inputs) - 1)
         redo = line.str.len_bytes() != width
-        if starts:  # (one literal search is a third of the cost of a search for several)
-            inner = [f",{c}" for c in starts]
+        chars = [c for c in starts if c != AFTER_BLANKS]
+        if chars:  # (one literal search is a third of the cost of a search for several)
+            inner = [f",{c}" for c in chars]
             redo |= line.str.contains(inner[0], literal=True) if len(inner) == 1 else line.str.contains_any(inner)
-            for c in starts:
+            for c in chars:
                 redo |= line.str.starts_with(c)
-                # a start after blanks (spaces, NBSP, a BOM): one pattern per start, so each has a literal to look for
-                redo |= line.str.contains(rf"(?:^|,)[{BLANKS}]+{AS_PATTERN[c]}")
+                if AFTER_BLANKS in starts:  # a start after blanks (spaces, NBSP, a BOM): a pattern per start, each a literal to find
+                    redo |= line.str.contains(rf"(?:^|,)[{BLANKS}]+{AS_PATTERN[c]}")
         return redo.fill_null(True)
 
     def label(self, key: str, value):
@@ -911,9 +917,13 @@ class Scorer:
 
 def formula_starts(text: bytes, start: int = 0) -> list[str]:
     """The characters of `FORMULA_STARTS` that occur in ``text`` from ``start`` on: a cell of it
-    can begin with no other. (A search for a byte is ~0.1 ms per 6 MiB; a search of every record
-    for a comma and each of them, ~15 ms.)"""
-    return [c for c in FORMULA_STARTS if text.find(c.encode(), start) != -1]
+    can begin with no other; and AFTER_BLANKS where one may follow blanks (the text holds a byte
+    a blank begins with). (A search for a byte is ~0.1 ms per 6 MiB; a search of every record
+    for a comma and each of them, ~15 ms; for a start after blanks, by a pattern, as much again.)"""
+    found = [c for c in FORMULA_STARTS if text.find(c.encode(), start) != -1]
+    if found and any(text.find(hint, start) != -1 for hint in BLANK_HINTS):
+        found.append(AFTER_BLANKS)
+    return found
 
 
 def _zeros(n: int) -> int:
