@@ -5,9 +5,11 @@ Every word shown is wrapped in ``_()`` (the language of `i18n`); ids, codes and 
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.markup import escape as _e  # text from a file or a cell is shown as it is, never read as markup
 from rich.panel import Panel
 from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
 
 from typing import TYPE_CHECKING
@@ -17,6 +19,7 @@ from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
 from .policy import CATEGORY_NAMES, COMPARATOR_WORDS, RATE_TYPE_NAMES, SOURCE_ROLES, LoadedPolicy, Said, category_name
+from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
     from .models import Assessment, YearResult
@@ -32,6 +35,19 @@ READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}
 RELIABILITY = {"official": N_("official"), "official_restatement": N_("official_restatement"),
                "secondary": N_("secondary"), "unverified": N_("unverified")}
 CONTRIBUTIONS = {"equity": N_("equity"), "reinvested_profit": N_("reinvested profit"), "shareholder_loan": N_("shareholder loan")}
+
+
+class Printable:
+    """A renderable shown without the control characters a terminal would obey (ESC, OSC, CSI ...):
+    a policy's title, a CSV header or a cell quoted in a message shows as text, never as a command.
+    (Rich's own control segments, the styles it writes, are kept.)"""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.renderable, options):
+            yield segment if segment.control else Segment(printable(segment.text), segment.style)
 
 
 def _name(names: dict[str, str], value: str) -> str:
@@ -52,7 +68,7 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_column(_("step"), style="bold")
     t.add_column(_("value"), justify="right", no_wrap=True)
     t.add_column(_("why"), overflow="fold")
-    t.add_row(_("policy"), y.policy, _(STATUS_WORDS[y.policy_status]))
+    t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status]))
     t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
@@ -67,10 +83,10 @@ def _year_table(y: YearResult) -> RenderableType:
             verdict = _("[dim]n/a[/]")
         else:
             verdict = _(PASS) if test.passed else _(FAIL)
-        t.add_row(_("{tier}: {comparator} {threshold}").format(tier=test.label, comparator=words, threshold=_usd(test.threshold_usd)), verdict,
+        t.add_row(_("{tier}: {comparator} {threshold}").format(tier=_e(test.label), comparator=words, threshold=_usd(test.threshold_usd)), verdict,
                   f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
-        t.add_row(_("tier applied"), y.tier, _("no stacking ") + cite(y.citations["stacking"]))
+        t.add_row(_("tier applied"), _e(y.tier), _("no stacking ") + cite(y.citations["stacking"]))
         t.add_row(_("rate"), percent_fmt(y.rate), _name(RATE_BASES, y.rate_basis or ""))
     else:
         t.add_row(_("tier applied"), _("none"), "")
@@ -148,17 +164,17 @@ def render_assessment(a: Assessment) -> RenderableType:
         total.add_column(_("tier"))
         total.add_column(_("payout"), justify="right")
         for y in a.years:
-            total.add_row(str(y.year), y.tier or _("none"), _cny(y.incentive_cny))
+            total.add_row(str(y.year), _e(y.tier or _("none")), _cny(y.incentive_cny))
         total.add_row(_("[bold]total[/]"), "", f"[bold]{_cny(a.total_incentive_cny)}[/]")
         parts.append(total)
     else:
         parts.append(Text.from_markup("[bold]" + _("Total incentive: {amount}").format(amount=_cny(a.total_incentive_cny)) + "[/]"))
     what_if = [line for y in a.years for line in _what_if(y)]
     if what_if:
-        parts.append(Panel("\n".join(what_if), title=_("what would change the answer"), title_align="left"))
+        parts.append(Panel(_e("\n".join(what_if)), title=_("what would change the answer"), title_align="left"))
     caveats = [c for p in a.policies for c in p.caveats]
     if caveats:
-        parts.append(Panel("\n".join(_("• {caveat}").format(caveat=c) for c in dict.fromkeys(caveats)), title=_("caveats"),
+        parts.append(Panel(Text("\n".join(_("• {caveat}").format(caveat=c) for c in dict.fromkeys(caveats))), title=_("caveats"),
                            title_align="left", border_style="yellow"))
     return Group(*parts)
 
@@ -170,7 +186,7 @@ def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     for lp in policies:
         p = lp.policy
         sp = p.source_period or p.effective
-        t.add_row(p.id, p.effective.span, sp.span, pick(p.title, p.title_zh), _name(RELIABILITY, p.clause_source.reliability))
+        t.add_row(_e(p.id), p.effective.span, sp.span, _e(pick(p.title, p.title_zh)), _e(_name(RELIABILITY, p.clause_source.reliability)))
     return t
 
 
@@ -219,17 +235,17 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     t.add_row(_("applied to"), f"{p.effective.from_} – " + str(p.effective.to or _("no end date")), _said(p.effective))
     if sp is not None:
         t.add_row(_("source states"), f"{sp.from_} – " + str(sp.to or _("no end date")), _said(sp))
-    t.add_row(_("base"), _("{counts} in {currency}, per {period}; not {excludes}").format(
+    t.add_row(_("base"), _e(_("{counts} in {currency}, per {period}; not {excludes}").format(
         counts=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.counts), currency=p.base.currency,
         period=_("calendar year") if p.base.period == "calendar_year" else p.base.period.replace("_", " "),
-        excludes=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-"), _said(p.base))
+        excludes=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-")), _said(p.base))
     t.add_row(_("kinds"), ", ".join(p.base.kinds), "")
     for tier in p.tiers:
         who = ", ".join(category_name(c) for c in tier.categories) or _("any category not excluded")
-        t.add_row(_("tier {id}").format(id=tier.id), f"{_(tier.threshold.words)} {money_fmt(tier.threshold.amount, 'USD')} → "
-                  f"{_name(RATE_TYPE_NAMES, tier.rate_type)} {percent_fmt(tier.rate)}\n({who})", _said(tier))
-    t.add_row(_("exclusions"), ", ".join(category_name(c) for c in p.exclusions.categories) + "\n" + _("codes: ")
-              + ", ".join(p.exclusions.codes), _said(p.exclusions))
+        t.add_row(_e(_("tier {id}").format(id=tier.id)), _e(f"{_(tier.threshold.words)} {money_fmt(tier.threshold.amount, 'USD')} → "
+                  f"{_name(RATE_TYPE_NAMES, tier.rate_type)} {percent_fmt(tier.rate)}\n({who})"), _said(tier))
+    t.add_row(_("exclusions"), _e(", ".join(category_name(c) for c in p.exclusions.categories) + "\n" + _("codes: ")
+              + ", ".join(p.exclusions.codes)), _said(p.exclusions))
     t.add_row(_("stacking"), p.stacking.mode, _said(p.stacking))
     t.add_row(_("annual cap"), money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else _("none"), _said(p.cap))
     t.add_row(_("conversion"), _(READINGS[p.conversion.default]), _said(p.conversion))
@@ -243,7 +259,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         Panel(head, title=_("policy"), title_align="left"),
         Panel(sources, title=_("sources"), title_align="left"),
         t,
-        Panel(clause, title=_("the clause, verbatim, as the {role} gives it ({issuer})").format(role=quoted.role, issuer=quoted.issuer),
+        Panel(clause, title=Text(_("the clause, verbatim, as the {role} gives it ({issuer})").format(role=quoted.role, issuer=quoted.issuer)),
               title_align="left"),
     ]
     if p.caveats:
@@ -259,18 +275,27 @@ def render_plan(p: "Plan") -> RenderableType:
     t = Table(title=_("Plan: USD {total} of {category} capital").format(total=money_fmt(p.total_usd), category=category_name(p.category)),
               title_justify="left")
     t.add_column(_("year"), no_wrap=True)
-    t.add_column(_("pay in"), justify="right", no_wrap=True)
+    t.add_column(_("pay in, USD"), justify="right", no_wrap=True)
     t.add_column(_("tier"), no_wrap=True)
-    t.add_column(_("reward"), justify="right", no_wrap=True)
+    t.add_column(_("reward, CNY"), justify="right", no_wrap=True)
     t.add_column(_("vs nearest threshold"), justify="right")
     for y in p.schedule:
         dist = ""
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
             dist = (f"+{money_fmt(d)}" if d > 0 else _("{amount}, not over").format(amount=money_fmt(d))) + f" ({y.nearest_threshold})"
-        t.add_row(str(y.year) + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), y.tier or _("none"),
-                  _cny(y.incentive_cny) + (_(" [yellow]cap[/]") if y.capped else ""), dist)
-    t.add_row(_("[bold]total[/]"), money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
+        marks = ("[yellow]~[/]" if y.fx_assumed else "") + ("[yellow]*[/]" if y.policy_status == "assumed_continuation" else "")
+        t.add_row(f"{y.year}{marks}" + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), _e(y.tier or _("none")),
+                  money_fmt(y.incentive_cny) + (_(" [yellow]cap[/]") if y.capped else ""), dist)
+    t.add_row(_("[bold]total[/]"), money_fmt(p.total_usd), "", f"[bold]{money_fmt(p.total_incentive_cny)}[/]", "")
+    legend = []
+    if p.fx_assumed_years:
+        legend.append(_("~ planned at an assumed exchange rate: no source has one for the year (see FX below)"))
+    if p.assumed_continuation_years:
+        legend.append(_("* policy applied after the period its source states (assumed continuation): "
+                        "the year's payout rests on that assumption"))
+    if legend:
+        t.caption, t.caption_justify = "\n".join(legend), "left"
     c = Table(title=_("against the naive schedules"), title_justify="left")
     c.add_column(_("schedule"))
     c.add_column(_("USD per year"), overflow="fold")
@@ -283,18 +308,27 @@ def render_plan(p: "Plan") -> RenderableType:
                   _cny(p.gain_over_baselines_cny[key]))
     lines = [_("If every year's FX rate moves -5%: {minus}; +5%: {plus} (the cap point moves with FX).").format(
         minus=_cny(p.fx_sensitivity['fx_-5%']), plus=_cny(p.fx_sensitivity['fx_+5%']))]
+    if p.fx_assumed_years:
+        years = ", ".join(str(y) for y in p.fx_assumed_years)
+        lines.append((_("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of that year rest on the assumed "
+                        "rate (see FX below), and the ±5% above is the least to allow for.") if len(p.fx_assumed_years) == 1 else
+                      _("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of those years rest on the assumed "
+                        "rate (see FX below), and the ±5% above is the least to allow for.")).format(years=years))
     for y in p.schedule:
         if y.cap_binds_above_usd is not None:
             lines.append(_("{year}: the cap binds above USD {amount}.").format(year=y.year, amount=money_fmt(y.cap_binds_above_usd)))
     fx = "\n".join(f"{year}: {src}" for year, src in p.fx_sources.items())
+    s = p.search
     return Group(
         t,
         c,
         Panel("\n".join(lines), title=_("fragility"), title_align="left"),
-        Text(_("Policies: {policies} · reading: {reading} · step USD {step} · {examined} candidate schedules examined\nFX: {fx}").format(
+        Text(_("Policies: {policies} · reading: {reading} · step USD {step} · {candidates} candidate amounts, {states} partial "
+               "schedules examined in {seconds} s\n{tie_rule}\nFX: {fx}").format(
             policies=", ".join(p.policies), reading=_(READINGS.get(p.reading, p.reading)), step=money_fmt(p.step_usd),
-            examined=p.schedules_examined, fx=fx), style="dim"),
-        Panel("\n".join(p.notes), title=_("what this is not"), title_align="left", border_style="yellow"),
+            candidates=sum(len(v) for v in s.candidates_usd.values()), states=f"{s.states_examined:,}",
+            seconds=f"{s.seconds:.3f}", tie_rule=_(s.tie_rule), fx=fx), style="dim"),
+        Panel(_e("\n".join(p.notes)), title=_("what this is not"), title_align="left", border_style="yellow"),
     )
 
 
@@ -314,12 +348,12 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     head.add_row(_("scored"), f"{b.scored:,}")
     head.add_row(_("rows with errors"), f"[red]{b.errors:,}[/]" if b.errors else "0")
     for tier, n in sorted(b.eligible_by_tier.items()):
-        head.add_row(_("eligible, {tier} tier").format(tier=tier), f"{n:,}")
+        head.add_row(_e(_("eligible, {tier} tier").format(tier=tier)), f"{n:,}")
     head.add_row(_("capped"), f"{b.capped:,}")
     if b.assumed_continuation:
         head.add_row(_("scored under an assumed policy"), f"[yellow]{b.assumed_continuation:,}[/]")
     head.add_row(_("total payout"), f"[bold]{_cny(b.total_incentive_cny)}[/]")
-    parts: list[RenderableType] = [Panel(head, title=f"fdi batch: {b.input}", title_align="left")]
+    parts: list[RenderableType] = [Panel(head, title=Text(f"fdi batch: {b.input}"), title_align="left")]
     for title, column, groups, names in ((N_("by sector category"), N_("category"), b.by_category, CATEGORY_NAMES),
                                          (N_("by year"), N_("year"), b.by_year, {})):
         if groups:
@@ -329,12 +363,12 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
             t.add_column(_("eligible"), justify="right")
             t.add_column(_("payout"), justify="right")
             for key, g in sorted(groups.items()):
-                t.add_row(_name(names, key), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
+                t.add_row(_e(_name(names, key)), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
             parts.append(t)
     if b.first_errors:
         more = (_(" (first {shown} of {errors})").format(shown=len(b.first_errors), errors=f"{b.errors:,}")
                 if b.errors > len(b.first_errors) else "")
-        parts.append(Panel("\n".join(_("row {row}: {error}").format(row=e.row, error=e.error) for e in b.first_errors),
+        parts.append(Panel(Text("\n".join(_("row {row}: {error}").format(row=e.row, error=e.error) for e in b.first_errors)),
                            title=_("errors") + more, title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
         return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
