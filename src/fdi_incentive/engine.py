@@ -336,7 +336,7 @@ def _fx_chain(fx: RateSource | Decimal | str | None) -> RateChain:
 
         return RateChain(FixedRate(parse_rate(fx)))
     if not callable(getattr(fx, "quote", None)) or isinstance(fx, bool):
-        raise InputError("fx", fx, "a rate such as '7.1' (str, int or Decimal) or a rate source (FixedRate, RateTable, RateChain)")
+        raise InputError("fx", fx, _("a rate such as '7.1' (str, int or Decimal) or a rate source (FixedRate, RateTable, RateChain)"))
     return RateChain(fx)
 
 
@@ -356,11 +356,11 @@ def assess(
     policy's default conversion reading. Never prints; raises FdiError subclasses.
     """
     if not isinstance(project, Project):
-        raise InputError("project", project, "a Project (Project.for_year(...) or Project.model_validate(...))")
+        raise InputError("project", project, _("a Project (Project.for_year(...) or Project.model_validate(...))"))
     if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
-        raise InputError("policy", policy, "a policy id, a policy file's path or a LoadedPolicy")
+        raise InputError("policy", policy, _("a policy id, a policy file's path or a LoadedPolicy"))
     if reading is not None and reading not in ("converted", "nominal"):
-        raise InputError("reading", reading, "converted or nominal")
+        raise InputError("reading", reading, _("converted or nominal"))
     forced = get_policy(policy) if isinstance(policy, str) else policy
     chain = _fx_chain(fx)
     granted = None
@@ -369,7 +369,7 @@ def assess(
 
         granted = parse_rate(granted_rate, "rate", what=N_("a fraction such as 0.05 for 5%"))
         if granted > 1:
-            raise InputError("rate", granted_rate, "a fraction such as 0.05 for 5%")
+            raise InputError("rate", granted_rate, _("a fraction such as 0.05 for 5%"))
     classification = classify(project.sector, project.industry_code)
 
     by_year: dict[int, list[Arrival]] = defaultdict(list)
@@ -446,7 +446,7 @@ def _assess_year(
             )
         for kind, total in totals.items():
             if total >= MAX_AMOUNT:  # a year's arrivals of one type add up to what one amount may be, at most
-                raise InputError(FIELDS[kind], total, f"a year's total below {_usd(MAX_AMOUNT)}")
+                raise InputError(FIELDS[kind], total, _("a year's total below {most}").format(most=_usd(MAX_AMOUNT)))
         fx_rate = fx_source = None
         if len(usd_quotes) == 1:
             fx_rate, fx_source = next(iter(usd_quotes))

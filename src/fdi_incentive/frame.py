@@ -26,7 +26,7 @@ from decimal import Decimal
 import polars as pl
 
 from .errors import FxError, InputError, PolicyError
-from .i18n import N_, in_english
+from .i18n import N_, _, in_english
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
@@ -73,7 +73,7 @@ def unit_digits(unit: Decimal) -> int:
     """--unit as a power of ten: 1 -> 0, 10000 -> 4, 1000000 -> 6."""
     digits = len(str(int(unit))) - 1
     if unit != Decimal(10) ** digits:
-        raise InputError("--unit", str(unit), "1, 10k or 1m")
+        raise InputError("--unit", str(unit), _("1, 10k or 1m"))
     return digits
 
 
