@@ -403,6 +403,13 @@ def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = Non
     raise PolicyError(no_policy_message(year, candidates))
 
 
+def covered_period(policy: "Policy") -> str:
+    """The period a policy's source covers, as a reader is told it, with our reading of it where the
+    source does not state it in so many words: "2023-2024, the period its source covers (our reading: ...)"."""
+    sp = policy.source_period or policy.effective
+    return f"{sp.span}, the period its source covers" + (f" (our reading: {sp.reading})" if sp.reading else "")
+
+
 def outside_dates_message(policy: "Policy", year: int | str) -> str:
     """Why a policy cannot score a year outside its dates, naming them."""
     eff = policy.effective

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy
+from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy, covered_period
 from .policy import Said
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
     from .plan import Plan
 
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
-STATUS_WORDS = {"in_force": "in force: a year its source states",
-                "assumed_continuation": "[yellow]assumed continuation[/]: after the years its source states (see caveats)"}
+STATUS_WORDS = {"in_force": "in force: within the period its source covers (see the policy above)",
+                "assumed_continuation": "[yellow]assumed continuation[/]: after the period its source covers (see caveats)"}
 
 
 def _year_table(y: YearResult) -> RenderableType:
@@ -67,8 +67,8 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_row("gross reward", _cny(y.gross_cny), "")
     if y.cap_cny is not None:
         t.add_row("annual cap", _cny(y.cap_cny), ("[yellow]binds[/] " if y.capped else "does not bind ") + cite(y.citations["cap"]))
-    else:
-        t.add_row("annual cap", "none", "")
+    else:  # "none" is itself a reading or an assumption of the policy: its note says which
+        t.add_row("annual cap", "none", cite(y.citations["cap"]) if y.citations.get("cap") else "")
     t.add_row("[bold]payout[/]", f"[bold]{_cny(y.incentive_cny)}[/]", "rounded once")
     foot = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
     if any(a.date is not None or a.currency != "USD" for a in y.arrivals):
@@ -107,12 +107,13 @@ def render_assessment(a: Assessment) -> RenderableType:
     """The itemised breakdown of `fdi calc`."""
     parts: list[RenderableType] = []
     for p in a.policies:
-        head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"), "\n")
-        stated = f"{p.source_period_from.year}-{p.source_period_to.year}" if p.source_period_to else f"from {p.source_period_from.year}"
-        head.append(f"applied {p.effective_from} to {p.effective_to or 'no end date'} · its source states {stated} · "
-                    f"clause's source reliability: {p.reliability}")
+        head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"))
         if p.url:
             head.append(f"\n{p.url}", style="dim")
+        head.append(f"\napplied {p.effective_from} to {p.effective_to or 'no end date'} · {p.source_covers}")
+        head.append(f"\nthe clause as quoted by: {p.clause_source} · reliability: {p.reliability}")
+        if p.clause_source_url:
+            head.append(f"\n{p.clause_source_url}", style="dim")
         parts.append(Panel(head, title="policy", title_align="left"))
     c = a.classification
     cls = Text(f"Sector: {c.category.replace('_', ' ')} ({c.basis})")
@@ -142,7 +143,7 @@ def render_assessment(a: Assessment) -> RenderableType:
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     t = Table(title="policies")
-    for col in ("id", "applied to", "source states", "title", "reliability"):
+    for col in ("id", "applied to", "source covers", "title", "reliability"):
         t.add_column(col)
     for lp in policies:
         p = lp.policy
@@ -173,7 +174,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     head.append(f"\n{p.jurisdiction}; applied to {p.effective.span}")
     sp = p.source_period
     if sp is not None:
-        head.append(f"; its source states {sp.span}" + ("; later years are an assumed continuation" if sp.to != p.effective.to else ""))
+        head.append(f"; {covered_period(p)}" + ("; later years are an assumed continuation" if sp.to != p.effective.to else ""))
     head.append(f"\nfile: {lp.origin}  sha256 {lp.sha256[:16]}…", style="dim")
     sources = Text()
     for i, src in enumerate(p.sources):
@@ -191,7 +192,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     t.add_column("source text / our reading / assumption", overflow="fold")
     t.add_row("applied to", f"{p.effective.from_} – {p.effective.to or 'no end date'}", _said(p.effective))
     if sp is not None:
-        t.add_row("source states", f"{sp.from_} – {sp.to or 'no end date'}", _said(sp))
+        t.add_row("source covers", f"{sp.from_} – {sp.to or 'no end date'}", _said(sp))
     t.add_row("base", f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
               f"not {', '.join(p.base.excludes) or '-'}", _said(p.base))
     t.add_row("kinds", ", ".join(p.base.kinds), "")
@@ -212,7 +213,8 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         Panel(head, title="policy", title_align="left"),
         Panel(sources, title="sources", title_align="left"),
         t,
-        Panel(clause, title=f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})", title_align="left"),
+        Panel(clause, title=f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})"
+              + ("; [ ] marks words we restored" if "[" in (quoted.quote or "") else ""), title_align="left"),
     ]
     if p.caveats:
         lines = [f"• [{c.id}] ({BASIS_WORDS[c.basis]}"
