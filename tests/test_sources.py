@@ -176,6 +176,7 @@ def test_reliability_stands_beside_the_url_of_the_source_it_rates(year, url, rel
     assert used["url"] != url  # `url` is the text's own
     out = flat(wide(*args).output)
     assert flat(f"reliability: {reliability}{url}") in out
+    assert "clause_source_url" in fdi("schema", "output").output
 
 
 # --- smaller points ----------------------------------------------------------------------------------

@@ -142,7 +142,7 @@ class YearResult(_Model):
     year: int
     policy: str
     policy_status: PolicyStatus = Field(
-        description="in_force: a year inside the period the policy's source states; "
+        description="in_force: a year inside the period the policy's source covers; "
         "assumed_continuation: a later year we apply it to, an assumption (see caveats)"
     )
     eligible: bool
@@ -185,7 +185,7 @@ class PolicyUsed(_Model):
     source_covers: str = Field(description="the period the policy's source covers, with our reading of it where it is ours")
     effective_from: dt.date
     effective_to: dt.date | None
-    source_period_from: dt.date = Field(description="the period the source states; later years are assumed")
+    source_period_from: dt.date = Field(description="the period the source covers; later years are assumed")
     source_period_to: dt.date | None
     sources: list[str] = Field(description="every source: its role (text, restatement, summary), what was seen")
     origin: str

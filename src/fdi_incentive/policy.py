@@ -229,7 +229,7 @@ class Policy(_Strict):
     payout_currency: Literal["CNY"]
     effective: Effective
     source_period: SourcePeriod | None = Field(
-        default=None, description="the period the source states; absent: the whole of [effective]",
+        default=None, description="the period the source covers; absent: the whole of [effective]",
     )
     sources: list[Source] = Field(min_length=1, description="every source, each with its role; one at least quotes the clause")
     base: Base
