@@ -798,7 +798,7 @@ def test_a_stray_byte_in_a_utf8_file_spoils_its_row_not_the_file(tmp_path, count
     assert summary.rows == count and summary.errors == 1 and got[0]["project_id"] == "渝A-00000"
     assert "\ufffd" in got[-1]["project_id"] and "not UTF-8" in got[-1]["error"] and got[-1]["incentive_cny"] == ""
     assert all(r["error"] == "" and r["tier"] == "manufacturing" for r in got[:-1])
-    assert any("not UTF-8 replaced" in n for n in summary.notes)
+    assert any("1 row(s) holding bytes that are not UTF-8 replaced by U+FFFD" in n for n in summary.notes)
 
 
 def test_utf16_unicode_text_as_excel_saves_it(tmp_path):

@@ -221,8 +221,7 @@ def score_file(
                     raise InputError("INPUT", str(input_path), f"a file that can be read ({exc})") from None
                 src = row_by_row(src)
                 made.append(src)
-                notes.append("some rows did not match the header or held a quote inside a cell; "
-                             "the file was read row by row, each such row with its parse error")
+                notes.append(f"input {src.note}")
         raise AssertionError("unreachable")
     finally:
         for source in made:

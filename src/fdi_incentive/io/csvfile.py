@@ -31,30 +31,42 @@ class Unreadable(Exception):
 
 # --- the encoding -------------------------------------------------------------------------------
 
-def detect_encoding(path: Path) -> tuple[str, int]:
-    """The file's encoding, from all of it (never from its size or its first bytes alone), and
-    how many byte sequences in it are not in that encoding: UTF-8 (with or without BOM) if it
-    decodes as such, or is UTF-8 but for a few stray bytes (`utf8_strays`); UTF-16 after its BOM
-    (Excel's "Unicode text"); else GB18030 (a superset of GBK)."""
+HEAD = 1 << 20  # bytes of a file whose decoding decides its encoding before it is read (the rest: see `detect_encoding`)
+
+
+def detect_encoding(path: Path, head: int | None = HEAD) -> tuple[str, int, bool]:
+    """The file's encoding, how many byte sequences in it are not in that encoding, and whether
+    all of the file was looked at: UTF-8 (with or without BOM) if it decodes as such, or is UTF-8
+    but for a few stray bytes (`utf8_strays`, over the whole file); UTF-16 after its BOM (Excel's
+    "Unicode text"); else GB18030 (a superset of GBK).
+
+    Only the first ``head`` bytes are decoded when they are UTF-8 (None: all of them): polars
+    checks the rest as it reads, and a file it finds not UTF-8 further on is read row by row,
+    its encoding decided then from all of it (`readers.row_by_row`). So the answer never depends
+    on the file's size: UTF-8 but for a few bytes is UTF-8, those rows in error, small or large."""
     with path.open("rb") as f:
         start = f.read(3)
         if start == codecs.BOM_UTF8:
             encoding = "utf-8-sig"
         elif start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            return "utf-16", 0
+            return "utf-16", 0, True
         else:
             encoding = "utf-8"
         f.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
+        read = 0
         try:
-            while chunk := f.read(1 << 22):
+            while (head is None or read < head) and (chunk := f.read(1 << 22 if head is None else head - read)):
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return encoding, 0
+                read += len(chunk)
+            whole = not f.read(1)
+            if whole:
+                decoder.decode(b"", final=True)
+            return encoding, 0, whole
         except UnicodeDecodeError:
             pass
     strays = utf8_strays(path)
-    return (encoding, strays) if strays is not None else ("gb18030", 0)
+    return (encoding, strays, True) if strays is not None else ("gb18030", 0, True)
 
 
 def utf8_strays(path: Path, most: int = STRAYS_AT_MOST) -> int | None:

@@ -56,6 +56,8 @@ class Source:
     skip: int = 0  # lines above the header (title lines) that a row-by-row reading passes over
     collisions: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the columns naming it, if several
     strays: int = 0  # byte sequences that are not UTF-8 in a file read as UTF-8
+    note: str | None = None  # what the last reading of it found (`row_by_row`)
+    encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
 
     def cleanup(self) -> None:
         for p in self.temp_files:
@@ -115,11 +117,11 @@ def _first_record(lines: list[str], delimiter: str) -> list[str]:
 
 
 def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
-    strays = 0
+    strays, sure = 0, True
     if encoding is not None:
         enc = check_encoding(encoding, path)
     else:
-        enc, strays = detect_encoding(path)
+        enc, strays, sure = detect_encoding(path)
     with path.open(encoding=enc, errors="replace", newline="\n") as f:
         sample = f.read(1 << 16)
     lines = list(physical_lines(io.StringIO(sample.lstrip("\ufeff"), newline="\n")))
@@ -140,7 +142,7 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
             raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter, converted_from=None if enc in UTF8 else f"transcoded from {enc}", skip=above,
-                 strays=strays)
+                 strays=strays, encoding_sure=sure)
     header_line = lines[above].encode("utf-8") if lines else b""
     if strays or (b'"' in header_line and not well_quoted(header_line, delimiter.encode())):
         return row_by_row(src)  # (bytes that are not UTF-8, a quote inside a header cell: polars would misread them)
@@ -172,10 +174,13 @@ def row_by_row(src: Source) -> Source:
     """Rewrite a CSV row by row as clean UTF-8, as Python's CSV reader reads it (a quote inside a
     cell a literal, a lone CR a character of its cell): short rows padded, long rows cut, and cells
     holding bytes that are not UTF-8 (shown as U+FFFD), each such row with its parse error."""
+    if not src.encoding_sure:  # (UTF-8 from the file's start; polars found it not UTF-8 further on: decide from all of it)
+        encoding, _, _ = detect_encoding(src.path, head=None)
+        src = dataclasses.replace(src, encoding=encoding if encoding not in UTF8 else src.encoding, encoding_sure=True)
     out = _temp(".csv")
     width = len(src.columns)
     utf8 = src.encoding in UTF8
-    strays = 0
+    strays = ragged = 0
     with src.path.open(encoding=src.encoding, errors="surrogateescape" if utf8 else "replace", newline="\n") as f_in, \
             out.open("w", encoding="utf-8", newline="") as f_out:
         lines = physical_lines(f_in)
@@ -192,18 +197,21 @@ def row_by_row(src: Source) -> Source:
             if len(row) != width:
                 problems.append(f"the row has {len(row)} fields, the header has {width}")
                 row = (row + [""] * width)[:width]
+                ragged += 1
             if utf8 and any(_has_strays(c) for c in row):
                 bad = [name for name, c in zip(src.columns, row) if _has_strays(c)]
                 row = [_STRAYS.sub("\ufffd", c) for c in row]
                 strays += 1
                 problems.append(f"bytes that are not UTF-8 in {', '.join(bad)} (shown as U+FFFD)")
             writer.writerow([*row, "; ".join(problems)])
-    note = "read row by row"
+    found = [f"{ragged:,} row(s) with more or fewer fields than the header"] if ragged else []
     if strays:
-        note = f"UTF-8, {strays:,} row(s) holding bytes that are not UTF-8 replaced by U+FFFD, each with its error"
+        found.append(f"{strays:,} row(s) holding bytes that are not UTF-8 replaced by U+FFFD")
+    note = ("read row by row as UTF-8" if utf8 else f"transcoded from {src.encoding}, read row by row") + (
+        f": {', '.join(found)}, each with its error" if found else "")
     return dataclasses.replace(src, path=out, columns=[*src.columns, PARSE_ERROR], encoding="utf-8", delimiter=",",
                                skip=0, converted_from=f"{src.converted_from}; {note}" if src.converted_from else note,
-                               temp_files=[*src.temp_files, out])
+                               temp_files=[*src.temp_files, out], note=note)
 
 
 _STRAYS = re.compile("[\udc80-\udcff]+")
