@@ -5,6 +5,7 @@ import csv
 import functools
 import io
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -267,3 +268,229 @@ def test_describe_says_what_a_file_is(tmp_path):
     assert describe(p, role="projects").shape == "projects"
     with pytest.raises(InputError, match="year column"):
         describe(p)
+
+
+# --- the families, by generation ------------------------------------------------------------------
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fdi_incentive.io import csvfile  # noqa: E402
+
+from .strategies import (codec_names, json_depths, kinds_or_blank, ledger_days, ledger_ids, raw_cells,  # noqa: E402
+                         raw_header_extras, sectors_or_blank, stray_bytes)
+
+HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
+          "reinvested_profit", "fx_rate"]
+# FDI_FUZZ_EXAMPLES=2000 for a long run (the suite runs 40 of each)
+FUZZ = settings(max_examples=int(os.environ.get("FDI_FUZZ_EXAMPLES", "40")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def oracle_records(text: str, delimiter: str = ",") -> list[list[str]]:
+    """A CSV's records as README says fdi reads them, written out plainly: a record ends at LF (or
+    CR LF, or a CR ending the file) outside quotes; a quote opens a quoted cell only as its first
+    character, "" inside one is a quote, text after its closing quote joins the cell; any other
+    quote, and a lone CR, is a character of its cell; NULs are left out."""
+    text = text.replace("\0", "")
+    out: list[list[str]] = []
+    row: list[str] = []
+    cell: list[str] = []
+    state, i, n = "start", 0, len(text)  # start (of a cell), plain, quoted
+    while i < n:
+        c = text[i]
+        if state == "quoted":
+            if c == '"' and text[i + 1:i + 2] == '"':
+                cell.append('"')
+                i += 1
+            elif c == '"':
+                state = "plain"
+            else:
+                cell.append(c)
+        elif c == '"' and state == "start":
+            state = "quoted"
+        elif c == delimiter:
+            row.append("".join(cell))
+            cell, state = [], "start"
+        elif c == "\n" or (c == "\r" and text[i + 1:i + 2] in ("\n", "")):
+            i += c == "\r" and text[i + 1:i + 2] == "\n"
+            out.append([*row, "".join(cell)] if (row or cell or state != "start") else [])
+            row, cell, state = [], [], "start"
+        else:
+            cell.append(c)
+            state = "plain"
+        i += 1
+    if row or cell or state != "start":
+        out.append([*row, "".join(cell)])
+    return out
+
+
+def data_rows(text: str) -> tuple[int, list[list[str]]]:
+    """The header's width and the data records (a record of empty cells is no row)."""
+    header, *rows = oracle_records(text.lstrip("\ufeff"))
+    return len(header), [r for r in rows if any(r)]
+
+
+def jsonl_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@FUZZ
+@given(rows=st.lists(st.lists(raw_cells, max_size=10), min_size=1, max_size=20), extras=raw_header_extras,
+       newline=st.sampled_from(["\n", "\r\n"]), block=st.sampled_from([64, 300, 6 << 20]))
+@example(rows=[["P1", "2024", "", "services", "", "15000000", "", "", "7.1"]], extras=['no"te'], newline="\n", block=6 << 20)
+@example(rows=[["P1", "a\rb"], ["P2", 'x"y']], extras=[], newline="\n", block=64)
+def test_quotes_and_crs_anywhere_are_read_as_readme_says(tmp_path, rows, extras, newline, block):
+    """Raw text with quotes anywhere (header too), lone CRs, line ends and delimiters in cells, in
+    blocks of any size: every record the reading README states is a row of the output, its cells as
+    they stand, scored or with its error; the run never fails (but for a quote that never closes,
+    refused past the bound), and the fast path and the row-by-row path agree."""
+    text = ",".join([*HEADER, *extras]) + newline + "".join(",".join(r) + newline for r in rows)
+    src = tmp_path / "in.csv"
+    src.write_bytes(text.encode("utf-8"))
+    width, want = data_rows(text)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=block))
+        summary = score_file(src, tmp_path / "out.jsonl")
+    got = jsonl_rows(tmp_path / "out.jsonl")
+    assert summary.rows == len(got) == len(want)
+    for record, row in zip(want, got):
+        cells = [v if v is not None else "" for v in list(row.values())[:width]]
+        assert cells == (record + [""] * width)[:width]
+        assert row["error"] or row["incentive_cny"], row
+
+
+@FUZZ
+@given(rows=st.lists(st.tuples(st.sampled_from(["渝A-1", "渝B-22", "项目三"]), st.sampled_from(["制造业", "服务业", ""]),
+                               st.sampled_from(["40000000", "15000000", "x"])), min_size=8, max_size=25),
+       strays=st.lists(st.tuples(st.integers(0, 10**6), stray_bytes), min_size=1, max_size=4),
+       head=st.sampled_from([64, 1 << 20]), bom=st.booleans())
+def test_a_utf8_file_with_a_few_stray_bytes_is_utf8_at_any_size(tmp_path, rows, strays, head, bom):
+    """Bytes that are not UTF-8 pasted anywhere below the header of a UTF-8 file, found in its first
+    bytes or only further on (the head the encoding is first decided from: 64 bytes or a MiB): the
+    same answer. Every row is there; a row holding such a byte is in error; every other row is read
+    exactly (never as GB18030)."""
+    lines = ["项目编号,行业,实际到位外资,年份,汇率", *(f"{pid},{sector},{amount},2024,7.1" for pid, sector, amount in rows)]
+    data = bytearray(("\n".join(lines) + "\n").encode("utf-8"))
+    first = data.index(b"\n") + 1
+    for at, junk in sorted(strays, reverse=True):
+        at = first + at % (len(data) - first)
+        data[at:at] = junk
+    src = tmp_path / "in.csv"
+    src.write_bytes((b"\xef\xbb\xbf" if bom else b"") + bytes(data))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csvfile, "HEAD", head)
+        summary = score_file(src, tmp_path / "out.csv")
+    got = read_csv(tmp_path / "out.csv")
+    _, want = data_rows(bytes(data).decode("utf-8", errors="surrogateescape"))
+    assert summary.rows == len(got) == len(want) == len(rows)
+    for record, row in zip(want, got):
+        if any("\udc80" <= ch <= "\udcff" for cell in record for ch in cell):
+            assert "not UTF-8" in row["error"] and "\ufffd" in "".join(row.values()), row
+        else:
+            assert [row[k] for k in ("项目编号", "行业", "实际到位外资")] == record[:3]
+            assert row["error"] or row["incentive_cny"]
+
+
+@FUZZ
+@given(alias=st.sampled_from(["年份", "Year", " YEAR ", "年度"]),
+       pairs=st.lists(st.tuples(st.sampled_from(["2024", "2023", "", " 2024"]), st.sampled_from(["2024", "2023", "", "2024 "])),
+                      min_size=1, max_size=8))
+def test_columns_naming_the_same_thing_agree_or_the_run_stops(tmp_path, alias, pairs):
+    """A second column for the year: where any row's two cells differ (spaces aside), the run
+    stops naming both columns and writes nothing; else every row is scored as with one column."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    out.unlink(missing_ok=True)  # (the folder is the same for every example)
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["project_id", "year", "sector", "paid_in_usd", "fx_rate", alias],
+                                 *([f"P{i}", a, "services", "15000000", "7.1", b] for i, (a, b) in enumerate(pairs))])
+    if any(a.strip() != b.strip() for a, b in pairs):
+        with pytest.raises(InputError, match=f"year, {alias.strip()}"):
+            score_file(src, out)
+        assert not out.exists()
+    else:
+        assert score_file(src, out).rows == len(pairs) == len(read_csv(out))
+
+
+@FUZZ
+@given(codec=codec_names, gbk=st.booleans())
+def test_any_codec_named_reads_the_file_or_is_a_one_line_refusal(tmp_path, codec, gbk):
+    """--encoding with any codec Python has: the file is read (every row there) or refused as an
+    InputError naming --encoding; never another exception."""
+    src = tmp_path / "in.csv"
+    text = "project_id,year,sector,paid_in_usd,fx_rate\r\n渝A-1,2024,制造业,40000000,7.1\r\nP2,2024,services,x,7.1\r\n"
+    src.write_bytes(text.encode("gbk" if gbk else "utf-8"))
+    try:
+        summary = score_file(src, tmp_path / "out.csv", encoding=codec)
+    except InputError as exc:
+        assert str(exc).startswith(("--encoding:", "INPUT:")), exc
+        return
+    assert summary.rows == len(read_csv(tmp_path / "out.csv")) == 2
+
+
+@FUZZ
+@given(st.lists(st.one_of(json_depths.map(lambda d: ("deep", d)), st.sampled_from([("good", 0), ("list", 0), ("junk", 0),
+                                                                                     ("blank", 0)])), min_size=1, max_size=8))
+def test_json_lines_of_any_depth_never_crash(tmp_path, lines):
+    good = {"project_id": "P1", "year": 2024, "sector": "services", "paid_in_usd": "15000000", "fx_rate": "7.1"}
+    text = {"good": lambda d: json.dumps(good), "list": lambda d: "[1, 2]", "junk": lambda d: "{not json", "blank": lambda d: "",
+            "deep": lambda d: json.dumps(good)[:-1] + ', "y": ' + "[" * (d + 1) + "]" * (d + 1) + "}"}
+    (tmp_path / "in.jsonl").write_text("\n".join(text[k](d) for k, d in lines) + "\n", encoding="utf-8")
+    written = [k for k, _ in lines if k != "blank"]
+    try:
+        summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    except InputError as exc:  # (no line could be read as an object: no column to score from, exit 2)
+        assert "good" not in written and "a header with at least a year column" in str(exc)
+        return
+    got = read_csv(tmp_path / "out.csv")
+    assert summary.rows == len(got) == len(written)
+    for (kind, depth), row in zip([x for x in lines if x[0] != "blank"], got):
+        assert row["error"] or row["incentive_cny"]
+        if kind in ("list", "junk") or (kind == "deep" and depth >= 5000):  # (near 1000: as deep as the stack allows)
+            assert row["error"].startswith("line "), row
+
+
+@FUZZ
+@given(st.lists(st.tuples(ledger_ids, ledger_days, kinds_or_blank, sectors_or_blank), min_size=1, max_size=15))
+def test_a_ledger_with_blank_merged_and_clashing_cells_loses_nothing(tmp_path, arrivals):
+    """Ledger arrivals with blank ids, ids merged down an Excel sheet (None: merged with the cell
+    above), dates in year 0, kinds and sectors that disagree: the sheet gives the rows its CSV (ids
+    filled in as the sheet shows them) gives; every arrival is in exactly one row; an arrival with
+    no id is an error row of its own; a scored project-year's arrivals agree on kind and sector."""
+    import openpyxl
+
+    from fdi_incentive.ledger import parse_day
+
+    filled, last = [], ""
+    for pid, day, kind, sector in arrivals:
+        pid = last if pid is None else pid
+        filled.append([pid, day, "equity", "15000000", "USD", kind, sector])
+        last = pid
+    with (tmp_path / "l.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([LEDGER, *filled])
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(LEDGER)
+    for row in filled:
+        sheet.append([c if c != "" else None for c in row])
+    start = None
+    for r, (pid, *_) in enumerate([*arrivals, ("end",)], start=2):  # (merge each run of None with the cell above it)
+        if pid is None and start is None and r > 2:
+            start = r - 1
+        elif pid is not None and start is not None:
+            sheet.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+            start = None
+    book.save(tmp_path / "l.xlsx")
+    from_csv = score_file(tmp_path / "l.csv", tmp_path / "c.csv", options=OPTS)
+    from_sheet = score_file(tmp_path / "l.xlsx", tmp_path / "x.csv", options=OPTS)
+    rows = read_csv(tmp_path / "c.csv")
+    assert (tmp_path / "x.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
+    assert from_csv.arrivals == from_sheet.arrivals == len(arrivals) == sum(int(r["arrivals"]) for r in rows)
+    for r in rows:
+        assert (r["error"] == "") != (r["incentive_cny"] == "")
+        if r["project_id"].strip() == "":
+            assert r["arrivals"] == "1" and "project_id: missing" in r["error"]
+        if r["error"] == "":
+            mine = [a for a in filled if a[0].strip() == r["project_id"] and (d := parse_day(a[1])) and str(d.year) == r["year"]]
+            assert len(mine) == int(r["arrivals"])
+            assert len({a[5] for a in mine} - {""}) <= 1 and len({a[6] for a in mine} - {""}) <= 1

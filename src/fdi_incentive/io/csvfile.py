@@ -34,13 +34,13 @@ class Unreadable(Exception):
 HEAD = 1 << 20  # bytes of a file whose decoding decides its encoding before it is read (the rest: see `detect_encoding`)
 
 
-def detect_encoding(path: Path, head: int | None = HEAD) -> tuple[str, int, bool]:
+def detect_encoding(path: Path, whole: bool = False) -> tuple[str, int, bool]:
     """The file's encoding, how many byte sequences in it are not in that encoding, and whether
     all of the file was looked at: UTF-8 (with or without BOM) if it decodes as such, or is UTF-8
     but for a few stray bytes (`utf8_strays`, over the whole file); UTF-16 after its BOM (Excel's
     "Unicode text"); else GB18030 (a superset of GBK).
 
-    Only the first ``head`` bytes are decoded when they are UTF-8 (None: all of them): polars
+    Only the first `HEAD` bytes are decoded when they are UTF-8 (``whole``: all of them): polars
     checks the rest as it reads, and a file it finds not UTF-8 further on is read row by row,
     its encoding decided then from all of it (`readers.row_by_row`). So the answer never depends
     on the file's size: UTF-8 but for a few bytes is UTF-8, those rows in error, small or large."""
@@ -54,35 +54,39 @@ def detect_encoding(path: Path, head: int | None = HEAD) -> tuple[str, int, bool
             encoding = "utf-8"
         f.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
-        read = 0
+        read, head = 0, None if whole else HEAD
         try:
             while (head is None or read < head) and (chunk := f.read(1 << 22 if head is None else head - read)):
                 decoder.decode(chunk)
                 read += len(chunk)
-            whole = not f.read(1)
-            if whole:
+            all_read = not f.read(1)
+            if all_read:
                 decoder.decode(b"", final=True)
-            return encoding, 0, whole
+            return encoding, 0, all_read
         except UnicodeDecodeError:
             pass
     strays = utf8_strays(path)
     return (encoding, strays, True) if strays is not None else ("gb18030", 0, True)
 
 
+_STRAY_RUN = re.compile("[\udc80-\udcff]+")
+
+
 def utf8_strays(path: Path, most: int = STRAYS_AT_MOST) -> int | None:
-    """How many byte sequences are not UTF-8 in a file that is UTF-8 but for those (a stray byte
-    pasted from elsewhere); None when the file is no such file: more than ``most`` of them, or
-    too few UTF-8 characters beyond ASCII to tell it from GBK (then it is read as GB18030)."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    """How many runs of bytes that are not UTF-8 a file holds that is UTF-8 but for those (a stray
+    byte pasted from elsewhere, the pieces of a character it broke); None when the file is no such
+    file: more than ``most`` of them, or too few UTF-8 characters beyond ASCII for their number to
+    tell it from GBK, in which most characters are such a run (then it is read as GB18030)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
     ascii_bytes = bytes(range(128))
     strays = beyond_ascii = 0
     with path.open("rb") as f:
         while chunk := f.read(1 << 22):
-            strays += decoder.decode(chunk).count("\ufffd") - chunk.count("\ufffd".encode())
+            strays += len(_STRAY_RUN.findall(decoder.decode(chunk)))
             beyond_ascii += len(chunk.translate(None, ascii_bytes))
             if strays > most:
                 return None
-        strays += decoder.decode(b"", final=True).count("\ufffd")
+        strays += len(_STRAY_RUN.findall(decoder.decode(b"", final=True)))
     return strays if 0 < strays <= most and beyond_ascii >= 20 * strays else None
 
 

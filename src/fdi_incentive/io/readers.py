@@ -175,7 +175,7 @@ def row_by_row(src: Source) -> Source:
     cell a literal, a lone CR a character of its cell): short rows padded, long rows cut, and cells
     holding bytes that are not UTF-8 (shown as U+FFFD), each such row with its parse error."""
     if not src.encoding_sure:  # (UTF-8 from the file's start; polars found it not UTF-8 further on: decide from all of it)
-        encoding, _, _ = detect_encoding(src.path, head=None)
+        encoding, _, _ = detect_encoding(src.path, whole=True)
         src = dataclasses.replace(src, encoding=encoding if encoding not in UTF8 else src.encoding, encoding_sure=True)
     out = _temp(".csv")
     width = len(src.columns)
