@@ -1093,7 +1093,9 @@ def test_a_failure_while_parquet_is_being_written_leaves_nothing(tmp_path, monke
 ledger_cell = {
     "project_id": st.one_of(st.sampled_from(["a", "b", " a ", ""]), cell),
     "date": st.one_of(st.sampled_from(["2024-03-15", "2024/3/15", "2024年3月15日", "20240315", "2024-03-15 10:00", "2024-02-30",
-                                       "24-03-15", "15/03/2024", "", "2024-3-5"]), cell),
+                                       "24-03-15", "15/03/2024", "", "2024-3-5", "0000-01-01", "00000101", "9999-12-31"]),
+                      cell),
+    "sector": st.sampled_from(["services", "manufacturing", ""]),  # (arrivals of a project-year that disagree: its error)
     "type": st.one_of(st.sampled_from(["equity", "Reinvested Profit", "shareholder-loan", "利润再投资", "gift", ""]), cell),
     "amount": st.one_of(st.sampled_from(["40000000", "15,000,000.00", "15000000,50", "1.234", "-5", "1e20", "", "0"]), cell),
     "currency": st.one_of(st.sampled_from(["USD", "eur", "CNY", "XXX", "", "us"]), cell),
@@ -1108,12 +1110,12 @@ def test_a_malformed_ledger_never_crashes_and_never_loses_an_arrival(tmp_path, a
     error says which arrival rows are at fault."""
     src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
     header = ["project_id", "date", "type", "amount", "currency", "kind", "sector"]
-    write_csv(src, [[a[c] for c in header[:5]] + ["new", "services"] for a in arrivals], header=header)
+    write_csv(src, [[a[c] for c in header[:5]] + ["new", a["sector"]] for a in arrivals], header=header)
     rates = RateChain(RateTable.from_csv(RATES))
     summary = score_file(src, out, options=Options(rates=rates))
     rows = read_csv(out)
     assert summary.rows == len(rows) and summary.shape == "ledger"
-    assert sum(int(r["arrivals"]) for r in rows) == len(arrivals)  # (no row of empty cells: kind and sector are set)
+    assert sum(int(r["arrivals"]) for r in rows) == len(arrivals)  # (no row of empty cells: kind is set)
     assert summary.arrivals == len(arrivals)
     for r in rows:
         assert (r["error"] == "") != (r["incentive_cny"] == "")

@@ -190,7 +190,7 @@ def _first_record_end(buf: bytes) -> int:
     return -1
 
 
-class _Utf8Reader:
+class Utf8Reader:
     """A file in another encoding read as UTF-8 bytes (`read` as a binary file has it): decoded
     a MiB or more at a time by the codec, bytes it cannot read becoming U+FFFD."""
 
@@ -222,7 +222,7 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encodi
 
     d = delimiter.encode()
     with path.open("rb") as raw:
-        f = raw if encoding in UTF8 else _Utf8Reader(raw, encoding)
+        f = raw if encoding in UTF8 else Utf8Reader(raw, encoding)
 
         def read_so_far(done: int) -> int:  # (of the file: the UTF-8 bytes' count where it is UTF-8)
             return done if f is raw else raw.tell()

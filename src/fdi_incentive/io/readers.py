@@ -16,62 +16,22 @@ dropped.
 import csv
 import dataclasses
 import io
-import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .csvfile import (UTF8, Unreadable, _Utf8Reader, check_encoding, csv_blocks, detect_encoding, physical_lines,
+from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, physical_lines,
                       records, well_quoted)
 from .headers import (ALIASES, HEADER_TESTS, collisions, map_columns, names_a_header, names_a_project_list,
                       normalise_header, shape_of, unique)
+from .sheets import HEADER_SEARCH, from_excel, from_jsonl, from_parquet, as_text, needs_text
+from .source import PARSE_ERROR, Source, temp_file
 
-__all__ = ["ALIASES", "PARSE_ERROR", "Source", "Unreadable", "csv_blocks", "describe", "frames", "map_columns",
-           "names_a_header", "names_a_project_list", "normalise_header", "row_by_row", "whole_text"]
-
-PARSE_ERROR = "__parse_error"
-HEADER_SEARCH = 20  # rows of a sheet or lines of a CSV looked at for its header (title rows above it)
-
-
-@dataclass
-class Source:
-    """A scannable form of the user's file and what its columns mean."""
-
-    path: Path
-    format: str  # "csv" or "parquet", or "frames": rows made on the way (a ledger's project-years)
-    columns: list[str]
-    mapping: dict[str, str]  # canonical -> column name in the file
-    encoding: str = "utf-8"
-    delimiter: str = ","
-    converted_from: str | None = None
-    temp_files: list[Path] = field(default_factory=list)
-    frame: Any = None  # the rows of format "frames": polars DataFrames of text, each with the share done after it
-    shape: str = "project-years"  # or "ledger" (arrivals), "projects" (a ledger's --projects file)
-    skip: int = 0  # lines above the header (title lines) that a row-by-row reading passes over
-    collisions: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the columns naming it, if several
-    strays: int = 0  # byte sequences that are not UTF-8 in a file read as UTF-8
-    note: str | None = None  # what the last reading of it found (`row_by_row`)
-    encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
-
-    def cleanup(self) -> None:
-        for p in self.temp_files:
-            p.unlink(missing_ok=True)
-
-    @property
-    def has_parse_errors_column(self) -> bool:
-        return PARSE_ERROR in self.columns
-
-
-def _temp(suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix="fdi-", suffix=suffix)
-    os.close(fd)
-    return Path(name)
+__all__ = ["ALIASES", "PARSE_ERROR", "Source", "Unreadable", "as_text", "csv_blocks", "describe", "frames", "map_columns",
+           "names_a_header", "names_a_project_list", "needs_text", "normalise_header", "row_by_row", "whole_text"]
 
 
 def describe(path: str | Path, *, encoding: str | None = None, role: str = "data") -> Source:
@@ -85,11 +45,11 @@ def describe(path: str | Path, *, encoding: str | None = None, role: str = "data
     suffix = path.suffix.lower()
     is_header = HEADER_TESTS[role]
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
-        src = _from_excel(path, is_header)
+        src = from_excel(path, is_header)
     elif suffix == ".parquet":
-        src = _from_parquet(path)
+        src = from_parquet(path)
     elif suffix in (".jsonl", ".ndjson"):
-        src = _from_jsonl(path)
+        src = from_jsonl(path)
     elif suffix in (".csv", ".txt", ".tsv"):
         src = _from_csv(path, encoding, is_header)
     else:
@@ -154,9 +114,9 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
 def _lines_passed_over(src: Source, above: int) -> Source:
     """A UTF-8 CSV from its header on: the ``above`` lines before it are left out of a copy (in
     UTF-8, whatever the file's encoding)."""
-    out = _temp(".csv")
+    out = temp_file(".csv")
     with src.path.open("rb") as raw, out.open("wb") as f_out:
-        f_in = raw if src.encoding in UTF8 else _Utf8Reader(raw, src.encoding)
+        f_in = raw if src.encoding in UTF8 else Utf8Reader(raw, src.encoding)
         head = f_in.read(1 << 20)
         if head.startswith(b"\xef\xbb\xbf"):
             head = head[3:]
@@ -177,7 +137,7 @@ def row_by_row(src: Source) -> Source:
     if not src.encoding_sure:  # (UTF-8 from the file's start; polars found it not UTF-8 further on: decide from all of it)
         encoding, _, _ = detect_encoding(src.path, whole=True)
         src = dataclasses.replace(src, encoding=encoding if encoding not in UTF8 else src.encoding, encoding_sure=True)
-    out = _temp(".csv")
+    out = temp_file(".csv")
     width = len(src.columns)
     utf8 = src.encoding in UTF8
     strays = ragged = 0
@@ -221,177 +181,6 @@ def _has_strays(cell: str) -> bool:
     return not cell.isascii() and _STRAYS.search(cell) is not None
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value).removesuffix(".0") if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    return str(value)
-
-
-HEADER_SEARCH = 20  # rows of a sheet or lines of a CSV looked at for its header (title rows above it)
-
-
-def _from_excel(path: Path, is_header) -> Source:
-    try:
-        from python_calamine import CalamineWorkbook
-
-        book = CalamineWorkbook.from_path(str(path))
-
-        def header_of(index: int, search: int):
-            """The sheet's header (its first row, or the first of ``search`` rows that ``is_header``,
-            by default one naming a year or a ledger's date and amount: a title row or two may stand
-            above it) and the rows after it."""
-            rows = _merged_filled(book.get_sheet_by_index(index))
-            for number in range(1, search + 1):
-                header = unique([_cell(v) for v in next(rows, [])])
-                if is_header(map_columns(header)):
-                    return header, rows, number
-            return None
-
-        # the first sheet with such a header: a workbook may open with a sheet of notes or a blank
-        # one; with none, the first sheet's first row (which the error then shows)
-        for index in range(len(book.sheet_names)):
-            if (found := header_of(index, HEADER_SEARCH)) is not None:
-                header, rows, number = found
-                break
-        else:
-            index, number = 0, 1
-            rows = _merged_filled(book.get_sheet_by_index(0))
-            header = unique([_cell(v) for v in next(rows, [])])
-    except Exception as exc:  # calamine raises its own error types for unreadable workbooks
-        raise InputError("INPUT", str(path), f"a readable Excel workbook ({exc})") from None
-    out = _temp(".csv")
-    width = len(header)
-    with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
-        writer.writerow(header)
-        for row in rows:
-            cells = [v if type(v) is str else _cell(v) for v in row]  # (most cells are text already)
-            writer.writerow(cells if len(cells) == width else (cells + [""] * width)[:width])
-    return Source(path=out, format="csv", columns=header, mapping=map_columns(header),
-                  converted_from=f"Excel sheet '{book.sheet_names[index]}'" + (f", header on row {number}" if number > 1 else ""),
-                  temp_files=[out])
-
-
-def _merged_filled(sheet) -> Iterator[list]:
-    """A sheet's rows as the sheet shows them: a merged cell's value in every cell it spans (a
-    project id merged down the rows of its arrivals applies to each of them)."""
-    rows = sheet.iter_rows()
-    merged = sheet.merged_cell_ranges or []
-    if not merged:
-        yield from rows
-        return
-    col0 = sheet.start[1] if sheet.start else 0  # (rows are given from the sheet's first row, cells from its first used column)
-    covering: dict[int, list[tuple[int, int, int]]] = {}  # row -> (first row, first column, last column) of each merge over it
-    for (r0, c0), (r1, c1) in merged:
-        for r in range(r0, r1 + 1):
-            covering.setdefault(r, []).append((r0, c0 - col0, c1 - col0))
-    values: dict[tuple[int, int], object] = {}
-    for r, row in enumerate(rows):
-        if r in covering:
-            row = list(row)
-            for r0, c0, c1 in covering[r]:
-                if not 0 <= c0 < len(row):
-                    continue
-                if r == r0:
-                    values[(r0, c0)] = row[c0]
-                row[c0:c1 + 1] = [values.get((r0, c0))] * (min(c1 + 1, len(row)) - c0)
-        yield row
-
-
-def needs_text(dtype) -> bool:
-    """A Parquet column type polars cannot turn into text itself (lists, arrays, structs, bytes, durations)."""
-    import polars as pl
-
-    return dtype.is_nested() or dtype in (pl.Binary, pl.Object) or isinstance(dtype, pl.Duration)
-
-
-def as_text(series):
-    """Such a column as text, a value at a time: lists and structs as JSON, bytes as UTF-8 (else hex)."""
-    import polars as pl
-
-    def text(value: object) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, pl.Series):
-            value = value.to_list()
-        if isinstance(value, (list, tuple, dict)):
-            return json.dumps(value, ensure_ascii=False, default=str)
-        if isinstance(value, bytes):
-            try:
-                return value.decode("utf-8")
-            except UnicodeDecodeError:
-                return value.hex()
-        return str(value)
-
-    return pl.Series(series.name, [text(v) for v in series.to_list()], dtype=pl.String)
-
-
-def _from_parquet(path: Path) -> Source:
-    import polars as pl
-
-    try:
-        cols = pl.read_parquet_schema(path).names()
-    except Exception as exc:  # polars raises its own error types for unreadable files
-        raise InputError("INPUT", str(path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    return Source(path=path, format="parquet", columns=cols, mapping=map_columns(cols))
-
-
-def _from_jsonl(path: Path) -> Source:
-    """JSON Lines: numbers are kept as the text they were written as, so amounts stay exact.
-
-    One pass, a line at a time (memory does not grow with the file): each record is written
-    with the keys met so far, a key first met later adds a column at the end (earlier rows are
-    read with it empty), and the header goes in front at the end."""
-    keys: dict[str, None] = {}
-    body = _temp(".csv")
-    with path.open(encoding="utf-8-sig", errors="replace") as f, body.open("w", encoding="utf-8", newline="") as b:
-        writer = csv.writer(b, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line, parse_float=str, parse_int=str)
-                if not isinstance(obj, dict):
-                    raise ValueError("not an object")
-                keys.update(dict.fromkeys(obj))
-                cells = [_json_cell(obj.get(k)) for k in keys]
-            except ValueError as exc:
-                writer.writerow([f"line {n} is not a JSON object ({exc})"])
-                continue
-            except RecursionError:
-                writer.writerow([f"line {n} is not a JSON object fdi can read (nested too deeply)"])
-                continue
-            writer.writerow(["", *cells])
-    header = unique(list(keys))
-    out = _temp(".csv")
-    try:
-        with out.open("w", encoding="utf-8", newline="") as f:
-            csv.writer(f, lineterminator="\r\n").writerow([PARSE_ERROR, *header])
-            with body.open(encoding="utf-8", newline="") as b:
-                shutil.copyfileobj(b, f, 1 << 20)
-    finally:
-        body.unlink(missing_ok=True)
-    return Source(path=out, format="csv", columns=[PARSE_ERROR, *header], mapping=map_columns(header),
-                  converted_from="JSON Lines", temp_files=[out])
-
-
-def _json_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-
-
 # --- reading the rows -----------------------------------------------------------------------------
 
 def frames(src: Source, *, block: int | None = None, rows: int = 100_000, text: bool = False,
@@ -432,6 +221,9 @@ def frames(src: Source, *, block: int | None = None, rows: int = 100_000, text: 
     size = src.path.stat().st_size or 1
     sized = {"block": block} if block is not None else {}
     for chunk, done in csv_blocks(src.path, encoding=src.encoding, delimiter=src.delimiter, **sized):
+        if (cr := chunk.count(b"\r")) and cr != chunk.count(b"\r\n"):
+            # a lone CR: polars drops one that ends a cell or begins a line (a line end to it); read row by row
+            raise Unreadable("a CR that does not end a line")
         try:
             df = pl.read_csv(chunk, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
                              quote_char='"', encoding="utf8", raise_if_empty=False)
