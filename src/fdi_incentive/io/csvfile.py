@@ -136,6 +136,19 @@ def well_quoted(buf: bytes | memoryview, delimiter: bytes = b",") -> bool:
     return b'"' not in pattern.sub(b"", buf)
 
 
+def lone_cr(buf: bytes, delimiter: bytes = b",") -> bool:
+    """Whether ``buf`` (whole, well-quoted records) holds a CR that is not part of a line end, outside
+    a quoted cell: polars drops such a CR where it ends a cell or begins a line."""
+    cr = buf.count(b"\r")
+    if not cr or cr == buf.count(b"\r\n"):
+        return False
+    if b'"' in buf:  # (inside a quoted cell, a CR is read as it is)
+        pattern = _QUOTED.get(delimiter) or _QUOTED.setdefault(delimiter, _quoted_cell(delimiter))
+        buf = pattern.sub(b"", buf)
+        cr = buf.count(b"\r")
+    return cr != buf.count(b"\r\n")
+
+
 def _record_end(buf: bytes, end: int) -> int:
     """The position just after the last line end in ``buf[:end]`` that lies outside quotes, or -1.
 
@@ -207,6 +220,11 @@ class Utf8Reader:
         return out
 
 
+def _not_blank(buf: bytes) -> bool:
+    """Whether ``buf`` holds more than line ends (LF, CR LF): a lone CR is a cell's character."""
+    return bool(buf.replace(b"\r\n", b"").strip(b"\n"))
+
+
 def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encoding: str = "utf-8",
                delimiter: str = ",") -> Iterator[tuple[bytes, int]]:
     """A CSV as blocks of whole records in UTF-8 (about ``block`` bytes each), each led by the
@@ -249,7 +267,7 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encodi
             if eof:
                 if b'"' in buf and not well_quoted(buf, d):
                     raise Unreadable("a quote inside a cell")
-                if buf.strip(b"\r\n"):  # (a line of spaces is a row: its cell holds a space)
+                if _not_blank(buf):  # (a line of spaces is a row: its cell holds a space)
                     yield header + buf, read_so_far(done + len(buf))
                 return
             cut = _record_end(buf, len(buf))
@@ -264,7 +282,7 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encodi
                 eof = not more
                 buf += more
                 continue
-            if cut > 4096 or buf[:cut].strip(b"\r\n"):  # (blank lines in a big block are skipped later)
+            if cut > 4096 or _not_blank(buf[:cut]):  # (blank lines in a big block are skipped later)
                 yield b"".join((header, memoryview(buf)[:cut])), read_so_far(done + cut)
             done += cut
             buf = buf[cut:]  # the rest of a line: short

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, physical_lines,
-                      records, well_quoted)
+from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, lone_cr,
+                      physical_lines, records, well_quoted)
 from .headers import (ALIASES, HEADER_TESTS, collisions, map_columns, names_a_header, names_a_project_list,
                       normalise_header, shape_of, unique)
 from .sheets import HEADER_SEARCH, from_excel, from_jsonl, from_parquet, as_text, needs_text
@@ -221,8 +221,7 @@ def frames(src: Source, *, block: int | None = None, rows: int = 100_000, text: 
     size = src.path.stat().st_size or 1
     sized = {"block": block} if block is not None else {}
     for chunk, done in csv_blocks(src.path, encoding=src.encoding, delimiter=src.delimiter, **sized):
-        if (cr := chunk.count(b"\r")) and cr != chunk.count(b"\r\n"):
-            # a lone CR: polars drops one that ends a cell or begins a line (a line end to it); read row by row
+        if lone_cr(chunk, src.delimiter.encode()):  # (polars would drop it where it ends a cell or begins a line)
             raise Unreadable("a CR that does not end a line")
         try:
             df = pl.read_csv(chunk, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
