@@ -102,7 +102,7 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
             raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter, converted_from=None if enc in UTF8 else f"transcoded from {enc}", skip=above,
-                 strays=strays, encoding_sure=sure)
+                 encoding_sure=sure)
     header_line = lines[above].encode("utf-8") if lines else b""
     if strays or (b'"' in header_line and not well_quoted(header_line, delimiter.encode())):
         return row_by_row(src)  # (bytes that are not UTF-8, a quote inside a header cell: polars would misread them)

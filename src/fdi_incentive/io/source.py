@@ -27,7 +27,6 @@ class Source:
     shape: str = "project-years"  # or "ledger" (arrivals), "projects" (a ledger's --projects file)
     skip: int = 0  # lines above the header (title lines) that a row-by-row reading passes over
     collisions: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the columns naming it, if several
-    strays: int = 0  # byte sequences that are not UTF-8 in a file read as UTF-8
     note: str | None = None  # what the last reading of it found (`row_by_row`)
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
 
