@@ -313,10 +313,10 @@ class _Ledger:
         dated = a.lazy().filter(~alone)
         years = dated.group_by("__project_id", "__year", maintain_order=True).agg(
             pl.col("__line").min().alias("__first"),
-            *(pl.col(f"__{x}").first(ignore_nulls=True).alias(x) for x in ATTRIBUTES),
-            # (the arrivals of a project-year that disagree on its kind, sector or code: two of their values)
-            *(pl.col(f"__{x}").min().alias(f"__lo:{x}") for x in ATTRIBUTES),
-            *(pl.col(f"__{x}").max().alias(f"__hi:{x}") for x in ATTRIBUTES),
+            # its kind, sector and code; where the ledger's rows give them, the arrivals must agree (the
+            # least and the greatest value the same; from --projects alone, there is one per project)
+            *(pl.col(f"__{x}").min().alias(x) for x in ATTRIBUTES),
+            *(pl.col(f"__{x}").max().alias(f"__hi:{x}") for x in self.own),
             *(pl.col(f"__usd:{t}").sum().alias(f"__sum:{t}") for t in TYPES),
             *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in CAN_COUNT),
             pl.len().alias("arrivals"),
@@ -330,9 +330,9 @@ class _Ledger:
         else:
             years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__ledger_error"))
         years = years.with_columns(pl.concat_str([pl.col("__ledger_error"), *(
-            pl.when(pl.col(f"__lo:{x}") != pl.col(f"__hi:{x}")).then(
-                f"{x}: the arrivals of this project-year disagree ('" + pl.col(f"__lo:{x}") + "', '" + pl.col(f"__hi:{x}") + "')")
-            for x in ATTRIBUTES)], separator="; ", ignore_nulls=True).alias("__ledger_error"))
+            pl.when(pl.col(x) != pl.col(f"__hi:{x}")).then(
+                f"{x}: the arrivals of this project-year disagree ('" + pl.col(x) + "', '" + pl.col(f"__hi:{x}") + "')")
+            for x in self.own)], separator="; ", ignore_nulls=True).alias("__ledger_error"))
         years = years.with_columns(pl.when(pl.col("__ledger_error").str.len_bytes() > 0).then("__ledger_error")
                                    .alias("__ledger_error"))
         # an arrival whose date cannot be read, or with no project id: a row of its own
