@@ -83,6 +83,18 @@ def test_a_lone_cr_is_a_character_of_its_cell_on_both_paths(tmp_path):
     assert ra == rb[:2]
 
 
+def test_a_file_whose_lines_end_in_cr_is_read_line_by_line(tmp_path):
+    """A file with CRs and no LF at all (as old Mac programs save it): its lines end in CR. It was
+    read as one header line holding every row (rows 0, exit 0)."""
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b"project_id,year,sector,paid_in_usd,fx_rate\rP1,2024,services,15000000,7.1\r"
+                    b'P2,2024,services,15000000,7.1\r"P3\r",2024,services,15000000,7.1')
+    summary = score_file(src, tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and summary.errors == 0 and [r["project_id"] for r in rows] == ["P1", "P2", "P3\r"]
+    assert any("lines ending in CR" in n for n in summary.notes)
+
+
 # --- encodings (items 4, 15) ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib", "idna", "punycode", "utf-16", "cp037", "no-such"])
@@ -291,8 +303,10 @@ def oracle_records(text: str, delimiter: str = ",") -> list[list[str]]:
     """A CSV's records as README says fdi reads them, written out plainly: a record ends at LF (or
     CR LF, or a CR ending the file) outside quotes; a quote opens a quoted cell only as its first
     character, "" inside one is a quote, text after its closing quote joins the cell; any other
-    quote, and a lone CR, is a character of its cell; NULs are left out."""
+    quote, and a lone CR, is a character of its cell; NULs are left out. A file that holds CRs and
+    no LF ends its records at CR (a LF, were there one, would be a character)."""
     text = text.replace("\0", "")
+    cr_lines = "\r" in text[:1 << 16] and "\n" not in text[:1 << 16]
     out: list[list[str]] = []
     row: list[str] = []
     cell: list[str] = []
@@ -312,7 +326,7 @@ def oracle_records(text: str, delimiter: str = ",") -> list[list[str]]:
         elif c == delimiter:
             row.append("".join(cell))
             cell, state = [], "start"
-        elif c == "\n" or (c == "\r" and text[i + 1:i + 2] in ("\n", "")):
+        elif (c == "\r" and cr_lines) or (not cr_lines and (c == "\n" or (c == "\r" and text[i + 1:i + 2] in ("\n", "")))):
             i += c == "\r" and text[i + 1:i + 2] == "\n"
             out.append([*row, "".join(cell)] if (row or cell or state != "start") else [])
             row, cell, state = [], [], "start"
@@ -337,7 +351,8 @@ def jsonl_rows(path: Path) -> list[dict]:
 
 @FUZZ
 @given(rows=st.lists(st.lists(raw_cells, max_size=10), min_size=1, max_size=20), extras=raw_header_extras,
-       newline=st.sampled_from(["\n", "\r\n"]), block=st.sampled_from([64, 300, 6 << 20]))
+       newline=st.sampled_from(["\n", "\r\n", "\r"]), block=st.sampled_from([64, 300, 6 << 20]))
+@example(rows=[["P1", "2024", "", "services", "", "15000000", "", "", "7.1"], ["P2"]], extras=[], newline="\r", block=64)
 @example(rows=[["P1", "2024", "", "services", "", "15000000", "", "", "7.1"]], extras=['no"te'], newline="\n", block=6 << 20)
 @example(rows=[["P1", "a\rb"], ["P2", 'x"y']], extras=[], newline="\n", block=64)
 def test_quotes_and_crs_anywhere_are_read_as_readme_says(tmp_path, rows, extras, newline, block):

@@ -300,21 +300,26 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encodi
 
 # --- rows, one at a time ------------------------------------------------------------------------
 
-def physical_lines(f) -> Iterator[str]:
-    """A text file's lines as the CSV reads them: ended by LF (CR LF too), a lone CR kept as a
-    character (``f`` opened with newline="\\n"); NULs left out. A lone CR comes out as NUL, which
-    `records` turns back into CR once the cells are read (Python's csv reader would end the row
-    there)."""
+def physical_lines(f, newline: str = "\n") -> Iterator[str]:
+    """A text file's lines as the CSV reads them (``f`` opened with that ``newline``), NULs left out.
+    Lines end at LF (CR LF too), a lone CR kept as a character; or, in a file that holds no LF
+    (``newline`` CR: as old Mac programs save them), at CR, a lone LF kept as a character. The
+    character kept comes out as NUL, which `records` turns back once the cells are read
+    (Python's csv reader would end the row there)."""
     for line in f:
         if "\0" in line:
             line = line.replace("\0", "")
-        if "\r" in line:
-            end = "\r\n" if line.endswith("\r\n") else ""
-            line = line[:len(line) - len(end)].replace("\r", "\0") + end
+        if newline == "\n":
+            if "\r" in line:
+                end = "\r\n" if line.endswith("\r\n") else "\r" if line.endswith("\r") and not line.endswith("\n") else ""
+                line = line[:len(line) - len(end)].replace("\r", "\0") + end
+        elif "\n" in line:
+            line = line.replace("\n", "\0")
         yield line
 
 
-def records(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
-    """The CSV records of `physical_lines`, each a list of its cells (a lone CR back in its cell)."""
+def records(lines: Iterable[str], delimiter: str, newline: str = "\n") -> Iterator[list[str]]:
+    """The CSV records of `physical_lines`, each a list of its cells (the character kept back in its cell)."""
+    kept = "\r" if newline == "\n" else "\n"
     for row in csv.reader(lines, delimiter=delimiter, strict=False):
-        yield [c.replace("\0", "\r") if "\0" in c else c for c in row]
+        yield [c.replace("\0", kept) if "\0" in c else c for c in row]

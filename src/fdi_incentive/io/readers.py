@@ -69,9 +69,9 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _first_record(lines: list[str], delimiter: str) -> list[str]:
+def _first_record(lines: list[str], delimiter: str, newline: str) -> list[str]:
     try:
-        return next(records(iter(lines), delimiter), [])
+        return next(records(iter(lines), delimiter, newline), [])
     except csv.Error:  # (a line end the reader cannot place: not a header)
         return []
 
@@ -84,7 +84,10 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
         enc, strays, sure = detect_encoding(path)
     with path.open(encoding=enc, errors="replace", newline="\n") as f:
         sample = f.read(1 << 16)
-    lines = list(physical_lines(io.StringIO(sample.lstrip("\ufeff"), newline="\n")))
+    # a file with CRs and no LF at all ends its lines in CR (as old Mac programs save them): read row by row
+    newline = "\r" if "\r" in sample and "\n" not in sample else "\n"
+    text = io.StringIO(sample.lstrip("\ufeff"), newline=newline)
+    lines = list(physical_lines(text, newline))
     if sample and len(sample) == 1 << 16 and len(lines) > 1:
         lines.pop()  # (whole lines: the sample may end inside one)
     # the header: the first line, or the first of the first HEADER_SEARCH lines that `is_header`
@@ -92,19 +95,19 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
     tsv = path.suffix.lower() == ".tsv"
     for above in range(min(HEADER_SEARCH, max(len(lines), 1))):
         delimiter = "\t" if tsv else _sniff_delimiter(lines[above] if lines else "")
-        header = unique(_first_record(lines[above:], delimiter))
+        header = unique(_first_record(lines[above:], delimiter, newline))
         if is_header(map_columns(header)):
             break
     else:
         above, delimiter = 0, "\t" if tsv else _sniff_delimiter(lines[0] if lines else "")
-        header = unique(_first_record(lines, delimiter))
-        if not any(_first_record(lines, delimiter)):
+        header = unique(_first_record(lines, delimiter, newline))
+        if not any(_first_record(lines, delimiter, newline)):
             raise InputError("INPUT", str(path), "a CSV file whose first line is a header naming the columns")
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
                  delimiter=delimiter, converted_from=None if enc in UTF8 else f"transcoded from {enc}", skip=above,
-                 encoding_sure=sure)
+                 encoding_sure=sure, newline=newline)
     header_line = lines[above].encode("utf-8") if lines else b""
-    if strays or (b'"' in header_line and not well_quoted(header_line, delimiter.encode())):
+    if strays or newline == "\r" or (b'"' in header_line and not well_quoted(header_line, delimiter.encode())):
         return row_by_row(src)  # (bytes that are not UTF-8, a quote inside a header cell: polars would misread them)
     # polars reads UTF-8 (any delimiter): another encoding is transcoded as the file is read, a block
     # at a time (`csv_blocks`), keeping the user's values as they were
@@ -141,12 +144,12 @@ def row_by_row(src: Source) -> Source:
     width = len(src.columns)
     utf8 = src.encoding in UTF8
     strays = ragged = 0
-    with src.path.open(encoding=src.encoding, errors="surrogateescape" if utf8 else "replace", newline="\n") as f_in, \
+    with src.path.open(encoding=src.encoding, errors="surrogateescape" if utf8 else "replace", newline=src.newline) as f_in, \
             out.open("w", encoding="utf-8", newline="") as f_out:
-        lines = physical_lines(f_in)
+        lines = physical_lines(f_in, src.newline)
         for _ in range(src.skip):
             next(lines, None)
-        reader = records(lines, src.delimiter)
+        reader = records(lines, src.delimiter, src.newline)
         writer = csv.writer(f_out, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         next(reader, None)
         writer.writerow([*src.columns, PARSE_ERROR])
@@ -168,9 +171,10 @@ def row_by_row(src: Source) -> Source:
     if strays:
         found.append(f"{strays:,} row(s) holding bytes that are not UTF-8 replaced by U+FFFD")
     note = ("read row by row as UTF-8" if utf8 else f"transcoded from {src.encoding}, read row by row") + (
+        ", its lines ending in CR" if src.newline == "\r" else "") + (
         f": {', '.join(found)}, each with its error" if found else "")
     return dataclasses.replace(src, path=out, columns=[*src.columns, PARSE_ERROR], encoding="utf-8", delimiter=",",
-                               skip=0, converted_from=f"{src.converted_from}; {note}" if src.converted_from else note,
+                               skip=0, newline="\n", converted_from=f"{src.converted_from}; {note}" if src.converted_from else note,
                                temp_files=[*src.temp_files, out], note=note)
 
 

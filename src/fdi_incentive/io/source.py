@@ -26,6 +26,7 @@ class Source:
     frame: Any = None  # the rows of format "frames": polars DataFrames of text, each with the share done after it
     shape: str = "project-years"  # or "ledger" (arrivals), "projects" (a ledger's --projects file)
     skip: int = 0  # lines above the header (title lines) that a row-by-row reading passes over
+    newline: str = "\n"  # what ends its lines: LF (CR LF too), or CR in a file that holds no LF
     collisions: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the columns naming it, if several
     note: str | None = None  # what the last reading of it found (`row_by_row`)
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
