@@ -88,3 +88,36 @@ kinds_or_blank = st.sampled_from(["new", "capital_increase", "增资", ""])
 sectors_or_blank = st.sampled_from(["manufacturing", "services", "制造业", ""])
 # a JSON Lines line: an object, one nested deeper than a reader's stack, not an object, not JSON
 json_depths = st.one_of(st.integers(0, 5), st.sampled_from([999, 1000, 5000, 100_000]))
+
+
+# --- random policies (tiers, cap, rounding) within the schema, and rows to score under them ---
+# Most are valid; one value in three policies is one the engines cannot apply (validation must refuse it).
+
+valid_money = st.one_of(
+    st.sampled_from(["10000000", "30000000", "1", "0.01", "1E+7", "5000000.5", "99999999999999.99", "34722222.22"]),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**14) - CENT, places=2).map(str),
+)
+bad_money = st.sampled_from(["1e40", "1" + "0" * 100, "0", "-1", "0.001", "1e-100", "100000000000000", "1e-30"])
+valid_rates = st.one_of(st.sampled_from(["0.00000001", "1", "0.02", "0.04", "2E-2"]),
+                        st.integers(1, 10**8).map(lambda n: str(Decimal(n).scaleb(-8))))
+bad_rates = st.sampled_from(["1e-30", "1.5", "0.020000001", "0", "-0.02"])
+valid_quanta = st.sampled_from(["0.01", "0.1", "1", "10", "100", "1000", "10000", "1E+2", "0.010"])
+bad_quanta = st.sampled_from(["0.03", "0.001", "1e-100", "100000", "5", "0.25", "1e40"])
+
+
+@st.composite
+def policy_edits(draw):
+    bad = draw(st.sampled_from([None] * 8 + ["threshold", "rate", "cap", "quantum"]))
+    tiers = draw(st.lists(st.tuples(st.sampled_from([[], ["manufacturing"], ["other"]]), valid_money,
+                                    st.sampled_from(["gt", "ge"]), valid_rates), min_size=1, max_size=4))
+    if bad in ("threshold", "rate"):
+        i = draw(st.integers(0, len(tiers) - 1))
+        cats, amount, cmp, rate = tiers[i]
+        tiers[i] = (cats, draw(bad_money), cmp, rate) if bad == "threshold" else (cats, amount, cmp, draw(bad_rates))
+    return {"tiers": tiers, "cap": draw(bad_money) if bad == "cap" else draw(st.one_of(st.none(), valid_money)),
+            "quantum": draw(bad_quanta if bad == "quantum" else valid_quanta),
+            "mode": draw(st.sampled_from(["half_up", "half_even", "down", "up"]))}
+
+
+# (USD amount, CNY per USD) of a row scored under such a policy
+policy_rows = st.lists(st.tuples(st.one_of(near_edges, cents(0, 10**16 - 1)).map(str), fx_rates.map(str)), min_size=1, max_size=5)

@@ -1013,8 +1013,8 @@ def test_other_delimiters_give_the_same_rows(tmp_path, delimiter, suffix):
 
 
 def test_a_policy_the_batch_cannot_apply_exactly_is_refused_whole(tmp_path):
-    """A tier rate finer than the batch multiplies by (10^-8) is refused before any row is written:
-    the error comes from the scoring thread to the caller, and no partial output is left."""
+    """A tier rate finer than the batch multiplies by (10^-8) is refused when the policy is
+    loaded, before any row is read or written (every engine applies what validates)."""
     policy_dir = Path(__file__).parents[1] / "src" / "fdi_incentive" / "policies"
     text = (policy_dir / "cn-cq-2023.toml").read_text(encoding="utf-8").replace('rate = "0.04"', 'rate = "0.040000001"')
     assert "0.040000001" in text
@@ -1022,11 +1022,9 @@ def test_a_policy_the_batch_cannot_apply_exactly_is_refused_whole(tmp_path):
     custom.write_text(text, encoding="utf-8")
     from fdi_incentive import PolicyError, load_policy_file
 
-    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    write_csv(src, [["P1", "2024", "new", "manufacturing", "", "40000000", "", "", "7.1"]])
-    with pytest.raises(PolicyError, match="the batch engine takes rates to 8 decimals"):
-        score_file(src, out, options=Options(policy=load_policy_file(custom)))
-    assert not out.exists() and not list(tmp_path.glob("*.part"))
+    with pytest.raises(PolicyError, match=r"tiers\[1\]\.rate: .*at most 8 decimals"):
+        load_policy_file(custom)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fine.toml"]
 
 
 def test_a_ledger_under_a_policy_that_counts_equity_alone_states_assess_rate(tmp_path):

@@ -8,7 +8,6 @@ to a callback, the summary is returned.
 import dataclasses
 import hashlib
 import shutil
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -22,7 +21,8 @@ from .errors import InputError
 from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import Source, Unreadable, describe, frames, row_by_row
-from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_target, output_format
+from .io.scratch import run_folder
+from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
 
 FIRST_ERRORS = 10
@@ -199,17 +199,21 @@ def score_file(
     input_path = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     fmt = output_format(out) if out is not None else "csv"
-    if out is not None:
-        check_target(out, "-o", input_path, projects_path)  # (before any work)
+    policy_file = Path(options.policy.origin) if options.policy is not None else None
+    check_outputs({"-o": out}, [input_path, projects_path, policy_file])  # (before any work)
+    with run_folder() as work:  # (every temporary file of the run: removed however the run ends)
+        return _score_file(input_path, out, fmt, options, encoding, progress, hash_input, stdout, projects_path, work)
+
+
+def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, encoding: str | None, progress,
+                hash_input: bool, stdout, projects_path, work: Path) -> BatchSummary:
     src = first = describe(input_path, encoding=encoding)
     made = [src]  # every Source made on the way (their temporary files go at the end)
-    work = None
     try:
         projects = describe(projects_path, role="projects") if projects_path is not None else None
         if projects is not None:
             made.append(projects)
         notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
-        work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
         for attempt in (1, 2):
             try:
                 rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
@@ -230,8 +234,6 @@ def score_file(
     finally:
         for source in made:
             source.cleanup()
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)
@@ -258,7 +260,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names(), name=out) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)

@@ -106,10 +106,14 @@ def _load_project_file(path: Path):
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise InputError("--project", str(path), f"valid {kind} ({exc})") from None
+    except RecursionError:
+        raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
     try:
         return Project.model_validate(raw)
     except ValidationError as exc:
         raise FdiError(describe_validation_error(exc, str(path), Project)) from None
+    except RecursionError:
+        raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
 
 
 @app.command()
@@ -216,6 +220,8 @@ def plan(
         year_text, sep, amount_text = item.partition("=")
         if not sep or not year_text.strip().isdigit():
             _fail(f"--fixed: {item!r} is not valid; expected YEAR=AMOUNT such as 2024=15000000")
+        if int(year_text) in fixed_amounts:
+            _fail(f"--fixed: {int(year_text)} is fixed twice; give each year once")
         fixed_amounts[int(year_text)] = parse_amount(amount_text, "--fixed")
     step_amount = parse_amount(step, "--step")
     result = make_plan(
@@ -282,12 +288,11 @@ def batch(
         from .policy import get_policy
 
         options.policy = get_policy(policy)
-    from .io.writers import check_target
+    from .io.writers import check_outputs
 
-    if output is not None:  # (the library checks it against the input and the project file too)
-        check_target(output, "-o", fx_table)
-    if summary_json is not None:
-        check_target(summary_json, "--summary-json", input, output, fx_table, projects)
+    # every output, before any work: writable, and none of the files the run reads by any name
+    policy_file = Path(options.policy.origin) if options.policy is not None else None
+    check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
     err_console = _console(stderr=True)
     show_progress = err_console.is_terminal if progress is None else progress
     to_stdout = output is None
@@ -415,12 +420,42 @@ def _root(
     """Exact, explained cash incentives for foreign investment (Chongqing first)."""
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP: raised where the run is, so that it ends as on Ctrl-C, its temporary
+    files removed and the old output kept (a BaseException: no ``except Exception`` stops it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: Any) -> None:
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # (once: a second signal does not break the cleanup)
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run `fdi` with ``argv`` and return its exit code."""
+    """Run `fdi` with ``argv`` and return its exit code (128 + the signal's number when SIGTERM or
+    SIGHUP stopped it, as a shell reports it)."""
+    import signal
+    import threading
+
+    caught = (signal.SIGTERM, signal.SIGHUP)
+    main_thread = threading.current_thread() is threading.main_thread()
+    before = {sig: signal.signal(sig, _stop) for sig in caught} if main_thread else {}
     try:
         app(args=argv, prog_name="fdi")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
+    except Stopped as exc:
+        typer.echo(f"fdi: stopped by {signal.Signals(exc.signum).name}; the output was left as it was", err=True)
+        return 128 + exc.signum
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
     return ExitCode.OK
 
 

@@ -25,6 +25,11 @@ GROUPED = re.compile(GROUPED_PATTERN)
 # far more digits than any amount times any rate needs, so products are exact and
 # only the named rounding step ever rounds. The caller's own context is untouched.
 EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[InvalidOperation, decimal.Overflow])
+MAX_AMOUNT = Decimal(10**14)
+FX_RATE_DECIMALS = 8
+# The rounding quanta every engine applies alike (calc's Decimals, batch's integers, the plan):
+# powers of ten from the fen to ten thousand yuan. A policy may name no other.
+QUANTA = tuple(Decimal(10) ** e for e in range(-2, 5))
 
 
 def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> Decimal:
@@ -60,20 +65,26 @@ def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> D
 
 
 def round_money(value: Decimal, quantum: Decimal, mode: str) -> Decimal:
-    """The one rounding step, in the mode a policy names."""
-    return value.quantize(quantum, ROUNDING_MODES[mode])
+    """The one rounding step, to a multiple of ``quantum`` (one of `QUANTA`), in the mode a policy
+    names; written to the fen. (``quantize`` alone would take "100" as a quantum of one yuan: its
+    exponent is 0.)"""
+    step = quantum.normalize()
+    rounded = value.quantize(step, ROUNDING_MODES[mode])
+    return rounded.quantize(CENT) if step >= CENT else rounded
 
 
 def money_str(value: Decimal) -> str:
     """Money as text: at least two decimals, never scientific notation, never rounded."""
-    if value == value.quantize(CENT):
-        return f"{value:.2f}"
-    return format(value.normalize(), "f")
+    with decimal.localcontext(EXACT):  # (normalize rounds to the context's precision: 28 digits by default)
+        if value == value.quantize(CENT):
+            return f"{value:.2f}"
+        return format(value.normalize(), "f")
 
 
 def rate_str(value: Decimal) -> str:
     """A rate or FX rate as plain decimal text ('0.02', '7.1')."""
-    return format(value.normalize(), "f")
+    with decimal.localcontext(EXACT):
+        return format(value.normalize(), "f")
 
 
 def money_fmt(value: Decimal, currency: str = "") -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +39,6 @@ class Source:
 
 
 def temp_file(suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix="fdi-", suffix=suffix)
-    os.close(fd)
-    return Path(name)
+    from .scratch import scratch_file  # (in the run's folder: removed however the run ends)
+
+    return scratch_file(suffix)
