@@ -24,6 +24,7 @@ from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import run_folder
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
+from .text import neutral
 
 FIRST_ERRORS = 10
 BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6 MiB): memory stays bounded
@@ -260,7 +261,9 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names(), name=out) as writer:
+    names = scorer.output_names()
+    header = [neutral(name) for name in names] if fmt in ("csv", "xlsx") else names  # (a header cell may begin with =)
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, names, header, name=out) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
@@ -306,6 +309,14 @@ def _to_stdout(path: Path, stdout) -> None:
 
     target = stdout or sys.stdout
     try:
+        if _is_terminal(target):  # the rows shown to a person: without the controls a terminal would obey
+            from .text import printable
+
+            with path.open(encoding="utf-8", newline="") as f:
+                while chunk := f.read(1 << 20):
+                    target.write(printable(chunk))
+            target.flush()
+            return
         binary = getattr(target, "buffer", None)
         if binary is None:
             with path.open(encoding="utf-8") as f:
@@ -321,6 +332,13 @@ def _to_stdout(path: Path, stdout) -> None:
         binary.flush()
     except BrokenPipeError:
         pass  # the reader stopped reading (`fdi batch FILE | head`): it has what it wanted
+
+
+def _is_terminal(target) -> bool:
+    try:
+        return bool(target.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _sendfile(source, target) -> int:

@@ -38,7 +38,9 @@ class ExitCode(IntEnum):
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    typer.echo(f"fdi: error: {message}", err=True)
+    from .text import printable
+
+    typer.echo(f"fdi: error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -60,13 +62,22 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _console(stderr: bool = False):
+    """The terminal: whatever is printed shows without the control characters a terminal would obey."""
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    from .render import Printable
+
+    class _Console(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*(o if isinstance(o, str) else Printable(o) for o in objects), **kwargs)
+
+    return _Console(stderr=stderr)
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    from .text import json_safe
+
+    typer.echo(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)))  # (C1 controls escaped too)
 
 
 READING_NAMES = {"converted": "converted", "fx": "converted", "nominal": "nominal"}
@@ -101,8 +112,8 @@ def _load_project_file(path: Path):
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError("--project", str(path), f"a readable JSON or TOML file ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
+    try:  # (numbers with a point are Decimals, never floats, in TOML as in JSON)
+        raw = tomllib.loads(text, parse_float=Decimal) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise InputError("--project", str(path), f"valid {kind} ({exc})") from None
@@ -110,8 +121,10 @@ def _load_project_file(path: Path):
         raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
     try:
         return Project.model_validate(raw)
-    except ValidationError as exc:
-        raise FdiError(describe_validation_error(exc, str(path), Project)) from None
+    except InputError as exc:  # (the model's ValidationError, named by the file)
+        if isinstance(exc.__cause__, ValidationError):
+            raise FdiError(describe_validation_error(exc.__cause__, str(path), Project)) from None
+        raise
     except RecursionError:
         raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
 
@@ -119,7 +132,7 @@ def _load_project_file(path: Path):
 @app.command()
 @handles_errors
 def calc(
-    year: Annotated[Optional[int], typer.Option(help="Calendar year the capital was paid in, e.g. 2024.")] = None,
+    year: Annotated[Optional[str], typer.Option(help="Calendar year the capital was paid in, e.g. 2024 (or 2024年).")] = None,
     kind: Annotated[str, typer.Option(help="new or capital-increase (新设 / 增资 accepted).")] = "new",
     sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other, or one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical.")] = None,
     industry_code: Annotated[Optional[str], typer.Option(help="GB/T 4754-2017 code at any depth: C, 36, C3670, K7010, 7212.")] = None,
@@ -146,7 +159,7 @@ def calc(
     """
     from .engine import assess
     from .models import Project
-    from .money import parse_amount
+    from .money import parse_amount, parse_year
 
     if project is not None:
         flags = {"--year": year, "--paid-in-usd": paid_in_usd, "--paid-in": paid_in, "--loans-usd": loans_usd,
@@ -167,7 +180,7 @@ def calc(
         from .fx import check_currency
 
         proj = Project.for_year(
-            year,
+            parse_year(year, "--year"),
             paid_in=parse_amount(paid_in_usd if paid_in_usd is not None else (paid_in or 0), "--paid-in-usd" if paid_in is None else "--paid-in"),
             currency=check_currency(currency, "--currency"),
             shareholder_loans_usd=parse_amount(loans_usd or 0, "--loans-usd"),
@@ -197,36 +210,43 @@ def plan(
     step: Annotated[str, typer.Option(help="Granularity of the plan, USD (default one cent).")] = "0.01",
     fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD for every year. Default: embedded ECB annual averages.")] = None,
     fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit: each year's average is used.")] = None,
+    fx_assume: Annotated[Optional[str], typer.Option(help="CNY per USD assumed for years no rate covers (past the embedded data). Default: the last full year's average. Marked as assumed.")] = None,
     rate: Annotated[Optional[str], typer.Option(help="A granted rate; must not be below the tier's floor.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Find when to pay in capital for the largest reward, beside the naive schedules.
+    """Find when to pay in capital for the largest reward, beside the naive schedules: exact to the --step, over up to 30 years.
+
+    A year no exchange rate covers (past the embedded data, not in --fx-rate or --fx-table) is planned at an assumed rate: --fx-assume, or the last full year's average; it is marked as assumed. Of schedules paying the same, the one paying in earliest is shown.
 
     Example:
 
         fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing --fx-rate 7.1
 
+        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing --fx-rate 7.1 --json
+
         fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
     """
     from .fx import parse_rate
-    from .money import parse_amount
+    from .money import parse_amount, parse_year
     from .plan import parse_years
     from .plan import plan as make_plan
 
     fixed_amounts = {}
     for item in fixed or []:
         year_text, sep, amount_text = item.partition("=")
-        if not sep or not year_text.strip().isdigit():
+        if not sep:
             _fail(f"--fixed: {item!r} is not valid; expected YEAR=AMOUNT such as 2024=15000000")
-        if int(year_text) in fixed_amounts:
-            _fail(f"--fixed: {int(year_text)} is fixed twice; give each year once")
-        fixed_amounts[int(year_text)] = parse_amount(amount_text, "--fixed")
+        fixed_year = parse_year(year_text, "--fixed")
+        if fixed_year in fixed_amounts:
+            _fail(f"--fixed: {fixed_year} is fixed twice; give each year once")
+        fixed_amounts[fixed_year] = parse_amount(amount_text, "--fixed")
     step_amount = parse_amount(step, "--step")
     result = make_plan(
         parse_amount(total_usd, "--total-usd"), parse_years(years), sector=sector, industry_code=industry_code,
         kind=kind, fx=_fx_source(fx_rate, fx_table), policy=policy, reading=_reading(reading),
+        fx_assume=parse_rate(fx_assume, "--fx-assume") if fx_assume is not None else None,
         min_per_year=parse_amount(min_per_year, "--min-per-year"),
         max_per_year=parse_amount(max_per_year, "--max-per-year") if max_per_year is not None else None,
         fixed=fixed_amounts, step=step_amount, granted_rate=parse_rate(rate, "--rate") if rate is not None else None,
@@ -387,7 +407,9 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
     from .policy import load_policy_file
 
     lp = load_policy_file(file)
-    typer.echo(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}")
+    from .text import printable
+
+    typer.echo(printable(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}"))
 
 
 @app.command()

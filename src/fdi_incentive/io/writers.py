@@ -140,8 +140,10 @@ class BatchWriter:
     (`SheetRows`).
     """
 
-    def __init__(self, path: Path, fmt: str, work: Path, columns: list[str], name: Path | None = None):
+    def __init__(self, path: Path, fmt: str, work: Path, columns: list[str], header: list[str] | None = None,
+                 name: Path | None = None):
         self.path, self.fmt, self.work, self.columns = path, fmt, work, columns
+        self.header = header or columns  # the names as the header shows them (neutralised for CSV and Excel)
         self.name = name or path  # the output as the user named it (``path`` may be a temporary file)
         self.rows = 0
         self._parts: list[Path] = []
@@ -160,7 +162,10 @@ class BatchWriter:
         if self.fmt == "csv":
             import polars as pl
 
-            pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String)).write_csv(self._file)  # the header
+            from ..frame import csv_field
+
+            # the header (written here: neutralised names may coincide, which a DataFrame's would not)
+            self._file.write((",".join(csv_field(name) for name in self.header) + "\n").encode("utf-8"))
             self._started = True
 
     def write(self, df, csv_ready: bool = False) -> None:
@@ -220,7 +225,7 @@ class BatchWriter:
             raise InputError("-o", str(self.name), f"at most {EXCEL_MAX_ROWS - 1:,} rows in an Excel sheet; write .csv or .parquet")
         if not self._started:
             self._xml = SheetRows(self.work / "sheet-rows.xml", len(df.columns))
-            self._xml.write(pl.DataFrame([pl.Series(df.columns, dtype=pl.String)]).transpose(), 0)
+            self._xml.write(pl.DataFrame([pl.Series(self.header, dtype=pl.String)]).transpose(), 0)
         # (the batch writes every cell as text or true/false; a column of another type is written as its text)
         self._xml.write(df.with_columns(pl.col(c).cast(pl.String) for c, t in df.schema.items()
                                         if t not in (pl.String, pl.Boolean, pl.Null)), self.rows + 1)
