@@ -94,7 +94,7 @@ def test_calc_in_chinese_prints_the_whole_breakdown_in_chinese():
     result = fdi(*CALC, "--loans-usd", "5000000", "--lang", "zh")
     assert result.exit_code == 0, result.output
     out = re.sub(r"\s+", "", result.output)  # (lines wrap anywhere in Chinese)
-    for words in ["实际到位外资", "外方股东贷款", "不计入", "基数", "超过USD10,000,000.00", "制造业档", "年度奖励金额上限",
+    for words in ["实际到位外资", "外方股东贷款", "不计入", "基数", "一般档：超过USD", "制造业档：超过USD", "年度奖励金额上限",
                   "年度奖励金额", "封顶", "奖励合计：CNY10,000,000.00", "注意事项", "不低于", "哪些变化会改变结果",
                   "原文：", "我们的理解：", "假设：", "给定汇率"]:
         assert words in out, words

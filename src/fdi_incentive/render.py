@@ -18,7 +18,7 @@ from .i18n import N_, _, pick
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import CATEGORY_NAMES, COMPARATOR_WORDS, RATE_TYPE_NAMES, SOURCE_ROLES, LoadedPolicy, Said, category_name
+from .policy import CATEGORY_NAMES, COMPARATOR_WORDS, RATE_TYPE_NAMES, SOURCE_ROLES, LoadedPolicy, Said, category_name, covered_period
 from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
     from .plan import Plan
 
 PASS, FAIL = N_("[green]✓ passed[/]"), N_("[red]✗ not passed[/]")
-STATUS_WORDS = {"in_force": N_("in force: a year its source states"),
-                "assumed_continuation": N_("[yellow]assumed continuation[/]: after the years its source states (see caveats)")}
+STATUS_WORDS = {"in_force": N_("in force: within the period its source covers (see the policy above)"),
+                "assumed_continuation": N_("[yellow]assumed continuation[/]: after the period its source covers (see caveats)")}
 # the names of machine values as a reader sees them (the values themselves stay in JSON and CSV)
 RATE_BASES = {"granted": N_("granted"), "floor": N_("the floor"), "exact": N_("the exact"), "ceiling": N_("the ceiling")}
 READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}
@@ -98,8 +98,8 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_row(_("gross reward"), _cny(y.gross_cny), "")
     if y.cap_cny is not None:
         t.add_row(_("annual cap"), _cny(y.cap_cny), (_("[yellow]binds[/] ") if y.capped else _("does not bind ")) + cite(y.citations["cap"]))
-    else:
-        t.add_row(_("annual cap"), _("none"), "")
+    else:  # "none" is itself a reading or an assumption of the policy: its note says which
+        t.add_row(_("annual cap"), _("none"), cite(y.citations["cap"]) if y.citations.get("cap") else "")
     t.add_row(_("[bold]payout[/]"), f"[bold]{_cny(y.incentive_cny)}[/]", _("rounded once"))
     foot = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
     if any(a.date is not None or a.currency != "USD" for a in y.arrivals):
@@ -143,14 +143,15 @@ def render_assessment(a: Assessment) -> RenderableType:
     """The itemised breakdown of `fdi calc`."""
     parts: list[RenderableType] = []
     for p in a.policies:
-        head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"), "\n")
-        stated = (f"{p.source_period_from.year}-{p.source_period_to.year}" if p.source_period_to
-                  else _("from {year}").format(year=p.source_period_from.year))
-        head.append(_("applied {start} to {end} · its source states {stated} · clause's source reliability: {reliability}").format(
-            start=p.effective_from, end=p.effective_to or _("no end date"), stated=stated,
-            reliability=_name(RELIABILITY, p.reliability)))
+        head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"))
         if p.url:
             head.append(f"\n{p.url}", style="dim")
+        head.append("\n" + _("applied {start} to {end} · {covers}").format(
+            start=p.effective_from, end=p.effective_to or _("no end date"), covers=p.source_covers))
+        head.append("\n" + _("the clause as quoted by: {source} · reliability: {reliability}").format(
+            source=p.clause_source, reliability=_name(RELIABILITY, p.reliability)))
+        if p.clause_source_url:
+            head.append(f"\n{p.clause_source_url}", style="dim")
         parts.append(Panel(head, title=_("policy"), title_align="left"))
     c = a.classification
     cls = Text(_("Sector: {category} ({basis})").format(category=category_name(c.category), basis=c.basis))
@@ -181,7 +182,7 @@ def render_assessment(a: Assessment) -> RenderableType:
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     t = Table(title=_("policies"))
-    for col in (N_("id"), N_("applied to"), N_("source states"), N_("title"), N_("reliability")):
+    for col in (N_("id"), N_("applied to"), N_("source covers"), N_("title"), N_("reliability")):
         t.add_column(_(col))
     for lp in policies:
         p = lp.policy
@@ -214,8 +215,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     head.append("\n" + _("{jurisdiction}; applied to {span}").format(jurisdiction=p.jurisdiction, span=p.effective.span))
     sp = p.source_period
     if sp is not None:
-        head.append(_("; its source states {span}").format(span=sp.span)
-                    + (_("; later years are an assumed continuation") if sp.to != p.effective.to else ""))
+        head.append(f"; {covered_period(p)}" + (_("; later years are an assumed continuation") if sp.to != p.effective.to else ""))
     head.append("\n" + _("file: {origin}  sha256 {sha}…").format(origin=lp.origin, sha=lp.sha256[:16]), style="dim")
     sources = Text()
     for i, src in enumerate(p.sources):
@@ -234,7 +234,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     t.add_column(_("source text / our reading / assumption"), overflow="fold")
     t.add_row(_("applied to"), f"{p.effective.from_} – " + str(p.effective.to or _("no end date")), _said(p.effective))
     if sp is not None:
-        t.add_row(_("source states"), f"{sp.from_} – " + str(sp.to or _("no end date")), _said(sp))
+        t.add_row(_("source covers"), f"{sp.from_} – " + str(sp.to or _("no end date")), _said(sp))
     t.add_row(_("base"), _e(_("{counts} in {currency}, per {period}; not {excludes}").format(
         counts=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.counts), currency=p.base.currency,
         period=_("calendar year") if p.base.period == "calendar_year" else p.base.period.replace("_", " "),
@@ -259,8 +259,8 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         Panel(head, title=_("policy"), title_align="left"),
         Panel(sources, title=_("sources"), title_align="left"),
         t,
-        Panel(clause, title=Text(_("the clause, verbatim, as the {role} gives it ({issuer})").format(role=quoted.role, issuer=quoted.issuer)),
-              title_align="left"),
+        Panel(clause, title=Text(_("the clause, verbatim, as the {role} gives it ({issuer})").format(role=quoted.role, issuer=quoted.issuer)
+                                 + (_("; [ ] marks words we restored") if "[" in (quoted.quote or "") else "")), title_align="left"),
     ]
     if p.caveats:
         lines = [_("• [{id}] ({basis}{shown}) {text}").format(

@@ -99,7 +99,7 @@ def atomic_output(path: Path, option: str = "-o") -> Iterator[Path]:
         os.replace(tmp, path)
     except OSError as exc:
         if _error_number(exc) in DISK_FULL or exc.filename in (str(tmp), tmp):
-            raise InputError(option, str(path), f"a file that can be written ({exc.strerror or exc})") from None
+            raise InputError(option, str(path), _("a file that can be written ({reason})").format(reason=exc.strerror or exc)) from None
         raise
     finally:
         tmp.unlink(missing_ok=True)
@@ -117,7 +117,7 @@ def writing(path: Path, option: str = "-o") -> Iterator[None]:
         code = _error_number(exc)
         if code not in DISK_FULL:
             raise
-        raise InputError(option, str(path), f"a file that can be written ({os.strerror(code)})") from None
+        raise InputError(option, str(path), _("a file that can be written ({reason})").format(reason=os.strerror(code))) from None
 
 
 def _error_number(exc: Exception) -> int | None:
