@@ -26,6 +26,9 @@ sector_or_code = st.one_of(
                                "consumer-goods", "other"]), st.just("")),
     st.tuples(st.just(""), st.sampled_from(["C", "36", "C3670", "K7010", "J66", "7212", "I65", "7299", "L7296"])),
     st.tuples(st.sampled_from(["manufacturing"]), st.sampled_from(["C36", "3670"])),
+    st.tuples(st.sampled_from(["电子信息", "汽车", "医药", "批发和零售业", "汽车制造业", "餐饮业", "货币金融服务", "其他金融业"]),
+              st.just("")),
+    st.tuples(st.sampled_from(["新能源整车", "不知道"]), st.sampled_from(["C3670", "F51", "7212", "7299"])),  # the code decides
 )
 project_year = st.tuples(
     st.integers(2018, 2026), st.sampled_from(["new", "capital_increase", "Capital-Increase", "增资", ""]), sector_or_code,
@@ -103,7 +106,7 @@ def test_gbk_chinese_headers_units_and_kinds(tmp_path):
     rows = read_csv(out)
     assert summary.column_mapping["paid_in_usd"] == "实际到位外资(美元)"
     assert rows[0]["项目编号"] == "渝A-001" and rows[0]["base_usd"] == "42000000.00" and rows[0]["tier"] == "manufacturing"
-    assert rows[1]["eligible"] == "false" and rows[1]["reason"].startswith("excluded: real estate")
+    assert rows[1]["eligible"] == "false" and rows[1]["reason"].startswith("excluded: real-estate")
 
 
 def test_gbk_is_transcoded_as_it_is_read_whatever_the_blocks(tmp_path, monkeypatch):

@@ -117,7 +117,7 @@ def _load_project_file(path: Path):
 def calc(
     year: Annotated[Optional[int], typer.Option(help="Calendar year the capital was paid in, e.g. 2024.")] = None,
     kind: Annotated[str, typer.Option(help="new or capital-increase (新设 / 增资 accepted).")] = "new",
-    sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other, or one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical.")] = None,
+    sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other; one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical (电子信息, 汽车, 装备, 材料, 消费品, 医药); or a GB/T 4754-2017 section or division name in Chinese (批发和零售业, 汽车制造业 …).")] = None,
     industry_code: Annotated[Optional[str], typer.Option(help="GB/T 4754-2017 code at any depth: C, 36, C3670, K7010, 7212.")] = None,
     paid_in_usd: Annotated[Optional[str], typer.Option(help="Foreign capital paid in as equity during the year, in USD.")] = None,
     paid_in: Annotated[Optional[str], typer.Option(help="The same in another currency; give --currency.")] = None,

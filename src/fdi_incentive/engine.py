@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from .errors import FxError, InputError
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
-from .industry import Classification, classify
+from .industry import Classification, category_label, classify
 from .models import (
     Arrival,
     ArrivalLine,
@@ -152,7 +152,7 @@ def evaluate_year(
     )
 
     reasons = [f"{policy.id} ({policy.title}) is in force in {year}."]
-    reasons.append(f"Category: {category.replace('_', ' ')}, from {classification.basis}.")
+    reasons.append(f"Category: {category_label(category)}, from {classification.basis}.")
     reasons.extend(classification.notes)
     if reinvested_usd and "reinvested_profit" in counts:
         reasons.append(f"Reinvested profits {_usd(reinvested_usd)} count toward the base ({policy.base.citation}).")
@@ -170,13 +170,13 @@ def evaluate_year(
         for t, applies, passed in d.tests
     ]
     if d.excluded:
-        reasons.append(f"Excluded: {category.replace('_', ' ')} projects get nothing ({policy.exclusions.citation}).")
+        reasons.append(f"Excluded: {category_label(category)} projects get nothing ({policy.exclusions.citation}).")
     elif not d.kind_ok:
         reasons.append(f"Kind '{kind}' is not one the policy rewards ({', '.join(policy.base.kinds)}).")
     else:
         for t in tests:
             if not t.applies_to_category:
-                reasons.append(f"{t.label}: not for {category.replace('_', ' ')} projects.")
+                reasons.append(f"{t.label}: not for {category_label(category)} projects.")
             else:
                 verdict = "passed" if t.passed else "not passed"
                 reasons.append(f"{t.label}: is the base {COMPARATOR_WORDS[t.comparator]} "

@@ -27,7 +27,7 @@ import polars as pl
 
 from .errors import FxError, InputError, PolicyError
 from .fx import RateChain, check_currency, parse_rate
-from .industry import classify, normalise_name
+from .industry import category_label, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
 from .money import EXACT, GROUPED_PATTERN, GROUPING, money_fmt, parse_amount, rate_str
 from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
@@ -300,7 +300,8 @@ class Scorer:
         self.kinds = Lookup(self._kind, {"kidx": pl.Int32, "err": pl.String})
         self.sectors = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.codes = Lookup(lambda v: {"v": v}, {"v": pl.String})
-        self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String})
+        self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String,
+                                               "note": pl.String})
         self.fx = Lookup(self._fx, {"e8": pl.Int64, "text": pl.String, "err": pl.String})
         self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
@@ -382,15 +383,16 @@ class Scorer:
     def _class(self, key: tuple[int, int]) -> dict:
         sector, code = self.sectors.answers["v"][key[0]], self.codes.answers["v"][key[1]]
         if not (sector or "").strip() and not (code or "").strip():
-            return {"cidx": -1, "category": None,
+            return {"cidx": -1, "category": None, "note": None,
                     "err": "sector: missing; expected a sector name or a GB/T 4754-2017 industry code"}
         try:
             c = classify(sector, code)
         except InputError as exc:
-            return {"cidx": -1, "category": None, "err": str(exc)}
+            return {"cidx": -1, "category": None, "err": str(exc), "note": None}
         if (c.category, c.code) not in self.classes:
             self.classes.append((c.category, c.code))
-        return {"cidx": self.classes.index((c.category, c.code)), "category": c.category, "err": None}
+        return {"cidx": self.classes.index((c.category, c.code)), "category": c.category, "err": None,
+                "note": "; ".join(c.notes) or None}
 
     def _fx(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.fx.fields)
@@ -443,7 +445,7 @@ class Scorer:
         out |= {"eq": "equity" in counts, "pr": "reinvested_profit" in counts,
                 "converted": (self.o.reading or policy.conversion.default) == "converted"}
         if policy.exclusions.exclude(category, code):
-            return out | {"none_reason": f"excluded: {category.replace('_', ' ')} ({policy.exclusions.citation})"}
+            return out | {"none_reason": f"excluded: {category_label(category)} ({policy.exclusions.citation})"}
         if KINDS[kidx] not in policy.base.kinds:
             return out | {"none_reason": "kind not rewarded"}
         applicable = [(i, t) for i, t in enumerate(policy.tiers) if t.applies_to(category)]
@@ -771,9 +773,10 @@ class Scorer:
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
         policy_ids = pl.Series([field_of(p) for p in self.policies], dtype=pl.String)
         # the reason of a tier, capped or not: row 2 * tier + capped
-        reasons = pl.Series([field_of(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
-            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else ""))
-            for p, t in tiers for capped in (False, True)], dtype=pl.String)
+        reason_texts = [f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
+            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else "")
+            for p, t in tiers for capped in (False, True)]
+        reasons = pl.Series([field_of(text) for text in reason_texts], dtype=pl.String)
         # every base in CNY is a multiple of 10^cny_zeros (a base in cents times a rate with as many
         # trailing zeros, or times 10^8 for the nominal reading), every gross of 10^gross_zeros
         # (times a tier's rate): the texts are made from shorter numbers, with fewer zeros to strip
@@ -787,6 +790,13 @@ class Scorer:
         shown_source = csv_field_expr(row_source) if raw else row_source
         reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
                              self.rules.get("none_reason", "_r", quoted=raw))
+        if any(self.classified.answers["note"]):  # how the sector was decided (an unknown name, a code that cannot decide)
+            tier_reason = pl.lit(pl.Series(reason_texts, dtype=pl.String)).gather(g * 2 + pl.col("_capped").cast(pl.Int32))
+            plain = pl.coalesce(tier_reason, self.rules.get("none_reason", "_r"))
+            note = self.classified.get("note", "_c")
+            reason = pl.when(note.is_not_null()).then(note + pl.lit("; ") + plain).otherwise(plain)
+            if raw:
+                reason = csv_field_expr(reason)
         results = {
             "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
             "eligible": g.is_not_null(),

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
+from .industry import category_label
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
@@ -19,10 +20,11 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
     from .batch import BatchSummary
     from .plan import Plan
 
+KIND_WORDS = {"new": "new project (新设)", "capital_increase": "capital increase (增资)"}
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
 
 
-def _year_table(y: YearResult) -> RenderableType:
+def _year_table(y: YearResult, kind: str) -> RenderableType:
     notes: list[str] = []
 
     def cite(text: str) -> str:
@@ -35,7 +37,8 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_column("value", justify="right", no_wrap=True)
     t.add_column("why", overflow="fold")
     t.add_row("policy in force", y.policy, "")
-    t.add_row("category", y.category.replace("_", " "), "[red]excluded[/] " + cite(y.citations["exclusions"]) if y.excluded else "")
+    t.add_row("kind", KIND_WORDS.get(kind, kind), "")
+    t.add_row("category", category_label(y.category), "[red]excluded[/] " + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row("paid-in capital", _usd(y.paid_in_usd), "equity")
     if y.reinvested_usd:
         t.add_row("reinvested profits", _usd(y.reinvested_usd), "counted")
@@ -110,11 +113,12 @@ def render_assessment(a: Assessment) -> RenderableType:
             head.append(f"\n{p.url}", style="dim")
         parts.append(Panel(head, title="policy", title_align="left"))
     c = a.classification
-    cls = Text(f"Sector: {c.category.replace('_', ' ')} ({c.basis})")
+    cls = Text(f"Project: {a.project.id + ', ' if a.project.id else ''}{KIND_WORDS.get(a.project.kind, a.project.kind)}\n"
+               f"Category: {category_label(c.category)}, from {c.basis}")
     for note in c.notes:
         cls.append(f"\nnote: {note}", style="yellow")
     parts.append(cls)
-    parts.extend(_year_table(y) for y in a.years)
+    parts.extend(_year_table(y, a.project.kind) for y in a.years)
     if len(a.years) > 1:
         total = Table(title="total", title_justify="left")
         total.add_column("year")
@@ -185,7 +189,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
 
 def render_plan(p: "Plan") -> RenderableType:
     """The recommended schedule, the naive ones beside it, the gain, and how fragile it is."""
-    t = Table(title=f"Plan: USD {money_fmt(p.total_usd)} of {p.category.replace('_', ' ')} capital", title_justify="left")
+    t = Table(title=f"Plan: USD {money_fmt(p.total_usd)} of {category_label(p.category)} capital", title_justify="left")
     t.add_column("year", no_wrap=True)
     t.add_column("pay in", justify="right", no_wrap=True)
     t.add_column("tier", no_wrap=True)
@@ -251,7 +255,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
             t.add_column("eligible", justify="right")
             t.add_column("payout", justify="right")
             for key, g in sorted(groups.items()):
-                t.add_row(key.replace("_", " "), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
+                t.add_row(category_label(key) if title == "by sector category" else key, f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
             parts.append(t)
     if b.first_errors:
         more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""

@@ -1,0 +1,129 @@
+"""The bureau's own workbook: Chinese industry names, CSV and sheets Chinese Excel opens as meant,
+and the small things an analyst notices (issue 13)."""
+
+import csv
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fdi_incentive import InputError, Project, assess, classify
+from fdi_incentive.batch import score_file
+from fdi_incentive.cli import app
+from fdi_incentive.frame import Options
+
+runner = CliRunner()
+
+
+def fdi(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+# --- item 5: Chinese industry names ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["电子信息", "汽车", "装备", "装备制造", "材料", "消费品", "医药"])
+def test_chongqings_six_industries_in_chinese_are_manufacturing(name):
+    y = assess(Project.for_year(2024, paid_in="40000000", sector=name), fx="7.2").years[0]
+    assert y.category == "manufacturing" and y.tier == "manufacturing"
+
+
+@pytest.mark.parametrize("name, category, code", [
+    ("批发和零售业", "other", "F"), ("交通运输、仓储和邮政业", "other", "G"), ("交通运输仓储和邮政业", "other", "G"),
+    ("餐饮业", "other", "H62"), ("汽车制造业", "manufacturing", "C36"), ("农、林、牧、渔业", "other", "A"),
+    ("货币金融服务", "finance", "J66"), ("其他金融业", "finance", "J69"), ("房地产业", "real_estate", "K70"), ("制造业", "manufacturing", "C"),
+    ("信息传输、软件和信息技术服务业", "other", "I"), ("国际组织", "other", "T97"),
+])
+def test_gbt4754_section_and_division_names_are_sectors(name, category, code):
+    c = classify(name)
+    assert (c.category, c.code) == (category, code)
+    assert c.sector == name  # as the user wrote it
+
+
+def test_every_section_and_division_name_is_a_sector():
+    from fdi_incentive.industry import divisions, section_names
+
+    for letter, (zh, _) in section_names().items():
+        assert classify(zh).code[0] == letter, zh
+    for div, (letter, zh, _) in divisions().items():
+        assert classify(zh).code[0] == letter, zh
+
+
+def test_an_unknown_name_with_a_valid_code_lets_the_code_decide_and_says_so():
+    a = assess(Project.for_year(2024, paid_in="40000000", sector="新能源整车", industry_code="C3670"), fx="7.2")
+    assert a.years[0].tier == "manufacturing"
+    assert any("'新能源整车'" in n and "C3670 decides" in n for n in a.classification.notes)
+
+
+def test_an_unknown_name_alone_suggests_the_nearest_names():
+    with pytest.raises(InputError) as exc:
+        classify("汽车零部件")
+    assert "nearest: 汽车" in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        classify("餐饮")
+    assert "餐饮业" in str(exc.value) and "住宿和餐饮业" in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        classify("manufactoring")
+    assert "nearest: manufacturing" in str(exc.value)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("C3670", "class C3670, in division 36 (汽车制造业)"), ("367", "group C367, in division 36 (汽车制造业)"),
+    ("C36", "division 36 (汽车制造业)"), ("C", "section C (制造业)"),
+])
+def test_a_code_is_named_by_what_it_is(code, words):
+    c = classify(industry_code=code)
+    assert c.basis == f"GB/T 4754-2017 {words}"
+
+
+def test_a_class_is_never_called_by_its_divisions_name_in_the_breakdown():
+    r = fdi("calc", "--year", "2024", "--industry-code", "C3670", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())  # (as wrapped at 80 columns)
+    assert "class C3670, in division 36 (汽车制造业)" in text
+    assert "C3670 (Manufacture of Automobiles)" not in text
+
+
+def test_batch_reads_chinese_industry_names_and_the_reason_says_when_the_code_decides(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "industry_code", "paid_in_usd", "fx_rate"], [
+        ["A", "2024", "电子信息", "", "40000000", "7.1"],
+        ["B", "2024", "批发和零售业", "F51", "15000000", "7.1"],
+        ["C", "2024", "新能源整车", "C3670", "40000000", "7.1"],
+        ["D", "2024", "汽车零部件", "", "40000000", "7.1"],
+        ["E", "2024", "货币金融服务", "", "40000000", "7.1"],
+    ])
+    out = tmp_path / "out.csv"
+    summary = score_file(src, out)
+    rows = {r["project_id"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    assert rows["A"]["tier"] == "manufacturing" and rows["B"]["tier"] == "general"
+    assert rows["C"]["tier"] == "manufacturing" and "C3670 decides" in rows["C"]["reason"]
+    assert rows["C"]["reason"].endswith("manufacturing tier: base over USD 30,000,000.00; capped at CNY 10,000,000.00")
+    assert "nearest: 汽车" in rows["D"]["error"] and summary.errors == 1
+    assert rows["E"]["eligible"] == "false" and rows["E"]["reason"].startswith("excluded: finance")
+
+
+# --- items 13 and 16: one spelling of each category; services as written; the project's kind ---
+
+def test_one_spelling_of_each_category_and_services_as_written():
+    r = fdi("calc", "--year", "2024", "--sector", "quasi-finance", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert r.exit_code == 0, r.output
+    assert "quasi-finance" in r.output and "quasi finance" not in r.output and "quasi_finance" not in r.output
+    r = fdi("calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7.2")
+    assert "Category: other, from sector 'services'" in r.output
+
+
+def test_the_projects_kind_is_in_the_breakdown():
+    r = fdi("calc", "--year", "2024", "--sector", "汽车", "--kind", "增资", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert r.exit_code == 0, r.output
+    assert "capital increase (增资)" in r.output
+    r = fdi("calc", "--year", "2024", "--sector", "汽车", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert "new project (新设)" in r.output
