@@ -127,3 +127,58 @@ def test_the_projects_kind_is_in_the_breakdown():
     assert "capital increase (增资)" in r.output
     r = fdi("calc", "--year", "2024", "--sector", "汽车", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
     assert "new project (新设)" in r.output
+
+
+# --- item 7: CSV that Chinese Excel opens ---------------------------------------------------------
+
+HEAD = ["项目编号", "年份", "项目类型", "行业", "实际到位外资", "汇率"]
+ROWS = [["渝A-001", "2024", "新设", "电子信息", "40000000", "7.1"], ["渝A-002", "2024", "增资", "批发和零售业", "15000000", "7.1"]]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_a_csv_that_came_as_gbk_or_with_a_bom_goes_out_with_a_bom(tmp_path, encoding):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS, encoding=encoding)
+    out = tmp_path / "out.csv"
+    summary = score_file(src, out)
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    assert data[3:].decode("utf-8").splitlines()[1].startswith("渝A-001,2024,新设,电子信息")
+    assert any("BOM" in n for n in summary.notes)
+
+
+def test_a_plain_utf8_csv_goes_out_without_a_bom_and_stdout_never_gets_one(tmp_path):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS)
+    out = tmp_path / "out.csv"
+    score_file(src, out)
+    assert out.read_bytes().startswith("项目编号".encode())
+    gbk = write_csv(tmp_path / "gbk.csv", HEAD, ROWS, encoding="gbk")
+    r = fdi("batch", gbk)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("项目编号")
+
+
+@pytest.mark.parametrize("asked, starts", [("utf-8", "项目编号".encode()), ("utf-8-sig", b"\xef\xbb\xbf"),
+                                           ("gbk", "项目编号".encode("gbk"))])
+def test_output_encoding_is_chosen(tmp_path, asked, starts):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS * 50, encoding="gbk")
+    out = tmp_path / "out.csv"
+    r = fdi("batch", src, "-o", out, "--output-encoding", asked)
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert data.startswith(starts)
+    text = data.decode("gbk" if asked == "gbk" else "utf-8-sig")
+    assert text.splitlines()[2].startswith("渝A-002,2024,增资,批发和零售业,15000000,7.1,")  # (a record copied as it stands)
+    assert len(text.splitlines()) == 101
+
+
+def test_a_value_gbk_cannot_hold_is_an_error_naming_the_row(tmp_path):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS + [["渝A-003 😀", "2024", "新设", "汽车", "40000000", "7.1"]])
+    out = tmp_path / "out.csv"
+    r = fdi("batch", src, "-o", out, "--output-encoding", "gbk")
+    assert r.exit_code == 2
+    assert "row 3" in r.output and "项目编号" in r.output and "U+1F600" in r.output and "utf-8-sig" in r.output
+    assert not out.exists()
+    r = fdi("batch", src, "-o", tmp_path / "out.xlsx", "--output-encoding", "gbk")
+    assert r.exit_code == 2 and "a CSV output" in r.output
+    r = fdi("batch", src, "-o", out, "--output-encoding", "latin-1")
+    assert r.exit_code == 2 and "utf-8 or utf-8-sig or gbk" in r.output

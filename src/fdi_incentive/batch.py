@@ -23,7 +23,7 @@ from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
                          open_input, transcode_csv, utf8_strays)
-from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_target, output_format
+from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, atomic_output, check_target, output_format
 from .money import Money
 
 FIRST_ERRORS = 10
@@ -211,8 +211,12 @@ def score_file(
     hash_input: bool = False,
     stdout=None,
     projects_path: str | Path | None = None,
+    output_encoding: str | None = None,
 ) -> BatchSummary:
     """Score every row of ``input_path`` into ``output_path`` (CSV to ``stdout`` when None).
+
+    ``output_encoding`` (a CSV's: utf-8, utf-8-sig or gbk): by default UTF-8, with a BOM when the
+    input is a CSV that came in GBK/GB18030 or with a BOM, so that Excel opens the output as UTF-8.
 
     Raises InputError for an unusable file or output; rows with bad values are
     scored as errors instead, and counted in the summary.
@@ -221,6 +225,12 @@ def score_file(
     input_path = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     fmt = output_format(out) if out is not None else "csv"
+    if output_encoding is not None:
+        if output_encoding.strip().lower() not in CSV_ENCODINGS:
+            raise InputError("--output-encoding", output_encoding, " or ".join(CSV_ENCODINGS))
+        if fmt != "csv":
+            raise InputError("--output-encoding", output_encoding, f"a CSV output (-o {out} is {fmt}, which has no encoding to choose)")
+        output_encoding = output_encoding.strip().lower()
     if out is not None:
         check_target(out, "-o", input_path, projects_path)  # (before any work)
     src = open_input(input_path, encoding=encoding)
@@ -233,7 +243,7 @@ def score_file(
         for attempt in (1, 2, 3):
             try:
                 summary = _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
-                                 ledger)
+                                 ledger, output_encoding)
                 if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)
                     summary.projects, summary.projects_column_mapping = str(projects_path), dict(projects.mapping)
                     summary.projects_sha256 = sha256_file(Path(projects_path)) if hash_input else None
@@ -293,8 +303,14 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
 
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
-           progress, notes: list[str], hash_input: bool, stdout, ledger: bool) -> BatchSummary:
+           progress, notes: list[str], hash_input: bool, stdout, ledger: bool,
+           output_encoding: str | None = None) -> BatchSummary:
     import polars as pl
+
+    encoding = output_encoding or _default_encoding(original, out, fmt)
+    if fmt == "csv" and output_encoding is None and encoding != "utf-8":
+        notes = [*notes, f"written as UTF-8 with a BOM, as the input ({original.encoding}) came: Excel opens it with "
+                         "its Chinese intact (--output-encoding utf-8 for none)"]
 
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
@@ -303,7 +319,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names(), encoding) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
@@ -327,7 +343,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         progress(100)
     written: str | None = str(target)
     if out is None:
-        _to_stdout(target, stdout)
+        _to_stdout(target, stdout, encoding)
         written = None
     return BatchSummary(
         input=str(input_path), input_format=original.converted_from or original.format,
@@ -343,14 +359,22 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     )
 
 
-def _to_stdout(path: Path, stdout) -> None:
+def _default_encoding(src: Source, out: Path | None, fmt: str) -> str:
+    """A CSV file's encoding when none is asked for: UTF-8 with a BOM when the input is a CSV that
+    came in another encoding (GBK, as Chinese Excel saves) or with a BOM, for Excel opens a CSV
+    without one as GBK; plain UTF-8 otherwise, and always on stdout (a pipe wants no BOM)."""
+    plain = src.format != "csv" or src.encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    return "utf-8" if fmt != "csv" or out is None or plain else "utf-8-sig"
+
+
+def _to_stdout(path: Path, stdout, encoding: str = "utf-8") -> None:
     import sys
 
     target = stdout or sys.stdout
     try:
         binary = getattr(target, "buffer", None)
         if binary is None:
-            with path.open(encoding="utf-8") as f:
+            with path.open(encoding=encoding) as f:
                 shutil.copyfileobj(f, target)
             target.flush()
             return

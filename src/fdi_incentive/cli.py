@@ -250,6 +250,7 @@ def batch(
     summary_json: Annotated[Optional[Path], typer.Option(help="Also write the summary as JSON, with the tool version and sha256 of the input and policies.")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar. Default: only on a terminal.")] = None,
     projects: Annotated[Optional[Path], typer.Option(help="For a ledger of arrivals: a file of project_id, kind, sector / industry_code.")] = None,
+    output_encoding: Annotated[Optional[str], typer.Option(help="A CSV output's encoding: utf-8, utf-8-sig (with a BOM, as Excel wants) or gbk. Default: utf-8-sig when the input came as GBK or with a BOM, else utf-8.")] = None,
 ) -> None:
     """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
 
@@ -304,7 +305,7 @@ def batch(
             progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
             hash_input=summary_json is not None,
             stdout=sys.stdout,
-            projects_path=projects,
+            projects_path=projects, output_encoding=output_encoding,
         )
     finally:
         if bar:

@@ -1,5 +1,7 @@
 """Writing results: the format follows the output's extension; files appear whole or not at all."""
 
+import codecs
+import io
 import itertools
 import os
 import shutil
@@ -15,6 +17,7 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_OPTIONS = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
 EXCEL_MAX_CHARS = 32_767  # a cell's text, in UTF-16 units
 SHEET = "results"
+CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gbk")  # --output-encoding
 
 
 def output_format(path: Path) -> str:
@@ -73,8 +76,9 @@ class BatchWriter:
     (`SheetRows`).
     """
 
-    def __init__(self, path: Path, fmt: str, work: Path, columns: list[str]):
+    def __init__(self, path: Path, fmt: str, work: Path, columns: list[str], encoding: str = "utf-8"):
         self.path, self.fmt, self.work, self.columns = path, fmt, work, columns
+        self.encoding = encoding  # a CSV's: utf-8, utf-8-sig (a BOM first, for Excel) or gbk
         self.rows = 0
         self._parts: list[Path] = []
         self._file = None
@@ -87,15 +91,31 @@ class BatchWriter:
         if self.fmt == "csv":
             import polars as pl
 
-            pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String)).write_csv(self._file)  # the header
+            if self.encoding == "utf-8-sig":
+                self._file.write(codecs.BOM_UTF8)
+            self._write_csv(pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String)), True, "necessary")  # the header
             self._started = True
         return self
+
+    def _write_csv(self, df, header: bool, quote_style: str) -> None:
+        """Rows as CSV in the output's encoding: UTF-8 as polars writes it, or those bytes in GBK
+        (the record copied as it stands included), refused where a value has no GBK form."""
+        if self.encoding != "gbk":
+            df.write_csv(self._file, include_header=header, quote_style=quote_style)
+            return
+        buffer = io.BytesIO()
+        df.write_csv(buffer, include_header=header, quote_style=quote_style)
+        text = buffer.getvalue().decode("utf-8")
+        try:
+            self._file.write(text.encode("gbk"))
+        except UnicodeEncodeError:
+            raise gbk_refusal(df, self.rows, header, self.columns) from None
 
     def write(self, df, csv_ready: bool = False) -> None:
         """Append a batch with the columns given at the start (``csv_ready``: CSV text already,
         see `frame.Scored`)."""
         if self.fmt == "csv":
-            df.write_csv(self._file, include_header=False, quote_style="never" if csv_ready else "necessary")
+            self._write_csv(df, False, "never" if csv_ready else "necessary")
         elif self.fmt == "jsonl":
             df.write_ndjson(self._file)
         elif self.fmt == "parquet":
@@ -274,3 +294,27 @@ def _excel_text(text: str) -> str:
     if units <= EXCEL_MAX_CHARS:
         return text
     return text.encode("utf-16-le")[:2 * EXCEL_MAX_CHARS].decode("utf-16-le", errors="ignore")
+
+
+def gbk_refusal(df, before: int, header: bool, columns: list[str]) -> InputError:
+    """The error for a batch with a value GBK cannot hold: its data row (1 = the first after the
+    header), column, value and character. (A record copied as it stands is one text: split at
+    its commas, which hold no quote, into the columns it began with.)"""
+    cells = []
+    if header:
+        cells = [("the header", name, name) for name in df.columns]
+    for i, row in enumerate([] if header else df.iter_rows()):
+        for name, value in zip(df.columns, row):
+            if name in columns or not isinstance(value, str):
+                cells.append((f"row {before + i + 1}", name, value))
+            else:
+                cells += [(f"row {before + i + 1}", col, part) for col, part in zip(columns, value.split(","))]
+    for where, name, value in cells:
+        if isinstance(value, str):
+            for ch in value:
+                try:
+                    ch.encode("gbk")
+                except UnicodeEncodeError:
+                    return InputError("--output-encoding", "gbk", f"values GBK can hold; {where}, column {name!r}, "
+                                      f"holds {ch!r} (U+{ord(ch):04X}) in {value!r}: write utf-8-sig instead")
+    return InputError("--output-encoding", "gbk", "values GBK can hold")
