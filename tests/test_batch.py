@@ -44,7 +44,7 @@ def write_csv(path: Path, rows: list[list[str]], header=HEADER, encoding="utf-8"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -135,7 +135,7 @@ def test_gbk_is_transcoded_as_it_is_read_whatever_the_blocks(tmp_path, monkeypat
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     got = score_file(gbk, tmp_path / "got.csv", options=opts)
-    assert (tmp_path / "got.csv").read_bytes() == (tmp_path / "want.csv").read_bytes()
+    assert (tmp_path / "got.csv").read_bytes() == b"\xef\xbb\xbf" + (tmp_path / "want.csv").read_bytes()  # (a BOM: came as GBK)
     assert got.input_format == "transcoded from gb18030"
     assert got.model_dump(exclude={"input", "input_format", "output", "notes"}) == \
         want.model_dump(exclude={"input", "input_format", "output", "notes"})
@@ -989,7 +989,7 @@ def test_conversions_leave_no_temporary_file(tmp_path, monkeypatch):
     gbk, ragged = tmp_path / "gbk.csv", tmp_path / "ragged.csv"
     write_csv(gbk, [["渝A-001", "2024", "增资", "制造业", "", "40000000", "", "", "7.2"]], encoding="gbk")
     write_csv(ragged, [["渝A-001", "2024", "增资", "制造业", "", "40000000", "", "", "7.2", "extra"]])  # UTF-8
-    assert score_file(gbk, tmp_path / "a.csv").notes == ["input converted: transcoded from gb18030"]
+    assert score_file(gbk, tmp_path / "a.csv").notes[0] == "input converted: transcoded from gb18030"
     summary = score_file(ragged, tmp_path / "b.csv")
     assert summary.errors == 1 and "the row has 10 fields" in summary.first_errors[0].error
     with pytest.raises(InputError):

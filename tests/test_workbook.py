@@ -182,3 +182,12 @@ def test_a_value_gbk_cannot_hold_is_an_error_naming_the_row(tmp_path):
     assert r.exit_code == 2 and "a CSV output" in r.output
     r = fdi("batch", src, "-o", out, "--output-encoding", "latin-1")
     assert r.exit_code == 2 and "utf-8 or utf-8-sig or gbk" in r.output
+
+
+def test_a_gbk_csv_with_title_lines_still_goes_out_with_a_bom(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes(("2024年度外资奖励测算,,,,,\n" + ",".join(HEAD) + "\n" + "\n".join(",".join(r) for r in ROWS) + "\n")
+                    .encode("gbk"))
+    out = tmp_path / "out.csv"
+    score_file(src, out)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf" + "项目编号".encode())

@@ -234,6 +234,8 @@ def score_file(
     if out is not None:
         check_target(out, "-o", input_path, projects_path)  # (before any work)
     src = open_input(input_path, encoding=encoding)
+    # how the CSV came (a copy made below title lines is UTF-8 whatever the file was): for the output's BOM
+    came_as = (encoding or detect_encoding(input_path)) if input_path.suffix.lower() in (".csv", ".txt", ".tsv") else None
     projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
@@ -243,7 +245,7 @@ def score_file(
         for attempt in (1, 2, 3):
             try:
                 summary = _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
-                                 ledger, output_encoding)
+                                 ledger, output_encoding, came_as)
                 if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)
                     summary.projects, summary.projects_column_mapping = str(projects_path), dict(projects.mapping)
                     summary.projects_sha256 = sha256_file(Path(projects_path)) if hash_input else None
@@ -304,12 +306,13 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
            progress, notes: list[str], hash_input: bool, stdout, ledger: bool,
-           output_encoding: str | None = None) -> BatchSummary:
+           output_encoding: str | None = None, came_as: str | None = None) -> BatchSummary:
     import polars as pl
 
-    encoding = output_encoding or _default_encoding(original, out, fmt)
+    came_as = original.encoding if original.encoding.lower() not in ("utf-8", "utf8") else came_as
+    encoding = output_encoding or _default_encoding(came_as, out, fmt)
     if fmt == "csv" and output_encoding is None and encoding != "utf-8":
-        notes = [*notes, f"written as UTF-8 with a BOM, as the input ({original.encoding}) came: Excel opens it with "
+        notes = [*notes, f"written as UTF-8 with a BOM, as the input came ({came_as}): Excel opens it with "
                          "its Chinese intact (--output-encoding utf-8 for none)"]
 
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
@@ -359,11 +362,11 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     )
 
 
-def _default_encoding(src: Source, out: Path | None, fmt: str) -> str:
+def _default_encoding(came_as: str | None, out: Path | None, fmt: str) -> str:
     """A CSV file's encoding when none is asked for: UTF-8 with a BOM when the input is a CSV that
     came in another encoding (GBK, as Chinese Excel saves) or with a BOM, for Excel opens a CSV
     without one as GBK; plain UTF-8 otherwise, and always on stdout (a pipe wants no BOM)."""
-    plain = src.format != "csv" or src.encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    plain = came_as is None or came_as.replace("_", "-").lower() in ("utf-8", "utf8")
     return "utf-8" if fmt != "csv" or out is None or plain else "utf-8-sig"
 
 
