@@ -227,7 +227,7 @@ def test_output_formats_and_refusals(tmp_path):
     from python_calamine import CalamineWorkbook
 
     sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
-    assert sheet[0][-2] == "reason" and sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
+    assert sheet[0][-2] == "reason" and sheet[1][sheet[0].index("incentive_cny")] == 2160000.0  # (a number: SUM works)
     out = tmp_path / "out.csv"
     out.write_text("an earlier run's output\n", encoding="utf-8")
     score_file(src, out)  # a file of that name is replaced whole
@@ -748,7 +748,7 @@ def test_parquet_input_with_typed_columns(tmp_path):
 
     sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
     assert sheet[1][:4] == ["'=P1", "2024", "services", "15000000.01"]
-    assert sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
+    assert sheet[1][sheet[0].index("incentive_cny")] == 2160000.0  # (a result: a number)
 
 
 def test_parquet_columns_of_any_type_are_kept_as_text(tmp_path):

@@ -191,3 +191,37 @@ def test_a_gbk_csv_with_title_lines_still_goes_out_with_a_bom(tmp_path):
     out = tmp_path / "out.csv"
     score_file(src, out)
     assert out.read_bytes().startswith(b"\xef\xbb\xbf" + "项目编号".encode())
+
+
+# --- item 8: numbers as numbers in .xlsx -----------------------------------------------------------
+
+def test_money_rates_and_fx_are_numbers_in_excel_where_a_double_holds_them(tmp_path):
+    import openpyxl
+
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"], [
+        ["A", "2024", "manufacturing", "30000000.01", "7.2"],        # gross 8,640,000.00288: 12 digits, a number
+        ["B", "2024", "services", "12345678901.23", "7.12345678"],  # base in CNY of 21 digits: stays text
+        ["C", "2024", "real-estate", "80000000", "7.2"],
+    ])
+    out = tmp_path / "out.xlsx"
+    summary = score_file(src, out)
+    ws = openpyxl.load_workbook(out).active
+    head = [c.value for c in ws[1]]
+    a, b = ({h: c for h, c in zip(head, row)} for row in list(ws.iter_rows(min_row=2))[:2])
+    assert a["incentive_cny"].value == 8640000.00 and a["incentive_cny"].number_format == "#,##0.00"
+    assert a["gross_cny"].value == 8640000.00288 and a["gross_cny"].data_type == "n"
+    assert a["rate"].value == 0.04 and a["rate"].number_format.endswith("%")
+    assert a["fdi_fx_rate"].value == 7.2 and a["fx_rate"].value == "7.2" and a["base_usd"].value == 30000000.01
+    assert b["base_cny"].data_type == "s" and b["base_cny"].value == "87943910072.6697938394"
+    assert b["incentive_cny"].value == 10000000
+    assert any("written as text" in n and n.startswith("2 ") for n in summary.notes), summary.notes  # base and gross
+    # input columns keep what they were: text from a CSV, exactly as given
+    assert a["paid_in_usd"].value == "30000000.01" and a["year"].value == "2024"
+    # the header frozen, a filter on it, columns as wide as their text
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:R4"
+    assert ws.column_dimensions["Q"].width > 40  # reason
+    from decimal import Decimal
+    for row in ws.iter_rows(min_row=2):  # every number reads back as exactly the decimal the CSV output has
+        for cell in row:
+            if cell.data_type == "n" and cell.value is not None:
+                assert Decimal(repr(cell.value)) == Decimal(str(cell.value))

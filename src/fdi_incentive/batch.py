@@ -322,7 +322,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names(), encoding) as writer:
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names(), encoding,
+                                                                 _number_columns(scorer, ledger)) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
@@ -342,6 +343,9 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
             writer.write_all(tallied())
         if writer.rows == 0:
             writer.write(pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in scorer.output_names()}))
+    if writer.text_numbers:
+        notes = [*notes, f"{writer.text_numbers:,} number cell(s) written as text: a double (Excel's number) would not "
+                         "hold their decimals exactly"]
     if progress is not None:
         progress(100)
     written: str | None = str(target)
@@ -360,6 +364,23 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
         fx_sources=sorted(tally.fx_sources), notes=notes,
     )
+
+
+RESULT_NUMBERS = {"rate": "rate", "base_usd": "money", "fx_rate": "fx", "base_cny": "amount", "gross_cny": "amount",
+                  "incentive_cny": "money"}
+# a ledger's project-years are ours, not the input's: their year and amounts are numbers too
+LEDGER_NUMBERS = {"year": "year", "paid_in_usd": "money", "reinvested_profit": "money", "shareholder_loans_usd": "money",
+                  "arrivals": "count"}
+
+
+def _number_columns(scorer: Scorer, ledger: bool) -> dict[str, str]:
+    """The output's columns of numbers, for an Excel sheet: name -> kind (see io.writers.NUMBER_FORMATS).
+    The input's own columns keep what they were (text from a CSV; a typed Parquet column's numbers)."""
+    aliases = scorer.result_aliases()
+    numbers = {aliases[name]: kind for name, kind in RESULT_NUMBERS.items()}
+    if ledger:
+        numbers |= {name: kind for name, kind in LEDGER_NUMBERS.items() if name in scorer.inputs}
+    return numbers
 
 
 def _default_encoding(came_as: str | None, out: Path | None, fmt: str) -> str:
