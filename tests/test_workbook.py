@@ -225,3 +225,38 @@ def test_money_rates_and_fx_are_numbers_in_excel_where_a_double_holds_them(tmp_p
         for cell in row:
             if cell.data_type == "n" and cell.value is not None:
                 assert Decimal(repr(cell.value)) == Decimal(str(cell.value))
+
+
+# --- item 10: `fdi policy show` readable at 80 columns -----------------------------------------------
+
+def _squeezed(text: str) -> str:
+    """Rendered text with the table's borders and every space and line end taken out."""
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "│┃║|")
+
+
+@pytest.mark.parametrize("width", [80, 100, None])  # None: piped, as `fdi policy show … | less`
+def test_policy_show_keeps_every_citation_readable(width):
+    import io
+
+    from rich.console import Console
+
+    from fdi_incentive.policy import get_policy
+    from fdi_incentive.render import render_policy
+
+    lp = get_policy("cn-cq-2023")
+    if width is None:
+        r = fdi("policy", "show", "cn-cq-2023")
+        assert r.exit_code == 0
+        text = r.output
+    else:
+        console = Console(file=io.StringIO(), width=width, record=True)
+        console.print(render_policy(lp))
+        text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= (width or 80)
+    p = lp.policy
+    citations = [p.effective.citation, p.base.citation, p.exclusions.citation, p.stacking.citation, p.cap.citation,
+                 p.conversion.citation, p.rounding.citation, *(t.citation for t in p.tiers)]
+    squeezed = _squeezed(text)
+    for citation in citations:
+        assert _squeezed(citation) in squeezed, citation
+    assert "…" not in "".join(line.split("│")[1] for line in text.splitlines() if line.startswith("│") and line.count("│") == 3)

@@ -163,23 +163,34 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     if p.source.url:
         head.append(f"\n{p.source.url}", style="dim")
     head.append(f"\nfile: {lp.origin}  sha256 {lp.sha256[:16]}…", style="dim")
+    # Two columns, the clause under each value: a third column of citations shrank to nothing at 80
+    # columns and when piped, though showing each parameter beside its clause is the point.
     t = Table(show_lines=True, expand=True)
     t.add_column("parameter", style="bold", no_wrap=True)
-    t.add_column("value", no_wrap=True)
-    t.add_column("from the text", overflow="fold")
-    t.add_row("in force", f"{p.effective.from_} – {p.effective.to or 'no end date'}", p.effective.citation)
-    t.add_row("base", f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
-              f"not {', '.join(p.base.excludes) or '-'}", p.base.citation)
-    t.add_row("kinds", ", ".join(p.base.kinds), "")
+    t.add_column("value, and the words it comes from", overflow="fold")
+
+    def row(name: str, value: str, citation: str) -> None:
+        cell = Text(value)
+        if citation:
+            cell.append(f"\n{citation}", style="italic")
+        t.add_row(name, cell)
+
+    row("in force", f"{p.effective.from_} – {p.effective.to or 'no end date'}", p.effective.citation)
+    row("base", f"{', '.join(c.replace('_', ' ') for c in p.base.counts)} in {p.base.currency}, per "
+        f"{p.base.period.replace('_', ' ')}; not {', '.join(c.replace('_', ' ') for c in p.base.excludes) or '-'}",
+        p.base.citation)
+    row("kinds", ", ".join(k.replace("_", " ") for k in p.base.kinds), "")
     for tier in p.tiers:
-        who = ", ".join(tier.categories) or "any category not excluded"
-        t.add_row(f"tier {tier.id}", f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
-                  f"{tier.rate_type} {percent_fmt(tier.rate)}\n({who})", tier.citation)
-    t.add_row("exclusions", ", ".join(p.exclusions.categories) + "\ncodes: " + ", ".join(p.exclusions.codes), p.exclusions.citation)
-    t.add_row("stacking", p.stacking.mode, p.stacking.citation)
-    t.add_row("annual cap", money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else "none", p.cap.citation)
-    t.add_row("conversion", p.conversion.default, p.conversion.citation)
-    t.add_row("rounding", f"{p.rounding.quantum} {p.rounding.mode}; USD equivalents to {p.rounding.usd_quantum}", p.rounding.citation)
+        who = ", ".join(category_label(c) for c in tier.categories) or "any category not excluded"
+        row(f"tier {tier.id}", f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
+            f"{tier.rate_type} {percent_fmt(tier.rate)} ({who})", tier.citation)
+    row("exclusions", ", ".join(category_label(c) for c in p.exclusions.categories) + "; codes: "
+        + ", ".join(p.exclusions.codes), p.exclusions.citation)
+    row("stacking", p.stacking.mode, p.stacking.citation)
+    row("annual cap", money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else "none", p.cap.citation)
+    row("conversion", p.conversion.default, p.conversion.citation)
+    row("rounding", f"{p.rounding.quantum} {p.rounding.mode.replace('_', '-')}; USD equivalents to {p.rounding.usd_quantum}",
+        p.rounding.citation)
     parts: list[RenderableType] = [Panel(head, title="policy", title_align="left"), t,
                                    Panel(Text(p.source.clause), title="the clause", title_align="left")]
     if p.caveats:
