@@ -2,6 +2,7 @@
 and the small things an analyst notices (issue 13)."""
 
 import csv
+import os
 import json
 from decimal import Decimal as D
 from pathlib import Path
@@ -260,3 +261,41 @@ def test_policy_show_keeps_every_citation_readable(width):
     for citation in citations:
         assert _squeezed(citation) in squeezed, citation
     assert "…" not in "".join(line.split("│")[1] for line in text.splitlines() if line.startswith("│") and line.count("│") == 3)
+
+
+# --- items 11, 12, 17: completion, flags, --rate ---------------------------------------------------
+
+def test_shell_completion_is_typers_own():
+    r = fdi("--show-completion", "bash")
+    assert r.exit_code == 0, r.output
+    assert "_FDI_COMPLETE=complete_bash" in r.output and "complete -o default -F _fdi_completion fdi" in r.output
+    assert "--install-completion" in fdi("--help").output
+
+
+def test_completion_completes_commands_and_options(monkeypatch):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_FDI_COMPLETE": "complete_bash", "COMP_WORDS": "fdi batch --output-enc", "COMP_CWORD": "2",
+           "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    out = subprocess.run([sys.executable, "-m", "fdi_incentive"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["--output-encoding"]
+
+
+@pytest.mark.parametrize("command", [["calc"], ["plan"], ["policy", "list"], ["policy", "show"]])
+def test_help_shows_json_as_a_flag(command):
+    r = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+    line = next(line for line in r.output.splitlines() if "--json" in line and "Print" in line)
+    assert "<bool>" not in line and "BOOLEAN" not in line
+
+
+@pytest.mark.parametrize("command", [
+    ["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "20000000", "--fx-rate", "7"],
+    ["plan", "--total-usd", "20000000", "--years", "2024", "--sector", "services", "--fx-rate", "7"],
+])
+@pytest.mark.parametrize("rate, hint", [("2%", "for 2% write 0.02"), ("abc", ""), ("5", "")])
+def test_rate_says_it_wants_a_fraction(command, rate, hint):
+    r = fdi(*command, "--rate", rate)
+    assert r.exit_code == 2
+    assert f"--rate: '{rate}' is not valid; expected a fraction such as 0.05 (for 5%)" in r.output
+    assert hint in r.output and "CNY per unit" not in r.output

@@ -22,11 +22,14 @@ app = typer.Typer(
     help="Exact, explained cash incentives for foreign investment under Chinese city reward policies (Chongqing first).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
 )
 policy_app = typer.Typer(help="List, show and validate reward policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+
+
+FLAG = ""  # a flag's metavar: Typer would show a flag as `--json <bool>`, as if it took a value
 
 
 class ExitCode(IntEnum):
@@ -126,11 +129,11 @@ def calc(
     reinvested_profit_cny: Annotated[Optional[str], typer.Option(help="RMB profits reinvested as capital that year; converted to USD for the base.")] = None,
     fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD, e.g. 7.1. Default: embedded ECB rates.")] = None,
     fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit (e.g. PBOC central parity).")] = None,
-    rate: Annotated[Optional[str], typer.Option(help="A granted rate, e.g. 0.05; must not be below the tier's floor.")] = None,
+    rate: Annotated[Optional[str], typer.Option(help="A granted rate as a fraction, e.g. 0.05 for 5%; must not be below the tier's floor.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id (see `fdi policy list`) or a policy file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default: USD base × FX × rate) or nominal (rate × USD figure, paid as yuan).")] = None,
     project: Annotated[Optional[Path], typer.Option(help="JSON or TOML file with a project and its dated capital arrivals over several years.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print one JSON object instead of the table.")] = False,
 ) -> None:
     """Calculate the reward for one project, itemised, with every figure traced to the policy.
 
@@ -170,7 +173,10 @@ def calc(
             reinvested_profit=parse_amount(reinvested_profit_cny or 0, "--reinvested-profit-cny"),
             kind=kind, sector=sector, industry_code=industry_code,
         )
-    result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=rate)
+    from .engine import parse_granted_rate
+
+    granted = parse_granted_rate(rate, "--rate") if rate is not None else None
+    result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=granted)
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
@@ -196,7 +202,7 @@ def plan(
     rate: Annotated[Optional[str], typer.Option(help="A granted rate; must not be below the tier's floor.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print one JSON object.")] = False,
 ) -> None:
     """Find when to pay in capital for the largest reward, beside the naive schedules.
 
@@ -206,7 +212,7 @@ def plan(
 
         fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
     """
-    from .fx import parse_rate
+    from .engine import parse_granted_rate
     from .money import parse_amount
     from .plan import parse_years
     from .plan import plan as make_plan
@@ -223,7 +229,7 @@ def plan(
         kind=kind, fx=_fx_source(fx_rate, fx_table), policy=policy, reading=_reading(reading),
         min_per_year=parse_amount(min_per_year, "--min-per-year"),
         max_per_year=parse_amount(max_per_year, "--max-per-year") if max_per_year is not None else None,
-        fixed=fixed_amounts, step=step_amount, granted_rate=parse_rate(rate, "--rate") if rate is not None else None,
+        fixed=fixed_amounts, step=step_amount, granted_rate=parse_granted_rate(rate, "--rate") if rate is not None else None,
     )
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -248,7 +254,7 @@ def batch(
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
     summary_json: Annotated[Optional[Path], typer.Option(help="Also write the summary as JSON, with the tool version and sha256 of the input and policies.")] = None,
-    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar. Default: only on a terminal.")] = None,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", metavar=FLAG, help="Progress bar. Default: only on a terminal.")] = None,
     projects: Annotated[Optional[Path], typer.Option(help="For a ledger of arrivals: a file of project_id, kind, sector / industry_code.")] = None,
     output_encoding: Annotated[Optional[str], typer.Option(help="A CSV output's encoding: utf-8, utf-8-sig (with a BOM, as Excel wants) or gbk. Default: utf-8-sig when the input came as GBK or with a BOM, else utf-8.")] = None,
 ) -> None:
@@ -337,7 +343,7 @@ def _release_stdout() -> None:
 
 @policy_app.command("list")
 @handles_errors
-def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False) -> None:
     """List the shipped policies and the years they are in force.
 
     Example: fdi policy list
@@ -356,7 +362,7 @@ def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 @handles_errors
 def policy_show(
     ref: Annotated[str, typer.Argument(help="A policy id such as cn-cq-2023, or a policy file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False,
 ) -> None:
     """Show every parameter of a policy with the sentence it comes from, and its caveats.
 
@@ -411,7 +417,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[bool, typer.Option("--version", metavar=FLAG, callback=_version, is_eager=True, help="Show the version.")] = False,
 ) -> None:
     """Exact, explained cash incentives for foreign investment (Chongqing first)."""
 

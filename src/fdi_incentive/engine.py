@@ -36,6 +36,29 @@ from .policy import COMPARATOR_WORDS, LoadedPolicy, Policy, Reading, Tier, get_p
 _ZERO = Decimal(0)
 
 
+def parse_granted_rate(value: object, field: str = "rate") -> Decimal:
+    """A granted rate: a fraction such as 0.05 for 5% (not '5%', not an FX rate)."""
+    expected = "a fraction such as 0.05 (for 5%)"
+    text = str(value).strip()
+    try:
+        if "," in text:
+            raise decimal.InvalidOperation
+        rate = Decimal(text)
+    except decimal.InvalidOperation:
+        hint = f"; for {text} write {Decimal(text[:-1].strip()) / 100}" if text.endswith("%") and _is_number(text[:-1]) else ""
+        raise InputError(field, value, expected + hint) from None
+    if not rate.is_finite() or rate <= 0 or rate > 1:
+        raise InputError(field, value, expected)
+    return rate
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text.strip()).is_finite()
+    except decimal.InvalidOperation:
+        return False
+
+
 def check_granted_rate(tier: Tier, granted: Decimal) -> None:
     """A granted rate must respect the tier's rate type: not below a floor, not above a ceiling."""
     if tier.rate_type == "floor" and granted < tier.rate:
@@ -286,11 +309,7 @@ def assess(
     chain = _fx_chain(fx)
     granted = None
     if granted_rate is not None:
-        from .fx import parse_rate
-
-        granted = parse_rate(granted_rate, "rate")
-        if granted > 1:
-            raise InputError("rate", granted_rate, "a fraction such as 0.05 for 5%")
+        granted = parse_granted_rate(granted_rate, "rate")
     classification = classify(project.sector, project.industry_code)
 
     by_year: dict[int, list[Arrival]] = defaultdict(list)
