@@ -299,3 +299,22 @@ def test_rate_says_it_wants_a_fraction(command, rate, hint):
     assert r.exit_code == 2
     assert f"--rate: '{rate}' is not valid; expected a fraction such as 0.05 (for 5%)" in r.output
     assert hint in r.output and "CNY per unit" not in r.output
+
+
+# --- item 14: README's column list is what is written ----------------------------------------------
+
+def test_readme_lists_the_result_columns_and_the_fdi_prefix_rule(tmp_path):
+    import re
+
+    from fdi_incentive.frame import RESULT_COLUMNS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"input columns first\s+\(exactly as given\), then `([^`]*)`", readme).group(1)
+    assert [c.strip() for c in listed.split(",")] == RESULT_COLUMNS
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
+                    [["A", "2024", "services", "15000000", "7.2"]])
+    score_file(src, tmp_path / "out.csv")
+    header = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == ["project_id", "year", "sector", "paid_in_usd", "fx_rate",
+                      *("fdi_fx_rate" if c == "fx_rate" else c for c in RESULT_COLUMNS)]
+    assert "makes the\nresult `fdi_fx_rate`" in readme
