@@ -270,7 +270,7 @@ class SheetRows:
         if long:  # a text past Excel's limit is cut to it, as xlsxwriter cuts it (a rare cell: in Python)
             df = df.with_columns(pl.col(c).map_elements(_excel_text, return_dtype=pl.String) for c in long)
         row = pl.col(number)
-        cells = []
+        cells, inexact = [], []
         for j, (name, dtype) in enumerate(zip(df.columns, df.dtypes)):
             ref = pl.lit(f'<c r="{self.letter(j)}')
             value = pl.col(name)
@@ -284,13 +284,15 @@ class SheetRows:
             style = self.styles.get(self.kinds.get(j, ""))  # (text in a column with a format carries it too, as in xlsxwriter)
             if j in self.kinds and first > 0:
                 decimal, exact = self._exact(value)
-                self.text_numbers += df.select((decimal & ~exact).sum()).item()
+                inexact.append((decimal & ~exact).sum())
                 as_number = pl.concat_str([ref, row, pl.lit(f'" s="{style}"><v>' if style else '"><v>'), _plain(value),
                                            pl.lit("</v></c>")])
                 cells.append(pl.when(value.is_not_null() & (value != "") & exact).then(as_number)
                              .otherwise(self._text_cell(value, flags, i, ref, row, style)))
                 continue
             cells.append(self._text_cell(value, flags, i, ref, row, style))
+        if inexact:
+            self.text_numbers += sum(df.select(inexact).row(0))
         xml = pl.concat_str(cells, ignore_nulls=True) if cells else pl.lit("")
         # (a row without a cell is left out, as xlsxwriter leaves it out)
         rows = df.lazy().with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first + 1).cast(pl.String).alias(number)) \
