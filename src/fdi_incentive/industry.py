@@ -1,7 +1,7 @@
 """GB/T 4754-2017 codes and sector names -> the categories a reward policy speaks of.
 
 Knows the classification, not any policy: manufacturing is section C, finance
-section J, real estate section K (POLICY.md §5). Quasi-finance (类金融) has no
+section J, real estate section K (docs/policy.md §5). Quasi-finance (类金融) has no
 code of its own; the codes where it usually sits are listed below.
 """
 
@@ -40,7 +40,7 @@ SECTOR_NAMES: dict[str, str] = {
     "金融": "finance",
     "类金融": "quasi_finance",
     "类金融业": "quasi_finance",
-    # Chongqing's six manufacturing industries as the iChongqing article names them (POLICY.md §5).
+    # Chongqing's six manufacturing industries as the iChongqing article names them (docs/policy.md §5).
     "电子信息": "manufacturing",
     "汽车": "manufacturing",
     "装备": "manufacturing",
@@ -56,7 +56,7 @@ PUBLIC_SECTOR_NAMES = (
     "electronics", "equipment", "automobile", "materials", "consumer-goods", "pharmaceutical",
 )
 
-# Classes where the "7+4" local financial organisations sit (POLICY.md §5).
+# Classes where the "7+4" local financial organisations sit (docs/policy.md §5; our mapping, no source lists codes).
 QUASI_FINANCE_CLASSES = {"6631", "6633", "6635", "6639", "6999", "7212", "7296"}
 # A class that holds quasi-finance business among other things: the code cannot decide.
 AMBIGUOUS_CLASSES = {
