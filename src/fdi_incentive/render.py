@@ -193,7 +193,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     # at 80 columns and when piped, though showing each parameter beside its clause is the point.
     t = Table(show_lines=True, expand=True)
     t.add_column("parameter", style="bold", no_wrap=True)
-    t.add_column("value, and the source text / our reading / assumption it rests on", overflow="fold")
+    t.add_column("value, and what it rests on", overflow="fold")
 
     def row(name: str, value: str, said: Said | None) -> None:
         cell = Text(value)
