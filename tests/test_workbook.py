@@ -320,3 +320,61 @@ def test_readme_lists_the_result_columns_and_the_fdi_prefix_rule(tmp_path):
     assert header == ["project_id", "year", "sector", "paid_in_usd", "fx_rate",
                       *("fdi_fx_rate" if c == "fx_rate" else c for c in RESULT_COLUMNS)]
     assert "makes the result `fdi_fx_rate`" in " ".join(readme.split())
+
+
+# --- item 3: a total row is a total row --------------------------------------------------------------
+
+TOTAL_HEAD = ["项目编号", "年份", "行业", "实际到位外资", "外方股东贷款", "汇率"]
+
+
+@pytest.mark.parametrize("to", ["out.csv", "out.xlsx"])
+def test_a_total_row_is_kept_marked_not_scored_and_checked(tmp_path, to):
+    src = write_csv(tmp_path / "in.csv", TOTAL_HEAD, [
+        ["CQ-001", "2024", "电子信息", "3500", "500", "7.1"],
+        ["CQ-002", "2024", "汽车", "1200", "", "7.1"],
+        ["CQ-003", "2024", "批发和零售业", "1500.5", "", "7.1"],
+        ["合计", "", "", "6200.5", "400", ""],
+    ])
+    r = fdi("batch", src, "-o", tmp_path / to, "--unit", "10k", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output  # a total row is not an error
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["rows"] == 4 and summary["errors"] == 0 and summary["scored"] == 3
+    [total] = summary["totals"]
+    assert total["row"] == 4 and total["label"] == "合计"
+    assert total["checks"]["实际到位外资"] == {"total": "62005000.00", "rows_above": "62005000.00", "rows": 3,
+                                            "unreadable": 0, "equal": True}
+    assert total["checks"]["外方股东贷款"]["equal"] is False  # 400 万 against 500 万 above
+    assert "= the sum of the 3 rows above ✓" in " ".join(r.output.split())
+    assert "≠ the sum of the 1 rows above" in " ".join(r.output.split())
+    if to == "out.csv":
+        rows = list(csv.DictReader((tmp_path / to).open(encoding="utf-8-sig")))
+        assert len(rows) == 4 and rows[3]["项目编号"] == "合计"
+        assert rows[3]["reason"].startswith("total row: not scored") and rows[3]["error"] == ""
+        assert rows[3]["incentive_cny"] == "" and rows[3]["eligible"] == ""
+        assert summary["total_incentive_cny"] == str(sum(D(r["incentive_cny"]) for r in rows[:3]))
+
+
+def test_total_words_and_the_first_cell(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["note", "project_id", "year", "sector", "paid_in_usd", "fx_rate"], [
+        ["", "A", "2024", "services", "15000000", "7.2"],
+        ["小计", "", "", "", "15000000", ""],
+        ["", "B", "2024", "services", "20000000", "7.2"],
+        ["", "Total ", "", "", "35000000", ""],
+        ["总 计", "", "", "", "35000000.00", ""],
+    ])
+    summary = score_file(src, tmp_path / "out.csv")
+    assert summary.errors == 0 and summary.scored == 2 and [t.label for t in summary.totals] == ["小计", "Total", "总 计"]
+    assert all(t.checks["paid_in_usd"].equal for t in summary.totals)  # a subtotal's group, then all the rows above
+
+
+# --- item 4: amounts that look like the wrong unit -------------------------------------------------
+
+def test_amounts_all_below_usd_100k_suggest_10k(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
+                    [["A", "2024", "services", "3500", "7.1"], ["B", "2024", "services", "99999.99", "7.1"]])
+    summary = score_file(src, tmp_path / "out.csv")
+    assert any("below USD 100,000" in n and "--unit 10k" in n and "万美元" in n for n in summary.notes)
+    assert not any("--unit 10k" in n for n in score_file(src, tmp_path / "o2.csv", options=Options(unit=D(10000))).notes)
+    big = write_csv(tmp_path / "big.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
+                    [["A", "2024", "services", "3500", "7.1"], ["B", "2024", "services", "100000", "7.1"]])
+    assert not any("--unit 10k" in n for n in score_file(big, tmp_path / "o3.csv").notes)

@@ -41,6 +41,22 @@ class Group(BaseModel):
     incentive_cny: Money
 
 
+class AmountCheck(BaseModel):
+    total: Money | None = Field(description="the total row's amount (at the column's unit: in currency units), None if empty or unreadable")
+    rows_above: Money = Field(description="the sum of the rows above it (since the previous total row, where that matches)")
+    rows: int = Field(description="the rows added up")
+    unreadable: int = Field(description="rows above whose amount could not be read (left out of the sum)")
+    equal: bool | None = Field(description="whether the total equals the sum; None when the total row has no amount")
+
+
+class TotalCheck(BaseModel):
+    """A total row (合计, Total): kept, not scored, its amounts checked against the rows above it."""
+
+    row: int = Field(description="data row number, 1 = the first row after the header")
+    label: str = Field(description="what the row calls itself: 合计, 总计, 小计, Total")
+    checks: dict[str, AmountCheck] = Field(description="amount column -> the check")
+
+
 class BatchSummary(BaseModel):
     """What a batch did, with enough to audit and reproduce it."""
 
@@ -59,6 +75,7 @@ class BatchSummary(BaseModel):
     scored: int
     errors: int
     first_errors: list[RowError]
+    totals: list[TotalCheck] = Field(default_factory=list, description="total rows: kept, marked, not scored, checked")
     eligible_by_tier: dict[str, int]
     capped: int
     assumed_continuation: int = Field(
@@ -69,6 +86,19 @@ class BatchSummary(BaseModel):
     policies: dict[str, str] = Field(description="policy id -> sha256 of its file")
     fx_sources: list[str]
     notes: list[str]
+
+
+def _total_label(scored: Scored, scorer: Scorer, i: int) -> str:
+    """What a total row calls itself: the text of its project id or first cell that names it."""
+    from .frame import TOTAL_WORDS
+
+    if scored.csv_ready:  # (the record as it stands: its first fields)
+        cells = str(scored.rows[scored.rows.columns[0]][i]).split(",")
+        named = [cells[scorer.inputs.index(c)] for c in scorer.total_columns if scorer.inputs.index(c) < len(cells)]
+    else:
+        named = [str(scored.rows[c][i]) for c in scorer.total_columns if c in scored.rows.columns]
+    words = {w.casefold() for w in TOTAL_WORDS}
+    return next((n.strip() for n in named if "".join(n.split()).rstrip(":：").casefold() in words), named[0] if named else "")
 
 
 def sha256_file(path: Path) -> str:
@@ -91,6 +121,11 @@ class _Tally:
                                                    "year": defaultdict(lambda: [0, 0, Decimal(0)])}
         self.policies: set[str] = set()
         self.fx_sources: set[str] = set()
+        self.totals: list[TotalCheck] = []
+        self.total_rows = 0
+        self.sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # per amount: sum, rows read, unreadable so far
+        self.at_total: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # the same at the last total row
+        self.largest: dict[str, int] = {}  # per amount column: the largest amount of any row, in cents
 
     def add(self, scored: Scored, scorer: Scorer) -> None:
         import polars as pl
@@ -98,7 +133,8 @@ class _Tally:
         errors = 0
         for row in scored.groups.iter_rows():
             tier, category, year, policy, source = (scorer.label(k, v) for k, v in zip(SUMMARY_KEYS, row))
-            rows, bad, capped, incentive = row[len(SUMMARY_KEYS):]
+            rows, bad, capped, incentive, totals = row[len(SUMMARY_KEYS):]
+            self.total_rows += totals
             amount = Decimal(int(incentive or 0)).scaleb(-scored.scale)
             errors += bad
             self.capped += capped
@@ -122,8 +158,35 @@ class _Tally:
             bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
                                      "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
             self.first += [RowError(row=r, error=e) for r, e in bad_rows.iter_rows()]
+        self._check_totals(scored, scorer)
         self.rows += len(scored.rows)
         self.errors += errors
+
+    def _check_totals(self, scored: Scored, scorer: Scorer) -> None:
+        """Each total row's amounts against the sum of the rows above it: since the previous total row
+        (a subtotal's group), or else all of them; then the running sums and largest amounts go on."""
+        keys = scorer.amount_columns()
+        names = scorer.m
+        for t in (scored.totals.iter_rows(named=True) if scored.totals is not None else []):
+            checks = {}
+            for key, canon in keys.items():
+                run = [self.sums[key][j] + int(t[f"{f}:{key}"] or 0) for j, f in enumerate(("sum", "n", "bad"))]
+                group = [a - b for a, b in zip(run, self.at_total[key])]
+                total = t[f"total:{key}"]
+                chosen = group if total is None or total == group[0] or total != run[0] else run
+                equal = None if total is None else total == chosen[0]
+                checks[names[canon]] = AmountCheck(
+                    total=None if total is None else Decimal(total).scaleb(-2), rows_above=Decimal(chosen[0]).scaleb(-2),
+                    rows=chosen[1], unreadable=chosen[2], equal=equal)
+                self.at_total[key] = run
+            label = _total_label(scored, scorer, int(t["_i"]))
+            self.totals.append(TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label, checks=checks))
+        for key in keys:
+            a = scored.amounts
+            for j, f in enumerate(("sum", "n", "bad")):
+                self.sums[key][j] += int(a.get(f"{f}:{key}") or 0)
+            if a.get(f"max:{key}") is not None:
+                self.largest[key] = max(self.largest.get(key, 0), int(a[f"max:{key}"]))
 
     def by(self, key: str) -> dict[str, Group]:
         return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
@@ -347,6 +410,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
             writer.write_all(tallied())
         if writer.rows == 0:
             writer.write(pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in scorer.output_names()}))
+    if not ledger:
+        notes = [*notes, *_unit_hints(scorer, options, tally)]
     if writer.text_numbers:
         notes = [*notes, f"{writer.text_numbers:,} number cell(s) written as text: a double (Excel's number) would not "
                          "hold their decimals exactly"]
@@ -362,13 +427,30 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         output=written, shape="ledger" if ledger else "project-year",
         column_mapping=dict(original.mapping),
         arrivals=arrivals if ledger else None,
-        rows=tally.rows, scored=tally.rows - tally.errors, errors=tally.errors, first_errors=tally.first,
+        rows=tally.rows, scored=tally.rows - tally.errors - tally.total_rows, errors=tally.errors, first_errors=tally.first,
+        totals=tally.totals,
         eligible_by_tier=dict(sorted(tally.tiers.items())), capped=tally.capped, assumed_continuation=tally.assumed,
         total_incentive_cny=tally.total,
         by_category=tally.by("category"), by_year=tally.by("year"),
         policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
         fx_sources=sorted(tally.fx_sources), notes=notes,
     )
+
+
+UNIT_HINT_BELOW = 100_000  # USD: a column whose every amount is below this may be in 万美元 (a hint, not a rule)
+
+
+def _unit_hints(scorer: Scorer, options: Options, tally: _Tally) -> list[str]:
+    """A USD amount column read at unit 1 (no --unit, no unit in its header) whose every amount is
+    below USD 100,000: the sheet may be in 万美元."""
+    hints = []
+    for key, canon in scorer.amount_columns().items():
+        largest = tally.largest.get(key)
+        if canon in ("paid_in_usd", "shareholder_loans_usd") and canon not in options.units and options.unit == 1 \
+                and largest is not None and 0 < largest < UNIT_HINT_BELOW * 100:
+            hints.append(f"every {scorer.m[canon]} amount is below USD {UNIT_HINT_BELOW:,}: if the sheet is in 万美元, "
+                         f"give --unit 10k (or name the unit in the header, as in 实际到位外资（万美元）)")
+    return hints
 
 
 RESULT_NUMBERS = {"rate": "rate", "base_usd": "money", "fx_rate": "fx", "base_cny": "amount", "gross_cny": "amount",

@@ -62,6 +62,7 @@ class Options:
     fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
     rates: RateChain = field(default_factory=RateChain)
     unit: Decimal = Decimal(1)
+    units: dict[str, Decimal] = field(default_factory=dict)  # an amount column's own unit (from its header): canon -> unit
 
 
 def unit_digits(unit: Decimal) -> int:
@@ -252,6 +253,8 @@ PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified 
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
 FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]  # a text cell a spreadsheet would run as a formula starts so
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
+TOTAL_WORDS = ["合计", "总计", "小计", "Total"]  # the project id or first cell of a total row (see `Scorer._is_total`)
+TOTAL_REASON = "total row: not scored; its amounts are checked against the rows above (see the summary)"
 
 
 @dataclass
@@ -272,6 +275,8 @@ class Scored:
     scale: int
     csv_ready: bool = False
     own_sources: list[str] = field(default_factory=list)
+    totals: pl.DataFrame | None = None  # the batch's total rows: `_i` (row), the cell named, amounts and sums above
+    amounts: dict[str, int | None] = field(default_factory=dict)  # per amount column: sum, max, rows read, unreadable
 
 
 class Scorer:
@@ -286,6 +291,9 @@ class Scorer:
         self.columns, self.m, self.o = columns, mapping, options
         self.inputs = [c for c in columns if c not in HIDDEN]  # the columns shown
         self.k = unit_digits(options.unit)
+        # where a total row says what it is (合计, Total): the project id, and the first column
+        self.total_columns = [c for c in dict.fromkeys([mapping.get("project_id"), *self.inputs[:1]]) if c] \
+            if "__equity_cny" not in columns else []
         self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
         self.ledger = "__equity_cny" in columns
         self.policies: dict[str, LoadedPolicy] = {}
@@ -482,8 +490,9 @@ class Scorer:
             text = text.str.strip_chars()
             grouped = ~text.str.contains_any(list(GROUPING)) | text.str.contains(f"^(?:{GROUPED_PATTERN})$")
             text = text.str.replace_many(list(GROUPING), ["", "", ""])
-        decimals = 2 + self.k  # of the cell's unit: a Decimal of this scale counts cents
-        whole = MAX_AMOUNT.adjusted() - self.k  # digits of the largest whole number below MAX_AMOUNT at --unit
+        k = self.k_of(canon)
+        decimals = 2 + k  # of the cell's unit: a Decimal of this scale counts cents
+        whole = MAX_AMOUNT.adjusted() - k  # digits of the largest whole number below MAX_AMOUNT at --unit
         plain = (text.str.contains(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{decimals}}}0{{0,8}})?$") & grouped).fill_null(False)
         # in two steps: polars computes a sub-expression once per output that holds it
         cents = text.cast(pl.Decimal(38, decimals), strict=False).to_physical().cast(pl.Int64)
@@ -510,12 +519,28 @@ class Scorer:
         if not cell.strip():
             return None, None
         try:
-            amount = parse_amount(cell, canon, scale=self.o.unit)
+            amount = parse_amount(cell, canon, scale=self.unit_of(canon))
             if amount >= MAX_AMOUNT:
                 raise InputError(canon, cell, f"an amount below {money_fmt(MAX_AMOUNT)}")
         except InputError as exc:
             return None, str(exc)
         return int(amount.scaleb(2)), None
+
+    def unit_of(self, canon: str) -> Decimal:
+        """An amount column's unit: its header's (实际到位外资（万美元）), else --unit."""
+        return self.o.units.get(canon, self.o.unit)
+
+    def k_of(self, canon: str) -> int:
+        return unit_digits(self.unit_of(canon))
+
+    def _is_total(self) -> pl.Expr:
+        """A total row: its project id or first cell is 合计, 总计, 小计 or Total (spaces and a colon aside)."""
+        if not self.total_columns:
+            return pl.lit(False)
+        words = [w.casefold() for w in TOTAL_WORDS]
+        return pl.any_horizontal([
+            pl.col(c).cast(pl.String).str.replace_all(r"[\s:：]", "").str.to_lowercase().is_in(words).fill_null(False)
+            for c in self.total_columns])
 
     # -- one batch --------------------------------------------------------------------------------
     def _keys(self) -> dict[str, tuple[Lookup, str | None]]:
@@ -598,7 +623,8 @@ class Scorer:
 
         Y, C, K, S, I, F = self.years, self.classified, self.kinds, self.sectors, self.codes, self.fx
         exprs = [index("year").alias("_y"), index("kind").alias("_k"), index("fx_rate").alias("_fx"),
-                 index("currency").alias("_pcur"), index("reinvested_profit_currency").alias("_rcur")]
+                 index("currency").alias("_pcur"), index("reinvested_profit_currency").alias("_rcur"),
+                 self._is_total().alias("_total")]
         # (sector, code) pairs -> classification: every pair of the batch's distinct values, or (if
         # that is many) the pairs its rows hold
         if len(values("sector")) * len(values("industry_code")) <= PAIRS_AT_ONCE:
@@ -746,7 +772,7 @@ class Scorer:
         err = pl.when(first != "").then(first).otherwise(second.replace("", None))
         if reader_errors:
             err = pl.coalesce(pl.col("_perr"), err)
-        return pl.any_horizontal(flags), err
+        return pl.any_horizontal(flags) & ~pl.col("_total"), err  # (a total row is not scored: no error either)
 
     def result_aliases(self) -> dict[str, str]:
         """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
@@ -784,8 +810,9 @@ class Scorer:
         rates = [e for e in self.fx.answers["e8"] + Y.answers["usd_e8"] if e]
         cny_zeros = 0 if self.ledger else min(_zeros(e) for e in [E8, *rates])
         gross_zeros = cny_zeros + min((_zeros(_e8(t.rate)) for _, t in tiers if t.rate), default=0)
-        g = pl.col("_gid")
-        ok = ~pl.col("_bad")
+        total = pl.col("_total")
+        g = pl.when(~total).then(pl.col("_gid"))
+        ok = ~pl.col("_bad") & ~total
         has_rate = pl.col("_e8").is_not_null()
         row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
         shown_source = csv_field_expr(row_source) if raw else row_source
@@ -798,10 +825,13 @@ class Scorer:
             reason = pl.when(note.is_not_null()).then(note + pl.lit("; ") + plain).otherwise(plain)
             if raw:
                 reason = csv_field_expr(reason)
+        any_total = bool(w["_total"].any())
+        if any_total:
+            reason = pl.when(total).then(pl.lit(field_of(TOTAL_REASON))).otherwise(reason)
         results = {
             "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
             "policy_status": Y.get("status", "_y"),
-            "eligible": g.is_not_null(),
+            "eligible": pl.when(~total).then(g.is_not_null()),
             "tier": pl.lit(tier_ids).gather(g),
             "rate": pl.lit(rate_texts).gather(g),
             "base_usd": decimal_text(pl.col("_base"), 2),
@@ -817,25 +847,27 @@ class Scorer:
         aliases = self.result_aliases()
         any_error = bool(w["_bad"].any())
         # a row with an error has no results (where there is none, the columns are not copied again)
-        out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
+        out = [(pl.when(ok | (total & pl.lit(name == "reason"))).then(results[name]) if any_error or any_total
+                else results[name]).alias(aliases[name]) for name in results]
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
         own_rate = pl.col("_own")
         hidden = [
             pl.when(ok).then(g).alias("__tier"),
-            pl.col("_c").alias("__class"),
-            pl.col("_y").alias("__year"),
+            pl.when(~total).then(pl.col("_c")).alias("__class"),
+            pl.when(~total).then(pl.col("_y")).alias("__year"),
             pl.when(ok & (pl.col("_p") >= 0)).then(pl.col("_p")).alias("__policy"),
             pl.when(ok & has_rate).then(pl.when(own_rate).then(-1).otherwise(pl.col("_y").cast(pl.Int64))).alias("__source"),
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_bad").alias("__is_error"),
+            total.alias("__total"),
         ]
         inputs = self.inputs
         scored = w.lazy().select(*out)
         # the summary's counts, grouped on small integers (see `label`), in the same parallel run
         groups = w.lazy().select(*hidden).group_by(*SUMMARY_KEYS).agg(
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
-            pl.col("__incentive").sum().alias("incentive"))
+            pl.col("__incentive").sum().alias("incentive"), pl.col("__total").sum().alias("totals"))
         texts = w.lazy().filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
         # a ledger states each project-year's own source (a project-year file's own rate is the fx_rate column):
         # distinct, apart from the groups, which they would multiply by the thousands of arrival days
@@ -848,7 +880,9 @@ class Scorer:
             shown = df.lazy().with_columns(lines.alias(line)).select(self._redo(inputs, pl.col(line), starts).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
-        shown, scored, groups, texts, sources = pl.collect_all([shown, scored, groups, texts, sources])
+        amounts, totals = self._amount_stats(w)
+        shown, scored, groups, texts, sources, amounts, totals = pl.collect_all(
+            [shown, scored, groups, texts, sources, amounts, totals])
         is_error = w["_bad"]
 
         def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
@@ -865,7 +899,34 @@ class Scorer:
             shown = lines.alias(LINE).to_frame()
         rows = pl.concat([shown, scored.with_columns(shown_errors.alias(aliases["error"]))], how="horizontal")
         return Scored(rows, groups, is_error, errors, self.inc_scale, csv_ready=raw,
-                      own_sources=[v for v in sources["source"] if v is not None])
+                      own_sources=[v for v in sources["source"] if v is not None],
+                      totals=totals if len(totals) else None, amounts=amounts.row(0, named=True))
+
+    AMOUNTS = {"paid": None, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}  # (paid: paid_col)
+
+    def amount_columns(self) -> dict[str, str]:
+        """The amount columns present: key (paid, loans, profit) -> canonical name."""
+        named = {k: v or self.paid_col for k, v in self.AMOUNTS.items()}
+        return {k: v for k, v in named.items() if v in self.m}
+
+    def _amount_stats(self, w: pl.DataFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        """Per amount column, over the rows that are not totals: the sum and the largest (in cents
+        at the column's unit), the rows read and those whose cell could not be read; and each
+        total row's amounts beside the same sums over the rows above it in the batch."""
+        cols = self.amount_columns()
+        data = ~pl.col("_total")
+        stats = [e for k in cols for e in (
+            pl.col(f"_{k}").filter(data).cast(I128).sum().alias(f"sum:{k}"), pl.col(f"_{k}").filter(data).max().alias(f"max:{k}"),
+            pl.col(f"_{k}").filter(data).is_not_null().sum().alias(f"n:{k}"),
+            pl.col(f"_{k}_err").filter(data).is_not_null().sum().alias(f"bad:{k}"))]
+        amounts = w.lazy().select(stats) if stats else pl.LazyFrame({"none": [0]})
+        above = [e for k in cols for e in (
+            pl.when(data).then(pl.col(f"_{k}")).fill_null(0).cast(I128).cum_sum().alias(f"sum:{k}"),
+            (data & pl.col(f"_{k}").is_not_null()).cum_sum().alias(f"n:{k}"),
+            (data & pl.col(f"_{k}_err").is_not_null()).cum_sum().alias(f"bad:{k}"),
+            pl.col(f"_{k}").alias(f"total:{k}"))]
+        totals = w.lazy().with_row_index("_i").select("_i", "_total", *above).filter(pl.col("_total")).drop("_total")
+        return amounts, totals
 
     @staticmethod
     def _fewer_zeros(value: pl.Expr, scale: int, zeros: int) -> tuple[pl.Expr, int]:

@@ -281,6 +281,22 @@ def render_plan(p: "Plan") -> RenderableType:
 SOURCES_SHOWN = 5  # FX sources named in a batch's summary on the terminal
 
 
+def _total_lines(b: "BatchSummary") -> list[str]:
+    lines = []
+    for t in b.totals:
+        for column, c in t.checks.items():
+            head = f"row {t.row} ({t.label}), {column}:"
+            left = f"; {c.unreadable:,} row(s) above unreadable, left out" if c.unreadable else ""
+            if c.total is None:
+                lines.append(f"{head} no amount to check (the sum of the {c.rows:,} rows above is {money_fmt(c.rows_above)})")
+            elif c.equal:
+                lines.append(f"{head} {money_fmt(c.total)} [green]= the sum of the {c.rows:,} rows above ✓[/]{left}")
+            else:
+                lines.append(f"{head} {money_fmt(c.total)} [red]≠ the sum of the {c.rows:,} rows above, "
+                             f"{money_fmt(c.rows_above)} (differs by {money_fmt(c.total - c.rows_above)})[/]{left}")
+    return lines
+
+
 def render_batch_summary(b: "BatchSummary") -> RenderableType:
     """What a batch did: rows, errors, payouts by tier, category and year, and what it assumed."""
     head = Table.grid(padding=(0, 2))
@@ -291,6 +307,8 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     head.add_row("project-years" if b.arrivals is not None else "rows", f"{b.rows:,}")
     head.add_row("scored", f"{b.scored:,}")
     head.add_row("rows with errors", f"[red]{b.errors:,}[/]" if b.errors else "0")
+    if b.totals:
+        head.add_row("total rows (kept, not scored)", f"{len(b.totals):,}")
     for tier, n in sorted(b.eligible_by_tier.items()):
         head.add_row(f"eligible, {tier} tier", f"{n:,}")
     head.add_row("capped", f"{b.capped:,}")
@@ -308,6 +326,8 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
             for key, g in sorted(groups.items()):
                 t.add_row(category_label(key) if title == "by sector category" else key, f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
             parts.append(t)
+    if b.totals:
+        parts.append(Panel("\n".join(_total_lines(b)), title="total rows, against the rows above them", title_align="left"))
     if b.first_errors:
         more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""
         parts.append(Panel("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors),
