@@ -378,3 +378,25 @@ def test_amounts_all_below_usd_100k_suggest_10k(tmp_path):
     big = write_csv(tmp_path / "big.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
                     [["A", "2024", "services", "3500", "7.1"], ["B", "2024", "services", "100000", "7.1"]])
     assert not any("--unit 10k" in n for n in score_file(big, tmp_path / "o3.csv").notes)
+
+
+# --- item 2: columns that match nothing are named; a missing column stops the run -----------------
+
+def test_columns_that_match_nothing_are_named_in_the_summary(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "实际到位外资", "备注", "联系人"],
+                    [["A", "2024", "制造业", "40000000", "重点项目", "张三"]])
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--fx-rate", "7.1", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["ignored_columns"] == ["备注", "联系人"]
+    assert "columns ignored (kept in the output as they are): 备注, 联系人" in " ".join(r.output.split())
+
+
+def test_a_missing_required_column_stops_before_scoring_in_one_message(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "到位资金（万美元）"],
+                    [[f"A{i}", "2024", "制造业", "4000"] for i in range(15)])
+    out = tmp_path / "out.csv"
+    r = fdi("batch", src, "-o", out)
+    assert r.exit_code == 2 and not out.exists()
+    assert len(r.output.strip().splitlines()) == 1
+    assert "the amount paid in" in r.output and "paid_in_usd / 实际到位外资" in r.output
+    assert "the header has '项目编号', '年份', '行业', '到位资金（万美元）'" in r.output

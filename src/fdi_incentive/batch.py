@@ -67,6 +67,7 @@ class BatchSummary(BaseModel):
     output: str | None
     shape: str
     column_mapping: dict[str, str]
+    ignored_columns: list[str] = Field(default_factory=list, description="input columns that match nothing: kept, not read")
     projects: str | None = Field(None, description="a ledger's --projects file")
     projects_sha256: str | None = None
     projects_column_mapping: dict[str, str] | None = None
@@ -354,15 +355,38 @@ def score_file(
 LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)
 
 
+# what a project-year file must have, each as one of its names (a header of the first found), for the message
+REQUIRED = [("year", ["year"], "year / 年份"),
+            ("the amount paid in", ["paid_in_usd", "paid_in", "reinvested_profit"], "paid_in_usd / 实际到位外资 (or paid_in + currency, or reinvested_profit / 利润再投资)"),
+            ("the sector", ["sector", "industry_code"], "sector / 行业 or industry_code / 行业代码")]
+
+
+def _require_columns(src: Source, input_path: Path) -> None:
+    """Stop before scoring when a column every row needs is missing: one message naming the headers
+    seen and the ones expected, not one error per row."""
+    missing = [(what, names) for what, canon, names in REQUIRED if not any(c in src.mapping for c in canon)]
+    if missing:
+        seen = ", ".join(repr(c) for c in src.columns[:30]) + (f" … ({len(src.columns):,} in all)" if len(src.columns) > 30 else "")
+        what = " and ".join(w for w, _ in missing)
+        raise InputError("INPUT", str(input_path), f"a header naming {what} ({'; '.join(n for _, n in missing)}; "
+                         f"a unit may follow in brackets: 实际到位外资（万美元）); the header has {seen}")
+
+
+def ignored_columns(src: Source) -> list[str]:
+    """The input's columns that mean nothing to the tool (kept in the output as they are)."""
+    from .frame import HIDDEN
+
+    used = set(src.mapping.values())
+    return [c for c in src.columns if c not in used and c not in HIDDEN]
+
+
 def _shape(src: Source, input_path: Path, options: Options, work: Path, projects: Source | None,
            progress: Callable[[float], None] | None = None) -> tuple[Source, bool]:
     """The project-year rows to score: the input itself, or a ledger's arrivals added up per project-year."""
     m = src.mapping
     ledger = "date" in m and "amount" in m
-    if "year" not in m and not ledger:
-        found = ", ".join(src.columns[:20])
-        raise InputError("INPUT", str(input_path),
-                         f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
+    if not ledger:
+        _require_columns(src, input_path)
     if not ledger:
         return src, False
     from .ledger import project_years
@@ -425,7 +449,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         input=str(input_path), input_format=original.converted_from or original.format,
         input_sha256=sha256_file(input_path) if hash_input else None,
         output=written, shape="ledger" if ledger else "project-year",
-        column_mapping=dict(original.mapping),
+        column_mapping=dict(original.mapping), ignored_columns=ignored_columns(original),
         arrivals=arrivals if ledger else None,
         rows=tally.rows, scored=tally.rows - tally.errors - tally.total_rows, errors=tally.errors, first_errors=tally.first,
         totals=tally.totals,

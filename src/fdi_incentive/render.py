@@ -341,7 +341,10 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     fx = "; ".join(b.fx_sources[:SOURCES_SHOWN]) or "none needed"
     if len(b.fx_sources) > SOURCES_SHOWN:  # (a ledger's arrival days each have theirs: thousands)
         fx += f"; … and {len(b.fx_sources) - SOURCES_SHOWN:,} more (every one in --summary-json)"
-    notes = [f"columns used: {mapping}", f"policies: {', '.join(b.policies)}", f"FX: {fx}"] + b.notes
+    notes = [f"columns used: {mapping}"]
+    if b.ignored_columns:
+        notes.append(f"columns ignored (kept in the output as they are): {', '.join(b.ignored_columns)}")
+    notes += [f"policies: {', '.join(b.policies)}", f"FX: {fx}"] + b.notes
     if b.output:
         notes.append(f"written to {b.output}")
     parts.append(Text("\n".join(notes), style="dim"))
