@@ -101,10 +101,10 @@ def test_every_row_kept_in_order_with_errors_explained(tmp_path):
 def test_gbk_chinese_headers_units_and_kinds(tmp_path):
     src, out = tmp_path / "bureau.csv", tmp_path / "out.csv"
     write_csv(src, [["渝A-001", "2024年", "增资", "制造业", "4,200", "500"], ["渝A-002", "2024", "新设", "房地产业", "9000", "0"]],
-              header=["项目编号", "年份", "项目类型", "行业", "实际到位外资(美元)", "外方股东贷款"], encoding="gbk")
+              header=["项目编号", "年份", "项目类型", "行业", "实际到位外资（万美元）", "外方股东贷款"], encoding="gbk")
     summary = score_file(src, out, options=Options(fx_rate=D("7.2"), unit=D(10000)))
     rows = read_csv(out)
-    assert summary.column_mapping["paid_in_usd"] == "实际到位外资(美元)"
+    assert summary.column_mapping["paid_in_usd"] == "实际到位外资（万美元）"
     assert rows[0]["项目编号"] == "渝A-001" and rows[0]["base_usd"] == "42000000.00" and rows[0]["tier"] == "manufacturing"
     assert rows[1]["eligible"] == "false" and rows[1]["reason"].startswith("excluded: real-estate")
 

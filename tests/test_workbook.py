@@ -2,6 +2,7 @@
 and the small things an analyst notices (issue 13)."""
 
 import csv
+import io
 import os
 import json
 from decimal import Decimal as D
@@ -400,3 +401,75 @@ def test_a_missing_required_column_stops_before_scoring_in_one_message(tmp_path)
     assert len(r.output.strip().splitlines()) == 1
     assert "the amount paid in" in r.output and "paid_in_usd / 实际到位外资" in r.output
     assert "the header has '项目编号', '年份', '行业', '到位资金（万美元）'" in r.output
+
+
+# --- item 1: units in the header ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("header, cell, usd", [
+    ("实际到位外资（万美元）", "3500", "35000000.00"), ("实际到位外资(万美元)", "3500", "35000000.00"),
+    ("实际到位外资(美元)", "35000000", "35000000.00"), ("paid_in (USD 10k)", "3500", "35000000.00"),
+    ("paid_in_usd [USD m]", "35", "35000000.00"), ("实际到位外资【万美元】", "3500.5", "35005000.00"),
+])
+def test_a_unit_in_the_header_is_the_columns_unit(tmp_path, header, cell, usd):
+    extra = [["USD"]] if header.startswith("paid_in (") else [[]]
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", header, *(["currency"] if extra[0] else []), "fx_rate"],
+                    [["A", "2024", "manufacturing", cell, *extra[0], "7.1"]])
+    summary = score_file(src, tmp_path / "out.csv")
+    row = next(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8-sig")))
+    assert summary.errors == 0 and row["base_usd"] == usd
+    assert header in summary.column_units and "from the header" in summary.column_units[header]
+
+
+def test_units_per_column_and_the_summary_states_them(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "实际到位外资（万美元）", "外方股东贷款(万美元)",
+                                          "利润再投资（万元）", "汇率"],
+                    [["A", "2024", "服务业", "900", "100", "720", "7.2"]])
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    row = next(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8-sig")))
+    assert row["base_usd"] == "10000000.00" and row["tier"] == ""  # 9M + CNY 7.2M (USD 1M): not over 10M
+    units = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["column_units"]
+    assert units == {"实际到位外资（万美元）": "USD × 10,000 (万美元, from the header)",
+                     "外方股东贷款(万美元)": "USD × 10,000 (万美元, from the header)",
+                     "利润再投资（万元）": "CNY × 10,000 (万元, from the header)"}
+    assert "units: 实际到位外资（万美元）: USD × 10,000" in " ".join(r.output.split())
+
+
+def test_a_header_unit_that_contradicts_unit_is_exit_2(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "实际到位外资（万美元）"], [["A", "2024", "制造业", "3500"]])
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--unit", "1")
+    assert r.exit_code == 2 and "实际到位外资（万美元）" in r.output and "--unit" in r.output
+    assert fdi("batch", src, "-o", tmp_path / "out.csv", "--unit", "10k", "--fx-rate", "7.1").exit_code == 0
+    bad = write_csv(tmp_path / "bad.csv", ["项目编号", "年份", "行业", "实际到位外资（万元）"], [["A", "2024", "制造业", "3500"]])
+    r = fdi("batch", bad, "-o", tmp_path / "out.csv")
+    assert r.exit_code == 2 and "a unit in USD for paid_in_usd" in r.output
+
+
+# --- done when: the bureau's file scores with no options at all ------------------------------------
+
+BUREAU_FILE = """2024年度外资奖励测算,,,,,
+项目编号,年份,项目类型,行业,行业代码,实际到位外资（万美元）,外方股东贷款（万美元）,汇率
+CQ-001,2024,新设,电子信息,C3971,3500,500,7.1
+CQ-002,2024,增资,汽车,,1200,,7.1
+CQ-003,2024,新设,批发和零售业,F51,1500.5,,7.1
+合计,,,,,6200.5,500,
+"""
+
+
+def test_the_bureaus_gbk_workbook_scores_with_no_options(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("2024奖励测算.csv").write_bytes(BUREAU_FILE.replace("\n", "\r\n").encode("gbk"))  # as Excel saves it
+    r = fdi("batch", "2024奖励测算.csv", "-o", "out.csv")
+    assert r.exit_code == 0, r.output
+    data = Path("out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8: Chinese intact
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["项目编号"] for r in rows] == ["CQ-001", "CQ-002", "CQ-003", "合计"]  # every row in is a row out
+    assert [r["base_usd"] for r in rows[:3]] == ["35000000.00", "12000000.00", "15005000.00"]  # read in 万美元
+    assert [r["tier"] for r in rows[:3]] == ["manufacturing", "general", "general"]  # the industry names understood
+    assert [r["incentive_cny"] for r in rows] == ["9940000.00", "1704000.00", "2130710.00", ""]
+    assert all(r["error"] == "" for r in rows) and rows[3]["reason"].startswith("total row")
+    text = _squeezed(r.output)  # (as wrapped in its panels)
+    assert _squeezed("total payout CNY 13,774,710.00") in text
+    assert _squeezed("row 4 (合计), 实际到位外资（万美元）: 62,005,000.00 = the sum of the 3 rows above ✓") in text
+    assert _squeezed("row 4 (合计), 外方股东贷款（万美元）: 5,000,000.00 = the sum of the 1 rows above ✓") in text

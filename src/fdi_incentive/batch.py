@@ -68,6 +68,7 @@ class BatchSummary(BaseModel):
     shape: str
     column_mapping: dict[str, str]
     ignored_columns: list[str] = Field(default_factory=list, description="input columns that match nothing: kept, not read")
+    column_units: dict[str, str] = Field(default_factory=dict, description="amount column -> the unit it was read in, and why")
     projects: str | None = Field(None, description="a ledger's --projects file")
     projects_sha256: str | None = None
     projects_column_mapping: dict[str, str] | None = None
@@ -305,6 +306,7 @@ def score_file(
     # how the CSV came (a copy made below title lines is UTF-8 whatever the file was): for the output's BOM
     came_as = (encoding or detect_encoding(input_path)) if input_path.suffix.lower() in (".csv", ".txt", ".tsv") else None
     projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
+    options, column_units = _header_units(src, options)
     notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
     work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     made = [src]  # every Source made on the way (their temporary files go at the end)
@@ -314,6 +316,7 @@ def score_file(
             try:
                 summary = _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
                                  ledger, output_encoding, came_as)
+                summary.column_units = column_units
                 if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)
                     summary.projects, summary.projects_column_mapping = str(projects_path), dict(projects.mapping)
                     summary.projects_sha256 = sha256_file(Path(projects_path)) if hash_input else None
@@ -353,6 +356,30 @@ def score_file(
 
 
 LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)
+
+
+def _header_units(src: Source, options: Options) -> tuple[Options, dict[str, str]]:
+    """The units the amount columns' headers name (实际到位外资（万美元）): each such column read in
+    its unit (a unit that contradicts --unit is an error); and every amount column's unit, for the summary."""
+    from .io.readers import map_columns
+    from .io.units import check_units, header_units
+
+    units = header_units(src.columns, src.mapping, map_columns)  # (src.mapping gains the columns matched so)
+    given = options.unit if options.unit_given or options.unit != 1 else None
+    check_units(units, given, set(src.mapping))
+    if "amount" in units:  # a ledger's amounts: read at the header's unit
+        options = dataclasses.replace(options, unit=Decimal(units["amount"].scale))
+    options = dataclasses.replace(options, units={**options.units, **{c: Decimal(u.scale) for c, u in units.items()}})
+    described = {}
+    for canon in ("paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount"):
+        if canon in units:
+            described[units[canon].column] = units[canon].describe()
+        elif canon in src.mapping:
+            currency = {"paid_in_usd": "USD", "shareholder_loans_usd": "USD", "reinvested_profit": "CNY"}.get(canon)
+            unit = f" × {int(options.unit):,} (--unit)" if options.unit != 1 else ""
+            described[src.mapping[canon]] = (f"{currency}{unit}" if currency else f"its currency column's{unit}") + \
+                (" (or its currency column's)" if canon == "reinvested_profit" else "")
+    return options, described
 
 
 # what a project-year file must have, each as one of its names (a header of the first found), for the message
@@ -408,7 +435,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
 
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
-    scorer = Scorer(src.columns, src.mapping, options)
+    scorer = Scorer(src.columns, {**original.mapping, **src.mapping} if src.columns == original.columns else src.mapping,
+                    options)
     tally = _Tally()
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)

@@ -248,7 +248,7 @@ def batch(
     input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: project-years or a ledger of arrivals.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write: .csv, .xlsx, .parquet or .jsonl. Default: CSV on stdout.")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Input encoding. Default: detected (UTF-8, else GB18030/GBK).")] = None,
-    unit: Annotated[str, typer.Option(help="Unit of the amount columns: 1, 10k (万美元) or 1m.")] = "1",
+    unit: Annotated[Optional[str], typer.Option(help="Unit of the amount columns: 1, 10k (万美元) or 1m. Default: the unit a header names (实际到位外资（万美元）), else 1.")] = None,
     fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD for rows without an fx_rate of their own.")] = None,
     fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit; each year's average is used.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
@@ -275,11 +275,11 @@ def batch(
     from .batch import score_file
     from .frame import Options
 
-    if unit.strip().lower() not in UNITS:
+    if unit is not None and unit.strip().lower() not in UNITS:
         _fail(f"--unit: {unit!r} is not valid; expected 1, 10k or 1m")
     options = Options(
-        policy=None, reading=_reading(reading), unit=Decimal(UNITS[unit.strip().lower()]),
-        rates=_fx_source(None, fx_table),
+        policy=None, reading=_reading(reading), unit=Decimal(UNITS[(unit or "1").strip().lower()]),
+        rates=_fx_source(None, fx_table), unit_given=unit is not None,
     )
     if fx_rate is not None:
         from .fx import parse_rate

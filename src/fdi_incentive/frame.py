@@ -63,6 +63,7 @@ class Options:
     rates: RateChain = field(default_factory=RateChain)
     unit: Decimal = Decimal(1)
     units: dict[str, Decimal] = field(default_factory=dict)  # an amount column's own unit (from its header): canon -> unit
+    unit_given: bool = False  # --unit was given (a header naming another unit contradicts it)
 
 
 def unit_digits(unit: Decimal) -> int:

@@ -342,6 +342,8 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     if len(b.fx_sources) > SOURCES_SHOWN:  # (a ledger's arrival days each have theirs: thousands)
         fx += f"; … and {len(b.fx_sources) - SOURCES_SHOWN:,} more (every one in --summary-json)"
     notes = [f"columns used: {mapping}"]
+    if b.column_units:
+        notes.append("units: " + "; ".join(f"{c}: {u}" for c, u in b.column_units.items()))
     if b.ignored_columns:
         notes.append(f"columns ignored (kept in the output as they are): {', '.join(b.ignored_columns)}")
     notes += [f"policies: {', '.join(b.policies)}", f"FX: {fx}"] + b.notes
