@@ -317,7 +317,8 @@ def test_title_lines_above_a_csv_header_are_passed_over(tmp_path, encoding, newl
     want = score_file(plain, tmp_path / "plain-out.csv", options=opts)
     got = score_file(titled, tmp_path / "titled-out.csv", options=opts)
     assert (tmp_path / "titled-out.csv").read_bytes() == (tmp_path / "plain-out.csv").read_bytes()
-    assert got.rows == 3 and got.first_errors == want.first_errors and got.first_errors[0].row == 2
+    assert got.rows == 3 and got.first_errors[0].row == want.first_errors[0].row == 2
+    assert (want.first_errors[0].line, got.first_errors[0].line) == ("line 3", "line 5")  # (title lines counted)
     assert got.input_format.endswith("header on line 3, 2 title lines above it passed over")
     assert got.column_mapping == want.column_mapping and got.by_year == want.by_year
     # a ledger under a title line
@@ -365,6 +366,11 @@ def test_any_title_lines_above_the_header_change_nothing_below_it(tmp_path, titl
     assert (tmp_path / "titled-out.csv").read_bytes() == (tmp_path / "plain-out.csv").read_bytes()
     assert got.input_format.startswith(f"CSV, header on line {len(titles) + 1}, {len(titles)} title line")
     mine = {"input", "input_format", "input_sha256", "output", "notes"}
+    lines = [(int(w.line.split()[1]), int(g.line.split()[1])) for w, g in zip(want.first_errors, got.first_errors)]
+    assert lines and all(g == w + text.getvalue().count("\n") for w, g in lines)  # the file's lines, titles counted
+    for s in (got, want):
+        for e in s.first_errors:
+            e.line = None
     assert got.model_dump(exclude=mine) == want.model_dump(exclude=mine)
 
 

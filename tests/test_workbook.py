@@ -471,5 +471,38 @@ def test_the_bureaus_gbk_workbook_scores_with_no_options(tmp_path, monkeypatch):
     assert all(r["error"] == "" for r in rows) and rows[3]["reason"].startswith("total row")
     text = _squeezed(r.output)  # (as wrapped in its panels)
     assert _squeezed("total payout CNY 13,774,710.00") in text
-    assert _squeezed("row 4 (合计), 实际到位外资（万美元）: 62,005,000.00 = the sum of the 3 rows above ✓") in text
-    assert _squeezed("row 4 (合计), 外方股东贷款（万美元）: 5,000,000.00 = the sum of the 1 rows above ✓") in text
+    assert _squeezed("line 6 (合计), 实际到位外资（万美元）: 62,005,000.00 = the sum of the 3 rows above ✓") in text
+    assert _squeezed("line 6 (合计), 外方股东贷款（万美元）: 5,000,000.00 = the sum of the 1 rows above ✓") in text
+
+
+# --- item 6: errors the analyst can find ---------------------------------------------------------------
+
+def test_errors_name_the_csv_line_and_the_project(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes(("外资项目表,,,,\n"
+                     "项目编号,年份,行业,实际到位外资,备注\n"
+                     "A,2024,制造业,40000000,\n"
+                     "\n"
+                     'B,2024,制造业,abc,"两行\n的备注"\n'
+                     "C,2024,widgets,40000000,\n").encode("gbk"))
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--fx-rate", "7.1", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 1
+    errors = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["first_errors"]
+    assert [(e["row"], e["line"], e["project_id"]) for e in errors] == [(2, "line 5", "B"), (3, "line 7", "C")]
+    text = " ".join(r.output.split())
+    assert "line 5 (B): paid_in_usd: 'abc' is not valid" in text and "line 7 (C): sector: 'widgets'" in text
+
+
+def test_errors_name_the_sheet_and_the_row_excel_shows(tmp_path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "in.xlsx"))
+    sheet = book.add_worksheet("2024年")
+    sheet.write_row(0, 0, ["2024年外资项目表"])
+    sheet.write_row(2, 0, ["项目编号", "年份", "行业", "实际到位外资"])
+    sheet.write_row(3, 0, ["A", 2024, "制造业", 40000000])
+    sheet.write_row(5, 0, ["B", 2024, "widgets", 40000000])
+    book.close()
+    summary = score_file(tmp_path / "in.xlsx", tmp_path / "out.csv", options=Options(fx_rate=D("7.1")))
+    [e] = summary.first_errors
+    assert (e.row, e.line, e.project_id) == (2, "sheet '2024年' row 6", "B")

@@ -33,6 +33,8 @@ BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6
 class RowError(BaseModel):
     row: int = Field(description="data row number, 1 = the first row after the header")
     error: str
+    line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
+    project_id: str | None = None
 
 
 class Group(BaseModel):
@@ -53,6 +55,7 @@ class TotalCheck(BaseModel):
     """A total row (合计, Total): kept, not scored, its amounts checked against the rows above it."""
 
     row: int = Field(description="data row number, 1 = the first row after the header")
+    line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
     label: str = Field(description="what the row calls itself: 合计, 总计, 小计, Total")
     checks: dict[str, AmountCheck] = Field(description="amount column -> the check")
 
@@ -88,6 +91,17 @@ class BatchSummary(BaseModel):
     policies: dict[str, str] = Field(description="policy id -> sha256 of its file")
     fx_sources: list[str]
     notes: list[str]
+
+
+def _cells(scored: Scored, scorer: Scorer, column: str | None, rows: list[int]) -> list[str]:
+    """A column's cells in some rows of a scored batch (a record copied as it stands: its field)."""
+    if column is None or column not in scorer.inputs:
+        return ["" for _ in rows]
+    if scored.csv_ready:
+        at = scorer.inputs.index(column)
+        texts = scored.rows[scored.rows.columns[0]]
+        return [(str(texts[i]).split(",") + [""] * (at + 1))[at] for i in rows]
+    return ["" if scored.rows[column][i] is None else str(scored.rows[column][i]) for i in rows]
 
 
 def _total_label(scored: Scored, scorer: Scorer, i: int) -> str:
@@ -159,7 +173,8 @@ class _Tally:
         if errors and len(self.first) < FIRST_ERRORS:
             bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
                                      "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
-            self.first += [RowError(row=r, error=e) for r, e in bad_rows.iter_rows()]
+            ids = _cells(scored, scorer, scorer.m.get("project_id"), [r - self.rows - 1 for r, _ in bad_rows.iter_rows()])
+            self.first += [RowError(row=r, error=e, project_id=i or None) for (r, e), i in zip(bad_rows.iter_rows(), ids)]
         self._check_totals(scored, scorer)
         self.rows += len(scored.rows)
         self.errors += errors
@@ -425,6 +440,7 @@ def _shape(src: Source, input_path: Path, options: Options, work: Path, projects
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
            progress, notes: list[str], hash_input: bool, stdout, ledger: bool,
            output_encoding: str | None = None, came_as: str | None = None) -> BatchSummary:
+    source_came_as = came_as
     import polars as pl
 
     came_as = original.encoding if original.encoding.lower() not in ("utf-8", "utf8") else came_as
@@ -464,6 +480,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
             writer.write(pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in scorer.output_names()}))
     if not ledger:
         notes = [*notes, *_unit_hints(scorer, options, tally)]
+        _locate(tally, original, input_path, source_came_as)
     if writer.text_numbers:
         notes = [*notes, f"{writer.text_numbers:,} number cell(s) written as text: a double (Excel's number) would not "
                          "hold their decimals exactly"]
@@ -487,6 +504,20 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
         fx_sources=sorted(tally.fx_sources), notes=notes,
     )
+
+
+def _locate(tally: _Tally, src: Source, input_path: Path, came_as: str | None) -> None:
+    """Name the rows reported (errors, totals) as the analyst finds them: a CSV's line, a sheet's row."""
+    from .io.lines import where
+
+    rows = {e.row for e in tally.first} | {t.row for t in tally.totals}
+    if not rows:
+        return
+    sheet = (src.converted_from or "").startswith("Excel sheet")
+    path = src.path if sheet else input_path
+    found = where(src.format, src.converted_from, path, came_as or src.encoding, src.delimiter, src.columns, rows)
+    for item in [*tally.first, *tally.totals]:
+        item.line = found.get(item.row)
 
 
 UNIT_HINT_BELOW = 100_000  # USD: a column whose every amount is below this may be in 万美元 (a hint, not a rule)

@@ -285,7 +285,7 @@ def _total_lines(b: "BatchSummary") -> list[str]:
     lines = []
     for t in b.totals:
         for column, c in t.checks.items():
-            head = f"row {t.row} ({t.label}), {column}:"
+            head = f"{t.line or f'row {t.row}'} ({t.label}), {column}:"
             left = f"; {c.unreadable:,} row(s) above unreadable, left out" if c.unreadable else ""
             if c.total is None:
                 lines.append(f"{head} no amount to check (the sum of the {c.rows:,} rows above is {money_fmt(c.rows_above)})")
@@ -330,7 +330,8 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         parts.append(Panel("\n".join(_total_lines(b)), title="total rows, against the rows above them", title_align="left"))
     if b.first_errors:
         more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""
-        parts.append(Panel("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors),
+        parts.append(Panel("\n".join(f"{e.line or f'row {e.row}'}{f' ({e.project_id})' if e.project_id else ''}: {e.error}"
+                                     for e in b.first_errors),
                            title=f"errors{more}", title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
         return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
