@@ -299,7 +299,8 @@ class Scorer:
         self.ledger = "__equity_cny" in columns
         self.policies: dict[str, LoadedPolicy] = {}
         self.tiers: list[tuple[Policy, Tier]] = []
-        self.classes: list[tuple[str, str | None]] = []
+        self.classes: list[tuple[str, str | None, str]] = []  # (category, code, how the sector was decided: a note or "")
+        self.notes: list[str] = [""]  # the notes of the classes, "" first (see `_output`'s reasons)
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
         # a year's USD rate is filled in only when a row needs it (see _rate_years)
@@ -310,7 +311,7 @@ class Scorer:
         self.sectors = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.codes = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String,
-                                               "note": pl.String})
+                                               "nidx": pl.Int32})
         self.fx = Lookup(self._fx, {"e8": pl.Int64, "text": pl.String, "err": pl.String})
         self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
@@ -393,16 +394,18 @@ class Scorer:
     def _class(self, key: tuple[int, int]) -> dict:
         sector, code = self.sectors.answers["v"][key[0]], self.codes.answers["v"][key[1]]
         if not (sector or "").strip() and not (code or "").strip():
-            return {"cidx": -1, "category": None, "note": None,
+            return {"cidx": -1, "category": None, "nidx": 0,
                     "err": "sector: missing; expected a sector name or a GB/T 4754-2017 industry code"}
         try:
             c = classify(sector, code)
         except InputError as exc:
-            return {"cidx": -1, "category": None, "err": str(exc), "note": None}
-        if (c.category, c.code) not in self.classes:
-            self.classes.append((c.category, c.code))
-        return {"cidx": self.classes.index((c.category, c.code)), "category": c.category, "err": None,
-                "note": "; ".join(c.notes) or None}
+            return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0}
+        key = (c.category, c.code, "; ".join(c.notes))
+        if key not in self.classes:
+            self.classes.append(key)
+        if key[2] not in self.notes:
+            self.notes.append(key[2])
+        return {"cidx": self.classes.index(key), "category": c.category, "err": None, "nidx": self.notes.index(key[2])}
 
     def _fx(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.fx.fields)
@@ -443,6 +446,15 @@ class Scorer:
         return out | {"e8": e8}
 
     def _rule(self, key: tuple[int, int, int]) -> dict:
+        """`_decide`, with how the sector was decided (an unknown name, a code that cannot decide)
+        in front of the reason, as calc states it."""
+        out = self._decide(key)
+        note = self.classes[key[1]][2] if key[1] >= 0 else ""
+        if note and out["none_reason"]:
+            out["none_reason"] = f"{note}; {out['none_reason']}"
+        return out
+
+    def _decide(self, key: tuple[int, int, int]) -> dict:
         """What the policy decides from the year, the classification and the kind alone: which tiers
         the project could reach, in order of preference, from which base in cents."""
         pidx, cidx, kidx = key
@@ -450,7 +462,7 @@ class Scorer:
         if pidx < 0 or cidx < 0 or kidx < 0:
             return out
         policy = list(self.policies.values())[pidx].policy
-        category, code = self.classes[cidx]
+        category, code, note = self.classes[cidx]
         counts = set(policy.base.counts)
         out |= {"eq": "equity" in counts, "pr": "reinvested_profit" in counts,
                 "converted": (self.o.reading or policy.conversion.default) == "converted"}
@@ -540,7 +552,8 @@ class Scorer:
             return pl.lit(False)
         words = [w.casefold() for w in TOTAL_WORDS]
         return pl.any_horizontal([
-            pl.col(c).cast(pl.String).str.replace_all(r"[\s:：]", "").str.to_lowercase().is_in(words).fill_null(False)
+            pl.col(c).cast(pl.String).str.replace_many([" ", "\u3000", "\t", ":", "："], [""] * 5).str.to_lowercase()
+            .is_in(words).fill_null(False)
             for c in self.total_columns])
 
     # -- one batch --------------------------------------------------------------------------------
@@ -804,7 +817,9 @@ class Scorer:
         reason_texts = [f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
             f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else "")
             for p, t in tiers for capped in (False, True)]
-        reasons = pl.Series([field_of(text) for text in reason_texts], dtype=pl.String)
+        # and with each class's note in front (note n: rows n * 2 * tiers + ...), where a class has one
+        notes = [f"{n}; " if n else "" for n in self.notes]
+        reasons = pl.Series([field_of(note + text) for note in notes for text in reason_texts], dtype=pl.String)
         # every base in CNY is a multiple of 10^cny_zeros (a base in cents times a rate with as many
         # trailing zeros, or times 10^8 for the nominal reading), every gross of 10^gross_zeros
         # (times a tier's rate): the texts are made from shorter numbers, with fewer zeros to strip
@@ -817,15 +832,10 @@ class Scorer:
         has_rate = pl.col("_e8").is_not_null()
         row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
         shown_source = csv_field_expr(row_source) if raw else row_source
-        reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
-                             self.rules.get("none_reason", "_r", quoted=raw))
-        if any(self.classified.answers["note"]):  # how the sector was decided (an unknown name, a code that cannot decide)
-            tier_reason = pl.lit(pl.Series(reason_texts, dtype=pl.String)).gather(g * 2 + pl.col("_capped").cast(pl.Int32))
-            plain = pl.coalesce(tier_reason, self.rules.get("none_reason", "_r"))
-            note = self.classified.get("note", "_c")
-            reason = pl.when(note.is_not_null()).then(note + pl.lit("; ") + plain).otherwise(plain)
-            if raw:
-                reason = csv_field_expr(reason)
+        at = g * 2 + pl.col("_capped").cast(pl.Int32)
+        if len(notes) > 1:
+            at = at + self.classified.get("nidx", "_c") * len(reason_texts)
+        reason = pl.coalesce(pl.lit(reasons).gather(at), self.rules.get("none_reason", "_r", quoted=raw))
         any_total = bool(w["_total"].any())
         if any_total:
             reason = pl.when(total).then(pl.lit(field_of(TOTAL_REASON))).otherwise(reason)
@@ -926,6 +936,8 @@ class Scorer:
             (data & pl.col(f"_{k}").is_not_null()).cum_sum().alias(f"n:{k}"),
             (data & pl.col(f"_{k}_err").is_not_null()).cum_sum().alias(f"bad:{k}"),
             pl.col(f"_{k}").alias(f"total:{k}"))]
+        if not w["_total"].any():  # (most batches: no running sums)
+            return amounts, pl.LazyFrame(schema={"_i": pl.UInt32})
         totals = w.lazy().with_row_index("_i").select("_i", "_total", *above).filter(pl.col("_total")).drop("_total")
         return amounts, totals
 
