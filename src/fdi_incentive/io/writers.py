@@ -29,6 +29,7 @@ NUMBER_FORMATS = {
     "count": "#,##0",
     "number": None,                      # a number of the input's own (a typed Parquet column): as Excel shows it
 }
+WIDTH_ROWS = 100_000  # rows a column's width is measured on
 COLUMN_MAX_WIDTH = 50  # characters: a long reason wraps no further than this
 EXCEL_DIGITS = 15  # significant digits a double holds exactly as a decimal: more, and the cell stays text
 
@@ -260,8 +261,8 @@ class SheetRows:
             + [pl.col(c).str.contains(r"^\s|\s$").any().alias(f"p{i}") for i, c in enumerate(texts)]
             + [(pl.col(c).str.len_chars() > EXCEL_MAX_CHARS // 2).any().alias(f"l{i}") for i, c in enumerate(texts)]
         ).row(0, named=True) if texts else {}
-        # columns as wide as their widest text (a character of three UTF-8 bytes, CJK, counts two)
-        if texts:
+        # columns as wide as their widest text in the first rows (a character of three UTF-8 bytes, CJK, counts two)
+        if texts and first < WIDTH_ROWS:
             wide = df.select(((pl.col(c).str.len_bytes() + pl.col(c).str.len_chars()) // 2).max().alias(c) for c in texts).row(0)
             for c, w in zip(texts, wide):
                 j = df.columns.index(c)
@@ -306,7 +307,7 @@ class SheetRows:
     def _exact(value):
         """Whether a text is a plain decimal, and whether a double holds it exactly as that decimal
         (at most EXCEL_DIGITS significant digits)."""
-        digits = value.str.replace_all(r"^-|\.", "").str.strip_chars("0")
+        digits = value.str.replace(".", "", literal=True).str.strip_chars("-0")
         decimal = value.str.contains(r"^-?[0-9]+(\.[0-9]+)?$").fill_null(False)
         return decimal, decimal & (digits.str.len_bytes() <= EXCEL_DIGITS)
 
