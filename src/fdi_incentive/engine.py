@@ -28,28 +28,27 @@ from .models import (
     TierTest,
     YearResult,
 )
-from .money import EXACT, percent_fmt, round_money
+from .money import EXACT, MAX_AMOUNT, converted_too_large, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
 from .policy import COMPARATOR_WORDS, LoadedPolicy, Policy, Reading, Tier, get_policy, policy_for_year
 
 _ZERO = Decimal(0)
+FIELDS = {"equity": "paid_in", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loans_usd"}
 
 
 def parse_granted_rate(value: object, field: str = "rate") -> Decimal:
-    """A granted rate: a fraction such as 0.05 for 5% (not '5%', not an FX rate)."""
+    """A granted rate: a fraction such as 0.05 for 5% (not '5%', not an FX rate); the rate parser's
+    bounds and decimals otherwise."""
+    from .money import parse_rate
+
     expected = "a fraction such as 0.05 (for 5%)"
     text = str(value).strip()
-    try:
-        if "," in text:
-            raise decimal.InvalidOperation
-        rate = Decimal(text)
-    except decimal.InvalidOperation:
-        hint = f"; for {text} write {Decimal(text[:-1].strip()) / 100}" if text.endswith("%") and _is_number(text[:-1]) else ""
-        raise InputError(field, value, expected + hint) from None
-    if not rate.is_finite() or rate <= 0 or rate > 1:
+    if text.endswith("%") and _is_number(text[:-1]):
+        raise InputError(field, value, f"{expected}; for {text} write {Decimal(text[:-1].strip()) / 100}")
+    if _is_number(text) and Decimal(text) > 1:
         raise InputError(field, value, expected)
-    return rate
+    return parse_rate(value, field, what=expected)
 
 
 def _is_number(text: str) -> bool:
@@ -338,10 +337,12 @@ def _fx_chain(fx: RateSource | Decimal | str | None) -> RateChain:
         return RateChain()
     if isinstance(fx, RateChain):
         return fx
-    if isinstance(fx, (Decimal, str, int)):
+    if isinstance(fx, (Decimal, str, int, float)):  # (a float is refused by the parser, with its reason)
         from .fx import parse_rate
 
         return RateChain(FixedRate(parse_rate(fx)))
+    if not callable(getattr(fx, "quote", None)) or isinstance(fx, bool):
+        raise InputError("fx", fx, "a rate such as '7.1' (str, int or Decimal) or a rate source (FixedRate, RateTable, RateChain)")
     return RateChain(fx)
 
 
@@ -360,6 +361,12 @@ def assess(
     the embedded ECB rates fill in whatever it does not cover. ``reading`` overrides the
     policy's default conversion reading. Never prints; raises FdiError subclasses.
     """
+    if not isinstance(project, Project):
+        raise InputError("project", project, "a Project (Project.for_year(...) or Project.model_validate(...))")
+    if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
+        raise InputError("policy", policy, "a policy id, a policy file's path or a LoadedPolicy")
+    if reading is not None and reading not in ("converted", "nominal"):
+        raise InputError("reading", reading, "converted or nominal")
     forced = get_policy(policy) if isinstance(policy, str) else policy
     chain = _fx_chain(fx)
     granted = None
@@ -423,6 +430,10 @@ def _assess_year(
             else:
                 own = chain.quote(a.currency, on=a.date, year=year)
                 usd = round_money(a.amount * own.rate / usd_quote.rate, usd_q, policy.rounding.mode)
+                if usd >= MAX_AMOUNT:  # (the bound every path holds: the batch's integers too)
+                    field = FIELDS[a.type]
+                    raise InputError(field, a.amount, f"an amount below {_usd(MAX_AMOUNT)} once converted",
+                                     converted_too_large(field))
                 source = f"{own.rate} CNY per {a.currency} ({own.source}) ÷ {usd_quote.rate} CNY per USD"
             totals[a.type] += usd
             if counted and usd_quote is not None:
@@ -434,6 +445,9 @@ def _assess_year(
                     usd_rate_cny=usd_quote.rate if counted and usd_quote else None, source=source,
                 )
             )
+        for kind, total in totals.items():
+            if total >= MAX_AMOUNT:  # a year's arrivals of one type add up to what one amount may be, at most
+                raise InputError(FIELDS[kind], total, f"a year's total below {_usd(MAX_AMOUNT)}")
         fx_rate = fx_source = None
         if len(usd_quotes) == 1:
             fx_rate, fx_source = next(iter(usd_quotes))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.markup import escape as _e  # text from a file or a cell is shown as it is, never read as markup
 from rich.panel import Panel
 from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
 
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from .money import money_fmt, percent_fmt
 from .money import usd as _usd
 from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy
 from .policy import Said
+from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
     from .models import Assessment, YearResult
@@ -25,6 +28,19 @@ KIND_WORDS = {"new": "new project (新设)", "capital_increase": "capital increa
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
 STATUS_WORDS = {"in_force": "in force: a year its source states",
                 "assumed_continuation": "[yellow]assumed continuation[/]: after the years its source states (see caveats)"}
+
+
+class Printable:
+    """A renderable shown without the control characters a terminal would obey (ESC, OSC, CSI ...):
+    a policy's title, a CSV header or a cell quoted in a message shows as text, never as a command.
+    (Rich's own control segments, the styles it writes, are kept.)"""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.renderable, options):
+            yield segment if segment.control else Segment(printable(segment.text), segment.style)
 
 
 def _year_table(y: YearResult, kind: str) -> RenderableType:
@@ -39,8 +55,8 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
     t.add_column("step", style="bold")
     t.add_column("value", justify="right", no_wrap=True)
     t.add_column("why", overflow="fold")
-    t.add_row("policy", y.policy, STATUS_WORDS[y.policy_status])
-    t.add_row("kind", KIND_WORDS.get(kind, kind), "")
+    t.add_row("policy", _e(y.policy), STATUS_WORDS[y.policy_status])
+    t.add_row("kind", _e(KIND_WORDS.get(kind, kind)), "")
     t.add_row("category", category_label(y.category), "[red]excluded[/] " + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row("paid-in capital", _usd(y.paid_in_usd), "equity")
     if y.reinvested_usd:
@@ -55,10 +71,10 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
             verdict = "[dim]n/a[/]"
         else:
             verdict = PASS if test.passed else FAIL
-        t.add_row(f"{test.label}: {words} {_usd(test.threshold_usd)}", verdict, f"{test.rate_type} {percent_fmt(test.rate)} " + cite(test.citation))
+        t.add_row(f"{_e(test.label)}: {words} {_usd(test.threshold_usd)}", verdict, f"{test.rate_type} {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
         basis = {"granted": "granted"}.get(y.rate_basis or "", f"the {y.rate_basis}")
-        t.add_row("tier applied", y.tier, "no stacking " + cite(y.citations["stacking"]))
+        t.add_row("tier applied", _e(y.tier), "no stacking " + cite(y.citations["stacking"]))
         t.add_row("rate", percent_fmt(y.rate), basis)
     else:
         t.add_row("tier applied", "none", "")
@@ -130,17 +146,18 @@ def render_assessment(a: Assessment) -> RenderableType:
         total.add_column("tier")
         total.add_column("payout", justify="right")
         for y in a.years:
-            total.add_row(str(y.year), y.tier or "none", _cny(y.incentive_cny))
+            total.add_row(str(y.year), _e(y.tier or "none"), _cny(y.incentive_cny))
         total.add_row("[bold]total[/]", "", f"[bold]{_cny(a.total_incentive_cny)}[/]")
         parts.append(total)
     else:
         parts.append(Text.from_markup(f"[bold]Total incentive: {_cny(a.total_incentive_cny)}[/]"))
     what_if = [line for y in a.years for line in _what_if(y)]
     if what_if:
-        parts.append(Panel("\n".join(what_if), title="what would change the answer", title_align="left"))
+        parts.append(Panel(_e("\n".join(what_if)), title="what would change the answer", title_align="left"))
     caveats = [c for p in a.policies for c in p.caveats]
     if caveats:
-        parts.append(Panel("\n".join(f"• {c}" for c in dict.fromkeys(caveats)), title="caveats", title_align="left", border_style="yellow"))
+        parts.append(Panel(Text("\n".join(f"• {c}" for c in dict.fromkeys(caveats))), title="caveats", title_align="left",
+                           border_style="yellow"))
     return Group(*parts)
 
 
@@ -151,7 +168,7 @@ def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     for lp in policies:
         p = lp.policy
         sp = p.source_period or p.effective
-        t.add_row(p.id, p.effective.span, sp.span, p.title, p.clause_source.reliability)
+        t.add_row(_e(p.id), p.effective.span, sp.span, _e(p.title), _e(p.clause_source.reliability))
     return t
 
 
@@ -210,7 +227,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     row("kinds", ", ".join(k.replace("_", " ") for k in p.base.kinds), None)
     for tier in p.tiers:
         who = ", ".join(category_label(c) for c in tier.categories) or "any category not excluded"
-        row(f"tier {tier.id}", f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
+        row(_e(f"tier {tier.id}"), f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
             f"{tier.rate_type} {percent_fmt(tier.rate)} ({who})", tier)
     row("exclusions", ", ".join(category_label(c) for c in p.exclusions.categories) + "; codes: "
         + ", ".join(p.exclusions.codes), p.exclusions)
@@ -227,7 +244,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         Panel(head, title="policy", title_align="left"),
         Panel(sources, title="sources", title_align="left"),
         t,
-        Panel(clause, title=f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})", title_align="left"),
+        Panel(clause, title=Text(f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})"), title_align="left"),
     ]
     if p.caveats:
         lines = [f"• [{c.id}] ({BASIS_WORDS[c.basis]}"
@@ -249,7 +266,7 @@ def render_plan(p: "Plan") -> RenderableType:
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
             dist = (f"+{money_fmt(d)}" if d > 0 else f"{money_fmt(d)}, not over") + f" ({y.nearest_threshold})"
-        t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), y.tier or "none",
+        t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), _e(y.tier or "none"),
                   _cny(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), dist)
     t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
     c = Table(title="against the naive schedules", title_justify="left")
@@ -274,7 +291,7 @@ def render_plan(p: "Plan") -> RenderableType:
         Panel("\n".join(lines), title="fragility", title_align="left"),
         Text(f"Policies: {', '.join(p.policies)} · reading: {p.reading} · step USD {money_fmt(p.step_usd)} · "
              f"{p.schedules_examined} candidate schedules examined\nFX: {fx}", style="dim"),
-        Panel("\n".join(p.notes), title="what this is not", title_align="left", border_style="yellow"),
+        Panel(_e("\n".join(p.notes)), title="what this is not", title_align="left", border_style="yellow"),
     )
 
 
@@ -285,7 +302,7 @@ def _total_lines(b: "BatchSummary") -> list[str]:
     lines = []
     for t in b.totals:
         for column, c in t.checks.items():
-            head = f"{t.line or f'row {t.row}'} ({t.label}), {column}:"
+            head = _e(f"{t.line or f'row {t.row}'} ({t.label}), {column}:")
             left = f"; {c.unreadable:,} row(s) above unreadable, left out" if c.unreadable else ""
             if c.total is None:
                 lines.append(f"{head} no amount to check (the sum of the {c.rows:,} rows above is {money_fmt(c.rows_above)})")
@@ -310,12 +327,12 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     if b.totals:
         head.add_row("total rows (kept, not scored)", f"{len(b.totals):,}")
     for tier, n in sorted(b.eligible_by_tier.items()):
-        head.add_row(f"eligible, {tier} tier", f"{n:,}")
+        head.add_row(_e(f"eligible, {tier} tier"), f"{n:,}")
     head.add_row("capped", f"{b.capped:,}")
     if b.assumed_continuation:
         head.add_row("scored under an assumed policy", f"[yellow]{b.assumed_continuation:,}[/]")
     head.add_row("total payout", f"[bold]{_cny(b.total_incentive_cny)}[/]")
-    parts: list[RenderableType] = [Panel(head, title=f"fdi batch: {b.input}", title_align="left")]
+    parts: list[RenderableType] = [Panel(head, title=Text(f"fdi batch: {b.input}"), title_align="left")]
     for title, groups in (("by sector category", b.by_category), ("by year", b.by_year)):
         if groups:
             t = Table(title=title, title_justify="left")
@@ -324,14 +341,15 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
             t.add_column("eligible", justify="right")
             t.add_column("payout", justify="right")
             for key, g in sorted(groups.items()):
-                t.add_row(category_label(key) if title == "by sector category" else key, f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
+                t.add_row(_e(category_label(key) if title == "by sector category" else key), f"{g.rows:,}", f"{g.eligible:,}",
+                          _cny(g.incentive_cny))
             parts.append(t)
     if b.totals:
         parts.append(Panel("\n".join(_total_lines(b)), title="total rows, against the rows above them", title_align="left"))
     if b.first_errors:
         more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""
-        parts.append(Panel("\n".join(f"{e.line or f'row {e.row}'}{f' ({e.project_id})' if e.project_id else ''}: {e.error}"
-                                     for e in b.first_errors),
+        parts.append(Panel(Text("\n".join(f"{e.line or f'row {e.row}'}{f' ({e.project_id})' if e.project_id else ''}: {e.error}"
+                                          for e in b.first_errors)),
                            title=f"errors{more}", title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
         return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
