@@ -209,23 +209,6 @@ def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, s
     return options, described
 
 
-# what a project-year file must have, each as one of its names (a header of the first found), for the message
-REQUIRED = [("year", ["year"], "year / 年份"),
-            ("the amount paid in", ["paid_in_usd", "paid_in", "reinvested_profit"], "paid_in_usd / 实际到位外资 (or paid_in + currency, or reinvested_profit / 利润再投资)"),
-            ("the sector", ["sector", "industry_code"], "sector / 行业 or industry_code / 行业代码")]
-
-
-def require_columns(src: Source, input_path: Path) -> None:
-    """Stop before scoring when a column every row needs is missing: one message naming the headers
-    seen and the ones expected, not one error per row."""
-    missing = [(what, names) for what, canon, names in REQUIRED if not any(c in src.mapping for c in canon)]
-    if missing:
-        seen = ", ".join(repr(c) for c in src.columns[:30]) + (f" … ({len(src.columns):,} in all)" if len(src.columns) > 30 else "")
-        what = " and ".join(w for w, _ in missing)
-        raise InputError("INPUT", str(input_path), f"a header naming {what} ({'; '.join(n for _, n in missing)}; "
-                         f"a unit may follow in brackets: 实际到位外资（万美元）); the header has {seen}")
-
-
 def ignored_columns(src: Source) -> list[str]:
     """The input's columns that mean nothing to the tool (kept in the output as they are)."""
     from .frame import HIDDEN
