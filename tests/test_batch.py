@@ -56,15 +56,32 @@ def calc_json(year, kind, sector, code, paid, loans, profit, fx):
     return {k: ("" if y[k] is None else str(y[k]).lower() if isinstance(y[k], bool) else str(y[k])) for k in COMPARED}
 
 
+# a unit in the amount columns' headers, and what a cell is divided by for it
+HEADER_UNITS = st.sampled_from([("", 1), ("（万美元）", 10000), ("(USD 10k)", 10000), ("(美元)", 1), (" [USD m]", 10**6)])
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(project_year, min_size=1, max_size=40))
-def test_batch_equals_calc_field_by_field(tmp_path, rows):
+@given(st.lists(project_year, min_size=1, max_size=40), HEADER_UNITS, st.booleans())
+def test_batch_equals_calc_field_by_field(tmp_path, rows, unit, total):
+    """Whatever the unit the headers name (and with a total row below the rows, kept and checked)."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    write_csv(src, [[f"P{i}", str(y), k, s, c, f"{p}", f"{lo}" if lo else "", f"{pr}" if pr else "", f"{fx}"]
-                    for i, (y, k, (s, c), p, lo, pr, fx) in enumerate(rows)])
+    words, scale = unit
+
+    def cell(amount: D) -> str:
+        return f"{(amount / scale).normalize():f}" if scale != 1 else f"{amount}"
+
+    header = [f"{h}{words}" if h in ("paid_in_usd", "shareholder_loans_usd") else h for h in HEADER]
+    write_csv(src, [[f"P{i}", str(y), k, s, c, cell(p), cell(lo) if lo else "", f"{pr}" if pr else "", f"{fx}"]
+                    for i, (y, k, (s, c), p, lo, pr, fx) in enumerate(rows)]
+              + ([["合计", "", "", "", "", cell(sum(r[3] for r in rows)), "", "", ""]] if total else []), header=header)
     summary = score_file(src, out)
+    if total:
+        [check] = summary.totals
+        column = check.checks[header[5]]
+        assert column.rows == len(rows) and column.equal is (True if sum(r[3] for r in rows) < 10**14 else None)
     got = read_csv(out)
-    assert len(got) == len(rows) == summary.rows and summary.errors == 0
+    assert len(got) == len(rows) + total == summary.rows and summary.errors == 0
+    got = got[:len(rows)]
     for i, ((y, k, (s, c), p, lo, pr, fx), row) in enumerate(zip(rows, got)):
         assert row["project_id"] == f"P{i}"  # input order kept
         expected = calc_json(y, k, s, c, p, lo, pr, fx)
