@@ -506,3 +506,21 @@ def test_errors_name_the_sheet_and_the_row_excel_shows(tmp_path):
     summary = score_file(tmp_path / "in.xlsx", tmp_path / "out.csv", options=Options(fx_rate=D("7.1")))
     [e] = summary.first_errors
     assert (e.row, e.line, e.project_id) == (2, "sheet '2024年' row 6", "B")
+
+
+def test_an_excel_inputs_columns_keep_their_cell_types(tmp_path):
+    import openpyxl
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "in.xlsx"), {"strings_to_numbers": False})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["项目编号", "年份", "行业", "实际到位外资", "备注"])
+    sheet.write_row(1, 0, ["A", 2024, "制造业", 40000000.5, "12"])
+    sheet.write_row(2, 0, ["B", 2024, "服务业", 15000000, "x"])
+    book.close()
+    score_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", options=Options(fx_rate=D("7.1")))
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    head = [c.value for c in ws[1]]
+    a = {h: c for h, c in zip(head, ws[2])}
+    assert a["年份"].value == 2024 and a["实际到位外资"].value == 40000000.5  # numbers in, numbers out
+    assert a["项目编号"].value == "A" and a["备注"].value == "12" and a["备注"].data_type == "s"  # text in, text out

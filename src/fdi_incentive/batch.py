@@ -233,7 +233,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     names = scorer.output_names()
     header = [neutral(name) for name in names] if fmt in ("csv", "xlsx") else names  # (a header cell may begin with =)
     with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, names, header, name=out, encoding=encoding,
-                                                   numbers=_number_columns(scorer, ledger)) as writer:
+                                                   numbers=_number_columns(scorer, ledger, original)) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
@@ -288,11 +288,13 @@ LEDGER_NUMBERS = {"year": "year", "paid_in_usd": "money", "reinvested_profit": "
                   "arrivals": "count"}
 
 
-def _number_columns(scorer: Scorer, ledger: bool) -> dict[str, str]:
+def _number_columns(scorer: Scorer, ledger: bool, original: Source) -> dict[str, str]:
     """The output's columns of numbers, for an Excel sheet: name -> kind (see io.writers.NUMBER_FORMATS).
     The input's own columns keep what they were (text from a CSV; a typed Parquet column's numbers)."""
     aliases = scorer.result_aliases()
     numbers = {aliases[name]: kind for name, kind in RESULT_NUMBERS.items()}
+    # an Excel input's columns of numbers stay numbers (its other columns, text, stay text)
+    numbers |= {c: "number" for c in original.number_columns if c in scorer.inputs and not ledger}
     if ledger:
         numbers |= {name: kind for name, kind in LEDGER_NUMBERS.items() if name in scorer.inputs}
     return numbers
