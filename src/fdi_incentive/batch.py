@@ -53,7 +53,7 @@ class BatchSummary(BaseModel):
     eligible_by_tier: dict[str, int]
     capped: int
     assumed_continuation: int = Field(
-        description="rows scored under a policy applied after the years its source states (policy_status assumed_continuation)")
+        description="rows scored under a policy applied after the period its source covers (policy_status assumed_continuation)")
     total_incentive_cny: Money
     by_category: dict[str, Group]
     by_year: dict[str, Group]

@@ -33,7 +33,7 @@ from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
-from .money import converted_too_large, money_fmt, parse_amount
+from .money import converted_too_large, parse_amount
 from .text import quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
@@ -198,7 +198,8 @@ class _Ledger:
             a = a.join(self.projects, on="__project_id", how="left", maintain_order="left")
             both = [c for c in self.listed if c in self.own]
             clash = pl.concat_str([pl.when(pl.col(f"__{c}") != pl.col(f"__p_{c}")).then(
-                f"{c}: the ledger's row says '" + pl.col(f"__{c}") + "', --projects says '" + pl.col(f"__p_{c}") + "'")
+                f"{c}: the ledger's row says " + quoted_expr(pl.col(f"__{c}")) + ", --projects says "
+                + quoted_expr(pl.col(f"__p_{c}")))
                 for c in both], separator="; ", ignore_nulls=True) if both else clash
             a = a.with_columns(pl.coalesce(f"__{c}", f"__p_{c}").alias(f"__{c}") for c in self.listed)
         else:
@@ -334,7 +335,8 @@ class _Ledger:
             years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__ledger_error"))
         years = years.with_columns(pl.concat_str([pl.col("__ledger_error"), *(
             pl.when(pl.col(x) != pl.col(f"__hi:{x}")).then(
-                f"{x}: the arrivals of this project-year disagree ('" + pl.col(x) + "', '" + pl.col(f"__hi:{x}") + "')")
+                f"{x}: the arrivals of this project-year disagree (" + quoted_expr(pl.col(x)) + ", "
+                + quoted_expr(pl.col(f"__hi:{x}")) + ")")
             for x in self.own)], separator="; ", ignore_nulls=True).alias("__ledger_error"))
         years = years.with_columns(pl.when(pl.col("__ledger_error").str.len_bytes() > 0).then("__ledger_error")
                                    .alias("__ledger_error"))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..text import quoted
 from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, lone_cr,
                       physical_lines, records, well_quoted)
 from .headers import (ALIASES, HEADER_TESTS, collisions, map_columns, names_a_header, names_a_project_list,
@@ -249,7 +250,7 @@ def check_collisions(src: Source, df, before: int) -> None:
         differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
         bad = df.with_row_index("__n", offset=before + 1).filter(differ).head(1)
         if bad.height:
-            values = ", ".join(f"{c} = {bad[c][0]!s:.40}" for c in cols)
+            values = ", ".join(f"{c} = {quoted(bad[c][0])}" for c in cols)
             raise InputError("columns", ", ".join(cols), f"one column for {canon}: they differ on row {bad['__n'][0]} "
                              f"read ({values}); remove or rename all but one")
 
