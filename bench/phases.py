@@ -19,6 +19,7 @@ from fdi_incentive import batch  # noqa: E402  (the import is a phase)
 from fdi_incentive.frame import Options, Scorer  # noqa: E402
 from fdi_incentive.io.readers import describe  # noqa: E402
 from fdi_incentive.io.writers import BatchWriter  # noqa: E402
+from fdi_incentive.summary import Tally  # noqa: E402
 
 wall, cpu = Counter(), Counter()
 
@@ -40,7 +41,7 @@ def main() -> None:
             from fdi_incentive.ledger import project_years
 
             src = timed("ledger", project_years, src, Options(), Path(work))
-        scorer, tally = Scorer(src.columns, src.mapping, Options()), batch._Tally()
+        scorer, tally = Scorer(src.columns, src.mapping, Options()), Tally()
         with BatchWriter(Path(work) / "out.csv", "csv", Path(work), scorer.output_names()) as writer:
             score_all(src, scorer, tally, writer, lines=not ledger)
     print(f"{tally.rows:,} rows")

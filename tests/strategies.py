@@ -12,6 +12,9 @@ SECTORS = {
     "manufacturing": "manufacturing", "electronics": "manufacturing", "pharmaceutical": "manufacturing",
     "services": "other", "other": "other", "real-estate": "real_estate", "finance": "finance",
     "quasi-finance": "quasi_finance",
+    # as bureau sheets name them: Chongqing's six industries, GB/T 4754-2017 sections and divisions
+    "电子信息": "manufacturing", "汽车": "manufacturing", "汽车制造业": "manufacturing", "批发和零售业": "other",
+    "交通运输、仓储和邮政业": "other", "餐饮业": "other", "房地产业": "real_estate", "货币金融服务": "finance",
 }
 
 

@@ -27,6 +27,9 @@ sector_or_code = st.one_of(
                                "consumer-goods", "other"]), st.just("")),
     st.tuples(st.just(""), st.sampled_from(["C", "36", "C3670", "K7010", "J66", "7212", "I65", "7299", "L7296"])),
     st.tuples(st.sampled_from(["manufacturing"]), st.sampled_from(["C36", "3670"])),
+    st.tuples(st.sampled_from(["电子信息", "汽车", "医药", "批发和零售业", "汽车制造业", "餐饮业", "货币金融服务", "其他金融业"]),
+              st.just("")),
+    st.tuples(st.sampled_from(["新能源整车", "不知道"]), st.sampled_from(["C3670", "F51", "7212", "7299"])),  # the code decides
 )
 project_year = st.tuples(
     st.integers(2018, 2026), st.sampled_from(["new", "capital_increase", "Capital-Increase", "增资", ""]), sector_or_code,
@@ -42,7 +45,7 @@ def write_csv(path: Path, rows: list[list[str]], header=HEADER, encoding="utf-8"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -53,15 +56,32 @@ def calc_json(year, kind, sector, code, paid, loans, profit, fx):
     return {k: ("" if y[k] is None else str(y[k]).lower() if isinstance(y[k], bool) else str(y[k])) for k in COMPARED}
 
 
+# a unit in the amount columns' headers, and what a cell is divided by for it
+HEADER_UNITS = st.sampled_from([("", 1), ("（万美元）", 10000), ("(USD 10k)", 10000), ("(美元)", 1), (" [USD m]", 10**6)])
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(project_year, min_size=1, max_size=40))
-def test_batch_equals_calc_field_by_field(tmp_path, rows):
+@given(st.lists(project_year, min_size=1, max_size=40), HEADER_UNITS, st.booleans())
+def test_batch_equals_calc_field_by_field(tmp_path, rows, unit, total):
+    """Whatever the unit the headers name (and with a total row below the rows, kept and checked)."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    write_csv(src, [[f"P{i}", str(y), k, s, c, f"{p}", f"{lo}" if lo else "", f"{pr}" if pr else "", f"{fx}"]
-                    for i, (y, k, (s, c), p, lo, pr, fx) in enumerate(rows)])
+    words, scale = unit
+
+    def cell(amount: D) -> str:
+        return f"{(amount / scale).normalize():f}" if scale != 1 else f"{amount}"
+
+    header = [f"{h}{words}" if h in ("paid_in_usd", "shareholder_loans_usd") else h for h in HEADER]
+    write_csv(src, [[f"P{i}", str(y), k, s, c, cell(p), cell(lo) if lo else "", f"{pr}" if pr else "", f"{fx}"]
+                    for i, (y, k, (s, c), p, lo, pr, fx) in enumerate(rows)]
+              + ([["合计", "", "", "", "", cell(sum(r[3] for r in rows)), "", "", ""]] if total else []), header=header)
     summary = score_file(src, out)
+    if total:
+        [check] = summary.totals
+        column = check.checks[header[5]]
+        assert column.rows == len(rows) and column.equal is (True if sum(r[3] for r in rows) < 10**14 else None)
     got = read_csv(out)
-    assert len(got) == len(rows) == summary.rows and summary.errors == 0
+    assert len(got) == len(rows) + total == summary.rows and summary.errors == 0
+    got = got[:len(rows)]
     for i, ((y, k, (s, c), p, lo, pr, fx), row) in enumerate(zip(rows, got)):
         assert row["project_id"] == f"P{i}"  # input order kept
         expected = calc_json(y, k, s, c, p, lo, pr, fx)
@@ -99,12 +119,12 @@ def test_every_row_kept_in_order_with_errors_explained(tmp_path):
 def test_gbk_chinese_headers_units_and_kinds(tmp_path):
     src, out = tmp_path / "bureau.csv", tmp_path / "out.csv"
     write_csv(src, [["渝A-001", "2024年", "增资", "制造业", "4,200", "500"], ["渝A-002", "2024", "新设", "房地产业", "9000", "0"]],
-              header=["项目编号", "年份", "项目类型", "行业", "实际到位外资(美元)", "外方股东贷款"], encoding="gbk")
+              header=["项目编号", "年份", "项目类型", "行业", "实际到位外资（万美元）", "外方股东贷款"], encoding="gbk")
     summary = score_file(src, out, options=Options(fx_rate=D("7.2"), unit=D(10000)))
     rows = read_csv(out)
-    assert summary.column_mapping["paid_in_usd"] == "实际到位外资(美元)"
+    assert summary.column_mapping["paid_in_usd"] == "实际到位外资（万美元）"
     assert rows[0]["项目编号"] == "渝A-001" and rows[0]["base_usd"] == "42000000.00" and rows[0]["tier"] == "manufacturing"
-    assert rows[1]["eligible"] == "false" and rows[1]["reason"].startswith("excluded: real estate")
+    assert rows[1]["eligible"] == "false" and rows[1]["reason"].startswith("excluded: real-estate")
 
 
 def test_gbk_is_transcoded_as_it_is_read_whatever_the_blocks(tmp_path, monkeypatch):
@@ -133,7 +153,7 @@ def test_gbk_is_transcoded_as_it_is_read_whatever_the_blocks(tmp_path, monkeypat
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     got = score_file(gbk, tmp_path / "got.csv", options=opts)
-    assert (tmp_path / "got.csv").read_bytes() == (tmp_path / "want.csv").read_bytes()
+    assert (tmp_path / "got.csv").read_bytes() == b"\xef\xbb\xbf" + (tmp_path / "want.csv").read_bytes()  # (a BOM: came as GBK)
     assert got.input_format == "transcoded from gb18030"
     assert got.model_dump(exclude={"input", "input_format", "output", "notes"}) == \
         want.model_dump(exclude={"input", "input_format", "output", "notes"})
@@ -227,7 +247,7 @@ def test_output_formats_and_refusals(tmp_path):
     from python_calamine import CalamineWorkbook
 
     sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
-    assert sheet[0][-2] == "reason" and sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
+    assert sheet[0][-2] == "reason" and sheet[1][sheet[0].index("incentive_cny")] == 2160000.0  # (a number: SUM works)
     out = tmp_path / "out.csv"
     out.write_text("an earlier run's output\n", encoding="utf-8")
     score_file(src, out)  # a file of that name is replaced whole
@@ -318,7 +338,8 @@ def test_title_lines_above_a_csv_header_are_passed_over(tmp_path, encoding, newl
     want = score_file(plain, tmp_path / "plain-out.csv", options=opts)
     got = score_file(titled, tmp_path / "titled-out.csv", options=opts)
     assert (tmp_path / "titled-out.csv").read_bytes() == (tmp_path / "plain-out.csv").read_bytes()
-    assert got.rows == 3 and got.first_errors == want.first_errors and got.first_errors[0].row == 2
+    assert got.rows == 3 and got.first_errors[0].row == want.first_errors[0].row == 2
+    assert (want.first_errors[0].line, got.first_errors[0].line) == ("line 3", "line 5")  # (title lines counted)
     assert got.input_format.endswith("header on line 3, 2 title lines above it passed over")
     assert got.column_mapping == want.column_mapping and got.by_year == want.by_year
     # a ledger under a title line
@@ -335,7 +356,7 @@ def test_title_lines_above_a_csv_header_are_passed_over(tmp_path, encoding, newl
     assert read_csv(tmp_path / "p-out.csv")[0]["tier"] == "manufacturing"
     # no header anywhere: the first line is taken for it, and the error names what it holds
     (tmp_path / "none.csv").write_text("统计表\n说明\nA,B\n1,2\n", encoding="utf-8")
-    with pytest.raises(InputError, match="found: 统计表"):
+    with pytest.raises(InputError, match="the header has .统计表."):
         score_file(tmp_path / "none.csv", tmp_path / "n.csv")
 
 
@@ -366,6 +387,11 @@ def test_any_title_lines_above_the_header_change_nothing_below_it(tmp_path, titl
     assert (tmp_path / "titled-out.csv").read_bytes() == (tmp_path / "plain-out.csv").read_bytes()
     assert got.input_format.startswith(f"CSV, header on line {len(titles) + 1}, {len(titles)} title line")
     mine = {"input", "input_format", "input_sha256", "output", "notes"}
+    lines = [(int(w.line.split()[1]), int(g.line.split()[1])) for w, g in zip(want.first_errors, got.first_errors)]
+    assert lines and all(g == w + text.getvalue().count("\n") for w, g in lines)  # the file's lines, titles counted
+    for s in (got, want):
+        for e in s.first_errors:
+            e.line = None
     assert got.model_dump(exclude=mine) == want.model_dump(exclude=mine)
 
 
@@ -749,7 +775,7 @@ def test_parquet_input_with_typed_columns(tmp_path):
 
     sheet = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx")).get_sheet_by_index(0).to_python()
     assert sheet[1][:4] == ["'=P1", "2024", "services", "15000000.01"]
-    assert sheet[1][sheet[0].index("incentive_cny")] == "2160000.00"
+    assert sheet[1][sheet[0].index("incentive_cny")] == 2160000.0  # (a result: a number)
 
 
 def test_parquet_columns_of_any_type_are_kept_as_text(tmp_path):
@@ -777,7 +803,7 @@ def test_a_parquet_file_damaged_inside_is_refused_in_one_line(tmp_path):
     import polars as pl
 
     src, out = tmp_path / "in.parquet", tmp_path / "out.csv"
-    pl.DataFrame({"project_id": [f"P{i}" for i in range(60_000)], "year": ["2024"] * 60_000,
+    pl.DataFrame({"project_id": [f"P{i}" for i in range(60_000)], "year": ["2024"] * 60_000, "sector": ["services"] * 60_000,
                   "paid_in_usd": ["15000000"] * 60_000}).write_parquet(src, row_group_size=10_000)
     data = src.read_bytes()
     src.write_bytes(data[:len(data) // 3] + bytes(1000) + data[len(data) // 3 + 1000:])
@@ -994,7 +1020,7 @@ def test_conversions_leave_no_temporary_file(tmp_path, monkeypatch):
     gbk, ragged = tmp_path / "gbk.csv", tmp_path / "ragged.csv"
     write_csv(gbk, [["渝A-001", "2024", "增资", "制造业", "", "40000000", "", "", "7.2"]], encoding="gbk")
     write_csv(ragged, [["渝A-001", "2024", "增资", "制造业", "", "40000000", "", "", "7.2", "extra"]])  # UTF-8
-    assert score_file(gbk, tmp_path / "a.csv").notes == ["input converted: transcoded from gb18030"]
+    assert score_file(gbk, tmp_path / "a.csv").notes[0] == "input converted: transcoded from gb18030"
     summary = score_file(ragged, tmp_path / "b.csv")
     assert summary.errors == 1 and "the row has 10 fields" in summary.first_errors[0].error
     with pytest.raises(InputError):

@@ -81,7 +81,7 @@ def test_calc_project_json_file(tmp_path):
     [
         (["--paid-in-usd", "-5"], "--paid-in-usd: '-5' is not valid; expected an amount of zero or more"),
         (["--paid-in-usd", "abc"], "--paid-in-usd: 'abc' is not valid"),
-        (["--paid-in-usd", "5", "--sector", "widgets"], "sector: 'widgets' is not valid; expected one of manufacturing"),
+        (["--paid-in-usd", "5", "--sector", "widgets"], "sector: 'widgets' is not valid; expected a sector such as manufacturing"),
         (["--paid-in-usd", "5", "--industry-code", "K36"], "industry_code: 'K36' is not valid"),
         (["--paid-in-usd", "5", "--paid-in", "5", "--currency", "EUR"], "give one of them"),
         (["--paid-in", "5", "--currency", "EURO"], "--currency: 'EURO' is not valid"),

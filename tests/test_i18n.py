@@ -123,7 +123,7 @@ def test_a_language_we_do_not_speak_is_a_usage_error():
 
 @pytest.mark.parametrize("args, message", [
     (["--paid-in-usd", "abc"], "fdi：错误：--paid-in-usd：'abc'无效；应为金额，如15000000或15,000,000.00"),
-    (["--sector", "widgets"], "sector：'widgets'无效；应为以下之一："),
+    (["--sector", "widgets"], "sector：'widgets'无效；应为行业，如 manufacturing"),
     (["--year", "2017"], "year：2017年没有有效的政策"),
     (["--rate", "0.03"], "rate：'0.03'无效；应为不低于0.04（制造业档的下限：不低于4%）"),
 ])
@@ -222,6 +222,6 @@ def test_a_batch_that_cannot_run_says_why_in_chinese(tmp_path):
     src.write_text("a,b\n1,2\n", encoding="utf-8")
     result = fdi("batch", src, "-o", tmp_path / "out.csv", "--lang", "zh")
     assert result.exit_code == ExitCode.USAGE
-    assert result.output.startswith("fdi：错误：INPUT：") and "应为至少含年度列（year / 年份）" in result.output, result.output
+    assert result.output.startswith("fdi：错误：INPUT：") and "应为列出年度、到位金额、行业的表头（year / 年份" in result.output, result.output
     result = fdi("batch", tmp_path / "missing.csv", "--lang", "zh")
     assert result.exit_code == ExitCode.USAGE and "已存在的CSV" in result.output, result.output

@@ -8,7 +8,6 @@ to a callback, the summary is returned.
 import dataclasses
 import hashlib
 import shutil
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from decimal import Decimal
@@ -20,26 +19,15 @@ from . import __version__
 from .errors import InputError
 from .i18n import _
 from .ahead import ahead as _ahead
-from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
+from .frame import FORMULA_STARTS, RESULT_COLUMNS, Options, Scorer, formula_starts
 from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import run_folder
-from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
+from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
+from .summary import Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, locate, unit_hints
 from .text import neutral
 
-FIRST_ERRORS = 10
 BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6 MiB): memory stays bounded
-
-
-class RowError(BaseModel):
-    row: int = Field(description="data row number, 1 = the first row after the header")
-    error: str
-
-
-class Group(BaseModel):
-    rows: int
-    eligible: int
-    incentive_cny: Money
 
 
 class BatchSummary(BaseModel):
@@ -52,6 +40,8 @@ class BatchSummary(BaseModel):
     output: str | None
     shape: str
     column_mapping: dict[str, str]
+    ignored_columns: list[str] = Field(default_factory=list, description="input columns that match nothing: kept, not read")
+    column_units: dict[str, str] = Field(default_factory=dict, description="amount column -> the unit it was read in, and why")
     projects: str | None = Field(None, description="a ledger's --projects file")
     projects_sha256: str | None = None
     projects_column_mapping: dict[str, str] | None = None
@@ -60,6 +50,7 @@ class BatchSummary(BaseModel):
     scored: int
     errors: int
     first_errors: list[RowError]
+    totals: list[TotalCheck] = Field(default_factory=list, description="total rows: kept, marked, not scored, checked")
     eligible_by_tier: dict[str, int]
     capped: int
     assumed_continuation: int = Field(
@@ -80,54 +71,6 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-class _Tally:
-    """The summary's counts, added up batch by batch from the scorer's `__` columns."""
-
-    def __init__(self) -> None:
-        self.rows = self.errors = self.capped = self.assumed = 0
-        self.total = Decimal(0)
-        self.first: list[RowError] = []
-        self.tiers: Counter[str] = Counter()
-        self.groups: dict[str, dict[str, list]] = {"category": defaultdict(lambda: [0, 0, Decimal(0)]),
-                                                   "year": defaultdict(lambda: [0, 0, Decimal(0)])}
-        self.policies: set[str] = set()
-        self.fx_sources: set[str] = set()
-
-    def add(self, scored: Scored, scorer: Scorer) -> None:
-        import polars as pl
-
-        errors = 0
-        for row in scored.groups.iter_rows():
-            tier, category, year, policy, source = (scorer.label(k, v) for k, v in zip(SUMMARY_KEYS, row))
-            rows, bad, capped, incentive = row[len(SUMMARY_KEYS):]
-            amount = Decimal(int(incentive or 0)).scaleb(-scored.scale)
-            errors += bad
-            self.capped += capped
-            self.total += amount
-            if tier is not None:
-                self.tiers[tier] += rows
-            for key, value in (("category", category), ("year", year)):
-                if value is not None:
-                    g = self.groups[key][str(value)]
-                    g[0] += rows
-                    g[1] += rows if tier is not None else 0
-                    g[2] += amount
-            if policy is not None:
-                self.policies.add(policy)
-                if year is not None and scorer.policies[policy].policy.status_for(year) == "assumed_continuation":
-                    self.assumed += rows
-            if source:
-                self.fx_sources.add(source)
-        self.fx_sources.update(scored.own_sources)
-        if errors and len(self.first) < FIRST_ERRORS:
-            bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
-                                     "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
-            self.first += [RowError(row=r, error=e) for r, e in bad_rows.iter_rows()]
-        self.rows += len(scored.rows)
-        self.errors += errors
-
-    def by(self, key: str) -> dict[str, Group]:
-        return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
 
 
 def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float],
@@ -191,8 +134,12 @@ def score_file(
     hash_input: bool = False,
     stdout=None,
     projects_path: str | Path | None = None,
+    output_encoding: str | None = None,
 ) -> BatchSummary:
     """Score every row of ``input_path`` into ``output_path`` (CSV to ``stdout`` when None).
+
+    ``output_encoding`` (a CSV's: utf-8, utf-8-sig or gbk): by default UTF-8, with a BOM when the
+    input is a CSV that came in GBK/GB18030 or with a BOM, so that Excel opens the output as UTF-8.
 
     Raises InputError for an unusable file or output; rows with bad values are
     scored as errors instead, and counted in the summary.
@@ -201,25 +148,41 @@ def score_file(
     input_path = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     fmt = output_format(out) if out is not None else "csv"
+    if output_encoding is not None:
+        if output_encoding.strip().lower() not in CSV_ENCODINGS:
+            raise InputError("--output-encoding", output_encoding, " or ".join(CSV_ENCODINGS))
+        if fmt != "csv":
+            raise InputError("--output-encoding", output_encoding, f"a CSV output (-o {out} is {fmt}, which has no encoding to choose)")
+        output_encoding = output_encoding.strip().lower()
     policy_file = Path(options.policy.origin) if options.policy is not None else None
     check_outputs({"-o": out}, [input_path, projects_path, policy_file])  # (before any work)
     with run_folder() as work:  # (every temporary file of the run: removed however the run ends)
-        return _score_file(input_path, out, fmt, options, encoding, progress, hash_input, stdout, projects_path, work)
+        return _score_file(input_path, out, fmt, options, encoding, progress, hash_input, stdout, projects_path, work,
+                           output_encoding)
 
 
 def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, encoding: str | None, progress,
-                hash_input: bool, stdout, projects_path, work: Path) -> BatchSummary:
+                hash_input: bool, stdout, projects_path, work: Path, output_encoding: str | None) -> BatchSummary:
     src = first = describe(input_path, encoding=encoding)
+    # how the CSV came (GBK, with a BOM; a copy below title lines is UTF-8 whatever the file was): the output's BOM
+    came_as = None
+    if input_path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        from .io.csvfile import detect_encoding
+
+        came_as = encoding or (src.encoding if src.encoding.lower() not in ("utf-8", "utf8") else detect_encoding(input_path)[0])
     made = [src]  # every Source made on the way (their temporary files go at the end)
     try:
         projects = describe(projects_path, role="projects") if projects_path is not None else None
         if projects is not None:
             made.append(projects)
+        options, column_units = header_units_of(src, options)
         notes = [_("input converted: {how}").format(how=src.converted_from)] if src.converted_from else []
         for attempt in (1, 2):
             try:
                 rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
-                summary = _score(rows, first, input_path, out, fmt, options, work, progress, notes, hash_input, stdout)
+                summary = _score(rows, first, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
+                                 output_encoding, came_as)
+                summary.column_units = column_units
                 if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)
                     summary.projects, summary.projects_column_mapping = str(projects_path), dict(projects.mapping)
                     summary.projects_sha256 = sha256_file(Path(projects_path)) if hash_input else None
@@ -251,20 +214,27 @@ def _project_years(src: Source, options: Options, work: Path, projects: Source |
 
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
-           progress, notes: list[str], hash_input: bool, stdout) -> BatchSummary:
+           progress, notes: list[str], hash_input: bool, stdout,
+           output_encoding: str | None = None, came_as: str | None = None) -> BatchSummary:
     import polars as pl
 
     ledger = original.shape == "ledger"
+    encoding = output_encoding or _default_encoding(came_as, out, fmt)
+    if fmt == "csv" and output_encoding is None and encoding != "utf-8":
+        notes = [*notes, f"written as UTF-8 with a BOM, as the input came ({came_as}): Excel opens it with "
+                         "its Chinese intact (--output-encoding utf-8 for none)"]
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
-    scorer = Scorer(src.columns, src.mapping, options)
-    tally = _Tally()
+    scorer = Scorer(src.columns, {**original.mapping, **src.mapping} if src.columns == original.columns else src.mapping,
+                    options)
+    tally = Tally()
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
     names = scorer.output_names()
     header = [neutral(name) for name in names] if fmt in ("csv", "xlsx") else names  # (a header cell may begin with =)
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, names, header, name=out) as writer:
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, names, header, name=out, encoding=encoding,
+                                                   numbers=_number_columns(scorer, ledger, original)) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
@@ -284,19 +254,26 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
             writer.write_all(tallied())
         if writer.rows == 0:
             writer.write(pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in scorer.output_names()}))
+    if not ledger:
+        notes = [*notes, *unit_hints(scorer, options, tally)]
+        locate(tally, original, input_path, came_as)
+    if writer.text_numbers:
+        notes = [*notes, f"{writer.text_numbers:,} number cell(s) written as text: a double (Excel's number) would not "
+                         "hold their decimals exactly"]
     if progress is not None:
         progress(100)
     written: str | None = str(target)
     if out is None:
-        _to_stdout(target, stdout)
+        _to_stdout(target, stdout, encoding)
         written = None
     return BatchSummary(
         input=str(input_path), input_format=original.converted_from or original.format,
         input_sha256=sha256_file(input_path) if hash_input else None,
         output=written, shape="ledger" if ledger else "project-year",
-        column_mapping=dict(original.mapping),
+        column_mapping=dict(original.mapping), ignored_columns=ignored_columns(original),
         arrivals=arrivals if ledger else None,
-        rows=tally.rows, scored=tally.rows - tally.errors, errors=tally.errors, first_errors=tally.first,
+        rows=tally.rows, scored=tally.rows - tally.errors - tally.total_rows, errors=tally.errors, first_errors=tally.first,
+        totals=tally.totals,
         eligible_by_tier=dict(sorted(tally.tiers.items())), capped=tally.capped, assumed_continuation=tally.assumed,
         total_incentive_cny=tally.total,
         by_category=tally.by("category"), by_year=tally.by("year"),
@@ -305,7 +282,34 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     )
 
 
-def _to_stdout(path: Path, stdout) -> None:
+RESULT_NUMBERS = {"rate": "rate", "base_usd": "money", "fx_rate": "fx", "base_cny": "amount", "gross_cny": "amount",
+                  "incentive_cny": "money"}
+# a ledger's project-years are ours, not the input's: their year and amounts are numbers too
+LEDGER_NUMBERS = {"year": "year", "paid_in_usd": "money", "reinvested_profit": "money", "shareholder_loans_usd": "money",
+                  "arrivals": "count"}
+
+
+def _number_columns(scorer: Scorer, ledger: bool, original: Source) -> dict[str, str]:
+    """The output's columns of numbers, for an Excel sheet: name -> kind (see io.writers.NUMBER_FORMATS).
+    The input's own columns keep what they were (text from a CSV; a typed Parquet column's numbers)."""
+    aliases = scorer.result_aliases()
+    numbers = {aliases[name]: kind for name, kind in RESULT_NUMBERS.items()}
+    # an Excel input's columns of numbers stay numbers (its other columns, text, stay text)
+    numbers |= {c: "number" for c in original.number_columns if c in scorer.inputs and not ledger}
+    if ledger:
+        numbers |= {name: kind for name, kind in LEDGER_NUMBERS.items() if name in scorer.inputs}
+    return numbers
+
+
+def _default_encoding(came_as: str | None, out: Path | None, fmt: str) -> str:
+    """A CSV file's encoding when none is asked for: UTF-8 with a BOM when the input is a CSV that
+    came in another encoding (GBK, as Chinese Excel saves) or with a BOM, for Excel opens a CSV
+    without one as GBK; plain UTF-8 otherwise, and always on stdout (a pipe wants no BOM)."""
+    plain = came_as is None or came_as.replace("_", "-").lower() in ("utf-8", "utf8")
+    return "utf-8" if fmt != "csv" or out is None or plain else "utf-8-sig"
+
+
+def _to_stdout(path: Path, stdout, encoding: str = "utf-8") -> None:
     import sys
 
     target = stdout or sys.stdout
@@ -320,7 +324,7 @@ def _to_stdout(path: Path, stdout) -> None:
             return
         binary = getattr(target, "buffer", None)
         if binary is None:
-            with path.open(encoding="utf-8") as f:
+            with path.open(encoding=encoding) as f:
                 shutil.copyfileobj(f, target)
             target.flush()
             return

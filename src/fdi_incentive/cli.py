@@ -23,11 +23,14 @@ app = typer.Typer(
     help="Exact, explained cash incentives for foreign investment under Chinese city reward policies (Chongqing first).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
 )
 policy_app = typer.Typer(help="List, show and validate reward policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+
+
+FLAG = ""  # a flag's metavar: Typer would show a flag as `--json <bool>`, as if it took a value
 
 
 class ExitCode(IntEnum):
@@ -148,7 +151,7 @@ def _load_project_file(path: Path):
 def calc(
     year: Annotated[Optional[str], typer.Option(help="Calendar year the capital was paid in, e.g. 2024 (or 2024年).")] = None,
     kind: Annotated[str, typer.Option(help="new or capital-increase (新设 / 增资 accepted).")] = "new",
-    sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other, or one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical.")] = None,
+    sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other; one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical (电子信息, 汽车, 装备, 材料, 消费品, 医药); or a GB/T 4754-2017 section or division name in Chinese (批发和零售业, 汽车制造业 …).")] = None,
     industry_code: Annotated[Optional[str], typer.Option(help="GB/T 4754-2017 code at any depth: C, 36, C3670, K7010, 7212.")] = None,
     paid_in_usd: Annotated[Optional[str], typer.Option(help="Foreign capital paid in as equity during the year, in USD.")] = None,
     paid_in: Annotated[Optional[str], typer.Option(help="The same in another currency; give --currency.")] = None,
@@ -157,11 +160,11 @@ def calc(
     reinvested_profit_cny: Annotated[Optional[str], typer.Option(help="RMB profits reinvested as capital that year; converted to USD for the base.")] = None,
     fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD, e.g. 7.1. Default: embedded ECB rates.")] = None,
     fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit (e.g. PBOC central parity).")] = None,
-    rate: Annotated[Optional[str], typer.Option(help="A granted rate, e.g. 0.05; must not be below the tier's floor.")] = None,
+    rate: Annotated[Optional[str], typer.Option(help="A granted rate as a fraction, e.g. 0.05 for 5%; must not be below the tier's floor.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id (see `fdi policy list`) or a policy file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default: USD base × FX × rate) or nominal (rate × USD figure, paid as yuan).")] = None,
     project: Annotated[Optional[Path], typer.Option(help="JSON or TOML file with a project and its dated capital arrivals over several years.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print one JSON object instead of the table.")] = False,
     lang: Lang = None,
 ) -> None:
     """Calculate the reward for one project, itemised, with every figure traced to the policy.
@@ -202,7 +205,10 @@ def calc(
             reinvested_profit=parse_amount(reinvested_profit_cny or 0, "--reinvested-profit-cny"),
             kind=kind, sector=sector, industry_code=industry_code,
         )
-    result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=rate)
+    from .engine import parse_granted_rate
+
+    granted = parse_granted_rate(rate, "--rate") if rate is not None else None
+    result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=granted)
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
@@ -229,7 +235,7 @@ def plan(
     rate: Annotated[Optional[str], typer.Option(help="A granted rate; must not be below the tier's floor.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print one JSON object.")] = False,
     lang: Lang = None,
 ) -> None:
     """Find when to pay in capital for the largest reward, beside the naive schedules: exact to the --step, over up to 30 years.
@@ -244,8 +250,8 @@ def plan(
 
         fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
     """
-    from .fx import parse_rate
-    from .money import parse_amount, parse_year
+    from .engine import parse_granted_rate
+    from .money import parse_amount, parse_rate, parse_year
     from .plan import parse_years
     from .plan import plan as make_plan
 
@@ -265,7 +271,7 @@ def plan(
         fx_assume=parse_rate(fx_assume, "--fx-assume") if fx_assume is not None else None,
         min_per_year=parse_amount(min_per_year, "--min-per-year"),
         max_per_year=parse_amount(max_per_year, "--max-per-year") if max_per_year is not None else None,
-        fixed=fixed_amounts, step=step_amount, granted_rate=parse_rate(rate, "--rate") if rate is not None else None,
+        fixed=fixed_amounts, step=step_amount, granted_rate=parse_granted_rate(rate, "--rate") if rate is not None else None,
     )
     if as_json:
         _print_json(result.model_dump(mode="json"))
@@ -284,14 +290,15 @@ def batch(
     input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: project-years or a ledger of arrivals.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write: .csv, .xlsx, .parquet or .jsonl. Default: CSV on stdout.")] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Input encoding. Default: detected (UTF-8, else GB18030/GBK).")] = None,
-    unit: Annotated[str, typer.Option(help="Unit of the amount columns: 1, 10k (万美元) or 1m.")] = "1",
+    unit: Annotated[Optional[str], typer.Option(help="Unit of the amount columns: 1, 10k (万美元) or 1m. Default: the unit a header names (实际到位外资（万美元）), else 1.")] = None,
     fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD for rows without an fx_rate of their own.")] = None,
     fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit; each year's average is used.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
     summary_json: Annotated[Optional[Path], typer.Option(help="Also write the summary as JSON, with the tool version and sha256 of the input and policies.")] = None,
-    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar. Default: only on a terminal.")] = None,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", metavar=FLAG, help="Progress bar. Default: only on a terminal.")] = None,
     projects: Annotated[Optional[Path], typer.Option(help="For a ledger of arrivals: a file of project_id, kind, sector / industry_code.")] = None,
+    output_encoding: Annotated[Optional[str], typer.Option(help="A CSV output's encoding: utf-8, utf-8-sig (with a BOM, as Excel wants) or gbk. Default: utf-8-sig when the input came as GBK or with a BOM, else utf-8.")] = None,
     lang: Lang = None,
 ) -> None:
     """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
@@ -311,11 +318,11 @@ def batch(
     from .batch import score_file
     from .frame import Options
 
-    if unit.strip().lower() not in UNITS:
+    if unit is not None and unit.strip().lower() not in UNITS:
         _fail(_("--unit: {unit} is not valid; expected 1, 10k or 1m").format(unit=repr(unit)))
     options = Options(
-        policy=None, reading=_reading(reading), unit=Decimal(UNITS[unit.strip().lower()]),
-        rates=_fx_source(None, fx_table),
+        policy=None, reading=_reading(reading), unit=Decimal(UNITS[(unit or "1").strip().lower()]),
+        rates=_fx_source(None, fx_table), unit_given=unit is not None,
     )
     if fx_rate is not None:
         from .fx import parse_rate
@@ -346,7 +353,7 @@ def batch(
             progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
             hash_input=summary_json is not None,
             stdout=sys.stdout,
-            projects_path=projects,
+            projects_path=projects, output_encoding=output_encoding,
         )
     finally:
         if bar:
@@ -378,7 +385,7 @@ def _release_stdout() -> None:
 
 @policy_app.command("list")
 @handles_errors
-def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, lang: Lang = None) -> None:
+def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False, lang: Lang = None) -> None:
     """List the shipped policies and the years they are in force.
 
     Example: fdi policy list
@@ -397,7 +404,7 @@ def policy_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 @handles_errors
 def policy_show(
     ref: Annotated[str, typer.Argument(help="A policy id such as cn-cq-2023, or a policy file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False,
     lang: Lang = None,
 ) -> None:
     """Show every parameter of a policy with the sentence it comes from, and its caveats.
@@ -456,7 +463,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[bool, typer.Option("--version", metavar=FLAG, callback=_version, is_eager=True, help="Show the version.")] = False,
 ) -> None:
     """Exact, explained cash incentives for foreign investment (Chongqing first)."""
 

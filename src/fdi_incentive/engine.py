@@ -17,7 +17,7 @@ from decimal import Decimal
 from .errors import FxError, InputError
 from .i18n import N_, _, pick
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
-from .industry import Classification, classify
+from .industry import Classification, category_label, classify
 from .models import (
     Arrival,
     ArrivalLine,
@@ -36,6 +36,28 @@ from .policy import COMPARATOR_WORDS, RATE_TYPE_NAMES, LoadedPolicy, Policy, Rea
 
 _ZERO = Decimal(0)
 FIELDS = {"equity": "paid_in", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loans_usd"}
+
+
+def parse_granted_rate(value: object, field: str = "rate") -> Decimal:
+    """A granted rate: a fraction such as 0.05 for 5% (not '5%', not an FX rate); the rate parser's
+    bounds and decimals otherwise."""
+    from .money import parse_rate
+
+    expected = N_("a fraction such as 0.05 (for 5%)")
+    text = str(value).strip()
+    if text.endswith("%") and _is_number(text[:-1]):
+        raise InputError(field, value, _("{expected}; for {text} write {fraction}").format(
+            expected=_(expected), text=text, fraction=Decimal(text[:-1].strip()) / 100))
+    if _is_number(text) and Decimal(text) > 1:
+        raise InputError(field, value, _(expected))
+    return parse_rate(value, field, what=expected)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text.strip()).is_finite()
+    except decimal.InvalidOperation:
+        return False
 
 
 def check_granted_rate(tier: Tier, granted: Decimal) -> None:
@@ -366,11 +388,7 @@ def assess(
     chain = _fx_chain(fx)
     granted = None
     if granted_rate is not None:
-        from .money import parse_rate
-
-        granted = parse_rate(granted_rate, "rate", what=N_("a fraction such as 0.05 for 5%"))
-        if granted > 1:
-            raise InputError("rate", granted_rate, _("a fraction such as 0.05 for 5%"))
+        granted = parse_granted_rate(granted_rate, "rate")
     classification = classify(project.sector, project.industry_code)
 
     by_year: dict[int, list[Arrival]] = defaultdict(list)

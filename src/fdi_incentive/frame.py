@@ -28,7 +28,7 @@ import polars as pl
 from .errors import FxError, InputError, PolicyError
 from .i18n import N_, _, in_english
 from .fx import RateChain, check_currency, parse_rate
-from .industry import classify, normalise_name
+from .industry import category_label, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
 from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large, money_fmt,
                     parse_amount, parse_year, rate_str)
@@ -63,6 +63,8 @@ class Options:
     fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
     rates: RateChain = field(default_factory=RateChain)
     unit: Decimal = Decimal(1)
+    units: dict[str, Decimal] = field(default_factory=dict)  # an amount column's own unit (from its header): canon -> unit
+    unit_given: bool = False  # --unit was given (a header naming another unit contradicts it)
 
     def __post_init__(self) -> None:
         if self.fx_rate is not None:  # (as --fx-rate is read: within the bounds the integers hold)
@@ -262,6 +264,8 @@ ALL_STARTS = [*FORMULA_STARTS, AFTER_BLANKS]
 # a search for one byte is ~50 times faster than for two (a block without them needs no search by pattern)
 BLANK_HINTS = (b" ", b"\t", b"\x0b", b"\x0c", b"\xc2", b"\xe1", b"\xe2", b"\xe3", b"\xef")
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
+TOTAL_WORDS = ["合计", "总计", "小计", "Total"]  # the project id or first cell of a total row (see `Scorer._is_total`)
+TOTAL_REASON = "total row: not scored; its amounts are checked against the rows above (see the summary)"
 
 
 @dataclass
@@ -282,6 +286,8 @@ class Scored:
     scale: int
     csv_ready: bool = False
     own_sources: list[str] = field(default_factory=list)
+    totals: pl.DataFrame | None = None  # the batch's total rows: `_i` (row), the cell named, amounts and sums above
+    amounts: dict[str, int | None] = field(default_factory=dict)  # per amount column: sum, max, rows read, unreadable
 
 
 class Scorer:
@@ -296,11 +302,15 @@ class Scorer:
         self.columns, self.m, self.o = columns, mapping, options
         self.inputs = [c for c in columns if c not in HIDDEN]  # the columns shown
         self.k = unit_digits(options.unit)
+        # where a total row says what it is (合计, Total): the project id, and the first column
+        self.total_columns = [c for c in dict.fromkeys([mapping.get("project_id"), *self.inputs[:1]]) if c] \
+            if "__equity_cny" not in columns else []
         self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
         self.ledger = "__equity_cny" in columns
         self.policies: dict[str, LoadedPolicy] = {}
         self.tiers: list[tuple[Policy, Tier]] = []
-        self.classes: list[tuple[str, str | None]] = []
+        self.classes: list[tuple[str, str | None, str]] = []  # (category, code, how the sector was decided: a note or "")
+        self.notes: list[str] = [""]  # the notes of the classes, "" first (see `_output`'s reasons)
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
         # a year's USD rate is filled in only when a row needs it (see _rate_years)
@@ -310,7 +320,8 @@ class Scorer:
         self.kinds = Lookup(self._kind, {"kidx": pl.Int32, "err": pl.String})
         self.sectors = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.codes = Lookup(lambda v: {"v": v}, {"v": pl.String})
-        self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String})
+        self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String,
+                                               "nidx": pl.Int32})
         self.fx = Lookup(self._fx, {"e8": pl.Int64, "text": pl.String, "err": pl.String})
         self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
@@ -387,15 +398,18 @@ class Scorer:
     def _class(self, key: tuple[int, int]) -> dict:
         sector, code = self.sectors.answers["v"][key[0]], self.codes.answers["v"][key[1]]
         if not (sector or "").strip() and not (code or "").strip():
-            return {"cidx": -1, "category": None,
+            return {"cidx": -1, "category": None, "nidx": 0,
                     "err": "sector: missing; expected a sector name or a GB/T 4754-2017 industry code"}
         try:
             c = classify(sector, code)
         except InputError as exc:
-            return {"cidx": -1, "category": None, "err": str(exc)}
-        if (c.category, c.code) not in self.classes:
-            self.classes.append((c.category, c.code))
-        return {"cidx": self.classes.index((c.category, c.code)), "category": c.category, "err": None}
+            return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0}
+        key = (c.category, c.code, "; ".join(c.notes))
+        if key not in self.classes:
+            self.classes.append(key)
+        if key[2] not in self.notes:
+            self.notes.append(key[2])
+        return {"cidx": self.classes.index(key), "category": c.category, "err": None, "nidx": self.notes.index(key[2])}
 
     def _fx(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.fx.fields)
@@ -431,6 +445,15 @@ class Scorer:
         return out | {"e8": e8}
 
     def _rule(self, key: tuple[int, int, int]) -> dict:
+        """`_decide`, with how the sector was decided (an unknown name, a code that cannot decide)
+        in front of the reason, as calc states it."""
+        out = self._decide(key)
+        note = self.classes[key[1]][2] if key[1] >= 0 else ""
+        if note and out["none_reason"]:
+            out["none_reason"] = f"{note}; {out['none_reason']}"
+        return out
+
+    def _decide(self, key: tuple[int, int, int]) -> dict:
         """What the policy decides from the year, the classification and the kind alone: which tiers
         the project could reach, in order of preference, from which base in cents."""
         pidx, cidx, kidx = key
@@ -438,12 +461,12 @@ class Scorer:
         if pidx < 0 or cidx < 0 or kidx < 0:
             return out
         policy = list(self.policies.values())[pidx].policy
-        category, code = self.classes[cidx]
+        category, code, note = self.classes[cidx]
         counts = set(policy.base.counts)
         out |= {"eq": "equity" in counts, "pr": "reinvested_profit" in counts,
                 "converted": (self.o.reading or policy.conversion.default) == "converted"}
         if policy.exclusions.exclude(category, code):
-            return out | {"none_reason": f"excluded: {category.replace('_', ' ')} ({policy.exclusions.citation})"}
+            return out | {"none_reason": f"excluded: {category_label(category)} ({policy.exclusions.citation})"}
         if KINDS[kidx] not in policy.base.kinds:
             return out | {"none_reason": "kind not rewarded"}
         applicable = [(i, t) for i, t in enumerate(policy.tiers) if t.applies_to(category)]
@@ -479,8 +502,9 @@ class Scorer:
             text = text.str.strip_chars()
             grouped = ~text.str.contains_any(list(GROUPING)) | text.str.contains(f"^(?:{GROUPED_PATTERN})$")
             text = text.str.replace_many(list(GROUPING), ["", "", ""])
-        decimals = 2 + self.k  # of the cell's unit: a Decimal of this scale counts cents
-        whole = MAX_AMOUNT.adjusted() - self.k  # digits of the largest whole number below MAX_AMOUNT at --unit
+        k = self.k_of(canon)
+        decimals = 2 + k  # of the cell's unit: a Decimal of this scale counts cents
+        whole = MAX_AMOUNT.adjusted() - k  # digits of the largest whole number below MAX_AMOUNT at --unit
         plain = (text.str.contains(rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{decimals}}}0{{0,8}})?$") & grouped).fill_null(False)
         # in two steps: polars computes a sub-expression once per output that holds it
         cents = text.cast(pl.Decimal(38, decimals), strict=False).to_physical().cast(pl.Int64)
@@ -507,10 +531,27 @@ class Scorer:
         if not cell.strip():
             return None, None
         try:
-            amount = parse_amount(cell, canon, scale=self.o.unit)  # (below MAX_AMOUNT)
+            amount = parse_amount(cell, canon, scale=self.unit_of(canon))  # (below MAX_AMOUNT)
         except InputError as exc:
             return None, str(exc)
         return int(amount.scaleb(2)), None
+
+    def unit_of(self, canon: str) -> Decimal:
+        """An amount column's unit: its header's (实际到位外资（万美元）), else --unit."""
+        return self.o.units.get(canon, self.o.unit)
+
+    def k_of(self, canon: str) -> int:
+        return unit_digits(self.unit_of(canon))
+
+    def _is_total(self) -> pl.Expr:
+        """A total row: its project id or first cell is 合计, 总计, 小计 or Total (spaces and a colon aside)."""
+        if not self.total_columns:
+            return pl.lit(False)
+        words = [w.casefold() for w in TOTAL_WORDS]
+        return pl.any_horizontal([
+            pl.col(c).cast(pl.String).str.replace_many([" ", "\u3000", "\t", ":", "："], [""] * 5).str.to_lowercase()
+            .is_in(words).fill_null(False)
+            for c in self.total_columns])
 
     # -- one batch --------------------------------------------------------------------------------
     def _keys(self) -> dict[str, tuple[Lookup, str | None]]:
@@ -593,7 +634,8 @@ class Scorer:
 
         Y, C, K, S, I, F = self.years, self.classified, self.kinds, self.sectors, self.codes, self.fx
         exprs = [index("year").alias("_y"), index("kind").alias("_k"), index("fx_rate").alias("_fx"),
-                 index("currency").alias("_pcur"), index("reinvested_profit_currency").alias("_rcur")]
+                 index("currency").alias("_pcur"), index("reinvested_profit_currency").alias("_rcur"),
+                 self._is_total().alias("_total")]
         # (sector, code) pairs -> classification: every pair of the batch's distinct values, or (if
         # that is many) the pairs its rows hold
         if len(values("sector")) * len(values("industry_code")) <= PAIRS_AT_ONCE:
@@ -749,7 +791,7 @@ class Scorer:
         err = pl.when(first != "").then(first).otherwise(second.replace("", None))
         if reader_errors:
             err = pl.coalesce(pl.col("_perr"), err)
-        return pl.any_horizontal(flags), err
+        return pl.any_horizontal(flags) & ~pl.col("_total"), err  # (a total row is not scored: no error either)
 
     def result_aliases(self) -> dict[str, str]:
         """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
@@ -778,28 +820,37 @@ class Scorer:
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
         policy_ids = pl.Series([field_of(p) for p in self.policies], dtype=pl.String)
         # the reason of a tier, capped or not: row 2 * tier + capped
-        reasons = pl.Series([field_of(f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
-            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else ""))
-            for p, t in tiers for capped in (False, True)], dtype=pl.String)
+        reason_texts = [f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
+            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else "")
+            for p, t in tiers for capped in (False, True)]
+        # and with each class's note in front (note n: rows n * 2 * tiers + ...), where a class has one
+        notes = [f"{n}; " if n else "" for n in self.notes]
+        reasons = pl.Series([field_of(note + text) for note in notes for text in reason_texts], dtype=pl.String)
         # every base in CNY is a multiple of 10^cny_zeros (a base in cents times a rate with as many
         # trailing zeros, or times 10^8 for the nominal reading), every gross of 10^gross_zeros
         # (times a tier's rate): the texts are made from shorter numbers, with fewer zeros to strip
         rates = [e for e in self.fx.answers["e8"] + Y.answers["usd_e8"] if e]
         cny_zeros = 0 if self.ledger else min(_zeros(e) for e in [E8, *rates])
         gross_zeros = cny_zeros + min((_zeros(_e8(t.rate)) for _, t in tiers if t.rate), default=0)
-        g = pl.col("_gid")
-        ok = ~pl.col("_bad")
+        total = pl.col("_total")
+        g = pl.when(~total).then(pl.col("_gid"))
+        ok = ~pl.col("_bad") & ~total
         has_rate = pl.col("_e8").is_not_null()
         row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
         if neutralise:
             row_source = self._neutral_text(row_source)
         shown_source = csv_field_expr(row_source) if raw else row_source
-        reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
-                             self.rules.get("none_reason", "_r", quoted=raw))
+        at = g * 2 + pl.col("_capped").cast(pl.Int32)
+        if len(notes) > 1:
+            at = at + self.classified.get("nidx", "_c") * len(reason_texts)
+        reason = pl.coalesce(pl.lit(reasons).gather(at), self.rules.get("none_reason", "_r", quoted=raw))
+        any_total = bool(w["_total"].any())
+        if any_total:
+            reason = pl.when(total).then(pl.lit(field_of(TOTAL_REASON))).otherwise(reason)
         results = {
             "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
             "policy_status": Y.get("status", "_y"),
-            "eligible": g.is_not_null(),
+            "eligible": pl.when(~total).then(g.is_not_null()),
             "tier": pl.lit(tier_ids).gather(g),
             "rate": pl.lit(rate_texts).gather(g),
             "base_usd": decimal_text(pl.col("_base"), 2),
@@ -815,25 +866,27 @@ class Scorer:
         aliases = self.result_aliases()
         any_error = bool(w["_bad"].any())
         # a row with an error has no results (where there is none, the columns are not copied again)
-        out = [(pl.when(ok).then(results[name]) if any_error else results[name]).alias(aliases[name]) for name in results]
+        out = [(pl.when(ok | (total & pl.lit(name == "reason"))).then(results[name]) if any_error or any_total
+                else results[name]).alias(aliases[name]) for name in results]
         # for the summary: small integers (indexes into the answers; see `label`), cheap to group by
         own_rate = pl.col("_own")
         hidden = [
             pl.when(ok).then(g).alias("__tier"),
-            pl.col("_c").alias("__class"),
-            pl.col("_y").alias("__year"),
+            pl.when(~total).then(pl.col("_c")).alias("__class"),
+            pl.when(~total).then(pl.col("_y")).alias("__year"),
             pl.when(ok & (pl.col("_p") >= 0)).then(pl.col("_p")).alias("__policy"),
             pl.when(ok & has_rate).then(pl.when(own_rate).then(-1).otherwise(pl.col("_y").cast(pl.Int64))).alias("__source"),
             pl.when(ok).then(pl.col("_inc")).otherwise(pl.lit(0, dtype=I128)).alias("__incentive"),
             (ok & pl.col("_capped")).alias("__capped"),
             pl.col("_bad").alias("__is_error"),
+            total.alias("__total"),
         ]
         inputs = self.inputs
         scored = w.lazy().select(*out)
         # the summary's counts, grouped on small integers (see `label`), in the same parallel run
         groups = w.lazy().select(*hidden).group_by(*SUMMARY_KEYS).agg(
             pl.len().alias("rows"), pl.col("__is_error").sum().alias("errors"), pl.col("__capped").sum().alias("capped"),
-            pl.col("__incentive").sum().alias("incentive"))
+            pl.col("__incentive").sum().alias("incentive"), pl.col("__total").sum().alias("totals"))
         texts = w.lazy().filter(pl.col("_bad")).select(error.alias("text"))  # the few rows with an error: their text
         # a ledger states each project-year's own source (a project-year file's own rate is the fx_rate column):
         # distinct, apart from the groups, which they would multiply by the thousands of arrival days
@@ -846,7 +899,9 @@ class Scorer:
             shown = df.lazy().with_columns(lines.alias(line)).select(self._redo(inputs, pl.col(line), starts).arg_true().alias("redo"))
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
-        shown, scored, groups, texts, sources = pl.collect_all([shown, scored, groups, texts, sources])
+        amounts, totals = self._amount_stats(w)
+        shown, scored, groups, texts, sources, amounts, totals = pl.collect_all(
+            [shown, scored, groups, texts, sources, amounts, totals])
         shown_texts = texts.select(self._neutral_text(pl.col("text")).alias("text")) if neutralise else texts  # (few rows)
         is_error = w["_bad"]
 
@@ -864,7 +919,36 @@ class Scorer:
             shown = lines.alias(LINE).to_frame()
         rows = pl.concat([shown, scored.with_columns(shown_errors.alias(aliases["error"]))], how="horizontal")
         return Scored(rows, groups, is_error, errors, self.inc_scale, csv_ready=raw,
-                      own_sources=[v for v in sources["source"] if v is not None])
+                      own_sources=[v for v in sources["source"] if v is not None],
+                      totals=totals if len(totals) else None, amounts=amounts.row(0, named=True))
+
+    AMOUNTS = {"paid": None, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}  # (paid: paid_col)
+
+    def amount_columns(self) -> dict[str, str]:
+        """The amount columns present: key (paid, loans, profit) -> canonical name."""
+        named = {k: v or self.paid_col for k, v in self.AMOUNTS.items()}
+        return {k: v for k, v in named.items() if v in self.m}
+
+    def _amount_stats(self, w: pl.DataFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        """Per amount column, over the rows that are not totals: the sum and the largest (in cents
+        at the column's unit), the rows read and those whose cell could not be read; and each
+        total row's amounts beside the same sums over the rows above it in the batch."""
+        cols = self.amount_columns()
+        data = ~pl.col("_total")
+        stats = [e for k in cols for e in (
+            pl.col(f"_{k}").filter(data).cast(I128).sum().alias(f"sum:{k}"), pl.col(f"_{k}").filter(data).max().alias(f"max:{k}"),
+            pl.col(f"_{k}").filter(data).is_not_null().sum().alias(f"n:{k}"),
+            pl.col(f"_{k}_err").filter(data).is_not_null().sum().alias(f"bad:{k}"))]
+        amounts = w.lazy().select(stats) if stats else pl.LazyFrame({"none": [0]})
+        above = [e for k in cols for e in (
+            pl.when(data).then(pl.col(f"_{k}")).fill_null(0).cast(I128).cum_sum().alias(f"sum:{k}"),
+            (data & pl.col(f"_{k}").is_not_null()).cum_sum().alias(f"n:{k}"),
+            (data & pl.col(f"_{k}_err").is_not_null()).cum_sum().alias(f"bad:{k}"),
+            pl.col(f"_{k}").alias(f"total:{k}"))]
+        if not w["_total"].any():  # (most batches: no running sums)
+            return amounts, pl.LazyFrame(schema={"_i": pl.UInt32})
+        totals = w.lazy().with_row_index("_i").select("_i", "_total", *above).filter(pl.col("_total")).drop("_total")
+        return amounts, totals
 
     @staticmethod
     def _fewer_zeros(value: pl.Expr, scale: int, zeros: int) -> tuple[pl.Expr, int]:

@@ -8,6 +8,7 @@ code of its own; the codes where it usually sits are listed below.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -33,17 +34,23 @@ SECTOR_NAMES: dict[str, str] = {
     "materials": "manufacturing",
     "consumer_goods": "manufacturing",
     "pharmaceutical": "manufacturing",
-    # Chinese names as they appear in bureau spreadsheets.
-    "制造业": "manufacturing",
+    # Chinese names as they appear in bureau spreadsheets (besides GB/T 4754's own: 制造业, 房地产业, 金融业).
     "服务业": "other",
     "其他": "other",
-    "房地产业": "real_estate",
     "房地产": "real_estate",
-    "金融业": "finance",
     "金融": "finance",
     "类金融": "quasi_finance",
     "类金融业": "quasi_finance",
+    # Chongqing's six manufacturing industries as the iChongqing article names them (docs/policy.md §5).
+    "电子信息": "manufacturing",
+    "汽车": "manufacturing",
+    "装备": "manufacturing",
+    "装备制造": "manufacturing",
+    "材料": "manufacturing",
+    "消费品": "manufacturing",
+    "医药": "manufacturing",
 }
+# Every section and division name of GB/T 4754-2017 in Chinese is a sector too (`gbt_names`).
 
 PUBLIC_SECTOR_NAMES = (
     "manufacturing", "services", "real-estate", "finance", "quasi-finance", "other",
@@ -70,8 +77,48 @@ def divisions() -> dict[str, tuple[str, str, str]]:
 
 
 @cache
+def section_names() -> dict[str, tuple[str, str]]:
+    """Section letter -> (Chinese name, English name)."""
+    text = resources.files(__package__).joinpath("data/gbt4754-sections.csv").read_text(encoding="utf-8")
+    return {r["section"]: (r["name_zh"], r["name_en"]) for r in csv.DictReader(text.splitlines())}
+
+
+@cache
 def sections() -> frozenset[str]:
     return frozenset(s for s, _, _ in divisions().values())
+
+
+def _zh_key(value: str) -> str:
+    """A Chinese name as compared: no spaces, no enumeration commas (农林牧渔业 = 农、林、牧、渔业)."""
+    return re.sub(r"[\s、,，]+", "", value)
+
+
+@cache
+def gbt_names() -> dict[str, str]:
+    """Every section and division name of GB/T 4754-2017 in Chinese (as `_zh_key` compares them) ->
+    its code ("F", "C36"). Where a section and its one division share a name (房地产业, 教育), the division."""
+    names = {_zh_key(zh): letter for letter, (zh, _) in section_names().items()}
+    names |= {_zh_key(zh): letter + div for div, (letter, zh, _) in divisions().items()}
+    return names
+
+
+def describe_code(code: str) -> str:
+    """A normalised code named by what it is: its level and the name of the nearest level whose
+    name we know (sections and divisions): 'section C (制造业)', 'division 36 (汽车制造业)',
+    'class C3670, in division 36 (汽车制造业)' (never a class called by its division's name)."""
+    letter, digits = code[0], code[1:]
+    if not digits:
+        return _("section {letter} ({name})").format(letter=letter, name=section_names()[letter][0])
+    division = _("division {division} ({name})").format(division=digits[:2], name=divisions()[digits[:2]][1])
+    if len(digits) == 2:
+        return division
+    return (_("group {code}, in {division}") if len(digits) == 3 else _("class {code}, in {division}")).format(
+        code=code, division=division)
+
+
+def category_label(category: str) -> str:
+    """A category as every message spells it, the way `--sector` takes it: quasi-finance, real-estate."""
+    return category.replace("_", "-")
 
 
 def normalise_name(value: str) -> str:
@@ -122,37 +169,82 @@ def category_of_code(code: str) -> tuple[str, tuple[str, ...]]:
     return SECTION_CATEGORY.get(letter, "other"), ()
 
 
+def sector_meaning(sector: str) -> tuple[str, str | None] | None:
+    """What a sector name means: (category, the GB/T code it names, if it is a section or division
+    name), or None for a name we do not know."""
+    category = SECTOR_NAMES.get(normalise_name(sector))
+    if category is not None:
+        return category, None
+    code = gbt_names().get(_zh_key(sector))
+    if code is not None:
+        return category_of_code(code)[0], code
+    return None
+
+
+def known_names() -> list[str]:
+    """Every sector name a user may give, as they would write it."""
+    return list(PUBLIC_SECTOR_NAMES) + [n for n in SECTOR_NAMES if not n.isascii()] + \
+        [zh for zh, _ in section_names().values()] + [zh for _, zh, _ in divisions().values()]
+
+
+def nearest_names(sector: str, n: int = 3) -> list[str]:
+    """The known sector names closest to an unknown one, best first: those difflib finds alike,
+    and the Chinese names the unknown one contains or is part of (汽车零部件 -> 汽车)."""
+    names = list(dict.fromkeys(known_names()))
+    key = normalise_name(sector)
+
+    def likeness(name: str) -> float:
+        return difflib.SequenceMatcher(None, key, normalise_name(name)).ratio()
+
+    near = [name for name in names if likeness(name) >= 0.5
+            or (not name.isascii() and len(name) >= 2 and (name in sector or sector in name))]
+    return sorted(near, key=likeness, reverse=True)[:n]
+
+
+def unknown_sector(sector: str) -> InputError:
+    near = nearest_names(sector)
+    if near:
+        return InputError("sector", sector, _("a sector name we know; nearest: {near} "
+                                              "(or give the 行业代码, the GB/T 4754-2017 industry code)").format(near=", ".join(near)))
+    return InputError("sector", sector, _("a sector such as {names}, one of Chongqing's six industries (电子信息, 汽车, 装备, 材料, "
+                                          "消费品, 医药), a GB/T 4754-2017 section or division name (制造业, 批发和零售业, "
+                                          "汽车制造业 …), or the 行业代码 (industry code)").format(names=", ".join(PUBLIC_SECTOR_NAMES[:5])))
+
+
 def classify(sector: str | None = None, industry_code: str | None = None) -> Classification:
-    """Decide the category from a sector name, a GB/T code, or both (which must agree)."""
+    """Decide the category from a sector name, a GB/T code, or both (which must agree).
+
+    A sector name we do not know, given with a valid code: the code decides, and a note says so."""
     sector = sector.strip() if isinstance(sector, str) and sector.strip() else None
     industry_code = str(industry_code).strip() if industry_code is not None and str(industry_code).strip() else None
     if sector is None and industry_code is None:
         raise InputError("sector", None, _("a sector name or a GB/T 4754-2017 industry code"))
-    by_name = None
-    if sector is not None:
-        by_name = SECTOR_NAMES.get(normalise_name(sector))
-        if by_name is None:
-            raise InputError("sector", sector, _("one of {names}").format(names=", ".join(PUBLIC_SECTOR_NAMES)))
+    meaning = sector_meaning(sector) if sector is not None else None
+    if sector is not None and meaning is None and industry_code is None:
+        raise unknown_sector(sector)
     if industry_code is None:
-        return Classification(category=by_name, sector=normalise_name(sector), basis=_("sector '{sector}'").format(sector=sector))
+        by_name, named = meaning  # type: ignore[misc]
+        basis = _("sector '{sector}'").format(sector=sector) + (f", GB/T 4754-2017 {describe_code(named)}" if named else "")
+        return Classification(category=by_name, code=named, sector=sector, basis=basis)
     code, letter = normalise_code(industry_code)
     by_code, notes = category_of_code(code)
-    div = divisions().get(code[1:3])
-    label = f"GB/T 4754-2017 {code}" + (f" ({pick(div[2], div[1])})" if div else "")
-    if by_name is None:
+    label = f"GB/T 4754-2017 {describe_code(code)}"
+    if meaning is None:
+        if sector is not None:
+            notes = (_("sector '{sector}' is not a sector name we know: the industry code {code} decides").format(sector=sector, code=code),
+                     *notes)
         return Classification(category=by_code, code=code, basis=label, notes=notes)
+    by_name = meaning[0]
     ambiguous = code[1:5] in AMBIGUOUS_CLASSES
     category = combine(by_name, by_code, ambiguous)
     if category is None:
         raise InputError(
-            "sector", sector, _("a sector that agrees with industry code {code} ({category})").format(
-                code=code, category=by_code.replace('_', ' '))
+            "sector", sector, _("a sector that agrees with industry code {code} ({category})").format(code=code, category=category_label(by_code))
         )
     if ambiguous:
         notes = (_("the sector given ('{sector}') decides: {note}").format(sector=sector, note=_(AMBIGUOUS_CLASSES[code[1:5]])),)
-    return Classification(
-        category=category, code=code, sector=normalise_name(sector), basis=_("sector '{sector}' and {code}").format(sector=sector, code=label), notes=notes
-    )
+    return Classification(category=category, code=code, sector=sector, basis=_("sector '{sector}' and {code}").format(sector=sector, code=label),
+                          notes=notes)
 
 
 def combine(by_name: str, by_code: str, ambiguous: bool) -> str | None:

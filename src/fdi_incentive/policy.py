@@ -34,14 +34,14 @@ TYPE_NAMES = {
 }
 Reading = Literal["converted", "nominal"]
 # the names a reader sees for the values above (the values themselves stay in JSON and CSV); `_()` them to show them
-CATEGORY_NAMES = {"manufacturing": N_("manufacturing"), "real_estate": N_("real estate"), "finance": N_("finance"),
-                  "quasi_finance": N_("quasi finance"), "other": N_("other")}
+CATEGORY_NAMES = {"manufacturing": N_("manufacturing"), "real_estate": N_("real-estate"), "finance": N_("finance"),
+                  "quasi_finance": N_("quasi-finance"), "other": N_("other")}
 RATE_TYPE_NAMES = {"floor": N_("floor"), "exact": N_("exact"), "ceiling": N_("ceiling")}
 
 
 def category_name(category: str) -> str:
     """A category as a reader says it, in the current language."""
-    return _(CATEGORY_NAMES[category]) if category in CATEGORY_NAMES else category.replace("_", " ")
+    return _(CATEGORY_NAMES[category]) if category in CATEGORY_NAMES else category.replace("_", "-")
 # inside the period the source states, or a year we apply the rule to after it (an assumption)
 PolicyStatus = Literal["in_force", "assumed_continuation"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
     from .batch import BatchSummary
     from .plan import Plan
 
+KIND_WORDS = {"new": N_("new project (新设)"), "capital_increase": N_("capital increase (增资)")}
 PASS, FAIL = N_("[green]✓ passed[/]"), N_("[red]✗ not passed[/]")
 STATUS_WORDS = {"in_force": N_("in force: within the period its source covers (see the policy above)"),
                 "assumed_continuation": N_("[yellow]assumed continuation[/]: after the period its source covers (see caveats)")}
@@ -55,7 +56,7 @@ def _name(names: dict[str, str], value: str) -> str:
     return _(names[value]) if value in names else value.replace("_", " ")
 
 
-def _year_table(y: YearResult) -> RenderableType:
+def _year_table(y: YearResult, kind: str) -> RenderableType:
     notes: list[str] = []
 
     def cite(text: str) -> str:
@@ -69,6 +70,7 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_column(_("value"), justify="right", no_wrap=True)
     t.add_column(_("why"), overflow="fold")
     t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status]))
+    t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)), "")
     t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
@@ -154,11 +156,12 @@ def render_assessment(a: Assessment) -> RenderableType:
             head.append(f"\n{p.clause_source_url}", style="dim")
         parts.append(Panel(head, title=_("policy"), title_align="left"))
     c = a.classification
-    cls = Text(_("Sector: {category} ({basis})").format(category=category_name(c.category), basis=c.basis))
+    cls = Text(_("Project: {id}{kind}").format(id=a.project.id + ", " if a.project.id else "", kind=_name(KIND_WORDS, a.project.kind))
+               + "\n" + _("Category: {category}, from {basis}").format(category=category_name(c.category), basis=c.basis))
     for note in c.notes:
         cls.append("\n" + _("note: {note}").format(note=note), style="yellow")
     parts.append(cls)
-    parts.extend(_year_table(y) for y in a.years)
+    parts.extend(_year_table(y, a.project.kind) for y in a.years)
     if len(a.years) > 1:
         total = Table(title=_("total"), title_justify="left")
         total.add_column(_("year"))
@@ -228,29 +231,38 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         sources.append("\n" + _("seen: {seen}").format(seen=src.seen))
         if src.url:
             sources.append(f"\n{src.url}", style="dim")
+    # Two columns, what each value rests on under it: a third column of citations shrank to nothing
+    # at 80 columns and when piped, though showing each parameter beside its clause is the point.
     t = Table(show_lines=True, expand=True)
     t.add_column(_("parameter"), style="bold", no_wrap=True)
-    t.add_column(_("value"), no_wrap=True)
-    t.add_column(_("source text / our reading / assumption"), overflow="fold")
-    t.add_row(_("applied to"), f"{p.effective.from_} – " + str(p.effective.to or _("no end date")), _said(p.effective))
+    t.add_column(_("value, and what it rests on"), overflow="fold")
+
+    def row(name: str, value: str, said: Said | None) -> None:
+        cell = Text(value)
+        if said is not None:
+            cell.append("\n")
+            cell.append_text(_said(said))
+        t.add_row(name, cell)
+
+    row(_("applied to"), f"{p.effective.from_} – " + str(p.effective.to or _("no end date")), p.effective)
     if sp is not None:
-        t.add_row(_("source covers"), f"{sp.from_} – " + str(sp.to or _("no end date")), _said(sp))
-    t.add_row(_("base"), _e(_("{counts} in {currency}, per {period}; not {excludes}").format(
+        row(_("source covers"), f"{sp.from_} – " + str(sp.to or _("no end date")), sp)
+    row(_("base"), _("{counts} in {currency}, per {period}; not {excludes}").format(
         counts=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.counts), currency=p.base.currency,
         period=_("calendar year") if p.base.period == "calendar_year" else p.base.period.replace("_", " "),
-        excludes=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-")), _said(p.base))
-    t.add_row(_("kinds"), ", ".join(p.base.kinds), "")
+        excludes=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-"), p.base)
+    row(_("kinds"), ", ".join(k.replace("_", " ") for k in p.base.kinds), None)
     for tier in p.tiers:
         who = ", ".join(category_name(c) for c in tier.categories) or _("any category not excluded")
-        t.add_row(_e(_("tier {id}").format(id=tier.id)), _e(f"{_(tier.threshold.words)} {money_fmt(tier.threshold.amount, 'USD')} → "
-                  f"{_name(RATE_TYPE_NAMES, tier.rate_type)} {percent_fmt(tier.rate)}\n({who})"), _said(tier))
-    t.add_row(_("exclusions"), _e(", ".join(category_name(c) for c in p.exclusions.categories) + "\n" + _("codes: ")
-              + ", ".join(p.exclusions.codes)), _said(p.exclusions))
-    t.add_row(_("stacking"), p.stacking.mode, _said(p.stacking))
-    t.add_row(_("annual cap"), money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else _("none"), _said(p.cap))
-    t.add_row(_("conversion"), _(READINGS[p.conversion.default]), _said(p.conversion))
-    t.add_row(_("rounding"), _("{quantum} {mode}; USD equivalents to {usd_quantum}").format(
-        quantum=p.rounding.quantum, mode=p.rounding.mode, usd_quantum=p.rounding.usd_quantum), _said(p.rounding))
+        row(_e(_("tier {id}").format(id=tier.id)), f"{_(tier.threshold.words)} {money_fmt(tier.threshold.amount, 'USD')} → "
+            f"{_name(RATE_TYPE_NAMES, tier.rate_type)} {percent_fmt(tier.rate)} ({who})", tier)
+    row(_("exclusions"), ", ".join(category_name(c) for c in p.exclusions.categories) + _("; codes: ")
+        + ", ".join(p.exclusions.codes), p.exclusions)
+    row(_("stacking"), p.stacking.mode, p.stacking)
+    row(_("annual cap"), money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else _("none"), p.cap)
+    row(_("conversion"), _(READINGS[p.conversion.default]), p.conversion)
+    row(_("rounding"), _("{quantum} {mode}; USD equivalents to {usd_quantum}").format(
+        quantum=p.rounding.quantum, mode=p.rounding.mode.replace("_", "-"), usd_quantum=p.rounding.usd_quantum), p.rounding)
     quoted = p.clause_source
     clause = Text(quoted.quote or "")
     if quoted.gloss:
@@ -335,6 +347,26 @@ def render_plan(p: "Plan") -> RenderableType:
 SOURCES_SHOWN = 5  # FX sources named in a batch's summary on the terminal
 
 
+def _total_lines(b: "BatchSummary") -> list[str]:
+    lines = []
+    for t in b.totals:
+        for column, c in t.checks.items():
+            head = _e(_("{where} ({label}), {column}:").format(
+                where=t.line or _("row {row}").format(row=t.row), label=t.label, column=column))
+            left = _("; {n} row(s) above unreadable, left out").format(n=f"{c.unreadable:,}") if c.unreadable else ""
+            if c.total is None:
+                lines.append(_("{head} no amount to check (the sum of the {n} rows above is {sum})").format(
+                    head=head, n=f"{c.rows:,}", sum=money_fmt(c.rows_above)))
+            elif c.equal:
+                lines.append(_("{head} {total} [green]= the sum of the {n} rows above ✓[/]{left}").format(
+                    head=head, total=money_fmt(c.total), n=f"{c.rows:,}", left=left))
+            else:
+                lines.append(_("{head} {total} [red]≠ the sum of the {n} rows above, {sum} (differs by {diff})[/]{left}").format(
+                    head=head, total=money_fmt(c.total), n=f"{c.rows:,}", sum=money_fmt(c.rows_above),
+                    diff=money_fmt(c.total - c.rows_above), left=left))
+    return lines
+
+
 def render_batch_summary(b: "BatchSummary") -> RenderableType:
     """What a batch did: rows, errors, payouts by tier, category and year, and what it assumed.
 
@@ -347,6 +379,8 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     head.add_row(_("project-years") if b.arrivals is not None else _("rows"), f"{b.rows:,}")
     head.add_row(_("scored"), f"{b.scored:,}")
     head.add_row(_("rows with errors"), f"[red]{b.errors:,}[/]" if b.errors else "0")
+    if b.totals:
+        head.add_row(_("total rows (kept, not scored)"), f"{len(b.totals):,}")
     for tier, n in sorted(b.eligible_by_tier.items()):
         head.add_row(_e(_("eligible, {tier} tier").format(tier=tier)), f"{n:,}")
     head.add_row(_("capped"), f"{b.capped:,}")
@@ -365,10 +399,14 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
             for key, g in sorted(groups.items()):
                 t.add_row(_e(_name(names, key)), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
             parts.append(t)
+    if b.totals:
+        parts.append(Panel("\n".join(_total_lines(b)), title=_("total rows, against the rows above them"), title_align="left"))
     if b.first_errors:
         more = (_(" (first {shown} of {errors})").format(shown=len(b.first_errors), errors=f"{b.errors:,}")
                 if b.errors > len(b.first_errors) else "")
-        parts.append(Panel(Text("\n".join(_("row {row}: {error}").format(row=e.row, error=e.error) for e in b.first_errors)),
+        parts.append(Panel(Text("\n".join(_("{where}{project}: {error}").format(
+            where=e.line or _("row {row}").format(row=e.row), project=f" ({e.project_id})" if e.project_id else "", error=e.error)
+            for e in b.first_errors)),
                            title=_("errors") + more, title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
         return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
@@ -379,8 +417,12 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     fx = "; ".join(_(s) for s in b.fx_sources[:SOURCES_SHOWN]) or _("none needed")  # (the cells' words: a few are messages)
     if len(b.fx_sources) > SOURCES_SHOWN:  # (a ledger's arrival days each have theirs: thousands)
         fx += _("; … and {more} more (every one in --summary-json)").format(more=f"{len(b.fx_sources) - SOURCES_SHOWN:,}")
-    notes = [_("columns used: {mapping}").format(mapping=mapping), _("policies: {policies}").format(policies=", ".join(b.policies)),
-             _("FX: {fx}").format(fx=fx)] + b.notes
+    notes = [_("columns used: {mapping}").format(mapping=mapping)]
+    if b.column_units:
+        notes.append(_("units: {units}").format(units="; ".join(f"{c}: {u}" for c, u in b.column_units.items())))
+    if b.ignored_columns:
+        notes.append(_("columns ignored (kept in the output as they are): {columns}").format(columns=", ".join(b.ignored_columns)))
+    notes += [_("policies: {policies}").format(policies=", ".join(b.policies)), _("FX: {fx}").format(fx=fx)] + b.notes
     if b.output:
         notes.append(_("written to {output}").format(output=b.output))
     parts.append(Text("\n".join(notes), style="dim"))

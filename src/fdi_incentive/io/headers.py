@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable
 
 from ..errors import InputError
-from ..i18n import _
+from ..i18n import N_, _
 
 # canonical column -> accepted header names (compared after normalise_header)
 ALIASES: dict[str, list[str]] = {
@@ -44,8 +44,16 @@ _ALIAS_INDEX = {normalise_header(a): canon for canon, names in ALIASES.items() f
 
 
 def canonical(name: str) -> str | None:
-    """The column a header name stands for (None: a column fdi only carries through)."""
-    return _ALIAS_INDEX.get(normalise_header(name))
+    """The column a header name stands for (None: a column fdi only carries through); an amount's
+    header may end in its unit (实际到位外资（万美元）: see `units.split_unit`)."""
+    found = _ALIAS_INDEX.get(normalise_header(name))
+    if found is None:
+        from .units import split_unit
+
+        base, unit = split_unit(name)
+        if unit is not None:
+            found = _ALIAS_INDEX.get(normalise_header(base))
+    return found
 
 
 def map_columns(columns: list[str]) -> dict[str, str]:
@@ -114,7 +122,17 @@ def shape_of(role: str, mapping: dict[str, str], columns: list[str], path: str) 
             if need not in mapping:
                 raise InputError("INPUT", need, _("a ledger with project_id, date, type, amount and currency columns"))
         return "ledger"
-    if "year" not in mapping:
-        found = ", ".join(columns[:20])
-        raise InputError("INPUT", path, _("a header with at least a year column (year / 年份) and paid_in_usd; found: {found}").format(found=found))
+    missing = [(what, names) for what, canon, names in REQUIRED if not any(c in mapping for c in canon)]
+    if missing:  # (before scoring: one message, not one error per row)
+        seen = ", ".join(repr(c) for c in columns[:30]) + (f" … ({len(columns):,} in all)" if len(columns) > 30 else "")
+        what = _(" and ").join(_(w) for w, _n in missing)
+        raise InputError("INPUT", path, _("a header naming {what} ({names}; a unit may follow in brackets: 实际到位外资（万美元）); "
+                                          "the header has {seen}").format(what=what, names="; ".join(n for _w, n in missing), seen=seen))
     return "project-years"
+
+
+# what a project-year file must have: each as one of its canonical names, and as the message names it
+REQUIRED = [(N_("year"), ["year"], "year / 年份"),
+            (N_("the amount paid in"), ["paid_in_usd", "paid_in", "reinvested_profit"],
+             "paid_in_usd / 实际到位外资 (or paid_in + currency, or reinvested_profit / 利润再投资)"),
+            (N_("the sector"), ["sector", "industry_code"], "sector / 行业 or industry_code / 行业代码")]

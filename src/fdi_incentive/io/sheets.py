@@ -62,10 +62,17 @@ def from_excel(path: Path, is_header) -> Source:
     with out.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         writer.writerow(header)
+        # the columns whose every cell is a number in the sheet (an Excel output writes them as numbers again)
+        numeric, filled = [True] * width, [False] * width
         for row in rows:
+            for j, v in enumerate(row[:width]):
+                if v is not None and v != "":
+                    filled[j] = True
+                    numeric[j] = numeric[j] and type(v) in (int, float)
             cells = [v if type(v) is str else _cell(v) for v in row]  # (most cells are text already)
             writer.writerow(cells if len(cells) == width else (cells + [""] * width)[:width])
     return Source(path=out, format="csv", columns=header, mapping=map_columns(header),
+                  number_columns=[c for c, n, f in zip(header, numeric, filled) if n and f],
                   converted_from=f"Excel sheet '{book.sheet_names[index]}'" + (f", header on row {number}" if number > 1 else ""),
                   temp_files=[out])
 

@@ -27,6 +27,7 @@ class Source:
     newline: str = "\n"  # what ends its lines: LF (CR LF too), or CR in a file that holds no LF
     collisions: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the columns naming it, if several
     note: str | None = None  # what the last reading of it found (`row_by_row`)
+    number_columns: list[str] = field(default_factory=list)  # an Excel sheet's columns of numbers only
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
 
     def cleanup(self) -> None:

@@ -1,0 +1,97 @@
+"""Units named in a header: 实际到位外资（万美元）, 利润再投资（万元）, paid_in (USD 10k).
+
+Chinese sheets put an amount's unit in its column's header, in full- or half-width brackets.
+The header is matched with its unit taken off, and the column is read in that unit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..errors import InputError
+
+# a unit's words (after `_unit_key`) -> (currency, how many of the currency one unit is)
+UNIT_WORDS: dict[str, tuple[str, int]] = {
+    "美元": ("USD", 1), "万美元": ("USD", 10**4), "百万美元": ("USD", 10**6), "亿美元": ("USD", 10**8),
+    "千美元": ("USD", 10**3),
+    "元": ("CNY", 1), "人民币": ("CNY", 1), "人民币元": ("CNY", 1), "元人民币": ("CNY", 1),
+    "万元": ("CNY", 10**4), "万元人民币": ("CNY", 10**4), "人民币万元": ("CNY", 10**4), "百万元": ("CNY", 10**6),
+    "亿元": ("CNY", 10**8),
+    "usd": ("USD", 1), "us$": ("USD", 1), "$": ("USD", 1), "usd10k": ("USD", 10**4), "10kusd": ("USD", 10**4),
+    "usd10,000": ("USD", 10**4), "usd10000": ("USD", 10**4), "usdthousand": ("USD", 10**3), "usd1k": ("USD", 10**3),
+    "usdk": ("USD", 10**3), "usdm": ("USD", 10**6), "usdmn": ("USD", 10**6), "usdmillion": ("USD", 10**6),
+    "usd1m": ("USD", 10**6), "musd": ("USD", 10**6),
+    "cny": ("CNY", 1), "rmb": ("CNY", 1), "cny10k": ("CNY", 10**4), "rmb10k": ("CNY", 10**4), "10kcny": ("CNY", 10**4),
+    "10krmb": ("CNY", 10**4), "cnym": ("CNY", 10**6), "cnymillion": ("CNY", 10**6), "rmbmillion": ("CNY", 10**6),
+}
+# what the amount columns are in (a header naming another currency contradicts the column)
+COLUMN_CURRENCY = {"paid_in_usd": "USD", "shareholder_loans_usd": "USD", "reinvested_profit": "CNY"}
+_BRACKETED = re.compile(r"^(.*?)\s*[(\[【]\s*([^()\[\]【】]+?)\s*[)\]】]\s*$")
+
+
+@dataclass(frozen=True)
+class HeaderUnit:
+    """An amount column's unit, as its header names it."""
+
+    column: str  # the header as the file has it
+    words: str  # the unit as the header writes it: 万美元, USD 10k
+    currency: str
+    scale: int  # of the currency: 10000 for 万美元
+
+    def describe(self) -> str:
+        times = f" × {self.scale:,}" if self.scale != 1 else ""
+        return f"{self.currency}{times} ({self.words}, from the header)"
+
+
+def _unit_key(words: str) -> str:
+    return re.sub(r"[\s_\-'’]+", "", words.lower())
+
+
+def split_unit(header: str) -> tuple[str, tuple[str, str, int] | None]:
+    """A header without its bracketed unit, and the unit (words, currency, scale); the header
+    unchanged and None when it ends in no unit we know. Full- and half-width brackets alike."""
+    text = unicodedata.normalize("NFKC", str(header)).strip()
+    m = _BRACKETED.match(text)
+    if not m or not m.group(1):
+        return str(header), None
+    found = UNIT_WORDS.get(_unit_key(m.group(2)))
+    if found is None:
+        return str(header), None
+    return m.group(1), (m.group(2), *found)
+
+
+def header_units(columns: list[str], mapping: dict[str, str], map_columns) -> dict[str, HeaderUnit]:
+    """The units the headers name, by canonical column; ``mapping`` (canonical -> column) gains the
+    columns matched once their unit is taken off (实际到位外资（万美元） -> paid_in_usd).
+    ``map_columns`` is the reader's matcher (headers -> canonical)."""
+    units: dict[str, HeaderUnit] = {}
+    for col in columns:
+        base, unit = split_unit(col)
+        if unit is None:
+            continue
+        canon = next((c for c, name in mapping.items() if name == col), None)
+        if canon is None:
+            canon = next(iter(map_columns([base])), None)
+            if canon is None or canon in mapping:
+                continue
+            mapping[canon] = col
+        if canon not in ("paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount"):
+            continue
+        words, currency, scale = unit
+        units[canon] = HeaderUnit(col, words, currency, scale)
+    return units
+
+
+def check_units(units: dict[str, HeaderUnit], option_unit: Decimal | None, currencies: set[str]) -> None:
+    """A header's unit against --unit (when given) and against the currency its column is in
+    (``currencies``: the canonical currency columns the file has, which decide instead)."""
+    for canon, u in units.items():
+        if option_unit is not None and Decimal(u.scale) != option_unit:
+            raise InputError("--unit", f"{int(option_unit):,}", f"the unit the header {u.column!r} names "
+                             f"({u.words}: {u.scale:,}), or no --unit: the header says how the column is written")
+        fixed = COLUMN_CURRENCY.get(canon)
+        if fixed and u.currency != fixed and not (canon == "reinvested_profit" and "reinvested_profit_currency" in currencies):
+            raise InputError("INPUT", u.column, f"a unit in {fixed} for {canon} ({u.words} is {u.currency})")

@@ -1,0 +1,217 @@
+"""A batch's summary as it is added up: counts, errors named where the analyst finds them, total
+rows checked against the rows above, hints about units; and what the file's columns mean (the
+units its headers name, the columns it must have, those that match nothing)."""
+
+import dataclasses
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from .errors import InputError
+from .frame import SUMMARY_KEYS, Options, Scored, Scorer
+from .io.readers import Source
+from .money import Money
+
+FIRST_ERRORS = 10
+
+
+class RowError(BaseModel):
+    row: int = Field(description="data row number, 1 = the first row after the header")
+    error: str
+    line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
+    project_id: str | None = None
+
+
+class Group(BaseModel):
+    rows: int
+    eligible: int
+    incentive_cny: Money
+
+
+class AmountCheck(BaseModel):
+    total: Money | None = Field(description="the total row's amount (at the column's unit: in currency units), None if empty or unreadable")
+    rows_above: Money = Field(description="the sum of the rows above it (since the previous total row, where that matches)")
+    rows: int = Field(description="the rows added up")
+    unreadable: int = Field(description="rows above whose amount could not be read (left out of the sum)")
+    equal: bool | None = Field(description="whether the total equals the sum; None when the total row has no amount")
+
+
+class TotalCheck(BaseModel):
+    """A total row (合计, Total): kept, not scored, its amounts checked against the rows above it."""
+
+    row: int = Field(description="data row number, 1 = the first row after the header")
+    line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
+    label: str = Field(description="what the row calls itself: 合计, 总计, 小计, Total")
+    checks: dict[str, AmountCheck] = Field(description="amount column -> the check")
+
+
+def cells_of(scored: Scored, scorer: Scorer, column: str | None, rows: list[int]) -> list[str]:
+    """A column's cells in some rows of a scored batch (a record copied as it stands: its field)."""
+    if column is None or column not in scorer.inputs:
+        return ["" for _ in rows]
+    if scored.csv_ready:
+        at = scorer.inputs.index(column)
+        texts = scored.rows[scored.rows.columns[0]]
+        return [(str(texts[i]).split(",") + [""] * (at + 1))[at] for i in rows]
+    return ["" if scored.rows[column][i] is None else str(scored.rows[column][i]) for i in rows]
+
+
+def _total_label(scored: Scored, scorer: Scorer, i: int) -> str:
+    """What a total row calls itself: the text of its project id or first cell that names it."""
+    from .frame import TOTAL_WORDS
+
+    if scored.csv_ready:  # (the record as it stands: its first fields)
+        cells = str(scored.rows[scored.rows.columns[0]][i]).split(",")
+        named = [cells[scorer.inputs.index(c)] for c in scorer.total_columns if scorer.inputs.index(c) < len(cells)]
+    else:
+        named = [str(scored.rows[c][i]) for c in scorer.total_columns if c in scored.rows.columns]
+    words = {w.casefold() for w in TOTAL_WORDS}
+    return next((n.strip() for n in named if "".join(n.split()).rstrip(":：").casefold() in words), named[0] if named else "")
+
+
+class Tally:
+    """The summary's counts, added up batch by batch from the scorer's `__` columns."""
+
+    def __init__(self) -> None:
+        self.rows = self.errors = self.capped = self.assumed = 0
+        self.total = Decimal(0)
+        self.first: list[RowError] = []
+        self.tiers: Counter[str] = Counter()
+        self.groups: dict[str, dict[str, list]] = {"category": defaultdict(lambda: [0, 0, Decimal(0)]),
+                                                   "year": defaultdict(lambda: [0, 0, Decimal(0)])}
+        self.policies: set[str] = set()
+        self.fx_sources: set[str] = set()
+        self.totals: list[TotalCheck] = []
+        self.total_rows = 0
+        self.sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # per amount: sum, rows read, unreadable so far
+        self.at_total: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # the same at the last total row
+        self.largest: dict[str, int] = {}  # per amount column: the largest amount of any row, in cents
+
+    def add(self, scored: Scored, scorer: Scorer) -> None:
+        import polars as pl
+
+        errors = 0
+        for row in scored.groups.iter_rows():
+            tier, category, year, policy, source = (scorer.label(k, v) for k, v in zip(SUMMARY_KEYS, row))
+            rows, bad, capped, incentive, totals = row[len(SUMMARY_KEYS):]
+            self.total_rows += totals
+            amount = Decimal(int(incentive or 0)).scaleb(-scored.scale)
+            errors += bad
+            self.capped += capped
+            self.total += amount
+            if tier is not None:
+                self.tiers[tier] += rows
+            for key, value in (("category", category), ("year", year)):
+                if value is not None:
+                    g = self.groups[key][str(value)]
+                    g[0] += rows
+                    g[1] += rows if tier is not None else 0
+                    g[2] += amount
+            if policy is not None:
+                self.policies.add(policy)
+                if year is not None and scorer.policies[policy].policy.status_for(year) == "assumed_continuation":
+                    self.assumed += rows
+            if source:
+                self.fx_sources.add(source)
+        self.fx_sources.update(scored.own_sources)
+        if errors and len(self.first) < FIRST_ERRORS:
+            bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
+                                     "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
+            ids = cells_of(scored, scorer, scorer.m.get("project_id"), [r - self.rows - 1 for r, _ in bad_rows.iter_rows()])
+            self.first += [RowError(row=r, error=e, project_id=i or None) for (r, e), i in zip(bad_rows.iter_rows(), ids)]
+        self._check_totals(scored, scorer)
+        self.rows += len(scored.rows)
+        self.errors += errors
+
+    def _check_totals(self, scored: Scored, scorer: Scorer) -> None:
+        """Each total row's amounts against the sum of the rows above it: since the previous total row
+        (a subtotal's group), or else all of them; then the running sums and largest amounts go on."""
+        keys = scorer.amount_columns()
+        names = scorer.m
+        for t in (scored.totals.iter_rows(named=True) if scored.totals is not None else []):
+            checks = {}
+            for key, canon in keys.items():
+                run = [self.sums[key][j] + int(t[f"{f}:{key}"] or 0) for j, f in enumerate(("sum", "n", "bad"))]
+                group = [a - b for a, b in zip(run, self.at_total[key])]
+                total = t[f"total:{key}"]
+                chosen = group if total is None or total == group[0] or total != run[0] else run
+                equal = None if total is None else total == chosen[0]
+                checks[names[canon]] = AmountCheck(
+                    total=None if total is None else Decimal(total).scaleb(-2), rows_above=Decimal(chosen[0]).scaleb(-2),
+                    rows=chosen[1], unreadable=chosen[2], equal=equal)
+                self.at_total[key] = run
+            label = _total_label(scored, scorer, int(t["_i"]))
+            self.totals.append(TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label, checks=checks))
+        for key in keys:
+            a = scored.amounts
+            for j, f in enumerate(("sum", "n", "bad")):
+                self.sums[key][j] += int(a.get(f"{f}:{key}") or 0)
+            if a.get(f"max:{key}") is not None:
+                self.largest[key] = max(self.largest.get(key, 0), int(a[f"max:{key}"]))
+
+    def by(self, key: str) -> dict[str, Group]:
+        return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
+
+
+def locate(tally: Tally, src: Source, input_path: Path, came_as: str | None) -> None:
+    """Name the rows reported (errors, totals) as the analyst finds them: a CSV's line, a sheet's row."""
+    from .io.lines import where
+
+    rows = {e.row for e in tally.first} | {t.row for t in tally.totals}
+    if not rows:
+        return
+    sheet = (src.converted_from or "").startswith("Excel sheet")
+    path = src.path if sheet else input_path
+    found = where(src.format, src.converted_from, path, came_as or src.encoding, src.delimiter, src.columns, rows)
+    for item in [*tally.first, *tally.totals]:
+        item.line = found.get(item.row)
+
+
+UNIT_HINT_BELOW = 100_000  # USD: a column whose every amount is below this may be in 万美元 (a hint, not a rule)
+
+
+def unit_hints(scorer: Scorer, options: Options, tally: Tally) -> list[str]:
+    """A USD amount column read at unit 1 (no --unit, no unit in its header) whose every amount is
+    below USD 100,000: the sheet may be in 万美元."""
+    hints = []
+    for key, canon in scorer.amount_columns().items():
+        largest = tally.largest.get(key)
+        if canon in ("paid_in_usd", "shareholder_loans_usd") and canon not in options.units and options.unit == 1 \
+                and largest is not None and 0 < largest < UNIT_HINT_BELOW * 100:
+            hints.append(f"every {scorer.m[canon]} amount is below USD {UNIT_HINT_BELOW:,}: if the sheet is in 万美元, "
+                         f"give --unit 10k (or name the unit in the header, as in 实际到位外资（万美元）)")
+    return hints
+
+
+def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, str]]:
+    """The units the amount columns' headers name (实际到位外资（万美元）): each such column read in
+    its unit (a unit that contradicts --unit is an error); and every amount column's unit, for the summary."""
+    from .io.readers import map_columns
+    from .io.units import check_units, header_units
+
+    units = header_units(src.columns, src.mapping, map_columns)  # (src.mapping gains the columns matched so)
+    given = options.unit if options.unit_given or options.unit != 1 else None
+    check_units(units, given, set(src.mapping))
+    if "amount" in units:  # a ledger's amounts: read at the header's unit
+        options = dataclasses.replace(options, unit=Decimal(units["amount"].scale))
+    options = dataclasses.replace(options, units={**options.units, **{c: Decimal(u.scale) for c, u in units.items()}})
+    described = {}
+    for canon in ("paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount"):
+        if canon in units:
+            described[units[canon].column] = units[canon].describe()
+        elif canon in src.mapping:
+            currency = {"paid_in_usd": "USD", "shareholder_loans_usd": "USD", "reinvested_profit": "CNY"}.get(canon)
+            unit = f" × {int(options.unit):,} (--unit)" if options.unit != 1 else ""
+            described[src.mapping[canon]] = (f"{currency}{unit}" if currency else f"its currency column's{unit}") + \
+                (" (or its currency column's)" if canon == "reinvested_profit" else "")
+    return options, described
+
+
+def ignored_columns(src: Source) -> list[str]:
+    """The input's columns that mean nothing to the tool (kept in the output as they are)."""
+    from .frame import HIDDEN
+
+    used = set(src.mapping.values())
+    return [c for c in src.columns if c not in used and c not in HIDDEN]

@@ -1,0 +1,526 @@
+"""The bureau's own workbook: Chinese industry names, CSV and sheets Chinese Excel opens as meant,
+and the small things an analyst notices (issue 13)."""
+
+import csv
+import io
+import os
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fdi_incentive import InputError, Project, assess, classify
+from fdi_incentive.batch import score_file
+from fdi_incentive.cli import app
+from fdi_incentive.frame import Options
+
+runner = CliRunner()
+
+
+def fdi(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+# --- item 5: Chinese industry names ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["电子信息", "汽车", "装备", "装备制造", "材料", "消费品", "医药"])
+def test_chongqings_six_industries_in_chinese_are_manufacturing(name):
+    y = assess(Project.for_year(2024, paid_in="40000000", sector=name), fx="7.2").years[0]
+    assert y.category == "manufacturing" and y.tier == "manufacturing"
+
+
+@pytest.mark.parametrize("name, category, code", [
+    ("批发和零售业", "other", "F"), ("交通运输、仓储和邮政业", "other", "G"), ("交通运输仓储和邮政业", "other", "G"),
+    ("餐饮业", "other", "H62"), ("汽车制造业", "manufacturing", "C36"), ("农、林、牧、渔业", "other", "A"),
+    ("货币金融服务", "finance", "J66"), ("其他金融业", "finance", "J69"), ("房地产业", "real_estate", "K70"), ("制造业", "manufacturing", "C"),
+    ("信息传输、软件和信息技术服务业", "other", "I"), ("国际组织", "other", "T97"),
+])
+def test_gbt4754_section_and_division_names_are_sectors(name, category, code):
+    c = classify(name)
+    assert (c.category, c.code) == (category, code)
+    assert c.sector == name  # as the user wrote it
+
+
+def test_every_section_and_division_name_is_a_sector():
+    from fdi_incentive.industry import divisions, section_names
+
+    for letter, (zh, _) in section_names().items():
+        assert classify(zh).code[0] == letter, zh
+    for div, (letter, zh, _) in divisions().items():
+        assert classify(zh).code[0] == letter, zh
+
+
+def test_an_unknown_name_with_a_valid_code_lets_the_code_decide_and_says_so():
+    a = assess(Project.for_year(2024, paid_in="40000000", sector="新能源整车", industry_code="C3670"), fx="7.2")
+    assert a.years[0].tier == "manufacturing"
+    assert any("'新能源整车'" in n and "C3670 decides" in n for n in a.classification.notes)
+
+
+def test_an_unknown_name_alone_suggests_the_nearest_names():
+    with pytest.raises(InputError) as exc:
+        classify("汽车零部件")
+    assert "nearest: 汽车" in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        classify("餐饮")
+    assert "餐饮业" in str(exc.value) and "住宿和餐饮业" in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        classify("manufactoring")
+    assert "nearest: manufacturing" in str(exc.value)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("C3670", "class C3670, in division 36 (汽车制造业)"), ("367", "group C367, in division 36 (汽车制造业)"),
+    ("C36", "division 36 (汽车制造业)"), ("C", "section C (制造业)"),
+])
+def test_a_code_is_named_by_what_it_is(code, words):
+    c = classify(industry_code=code)
+    assert c.basis == f"GB/T 4754-2017 {words}"
+
+
+def test_a_class_is_never_called_by_its_divisions_name_in_the_breakdown():
+    r = fdi("calc", "--year", "2024", "--industry-code", "C3670", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())  # (as wrapped at 80 columns)
+    assert "class C3670, in division 36 (汽车制造业)" in text
+    assert "C3670 (Manufacture of Automobiles)" not in text
+
+
+def test_batch_reads_chinese_industry_names_and_the_reason_says_when_the_code_decides(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "industry_code", "paid_in_usd", "fx_rate"], [
+        ["A", "2024", "电子信息", "", "40000000", "7.1"],
+        ["B", "2024", "批发和零售业", "F51", "15000000", "7.1"],
+        ["C", "2024", "新能源整车", "C3670", "40000000", "7.1"],
+        ["D", "2024", "汽车零部件", "", "40000000", "7.1"],
+        ["E", "2024", "货币金融服务", "", "40000000", "7.1"],
+    ])
+    out = tmp_path / "out.csv"
+    summary = score_file(src, out)
+    rows = {r["project_id"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    assert rows["A"]["tier"] == "manufacturing" and rows["B"]["tier"] == "general"
+    assert rows["C"]["tier"] == "manufacturing" and "C3670 decides" in rows["C"]["reason"]
+    assert rows["C"]["reason"].endswith("manufacturing tier: base over USD 30,000,000.00; capped at CNY 10,000,000.00")
+    assert "nearest: 汽车" in rows["D"]["error"] and summary.errors == 1
+    assert rows["E"]["eligible"] == "false" and rows["E"]["reason"].startswith("excluded: finance")
+
+
+# --- items 13 and 16: one spelling of each category; services as written; the project's kind ---
+
+def test_one_spelling_of_each_category_and_services_as_written():
+    r = fdi("calc", "--year", "2024", "--sector", "quasi-finance", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert r.exit_code == 0, r.output
+    assert "quasi-finance" in r.output and "quasi finance" not in r.output and "quasi_finance" not in r.output
+    r = fdi("calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7.2")
+    assert "Category: other, from sector 'services'" in r.output
+
+
+def test_the_projects_kind_is_in_the_breakdown():
+    r = fdi("calc", "--year", "2024", "--sector", "汽车", "--kind", "增资", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert r.exit_code == 0, r.output
+    assert "capital increase (增资)" in r.output
+    r = fdi("calc", "--year", "2024", "--sector", "汽车", "--paid-in-usd", "40000000", "--fx-rate", "7.2")
+    assert "new project (新设)" in r.output
+
+
+# --- item 7: CSV that Chinese Excel opens ---------------------------------------------------------
+
+HEAD = ["项目编号", "年份", "项目类型", "行业", "实际到位外资", "汇率"]
+ROWS = [["渝A-001", "2024", "新设", "电子信息", "40000000", "7.1"], ["渝A-002", "2024", "增资", "批发和零售业", "15000000", "7.1"]]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_a_csv_that_came_as_gbk_or_with_a_bom_goes_out_with_a_bom(tmp_path, encoding):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS, encoding=encoding)
+    out = tmp_path / "out.csv"
+    summary = score_file(src, out)
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    assert data[3:].decode("utf-8").splitlines()[1].startswith("渝A-001,2024,新设,电子信息")
+    assert any("BOM" in n for n in summary.notes)
+
+
+def test_a_plain_utf8_csv_goes_out_without_a_bom_and_stdout_never_gets_one(tmp_path):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS)
+    out = tmp_path / "out.csv"
+    score_file(src, out)
+    assert out.read_bytes().startswith("项目编号".encode())
+    gbk = write_csv(tmp_path / "gbk.csv", HEAD, ROWS, encoding="gbk")
+    r = fdi("batch", gbk)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("项目编号")
+
+
+@pytest.mark.parametrize("asked, starts", [("utf-8", "项目编号".encode()), ("utf-8-sig", b"\xef\xbb\xbf"),
+                                           ("gbk", "项目编号".encode("gbk"))])
+def test_output_encoding_is_chosen(tmp_path, asked, starts):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS * 50, encoding="gbk")
+    out = tmp_path / "out.csv"
+    r = fdi("batch", src, "-o", out, "--output-encoding", asked)
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert data.startswith(starts)
+    text = data.decode("gbk" if asked == "gbk" else "utf-8-sig")
+    assert text.splitlines()[2].startswith("渝A-002,2024,增资,批发和零售业,15000000,7.1,")  # (a record copied as it stands)
+    assert len(text.splitlines()) == 101
+
+
+def test_a_value_gbk_cannot_hold_is_an_error_naming_the_row(tmp_path):
+    src = write_csv(tmp_path / "in.csv", HEAD, ROWS + [["渝A-003 😀", "2024", "新设", "汽车", "40000000", "7.1"]])
+    out = tmp_path / "out.csv"
+    r = fdi("batch", src, "-o", out, "--output-encoding", "gbk")
+    assert r.exit_code == 2
+    assert "row 3" in r.output and "项目编号" in r.output and "U+1F600" in r.output and "utf-8-sig" in r.output
+    assert not out.exists()
+    r = fdi("batch", src, "-o", tmp_path / "out.xlsx", "--output-encoding", "gbk")
+    assert r.exit_code == 2 and "a CSV output" in r.output
+    r = fdi("batch", src, "-o", out, "--output-encoding", "latin-1")
+    assert r.exit_code == 2 and "utf-8 or utf-8-sig or gbk" in r.output
+
+
+def test_a_gbk_csv_with_title_lines_still_goes_out_with_a_bom(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes(("2024年度外资奖励测算,,,,,\n" + ",".join(HEAD) + "\n" + "\n".join(",".join(r) for r in ROWS) + "\n")
+                    .encode("gbk"))
+    out = tmp_path / "out.csv"
+    score_file(src, out)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf" + "项目编号".encode())
+
+
+# --- item 8: numbers as numbers in .xlsx -----------------------------------------------------------
+
+def test_money_rates_and_fx_are_numbers_in_excel_where_a_double_holds_them(tmp_path):
+    import openpyxl
+
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"], [
+        ["A", "2024", "manufacturing", "30000000.01", "7.2"],        # gross 8,640,000.00288: 12 digits, a number
+        ["B", "2024", "services", "12345678901.23", "7.12345678"],  # base in CNY of 21 digits: stays text
+        ["C", "2024", "real-estate", "80000000", "7.2"],
+    ])
+    out = tmp_path / "out.xlsx"
+    summary = score_file(src, out)
+    ws = openpyxl.load_workbook(out).active
+    head = [c.value for c in ws[1]]
+    a, b = ({h: c for h, c in zip(head, row)} for row in list(ws.iter_rows(min_row=2))[:2])
+    assert a["incentive_cny"].value == 8640000.00 and a["incentive_cny"].number_format == "#,##0.00"
+    assert a["gross_cny"].value == 8640000.00288 and a["gross_cny"].data_type == "n"
+    assert a["rate"].value == 0.04 and a["rate"].number_format.endswith("%")
+    assert a["fdi_fx_rate"].value == 7.2 and a["fx_rate"].value == "7.2" and a["base_usd"].value == 30000000.01
+    assert b["base_cny"].data_type == "s" and b["base_cny"].value == "87943910072.6697938394"
+    assert b["incentive_cny"].value == 10000000
+    assert any("written as text" in n and n.startswith("2 ") for n in summary.notes), summary.notes  # base and gross
+    # input columns keep what they were: text from a CSV, exactly as given
+    assert a["paid_in_usd"].value == "30000000.01" and a["year"].value == "2024"
+    # the header frozen, a filter on it, columns as wide as their text
+    from openpyxl.utils import get_column_letter
+
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{get_column_letter(len(head))}4"
+    assert ws.column_dimensions[get_column_letter(head.index("reason") + 1)].width > 40
+    from decimal import Decimal
+    for row in ws.iter_rows(min_row=2):  # every number reads back as exactly the decimal the CSV output has
+        for cell in row:
+            if cell.data_type == "n" and cell.value is not None:
+                assert Decimal(repr(cell.value)) == Decimal(str(cell.value))
+
+
+# --- item 10: `fdi policy show` readable at 80 columns -----------------------------------------------
+
+def _squeezed(text: str) -> str:
+    """Rendered text with the table's borders and every space and line end taken out."""
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "│┃║|")
+
+
+@pytest.mark.parametrize("width", [80, 100, None])  # None: piped, as `fdi policy show … | less`
+def test_policy_show_keeps_every_citation_readable(width):
+    import io
+
+    from rich.console import Console
+
+    from fdi_incentive.policy import get_policy
+    from fdi_incentive.render import render_policy
+
+    lp = get_policy("cn-cq-2023")
+    if width is None:
+        r = fdi("policy", "show", "cn-cq-2023")
+        assert r.exit_code == 0
+        text = r.output
+    else:
+        console = Console(file=io.StringIO(), width=width, record=True)
+        console.print(render_policy(lp))
+        text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= (width or 80)
+    p = lp.policy
+    parts = [p.effective, p.base, p.exclusions, p.stacking, p.cap, p.conversion, p.rounding, *p.tiers]
+    squeezed = _squeezed(text)
+    for part in parts:
+        for _, said in part.said():  # the source's words, our reading, an assumption: each whole
+            assert _squeezed(said) in squeezed, said
+    assert "…" not in "".join(line.split("│")[1] for line in text.splitlines() if line.startswith("│") and line.count("│") == 3)
+
+
+# --- items 11, 12, 17: completion, flags, --rate ---------------------------------------------------
+
+def test_shell_completion_is_typers_own():
+    r = fdi("--show-completion", "bash")
+    assert r.exit_code == 0, r.output
+    assert "_FDI_COMPLETE=complete_bash" in r.output and "complete -o default -F _fdi_completion fdi" in r.output
+    assert "--install-completion" in fdi("--help").output
+
+
+def test_completion_completes_commands_and_options(monkeypatch):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_FDI_COMPLETE": "complete_bash", "COMP_WORDS": "fdi batch --output-enc", "COMP_CWORD": "2",
+           "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    out = subprocess.run([sys.executable, "-m", "fdi_incentive"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["--output-encoding"]
+
+
+@pytest.mark.parametrize("command", [["calc"], ["plan"], ["policy", "list"], ["policy", "show"]])
+def test_help_shows_json_as_a_flag(command):
+    r = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+    line = next(line for line in r.output.splitlines() if "--json" in line and "Print" in line)
+    assert "<bool>" not in line and "BOOLEAN" not in line
+
+
+@pytest.mark.parametrize("command", [
+    ["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "20000000", "--fx-rate", "7"],
+    ["plan", "--total-usd", "20000000", "--years", "2024", "--sector", "services", "--fx-rate", "7"],
+])
+@pytest.mark.parametrize("rate, hint", [("2%", "for 2% write 0.02"), ("abc", ""), ("5", "")])
+def test_rate_says_it_wants_a_fraction(command, rate, hint):
+    r = fdi(*command, "--rate", rate)
+    assert r.exit_code == 2
+    assert f"--rate: '{rate}' is not valid; expected a fraction such as 0.05 (for 5%)" in r.output
+    assert hint in r.output and "CNY per unit" not in r.output
+
+
+# --- item 14: README's column list is what is written ----------------------------------------------
+
+def test_readme_lists_the_result_columns_and_the_fdi_prefix_rule(tmp_path):
+    import re
+
+    from fdi_incentive.frame import RESULT_COLUMNS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"input columns first\s+\(exactly as given\), then `([^`]*)`", readme).group(1)
+    assert [c.strip() for c in listed.split(",")] == RESULT_COLUMNS
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
+                    [["A", "2024", "services", "15000000", "7.2"]])
+    score_file(src, tmp_path / "out.csv")
+    header = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == ["project_id", "year", "sector", "paid_in_usd", "fx_rate",
+                      *("fdi_fx_rate" if c == "fx_rate" else c for c in RESULT_COLUMNS)]
+    assert "makes the result `fdi_fx_rate`" in " ".join(readme.split())
+
+
+# --- item 3: a total row is a total row --------------------------------------------------------------
+
+TOTAL_HEAD = ["项目编号", "年份", "行业", "实际到位外资", "外方股东贷款", "汇率"]
+
+
+@pytest.mark.parametrize("to", ["out.csv", "out.xlsx"])
+def test_a_total_row_is_kept_marked_not_scored_and_checked(tmp_path, to):
+    src = write_csv(tmp_path / "in.csv", TOTAL_HEAD, [
+        ["CQ-001", "2024", "电子信息", "3500", "500", "7.1"],
+        ["CQ-002", "2024", "汽车", "1200", "", "7.1"],
+        ["CQ-003", "2024", "批发和零售业", "1500.5", "", "7.1"],
+        ["合计", "", "", "6200.5", "400", ""],
+    ])
+    r = fdi("batch", src, "-o", tmp_path / to, "--unit", "10k", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output  # a total row is not an error
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["rows"] == 4 and summary["errors"] == 0 and summary["scored"] == 3
+    [total] = summary["totals"]
+    assert total["row"] == 4 and total["label"] == "合计"
+    assert total["checks"]["实际到位外资"] == {"total": "62005000.00", "rows_above": "62005000.00", "rows": 3,
+                                            "unreadable": 0, "equal": True}
+    assert total["checks"]["外方股东贷款"]["equal"] is False  # 400 万 against 500 万 above
+    assert "= the sum of the 3 rows above ✓" in " ".join(r.output.split())
+    assert "≠ the sum of the 1 rows above" in " ".join(r.output.split())
+    if to == "out.csv":
+        rows = list(csv.DictReader((tmp_path / to).open(encoding="utf-8-sig")))
+        assert len(rows) == 4 and rows[3]["项目编号"] == "合计"
+        assert rows[3]["reason"].startswith("total row: not scored") and rows[3]["error"] == ""
+        assert rows[3]["incentive_cny"] == "" and rows[3]["eligible"] == ""
+        assert summary["total_incentive_cny"] == str(sum(D(r["incentive_cny"]) for r in rows[:3]))
+
+
+def test_total_words_and_the_first_cell(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["note", "project_id", "year", "sector", "paid_in_usd", "fx_rate"], [
+        ["", "A", "2024", "services", "15000000", "7.2"],
+        ["小计", "", "", "", "15000000", ""],
+        ["", "B", "2024", "services", "20000000", "7.2"],
+        ["", "Total ", "", "", "35000000", ""],
+        ["总 计", "", "", "", "35000000.00", ""],
+    ])
+    summary = score_file(src, tmp_path / "out.csv")
+    assert summary.errors == 0 and summary.scored == 2 and [t.label for t in summary.totals] == ["小计", "Total", "总 计"]
+    assert all(t.checks["paid_in_usd"].equal for t in summary.totals)  # a subtotal's group, then all the rows above
+
+
+# --- item 4: amounts that look like the wrong unit -------------------------------------------------
+
+def test_amounts_all_below_usd_100k_suggest_10k(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
+                    [["A", "2024", "services", "3500", "7.1"], ["B", "2024", "services", "99999.99", "7.1"]])
+    summary = score_file(src, tmp_path / "out.csv")
+    assert any("below USD 100,000" in n and "--unit 10k" in n and "万美元" in n for n in summary.notes)
+    assert not any("--unit 10k" in n for n in score_file(src, tmp_path / "o2.csv", options=Options(unit=D(10000))).notes)
+    big = write_csv(tmp_path / "big.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
+                    [["A", "2024", "services", "3500", "7.1"], ["B", "2024", "services", "100000", "7.1"]])
+    assert not any("--unit 10k" in n for n in score_file(big, tmp_path / "o3.csv").notes)
+
+
+# --- item 2: columns that match nothing are named; a missing column stops the run -----------------
+
+def test_columns_that_match_nothing_are_named_in_the_summary(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "实际到位外资", "备注", "联系人"],
+                    [["A", "2024", "制造业", "40000000", "重点项目", "张三"]])
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--fx-rate", "7.1", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["ignored_columns"] == ["备注", "联系人"]
+    assert "columns ignored (kept in the output as they are): 备注, 联系人" in " ".join(r.output.split())
+
+
+def test_a_missing_required_column_stops_before_scoring_in_one_message(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "到位资金（万美元）"],
+                    [[f"A{i}", "2024", "制造业", "4000"] for i in range(15)])
+    out = tmp_path / "out.csv"
+    r = fdi("batch", src, "-o", out)
+    assert r.exit_code == 2 and not out.exists()
+    assert len(r.output.strip().splitlines()) == 1
+    assert "the amount paid in" in r.output and "paid_in_usd / 实际到位外资" in r.output
+    assert "the header has '项目编号', '年份', '行业', '到位资金（万美元）'" in r.output
+
+
+# --- item 1: units in the header ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("header, cell, usd", [
+    ("实际到位外资（万美元）", "3500", "35000000.00"), ("实际到位外资(万美元)", "3500", "35000000.00"),
+    ("实际到位外资(美元)", "35000000", "35000000.00"), ("paid_in (USD 10k)", "3500", "35000000.00"),
+    ("paid_in_usd [USD m]", "35", "35000000.00"), ("实际到位外资【万美元】", "3500.5", "35005000.00"),
+])
+def test_a_unit_in_the_header_is_the_columns_unit(tmp_path, header, cell, usd):
+    extra = [["USD"]] if header.startswith("paid_in (") else [[]]
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", header, *(["currency"] if extra[0] else []), "fx_rate"],
+                    [["A", "2024", "manufacturing", cell, *extra[0], "7.1"]])
+    summary = score_file(src, tmp_path / "out.csv")
+    row = next(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8-sig")))
+    assert summary.errors == 0 and row["base_usd"] == usd
+    assert header in summary.column_units and "from the header" in summary.column_units[header]
+
+
+def test_units_per_column_and_the_summary_states_them(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "实际到位外资（万美元）", "外方股东贷款(万美元)",
+                                          "利润再投资（万元）", "汇率"],
+                    [["A", "2024", "服务业", "900", "100", "720", "7.2"]])
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    row = next(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8-sig")))
+    assert row["base_usd"] == "10000000.00" and row["tier"] == ""  # 9M + CNY 7.2M (USD 1M): not over 10M
+    units = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["column_units"]
+    assert units == {"实际到位外资（万美元）": "USD × 10,000 (万美元, from the header)",
+                     "外方股东贷款(万美元)": "USD × 10,000 (万美元, from the header)",
+                     "利润再投资（万元）": "CNY × 10,000 (万元, from the header)"}
+    assert "units: 实际到位外资（万美元）: USD × 10,000" in " ".join(r.output.split())
+
+
+def test_a_header_unit_that_contradicts_unit_is_exit_2(tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "实际到位外资（万美元）"], [["A", "2024", "制造业", "3500"]])
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--unit", "1")
+    assert r.exit_code == 2 and "实际到位外资（万美元）" in r.output and "--unit" in r.output
+    assert fdi("batch", src, "-o", tmp_path / "out.csv", "--unit", "10k", "--fx-rate", "7.1").exit_code == 0
+    bad = write_csv(tmp_path / "bad.csv", ["项目编号", "年份", "行业", "实际到位外资（万元）"], [["A", "2024", "制造业", "3500"]])
+    r = fdi("batch", bad, "-o", tmp_path / "out.csv")
+    assert r.exit_code == 2 and "a unit in USD for paid_in_usd" in r.output
+
+
+# --- done when: the bureau's file scores with no options at all ------------------------------------
+
+BUREAU_FILE = """2024年度外资奖励测算,,,,,
+项目编号,年份,项目类型,行业,行业代码,实际到位外资（万美元）,外方股东贷款（万美元）,汇率
+CQ-001,2024,新设,电子信息,C3971,3500,500,7.1
+CQ-002,2024,增资,汽车,,1200,,7.1
+CQ-003,2024,新设,批发和零售业,F51,1500.5,,7.1
+合计,,,,,6200.5,500,
+"""
+
+
+def test_the_bureaus_gbk_workbook_scores_with_no_options(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("2024奖励测算.csv").write_bytes(BUREAU_FILE.replace("\n", "\r\n").encode("gbk"))  # as Excel saves it
+    r = fdi("batch", "2024奖励测算.csv", "-o", "out.csv")
+    assert r.exit_code == 0, r.output
+    data = Path("out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8: Chinese intact
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["项目编号"] for r in rows] == ["CQ-001", "CQ-002", "CQ-003", "合计"]  # every row in is a row out
+    assert [r["base_usd"] for r in rows[:3]] == ["35000000.00", "12000000.00", "15005000.00"]  # read in 万美元
+    assert [r["tier"] for r in rows[:3]] == ["manufacturing", "general", "general"]  # the industry names understood
+    assert [r["incentive_cny"] for r in rows] == ["9940000.00", "1704000.00", "2130710.00", ""]
+    assert all(r["error"] == "" for r in rows) and rows[3]["reason"].startswith("total row")
+    text = _squeezed(r.output)  # (as wrapped in its panels)
+    assert _squeezed("total payout CNY 13,774,710.00") in text
+    assert _squeezed("line 6 (合计), 实际到位外资（万美元）: 62,005,000.00 = the sum of the 3 rows above ✓") in text
+    assert _squeezed("line 6 (合计), 外方股东贷款（万美元）: 5,000,000.00 = the sum of the 1 rows above ✓") in text
+
+
+# --- item 6: errors the analyst can find ---------------------------------------------------------------
+
+def test_errors_name_the_csv_line_and_the_project(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes(("外资项目表,,,,\n"
+                     "项目编号,年份,行业,实际到位外资,备注\n"
+                     "A,2024,制造业,40000000,\n"
+                     "\n"
+                     'B,2024,制造业,abc,"两行\n的备注"\n'
+                     "C,2024,widgets,40000000,\n").encode("gbk"))
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--fx-rate", "7.1", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 1
+    errors = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["first_errors"]
+    assert [(e["row"], e["line"], e["project_id"]) for e in errors] == [(2, "line 5", "B"), (3, "line 7", "C")]
+    text = " ".join(r.output.split())
+    assert "line 5 (B): paid_in_usd: 'abc' is not valid" in text and "line 7 (C): sector: 'widgets'" in text
+
+
+def test_errors_name_the_sheet_and_the_row_excel_shows(tmp_path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "in.xlsx"))
+    sheet = book.add_worksheet("2024年")
+    sheet.write_row(0, 0, ["2024年外资项目表"])
+    sheet.write_row(2, 0, ["项目编号", "年份", "行业", "实际到位外资"])
+    sheet.write_row(3, 0, ["A", 2024, "制造业", 40000000])
+    sheet.write_row(5, 0, ["B", 2024, "widgets", 40000000])
+    book.close()
+    summary = score_file(tmp_path / "in.xlsx", tmp_path / "out.csv", options=Options(fx_rate=D("7.1")))
+    [e] = summary.first_errors
+    assert (e.row, e.line, e.project_id) == (2, "sheet '2024年' row 6", "B")
+
+
+def test_an_excel_inputs_columns_keep_their_cell_types(tmp_path):
+    import openpyxl
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "in.xlsx"), {"strings_to_numbers": False})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["项目编号", "年份", "行业", "实际到位外资", "备注"])
+    sheet.write_row(1, 0, ["A", 2024, "制造业", 40000000.5, "12"])
+    sheet.write_row(2, 0, ["B", 2024, "服务业", 15000000, "x"])
+    book.close()
+    score_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", options=Options(fx_rate=D("7.1")))
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    head = [c.value for c in ws[1]]
+    a = {h: c for h, c in zip(head, ws[2])}
+    assert a["年份"].value == 2024 and a["实际到位外资"].value == 40000000.5  # numbers in, numbers out
+    assert a["项目编号"].value == "A" and a["备注"].value == "12" and a["备注"].data_type == "s"  # text in, text out
