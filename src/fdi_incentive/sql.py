@@ -47,6 +47,7 @@ BASE = (AMOUNT_DIGITS + 3, 2)  # a base: two amounts added (17, 2)
 FX = (MAX_FX.adjusted() + FX_DECIMALS, FX_DECIMALS)  # (12, 8)
 CNY_WHOLE = BASE[0] - BASE[1] + MAX_FX.adjusted()  # whole digits of base x rate (19)
 BASE_CNY = (CNY_WHOLE + BASE[1] + FX[1], BASE[1] + FX[1])  # (29, 10)
+SNOWFLAKE_SCALE = 12  # Snowflake: a product keeps min(s1 + s2, max(s1, s2, 12)) decimals
 
 
 @dataclass
@@ -59,6 +60,7 @@ class SqlOptions:
     reading: str | None = None
     fx_rate: Decimal | None = None
     rate: Decimal | None = None  # a granted rate, as `fdi calc --rate`
+    keep: tuple[str, ...] = ()  # other columns of the table, carried through after the input columns
 
 
 def dec(p: int, s: int) -> exp.DataType:
@@ -178,9 +180,17 @@ class Compiler:
     # -- the statement ----------------------------------------------------------------------
     def sql(self, dialect: str) -> str:
         self.dialect = dialect
+        if dialect == "snowflake" and BASE_CNY[1] + self.rate_scale > SNOWFLAKE_SCALE:
+            raise InputError("--dialect", dialect, f"a dialect that keeps a product's decimals: Snowflake keeps at most "
+                             f"{SNOWFLAKE_SCALE} of them, and base x FX x a rate of {self.rate_scale} decimals has "
+                             f"{BASE_CNY[1] + self.rate_scale}")
         tree = self.select()
         if self.o.view:
             tree = exp.Create(this=exp.to_table(self.o.view), kind="VIEW", expression=tree, replace=False)
+        if dialect == "postgres":  # OFFSET 0 keeps each layer a subquery: flattened, its expressions multiply
+            for sub in tree.find_all(exp.Subquery):
+                if isinstance(sub.this, exp.Select):
+                    sub.this.set("offset", exp.Offset(expression=exp.Literal.number(0)))
         if dialect == "bigquery":  # NUMERIC holds 9 decimals; BIGNUMERIC 38
             tree = tree.transform(lambda n: exp.DataType(this=exp.DataType.Type.BIGDECIMAL, expressions=n.expressions)
                                   if isinstance(n, exp.DataType) and n.this == exp.DataType.Type.DECIMAL else n)

@@ -92,7 +92,7 @@ def rule_layers(c: Compiler) -> exp.Select:
     loans, loans_err = _amount(c, "shareholder_loans_usd")
     profit, profit_err = _amount(c, "reinvested_profit_usd")
     fx, fx_err = _fx(c)
-    q = exp.select(*(col(n) for n in INPUT_COLUMNS)).from_(exp.to_table(o.table))
+    q = exp.select(*(col(n) for n in [*INPUT_COLUMNS, *o.keep])).from_(exp.to_table(o.table))
     q = _layer(q, "l1", {
         "_f_p": pidx, "_f_yerr": year_err, "_f_usd": usd, "_f_usderr": usd_err,
         "_f_paid": paid, "_f_paiderr": paid_err, "_f_loanserr": loans_err, "_f_profit": profit, "_f_profiterr": profit_err,
@@ -108,7 +108,7 @@ def rule_layers(c: Compiler) -> exp.Select:
         "_f_raw": raw, "_f_e": exp.Coalesce(this=col("_f_fx"), expressions=[col("_f_usd")]),
     })
     code_ok = exp.and_(exp.NEQ(this=col("_f_raw"), expression=lit("")),
-                       exp.RegexpLike(this=col("_f_raw"), expression=lit("^[A-T]?[0-9]{2,4}$")))
+                       exp.RegexpLike(this=col("_f_raw"), expression=lit("^[A-T]?([0-9]{2,4})?$")))
     letter = case([(exp.and_(code_ok, exp.RegexpLike(this=col("_f_raw"), expression=lit("^[A-T]"))),
                     exp.Substring(this=col("_f_raw"), start=exp.Literal.number(1), length=exp.Literal.number(1)))])
     q = _layer(q, "l3", {"_f_cok": code_ok, "_f_let": letter})
