@@ -125,8 +125,8 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     results = []
     for name in RESULT_COLUMNS:
         value = F.col(name)
-        if name == "error":
-            value = F.nullif(F.concat_ws("; ", cells, value), F.lit(""))
+        if name == "error":  # (a cell that is not a number is read as empty: what the SQL says of it would mislead)
+            value = F.coalesce(cells, value)
         else:
             if name in MONEY or name == "rate":
                 value = _money_text(value, 2 if name in MONEY else 0)
@@ -144,8 +144,8 @@ def _money_text(value, least: int):
     trimmed = F.when(text.contains("."), F.regexp_replace(text, "[.]?0+$", "")).otherwise(text)
     if least == 0:
         return trimmed
-    whole = F.split(trimmed, "[.]").getItem(0)
-    frac = F.coalesce(F.split(trimmed, "[.]").getItem(1), F.lit(""))
+    whole = F.regexp_extract(trimmed, "^([^.]*)", 1)
+    frac = F.regexp_extract(trimmed, "[.]([0-9]*)$", 1)
     return F.when(value.isNotNull(), F.concat(whole, F.lit("."), F.rpad(frac, F.greatest(F.length(frac), F.lit(least)), "0")))
 
 
@@ -153,12 +153,14 @@ def _write(final, out, fmt: str) -> tuple[int, int]:
     """One file, rows in input order: Spark writes a folder of parts beside the target; its one part is renamed."""
     import shutil
     import tempfile
+    from pathlib import Path
 
     from pyspark.sql import functions as F
 
-    final = final.orderBy(ROW).drop(ROW).coalesce(1).cache()
-    rows = final.count()
-    errors = final.filter(F.col("error").isNotNull()).count()
+    # computed once (the plan of the rule is large: planned again for each action it would cost seconds)
+    final = final.orderBy(ROW).drop(ROW).coalesce(1).localCheckpoint(eager=True)
+    counts = final.agg(F.count(F.lit(1)).alias("rows"), F.count("error").alias("errors")).first()
+    rows, errors = counts["rows"], counts["errors"]
     work = tempfile.mkdtemp(prefix="fdi-spark-", dir=out.parent)
     try:
         writer = final.write.mode("overwrite")
@@ -168,9 +170,8 @@ def _write(final, out, fmt: str) -> tuple[int, int]:
             writer.parquet(work)
         else:
             writer.json(work)
-        part = next(p for p in sorted(__import__("pathlib").Path(work).iterdir()) if p.name.startswith("part-"))
+        part = next(p for p in sorted(Path(work).iterdir()) if p.name.startswith("part-"))
         part.replace(out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        final.unpersist()
     return rows, errors
