@@ -35,7 +35,7 @@ money = "DECIMAL(18, 2)"
 columns = {"project_id": "VARCHAR", "year": "INTEGER", "kind": "VARCHAR", "sector": "VARCHAR", "industry_code": "VARCHAR",
            "paid_in_usd": money, "shareholder_loans_usd": money, "reinvested_profit_usd": money, "fx_rate": "DECIMAL(12, 6)"}
 con.execute(f"CREATE VIEW projects AS SELECT * FROM read_csv('{src}', header=true, columns={columns!r})")
-con.execute(f"COPY ({compile_sql('duckdb', SqlOptions())}) TO '{out}' (HEADER, DELIMITER ',')")
+con.execute(f"COPY ({compile_sql('duckdb', SqlOptions(), pretty=False)}) TO '{out}' (HEADER, DELIMITER ',')")
 """
 
 

@@ -45,7 +45,7 @@ def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | N
     """
     view = f"fdi_projects_{next(_views)}"
     df.createOrReplaceTempView(view)
-    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate))
+    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate), pretty=False)
     return df.sparkSession.sql(sql)
 
 
@@ -119,7 +119,7 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     view = f"fdi_projects_{next(_views)}"
     df.createOrReplaceTempView(view)
     sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate,
-                                          keep=(*hidden.values(), ROW, "_fdi_cells")))
+                                          keep=(*hidden.values(), ROW, "_fdi_cells")), pretty=False)
     scored = session.sql(sql)
     cells = F.col("_fdi_cells")
     results = []

@@ -178,7 +178,7 @@ class Compiler:
                      (odd, up)], exp.cast(t, dec(*out)))
 
     # -- the statement ----------------------------------------------------------------------
-    def sql(self, dialect: str) -> str:
+    def sql(self, dialect: str, pretty: bool = True) -> str:
         self.dialect = dialect
         if dialect == "snowflake" and BASE_CNY[1] + self.rate_scale > SNOWFLAKE_SCALE:
             raise InputError("--dialect", dialect, f"a dialect that keeps a product's decimals: Snowflake keeps at most "
@@ -194,7 +194,7 @@ class Compiler:
         if dialect == "bigquery":  # NUMERIC holds 9 decimals; BIGNUMERIC 38
             tree = tree.transform(lambda n: exp.DataType(this=exp.DataType.Type.BIGDECIMAL, expressions=n.expressions)
                                   if isinstance(n, exp.DataType) and n.this == exp.DataType.Type.DECIMAL else n)
-        return tree.sql(dialect=dialect, pretty=True)
+        return tree.sql(dialect=dialect, pretty=pretty)
 
     def select(self) -> exp.Select:
         from .sql_rule import rule_layers
@@ -206,8 +206,19 @@ class Compiler:
         """(policy index or NULL, the year's error or NULL), as `frame.Scorer._year`."""
         in_range = exp.Between(this=year, low=exp.Literal.number(YEARS.start), high=exp.Literal.number(YEARS.stop - 1))
         if self.o.policy is not None:
-            pidx = case([(in_range, exp.Literal.number(0))])
-            missing_policy = None
+            outside = {}  # a forced policy's years outside its dates, where the policy says so (status_for)
+            status_for = getattr(self.o.policy.policy, "status_for", None)
+            for y in YEARS if status_for is not None else ():
+                try:
+                    status_for(y)
+                except PolicyError as exc:
+                    outside[y] = str(exc)
+            if outside:
+                missing_policy = template(lambda y: outside.get(y), year)
+                pidx = case([(exp.not_(in_range), exp.null()), (exp.not_(exp.Is(this=missing_policy, expression=exp.null())),
+                                                                 exp.null())], exp.Literal.number(0))
+            else:
+                pidx, missing_policy = case([(in_range, exp.Literal.number(0))]), None
         else:
             pairs = []
             for i, lp in reversed(list(enumerate(self.policies))):  # as policy_for_year: the latest that covers the year
@@ -216,7 +227,8 @@ class Compiler:
                 pairs.append((exp.Between(this=year, low=exp.Literal.number(eff.from_.year), high=exp.Literal.number(hi)),
                               exp.Literal.number(i)))
             pidx = case([(exp.not_(in_range), exp.null()), *pairs])
-            missing_policy = template(lambda y: no_policy_message(y), year)
+            missing_policy = template(lambda y: None if any(lp.policy.effective.covers(y) for lp in self.policies)
+                                      else no_policy_message(y), year)
         err = case([
             (exp.Is(this=year, expression=exp.null()), lit("year: missing; expected a calendar year such as 2024")),
             (exp.not_(in_range), exp.DPipe(this=exp.DPipe(this=lit("year: "), expression=exp.cast(year, "VARCHAR")),
@@ -235,7 +247,7 @@ class Compiler:
                 rates[y] = num(chain.quote("USD", on=None, year=y).rate, *FX)
             except FxError as exc:
                 errors[y] = str(exc)
-        return lookup(year, rates, exp.cast(exp.null(), dec(*FX))), template(lambda y: errors.get(y), year, list(errors))
+        return lookup(year, rates, exp.cast(exp.null(), dec(*FX))), template(lambda y: errors.get(y), year)
 
     def status_of_year(self, pidx: exp.Expression, year: exp.Expression) -> exp.Expression:
         """The policy's status in the year (in force, or assumed to continue), as the policy says."""
@@ -263,25 +275,36 @@ def spans_of(values: dict[int, str]) -> list[tuple[int, int, str]]:
 
 
 def template(message, year: exp.Expression, years=None) -> exp.Expression:
-    """A per-year message as one text with the year spliced in (when every year's message is the
-    same but for the year), else a CASE over the years."""
-    years = list(years) if years is not None else list(YEARS)
-    texts = {y: message(y) for y in years}
+    """A per-year message (None: no message) as a CASE over runs of consecutive years whose messages
+    are the same but for the year, spliced in as text."""
     marker = "\x00"
-    shapes = {t.replace(str(y), marker) for y, t in texts.items() if t is not None}
-    if len(shapes) == 1 and all(t is not None for t in texts.values()):
-        head, _, tail = shapes.pop().partition(marker)
-        if marker not in tail:
-            inner = [y for y in years]
-            expr = exp.DPipe(this=exp.DPipe(this=lit(head), expression=exp.cast(year, "VARCHAR")), expression=lit(tail))
-            lo, hi = min(inner), max(inner)
-            if inner == list(range(lo, hi + 1)):
-                return case([(exp.Between(this=year, low=exp.Literal.number(lo), high=exp.Literal.number(hi)), expr)])
-    return lookup(year, {y: t for y, t in texts.items() if t is not None})
+    runs: list[list] = []  # [first, last, shape]: shape holds the marker where the year goes
+    for y in (list(years) if years is not None else list(YEARS)):
+        text = message(y)
+        if text is None:
+            continue
+        shape = text.replace(str(y), marker) if text.count(str(y)) == 1 else text
+        if runs and runs[-1][2] == shape and runs[-1][1] == y - 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y, shape])
+    pairs = []
+    for first, last, shape in runs:
+        head, _, tail = shape.partition(marker)
+        text = _cat(lit(head), exp.cast(year, "VARCHAR"), lit(tail)) if marker in shape else lit(shape)
+        pairs.append((exp.Between(this=year, low=exp.Literal.number(first), high=exp.Literal.number(last)), text))
+    return case(pairs) if pairs else exp.cast(exp.null(), "VARCHAR")
 
 
-def compile_sql(dialect: str, options: SqlOptions | None = None) -> str:
-    """The statement (or `CREATE VIEW`) that scores ``options.table`` in ``dialect``."""
+def _cat(*parts: exp.Expression) -> exp.Expression:
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p)
+    return out
+
+
+def compile_sql(dialect: str, options: SqlOptions | None = None, pretty: bool = True) -> str:
+    """The statement (or `CREATE VIEW`) that scores ``options.table`` in ``dialect`` (``pretty``: indented)."""
     dialect = dialect.strip().lower()
     if dialect in ("postgresql", "pg"):
         dialect = "postgres"
@@ -289,4 +312,4 @@ def compile_sql(dialect: str, options: SqlOptions | None = None) -> str:
         raise InputError("--dialect", dialect, f"one of {', '.join(DIALECTS)} ({REFUSED[dialect]})")
     if dialect not in DIALECTS:
         raise InputError("--dialect", dialect, f"one of {', '.join(DIALECTS)}")
-    return Compiler(options or SqlOptions()).sql(dialect)
+    return Compiler(options or SqlOptions()).sql(dialect, pretty)
