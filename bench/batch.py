@@ -1,4 +1,4 @@
-"""`fdi batch` against the floor of BENCH.md: polars reading the same CSV and writing the same columns back.
+"""`fdi batch` against its floor (see bench/README.md): polars reading the same CSV and writing the same columns back.
 
 Whole processes, alternated (floor, fdi, floor, fdi, ...), a warm-up pair discarded;
 prints the median wall-time ratio with its min-max and both peak RSS figures.
@@ -30,7 +30,7 @@ HERE = Path(__file__).parent
 FLOOR = "import polars as pl, sys; pl.read_csv(sys.argv[1], infer_schema=False).write_csv(sys.argv[2])"
 WIDE = ("import polars as pl, sys; df = pl.read_csv(sys.argv[1], infer_schema=False); "
         "pl.concat([df, pl.read_ipc(sys.argv[2])], how='horizontal').write_csv(sys.argv[3])")
-RESULTS = 13  # fdi's result columns, after the input's
+RESULTS = 14  # fdi's result columns, after the input's (fdi_incentive.frame.RESULT_COLUMNS)
 FDI_OK = (0, 1)  # fdi batch's exit codes for a file scored whole (1: some rows carry errors)
 
 

@@ -1,4 +1,4 @@
-"""A plain reference written straight from POLICY.md §1-§3, independent of the engine and the policy files.
+"""A plain reference written straight from the clauses (docs/policy.md §1-§3), independent of the engine and the policy files.
 
 Deliberately naive: the numbers are typed in from the policy text so that a
 wrong number in a policy file, or a wrong branch in the engine, shows up as a
@@ -13,8 +13,9 @@ D = Decimal
 def oracle_reward(year: int, category: str, base_usd: Decimal, fx: Decimal, reading: str = "converted") -> Decimal:
     """Chongqing's reward in CNY, statutory floors, for one project-year."""
     if 2018 <= year <= 2022:
-        # 渝府发〔2018〕50号 as restated: over USD 5M, at least 2%, real estate and finance excluded, no cap.
-        if category in ("real_estate", "finance"):
+        # 渝府发〔2018〕50号 as restated: over USD 5M (read per year), at least 2%, no cap;
+        # 房地产业、金融业、及金融类项目除外: real estate, finance and quasi-finance excluded.
+        if category in ("real_estate", "finance", "quasi_finance"):
             return D("0.00")
         rate = D("0.02") if base_usd > D(5_000_000) else D(0)
         cap = None

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from fdi_incentive import InputError, Project, assess
 from fdi_incentive.batch import score_file
-from fdi_incentive.frame import Options
+from fdi_incentive.frame import RESULT_COLUMNS, Options
 
 from .strategies import amounts_usd, fx_rates
 
-COMPARED = ["policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
+COMPARED = ["policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
 HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
           "reinvested_profit", "fx_rate"]
 
@@ -205,7 +205,7 @@ def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
     with out.open(encoding="utf-8", newline="") as f:
         header, *rows = list(csv.reader(f))
     shown = open_input(src).columns
-    assert summary.rows == len(rows) == 2 and len(set(header)) == len(header) == len(shown) + 13
+    assert summary.rows == len(rows) == 2 and len(set(header)) == len(header) == len(shown) + len(RESULT_COLUMNS)
     assert header[:len(shown)] == shown
     expected = ["'" + c if c[:1] in ("=", "-") else c for c in row]
     assert all(r[:len(shown)] == expected for r in rows) and all(r[header.index(

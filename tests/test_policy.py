@@ -19,9 +19,10 @@ def test_every_shipped_policy_validates_and_cites_every_number():
     assert [lp.policy.id for lp in policies] == ["cn-cq-2018", "cn-cq-2023"]
     for lp in policies:
         p = lp.policy
-        assert p.source.clause and p.caveats
-        assert all(t.citation for t in p.tiers)
-        assert p.cap.citation and p.exclusions.citation and p.rounding.citation and p.base.citation
+        assert p.clause_source.quote and p.caveats
+        assert all(t.citation for t in p.tiers)  # every number of a tier beside the words it comes from
+        assert p.exclusions.citation and p.base.citation and p.rounding.said() and p.cap.said()
+        assert p.cap.amount is None or p.cap.citation
 
 
 def test_version_in_force_is_chosen_by_year():
@@ -36,13 +37,14 @@ def test_version_in_force_is_chosen_by_year():
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (('rate = "0.04"', 'rate = "0.04"\nrat = "1"'), r"tiers\[1\]\.rat: unknown key; allowed keys here: id, label"),
+        (('rate = "0.04"', 'rate = "0.04"\nrat = "1"'), r"tiers\[1\]\.rat: unknown key; allowed keys here: .*id, label"),
         (('rate = "0.04"', "rate = 0.04"), 'write the number as a string so it stays exact, e.g. "0.04"'),
         (('rate = "0.04"', 'rate = "4"'), r"tiers\[1\]\.rate: .*less than or equal to 1"),
         (('comparator = "gt" }\nrate = "0.02"', 'comparator = "over" }\nrate = "0.02"'), r"comparator: Input should be 'gt' or 'ge'"),
-        (("from = 2023-01-01", "from = 2023-01-01\nto = 2022-01-01"), "before 'from'"),
+        (("[effective]\nfrom = 2023-01-01", "[effective]\nfrom = 2023-01-01\nto = 2022-01-01"), "before 'from'"),
         (('[stacking]\nmode = "best"', '[stacking]\nmode = "sum"'), r"stacking\.mode"),
-        (("schema_version = 1", "schema_version = 2"), "schema_version"),
+        (("schema_version = 2", "schema_version = 3"), "schema_version"),
+        (("schema_version = 2", "schema_version = 1"), r"schema_version 1 is the old layout .*\[\[sources\]\]"),
         (('id = "cn-cq-2023"', 'id = "cn-cq-2023"\nextra = 1'), "extra: unknown key"),
     ],
 )
@@ -80,3 +82,32 @@ def test_a_users_policy_file_drives_the_engine(tmp_path):
 
     with pytest.raises(InputError, match="exactly 0.01"):
         assess(project, policy=str(path), fx="7", granted_rate="0.02")
+
+
+@pytest.mark.parametrize(
+    "policy_id, year, status",
+    [
+        ("cn-cq-2018", 2018, "in_force"), ("cn-cq-2018", 2022, "in_force"),
+        ("cn-cq-2023", 2023, "in_force"), ("cn-cq-2023", 2024, "in_force"),
+        ("cn-cq-2023", 2025, "assumed_continuation"), ("cn-cq-2023", 2026, "assumed_continuation"),
+    ],
+)
+def test_status_for_a_year_says_whether_the_source_states_it(policy_id, year, status):
+    assert get_policy(policy_id).policy.status_for(year) == status
+
+
+@pytest.mark.parametrize("policy_id, year", [("cn-cq-2023", 2022), ("cn-cq-2023", 2019), ("cn-cq-2018", 2023), ("cn-cq-2018", 2017)])
+def test_status_for_a_year_outside_the_dates_is_refused_naming_them(policy_id, year):
+    with pytest.raises(PolicyError, match=rf"{policy_id} applies to 20\d\d.* not to {year}"):
+        get_policy(policy_id).policy.status_for(year)
+
+
+def test_a_source_period_is_stated_apart_from_the_years_applied():
+    p = get_policy("cn-cq-2023").policy
+    assert p.effective.to is None and p.source_period.to.year == 2024
+    text = shipped_text()
+    with pytest.raises(PolicyError, match="source_period.from .* must equal effective.from"):
+        parse_policy(text.replace("[source_period]\nfrom = 2023-01-01", "[source_period]\nfrom = 2024-01-01"), "x.toml")
+    bounded = text.replace("[effective]\nfrom = 2023-01-01", "[effective]\nfrom = 2023-01-01\nto = 2023-12-31")
+    with pytest.raises(PolicyError, match="must not be after effective.to"):
+        parse_policy(bounded, "x.toml")

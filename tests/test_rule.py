@@ -1,4 +1,4 @@
-"""The Chongqing rule as POLICY.md states it: worked examples, boundaries, exclusions, loans, codes."""
+"""The Chongqing rule as docs/policy.md states it: worked examples, boundaries, exclusions, loans, codes."""
 
 from decimal import Decimal as D
 
@@ -12,7 +12,7 @@ def one(year, paid_in, sector=None, fx="7.2", code=None, **kw):
     return assess(project, fx=fx).years[0]
 
 
-# POLICY.md §4, row by row.
+# docs/policy.md §4, row by row.
 @pytest.mark.parametrize(
     "year, sector, paid_in, fx, tier, reward",
     [
@@ -91,9 +91,9 @@ def test_excluded_sectors_get_nothing_2023(sector):
     assert y.excluded and not y.eligible and y.incentive_cny == 0
 
 
-def test_quasi_finance_not_excluded_in_2018_restatement():
-    """The 2018 restatement names real estate and finance only."""
-    assert one(2019, "9000000", "quasi-finance").eligible
+def test_quasi_finance_excluded_in_2018_restatement():
+    """The 2018 restatement excludes 房地产业、金融业、及金融类项目: 金融类 read as quasi-finance."""
+    assert one(2019, "9000000", "quasi-finance").excluded
     assert one(2019, "9000000", "finance").excluded
 
 

@@ -61,6 +61,8 @@ class BatchSummary(BaseModel):
     first_errors: list[RowError]
     eligible_by_tier: dict[str, int]
     capped: int
+    assumed_continuation: int = Field(
+        description="rows scored under a policy applied after the years its source states (policy_status assumed_continuation)")
     total_incentive_cny: Money
     by_category: dict[str, Group]
     by_year: dict[str, Group]
@@ -81,7 +83,7 @@ class _Tally:
     """The summary's counts, added up batch by batch from the scorer's `__` columns."""
 
     def __init__(self) -> None:
-        self.rows = self.errors = self.capped = 0
+        self.rows = self.errors = self.capped = self.assumed = 0
         self.total = Decimal(0)
         self.first: list[RowError] = []
         self.tiers: Counter[str] = Counter()
@@ -111,6 +113,8 @@ class _Tally:
                     g[2] += amount
             if policy is not None:
                 self.policies.add(policy)
+                if year is not None and scorer.policies[policy].policy.status_for(year) == "assumed_continuation":
+                    self.assumed += rows
             if source:
                 self.fx_sources.add(source)
         self.fx_sources.update(scored.own_sources)
@@ -336,7 +340,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         column_mapping=dict(original.mapping),
         arrivals=arrivals if ledger else None,
         rows=tally.rows, scored=tally.rows - tally.errors, errors=tally.errors, first_errors=tally.first,
-        eligible_by_tier=dict(sorted(tally.tiers.items())), capped=tally.capped, total_incentive_cny=tally.total,
+        eligible_by_tier=dict(sorted(tally.tiers.items())), capped=tally.capped, assumed_continuation=tally.assumed,
+        total_incentive_cny=tally.total,
         by_category=tally.by("category"), by_year=tally.by("year"),
         policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
         fx_sources=sorted(tally.fx_sources), notes=notes,

@@ -1,6 +1,6 @@
 """Applying a policy to a project's years: the one place where the rule logic lives.
 
-The steps follow POLICY.md §1: choose the policy in force, classify the sector,
+The steps follow the clause (docs/policy.md): choose the policy in force, classify the sector,
 drop excluded sectors, add up the base (equity and reinvested profits, never
 shareholder loans), test each tier's threshold with the comparator the policy
 file names, take the best tier (tiers do not stack), apply the rate, convert,
@@ -143,6 +143,7 @@ def evaluate_year(
     the arrivals (used under the converted reading); ``fx_rate`` is the rate stated.
     """
     policy = lp.policy
+    status = policy.status_for(year)  # (a year outside the policy's dates is refused here)
     category = classification.category
     counts = set(policy.base.counts)
     base_usd = (paid_in_usd if "equity" in counts else _ZERO) + (reinvested_usd if "reinvested_profit" in counts else _ZERO)
@@ -151,26 +152,30 @@ def evaluate_year(
         base_cny_converted=base_cny_converted, reading=reading, granted_rate=granted_rate, convertible=convertible,
     )
 
-    reasons = [f"{policy.id} ({policy.title}) is in force in {year}."]
+    if status == "in_force":
+        reasons = [f"{policy.id} ({policy.title}) is in force in {year}: its source states {(policy.source_period or policy.effective).span}."]
+    else:
+        reasons = [f"{policy.id} ({policy.title}) is applied to {year} as an assumed continuation: its source "
+                   f"states {(policy.source_period or policy.effective).span}, and no later rule was found."]
     reasons.append(f"Category: {category.replace('_', ' ')}, from {classification.basis}.")
     reasons.extend(classification.notes)
     if reinvested_usd and "reinvested_profit" in counts:
-        reasons.append(f"Reinvested profits {_usd(reinvested_usd)} count toward the base ({policy.base.citation}).")
+        reasons.append(f"Reinvested profits {_usd(reinvested_usd)} count toward the base ({policy.base.cited}).")
     if shareholder_loans_usd:
         reasons.append(
-            f"Foreign shareholder loans {_usd(shareholder_loans_usd)} are shown but not counted ({policy.base.citation})."
+            f"Foreign shareholder loans {_usd(shareholder_loans_usd)} are shown but not counted ({policy.base.cited})."
         )
     reasons.append(f"Base: {_usd(base_usd)} of foreign capital paid in during {year}.")
     tests = [
         TierTest(
             tier=t.id, label=t.label, threshold_usd=t.threshold.amount, comparator=t.threshold.comparator,
             applies_to_category=applies, passed=passed and not d.excluded, rate=t.rate, rate_type=t.rate_type,
-            citation=t.citation,
+            citation=t.cited,
         )
         for t, applies, passed in d.tests
     ]
     if d.excluded:
-        reasons.append(f"Excluded: {category.replace('_', ' ')} projects get nothing ({policy.exclusions.citation}).")
+        reasons.append(f"Excluded: {category.replace('_', ' ')} projects get nothing ({policy.exclusions.cited}).")
     elif not d.kind_ok:
         reasons.append(f"Kind '{kind}' is not one the policy rewards ({', '.join(policy.base.kinds)}).")
     else:
@@ -184,7 +189,7 @@ def evaluate_year(
     tier = d.tier
     if tier is not None:
         if sum(1 for t in tests if t.passed) > 1:
-            reasons.append(f"Tiers do not stack: only the {tier.label} applies ({policy.stacking.citation}).")
+            reasons.append(f"Tiers do not stack: only the {tier.label} applies ({policy.stacking.cited}).")
         if granted_rate is not None:
             reasons.append(f"Rate {percent_fmt(granted_rate)}, as granted (the {tier.label}'s {tier.rate_type} is {percent_fmt(tier.rate)}).")
         else:
@@ -203,19 +208,21 @@ def evaluate_year(
         reasons.append(f"Gross reward: {_cny(d.base_cny)} × {percent_fmt(d.rate)} = {_cny(d.gross_cny)}.")
         if cap is not None:
             if d.capped:
-                reasons.append(f"Capped at {_cny(cap)} a project a year ({policy.cap.citation}).")
+                reasons.append(f"Capped at {_cny(cap)} a project a year ({policy.cap.cited}).")
             else:
-                reasons.append(f"Within the annual cap of {_cny(cap)} ({policy.cap.citation}).")
+                reasons.append(f"Within the annual cap of {_cny(cap)} ({policy.cap.cited}).")
         reasons.append(f"Payout {_cny(d.incentive_cny)}, rounded once to {policy.rounding.quantum} CNY, "
                        f"{policy.rounding.mode.replace('_', '-')}.")
         if d.other_reading_incentive_cny is not None:
             other_name = "nominal" if reading == "converted" else "converted"
             reasons.append(f"Under the {other_name} reading the payout would be {_cny(d.other_reading_incentive_cny)}.")
     with decimal.localcontext(EXACT):
-        sensitivity = _sensitivity(policy, category, d.excluded or not d.kind_ok, base_usd, d.base_cny, d.rate, tier, reading)
+        # the rate the cap point is found at: the year's own (its arrivals' mean), else the one stated
+        fx = d.base_cny / base_usd if reading == "converted" and base_usd > 0 and d.base_cny > 0 else fx_rate
+        sensitivity = _sensitivity(policy, category, d.excluded or not d.kind_ok, tier, reading, fx, granted_rate)
 
     return YearResult(
-        year=year, policy=policy.id, eligible=tier is not None, excluded=d.excluded, category=category,
+        year=year, policy=policy.id, policy_status=status, eligible=tier is not None, excluded=d.excluded, category=category,
         tier=tier.id if tier else None, rate=d.rate,
         rate_basis=("granted" if granted_rate is not None else tier.rate_type) if tier else None,
         paid_in_usd=paid_in_usd, reinvested_usd=reinvested_usd, shareholder_loans_usd=shareholder_loans_usd,
@@ -223,17 +230,68 @@ def evaluate_year(
         base_cny=d.base_cny, gross_cny=d.gross_cny, cap_cny=cap, capped=d.capped, incentive_cny=d.incentive_cny,
         other_reading_incentive_cny=d.other_reading_incentive_cny, reasons=reasons,
         citations={
-            "base": policy.base.citation, "exclusions": policy.exclusions.citation,
-            "stacking": policy.stacking.citation, "cap": policy.cap.citation,
-            "conversion": policy.conversion.citation, "rounding": policy.rounding.citation,
+            "base": policy.base.cited, "exclusions": policy.exclusions.cited,
+            "stacking": policy.stacking.cited, "cap": policy.cap.cited,
+            "conversion": policy.conversion.cited, "rounding": policy.rounding.cited,
         },
+        caveats=[c.text for c in policy.caveats if c.shown_for(status)],
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
 
 
+def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:
+    """The rate a base earns (the best tier it passes, or the granted rate), None below every threshold."""
+    tier, _ = choose_tier(policy, category, base_usd)
+    if tier is None:
+        return None
+    return tier.rate if granted_rate is None else granted_rate
+
+
+def cap_point(
+    policy: Policy, category: str, *, fx: Decimal | None, reading: Reading,
+    granted_rate: Decimal | None = None, code: str | None = None,
+) -> Decimal | None:
+    """The smallest base (USD, on the policy's USD grid) above which the payout is capped, given
+    every tier that base would reach: at the point the gross reward is within the cap, a grid
+    step above it is over.
+
+    ``fx`` is CNY per USD (used under the converted reading only). None when the policy has
+    no cap, the category or code is excluded, no tier applies, or no rate is known.
+
+    The gross reward never falls as the base grows (a tier passed stays passed, the best rate
+    applies), so the point is the largest base whose gross is within the cap. That base sits
+    either just below a threshold (the rate jumps one step above it) or at cap / (FX x rate)
+    for the rate of its own tier: the candidates below.
+    """
+    cap, step = policy.cap.amount, policy.rounding.usd_quantum
+    if cap is None or policy.exclusions.exclude(category, code):
+        return None
+    per_usd = Decimal(1) if reading == "nominal" else fx
+    if per_usd is None or per_usd <= 0:
+        return None
+    tiers = [t for t in policy.tiers if t.applies_to(category)]
+    if not tiers:
+        return None
+    with decimal.localcontext(EXACT):
+        def floor(x: Decimal) -> Decimal:
+            return (x / step).to_integral_value(decimal.ROUND_FLOOR) * step
+
+        def within(base: Decimal) -> bool:
+            rate = payout_rate(policy, category, base, granted_rate)
+            return rate is None or base * per_usd * rate <= cap
+
+        rates = {t.rate if granted_rate is None else granted_rate for t in tiers}
+        candidates = {floor(cap / (per_usd * r)) for r in rates}
+        for t in tiers:  # the last grid base that does not yet pass the threshold
+            th = t.threshold.amount
+            candidates.add(floor(th) if t.threshold.comparator == "gt" else
+                           (th / step).to_integral_value(decimal.ROUND_CEILING) * step - step)
+        return max((c for c in candidates if c >= 0 and within(c)), default=None)
+
+
 def _sensitivity(
-    policy: Policy, category: str, ineligible: bool, base_usd: Decimal, base_cny: Decimal,
-    rate: Decimal | None, tier: Tier | None, reading: Reading,
+    policy: Policy, category: str, ineligible: bool, tier: Tier | None, reading: Reading,
+    fx: Decimal | None, granted_rate: Decimal | None,
 ) -> Sensitivity:
     """The base that reaches the next better tier, and the base above which the cap binds."""
     if ineligible:
@@ -248,10 +306,7 @@ def _sensitivity(
     if nxt is not None:
         th = nxt.threshold
         next_from = th.amount + step if th.comparator == "gt" else th.amount
-    cap_above = None
-    if rate is not None and policy.cap.amount is not None and base_usd > 0:
-        per_usd = base_cny / base_usd * rate
-        cap_above = (policy.cap.amount / per_usd).quantize(step, decimal.ROUND_DOWN)
+    cap_above = cap_point(policy, category, fx=fx, reading=reading, granted_rate=granted_rate)
     return Sensitivity(next_tier=nxt.id if nxt else None, next_tier_from_usd=next_from, cap_binds_above_usd=cap_above)
 
 
@@ -297,10 +352,13 @@ def assess(
     for arrival in project.arrivals:
         by_year[arrival.calendar_year].append(arrival)
 
-    years, used = [], {}
+    years, used, statuses = [], {}, defaultdict(set)
     for year in sorted(by_year):
         lp = forced or policy_for_year(year)
+        statuses[lp.policy.id].add(lp.policy.status_for(year))  # (refuses a forced policy outside its dates)
         used[lp.policy.id] = lp
+    for year in sorted(by_year):
+        lp = forced or policy_for_year(year)
         result = _assess_year(lp, project, classification, year, by_year[year], chain, reading, granted)
         years.append(result)
 
@@ -314,7 +372,7 @@ def assess(
         ),
         years=years,
         total_incentive_cny=total,
-        policies=[_policy_used(lp) for lp in used.values()],
+        policies=[_policy_used(lp, statuses[pid]) for pid, lp in used.items()],
         granted_rate=granted,
     )
 
@@ -376,10 +434,17 @@ def _assess_year(
     )
 
 
-def _policy_used(lp: LoadedPolicy) -> PolicyUsed:
+def _policy_used(lp: LoadedPolicy, statuses: set[str]) -> PolicyUsed:
+    """A policy as a result names it: its text, its sources, and the caveats shown on its years."""
     p = lp.policy
+    text = next((s for s in p.sources if s.role == "text"), p.clause_source)
+    sp = p.source_period or p.effective
     return PolicyUsed(
-        id=p.id, title=p.title, source=p.source.title + (f" ({p.source.document_number})" if p.source.document_number else ""),
-        url=p.source.url, reliability=p.source.reliability, effective_from=p.effective.from_,
-        effective_to=p.effective.to, origin=lp.origin, sha256=lp.sha256, caveats=[c.text for c in p.caveats],
+        id=p.id, title=p.title, source=text.title + (f" ({text.document_number})" if text.document_number else ""),
+        url=text.url, reliability=p.clause_source.reliability, effective_from=p.effective.from_,
+        effective_to=p.effective.to, source_period_from=sp.from_, source_period_to=sp.to,
+        sources=[f"{s.role}: {s.name}" + (f", {s.url}" if s.url else "") + f" ({s.reliability}). Seen: {s.seen}"
+                 for s in p.sources],
+        origin=lp.origin, sha256=lp.sha256,
+        caveats=[c.text for c in p.caveats if any(c.shown_for(st) for st in statuses)],
     )

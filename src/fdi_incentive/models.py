@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from .fx import check_currency
 from .industry import normalise_name
 from .money import Money, Rate, money_str, parse_amount
-from .policy import KIND_NAMES, TYPE_NAMES, Category, ContributionType, Kind, Reading
+from .policy import KIND_NAMES, TYPE_NAMES, Category, ContributionType, Kind, PolicyStatus, Reading
 
 
 def _name(table: dict[str, str], expected: str):
@@ -132,7 +132,8 @@ class Sensitivity(_Model):
 
     next_tier: str | None = None
     next_tier_from_usd: Money | None = Field(None, description="the smallest base that reaches the next tier")
-    cap_binds_above_usd: Money | None = Field(None, description="above this base, the annual cap binds")
+    cap_binds_above_usd: Money | None = Field(
+        None, description="the smallest base above which the annual cap binds, given every tier that base would reach")
 
 
 class YearResult(_Model):
@@ -140,6 +141,10 @@ class YearResult(_Model):
 
     year: int
     policy: str
+    policy_status: PolicyStatus = Field(
+        description="in_force: a year inside the period the policy's source states; "
+        "assumed_continuation: a later year we apply it to, an assumption (see caveats)"
+    )
     eligible: bool
     excluded: bool
     category: Category
@@ -166,6 +171,7 @@ class YearResult(_Model):
     tier_tests: list[TierTest]
     arrivals: list[ArrivalLine]
     sensitivity: Sensitivity
+    caveats: list[str] = Field(description="the policy's caveats that bear on this year")
 
 
 class PolicyUsed(_Model):
@@ -173,9 +179,12 @@ class PolicyUsed(_Model):
     title: str
     source: str
     url: str
-    reliability: str
+    reliability: str = Field(description="of the source whose words of the clause the policy follows")
     effective_from: dt.date
     effective_to: dt.date | None
+    source_period_from: dt.date = Field(description="the period the source states; later years are assumed")
+    source_period_to: dt.date | None
+    sources: list[str] = Field(description="every source: its role (text, restatement, summary), what was seen")
     origin: str
     sha256: str
     caveats: list[str]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
-from .engine import _fx_chain, decide
+from .engine import _fx_chain, cap_point, decide
 from .errors import InputError
 from .fx import RateSource
 from .industry import classify, normalise_name
@@ -208,10 +208,9 @@ def plan(
             d = reward(y, amts[y.year], fx_factor)
             near, dist = _nearest_threshold(y.policy, cls.category, amts[y.year])
             cap_above = None
-            if d.rate is not None and y.policy.cap.amount is not None and amts[y.year] > 0:
-                per_usd = (d.base_cny / amts[y.year]) * d.rate
-                with decimal.localcontext(EXACT):
-                    cap_above = (y.policy.cap.amount / per_usd).quantize(Decimal("0.01"), ROUND_FLOOR)
+            if d.rate is not None:
+                cap_above = cap_point(y.policy, cls.category, fx=y.fx * fx_factor, granted_rate=granted_rate,
+                                      reading=reading or y.policy.conversion.default, code=cls.code)
             rows.append(PlanYear(
                 year=y.year, paid_in_usd=amts[y.year], fixed=y.fixed, policy=y.policy.id,
                 tier=d.tier.id if d.tier else None, rate=d.rate,

@@ -29,6 +29,8 @@ TYPE_NAMES = {
     "货币出资": "equity", "股权出资": "equity",  # (cash paid in as registered capital, as ledgers name it)
 }
 Reading = Literal["converted", "nominal"]
+# inside the period the source states, or a year we apply the rule to after it (an assumption)
+PolicyStatus = Literal["in_force", "assumed_continuation"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]
 
 
@@ -49,25 +51,68 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class Source(_Strict):
-    """Where the rule comes from and how far it can be trusted."""
+class Said(_Strict):
+    """What a part of a policy rests on, kept apart: the words of a source (``citation``, quoted
+    as the source gives them), our reading of them (``reading``, with the reason), and an
+    assumption where no text speaks (``assumption``). At least one is given."""
 
+    citation: str = Field("", description="the words of a source, quoted as it gives them")
+    reading: str | None = Field(None, description="our reading of the words, and why (ours, not the source's)")
+    assumption: str | None = Field(None, description="what we assume where no text speaks")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "Said":
+        if not (self.citation or self.reading or self.assumption):
+            raise ValueError("give the words of a source (citation), our reading of them (reading) or an assumption")
+        return self
+
+    def said(self) -> list[tuple[str, str]]:
+        """(label, text) for each of the three that is given: "text", "our reading", "assumption"."""
+        parts = [("text", f"“{self.citation}”")] if self.citation else []
+        if self.reading:
+            parts.append(("our reading", self.reading))
+        if self.assumption:
+            parts.append(("assumption", self.assumption))
+        return parts
+
+    @property
+    def cited(self) -> str:
+        """The three in one line, each labelled: what a result cites."""
+        return "; ".join(f"{label}: {text}" for label, text in self.said())
+
+
+SourceRole = Literal["text", "restatement", "summary"]
+SOURCE_ROLES = {"text": "the text itself", "restatement": "a restatement quoting it", "summary": "a summary"}
+
+
+class Source(_Strict):
+    """One source of the rule, its role and how far it can be trusted."""
+
+    role: SourceRole = Field(description="text: the document itself; restatement: one that quotes it; summary: one that summarises it")
     title: str
     title_en: str | None = None
     issuer: str
     issued: date | None = None
     document_number: str | None = None
-    url: str
-    quoted_by: str | None = None
+    url: str = ""
     reliability: Literal["official", "official_restatement", "secondary", "unverified"]
-    checked: date
-    clause: str = Field(min_length=1)
+    checked: date = Field(description="the day this policy file was read against a stored copy of this source")
+    seen: str = Field(min_length=1, description="what of the source was seen: the whole clause, a header only ...")
+    quote: str | None = Field(None, min_length=1, description="the clause, verbatim, as this source gives it")
+    gloss: str | None = Field(None, description="an English rendering of the quote (ours unless said otherwise)")
+
+    @property
+    def name(self) -> str:
+        """The source as a reader names it: title, document number, issuer, date."""
+        return (self.title + (f" ({self.document_number})" if self.document_number else "")
+                + f", {self.issuer}" + (f", {self.issued}" if self.issued else ""))
 
 
-class Effective(_Strict):
+class Effective(Said):
+    """The years we apply the rule to (compare `SourcePeriod`: what the source states)."""
+
     from_: date = Field(alias="from")
     to: date | None = None
-    citation: str
 
     @model_validator(mode="after")
     def _ordered(self) -> "Effective":
@@ -78,14 +123,25 @@ class Effective(_Strict):
     def covers(self, year: int) -> bool:
         return self.from_.year <= year and (self.to is None or year <= self.to.year)
 
+    @property
+    def span(self) -> str:
+        """The years, as a reader says them: "2018-2022", "2023 onwards"."""
+        return f"{self.from_.year}-{self.to.year}" if self.to else f"{self.from_.year} onwards"
 
-class Base(_Strict):
+
+class SourcePeriod(Effective):
+    """The period the source itself states, apart from the years we apply the rule to (``[effective]``).
+
+    A year inside ``[effective]`` but after this period is scored under an assumed continuation.
+    """
+
+
+class Base(Said):
     currency: Literal["USD"]
     period: Literal["calendar_year"]
     kinds: list[Kind] = Field(min_length=1)
     counts: list[Literal["equity", "reinvested_profit"]] = Field(min_length=1)
     excludes: list[Literal["shareholder_loan"]] = []
-    citation: str
 
 
 # How the law says each comparator: 超过 is "over" (strict), 以上 is "at least" (inclusive).
@@ -105,23 +161,21 @@ class Threshold(_Strict):
         return COMPARATOR_WORDS[self.comparator]
 
 
-class Tier(_Strict):
+class Tier(Said):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     label: str
     categories: list[Category] = Field(description="empty: every category not excluded")
     threshold: Threshold
     rate: PositiveDecimal = Field(le=1)
     rate_type: Literal["floor", "exact", "ceiling"]
-    citation: str
 
     def applies_to(self, category: str) -> bool:
         return not self.categories or category in self.categories
 
 
-class Exclusions(_Strict):
+class Exclusions(Said):
     categories: list[Category] = []
     codes: list[Annotated[str, Field(pattern=r"^[A-T]\d{0,4}$")]] = []
-    citation: str
 
     def exclude(self, category: str, code: str | None) -> bool:
         """Excluded by category, or by a GB/T code listed here (a code prefix matches its sub-codes)."""
@@ -130,46 +184,54 @@ class Exclusions(_Strict):
         return code is not None and any(code.startswith(prefix) for prefix in self.codes)
 
 
-class Stacking(_Strict):
+class Stacking(Said):
     mode: Literal["best"]
-    citation: str
 
 
-class Cap(_Strict):
+class Cap(Said):
     amount: PositiveDecimal | None = None
     currency: Literal["CNY"] = "CNY"
     scope: Literal["project_year"] = "project_year"
-    citation: str
 
 
-class Conversion(_Strict):
+class Conversion(Said):
     default: Reading
-    citation: str
 
 
-class Rounding(_Strict):
+class Rounding(Said):
     quantum: PositiveDecimal
     mode: RoundingMode
     usd_quantum: PositiveDecimal
-    citation: str
 
 
 class Caveat(_Strict):
     id: str
     text: str
+    basis: Literal["source", "reading", "assumption", "unknown"] = Field(
+        description="source: a source says it; reading: our reading; assumption: ours where no text speaks; unknown: no source settles it",
+    )
+    shown: Literal["always", "assumed_continuation"] = Field(
+        "always", description="on every result of the policy, or only on years scored under an assumed continuation",
+    )
+
+    def shown_for(self, status: "PolicyStatus") -> bool:
+        return self.shown == "always" or self.shown == status
 
 
 class Policy(_Strict):
     """One version of one jurisdiction's reward rule, with its sources and caveats."""
 
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
-    title_zh: str | None = None
+    title_zh: str | None = Field(None, description="a Chinese name we gave the rule, not a title any source uses")
     jurisdiction: str
     payout_currency: Literal["CNY"]
     effective: Effective
-    source: Source
+    source_period: SourcePeriod | None = Field(
+        default=None, description="the period the source states; absent: the whole of [effective]",
+    )
+    sources: list[Source] = Field(min_length=1, description="every source, each with its role; one at least quotes the clause")
     base: Base
     tiers: list[Tier] = Field(min_length=1)
     exclusions: Exclusions
@@ -179,6 +241,28 @@ class Policy(_Strict):
     rounding: Rounding
     caveats: list[Caveat] = []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_layout(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and raw.get("schema_version") == 1:
+            raise ValueError(
+                "schema_version 1 is the old layout (one [source] table); write schema_version = 2 with "
+                "[[sources]] tables, each with a role (text, restatement or summary), what was seen, and the "
+                "clause as quote where that source quotes it (see the shipped policies: fdi policy show cn-cq-2023 --json)"
+            )
+        return raw
+
+    @model_validator(mode="after")
+    def _quoted(self) -> "Policy":
+        if not any(s.quote for s in self.sources):
+            raise ValueError("no source quotes the clause: give the clause, verbatim, as quote in the source that gives it")
+        return self
+
+    @property
+    def clause_source(self) -> Source:
+        """The source whose quote of the clause the file follows (the first that quotes it)."""
+        return next(s for s in self.sources if s.quote)
+
     @model_validator(mode="after")
     def _unique_tiers(self) -> "Policy":
         ids = [t.id for t in self.tiers]
@@ -186,6 +270,28 @@ class Policy(_Strict):
         if dupes:
             raise ValueError(f"tier ids must be unique; {', '.join(dupes)} appears more than once")
         return self
+
+    @model_validator(mode="after")
+    def _source_period_within_effective(self) -> "Policy":
+        sp, eff = self.source_period, self.effective
+        if sp is None:
+            return self
+        if sp.from_ != eff.from_:
+            raise ValueError(
+                f"source_period.from ({sp.from_}) must equal effective.from ({eff.from_}): "
+                "a rule is applied from the start its source states, never before it"
+            )
+        if eff.to is not None and (sp.to is None or sp.to > eff.to):
+            raise ValueError(f"source_period.to ({sp.to or 'none'}) must not be after effective.to ({eff.to})")
+        return self
+
+    def status_for(self, year: int) -> PolicyStatus:
+        """"in_force" inside the period the source states; "assumed_continuation" for a later year
+        we apply the rule to (inside ``[effective]``). A year outside ``[effective]`` is a PolicyError."""
+        if not self.effective.covers(year):
+            raise PolicyError(outside_dates_message(self, year))
+        sp = self.source_period
+        return "in_force" if sp is None or sp.covers(year) else "assumed_continuation"
 
 
 class LoadedPolicy(BaseModel):
@@ -295,6 +401,13 @@ def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = Non
         if lp.policy.effective.covers(year):
             return lp
     raise PolicyError(no_policy_message(year, candidates))
+
+
+def outside_dates_message(policy: "Policy", year: int | str) -> str:
+    """Why a policy cannot score a year outside its dates, naming them."""
+    eff = policy.effective
+    return (f"year: {policy.id} applies to {eff.span} ({eff.from_} to {eff.to or 'no end date'}), "
+            f"not to {year}; choose a year in its dates or another policy")
 
 
 def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import COMPARATOR_WORDS, LoadedPolicy
+from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy
+from .policy import Said
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
     from .models import Assessment, YearResult
@@ -20,6 +21,8 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
     from .plan import Plan
 
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
+STATUS_WORDS = {"in_force": "in force: a year its source states",
+                "assumed_continuation": "[yellow]assumed continuation[/]: after the years its source states (see caveats)"}
 
 
 def _year_table(y: YearResult) -> RenderableType:
@@ -34,7 +37,7 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_column("step", style="bold")
     t.add_column("value", justify="right", no_wrap=True)
     t.add_column("why", overflow="fold")
-    t.add_row("policy in force", y.policy, "")
+    t.add_row("policy", y.policy, STATUS_WORDS[y.policy_status])
     t.add_row("category", y.category.replace("_", " "), "[red]excluded[/] " + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row("paid-in capital", _usd(y.paid_in_usd), "equity")
     if y.reinvested_usd:
@@ -105,7 +108,9 @@ def render_assessment(a: Assessment) -> RenderableType:
     parts: list[RenderableType] = []
     for p in a.policies:
         head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"), "\n")
-        head.append(f"in force {p.effective_from} to {p.effective_to or 'no end date'} · source reliability: {p.reliability}")
+        stated = f"{p.source_period_from.year}-{p.source_period_to.year}" if p.source_period_to else f"from {p.source_period_from.year}"
+        head.append(f"applied {p.effective_from} to {p.effective_to or 'no end date'} · its source states {stated} · "
+                    f"clause's source reliability: {p.reliability}")
         if p.url:
             head.append(f"\n{p.url}", style="dim")
         parts.append(Panel(head, title="policy", title_align="left"))
@@ -137,49 +142,82 @@ def render_assessment(a: Assessment) -> RenderableType:
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     t = Table(title="policies")
-    for col in ("id", "in force", "title", "reliability"):
+    for col in ("id", "applied to", "source states", "title", "reliability"):
         t.add_column(col)
     for lp in policies:
         p = lp.policy
-        t.add_row(p.id, f"{p.effective.from_} – {p.effective.to or 'no end'}", p.title, p.source.reliability)
+        sp = p.source_period or p.effective
+        t.add_row(p.id, p.effective.span, sp.span, p.title, p.clause_source.reliability)
     return t
 
 
+SAID_STYLE = {"text": "", "our reading": "cyan", "assumption": "yellow"}
+BASIS_WORDS = {"source": "the source says", "reading": "our reading", "assumption": "our assumption", "unknown": "no source settles it"}
+
+
+def _said(part: Said) -> Text:
+    """What a part of a policy rests on, a line each: the source's words, our reading, an assumption."""
+    out = Text()
+    for i, (label, text) in enumerate(part.said()):
+        out.append(("\n" if i else "") + f"{label}: ", style=f"bold {SAID_STYLE[label]}".strip())
+        out.append(text, style=SAID_STYLE[label] or None)
+    return out
+
+
 def render_policy(lp: LoadedPolicy) -> RenderableType:
-    """Every parameter of a policy with the sentence it comes from."""
+    """Every parameter of a policy with what it rests on: the words of a source, our reading, an assumption."""
     p = lp.policy
-    head = Text.assemble((f"{p.id}", "bold"), f"  {p.title}\n", (p.source.title, "italic"))
-    if p.source.title_en:
-        head.append(f"\n{p.source.title_en}")
-    head.append(f"\n{p.source.issuer}" + (f", {p.source.document_number}" if p.source.document_number else "")
-                + (f", issued {p.source.issued}" if p.source.issued else ""))
-    if p.source.quoted_by:
-        head.append(f"\nquoted by: {p.source.quoted_by}")
-    head.append(f"\nreliability: {p.source.reliability}, checked {p.source.checked}")
-    if p.source.url:
-        head.append(f"\n{p.source.url}", style="dim")
+    head = Text.assemble((f"{p.id}", "bold"), f"  {p.title}")
+    if p.title_zh:
+        head.append(f"\n{p.title_zh} (a name we gave the rule, not a source's title)")
+    head.append(f"\n{p.jurisdiction}; applied to {p.effective.span}")
+    sp = p.source_period
+    if sp is not None:
+        head.append(f"; its source states {sp.span}" + ("; later years are an assumed continuation" if sp.to != p.effective.to else ""))
     head.append(f"\nfile: {lp.origin}  sha256 {lp.sha256[:16]}…", style="dim")
+    sources = Text()
+    for i, src in enumerate(p.sources):
+        sources.append(("\n\n" if i else "") + f"{src.role}", style="bold")
+        sources.append(f" ({SOURCE_ROLES[src.role]}): {src.name}")
+        if src.title_en:
+            sources.append(f"\n{src.title_en}", style="italic")
+        sources.append(f"\nreliability: {src.reliability}; checked {src.checked} (read against a stored copy of the source)")
+        sources.append(f"\nseen: {src.seen}")
+        if src.url:
+            sources.append(f"\n{src.url}", style="dim")
     t = Table(show_lines=True, expand=True)
     t.add_column("parameter", style="bold", no_wrap=True)
     t.add_column("value", no_wrap=True)
-    t.add_column("from the text", overflow="fold")
-    t.add_row("in force", f"{p.effective.from_} – {p.effective.to or 'no end date'}", p.effective.citation)
+    t.add_column("source text / our reading / assumption", overflow="fold")
+    t.add_row("applied to", f"{p.effective.from_} – {p.effective.to or 'no end date'}", _said(p.effective))
+    if sp is not None:
+        t.add_row("source states", f"{sp.from_} – {sp.to or 'no end date'}", _said(sp))
     t.add_row("base", f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
-              f"not {', '.join(p.base.excludes) or '-'}", p.base.citation)
+              f"not {', '.join(p.base.excludes) or '-'}", _said(p.base))
     t.add_row("kinds", ", ".join(p.base.kinds), "")
     for tier in p.tiers:
         who = ", ".join(tier.categories) or "any category not excluded"
         t.add_row(f"tier {tier.id}", f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
-                  f"{tier.rate_type} {percent_fmt(tier.rate)}\n({who})", tier.citation)
-    t.add_row("exclusions", ", ".join(p.exclusions.categories) + "\ncodes: " + ", ".join(p.exclusions.codes), p.exclusions.citation)
-    t.add_row("stacking", p.stacking.mode, p.stacking.citation)
-    t.add_row("annual cap", money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else "none", p.cap.citation)
-    t.add_row("conversion", p.conversion.default, p.conversion.citation)
-    t.add_row("rounding", f"{p.rounding.quantum} {p.rounding.mode}; USD equivalents to {p.rounding.usd_quantum}", p.rounding.citation)
-    parts: list[RenderableType] = [Panel(head, title="policy", title_align="left"), t,
-                                   Panel(Text(p.source.clause), title="the clause", title_align="left")]
+                  f"{tier.rate_type} {percent_fmt(tier.rate)}\n({who})", _said(tier))
+    t.add_row("exclusions", ", ".join(p.exclusions.categories) + "\ncodes: " + ", ".join(p.exclusions.codes), _said(p.exclusions))
+    t.add_row("stacking", p.stacking.mode, _said(p.stacking))
+    t.add_row("annual cap", money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else "none", _said(p.cap))
+    t.add_row("conversion", p.conversion.default, _said(p.conversion))
+    t.add_row("rounding", f"{p.rounding.quantum} {p.rounding.mode}; USD equivalents to {p.rounding.usd_quantum}", _said(p.rounding))
+    quoted = p.clause_source
+    clause = Text(quoted.quote or "")
+    if quoted.gloss:
+        clause.append(f"\n\ngloss: {quoted.gloss}", style="dim")
+    parts: list[RenderableType] = [
+        Panel(head, title="policy", title_align="left"),
+        Panel(sources, title="sources", title_align="left"),
+        t,
+        Panel(clause, title=f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})", title_align="left"),
+    ]
     if p.caveats:
-        parts.append(Panel("\n".join(f"• [{c.id}] {c.text}" for c in p.caveats), title="caveats", title_align="left", border_style="yellow"))
+        lines = [f"• [{c.id}] ({BASIS_WORDS[c.basis]}"
+                 + ("; shown on assumed years only" if c.shown != "always" else "") + f") {c.text}" for c in p.caveats]
+        parts.append(Panel(Text("\n".join(lines)), title="caveats", title_align="left", border_style="yellow"))
     return Group(*parts)
 
 
@@ -241,6 +279,8 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     for tier, n in sorted(b.eligible_by_tier.items()):
         head.add_row(f"eligible, {tier} tier", f"{n:,}")
     head.add_row("capped", f"{b.capped:,}")
+    if b.assumed_continuation:
+        head.add_row("scored under an assumed policy", f"[yellow]{b.assumed_continuation:,}[/]")
     head.add_row("total payout", f"[bold]{_cny(b.total_incentive_cny)}[/]")
     parts: list[RenderableType] = [Panel(head, title=f"fdi batch: {b.input}", title_align="left")]
     for title, groups in (("by sector category", b.by_category), ("by year", b.by_year)):
