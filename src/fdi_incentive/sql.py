@@ -256,11 +256,18 @@ class Compiler:
             status_for = getattr(lp.policy, "status_for", None)
             if status_for is None:
                 continue
-            spans = spans_of({y: status_for(y) for y in YEARS})
+            spans = spans_of({y: _status(status_for, y) for y in YEARS})
             pairs.append((exp.EQ(this=pidx, expression=exp.Literal.number(i)),
                           case([(exp.Between(this=year, low=exp.Literal.number(a), high=exp.Literal.number(b)), lit(v))
                                 for a, b, v in spans])))
         return case(pairs) if pairs else exp.cast(exp.null(), "VARCHAR")
+
+
+def _status(status_for, year: int) -> str | None:
+    try:
+        return status_for(year)
+    except PolicyError:  # (a year outside the policy's dates: the row is an error, see policy_of_year)
+        return None
 
 
 def spans_of(values: dict[int, str]) -> list[tuple[int, int, str]]:
