@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlglot
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from fdi_incentive.batch import score_file
@@ -31,6 +31,24 @@ COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd
 # the input table as README's CREATE TABLE gives it, with room for the values a bad row holds
 AMOUNT_TYPE, FX_TYPE = (20, 3), (14, 9)
 MONEY = ["rate", "base_usd", "base_cny", "gross_cny", "incentive_cny"]
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(no_network, monkeypatch):
+    """Spark's driver talks to its JVM on this machine (127.0.0.1): that much is allowed, nothing further."""
+    import socket
+
+    refused = socket.socket.connect
+
+    def connect(sock, address, *args):
+        if sock.family == socket.AF_UNIX or (isinstance(address, tuple) and address[0] in ("127.0.0.1", "::1", "localhost")):
+            return real_connect(sock, address, *args)
+        return refused(sock, address, *args)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+real_connect = __import__("socket").socket.connect
 
 
 def unavailable(what: str) -> None:
@@ -211,7 +229,8 @@ def spark_frame(spark, rows_in):
     return spark.createDataFrame(rows_in, schema)
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck),
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # (a Spark query takes seconds: no shrinking)
 @given(st.lists(st.tuples(years, kinds, sectors, codes, amounts, amounts, amounts, fx_rates), min_size=40, max_size=80), options)
 def test_spark_gives_batch_values(tmp_path, spark, data, which):
     from fdi_incentive import spark as fdi_spark
