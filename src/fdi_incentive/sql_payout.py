@@ -4,8 +4,6 @@ and `_output`, from each policy's own numbers."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlglot import exp
 
 from .engine import check_granted_rate

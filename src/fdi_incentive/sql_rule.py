@@ -6,17 +6,13 @@ no engine computes a sub-expression twice inside a CASE. Steps and texts follow 
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlglot import exp
 
 from . import industry
-from .engine import check_granted_rate
-from .errors import InputError
-from .frame import MAX_AMOUNT, MAX_FX, _scale_of
-from .money import money_fmt, rate_str
+from .frame import MAX_AMOUNT, MAX_FX
+from .money import money_fmt
 from .policy import KIND_NAMES
-from .sql import BASE, BASE_CNY, FIELD, FX, INPUT_COLUMNS, Compiler, case, col, dec, lit, lookup, num, truth
+from .sql import BASE, FIELD, FX, INPUT_COLUMNS, Compiler, case, col, dec, lit, lookup, num, truth
 from .sql_text import WHITESPACE as WS
 from .sql_text import decimal_text, normalise_name, py_repr, regexp_replace, strip
 
