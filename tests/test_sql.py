@@ -80,6 +80,9 @@ rows = st.lists(st.tuples(years, kinds, sectors, codes, amounts, amounts, amount
 OPTIONS = [SqlOptions(fx_rate=D("7.2")), SqlOptions(), SqlOptions(reading="nominal", fx_rate=D("6.9")),
            SqlOptions(policy=get_policy("cn-cq-2018"))]
 options = st.sampled_from(range(len(OPTIONS)))
+# the largest values every type must hold: amounts a cent below the limit, the largest rate, no cap (2018)
+EXTREMES = [(2020, "new", "manufacturing", None, D("99999999999999.99"), D("99999999999999.99"), D("99999999999999.99"),
+             D("9999.99999999")), (2020, "new", None, "C", D("0.01"), None, D("0.01"), D("0.00000001"))]
 
 
 def table(rows) -> list[tuple]:
@@ -147,6 +150,7 @@ def duckdb_run(rows_in, which):
 @given(rows, options)
 @example([(2024, "new", "manufacturing", None, D("30000000.01"), None, None, D("7.2"))], 0)
 @example([(2024, None, None, "C3670", D("34722222.23"), D("1"), D("0.01"), None)], 0)
+@example(EXTREMES, 3)
 def test_duckdb_gives_batch_values(tmp_path, data, which):
     check(tmp_path, data, which, duckdb_run)
 
@@ -229,7 +233,8 @@ def spark_frame(spark, rows_in):
     return spark.createDataFrame(rows_in, schema)
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck),
+@example(EXTREMES, 3)
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck),
           phases=[Phase.explicit, Phase.reuse, Phase.generate])  # (a Spark query takes seconds: no shrinking)
 @given(st.lists(st.tuples(years, kinds, sectors, codes, amounts, amounts, amounts, fx_rates), min_size=40, max_size=80), options)
 def test_spark_gives_batch_values(tmp_path, spark, data, which):

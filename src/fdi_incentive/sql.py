@@ -32,7 +32,6 @@ DIALECTS = ("duckdb", "postgres", "spark", "trino", "bigquery", "snowflake")
 REFUSED = {
     "sqlite": "SQLite has no exact decimal type (NUMERIC and DECIMAL columns are stored as 64-bit floats or "
               "integers), so the payout cannot be computed exactly there",
-    "mysql": "MySQL is not among the dialects tested exactly; use duckdb, postgres or spark",
 }
 INPUT_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
                  "reinvested_profit_usd", "fx_rate"]
