@@ -1,6 +1,7 @@
 """Shared Hypothesis strategies: amounts to the cent that crowd the thresholds and the cap points."""
 
 from decimal import Decimal
+from decimal import Decimal as D
 
 from hypothesis import strategies as st
 
@@ -25,6 +26,43 @@ fx_rates = st.integers(min_value=50_000, max_value=80_000).map(lambda n: Decimal
 years = st.integers(min_value=2018, max_value=2026)
 sectors = st.sampled_from(sorted(SECTORS))
 readings = st.sampled_from(["converted", "nominal"])
+
+
+# --- value texts as people and programs write them (one parser reads them all: money.py) ---------
+
+BLANKS = [" ", "\xa0", "\u3000", "\ufeff", "\u200b", "\t"]
+# spaced numbers, extreme magnitudes, exponents, other scripts, the bounds and just past them
+ODD_NUMBERS = [
+    "7 1", "7.1", " 7.1 ", "7,1", "7_1", "7.1\xa0", "\xa07.1", "７．１", "+7.1", "-0", "0", ".5", "5.", "1E+2", "1.5e7",
+    "1e-30", "1e30", "1e999999", "1e-999999", "NaN", "Infinity", "-Infinity", "sNaN", "1e14", "1e13",
+    "99999999999999", "99999999999999.99", "100000000000000", "0.00000001", "0.000000009", "9999.99999999",
+    "10000", "7.123456789", "7.1000000000", "15 000 000", "15\xa0000\xa0000", "15,000,000.00", "15000000,50",
+    "1,5", "1_000_000", "١٢", "१२", "12\u200b3", "0x10", "1/2", "",
+]
+digits = st.text(alphabet="0123456789", min_size=1, max_size=18)
+number_texts = st.one_of(
+    st.sampled_from(ODD_NUMBERS),
+    st.builds(lambda whole, frac, exp: whole + (f".{frac}" if frac is not None else "") + (f"e{exp}" if exp is not None else ""),
+              digits, st.none() | st.text(alphabet="0123456789", max_size=11), st.none() | st.integers(-40, 40)),
+    st.builds(lambda a, blank, b: a + blank + b, digits, st.sampled_from(BLANKS + [",", "_", "."]), digits),
+    st.text(alphabet="0123456789.,_ eE+-\xa0", max_size=16),
+)
+rate_texts = st.one_of(number_texts, fx_rates.map(str), st.integers(1, 10**12).map(lambda n: str(D(n).scaleb(-8))))
+amount_texts = st.one_of(number_texts, amounts_usd.map(str), st.integers(0, 10**17).map(lambda n: str(D(n).scaleb(-2))))
+year_texts = st.one_of(
+    st.sampled_from(["2024", "2024.0", "2024.00", "2024年", " 2024 ", "2024 年", "２０２４", "2024.5", "1899", "2201",
+                     "2.024e3", "+2024", "-2024", "20 24", "2,024", "0", "", "１９９９年"]),
+    st.integers(1890, 2210).map(str), years.map(lambda y: f"{y}年"), years.map(lambda y: f"{y}.0"),
+    st.text(alphabet="0123456789.年 ", max_size=8),
+)
+# text a spreadsheet runs as a formula: a start, after blanks or not; and the controls a terminal obeys
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+formula_texts = st.builds(lambda blanks, start, rest: "".join(blanks) + start + rest,
+                          st.lists(st.sampled_from(BLANKS), max_size=3), st.sampled_from(FORMULA_STARTS),
+                          st.sampled_from(["1+1", "SUM(A1)", "HYPERLINK(\"http://x\")", "", "x"]))
+control_texts = st.builds(lambda a, c, b: a + c + b, st.sampled_from(["", "x", "7.1", "2024"]),
+                          st.sampled_from(["\x1b[2J", "\x1b]0;t\x07", "\x9b31m", "\x07", "\x00", "\u202e", "\x7f"]),
+                          st.sampled_from(["", "y", "[/x]", "[bold]"]))
 
 
 def _policy_from(tiers, cap, excluded):
@@ -57,3 +95,36 @@ generated_policies = st.builds(
     st.one_of(st.integers(1, 10**9).map(Decimal), cents(1, 10**11)),
     st.sampled_from([[], ["real_estate"], ["real_estate", "finance", "quasi_finance"]]),
 )
+
+
+# --- random policies (tiers, cap, rounding) within the schema, and rows to score under them ---
+# Most are valid; one value in three policies is one the engines cannot apply (validation must refuse it).
+
+valid_money = st.one_of(
+    st.sampled_from(["10000000", "30000000", "1", "0.01", "1E+7", "5000000.5", "99999999999999.99", "34722222.22"]),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**14) - CENT, places=2).map(str),
+)
+bad_money = st.sampled_from(["1e40", "1" + "0" * 100, "0", "-1", "0.001", "1e-100", "100000000000000", "1e-30"])
+valid_rates = st.one_of(st.sampled_from(["0.00000001", "1", "0.02", "0.04", "2E-2"]),
+                        st.integers(1, 10**8).map(lambda n: str(Decimal(n).scaleb(-8))))
+bad_rates = st.sampled_from(["1e-30", "1.5", "0.020000001", "0", "-0.02"])
+valid_quanta = st.sampled_from(["0.01", "0.1", "1", "10", "100", "1000", "10000", "1E+2", "0.010"])
+bad_quanta = st.sampled_from(["0.03", "0.001", "1e-100", "100000", "5", "0.25", "1e40"])
+
+
+@st.composite
+def policy_edits(draw):
+    bad = draw(st.sampled_from([None] * 8 + ["threshold", "rate", "cap", "quantum"]))
+    tiers = draw(st.lists(st.tuples(st.sampled_from([[], ["manufacturing"], ["other"]]), valid_money,
+                                    st.sampled_from(["gt", "ge"]), valid_rates), min_size=1, max_size=4))
+    if bad in ("threshold", "rate"):
+        i = draw(st.integers(0, len(tiers) - 1))
+        cats, amount, cmp, rate = tiers[i]
+        tiers[i] = (cats, draw(bad_money), cmp, rate) if bad == "threshold" else (cats, amount, cmp, draw(bad_rates))
+    return {"tiers": tiers, "cap": draw(bad_money) if bad == "cap" else draw(st.one_of(st.none(), valid_money)),
+            "quantum": draw(bad_quanta if bad == "quantum" else valid_quanta),
+            "mode": draw(st.sampled_from(["half_up", "half_even", "down", "up"]))}
+
+
+# (USD amount, CNY per USD) of a row scored under such a policy
+policy_rows = st.lists(st.tuples(st.one_of(near_edges, cents(0, 10**16 - 1)).map(str), fx_rates.map(str)), min_size=1, max_size=5)

@@ -15,7 +15,7 @@ from fdi_incentive import InputError, Project, assess
 from fdi_incentive.batch import score_file
 from fdi_incentive.frame import RESULT_COLUMNS, Options
 
-from .strategies import amounts_usd, fx_rates
+from .strategies import amounts_usd, control_texts, formula_texts, fx_rates, number_texts, year_texts
 
 COMPARED = ["policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
 HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
@@ -184,7 +184,7 @@ def test_every_input_column_is_kept_whatever_its_name(tmp_path):
 
 extra_name = st.one_of(
     st.sampled_from(["", " ", "x", "x", "x_1", "x_1_1", "__note", "__line", "__parse_error_x", "policy", "fdi_policy",
-                     "error", "column_12", "年份备注", "_ok:paid_in_usd", "a,b", 'q"']),
+                     "error", "column_12", "年份备注", "_ok:paid_in_usd", "a,b", 'q"', "=x", "x\xa0=1", "\ufeff@x"]),
     st.text(alphabet=st.characters(exclude_categories=["Cs", "Cc"]), max_size=8))
 
 
@@ -205,8 +205,10 @@ def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
     with out.open(encoding="utf-8", newline="") as f:
         header, *rows = list(csv.reader(f))
     shown = open_input(src).columns
-    assert summary.rows == len(rows) == 2 and len(set(header)) == len(header) == len(shown) + len(RESULT_COLUMNS)
-    assert header[:len(shown)] == shown
+    from fdi_incentive.text import neutral
+
+    assert summary.rows == len(rows) == 2 and len(set(shown)) == len(shown) and len(header) == len(shown) + len(RESULT_COLUMNS)
+    assert header[:len(shown)] == [neutral(name) for name in shown]  # (a name too may begin with =)
     expected = ["'" + c if c[:1] in ("=", "-") else c for c in row]
     assert all(r[:len(shown)] == expected for r in rows) and all(r[header.index(
         "incentive_cny" if "incentive_cny" not in shown else "fdi_incentive_cny")] == "2160000.00" for r in rows)
@@ -294,6 +296,7 @@ cell = st.one_of(
     st.sampled_from(["", " ", "15000000", "15,000,000.00", "-1", "1e400", "NaN", "abc", "=1+1", "+7", "@x", "\"q\"",
                      "a,b", "line\nbreak", "x" * 5000, "2024", "制造业", "增资", "C3670", "0.000001", "\t", "7.2"]),
     st.text(max_size=30),
+    number_texts, year_texts, formula_texts, control_texts,  # spaced numbers, extreme magnitudes, formulas after blanks
 )
 
 
@@ -900,8 +903,9 @@ def test_a_quote_that_never_closes_is_refused_not_swallowed(tmp_path, monkeypatc
 # Cells of a CSV without quotes: such a record is copied to a CSV output as it stands.
 bare_cell = st.one_of(
     st.sampled_from(["", " ", "2024", "new", "增资", "manufacturing", "C3670", "K7010", "15000000.01", "40000000", "7.2",
-                     "-5", "=1+1", "@x", "+3", "\t", "1e400", "abc", "制造业", "x" * 300]),
-    st.text(alphabet="=+-@\t .0123456789aeE_中;'", max_size=12),
+                     "-5", "=1+1", "@x", "+3", "\t", "1e400", "abc", "制造业", "x" * 300, " =1+1", "\xa0@x", "\ufeff-2",
+                     "\u3000+3", " \t=x", "7 1", "2024年", "2024.0", "99999999999999.99", "100000000000000"]),
+    st.text(alphabet="=+-@\t .0123456789aeE_中;'\xa0\u3000\ufeff\u200b", max_size=12),
 )
 
 
@@ -1009,8 +1013,8 @@ def test_other_delimiters_give_the_same_rows(tmp_path, delimiter, suffix):
 
 
 def test_a_policy_the_batch_cannot_apply_exactly_is_refused_whole(tmp_path):
-    """A tier rate finer than the batch multiplies by (10^-8) is refused before any row is written:
-    the error comes from the scoring thread to the caller, and no partial output is left."""
+    """A tier rate finer than the batch multiplies by (10^-8) is refused when the policy is
+    loaded, before any row is read or written (every engine applies what validates)."""
     policy_dir = Path(__file__).parents[1] / "src" / "fdi_incentive" / "policies"
     text = (policy_dir / "cn-cq-2023.toml").read_text(encoding="utf-8").replace('rate = "0.04"', 'rate = "0.040000001"')
     assert "0.040000001" in text
@@ -1018,11 +1022,9 @@ def test_a_policy_the_batch_cannot_apply_exactly_is_refused_whole(tmp_path):
     custom.write_text(text, encoding="utf-8")
     from fdi_incentive import PolicyError, load_policy_file
 
-    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    write_csv(src, [["P1", "2024", "new", "manufacturing", "", "40000000", "", "", "7.1"]])
-    with pytest.raises(PolicyError, match="the batch engine takes rates to 8 decimals"):
-        score_file(src, out, options=Options(policy=load_policy_file(custom)))
-    assert not out.exists() and not list(tmp_path.glob("*.part"))
+    with pytest.raises(PolicyError, match=r"tiers\[1\]\.rate: .*at most 8 decimals"):
+        load_policy_file(custom)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fine.toml"]
 
 
 def test_a_ledger_under_a_policy_that_counts_equity_alone_states_assess_rate(tmp_path):

@@ -88,7 +88,7 @@ def test_calc_project_json_file(tmp_path):
         (["--paid-in-usd", "5", "--fx-rate", "0"], "--fx-rate: '0' is not valid"),
         (["--paid-in-usd", "50000000", "--sector", "manufacturing", "--fx-rate", "7", "--rate", "0.03"], "at least 0.04"),
         (["--paid-in-usd", "5", "--year", "2017"], "no policy is in force in 2017"),
-        (["--paid-in-usd", "5", "--kind", "merger"], "kind: expected one of new, capital-increase"),
+        (["--paid-in-usd", "5", "--kind", "merger"], "kind: 'merger' is not valid; expected one of new, capital-increase"),
         (["--paid-in-usd", "5", "--policy", "nope"], "'nope' is neither a shipped policy"),
         (["--paid-in-usd", "5", "--reading", "both"], "--reading: 'both' is not valid"),
         (["--paid-in-usd", "5.001"], "at most two decimal places"),

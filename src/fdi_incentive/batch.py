@@ -8,7 +8,6 @@ to a callback, the summary is returned.
 import dataclasses
 import hashlib
 import shutil
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -23,8 +22,10 @@ from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
 from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
                          open_input, transcode_csv, utf8_strays)
-from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_target, output_format
+from .io.scratch import run_folder
+from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
+from .text import neutral
 
 FIRST_ERRORS = 10
 BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6 MiB): memory stays bounded
@@ -225,14 +226,20 @@ def score_file(
     input_path = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     fmt = output_format(out) if out is not None else "csv"
-    if out is not None:
-        check_target(out, "-o", input_path, projects_path)  # (before any work)
+    policy_file = Path(options.policy.origin) if options.policy is not None else None
+    check_outputs({"-o": out}, [input_path, projects_path, policy_file])  # (before any work)
+    with run_folder() as work:  # (every temporary file of the run: removed however the run ends)
+        return _score_file(input_path, out, fmt, options, encoding, progress, hash_input, stdout, projects_path, work)
+
+
+def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, encoding: str | None, progress,
+                hash_input: bool, stdout, projects_path, work: Path) -> BatchSummary:
     src = open_input(input_path, encoding=encoding)
-    projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
-    notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
-    work = Path(tempfile.mkdtemp(prefix="fdi-batch-"))
     made = [src]  # every Source made on the way (their temporary files go at the end)
+    projects = None
     try:
+        projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
+        notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
         shape_src, ledger = _shape(src, input_path, options, work, projects, progress)
         for attempt in (1, 2, 3):
             try:
@@ -273,7 +280,6 @@ def score_file(
             source.cleanup()
         if projects is not None:
             projects.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)
@@ -307,7 +313,9 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     target = out if out is not None else work / "stdout.csv"
     # a CSV record goes to a CSV output as it is, if every column of it is shown (not a ledger's project-years)
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, scorer.output_names()) as writer:
+    names = scorer.output_names()
+    header = [neutral(name) for name in names] if fmt in ("csv", "xlsx") else names  # (a header cell may begin with =)
+    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, names, header, name=out) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
@@ -353,6 +361,14 @@ def _to_stdout(path: Path, stdout) -> None:
 
     target = stdout or sys.stdout
     try:
+        if _is_terminal(target):  # the rows shown to a person: without the controls a terminal would obey
+            from .text import printable
+
+            with path.open(encoding="utf-8", newline="") as f:
+                while chunk := f.read(1 << 20):
+                    target.write(printable(chunk))
+            target.flush()
+            return
         binary = getattr(target, "buffer", None)
         if binary is None:
             with path.open(encoding="utf-8") as f:
@@ -368,6 +384,13 @@ def _to_stdout(path: Path, stdout) -> None:
         binary.flush()
     except BrokenPipeError:
         pass  # the reader stopped reading (`fdi batch FILE | head`): it has what it wanted
+
+
+def _is_terminal(target) -> bool:
+    try:
+        return bool(target.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _sendfile(source, target) -> int:

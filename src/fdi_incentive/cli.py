@@ -38,7 +38,9 @@ class ExitCode(IntEnum):
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    typer.echo(f"fdi: error: {message}", err=True)
+    from .text import printable
+
+    typer.echo(f"fdi: error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -60,13 +62,22 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _console(stderr: bool = False):
+    """The terminal: whatever is printed shows without the control characters a terminal would obey."""
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    from .render import Printable
+
+    class _Console(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*(o if isinstance(o, str) else Printable(o) for o in objects), **kwargs)
+
+    return _Console(stderr=stderr)
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    from .text import json_safe
+
+    typer.echo(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)))  # (C1 controls escaped too)
 
 
 READING_NAMES = {"converted": "converted", "fx": "converted", "nominal": "nominal"}
@@ -101,21 +112,27 @@ def _load_project_file(path: Path):
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError("--project", str(path), f"a readable JSON or TOML file ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
+    try:  # (numbers with a point are Decimals, never floats, in TOML as in JSON)
+        raw = tomllib.loads(text, parse_float=Decimal) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise InputError("--project", str(path), f"valid {kind} ({exc})") from None
+    except RecursionError:
+        raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
     try:
         return Project.model_validate(raw)
-    except ValidationError as exc:
-        raise FdiError(describe_validation_error(exc, str(path), Project)) from None
+    except InputError as exc:  # (the model's ValidationError, named by the file)
+        if isinstance(exc.__cause__, ValidationError):
+            raise FdiError(describe_validation_error(exc.__cause__, str(path), Project)) from None
+        raise
+    except RecursionError:
+        raise InputError("--project", str(path), "a project file whose lists and tables are not nested so deep") from None
 
 
 @app.command()
 @handles_errors
 def calc(
-    year: Annotated[Optional[int], typer.Option(help="Calendar year the capital was paid in, e.g. 2024.")] = None,
+    year: Annotated[Optional[str], typer.Option(help="Calendar year the capital was paid in, e.g. 2024 (or 2024年).")] = None,
     kind: Annotated[str, typer.Option(help="new or capital-increase (新设 / 增资 accepted).")] = "new",
     sector: Annotated[Optional[str], typer.Option(help="manufacturing, services, real-estate, finance, quasi-finance, other, or one of electronics, equipment, automobile, materials, consumer-goods, pharmaceutical.")] = None,
     industry_code: Annotated[Optional[str], typer.Option(help="GB/T 4754-2017 code at any depth: C, 36, C3670, K7010, 7212.")] = None,
@@ -142,7 +159,7 @@ def calc(
     """
     from .engine import assess
     from .models import Project
-    from .money import parse_amount
+    from .money import parse_amount, parse_year
 
     if project is not None:
         flags = {"--year": year, "--paid-in-usd": paid_in_usd, "--paid-in": paid_in, "--loans-usd": loans_usd,
@@ -163,7 +180,7 @@ def calc(
         from .fx import check_currency
 
         proj = Project.for_year(
-            year,
+            parse_year(year, "--year"),
             paid_in=parse_amount(paid_in_usd if paid_in_usd is not None else (paid_in or 0), "--paid-in-usd" if paid_in is None else "--paid-in"),
             currency=check_currency(currency, "--currency"),
             shareholder_loans_usd=parse_amount(loans_usd or 0, "--loans-usd"),
@@ -207,16 +224,19 @@ def plan(
         fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
     """
     from .fx import parse_rate
-    from .money import parse_amount
+    from .money import parse_amount, parse_year
     from .plan import parse_years
     from .plan import plan as make_plan
 
     fixed_amounts = {}
     for item in fixed or []:
         year_text, sep, amount_text = item.partition("=")
-        if not sep or not year_text.strip().isdigit():
+        if not sep:
             _fail(f"--fixed: {item!r} is not valid; expected YEAR=AMOUNT such as 2024=15000000")
-        fixed_amounts[int(year_text)] = parse_amount(amount_text, "--fixed")
+        fixed_year = parse_year(year_text, "--fixed")
+        if fixed_year in fixed_amounts:
+            _fail(f"--fixed: {fixed_year} is fixed twice; give each year once")
+        fixed_amounts[fixed_year] = parse_amount(amount_text, "--fixed")
     step_amount = parse_amount(step, "--step")
     result = make_plan(
         parse_amount(total_usd, "--total-usd"), parse_years(years), sector=sector, industry_code=industry_code,
@@ -289,12 +309,11 @@ def batch(
         from .policy import get_policy
 
         options.policy = get_policy(policy)
-    from .io.writers import check_target
+    from .io.writers import check_outputs
 
-    if output is not None:  # (the library checks it against the input and the project file too)
-        check_target(output, "-o", fx_table)
-    if summary_json is not None:
-        check_target(summary_json, "--summary-json", input, output, fx_table, projects)
+    # every output, before any work: writable, and none of the files the run reads by any name
+    policy_file = Path(options.policy.origin) if options.policy is not None else None
+    check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
     err_console = _console(stderr=True)
     show_progress = err_console.is_terminal if progress is None else progress
     to_stdout = output is None
@@ -449,7 +468,9 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
     from .policy import load_policy_file
 
     lp = load_policy_file(file)
-    typer.echo(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}")
+    from .text import printable
+
+    typer.echo(printable(f"{file}: valid policy {lp.policy.id} ({len(lp.policy.tiers)} tiers), sha256 {lp.sha256}"))
 
 
 @app.command()
@@ -482,12 +503,42 @@ def _root(
     """Exact, explained cash incentives for foreign investment (Chongqing first)."""
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP: raised where the run is, so that it ends as on Ctrl-C, its temporary
+    files removed and the old output kept (a BaseException: no ``except Exception`` stops it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: Any) -> None:
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # (once: a second signal does not break the cleanup)
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run `fdi` with ``argv`` and return its exit code."""
+    """Run `fdi` with ``argv`` and return its exit code (128 + the signal's number when SIGTERM or
+    SIGHUP stopped it, as a shell reports it)."""
+    import signal
+    import threading
+
+    caught = (signal.SIGTERM, signal.SIGHUP)
+    main_thread = threading.current_thread() is threading.main_thread()
+    before = {sig: signal.signal(sig, _stop) for sig in caught} if main_thread else {}
     try:
         app(args=argv, prog_name="fdi")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
+    except Stopped as exc:
+        typer.echo(f"fdi: stopped by {signal.Signals(exc.signum).name}; the output was left as it was", err=True)
+        return 128 + exc.signum
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
     return ExitCode.OK
 
 

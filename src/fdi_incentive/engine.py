@@ -28,12 +28,13 @@ from .models import (
     TierTest,
     YearResult,
 )
-from .money import EXACT, percent_fmt, round_money
+from .money import EXACT, MAX_AMOUNT, converted_too_large, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
 from .policy import COMPARATOR_WORDS, LoadedPolicy, Policy, Reading, Tier, get_policy, policy_for_year
 
 _ZERO = Decimal(0)
+FIELDS = {"equity": "paid_in", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loans_usd"}
 
 
 def check_granted_rate(tier: Tier, granted: Decimal) -> None:
@@ -315,10 +316,12 @@ def _fx_chain(fx: RateSource | Decimal | str | None) -> RateChain:
         return RateChain()
     if isinstance(fx, RateChain):
         return fx
-    if isinstance(fx, (Decimal, str, int)):
+    if isinstance(fx, (Decimal, str, int, float)):  # (a float is refused by the parser, with its reason)
         from .fx import parse_rate
 
         return RateChain(FixedRate(parse_rate(fx)))
+    if not callable(getattr(fx, "quote", None)) or isinstance(fx, bool):
+        raise InputError("fx", fx, "a rate such as '7.1' (str, int or Decimal) or a rate source (FixedRate, RateTable, RateChain)")
     return RateChain(fx)
 
 
@@ -337,13 +340,19 @@ def assess(
     the embedded ECB rates fill in whatever it does not cover. ``reading`` overrides the
     policy's default conversion reading. Never prints; raises FdiError subclasses.
     """
+    if not isinstance(project, Project):
+        raise InputError("project", project, "a Project (Project.for_year(...) or Project.model_validate(...))")
+    if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
+        raise InputError("policy", policy, "a policy id, a policy file's path or a LoadedPolicy")
+    if reading is not None and reading not in ("converted", "nominal"):
+        raise InputError("reading", reading, "converted or nominal")
     forced = get_policy(policy) if isinstance(policy, str) else policy
     chain = _fx_chain(fx)
     granted = None
     if granted_rate is not None:
-        from .fx import parse_rate
+        from .money import parse_rate
 
-        granted = parse_rate(granted_rate, "rate")
+        granted = parse_rate(granted_rate, "rate", what="a fraction such as 0.05 for 5%")
         if granted > 1:
             raise InputError("rate", granted_rate, "a fraction such as 0.05 for 5%")
     classification = classify(project.sector, project.industry_code)
@@ -404,6 +413,10 @@ def _assess_year(
             else:
                 own = chain.quote(a.currency, on=a.date, year=year)
                 usd = round_money(a.amount * own.rate / usd_quote.rate, usd_q, policy.rounding.mode)
+                if usd >= MAX_AMOUNT:  # (the bound every path holds: the batch's integers too)
+                    field = FIELDS[a.type]
+                    raise InputError(field, a.amount, f"an amount below {_usd(MAX_AMOUNT)} once converted",
+                                     converted_too_large(field))
                 source = f"{own.rate} CNY per {a.currency} ({own.source}) ÷ {usd_quote.rate} CNY per USD"
             totals[a.type] += usd
             if counted and usd_quote is not None:
@@ -415,6 +428,9 @@ def _assess_year(
                     usd_rate_cny=usd_quote.rate if counted and usd_quote else None, source=source,
                 )
             )
+        for kind, total in totals.items():
+            if total >= MAX_AMOUNT:  # a year's arrivals of one type add up to what one amount may be, at most
+                raise InputError(FIELDS[kind], total, f"a year's total below {_usd(MAX_AMOUNT)}")
         fx_rate = fx_source = None
         if len(usd_quotes) == 1:
             fx_rate, fx_source = next(iter(usd_quotes))

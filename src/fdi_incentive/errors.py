@@ -10,9 +10,12 @@ class FdiError(Exception):
 class InputError(FdiError, ValueError):
     """A project, amount, sector, code or option that cannot be used as given."""
 
-    def __init__(self, field: str, value: object, expected: str) -> None:
+    def __init__(self, field: str, value: object, expected: str, message: str | None = None) -> None:
         self.field, self.value, self.expected = field, value, expected
-        super().__init__(f"{field}: {value!r} is not valid; expected {expected}")
+        from .text import printable, quoted
+
+        # (a value is quoted at a bounded length, its controls escaped: a 50 MB cell makes a short message)
+        super().__init__(printable(message or f"{field}: {quoted(value)} is not valid; expected {expected}"))
 
 
 class PolicyError(FdiError):

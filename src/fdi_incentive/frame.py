@@ -29,14 +29,14 @@ from .errors import FxError, InputError, PolicyError
 from .fx import RateChain, check_currency, parse_rate
 from .industry import classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
-from .money import EXACT, GROUPED_PATTERN, GROUPING, money_fmt, parse_amount, rate_str
+from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large, money_fmt,
+                    parse_amount, parse_year, rate_str)
 from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
+from .text import BLANKS, FORMULA_PATTERN, FORMULA_STARTS, neutral
 
-FX_DECIMALS = 8
+FX_DECIMALS = FX_RATE_DECIMALS  # (the bounds are money.py's: every amount below MAX_AMOUNT, rates as money.parse_rate reads them)
 E8 = 10**FX_DECIMALS
-MAX_AMOUNT = Decimal(10) ** 14  # USD 100 trillion: far above any project; keeps every product in 128 bits (a power of ten)
-MAX_FX = Decimal(10000)
-YEARS = range(1900, 2201)
+MAX_CENTS = int(MAX_AMOUNT.scaleb(2))  # an amount converted to USD cents must stay below it
 CNY_SCALE = 2 + FX_DECIMALS  # base in CNY: USD cents x CNY-per-USD x 10^8
 GROSS_SCALE = CNY_SCALE + FX_DECIMALS  # times the rate x 10^8
 
@@ -62,6 +62,10 @@ class Options:
     fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
     rates: RateChain = field(default_factory=RateChain)
     unit: Decimal = Decimal(1)
+
+    def __post_init__(self) -> None:
+        if self.fx_rate is not None:  # (as --fx-rate is read: within the bounds the integers hold)
+            self.fx_rate = parse_rate(self.fx_rate, "fx_rate")
 
 
 def unit_digits(unit: Decimal) -> int:
@@ -250,7 +254,12 @@ KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
 SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source")
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
 ROW_RATE_SOURCE = "fx_rate column"  # the source stated for a row's own fx_rate
-FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]  # a text cell a spreadsheet would run as a formula starts so
+AS_PATTERN = {"=": "=", "+": r"\+", "-": r"\-", "@": "@", "\t": r"\t", "\r": r"\r"}  # a formula start in a regex
+AFTER_BLANKS = "after blanks"  # in a list of starts: a start may follow blanks in a cell
+ALL_STARTS = [*FORMULA_STARTS, AFTER_BLANKS]
+# the bytes the blanks of text.BLANKS begin with (in UTF-8; a line holds no line end): one byte each, as
+# a search for one byte is ~50 times faster than for two (a block without them needs no search by pattern)
+BLANK_HINTS = (b" ", b"\t", b"\x0b", b"\x0c", b"\xc2", b"\xe1", b"\xe2", b"\xe3", b"\xef")
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
 
 
@@ -313,18 +322,12 @@ class Scorer:
     # -- answers for distinct values, by the functions `fdi calc` uses --------------------------
     def _year(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.years.fields) | {"pidx": -1}
-        text = cell.strip() if cell is not None else ""
-        if not text:
+        if cell is None or not cell.strip():
             return out | {"err": "year: missing; expected a calendar year such as 2024"}
         try:
-            value = Decimal(text.removesuffix("年").rstrip())  # (2024年, as Chinese sheets write a year)
-            if not value.is_finite() or value != value.to_integral_value() or abs(value) > 10**9:
-                raise decimal.InvalidOperation
-        except decimal.InvalidOperation:
-            return out | {"err": str(InputError("year", cell, "a calendar year such as 2024"))}
-        year = out["year"] = int(value)
-        if year not in YEARS:
-            return out | {"err": f"year: {year} is out of range"}
+            year = out["year"] = parse_year(cell)  # (calc's own parser: 2024, 2024.0, 2024年)
+        except InputError as exc:
+            return out | {"err": str(exc)}
         try:
             lp = self.o.policy or policy_for_year(year)
             status = lp.policy.status_for(year)  # (a forced policy outside its dates: the row's error)
@@ -398,15 +401,10 @@ class Scorer:
         if cell is None or not cell.strip():
             return out
         try:
-            rate = parse_rate(cell.replace(" ", ""))
-        except InputError:
-            rate = MAX_FX  # as invalid as a rate too large
-        if rate >= MAX_FX:
-            return out | {"err": str(InputError("fx_rate", cell, "a positive number of CNY per unit, such as 7.1"))}
-        e8 = _e8(rate)
-        if e8 is None:
-            return out | {"err": f"fx_rate: {cell!r} has more than {FX_DECIMALS} decimals"}
-        return out | {"e8": e8, "text": rate_str(rate)}
+            rate = parse_rate(cell)  # (calc's own parser: its bounds keep every product in 128 bits)
+        except InputError as exc:
+            return out | {"err": str(exc)}
+        return out | {"e8": _e8(rate), "text": rate_str(rate)}
 
     def _ccy_rate(self, key: tuple[int, int]) -> dict:
         """(currency cell, year) -> is it USD, is it neither USD nor CNY, CNY per unit x 10^8; or the
@@ -508,9 +506,7 @@ class Scorer:
         if not cell.strip():
             return None, None
         try:
-            amount = parse_amount(cell, canon, scale=self.o.unit)
-            if amount >= MAX_AMOUNT:
-                raise InputError(canon, cell, f"an amount below {money_fmt(MAX_AMOUNT)}")
+            amount = parse_amount(cell, canon, scale=self.o.unit)  # (below MAX_AMOUNT)
         except InputError as exc:
             return None, str(exc)
         return int(amount.scaleb(2)), None
@@ -645,15 +641,15 @@ class Scorer:
         return q.with_columns(rule.alias("_r"))
 
     def score(self, df: pl.DataFrame, neutralise: bool = False, lines: pl.Series | None = None,
-              starts: Sequence[str] = FORMULA_STARTS) -> Scored:
+              starts: Sequence[str] = ALL_STARTS) -> Scored:
         """The input columns (formula-like text neutralised if asked) and the result columns, with
         the summary's counts.
 
         ``lines``: each row's record as it stands in a CSV input (no quotes in it, nothing
         hidden), for CSV output: a record is copied as it is unless a cell of it must be
         neutralised or it has fewer fields than the header, and the results come as CSV text.
-        ``starts``: the characters of `FORMULA_STARTS` the lines may hold (see `formula_starts`);
-        a cell cannot begin with any other.
+        ``starts``: the characters of `FORMULA_STARTS` the lines may hold, and AFTER_BLANKS if one
+        may follow blanks (see `formula_starts`); a cell cannot begin with any other.
         """
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
@@ -665,13 +661,18 @@ class Scorer:
             CC.get("usd", "_pc").alias("_p_usd"), CC.get("usd", "_rc").alias("_r_usd"),
             R.get("eq", "_r").alias("_eq"), R.get("pr", "_r").alias("_pr"), R.get("converted", "_r").alias("_converted"))
 
-        def to_usd(amount: str, usd: str, idx: str) -> pl.Expr:
+        def to_usd(amount: str, usd: str, idx: str) -> tuple[pl.Expr, pl.Expr]:
+            """(USD cents, whether converted they reach MAX_AMOUNT: then the row's error, its cents null)"""
             a = pl.col(amount)
-            conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode).cast(pl.Int64)
-            return pl.when(pl.col(usd) | (a == 0)).then(a).otherwise(conv)
+            conv = round_div(a.cast(I128) * CC.get("e8", idx).cast(I128), pl.col("_e8").cast(I128), mode)
+            big = (~pl.col(usd) & (conv >= MAX_CENTS)).fill_null(False)
+            return pl.when(pl.col(usd) | (a == 0)).then(a).when(~big).then(conv).cast(pl.Int64), big
 
-        paid_usd = to_usd("_paid", "_p_usd", "_pc") if self.paid_col == "paid_in" else pl.col("_paid")  # (paid_in_usd is USD)
-        q = q.with_columns(paid_usd.alias("_paid_usd"), to_usd("_profit", "_r_usd", "_rc").alias("_profit_usd"))
+        paid_usd, paid_big = to_usd("_paid", "_p_usd", "_pc") if self.paid_col == "paid_in" \
+            else (pl.col("_paid"), pl.lit(False))  # (paid_in_usd is USD)
+        profit_usd, profit_big = to_usd("_profit", "_r_usd", "_rc")
+        q = q.with_columns(paid_usd.alias("_paid_usd"), profit_usd.alias("_profit_usd"),
+                           paid_big.alias("_paid_big"), profit_big.alias("_profit_big"))
         base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
                 + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
         q = q.with_columns(base.alias("_base"))
@@ -727,7 +728,7 @@ class Scorer:
         no_rate = pl.col("_e8").is_null() & (needs_usd | pl.col("_converted"))
         flags = [Y.has("err", "_y"), K.has("err", "_k"), C.has("err", "_c"), F.has("err", "_fx"), CC.has("err", "_pc"),
                  CC.has("err", "_rc"), pl.col("_paid_err").is_not_null(), missing, pl.col("_loans_err").is_not_null(),
-                 pl.col("_profit_err").is_not_null(), no_rate & Y.has("usd_err", "_y"),
+                 pl.col("_profit_err").is_not_null(), pl.col("_paid_big"), pl.col("_profit_big"), no_rate & Y.has("usd_err", "_y"),
                  paid_other & CC.has("rate_err", "_pc"), profit_other & CC.has("rate_err", "_rc")]
         if reader_errors:
             flags.append(pl.col("_perr").is_not_null())
@@ -735,6 +736,8 @@ class Scorer:
             Y.get("err", "_y"), K.get("err", "_k"), C.get("err", "_c"), pl.col("_paid_err"),
             pl.when(missing).then(pl.lit(f"{self.paid_col}: missing; expected the foreign capital paid in during the year")),
             pl.col("_loans_err"), pl.col("_profit_err"), F.get("err", "_fx"), CC.get("err", "_pc"), CC.get("err", "_rc"),
+            pl.when(pl.col("_paid_big")).then(pl.lit(converted_too_large(self.paid_col))),
+            pl.when(pl.col("_profit_big")).then(pl.lit(converted_too_large("reinvested_profit"))),
         ], separator="; ", ignore_nulls=True)
         second = pl.concat_str([
             pl.when(no_rate).then(Y.get("usd_err", "_y")),
@@ -761,13 +764,14 @@ class Scorer:
         return self.inputs + list(self.result_aliases().values())
 
     def _output(self, df: pl.DataFrame, w: pl.DataFrame, error: pl.Expr, neutralise: bool, lines: pl.Series | None,
-                starts: Sequence[str] = FORMULA_STARTS) -> Scored:
+                starts: Sequence[str] = ALL_STARTS) -> Scored:
         """The rows to write and the summary's counts, from the payout ``w`` (which flags the rows
         with an error in `_bad`; ``error`` is their text): one parallel run of polars."""
         Y, F = self.years, self.fx
         tiers = self.tiers
         raw = lines is not None  # results as CSV text, for a line-by-line copy of the input
-        field_of = csv_field if raw else (lambda text: text)
+        shown_as = neutral if neutralise else (lambda text: text)  # (a policy's label too may begin with =)
+        field_of = (lambda text: csv_field(shown_as(text))) if raw else shown_as
         tier_ids = pl.Series([field_of(t.id) for _, t in tiers], dtype=pl.String)
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
         policy_ids = pl.Series([field_of(p) for p in self.policies], dtype=pl.String)
@@ -785,6 +789,8 @@ class Scorer:
         ok = ~pl.col("_bad")
         has_rate = pl.col("_e8").is_not_null()
         row_source = pl.col("_row_src") if "_row_src" in w.columns else pl.lit(ROW_RATE_SOURCE)
+        if neutralise:
+            row_source = self._neutral_text(row_source)
         shown_source = csv_field_expr(row_source) if raw else row_source
         reason = pl.coalesce(pl.lit(reasons).gather(g * 2 + pl.col("_capped").cast(pl.Int32)),
                              self.rules.get("none_reason", "_r", quoted=raw))
@@ -839,6 +845,7 @@ class Scorer:
         else:
             shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
         shown, scored, groups, texts, sources = pl.collect_all([shown, scored, groups, texts, sources])
+        shown_texts = texts.select(self._neutral_text(pl.col("text")).alias("text")) if neutralise else texts  # (few rows)
         is_error = w["_bad"]
 
         def scattered(values: pl.Series) -> pl.Series:  # (scatter writes in place: a new series each time)
@@ -846,7 +853,7 @@ class Scorer:
             return empty.scatter(is_error.arg_true(), values) if len(values) else empty
 
         errors = scattered(texts["text"])
-        shown_errors = scattered(texts.select(csv_field_expr(pl.col("text"))).to_series()) if raw else errors
+        shown_errors = scattered(shown_texts.select(csv_field_expr(pl.col("text"))).to_series() if raw else shown_texts["text"])
         if raw:
             redo = shown["redo"]
             if len(redo):  # rebuilt from the cells: none holds a comma, a quote or a line end
@@ -864,18 +871,21 @@ class Scorer:
         return (value // pl.lit(10**zeros, dtype=I128) if zeros else value), scale - zeros
 
     @staticmethod
-    def _redo(inputs: list[str], line: pl.Expr, starts: Sequence[str] = FORMULA_STARTS) -> pl.Expr:
+    def _redo(inputs: list[str], line: pl.Expr, starts: Sequence[str] = ALL_STARTS) -> pl.Expr:
         """Rows whose record (``line``) cannot be copied as it is: a cell to neutralise (it begins
         with one of ``starts``, the formula starts the lines may hold), or fewer fields than the
         header (the record is shorter than its cells and commas; polars pads such a row with
         empty cells)."""
         width = pl.sum_horizontal([pl.col(c).cast(pl.String).str.len_bytes().fill_null(0) for c in inputs]) + (len(inputs) - 1)
         redo = line.str.len_bytes() != width
-        if starts:  # (one literal search is a third of the cost of a search for several)
-            inner = [f",{c}" for c in starts]
+        chars = [c for c in starts if c != AFTER_BLANKS]
+        if chars:  # (one literal search is a third of the cost of a search for several)
+            inner = [f",{c}" for c in chars]
             redo |= line.str.contains(inner[0], literal=True) if len(inner) == 1 else line.str.contains_any(inner)
-            for c in starts:
+            for c in chars:
                 redo |= line.str.starts_with(c)
+                if AFTER_BLANKS in starts:  # a start after blanks (spaces, NBSP, a BOM): a pattern per start, each a literal to find
+                    redo |= line.str.contains(rf"(?:^|,)[{BLANKS}]+{AS_PATTERN[c]}")
         return redo.fill_null(True)
 
     def label(self, key: str, value):
@@ -896,16 +906,24 @@ class Scorer:
 
     @staticmethod
     def _neutral(column: str) -> pl.Expr:
-        """Text a spreadsheet would run as a formula (`FORMULA_STARTS` first) gets a leading quote."""
-        text = pl.col(column).cast(pl.String)
-        return pl.when(text.str.slice(0, 1).is_in(FORMULA_STARTS)).then(pl.lit("'") + text).otherwise(text).alias(column)
+        """Text a spreadsheet would run as a formula (`FORMULA_STARTS` first, after any blanks) gets a leading quote."""
+        return Scorer._neutral_text(pl.col(column).cast(pl.String)).alias(column)
+
+    @staticmethod
+    def _neutral_text(text: pl.Expr) -> pl.Expr:
+        """`text.neutral` for a column of text."""
+        return pl.when(text.str.contains(FORMULA_PATTERN)).then(pl.lit("'") + text).otherwise(text)
 
 
 def formula_starts(text: bytes, start: int = 0) -> list[str]:
     """The characters of `FORMULA_STARTS` that occur in ``text`` from ``start`` on: a cell of it
-    can begin with no other. (A search for a byte is ~0.1 ms per 6 MiB; a search of every record
-    for a comma and each of them, ~15 ms.)"""
-    return [c for c in FORMULA_STARTS if text.find(c.encode(), start) != -1]
+    can begin with no other; and AFTER_BLANKS where one may follow blanks (the text holds a byte
+    a blank begins with). (A search for a byte is ~0.1 ms per 6 MiB; a search of every record
+    for a comma and each of them, ~15 ms; for a start after blanks, by a pattern, as much again.)"""
+    found = [c for c in FORMULA_STARTS if text.find(c.encode(), start) != -1]
+    if found and any(text.find(hint, start) != -1 for hint in BLANK_HINTS):
+        found.append(AFTER_BLANKS)
+    return found
 
 
 def _zeros(n: int) -> int:

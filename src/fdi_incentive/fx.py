@@ -14,12 +14,13 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 from .errors import FxError, InputError
+from .money import parse_rate as _parse_rate
 
 # Cross and average rates are stated to six decimal places, like a published rate.
 RATE_QUANTUM = Decimal("0.000001")
@@ -37,17 +38,8 @@ def check_currency(value: str, field: str = "currency") -> str:
 
 
 def parse_rate(value: object, field: str = "fx_rate") -> Decimal:
-    """A positive, finite rate (CNY per unit). No rate needs its thousands grouped, so a comma is
-    refused: 7,2 is a decimal comma, and must not be read as 72."""
-    try:
-        if "," in str(value):
-            raise InvalidOperation
-        rate = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InputError(field, value, "a positive number of CNY per unit, such as 7.1") from None
-    if not rate.is_finite() or rate <= 0:
-        raise InputError(field, value, "a positive number of CNY per unit, such as 7.1")
-    return rate
+    """A rate in CNY per unit, as every path reads it (see `money.parse_rate`: the bounds, 8 decimals)."""
+    return _parse_rate(value, field)
 
 
 @dataclass(frozen=True)
@@ -71,6 +63,9 @@ class FixedRate:
 
     rate: Decimal
     currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rate", parse_rate(self.rate, "fx"))
 
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
         if currency != self.currency:
@@ -233,6 +228,15 @@ class EmbeddedECB(_Series):
         return date.fromisoformat(self._lines[-1][:10]) if self._lines else None
 
 
+def _bounded(q: Quote) -> Quote:
+    """A quote whose rate is within the bounds every path can hold exactly (a caller's own source may give any)."""
+    try:
+        _parse_rate(q.rate, "fx")
+    except InputError as exc:
+        raise FxError(f"fx: the {q.currency} rate from {q.source}: {exc.expected}, not {q.rate}") from None
+    return q
+
+
 class RateChain:
     """Ask each source in turn; the first that answers wins. CNY is always 1."""
 
@@ -246,7 +250,7 @@ class RateChain:
         for source in self.sources:
             q = source.quote(currency, on=on, year=year)
             if q is not None:
-                return q
+                return _bounded(q)
         if self.embedded:
             ecb = EmbeddedECB.load()
             q = ecb.quote(currency, on=on, year=year)

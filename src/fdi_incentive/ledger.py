@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING
 
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
-from .frame import FX_DECIMALS, I128, MAX_AMOUNT, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
+from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source
-from .money import money_fmt, parse_amount
+from .money import converted_too_large, parse_amount
+from .text import quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
 if TYPE_CHECKING:
@@ -248,12 +249,12 @@ class _Ledger:
         a = a.with_columns(pl.concat_str([
             pl.col(_ROW_ERROR), pl.col("__p_error"),  # (a project's row that had to be cut: its cells may be shifted)
             pl.when(dt.is_null()).then(pl.lit("date: missing; expected YYYY-MM-DD"))
-              .when(day.is_null()).then("date: '" + dt + "' is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
+              .when(day.is_null()).then("date: " + quoted_expr(dt) + " is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
             pl.when(ty.is_not_null() & kind_of.is_null())
-              .then("type: '" + ty + "' is not valid; expected equity, reinvested_profit or shareholder_loan"),
+              .then("type: " + quoted_expr(ty) + " is not valid; expected equity, reinvested_profit or shareholder_loan"),
             amount_error,
             pl.when(~pl.col("__cur").str.contains(_CURRENCY))
-              .then("currency: '" + pl.col("__cur") + "' is not valid; expected a three-letter ISO 4217 code"),
+              .then("currency: " + quoted_expr(pl.col("__cur")) + " is not valid; expected a three-letter ISO 4217 code"),
         ], separator="; ", ignore_nulls=True).alias("__arr_err"))
         a = a.with_columns(pl.when(pl.col("__arr_err").str.len_bytes() > 0).then("__arr_err").alias("__arr_err"))
 
@@ -269,12 +270,14 @@ class _Ledger:
         c, u_rate, o_rate, err = pl.col("__cur"), pl.col("__u_rate"), pl.col("__o_rate"), pl.col("__arr_err")
         own_rate = pl.when(c == "CNY").then(pl.lit(10 ** FX_DECIMALS, dtype=pl.Int64)).otherwise(o_rate)
         cents = pl.when(err.is_null()).then(pl.col("__cents"))
+        converted = round_div(cents.cast(I128) * own_rate.cast(I128), u_rate.cast(I128), self.mode)
+        too_large = (c != "USD") & (converted >= MAX_AMOUNT_CENTS)  # (then the arrival's error, never an i64 overflow)
         usd = (pl.when(c == "USD").then(cents)
-               .when(u_rate.is_null() | ((c != "CNY") & o_rate.is_null())).then(None)
-               .otherwise(round_div(cents.cast(I128) * own_rate.cast(I128), u_rate.cast(I128), self.mode).cast(pl.Int64)))
+               .when(u_rate.is_null() | ((c != "CNY") & o_rate.is_null()) | too_large.fill_null(False)).then(None)
+               .otherwise(converted).cast(pl.Int64))
         reading = options.reading or "converted"
         a = a.with_columns(usd.alias("__usd"), pl.concat_str([
-            err,
+            err, pl.when(err.is_null() & too_large).then(pl.lit(converted_too_large("amount"))),
             pl.when(err.is_null() & ~c.is_in(["USD", "CNY"]) & o_rate.is_null()).then(pl.col("__o_error")),
             pl.when(err.is_null() & u_rate.is_null() & ((c != "USD") | pl.lit(reading == "converted"))).then(pl.col("__u_error")),
         ], separator="; ", ignore_nulls=True).alias("__err"))
@@ -395,9 +398,7 @@ def _in_order(spans: list[list[Path]]):
 def _amount(cell: str, unit: Decimal) -> tuple[int | None, str | None]:
     """(cents, None) or (None, message) of an amount cell that is not a plain number: as `fdi calc` reads it."""
     try:
-        amount = parse_amount(cell, "amount", scale=unit)
-        if amount >= MAX_AMOUNT:
-            raise InputError("amount", cell, f"an amount below {money_fmt(MAX_AMOUNT)}")
+        amount = parse_amount(cell, "amount", scale=unit)  # (below MAX_AMOUNT)
     except InputError as exc:
         return None, str(exc)
     return int(amount * 100), None

@@ -8,11 +8,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 from .fx import check_currency
 from .industry import normalise_name
-from .money import Money, Rate, money_str, parse_amount
+from .errors import InputError
+from .money import Money, Rate, money_str, parse_amount, parse_year
 from .policy import KIND_NAMES, TYPE_NAMES, Category, ContributionType, Kind, PolicyStatus, Reading
 
 
@@ -38,15 +39,62 @@ Amount = Annotated[Decimal, BeforeValidator(_amount), PlainSerializer(money_str,
 Currency = Annotated[str, BeforeValidator(check_currency)]
 
 
+def _year(value: Any) -> Any:
+    return None if value is None else parse_year(value, "year")
+
+
+def _invalid(model: type[BaseModel], exc: ValidationError) -> InputError:
+    """One InputError for a model's validation errors (each named by where it is), wrapping them."""
+    from .text import quoted
+
+    problems, first = [], None
+    for err in exc.errors():
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"]).replace(".[", "[") or model.__name__
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, InputError):  # our own parser's message already names the value and what was expected
+            text = f"{where}: {cause}" if where != cause.field else str(cause)
+        elif err["type"] == "missing":
+            text = f"{where}: required"
+        elif not err["loc"]:  # (the model's own check: the message says what is wrong)
+            text = err["msg"].removeprefix("Value error, ")
+        else:
+            text = f"{where}: {quoted(err.get('input'))} is not valid; {err['msg'].removeprefix('Value error, ')}"
+        problems.append(text)
+        first = first or (where, err.get("input"), err["msg"].removeprefix("Value error, "))
+    field, value, expected = first or (model.__name__, None, str(exc))
+    return InputError(field, value, expected, f"{model.__name__}: " + "; ".join(problems))
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Bad input is an FdiError (an InputError wrapping pydantic's ValidationError), as everywhere in the library.
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _invalid(type(self), exc) from exc
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any):  # type: ignore[override]
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise _invalid(cls, exc) from exc
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, **kwargs: Any):  # type: ignore[override]
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as exc:
+            raise _invalid(cls, exc) from exc
 
 
 class Arrival(_Model):
     """One payment of capital into the project: when, how much, in what, and of which type."""
 
     date: dt.date | None = Field(None, description="the day the funds arrived; its rate is used for conversion")
-    year: int | None = Field(None, ge=1900, le=2200, description="the calendar year, when the day is not known")
+    year: Annotated[int | None, BeforeValidator(_year)] = Field(None, ge=1900, le=2200, description="the calendar year, when the day is not known")
     amount: Amount = Field(description="amount in `currency`, to the cent, not negative")
     currency: Currency = "USD"
     type: TypeName = "equity"
@@ -77,7 +125,7 @@ class Project(_Model):
     @classmethod
     def for_year(
         cls,
-        year: int,
+        year: int | str,
         *,
         paid_in: Decimal | str | int = 0,
         currency: str = "USD",
@@ -90,13 +138,14 @@ class Project(_Model):
         id: str | None = None,
     ) -> "Project":
         """A project with one year's totals, as `fdi calc` takes them on the command line."""
+        year = parse_year(year, "year")
         arrivals = [Arrival(year=year, amount=paid_in, currency=currency, type="equity")]
-        if Decimal(str(reinvested_profit).replace(",", "") or 0):
-            arrivals.append(
-                Arrival(year=year, amount=reinvested_profit, currency=reinvested_profit_currency, type="reinvested_profit")
-            )
-        if Decimal(str(shareholder_loans_usd).replace(",", "") or 0):
-            arrivals.append(Arrival(year=year, amount=shareholder_loans_usd, currency="USD", type="shareholder_loan"))
+        profit = parse_amount(reinvested_profit, "reinvested_profit")
+        if profit:
+            arrivals.append(Arrival(year=year, amount=profit, currency=reinvested_profit_currency, type="reinvested_profit"))
+        loans = parse_amount(shareholder_loans_usd, "shareholder_loans_usd")
+        if loans:
+            arrivals.append(Arrival(year=year, amount=loans, currency="USD", type="shareholder_loan"))
         return cls(id=id, kind=kind, sector=sector, industry_code=industry_code, arrivals=arrivals)
 
 

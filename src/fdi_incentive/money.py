@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -25,15 +26,55 @@ GROUPED = re.compile(GROUPED_PATTERN)
 # far more digits than any amount times any rate needs, so products are exact and
 # only the named rounding step ever rounds. The caller's own context is untouched.
 EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[InvalidOperation, decimal.Overflow])
+# The rounding quanta every engine applies alike (calc's Decimals, batch's integers, the plan):
+# powers of ten from the fen to ten thousand yuan. A policy may name no other.
+QUANTA = tuple(Decimal(10) ** e for e in range(-2, 5))
+
+# Where exactness ends: the bounds every path (calc, batch, plan, the API) enforces alike.
+# The batch counts USD in cents in 64 bits and multiplies cents x rate x 10^8 x tier rate x 10^8
+# in 128 bits: with amounts below 10^14 (10^16 cents) and rates below 10^4 (10^12 x 10^-8),
+# a base (two amounts) x FX x rate stays below 2 x 10^36 < 1.7 x 10^38.
+MAX_AMOUNT = Decimal(10) ** 14  # every amount, as given and converted to USD, is strictly below it
+FX_RATE_DECIMALS = 8  # an exchange rate (CNY per unit) has at most this many decimals (the batch scales by 10^8)
+MIN_FX_RATE = Decimal(1).scaleb(-FX_RATE_DECIMALS)  # the least rate: 0.00000001 CNY per unit
+MAX_FX_RATE = Decimal(10) ** 4  # every rate is strictly below it: 10,000 CNY per unit
+YEARS = range(1900, 2201)  # the calendar years a project-year may name
+
+# A number as every path reads it: ASCII digits after NFKC (so full-width ７．１ is 7.1), an optional
+# sign, point and exponent; nothing else (no inner blank, no "Infinity", no digits of other scripts).
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A year: four digits (1900-2200), as spreadsheets write it too: 2024.0 (zeros only after the point)
+# and 2024年 as Chinese sheets do.
+YEAR = re.compile(r"([0-9]{4})(?:\.0+)?\s*年?")
+NO_FLOATS = "a float is refused (it cannot hold every decimal exactly): give a str, an int or a Decimal"
+AMOUNT_WORDS = "an amount such as 15000000 or 15,000,000.00"
+
+
+def _text(value: object, field: str, expected: str) -> str:
+    """The text of a value, normalised (NFKC, stripped); a bool or a float is refused."""
+    if isinstance(value, bool):
+        raise InputError(field, value, expected)
+    if isinstance(value, float):
+        raise InputError(field, value, f"{expected}; {NO_FLOATS}")
+    if isinstance(value, Decimal):
+        return str(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _decimal(text: str) -> Decimal:
+    """A number in the NUMBER grammar; InvalidOperation otherwise (and for an exponent no context holds)."""
+    if not NUMBER.fullmatch(text):
+        raise InvalidOperation
+    value = Decimal(text)
+    if not value.is_finite() or abs(value.adjusted()) > 10_000:
+        raise InvalidOperation  # (1e999999: past every bound, refused before any arithmetic)
+    return value
 
 
 def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> Decimal:
-    """A non-negative amount to the cent ('15000000', '15,000,000.00', 15_000_000), times ``scale``."""
-    if isinstance(value, bool):
-        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00")
-    if isinstance(value, float):
-        value = repr(value)
-    text = str(value).strip()
+    """A non-negative amount to the cent ('15000000', '15,000,000.00', 15_000_000), times ``scale``,
+    below MAX_AMOUNT."""
+    text = _text(value, field, AMOUNT_WORDS)
     if any(sep in text for sep in GROUPING) and not GROUPED.fullmatch(text):
         # a comma, underscore or space only groups thousands: 15000000,50 is not fifteen million
         raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00 (a comma groups thousands; "
@@ -42,38 +83,81 @@ def parse_amount(value: object, field: str, *, scale: Decimal = Decimal(1)) -> D
         text = text.replace(sep, "")
     try:
         with decimal.localcontext(EXACT):
-            amount = Decimal(text) * scale
+            amount = _decimal(text) * scale
     except (InvalidOperation, decimal.Overflow):
-        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00") from None
-    if not amount.is_finite():
-        raise InputError(field, value, "a finite amount")
+        raise InputError(field, value, AMOUNT_WORDS) from None
     if amount < 0:
         raise InputError(field, value, "an amount of zero or more")
-    try:
-        with decimal.localcontext(EXACT):
-            to_the_cent = amount == amount.quantize(CENT, decimal.ROUND_DOWN)
-    except decimal.InvalidOperation:  # more digits than any amount has (1e400)
-        raise InputError(field, value, "an amount such as 15000000 or 15,000,000.00") from None
-    if not to_the_cent:
-        raise InputError(field, value, "an amount to the cent (at most two decimal places)")
+    if amount >= MAX_AMOUNT:
+        raise InputError(field, value, f"an amount below {money_fmt(MAX_AMOUNT)}")
+    with decimal.localcontext(EXACT):
+        if amount != amount.quantize(CENT, decimal.ROUND_DOWN):
+            raise InputError(field, value, "an amount to the cent (at most two decimal places)")
     return amount + 0  # normalise -0
 
 
+def parse_rate(value: object, field: str = "fx_rate", *, what: str = "a positive number of CNY per unit, such as 7.1",
+               below: Decimal = MAX_FX_RATE) -> Decimal:
+    """A rate: at least MIN_FX_RATE, below ``below``, at most FX_RATE_DECIMALS decimals (by value:
+    7.100000000 is 7.1). No rate needs its thousands grouped, so a comma is refused: 7,2 is a decimal
+    comma and must not be read as 72; nor is a blank inside (7 1)."""
+    text = _text(value, field, what)
+    try:
+        rate = _decimal(text)
+    except InvalidOperation:
+        raise InputError(field, value, what) from None
+    if rate <= 0:
+        raise InputError(field, value, what)
+    if rate >= below:
+        raise InputError(field, value, f"a rate below {rate_str(below)}")
+    if rate != rate.quantize(MIN_FX_RATE, decimal.ROUND_DOWN, context=EXACT):
+        raise InputError(field, value, f"a rate of at least {rate_str(MIN_FX_RATE)}, with at most {FX_RATE_DECIMALS} decimals")
+    return rate
+
+
+def converted_too_large(field: str) -> str:
+    """The error of an amount that, converted to USD, is not below MAX_AMOUNT (calc's and batch's words)."""
+    return f"{field}: converted to USD at the rates used, not below USD {money_fmt(MAX_AMOUNT)}; expected a smaller amount or rate"
+
+
+def parse_year(value: object, field: str = "year") -> int:
+    """A calendar year: 2024, 2024.0 or 2024年, from 1900 to 2200."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        text = _text(value, field, "a calendar year such as 2024")
+    if not text:
+        raise InputError(field, value, "a calendar year such as 2024")
+    found = YEAR.fullmatch(text)
+    if found is None:
+        raise InputError(field, value, "a calendar year such as 2024 (or 2024年)")
+    year = int(found.group(1))
+    if year not in YEARS:
+        raise InputError(field, value, f"a year from {YEARS.start} to {YEARS.stop - 1}")
+    return year
+
+
 def round_money(value: Decimal, quantum: Decimal, mode: str) -> Decimal:
-    """The one rounding step, in the mode a policy names."""
-    return value.quantize(quantum, ROUNDING_MODES[mode])
+    """The one rounding step, to a multiple of ``quantum`` (one of `QUANTA`), in the mode a policy
+    names; written to the fen. (``quantize`` alone would take "100" as a quantum of one yuan: its
+    exponent is 0.)"""
+    step = quantum.normalize()
+    rounded = value.quantize(step, ROUNDING_MODES[mode])
+    return rounded.quantize(CENT) if step >= CENT else rounded
 
 
 def money_str(value: Decimal) -> str:
     """Money as text: at least two decimals, never scientific notation, never rounded."""
-    if value == value.quantize(CENT):
-        return f"{value:.2f}"
-    return format(value.normalize(), "f")
+    with decimal.localcontext(EXACT):  # (normalize rounds to the context's precision: 28 digits by default)
+        if value == value.quantize(CENT):
+            return f"{value:.2f}"
+        return format(value.normalize(), "f")
 
 
 def rate_str(value: Decimal) -> str:
     """A rate or FX rate as plain decimal text ('0.02', '7.1')."""
-    return format(value.normalize(), "f")
+    with decimal.localcontext(EXACT):
+        return format(value.normalize(), "f")
 
 
 def money_fmt(value: Decimal, currency: str = "") -> str:

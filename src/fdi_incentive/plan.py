@@ -91,15 +91,18 @@ class _Year:
 
 
 def parse_years(text: str) -> list[int]:
-    """'2024-2026' or '2024,2025,2027'."""
+    """'2024-2026' or '2024,2025,2027' (each year as `money.parse_year` reads one: 2024年 too)."""
+    from .money import parse_year
+
     try:
         if "-" in text and "," not in text:
-            a, b = (int(x) for x in text.split("-"))
+            a, b = (parse_year(x, "--years") for x in text.split("-"))
             years = list(range(a, b + 1))
         else:
-            years = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise InputError("--years", text, "a range such as 2024-2026 or a list such as 2024,2025,2027") from None
+            years = sorted({parse_year(x, "--years") for x in text.split(",") if x.strip()})
+    except (ValueError, InputError):
+        raise InputError("--years", text, "a range such as 2024-2026 or a list such as 2024,2025,2027 "
+                                          "of years from 1900 to 2200") from None
     if not years or len(years) > 30:
         raise InputError("--years", text, "between 1 and 30 calendar years, first to last")
     return years

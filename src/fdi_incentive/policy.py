@@ -5,7 +5,9 @@ and loads it; it never computes a payout.
 """
 
 
+import decimal
 import hashlib
+import re
 import tomllib
 from datetime import date
 from decimal import Decimal
@@ -14,9 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import PolicyError
+from .money import EXACT, FX_RATE_DECIMALS, MAX_AMOUNT, QUANTA
 
 Category = Literal["manufacturing", "real_estate", "finance", "quasi_finance", "other"]
 Kind = Literal["new", "capital_increase"]
@@ -46,9 +49,51 @@ def _exact_decimal(value: Any) -> Any:
 ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(allow_inf_nan=False)]
 PositiveDecimal = Annotated[ExactDecimal, Field(gt=0)]
 
+# What a policy may hold: what the engines compute exactly, and bounds that keep a policy file
+# (someone else's, say) from costing unbounded time or memory. Stated in the schema and the errors.
+MAX_POLICY_BYTES = 256 * 1024
+MAX_TIERS = 50
+MAX_CAVEATS = 100
+MAX_CODES = 2000  # excluded GB/T codes (the standard has about 1,400 classes)
+MAX_TEXT = 4000  # characters of any text of a policy
+MAX_ERRORS = 20  # problems named in one error (the rest are counted)
+
+
+def _places(places: int, words: str):
+    """A decimal with at most ``places`` decimals (what the engines compute with)."""
+    def check(value: Decimal) -> Decimal:
+        with decimal.localcontext(EXACT):
+            if value != value.quantize(Decimal(1).scaleb(-places), decimal.ROUND_DOWN):
+                raise ValueError(f"{words} (at most {places} decimals)")
+        return value
+    return AfterValidator(check)
+
+
+Amount = Annotated[PositiveDecimal, Field(lt=MAX_AMOUNT, description=f"above 0 and below {MAX_AMOUNT} (10^14), to the cent"),
+                   _places(2, "an amount to the cent")]
+RateValue = Annotated[PositiveDecimal, Field(le=1, description=f"above 0, at most 1, with at most {FX_RATE_DECIMALS} decimals"),
+                      _places(FX_RATE_DECIMALS, "a rate the engines multiply by exactly")]
+
+
+def _quantum(value: Decimal) -> Decimal:
+    if value not in QUANTA:
+        raise ValueError(f"a power of ten every engine rounds to alike: {_quanta_words()}")
+    return value
+
+
+def _quanta_words() -> str:
+    words = [format(q, "f") for q in QUANTA]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _usd_cent(value: Decimal) -> Decimal:
+    if value != Decimal("0.01"):
+        raise ValueError("0.01: amounts in other currencies are converted to USD to the cent")
+    return value
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, str_max_length=MAX_TEXT)
 
 
 class Said(_Strict):
@@ -149,7 +194,7 @@ COMPARATOR_WORDS = {"gt": "over", "ge": "at least"}
 
 
 class Threshold(_Strict):
-    amount: PositiveDecimal
+    amount: Amount
     currency: Literal["USD"]
     comparator: Literal["gt", "ge"] = Field(description="gt for 超过 (over, strict); ge for 以上/及以上 (inclusive)")
 
@@ -166,7 +211,7 @@ class Tier(Said):
     label: str
     categories: list[Category] = Field(description="empty: every category not excluded")
     threshold: Threshold
-    rate: PositiveDecimal = Field(le=1)
+    rate: RateValue
     rate_type: Literal["floor", "exact", "ceiling"]
 
     def applies_to(self, category: str) -> bool:
@@ -175,7 +220,8 @@ class Tier(Said):
 
 class Exclusions(Said):
     categories: list[Category] = []
-    codes: list[Annotated[str, Field(pattern=r"^[A-T]\d{0,4}$")]] = []
+    codes: list[Annotated[str, Field(pattern=r"^[A-T]\d{0,4}$")]] = Field([], max_length=MAX_CODES,
+                                                                          description=f"at most {MAX_CODES} codes")
 
     def exclude(self, category: str, code: str | None) -> bool:
         """Excluded by category, or by a GB/T code listed here (a code prefix matches its sub-codes)."""
@@ -189,7 +235,8 @@ class Stacking(Said):
 
 
 class Cap(Said):
-    amount: PositiveDecimal | None = None
+    amount: Annotated[PositiveDecimal, Field(lt=MAX_AMOUNT, description=f"above 0 and below {MAX_AMOUNT} (10^14), to the fen"),
+                      _places(2, "an amount to the fen")] | None = None
     currency: Literal["CNY"] = "CNY"
     scope: Literal["project_year"] = "project_year"
 
@@ -199,9 +246,10 @@ class Conversion(Said):
 
 
 class Rounding(Said):
-    quantum: PositiveDecimal
+    quantum: Annotated[ExactDecimal, AfterValidator(_quantum)] = Field(
+        description=f"the payout is rounded to a multiple of it: {_quanta_words()} (yuan)")
     mode: RoundingMode
-    usd_quantum: PositiveDecimal
+    usd_quantum: Annotated[ExactDecimal, AfterValidator(_usd_cent)] = Field(description="0.01: USD amounts are kept to the cent")
 
 
 class Caveat(_Strict):
@@ -219,7 +267,10 @@ class Caveat(_Strict):
 
 
 class Policy(_Strict):
-    """One version of one jurisdiction's reward rule, with its sources and caveats."""
+    """One version of one jurisdiction's reward rule, with its sources and caveats.
+
+    Limits: a policy file holds at most 256 KiB, 50 tiers, 100 caveats and 2,000 excluded codes;
+    a text at most 4,000 characters; amounts are below 10^14, rates have at most 8 decimals."""
 
     schema_version: Literal[2]
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -233,13 +284,13 @@ class Policy(_Strict):
     )
     sources: list[Source] = Field(min_length=1, description="every source, each with its role; one at least quotes the clause")
     base: Base
-    tiers: list[Tier] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1, max_length=MAX_TIERS, description=f"at least 1, at most {MAX_TIERS} tiers")
     exclusions: Exclusions
     stacking: Stacking
     cap: Cap
     conversion: Conversion
     rounding: Rounding
-    caveats: list[Caveat] = []
+    caveats: list[Caveat] = Field([], max_length=MAX_CAVEATS, description=f"at most {MAX_CAVEATS} caveats")
 
     @model_validator(mode="before")
     @classmethod
@@ -328,12 +379,20 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
 
 
 def describe_validation_error(exc: ValidationError, origin: str, model: type[BaseModel] = Policy) -> str:
-    """One line per problem: where in the file, what is wrong, what to write instead."""
+    """One line per problem: where in the file, what is wrong, what to write instead (at most
+    `MAX_ERRORS` lines, each quoting at most a short prefix of the value)."""
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_ERRORS]:
         loc = err["loc"]
         where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "too_long":
+            what = loc[-1] if loc and isinstance(loc[-1], str) else "items"
+            lines.append(f"{origin}: {where}: at most {err['ctx']['max_length']:,} {what} "
+                         f"(got {err['ctx']['actual_length']:,})")
+        elif err["type"] == "string_too_long":
+            lines.append(f"{origin}: {where}: at most {err['ctx']['max_length']:,} characters (got {len(err['input']):,})")
+        elif err["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
             hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
             lines.append(f"{origin}: {where}: unknown key{hint}")
@@ -341,16 +400,26 @@ def describe_validation_error(exc: ValidationError, origin: str, model: type[Bas
             lines.append(f"{origin}: {where}: required key is missing")
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{origin}: {where or '(top level)'}: {msg} (got {err.get('input')!r})")
+            msg = re.sub(r"Decimal\('([^']*)'\)", r"\1", msg)  # (a bound as it is written)
+            got = repr(err.get("input"))
+            got = got if len(got) <= 80 else got[:80] + "…"
+            lines.append(f"{origin}: {where or '(top level)'}: {msg} (got {got})")
+    if len(errors) > MAX_ERRORS:
+        lines.append(f"{origin}: … and {len(errors) - MAX_ERRORS:,} more problems")
     return "\n".join(lines)
 
 
 def parse_policy(text: str, origin: str) -> LoadedPolicy:
-    """Validate the text of a policy file strictly; raise PolicyError naming every problem."""
+    """Validate the text of a policy file strictly; raise PolicyError naming every problem.
+    A byte order mark before the text is passed over (the hash is of the text as given)."""
+    if len(text) > MAX_POLICY_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{origin}: a policy file holds at most {MAX_POLICY_BYTES:,} bytes")
     try:
-        raw = tomllib.loads(text)
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise PolicyError(f"{origin}: not valid TOML: arrays or tables nested too deep") from None
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:
@@ -362,7 +431,11 @@ def load_policy_file(path: str | Path) -> LoadedPolicy:
     """Load and validate a user's policy file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_POLICY_BYTES + 1)
+        if len(data) > MAX_POLICY_BYTES:
+            raise PolicyError(f"{path}: a policy file holds at most {MAX_POLICY_BYTES:,} bytes")
+        text = data.decode("utf-8")
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
     except UnicodeDecodeError:

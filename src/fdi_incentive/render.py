@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.markup import escape as _e  # text from a file or a cell is shown as it is, never read as markup
 from rich.panel import Panel
 from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
 
 from typing import TYPE_CHECKING
@@ -14,6 +16,7 @@ from .money import money_fmt, percent_fmt
 from .money import usd as _usd
 from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy
 from .policy import Said
+from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
     from .models import Assessment, YearResult
@@ -23,6 +26,19 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
 STATUS_WORDS = {"in_force": "in force: a year its source states",
                 "assumed_continuation": "[yellow]assumed continuation[/]: after the years its source states (see caveats)"}
+
+
+class Printable:
+    """A renderable shown without the control characters a terminal would obey (ESC, OSC, CSI ...):
+    a policy's title, a CSV header or a cell quoted in a message shows as text, never as a command.
+    (Rich's own control segments, the styles it writes, are kept.)"""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.renderable, options):
+            yield segment if segment.control else Segment(printable(segment.text), segment.style)
 
 
 def _year_table(y: YearResult) -> RenderableType:
@@ -37,7 +53,7 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_column("step", style="bold")
     t.add_column("value", justify="right", no_wrap=True)
     t.add_column("why", overflow="fold")
-    t.add_row("policy", y.policy, STATUS_WORDS[y.policy_status])
+    t.add_row("policy", _e(y.policy), STATUS_WORDS[y.policy_status])
     t.add_row("category", y.category.replace("_", " "), "[red]excluded[/] " + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row("paid-in capital", _usd(y.paid_in_usd), "equity")
     if y.reinvested_usd:
@@ -52,10 +68,10 @@ def _year_table(y: YearResult) -> RenderableType:
             verdict = "[dim]n/a[/]"
         else:
             verdict = PASS if test.passed else FAIL
-        t.add_row(f"{test.label}: {words} {_usd(test.threshold_usd)}", verdict, f"{test.rate_type} {percent_fmt(test.rate)} " + cite(test.citation))
+        t.add_row(f"{_e(test.label)}: {words} {_usd(test.threshold_usd)}", verdict, f"{test.rate_type} {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
         basis = {"granted": "granted"}.get(y.rate_basis or "", f"the {y.rate_basis}")
-        t.add_row("tier applied", y.tier, "no stacking " + cite(y.citations["stacking"]))
+        t.add_row("tier applied", _e(y.tier), "no stacking " + cite(y.citations["stacking"]))
         t.add_row("rate", percent_fmt(y.rate), basis)
     else:
         t.add_row("tier applied", "none", "")
@@ -126,17 +142,18 @@ def render_assessment(a: Assessment) -> RenderableType:
         total.add_column("tier")
         total.add_column("payout", justify="right")
         for y in a.years:
-            total.add_row(str(y.year), y.tier or "none", _cny(y.incentive_cny))
+            total.add_row(str(y.year), _e(y.tier or "none"), _cny(y.incentive_cny))
         total.add_row("[bold]total[/]", "", f"[bold]{_cny(a.total_incentive_cny)}[/]")
         parts.append(total)
     else:
         parts.append(Text.from_markup(f"[bold]Total incentive: {_cny(a.total_incentive_cny)}[/]"))
     what_if = [line for y in a.years for line in _what_if(y)]
     if what_if:
-        parts.append(Panel("\n".join(what_if), title="what would change the answer", title_align="left"))
+        parts.append(Panel(_e("\n".join(what_if)), title="what would change the answer", title_align="left"))
     caveats = [c for p in a.policies for c in p.caveats]
     if caveats:
-        parts.append(Panel("\n".join(f"• {c}" for c in dict.fromkeys(caveats)), title="caveats", title_align="left", border_style="yellow"))
+        parts.append(Panel(Text("\n".join(f"• {c}" for c in dict.fromkeys(caveats))), title="caveats", title_align="left",
+                           border_style="yellow"))
     return Group(*parts)
 
 
@@ -147,7 +164,7 @@ def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     for lp in policies:
         p = lp.policy
         sp = p.source_period or p.effective
-        t.add_row(p.id, p.effective.span, sp.span, p.title, p.clause_source.reliability)
+        t.add_row(_e(p.id), p.effective.span, sp.span, _e(p.title), _e(p.clause_source.reliability))
     return t
 
 
@@ -192,14 +209,14 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     t.add_row("applied to", f"{p.effective.from_} – {p.effective.to or 'no end date'}", _said(p.effective))
     if sp is not None:
         t.add_row("source states", f"{sp.from_} – {sp.to or 'no end date'}", _said(sp))
-    t.add_row("base", f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
-              f"not {', '.join(p.base.excludes) or '-'}", _said(p.base))
+    t.add_row("base", _e(f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
+              f"not {', '.join(p.base.excludes) or '-'}"), _said(p.base))
     t.add_row("kinds", ", ".join(p.base.kinds), "")
     for tier in p.tiers:
         who = ", ".join(tier.categories) or "any category not excluded"
-        t.add_row(f"tier {tier.id}", f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
-                  f"{tier.rate_type} {percent_fmt(tier.rate)}\n({who})", _said(tier))
-    t.add_row("exclusions", ", ".join(p.exclusions.categories) + "\ncodes: " + ", ".join(p.exclusions.codes), _said(p.exclusions))
+        t.add_row(_e(f"tier {tier.id}"), _e(f"{tier.threshold.words} {money_fmt(tier.threshold.amount, 'USD')} → "
+                  f"{tier.rate_type} {percent_fmt(tier.rate)}\n({who})"), _said(tier))
+    t.add_row("exclusions", _e(", ".join(p.exclusions.categories) + "\ncodes: " + ", ".join(p.exclusions.codes)), _said(p.exclusions))
     t.add_row("stacking", p.stacking.mode, _said(p.stacking))
     t.add_row("annual cap", money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else "none", _said(p.cap))
     t.add_row("conversion", p.conversion.default, _said(p.conversion))
@@ -212,7 +229,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         Panel(head, title="policy", title_align="left"),
         Panel(sources, title="sources", title_align="left"),
         t,
-        Panel(clause, title=f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})", title_align="left"),
+        Panel(clause, title=Text(f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})"), title_align="left"),
     ]
     if p.caveats:
         lines = [f"• [{c.id}] ({BASIS_WORDS[c.basis]}"
@@ -234,7 +251,7 @@ def render_plan(p: "Plan") -> RenderableType:
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
             dist = (f"+{money_fmt(d)}" if d > 0 else f"{money_fmt(d)}, not over") + f" ({y.nearest_threshold})"
-        t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), y.tier or "none",
+        t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), _e(y.tier or "none"),
                   _cny(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), dist)
     t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
     c = Table(title="against the naive schedules", title_justify="left")
@@ -259,7 +276,7 @@ def render_plan(p: "Plan") -> RenderableType:
         Panel("\n".join(lines), title="fragility", title_align="left"),
         Text(f"Policies: {', '.join(p.policies)} · reading: {p.reading} · step USD {money_fmt(p.step_usd)} · "
              f"{p.schedules_examined} candidate schedules examined\nFX: {fx}", style="dim"),
-        Panel("\n".join(p.notes), title="what this is not", title_align="left", border_style="yellow"),
+        Panel(_e("\n".join(p.notes)), title="what this is not", title_align="left", border_style="yellow"),
     )
 
 
@@ -277,12 +294,12 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     head.add_row("scored", f"{b.scored:,}")
     head.add_row("rows with errors", f"[red]{b.errors:,}[/]" if b.errors else "0")
     for tier, n in sorted(b.eligible_by_tier.items()):
-        head.add_row(f"eligible, {tier} tier", f"{n:,}")
+        head.add_row(_e(f"eligible, {tier} tier"), f"{n:,}")
     head.add_row("capped", f"{b.capped:,}")
     if b.assumed_continuation:
         head.add_row("scored under an assumed policy", f"[yellow]{b.assumed_continuation:,}[/]")
     head.add_row("total payout", f"[bold]{_cny(b.total_incentive_cny)}[/]")
-    parts: list[RenderableType] = [Panel(head, title=f"fdi batch: {b.input}", title_align="left")]
+    parts: list[RenderableType] = [Panel(head, title=Text(f"fdi batch: {b.input}"), title_align="left")]
     for title, groups in (("by sector category", b.by_category), ("by year", b.by_year)):
         if groups:
             t = Table(title=title, title_justify="left")
@@ -291,11 +308,11 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
             t.add_column("eligible", justify="right")
             t.add_column("payout", justify="right")
             for key, g in sorted(groups.items()):
-                t.add_row(key.replace("_", " "), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
+                t.add_row(_e(key.replace("_", " ")), f"{g.rows:,}", f"{g.eligible:,}", _cny(g.incentive_cny))
             parts.append(t)
     if b.first_errors:
         more = f" (first {len(b.first_errors)} of {b.errors:,})" if b.errors > len(b.first_errors) else ""
-        parts.append(Panel("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors),
+        parts.append(Panel(Text("\n".join(f"row {e.row}: {e.error}" for e in b.first_errors)),
                            title=f"errors{more}", title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
         return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())

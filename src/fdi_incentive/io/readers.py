@@ -14,7 +14,6 @@ import io
 import json
 import re
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -89,11 +88,9 @@ def map_columns(columns: list[str]) -> dict[str, str]:
 
 
 def _temp(suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix="fdi-", suffix=suffix)
-    import os
+    from .scratch import scratch_file  # (in the run's folder: removed however the run ends)
 
-    os.close(fd)
-    return Path(name)
+    return scratch_file(suffix)
 
 
 def detect_encoding(path: Path, head: int | None = 1 << 20) -> str:

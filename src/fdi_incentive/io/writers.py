@@ -1,14 +1,17 @@
 """Writing results: the format follows the output's extension; files appear whole or not at all."""
 
+import errno
 import itertools
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
+from .scratch import remove_stale
 
 OUTPUT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EXCEL_MAX_ROWS = 1_048_576
@@ -24,40 +27,104 @@ def output_format(path: Path) -> str:
     return fmt
 
 
+# --- files appear whole or not at all, never in place of a file the run reads ---------------------
+
+DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}  # a write that failed for want of room
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same inode where both exist (a hard link, a symlink,
+    any spelling of the path), else the same path once symlinks and ``..`` are resolved."""
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+        return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def _part_name(path: Path) -> re.Pattern:
+    """The names of the temporary files beside ``path`` (.NAME.PID.RANDOM.part), the process id in group 1."""
+    return re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[A-Za-z0-9_]+\.part")
+
+
+def _new_part(path: Path, folder: Path, option: str) -> Path:
+    """A new empty hidden file beside ``path``, named by this process (see `_part_name`)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise InputError(option, str(path), f"a file in a folder that can be written ({exc.strerror})") from None
+    os.close(fd)
+    return Path(name)
+
+
 def check_target(path: Path, option: str = "-o", *others: Path | None) -> Path:
-    """A file to write, refused before any work if it could not be written where it is, or if it
-    would replace one of ``others`` (the input, another output of the run); its folder."""
+    """A file to write, refused before any work if it could not be written where it is (a file is
+    made in its folder and removed), or if it is one of ``others`` (a file the run reads, another
+    output of the run) by any name; its folder."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(option, str(path), f"a file in an existing folder ({folder} does not exist)")
     if path.is_dir():  # (found before the work, not when the result is renamed into place)
         raise InputError(option, str(path), "a file, not a folder")
-    if any(other is not None and path.resolve() == Path(other).resolve() for other in others):
-        raise InputError(option, str(path), "a file other than the input and the other outputs")
+    for other in others:
+        if other is not None and same_file(path, Path(other)):
+            raise InputError(option, str(path), f"a file other than the input and the other files the run reads or "
+                                                f"writes ({other} is one)")
+    _new_part(path, folder, option).unlink()
     return folder
+
+
+def check_outputs(outputs: dict[str, Path | None], reads: Iterable[Path | None]) -> None:
+    """Every output of a run, checked before any work: each can be written in its folder, and none
+    is a file the run reads (the input, --projects, --fx-table, --policy) or another output."""
+    reads = [r for r in reads if r is not None]
+    given = [(option, path) for option, path in outputs.items() if path is not None]
+    for i, (option, path) in enumerate(given):
+        check_target(path, option, *reads, *(p for _, p in given[:i]))
 
 
 @contextmanager
 def atomic_output(path: Path, option: str = "-o") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
+    """Yield a temporary path beside ``path``; put it in place of ``path`` only if the block
+    succeeds, by one rename (``path`` names the old file or the new one at every instant, also
+    when the run is stopped in between). An error for want of room, or one naming the temporary
+    file, names ``path``. The parts that ended runs left beside ``path`` go first."""
     folder = check_target(path, option)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise InputError(option, str(path), f"a file that can be written ({exc.strerror})") from None
-    os.close(fd)
-    tmp = Path(name)
+    remove_stale(folder, _part_name(path))
+    tmp = _new_part(path, folder, option)
     tmp.unlink()  # the writer creates it
     try:
         yield tmp
-        # An old file of that name goes first: renaming over it makes ext4 (auto_da_alloc) write the
-        # whole new file to disk before rename returns (0.2-0.4 s for a 200 MB output). Between the
-        # two calls there is no file of that name; there is never a partial one.
-        if path.is_file() and not path.is_symlink():
-            path.unlink(missing_ok=True)
         os.replace(tmp, path)
+    except OSError as exc:
+        if _error_number(exc) in DISK_FULL or exc.filename in (str(tmp), tmp):
+            raise InputError(option, str(path), f"a file that can be written ({exc.strerror or exc})") from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def writing(path: Path, option: str = "-o") -> Iterator[None]:
+    """A write that fails for want of room (in Python, or in polars, whose error is a
+    ComputeError naming the OS error) is an error of the output ``path``, in one line."""
+    import polars as pl
+
+    try:
+        yield
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        code = _error_number(exc)
+        if code not in DISK_FULL:
+            raise
+        raise InputError(option, str(path), f"a file that can be written ({os.strerror(code)})") from None
+
+
+def _error_number(exc: Exception) -> int | None:
+    """The OS error number of an error, also where polars gives it only in its text ("... (os error 28)")."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    found = re.search(r"\(os error (\d+)\)", str(exc))
+    return int(found.group(1)) if found else None
 
 
 PARQUET_ZSTD_LEVEL = 1  # 1M rows in 0.86 s instead of 1.17 s at polars' default level, and no larger
@@ -73,8 +140,11 @@ class BatchWriter:
     (`SheetRows`).
     """
 
-    def __init__(self, path: Path, fmt: str, work: Path, columns: list[str]):
+    def __init__(self, path: Path, fmt: str, work: Path, columns: list[str], header: list[str] | None = None,
+                 name: Path | None = None):
         self.path, self.fmt, self.work, self.columns = path, fmt, work, columns
+        self.header = header or columns  # the names as the header shows them (neutralised for CSV and Excel)
+        self.name = name or path  # the output as the user named it (``path`` may be a temporary file)
         self.rows = 0
         self._parts: list[Path] = []
         self._file = None
@@ -82,18 +152,29 @@ class BatchWriter:
         self._started = False  # header written
 
     def __enter__(self) -> "BatchWriter":
+        with writing(self.name):
+            self._start()
+        return self
+
+    def _start(self) -> None:
         if self.fmt in ("csv", "jsonl"):
             self._file = self.path.open("wb")
         if self.fmt == "csv":
             import polars as pl
 
-            pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String)).write_csv(self._file)  # the header
+            from ..frame import csv_field
+
+            # the header (written here: neutralised names may coincide, which a DataFrame's would not)
+            self._file.write((",".join(csv_field(name) for name in self.header) + "\n").encode("utf-8"))
             self._started = True
-        return self
 
     def write(self, df, csv_ready: bool = False) -> None:
         """Append a batch with the columns given at the start (``csv_ready``: CSV text already,
         see `frame.Scored`)."""
+        with writing(self.name):
+            self._write(df, csv_ready)
+
+    def _write(self, df, csv_ready: bool) -> None:
         if self.fmt == "csv":
             df.write_csv(self._file, include_header=False, quote_style="never" if csv_ready else "necessary")
         elif self.fmt == "jsonl":
@@ -133,22 +214,27 @@ class BatchWriter:
                 self._started = True
                 yield df if with_columns is None else df.select(with_columns)
 
-        register_io_source(io_source=source, schema=first[0].schema).sink_parquet(
-            self.path, compression="zstd", compression_level=PARQUET_ZSTD_LEVEL)
+        with writing(self.name):
+            register_io_source(io_source=source, schema=first[0].schema).sink_parquet(
+                self.path, compression="zstd", compression_level=PARQUET_ZSTD_LEVEL)
 
     def _write_xlsx(self, df) -> None:
         import polars as pl
 
         if self.rows + len(df) >= EXCEL_MAX_ROWS:
-            raise InputError("-o", str(self.path), f"at most {EXCEL_MAX_ROWS - 1:,} rows in an Excel sheet; write .csv or .parquet")
+            raise InputError("-o", str(self.name), f"at most {EXCEL_MAX_ROWS - 1:,} rows in an Excel sheet; write .csv or .parquet")
         if not self._started:
             self._xml = SheetRows(self.work / "sheet-rows.xml", len(df.columns))
-            self._xml.write(pl.DataFrame([pl.Series(df.columns, dtype=pl.String)]).transpose(), 0)
+            self._xml.write(pl.DataFrame([pl.Series(self.header, dtype=pl.String)]).transpose(), 0)
         # (the batch writes every cell as text or true/false; a column of another type is written as its text)
         self._xml.write(df.with_columns(pl.col(c).cast(pl.String) for c, t in df.schema.items()
                                         if t not in (pl.String, pl.Boolean, pl.Null)), self.rows + 1)
 
     def __exit__(self, kind, value, traceback) -> None:
+        with writing(self.name):
+            self._finish(kind)
+
+    def _finish(self, kind) -> None:
         if self._file is not None:
             self._file.close()
         if self._xml is not None:
