@@ -61,13 +61,14 @@ def unavailable(what: str) -> None:
 
 texts = st.sampled_from
 kinds = texts([None, "", " ", "new", "capital_increase", "Capital-Increase", " 增资 ", "新设", "merger", "it's",
-               'say "x"', "x\ty", "\xa0new\u3000", "back\\slash", "both'\""])
+               'say "x"', "x\ty", "\xa0new\u3000", "back\\slash", "both'\"",
+               "\t" * 45 + "x", "k" * 81])  # (a message quotes 80 characters of a value, its repr cut too)
 sectors = texts([None, "", " ", "manufacturing", "Electronics", "real-estate", "real estate", "Real_Estate", "finance",
                  "quasi-finance", "Consumer - Goods", "制造业", "房地产业", "类金融", "services", "other", "widgets",
-                 "\xa0pharmaceutical\t", "o'neil", "a\\b", "fin\u3000ance"])
+                 "\xa0pharmaceutical\t", "o'neil", "a\\b", "fin\u3000ance", "widget" * 20, "y" * 1200])
 codes = texts([None, "", " ", "C", "c", "36", "C3670", "c 36.70", "C-36", "K7010", "K70", "J66", "j6631", "7212", "L7212",
                "6631", "I65", "7299", "L7299", "L7296", "Z12", "U", "A3670", "123", "12345", "K", "Q99", " 0 1 ", "-", "x",
-               "98", "C3", "'7'"])
+               "98", "C3", "'7'", "9" * 85])
 years = st.one_of(st.none(), st.integers(2016, 2028), texts([1899, 1900, 2200, 2201, -5]))
 cents = st.integers(0, 10**16).map(lambda c: D(c) / 100)
 amounts = st.one_of(st.none(), near_edges, cents, st.integers(-10**9, -1).map(lambda c: D(c) / 100),

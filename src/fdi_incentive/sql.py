@@ -6,7 +6,7 @@ dialect by sqlglot; no dialect has a query of its own. It gives the values `fdi 
 gives on the same rows (frame.py), error texts included:
 
 * money is DECIMAL throughout, every intermediate cast to a type just wide enough for its
-  largest value (amounts below `frame.MAX_AMOUNT`, rates below `frame.MAX_FX` to 8
+  largest value (amounts below `money.MAX_AMOUNT`, rates below `money.MAX_FX_RATE` to 8
   decimals, tier rates at most 1), so no engine's precision rules round or overflow;
 * the one rounding step is written out (floor of the fraction, half a quantum added for
   half-up), never an engine's ROUND;
@@ -24,7 +24,8 @@ from decimal import Decimal
 from sqlglot import exp
 
 from .errors import FxError, InputError, PolicyError
-from .frame import FX_DECIMALS, MAX_AMOUNT, MAX_FX, YEARS, _scale_of
+from .frame import FX_DECIMALS, _scale_of
+from .money import MAX_AMOUNT, MAX_FX_RATE, YEARS
 from .fx import RateChain
 from .policy import LoadedPolicy, Policy, bundled_policies, no_policy_message
 
@@ -43,8 +44,8 @@ FIELD = {"paid_in_usd": "paid_in_usd", "shareholder_loans_usd": "shareholder_loa
 
 AMOUNT_DIGITS = MAX_AMOUNT.adjusted()  # whole digits of an amount below MAX_AMOUNT (14)
 BASE = (AMOUNT_DIGITS + 3, 2)  # a base: two amounts added (17, 2)
-FX = (MAX_FX.adjusted() + FX_DECIMALS, FX_DECIMALS)  # (12, 8)
-CNY_WHOLE = BASE[0] - BASE[1] + MAX_FX.adjusted()  # whole digits of base x rate (19)
+FX = (MAX_FX_RATE.adjusted() + FX_DECIMALS, FX_DECIMALS)  # (12, 8)
+CNY_WHOLE = BASE[0] - BASE[1] + MAX_FX_RATE.adjusted()  # whole digits of base x rate (19)
 BASE_CNY = (CNY_WHOLE + BASE[1] + FX[1], BASE[1] + FX[1])  # (29, 10)
 SNOWFLAKE_SCALE = 12  # Snowflake: a product keeps min(s1 + s2, max(s1, s2, 12)) decimals
 
@@ -228,10 +229,12 @@ class Compiler:
             pidx = case([(exp.not_(in_range), exp.null()), *pairs])
             missing_policy = template(lambda y: None if any(lp.policy.effective.covers(y) for lp in self.policies)
                                       else no_policy_message(y), year)
+        shown = _cat(lit("year: '"), exp.cast(year, "VARCHAR"), lit("' is not valid; expected "))
+        four_digits = exp.Between(this=year, low=exp.Literal.number(1000), high=exp.Literal.number(9999))
         err = case([
             (exp.Is(this=year, expression=exp.null()), lit("year: missing; expected a calendar year such as 2024")),
-            (exp.not_(in_range), exp.DPipe(this=exp.DPipe(this=lit("year: "), expression=exp.cast(year, "VARCHAR")),
-                                           expression=lit(" is out of range"))),
+            (exp.not_(four_digits), _cat(shown, lit("a calendar year such as 2024 (or 2024年)"))),
+            (exp.not_(in_range), _cat(shown, lit(f"a year from {YEARS.start} to {YEARS.stop - 1}"))),
         ] + ([(exp.Is(this=pidx, expression=exp.null()), missing_policy)] if missing_policy is not None else []))
         return pidx, err
 

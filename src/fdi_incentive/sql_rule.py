@@ -9,8 +9,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from . import industry
-from .frame import MAX_AMOUNT, MAX_FX
-from .money import money_fmt
+from .money import FX_RATE_DECIMALS, MAX_AMOUNT, MAX_FX_RATE, MIN_FX_RATE, money_fmt, rate_str
 from .policy import KIND_NAMES
 from .sql import BASE, FIELD, FX, INPUT_COLUMNS, Compiler, case, col, dec, lit, lookup, num, truth
 from .sql_text import WHITESPACE as WS
@@ -54,7 +53,7 @@ def _join(parts: list[exp.Expression]) -> exp.Expression:
 
 
 def _amount(c: Compiler, name: str) -> tuple[exp.Expression, exp.Expression]:
-    """(the amount as DECIMAL(16, 2) or NULL, its error or NULL), as `parse_amount` and MAX_AMOUNT."""
+    """(the amount as DECIMAL(16, 2) or NULL, its error or NULL), as `money.parse_amount`."""
     x = col(name)
     frac = exp.Sub(this=x, expression=exp.Floor(this=x))
     not_cents = exp.NEQ(this=frac, expression=exp.cast(frac, dec(3, 2)))
@@ -63,21 +62,24 @@ def _amount(c: Compiler, name: str) -> tuple[exp.Expression, exp.Expression]:
     negative = exp.LT(this=x, expression=num(0))
     huge = exp.GTE(this=x, expression=num(MAX_AMOUNT))
     err = case([(negative, _invalid(field, shown, "an amount of zero or more")),
-                (not_cents, _invalid(field, shown, "an amount to the cent (at most two decimal places)")),
-                (huge, _invalid(field, shown, f"an amount below {money_fmt(MAX_AMOUNT)}"))])
-    value = case([(negative, exp.null()), (not_cents, exp.null()), (huge, exp.null())], exp.cast(x, dec(*AMOUNT)))
+                (huge, _invalid(field, shown, f"an amount below {money_fmt(MAX_AMOUNT)}")),
+                (not_cents, _invalid(field, shown, "an amount to the cent (at most two decimal places)"))])
+    value = case([(negative, exp.null()), (huge, exp.null()), (not_cents, exp.null())], exp.cast(x, dec(*AMOUNT)))
     return value, err
 
 
 def _fx(c: Compiler) -> tuple[exp.Expression, exp.Expression]:
-    """The row's own rate as DECIMAL(12, 8) or NULL, and its error, as `Scorer._fx`."""
+    """The row's own rate as DECIMAL(12, 8) or NULL, and its error, as `money.parse_rate`."""
     x = col("fx_rate")
     shown = _cat("'", decimal_text(x), "'")
-    bad = exp.or_(exp.LTE(this=x, expression=num(0)), exp.GTE(this=x, expression=num(MAX_FX)))
+    not_positive = exp.LTE(this=x, expression=num(0))
+    huge = exp.GTE(this=x, expression=num(MAX_FX_RATE))
     too_fine = exp.NEQ(this=x, expression=exp.cast(x, dec(*FX)))
-    err = case([(bad, _invalid("fx_rate", shown, "a positive number of CNY per unit, such as 7.1")),
-                (too_fine, _cat("fx_rate: ", shown, f" has more than {FX[1]} decimals"))])
-    return case([(bad, exp.null()), (too_fine, exp.null())], exp.cast(x, dec(*FX))), err
+    err = case([(not_positive, _invalid("fx_rate", shown, "a positive number of CNY per unit, such as 7.1")),
+                (huge, _invalid("fx_rate", shown, f"a rate below {rate_str(MAX_FX_RATE)}")),
+                (too_fine, _invalid("fx_rate", shown, f"a rate of at least {rate_str(MIN_FX_RATE)}, with at most "
+                                                      f"{FX_RATE_DECIMALS} decimals"))])
+    return case([(not_positive, exp.null()), (huge, exp.null()), (too_fine, exp.null())], exp.cast(x, dec(*FX))), err
 
 
 def rule_layers(c: Compiler) -> exp.Select:

@@ -12,6 +12,8 @@ import sys
 
 from sqlglot import exp
 
+from .text import QUOTED_AT_MOST
+
 # every character Python's str.strip() and re's \s treat as whitespace
 WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 # characters repr() writes as an escape (besides the quote): the backslash and Python's whitespace but the space
@@ -46,7 +48,7 @@ def _escape(c: str) -> str:
     return f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
 
 
-def py_repr(x: exp.Expression) -> exp.Expression:
+def _repr(x: exp.Expression) -> exp.Expression:
     """repr() of a text: quoted with ' (or " when it holds ' and no "), escapes as repr writes them."""
     escaped: exp.Expression = x
     for c in ESCAPED:
@@ -57,6 +59,36 @@ def py_repr(x: exp.Expression) -> exp.Expression:
     single = exp.DPipe(this=exp.DPipe(this=Text("'"), expression=exp.func("REPLACE", escaped, Text("'"), Text("\\'"))),
                        expression=Text("'"))
     return exp.Case().when(exp.and_(has_single, exp.not_(has_double)), double).else_(single)
+
+
+def _more(n: exp.Expression) -> exp.Expression:
+    """'… (1,234 more characters)' for a count below a million, grouped as Python's {:,} groups it."""
+    text = exp.cast(exp.Paren(this=n), "VARCHAR")
+    cut = exp.Sub(this=exp.Length(this=text), expression=exp.Literal.number(3))
+    grouped = exp.Case().when(exp.GT(this=exp.Length(this=text), expression=exp.Literal.number(3)),
+                              _cat(exp.Substring(this=text, start=exp.Literal.number(1), length=cut), Text(","),
+                                   exp.Substring(this=text, start=exp.Add(this=cut, expression=exp.Literal.number(1))))) \
+        .else_(text)
+    return _cat(Text("… ("), grouped, Text(" more characters)"))
+
+
+def _cat(*parts: exp.Expression) -> exp.Expression:
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p)
+    return out
+
+
+def py_repr(x: exp.Expression, at_most: int = QUOTED_AT_MOST) -> exp.Expression:
+    """text.quoted: a value's repr, cut to ``at_most`` characters with how many more there were."""
+    length = exp.Length(this=x)
+    head = exp.Substring(this=x, start=exp.Literal.number(1), length=exp.Literal.number(at_most))
+    r = _repr(x)
+    return exp.Case().when(exp.GT(this=length, expression=exp.Literal.number(at_most)),
+                           _cat(_repr(head), _more(exp.Sub(this=length, expression=exp.Literal.number(at_most))))) \
+        .when(exp.GT(this=exp.Length(this=r), expression=exp.Literal.number(at_most + 2)),
+              _cat(exp.Substring(this=r, start=exp.Literal.number(1), length=exp.Literal.number(at_most)),
+                   _more(exp.Sub(this=exp.Length(this=r), expression=exp.Literal.number(at_most))))).else_(r)
 
 
 def decimal_text(x: exp.Expression) -> exp.Expression:
