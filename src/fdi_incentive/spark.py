@@ -41,11 +41,22 @@ def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | N
           fx_rate: Decimal | None = None, rate: Decimal | None = None) -> DataFrame:
     """``df`` (columns as `fdi sql` reads them) with the result columns, scored by the compiled Spark SQL.
 
-    The frame is registered as a temporary view under a name of its own; the statement reads it.
+    A column of the table that ``df`` lacks is taken as NULL; ``df``'s other columns follow the
+    table's. The frame is registered as a temporary view under a name of its own; the statement reads it.
     """
+    from pyspark.sql import functions as F
+
+    from .sql import INPUT_COLUMNS
+
+    missing = {"year": "INT", "fx_rate": "DECIMAL(12, 8)"}
+    for name in INPUT_COLUMNS:
+        if name not in df.columns:
+            df = df.withColumn(name, F.lit(None).cast(missing.get(name, "DECIMAL(16, 2)" if name.endswith("_usd") else "STRING")))
     view = f"fdi_projects_{next(_views)}"
     df.createOrReplaceTempView(view)
-    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate), pretty=False)
+    keep = tuple(c for c in df.columns if c not in INPUT_COLUMNS)
+    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate, keep=keep),
+                      pretty=False)
     return df.sparkSession.sql(sql)
 
 
