@@ -134,5 +134,5 @@ def _output(c: Compiler, q: exp.Select, policies, tiers, inc_type) -> exp.Select
         "incentive_cny": col("_f_inc"),
         "reason": _reasons(c, policies, tiers),
     }
-    outputs = [col(n) for n in [*INPUT_COLUMNS, *c.o.keep]] + [result(e).as_(n) for n, e in results.items()] + [col("_f_error").as_("error")]
+    outputs = [col(n) for n in INPUT_COLUMNS] + [exp.column(n, quoted=True) for n in c.o.keep] + [result(e).as_(n) for n, e in results.items()] + [col("_f_error").as_("error")]
     return exp.select(*outputs).from_(exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier("scored"))))

@@ -90,7 +90,7 @@ def rule_layers(c: Compiler) -> exp.Select:
     loans, loans_err = _amount(c, "shareholder_loans_usd")
     profit, profit_err = _amount(c, "reinvested_profit_usd")
     fx, fx_err = _fx(c)
-    q = exp.select(*(col(n) for n in [*INPUT_COLUMNS, *o.keep])).from_(exp.to_table(o.table))
+    q = exp.select(*(col(n) for n in INPUT_COLUMNS), *(exp.column(n, quoted=True) for n in o.keep)).from_(exp.to_table(o.table))
     q = _layer(q, "l1", {
         "_f_p": pidx, "_f_yerr": year_err, "_f_usd": usd, "_f_usderr": usd_err,
         "_f_paid": paid, "_f_paiderr": paid_err, "_f_loanserr": loans_err, "_f_profit": profit, "_f_profiterr": profit_err,
