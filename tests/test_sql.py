@@ -275,8 +275,19 @@ def test_batch_engine_spark_writes_batch_rows(tmp_path, spark):
 
 # --- every dialect ---------------------------------------------------------------------------------
 
+@pytest.fixture
+def deep_parse():
+    """sqlglot parses nested expressions recursively: the statement's CASEs and REPLACEs nest deep."""
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20000))
+    yield
+    sys.setrecursionlimit(old)
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_every_dialect_parses_back(dialect):
+def test_every_dialect_parses_back(dialect, deep_parse):
     text = compile_sql(dialect, SqlOptions(view="fdi_scored", fx_rate=D("7.1")))
     tree = sqlglot.parse_one(text, read=dialect)
     assert isinstance(tree, sqlglot.exp.Create)
@@ -305,3 +316,30 @@ def test_a_users_own_policy_file_compiles(tmp_path):
     assert (row["policy"], row["tier"], row["rate"]) == ("my-city", "manufacturing", D("0.045"))
     assert row["gross_cny"] == D("31000000.01") * D("7.13") * D("0.045") and row["capped"]
     assert row["incentive_cny"] == D("1234567.89")
+
+
+def test_fdi_sql_command_prints_one_statement_or_refuses_with_the_reason(deep_parse):
+    from typer.testing import CliRunner
+
+    from fdi_incentive.cli import app
+
+    made = CliRunner().invoke(app, ["sql", "--dialect", "postgres", "--view", "fdi_scored", "--fx-rate", "7.1"])
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("CREATE VIEW fdi_scored AS") and made.output.rstrip().endswith(";")
+    assert len(sqlglot.parse(made.output, read="postgres")) == 1
+    refused = CliRunner().invoke(app, ["sql", "--dialect", "sqlite"])
+    assert refused.exit_code == 2 and "no exact decimal type" in refused.output
+    assert CliRunner().invoke(app, ["sql", "--rate", "2"]).exit_code == 2
+
+
+def test_a_granted_rate_is_used_or_the_row_says_why_not():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"""CREATE TABLE projects AS SELECT * FROM (VALUES ('P1', 2024, 'new', 'services', NULL, 40000000.00, NULL, NULL, 7.1),
+        ('P2', 2024, 'new', 'manufacturing', NULL, 40000000.00, NULL, NULL, 7.1)) AS t({', '.join(COLUMNS)})""")
+    rows = con.execute(compile_sql("duckdb", SqlOptions(rate=D("0.03")))).fetchall()
+    services, manufacturing = (dict(zip(COLUMNS + RESULT_COLUMNS, r)) for r in sorted(rows))
+    assert (services["rate"], services["incentive_cny"]) == (D("0.03"), D("8520000.00"))  # 40M x 7.1 x 3%, as fdi calc --rate
+    assert manufacturing["incentive_cny"] is None
+    assert manufacturing["error"] == "rate: '0.03' is not valid; expected at least 0.04 (the manufacturing tier's floor: 不低于 4%)"
