@@ -168,10 +168,12 @@ def _write(final, out, fmt: str) -> tuple[int, int]:
 
     from pyspark.sql import functions as F
 
-    # computed once (the plan of the rule is large: planned again for each action it would cost seconds)
-    final = final.orderBy(ROW).drop(ROW).coalesce(1).localCheckpoint(eager=True)
+    # scored once, in parallel, and kept (the rule's plan is large: each action would plan and run it
+    # again, and a sort samples its input first); then put in input order and written as one part
+    final = final.localCheckpoint(eager=True)
     counts = final.agg(F.count(F.lit(1)).alias("rows"), F.count("error").alias("errors")).first()
     rows, errors = counts["rows"], counts["errors"]
+    final = final.orderBy(ROW).drop(ROW).coalesce(1)
     work = tempfile.mkdtemp(prefix="fdi-spark-", dir=out.parent)
     try:
         writer = final.write.mode("overwrite")
