@@ -53,9 +53,10 @@ LEDGER_HEADER = ["project_id", "date", "type", "amount", "currency", "kind", "se
 def arrival(rng: random.Random, projects: int) -> list[str]:
     year, month, day = rng.randrange(2018, 2026), rng.randrange(1, 13), rng.randrange(1, 29)
     date = f"{year}年{month}月{day}日" if rng.random() < 0.01 else f"{year}-{month:02d}-{day:02d}"
-    return [f"P{rng.randrange(projects):07d}", date, rng.choice(["equity", "equity", "reinvested_profit", "shareholder_loan"]),
+    project = rng.randrange(projects)  # (its kind and sector on every row of it: arrivals that disagree are errors)
+    return [f"P{project:07d}", date, rng.choice(["equity", "equity", "reinvested_profit", "shareholder_loan"]),
             f"{rng.randrange(1, 5_000_000_000) / 100:.2f}", rng.choice(["USD", "USD", "CNY", "EUR"]),
-            rng.choice(["new", "capital_increase"]), rng.choice(["manufacturing", "services", "real-estate"])]
+            ("new", "capital_increase")[project % 2], ("manufacturing", "services", "real-estate")[project % 3]]
 
 
 def main() -> None:

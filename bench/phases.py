@@ -17,7 +17,7 @@ from pathlib import Path
 start_wall, start_cpu = time.perf_counter(), time.process_time()
 from fdi_incentive import batch  # noqa: E402  (the import is a phase)
 from fdi_incentive.frame import Options, Scorer  # noqa: E402
-from fdi_incentive.io.readers import open_input  # noqa: E402
+from fdi_incentive.io.readers import describe  # noqa: E402
 from fdi_incentive.io.writers import BatchWriter  # noqa: E402
 
 wall, cpu = Counter(), Counter()
@@ -33,9 +33,9 @@ def timed(phase: str, fn, *args):
 
 def main() -> None:
     wall["import"], cpu["import"] = time.perf_counter() - start_wall, time.process_time() - start_cpu
-    src = timed("read", open_input, Path(sys.argv[1]))
+    src = timed("read", describe, Path(sys.argv[1]))
     with tempfile.TemporaryDirectory() as work:
-        ledger = "date" in src.mapping and "amount" in src.mapping
+        ledger = src.shape == "ledger"
         if ledger:
             from fdi_incentive.ledger import project_years
 

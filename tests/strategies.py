@@ -97,6 +97,37 @@ generated_policies = st.builds(
 )
 
 
+# --- input files as users' programs save them, and break them -----------------------------------
+
+import encodings.aliases as _aliases  # noqa: E402
+
+# pieces of raw CSV text: quotes anywhere (opening a cell, inside one, doubled, never closed), lone
+# CRs, line ends and delimiters inside cells, blanks, and the values a row needs to be scored
+RAW_PIECES = ['"', '""', ",", "\r", "\n", "\r\n", " ", "a", "中", ";", "\t", "=1"]
+raw_cells = st.one_of(
+    st.sampled_from(["", "P1", "2024", "new", "services", "制造业", "15000000", "7.1", 'x"y', 'ab"', '"q"z', '"q""u"',
+                     "a\rb", '"a\nb"', '"a\r\nb"', '"', 'no"te']),
+    st.lists(st.sampled_from(RAW_PIECES), max_size=5).map("".join),
+)
+# extra header cells written as they stand (a quote, a lone CR, a delimiter inside a name)
+raw_header_extras = st.lists(st.sampled_from(['no"te', 'x"', '"q"x', 'a\rb', '中"文', '"quoted"', 'plain', '"a,b"', 'c""d']),
+                             max_size=3)
+# bytes that are not UTF-8, to paste into a UTF-8 file
+stray_bytes = st.sampled_from([b"\xff", b"\xe9", b"\x80", b"\xc3", b"\xe4\xb8", b"\xfe\xfe"])
+# every codec Python knows by name, text encodings or not (rot13, base64, zlib, idna, punycode, EBCDIC, UTF-16 ...)
+codec_names = st.sampled_from(sorted({*_aliases.aliases.values(), "rot13", "base64", "hex", "zlib", "bz2", "uu",
+                                      "quopri", "idna", "punycode", "utf-16", "utf-32", "utf-7", "utf-8-sig",
+                                      "no-such-codec"}))
+# a ledger's project ids: blank ones, ids with spaces around them, and (None) a cell merged with the one above
+ledger_ids = st.sampled_from(["a", "b", "c", "", "  ", " a ", None])
+ledger_days = st.sampled_from(["2024-03-15", "2024-09-02", "2025-04-10", "0000-01-01", "0001-01-01", "9999-12-31",
+                               "2024/3/15", "2024年3月15日", "", "2024-02-30"])
+kinds_or_blank = st.sampled_from(["new", "capital_increase", "增资", ""])
+sectors_or_blank = st.sampled_from(["manufacturing", "services", "制造业", ""])
+# a JSON Lines line: an object, one nested deeper than a reader's stack, not an object, not JSON
+json_depths = st.one_of(st.integers(0, 5), st.sampled_from([999, 1000, 5000, 100_000]))
+
+
 # --- random policies (tiers, cap, rounding) within the schema, and rows to score under them ---
 # Most are valid; one value in three policies is one the engines cannot apply (validation must refuse it).
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+import fdi_incentive.io.readers as readers
 from fdi_incentive import InputError, Project, assess
 from fdi_incentive.batch import score_file
 from fdi_incentive.frame import RESULT_COLUMNS, Options
@@ -128,7 +129,7 @@ def test_gbk_is_transcoded_as_it_is_read_whatever_the_blocks(tmp_path, monkeypat
     blocks = list(csv_blocks(gbk, block=997, encoding="gbk"))  # (an odd size: cuts fall inside characters)
     assert b"".join(b.split(b"\n", 1)[1] for b, _ in blocks) == utf8.read_bytes().split(b"\n", 1)[1]
     assert blocks[-1][1] == gbk.stat().st_size  # progress ends at the file's size
-    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=4093))
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=4093))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     got = score_file(gbk, tmp_path / "got.csv", options=opts)
@@ -196,7 +197,7 @@ extra_name = st.one_of(
 def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
     """Extra columns of any name (blank, repeated, like the tool's own or its results) are all kept,
     each under a name of its own, with their cells (formula-like text neutralised)."""
-    from fdi_incentive.io.readers import open_input
+    from fdi_incentive.io.readers import describe
 
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     row = ["P1", "2024", "new", "services", "", "15000000", "", "", "7.2", *cells[:len(names)]]
@@ -204,7 +205,7 @@ def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
     summary = score_file(src, out)
     with out.open(encoding="utf-8", newline="") as f:
         header, *rows = list(csv.reader(f))
-    shown = open_input(src).columns
+    shown = describe(src).columns
     from fdi_incentive.text import neutral
 
     assert summary.rows == len(rows) == 2 and len(set(shown)) == len(shown) and len(header) == len(shown) + len(RESULT_COLUMNS)
@@ -432,7 +433,7 @@ def test_where_blocks_fall_changes_nothing(tmp_path, monkeypatch, rows, block):
     src = tmp_path / "in.csv"
     write_csv(src, rows, header=[*(h if h != "paid_in_usd" else "paid_in" for h in HEADER), "currency"])
     whole = score_file(src, tmp_path / "whole.csv", options=Options(fx_rate=D("7.0")))
-    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=block))
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=block))
     pieces = score_file(src, tmp_path / "pieces.csv", options=Options(fx_rate=D("7.0")))
     monkeypatch.undo()
     assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
@@ -675,7 +676,7 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "generate.py"), "20000", str(src)], check=True)
     whole = score_file(src, tmp_path / "whole.csv")
     score_file(src, tmp_path / "whole.parquet")
-    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=50_000))  # about 60 blocks
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=50_000))  # about 60 blocks
     monkeypatch.setattr(batch, "BATCH_ROWS", 700)
     monkeypatch.setattr(frame, "PAIRS_AT_ONCE", 0)  # and (sector, code) pairs looked for in the rows
     monkeypatch.setattr(frame, "DENSE_AT_MOST", 0)  # and pairs of indexes looked up by hash, not in a table
@@ -712,7 +713,7 @@ def test_values_first_met_in_a_late_block_are_scored_alike(tmp_path, monkeypatch
     src = tmp_path / "in.csv"
     write_csv(src, rows, header=[*(h if h != "paid_in_usd" else "paid_in" for h in HEADER), "currency"])
     whole = score_file(src, tmp_path / "whole.csv", options=Options(fx_rate=D("7.0")))
-    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=20_000))  # about 25 blocks
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=20_000))  # about 25 blocks
     pieces = score_file(src, tmp_path / "pieces.csv", options=Options(fx_rate=D("7.0")))
     assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})
@@ -785,19 +786,22 @@ def test_a_parquet_file_damaged_inside_is_refused_in_one_line(tmp_path):
     assert list(tmp_path.iterdir()) == [src]
 
 
-def test_a_stray_byte_late_in_a_utf8_file_spoils_one_cell_not_the_file(tmp_path):
-    """A UTF-8 file with one byte from elsewhere past its first MiB (where the encoding is guessed):
-    that byte is replaced and the rest read as UTF-8. It was taken for GBK, garbling every row."""
+@pytest.mark.parametrize("count", [5, 40_000])
+def test_a_stray_byte_in_a_utf8_file_spoils_its_row_not_the_file(tmp_path, count):
+    """A UTF-8 file with one byte from elsewhere, small or past its first MiB: that byte is replaced,
+    its row carries the error, and the rest is read as UTF-8, whatever the file's size. A small one
+    was taken for GBK, garbling every row (a large one was read as UTF-8: size decided)."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    rows = [f"渝A-{i:05d},2024,new,制造业,,40000000,,,7.1" for i in range(40_000)]
+    rows = [f"渝A-{i:05d},2024,new,制造业,,40000000,,,7.1" for i in range(count)]
     data = (",".join(HEADER) + "\n" + "\n".join(rows) + "\n").encode("utf-8")
     at = len(data) - len(rows[-1].encode()) - 1 + len("渝".encode())  # (in the project id of the last row)
     src.write_bytes(data[:at] + b"\xe9" + data[at:])
-    assert src.stat().st_size > 1 << 20
     summary = score_file(src, out)
     got = read_csv(out)
-    assert summary.rows == 40_000 and summary.errors == 0 and got[0]["project_id"] == "渝A-00000"
-    assert "\ufffd" in got[-1]["project_id"] and any("not UTF-8 replaced" in n for n in summary.notes)
+    assert summary.rows == count and summary.errors == 1 and got[0]["project_id"] == "渝A-00000"
+    assert "\ufffd" in got[-1]["project_id"] and "not UTF-8" in got[-1]["error"] and got[-1]["incentive_cny"] == ""
+    assert all(r["error"] == "" and r["tier"] == "manufacturing" for r in got[:-1])
+    assert any("1 row(s) holding bytes that are not UTF-8 replaced by U+FFFD" in n for n in summary.notes)
 
 
 def test_utf16_unicode_text_as_excel_saves_it(tmp_path):
@@ -891,11 +895,11 @@ def test_a_quote_that_never_closes_is_refused_not_swallowed(tmp_path, monkeypatc
     write_csv(src, [*good, ['"P-stray', "2024"], *good])
     text = src.read_text(encoding="utf-8").replace('"""P-stray"', '"P-stray')  # the quote now opens and never closes
     src.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=4096, longest=32_768))
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=4096, longest=32_768))
     with pytest.raises(InputError, match="quote that never closes"):
         score_file(src, tmp_path / "out.csv")
     assert not list(tmp_path.glob("*.part"))
-    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=4096))  # under the bound: kept
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=4096))  # under the bound: kept
     summary = score_file(src, tmp_path / "out.csv")
     assert summary.rows == 2001 and summary.errors == 1
 
@@ -1072,7 +1076,7 @@ def test_a_failure_while_parquet_is_being_written_leaves_nothing(tmp_path, monke
 
     src, out = tmp_path / "in.csv", tmp_path / "out.parquet"
     subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" / "generate.py"), "3000", str(src)], check=True)
-    monkeypatch.setattr(batch, "csv_blocks", functools.partial(csv_blocks, block=20_000))  # about 10 blocks
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=20_000))  # about 10 blocks
     score, calls = Scorer.score, []
 
     def failing(self, *args, **kwargs):
@@ -1091,7 +1095,9 @@ def test_a_failure_while_parquet_is_being_written_leaves_nothing(tmp_path, monke
 ledger_cell = {
     "project_id": st.one_of(st.sampled_from(["a", "b", " a ", ""]), cell),
     "date": st.one_of(st.sampled_from(["2024-03-15", "2024/3/15", "2024年3月15日", "20240315", "2024-03-15 10:00", "2024-02-30",
-                                       "24-03-15", "15/03/2024", "", "2024-3-5"]), cell),
+                                       "24-03-15", "15/03/2024", "", "2024-3-5", "0000-01-01", "00000101", "9999-12-31"]),
+                      cell),
+    "sector": st.sampled_from(["services", "manufacturing", ""]),  # (arrivals of a project-year that disagree: its error)
     "type": st.one_of(st.sampled_from(["equity", "Reinvested Profit", "shareholder-loan", "利润再投资", "gift", ""]), cell),
     "amount": st.one_of(st.sampled_from(["40000000", "15,000,000.00", "15000000,50", "1.234", "-5", "1e20", "", "0"]), cell),
     "currency": st.one_of(st.sampled_from(["USD", "eur", "CNY", "XXX", "", "us"]), cell),
@@ -1106,12 +1112,12 @@ def test_a_malformed_ledger_never_crashes_and_never_loses_an_arrival(tmp_path, a
     error says which arrival rows are at fault."""
     src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
     header = ["project_id", "date", "type", "amount", "currency", "kind", "sector"]
-    write_csv(src, [[a[c] for c in header[:5]] + ["new", "services"] for a in arrivals], header=header)
+    write_csv(src, [[a[c] for c in header[:5]] + ["new", a["sector"]] for a in arrivals], header=header)
     rates = RateChain(RateTable.from_csv(RATES))
     summary = score_file(src, out, options=Options(rates=rates))
     rows = read_csv(out)
     assert summary.rows == len(rows) and summary.shape == "ledger"
-    assert sum(int(r["arrivals"]) for r in rows) == len(arrivals)  # (no row of empty cells: kind and sector are set)
+    assert sum(int(r["arrivals"]) for r in rows) == len(arrivals)  # (no row of empty cells: kind is set)
     assert summary.arrivals == len(arrivals)
     for r in rows:
         assert (r["error"] == "") != (r["incentive_cny"] == "")

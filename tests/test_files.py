@@ -490,7 +490,7 @@ def test_any_name_of_a_file_the_run_reads_is_refused_as_an_output(tmp_path_facto
 def test_a_crash_while_json_lines_are_converted_leaves_no_temporary_file(tmp_path, monkeypatch):
     import tempfile
 
-    import fdi_incentive.io.readers as readers
+    import fdi_incentive.io.sheets as sheets  # (where JSON Lines are converted)
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -501,7 +501,7 @@ def test_a_crash_while_json_lines_are_converted_leaves_no_temporary_file(tmp_pat
     def crash(value):
         raise RuntimeError("a bug while converting")
 
-    monkeypatch.setattr(readers, "_json_cell", crash)
+    monkeypatch.setattr(sheets, "_json_cell", crash)
     with pytest.raises(RuntimeError, match="a bug while converting"):
         score_file(src, tmp_path / "out.csv")
     assert list(scratch.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "tmp"]

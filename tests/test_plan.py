@@ -1,5 +1,6 @@
 """The planner: exact against brute force, consistent with `fdi calc`, honest about its constraints."""
 
+import datetime as dt
 import itertools
 import json
 from decimal import Decimal as D
@@ -11,52 +12,203 @@ from typer.testing import CliRunner
 
 from fdi_incentive import InputError, Project, assess
 from fdi_incentive.cli import app
+from fdi_incentive import optimum
+from fdi_incentive.errors import FxError
+from fdi_incentive.fx import RateChain, RateTable, assumed_rate
 from fdi_incentive.plan import parse_years, plan
 
 
-def calc_reward(year, amount, sector, fx):
-    return assess(Project.for_year(year, paid_in=amount, sector=sector), fx=fx).years[0].incentive_cny
+def calc_reward(year, amount, sector, fx, reading=None, granted=None):
+    project = Project.for_year(year, paid_in=amount, sector=sector)
+    return assess(project, fx=fx, reading=reading, granted_rate=granted).years[0].incentive_cny
 
 
-def brute_force(total, years, sector, fx, step, lo, hi, fixed):
+def rates_by_year(rates):
+    """A rate table with one rate a year (each year's average is that rate)."""
+    return RateChain(RateTable("test rates", {"USD": [(dt.date(y, 6, 30), r) for y, r in sorted(rates.items())]}))
+
+
+def brute_force(total, years, fixed, step, lo, hi, reward):
+    """Every schedule on the grid: the best paid total and, of those paying it, the earliest."""
     free = [y for y in years if y not in fixed]
-    free_total = total - sum(fixed.values())
-    grid = [k * step for k in range(int(lo / step), int(hi / step) + 1)]
+    free_units = int((total - sum(fixed.values(), D(0))) / step)
+    lo_u, hi_u = int(-(-lo // step)), int(min(hi // step, free_units))
+    memo = {}
+
+    def value(y, units):
+        if (y, units) not in memo:
+            memo[(y, units)] = reward(y, units * step)
+        return memo[(y, units)]
+
     best = None
-    for combo in itertools.product(grid, repeat=len(free) - 1):
-        rest = free_total - sum(combo)
-        if not (lo <= rest <= hi) or (rest / step) % 1:
+    for combo in itertools.product(range(lo_u, hi_u + 1), repeat=len(free) - 1):
+        rest = free_units - sum(combo)
+        if not (lo_u <= rest <= hi_u):
             continue
-        amounts = dict(zip(free, list(combo) + [rest]), **{str(k): v for k, v in {}.items()})
-        amounts.update(fixed)
-        value = sum(calc_reward(y, amounts[y], sector, fx) for y in years)
-        best = value if best is None else max(best, value)
-    return best
+        units = list(combo) + [rest]
+        key = (sum(value(y, u) for y, u in zip(free, units)), units)
+        best = key if best is None or key > best else best
+    fixed_paid = sum((reward(y, a) for y, a in fixed.items()), D(0))
+    return best[0] + fixed_paid, [u * step for u in best[1]]
 
 
-@settings(max_examples=40, deadline=None)
+@st.composite
+def small_problems(draw):
+    """2-5 years on a grid of at most 7 amounts a year, where every reward is a whole number of fen
+    (steps of a multiple of USD 100,000, exchange rates of four decimals, rates of at most three)."""
+    n = draw(st.integers(2, 5))
+    first = draw(st.integers(2019, 2026 - n + 1))
+    years = list(range(first, first + n))
+    step = D(100_000) * draw(st.sampled_from([25, 50, 75, 100, 150, 200, 300]))
+    hi_units = draw(st.integers(2, 6 if n < 5 else 4))
+    lo_units = draw(st.integers(0, 1))
+    fixed = {}
+    for y in draw(st.lists(st.sampled_from(years), max_size=n - 2, unique=True)):
+        fixed[y] = D(draw(st.integers(0, 4000))) * D(10_000)
+    free_n = n - len(fixed)
+    units = draw(st.integers(free_n * lo_units, free_n * hi_units))
+    return dict(
+        years=years, step=step, fixed=fixed, total=units * step + sum(fixed.values(), D(0)),
+        lo=lo_units * step, hi=hi_units * step,
+        sector=draw(st.sampled_from(["manufacturing", "services", "electronics", "real-estate"])),
+        reading=draw(st.sampled_from([None, "nominal"])),
+        granted=draw(st.sampled_from([None, D("0.045"), D("0.05")])),
+        rates={y: D(draw(st.integers(60_000, 80_000))) / 10_000 for y in years},
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_problems())
+def test_plan_equals_brute_force_on_small_problems(pb):
+    """The docstring's claims: the family holds an optimum, and of the optimal ones the earliest."""
+    fx = rates_by_year(pb["rates"])
+
+    def reward(year, amount):
+        return calc_reward(year, amount, pb["sector"], fx, pb["reading"], pb["granted"])
+
+    p = plan(pb["total"], pb["years"], sector=pb["sector"], fx=fx, reading=pb["reading"], granted_rate=pb["granted"],
+             step=pb["step"], min_per_year=pb["lo"], max_per_year=pb["hi"], fixed=pb["fixed"])
+    best, earliest = brute_force(pb["total"], pb["years"], pb["fixed"], pb["step"], pb["lo"], pb["hi"], reward)
+    assert p.total_incentive_cny == best
+    assert [y.paid_in_usd for y in p.schedule if not y.fixed] == earliest
+    assert sum(y.paid_in_usd for y in p.schedule) == pb["total"]
+
+
+@settings(max_examples=12, deadline=None)
 @given(
-    n_years=st.integers(2, 3),
-    step=st.sampled_from([D(2_500_000), D(5_000_000), D(10_000_000)]),
-    units=st.integers(0, 20),
-    sector=st.sampled_from(["manufacturing", "services", "real-estate"]),
-    fx=st.sampled_from([D("6.5"), D("7.1"), D("7.2")]),
-    hi_units=st.integers(4, 20),
-    fix_first=st.booleans(),
+    edge=st.sampled_from([D(10_000_000), D(30_000_000), D("35211267.60"), D("70422535.21")]),
+    offset=st.integers(-600, 600), width=st.integers(1, 700), fx=st.sampled_from([D("7.1"), D("7.123456"), D("6.9871")]),
+    sector=st.sampled_from(["manufacturing", "services"]),
 )
-def test_planner_matches_brute_force_on_small_instances(n_years, step, units, sector, fx, hi_units, fix_first):
-    years = list(range(2024, 2024 + n_years))
-    total = units * step
-    hi = hi_units * step
-    fixed = {2024: min(step * 3, total)} if fix_first and n_years > 1 else {}
-    try:
-        p = plan(total, years, sector=sector, fx=fx, step=step, max_per_year=hi, fixed=fixed)
-    except InputError:
-        return  # infeasible constraints: brute force would find nothing either
-    expected = brute_force(total, years, sector, fx, step, D(0), min(hi, total - sum(fixed.values())), fixed)
-    assert expected is not None
-    assert p.total_incentive_cny == expected
+def test_to_the_cent_no_schedule_pays_a_fen_more(edge, offset, width, fx, sector):
+    """At a step of one cent each year's payout is rounded to the fen, so the plan may trail the best
+    paid total, but by less than a fen a year: two years, every cent of a window around an edge."""
+    cent = D("0.01")
+    lo = edge + offset * cent
+    total = 2 * lo + width * cent
+    p = plan(total, [2024, 2025], sector=sector, fx=fx, min_per_year=lo)
+    best = max(calc_reward(2024, lo + k * cent, sector, fx) + calc_reward(2025, total - lo - k * cent, sector, fx)
+               for k in range(width + 1))
+    assert best - D("0.01") <= p.total_incentive_cny <= best
+
+
+def greedy(free_units, n, lo_u, hi_u, cap_u):
+    """Each year in turn up to its cap point (within its bounds), what is left to the first years with room."""
+    units = [lo_u] * n
+    left = free_units - lo_u * n
+    for i in range(n):
+        add = min(left, max(0, min(hi_u, cap_u) - lo_u))
+        units[i] += add
+        left -= add
+    for i in range(n):
+        add = min(left, hi_u - units[i])
+        units[i] += add
+        left -= add
+    return units
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    n=st.integers(10, 30), per_year=st.integers(5, 60), sector=st.sampled_from(["manufacturing", "services"]),
+    seed=st.randoms(use_true_random=False), bounded=st.booleans(), varied=st.booleans(),
+)
+def test_long_horizons_beat_greedy_and_random_schedules_and_reassess(n, per_year, sector, seed, bounded, varied):
+    years = list(range(2024, 2024 + n))
+    step = D(10_000)
+    total = D(per_year) * D(1_000_000) * n
+    # as when a rate table or the embedded data ends: a rate for each of the first years, one after them
+    rates = {y: D("7.1") + (D(seed.randint(-300, 300)) / 10_000 if varied and i < 3 else 0) for i, y in enumerate(years)}
+    fx = rates_by_year(rates)
+    hi = max(total / n * 2, D(40_000_000)) if bounded else None
+    p = plan(total, years, sector=sector, fx=fx, step=step, max_per_year=hi)
     assert sum(y.paid_in_usd for y in p.schedule) == total
+
+    def paid(amounts):
+        return sum(calc_reward(y, a, sector, fx) for y, a in zip(years, amounts))
+
+    for y in p.schedule:  # every planned year, re-assessed, pays what the plan claims
+        assert calc_reward(y.year, y.paid_in_usd, sector, fx) == y.incentive_cny
+    units, hi_u = int(total / step), int((hi or total) / step)
+    cap_u = int(D(10_000_000) / (D("7.1") * D("0.04" if sector == "manufacturing" else "0.02")) / step)
+    assert p.total_incentive_cny >= paid([u * step for u in greedy(units, n, 0, hi_u, cap_u)])
+    for _ in range(3):
+        cuts = sorted(seed.randint(0, units) for _ in range(n - 1))
+        schedule = [b - a for a, b in zip([0] + cuts, cuts + [units])]
+        if all(u <= hi_u for u in schedule):
+            assert p.total_incentive_cny >= paid([u * step for u in schedule])
+
+
+def test_the_issue_ten_year_plan_prints_its_optimum_and_its_json_reassesses():
+    args = ["plan", "--total-usd", "200000000", "--years", "2024-2033", "--sector", "manufacturing", "--fx-rate", "7.1"]
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "CNY 56,800,000.00" in table.output and "pays in earliest" in table.output
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    assert sum(D(y["paid_in_usd"]) for y in data["schedule"]) == D(200_000_000)
+    assert data["total_incentive_cny"] == "56800000.00"
+    reassessed = sum(calc_reward(y["year"], D(y["paid_in_usd"]), "manufacturing", "7.1") for y in data["schedule"])
+    assert reassessed == D(56_800_000)
+    year = data["schedule"][0]
+    assert set(year) >= {"tier", "incentive_cny", "cap_binds_above_usd", "distance_to_threshold_usd", "fx_assumed"}
+    assert year["cap_binds_above_usd"] == "35211267.60"  # the 4% tier's cap point, not the 2% one
+    assert data["search"]["candidates_usd"]["2024"] and data["search"]["states_examined"] > 0
+    assert data["search"]["seconds"] >= 0 and "earliest" in data["search"]["tie_rule"]
+    # of the schedules paying CNY 56.8M, the earliest: capital in the first years, nothing at the end
+    amounts = [D(y["paid_in_usd"]) for y in data["schedule"]]
+    assert amounts[0] >= D("35211267.60") and amounts[-1] == 0
+
+
+def test_a_year_past_the_rates_is_planned_at_an_assumed_rate_and_marked():
+    args = ["plan", "--total-usd", "60000000", "--years", "2025-2027", "--sector", "services",
+            "--fixed", "2025=15000000", "--step", "1000000"]
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "2027~" in table.output and "assumed exchange rate" in table.output and "FX assumed" in table.output
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    by_year = {y["year"]: y for y in data["schedule"]}
+    assert by_year[2027]["fx_assumed"] is True and by_year[2025]["fx_assumed"] is False
+    assert data["fx_assumed_years"] == [2027] and data["fx_sources"]["2027"].startswith("assumed: the 2025 average")
+    given = json.loads(CliRunner().invoke(app, [*args, "--json", "--fx-assume", "6.5"]).output)
+    assert given["schedule"][2]["fx_rate"] == "6.5" and "6.5" in given["fx_sources"]["2027"]
+    # calc still refuses to invent a rate for an actual arrival
+    calc = CliRunner().invoke(app, ["calc", "--year", "2027", "--sector", "services", "--paid-in-usd", "45000000"])
+    assert calc.exit_code == 2 and "no USD rate" in calc.output
+
+
+def test_years_after_the_stated_period_are_marked_as_assumed_continuation():
+    p = plan(D(60_000_000), [2024, 2025, 2026], sector="services", fx="7.1")
+    status = {y.year: y.policy_status for y in p.schedule}
+    assert status == {2024: "in_force", 2025: "assumed_continuation", 2026: "assumed_continuation"}
+    assert p.assumed_continuation_years == [2025, 2026]
+    assert any("2025, 2026" in n for n in p.notes if "assumed continuation" in n)
+
+
+def test_thirty_years_are_planned():
+    p = plan(D(1_000_000_000), list(range(2024, 2054)), sector="manufacturing", fx="7.1")
+    assert len(p.schedule) == 30 and sum(y.paid_in_usd for y in p.schedule) == D(1_000_000_000)
+    # every year in the 4% tier: 0.284 CNY a USD, and three fen more: a year at the cap point's last cent
+    # (USD 35,211,267.60, CNY 9,999,999.9984) is paid CNY 10,000,000.00 once rounded
+    assert p.total_incentive_cny == D("284000000.03")
 
 
 def test_issue_example_and_every_year_matches_calc():
@@ -120,3 +272,20 @@ def test_cli_plan_json_and_table():
     assert table.exit_code == 0 and "CNY 21,300,000.00" in table.output and "Advice under the stated policy" in table.output
     bad = runner.invoke(app, [*args, "--fixed", "2024:5"])
     assert bad.exit_code == 2 and "YEAR=AMOUNT" in bad.output
+
+
+def test_the_assumed_rate_is_the_last_full_year_of_the_sources_or_the_one_given():
+    table = RateTable("t", {"USD": [(dt.date(2030, 1, 2), D("7.0")), (dt.date(2030, 12, 30), D("7.2")),
+                                    (dt.date(2031, 3, 1), D("9"))]})
+    q = assumed_rate(RateChain(table, embedded=False), 2035)
+    assert q.assumed and q.rate == D("7.1") and "2030 average" in q.source  # 2031 is not a full year
+    given = assumed_rate(RateChain(table, embedded=False), 2035, rate=D("6.8"))
+    assert given.assumed and given.rate == D("6.8")
+    with pytest.raises(FxError, match="--fx-assume"):
+        assumed_rate(RateChain(embedded=False), 2035)
+
+
+def test_a_search_past_its_budget_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(optimum, "MAX_STATES", 50)
+    with pytest.raises(InputError, match="coarser --step"):
+        plan(D(200_000_000), list(range(2024, 2034)), sector="manufacturing", fx="7.1")

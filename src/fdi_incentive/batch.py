@@ -20,8 +20,7 @@ from . import __version__
 from .errors import InputError
 from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, SUMMARY_KEYS, Options, Scored, Scorer, formula_starts
-from .io.readers import (Source, as_text, csv_blocks, detect_encoding, names_a_project_list, needs_text, normalise_csv,
-                         open_input, transcode_csv, utf8_strays)
+from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import run_folder
 from .io.writers import OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
@@ -63,7 +62,7 @@ class BatchSummary(BaseModel):
     eligible_by_tier: dict[str, int]
     capped: int
     assumed_continuation: int = Field(
-        description="rows scored under a policy applied after the years its source states (policy_status assumed_continuation)")
+        description="rows scored under a policy applied after the period its source covers (policy_status assumed_continuation)")
     total_incentive_cny: Money
     by_category: dict[str, Group]
     by_year: dict[str, Group]
@@ -130,16 +129,11 @@ class _Tally:
         return {k: Group(rows=r, eligible=e, incentive_cny=i) for k, (r, e, i) in sorted(self.groups[key].items())}
 
 
-class _Unreadable(Exception):
-    """polars could not read a block of the CSV as it is (the caller normalises the file and retries)."""
-
-
 def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[float, float],
              lines: bool = False) -> Iterator:
     """The input's rows as polars DataFrames of text (Parquet keeps its types), in order, a bounded
-    number at a time, each with its records' own text or None and the formula starts its cells may
-    begin with: a CSV is cut into blocks of whole records (`csv_blocks`), each parsed by polars; a
-    Parquet file is read a slice at a time.
+    number at a time (`readers.frames`), each with its records' own text or None and the formula
+    starts its cells may begin with.
 
     ``lines``: give each row of a CSV block its record as a line of text, where a line is one
     record (the block holds no quote, no lone CR, no NUL): `Scorer.score` copies such records
@@ -158,31 +152,11 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
                 yield df.slice(start, BATCH_ROWS), None, FORMULA_STARTS
             report(fraction)
         return
-    if src.format == "parquet":
-        def unreadable(exc: Exception) -> InputError:  # (a file damaged past its header is found only here)
-            return InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})")
-
-        lf = pl.scan_parquet(src.path)
-        try:
-            total = lf.select(pl.len()).collect().item()
-            odd = [c for c, dtype in lf.collect_schema().items() if needs_text(dtype)]
-        except pl.exceptions.PolarsError as exc:
-            raise unreadable(exc) from None
-        for start in range(0, total, BATCH_ROWS):
-            try:
-                df = lf.slice(start, BATCH_ROWS).collect()
-            except pl.exceptions.PolarsError as exc:
-                raise unreadable(exc) from None
-            yield df.with_columns(as_text(df[c]) for c in odd), None, FORMULA_STARTS
-            report((start + BATCH_ROWS) / total)
-        return
-    size = src.path.stat().st_size or 1
-    for block, done in csv_blocks(src.path, encoding=src.encoding):
-        try:
-            df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False, separator=src.delimiter,
-                             quote_char='"', encoding="utf8", raise_if_empty=False)
-        except pl.exceptions.ComputeError as exc:  # a row longer than the header, bytes that are not UTF-8
-            raise _Unreadable(str(exc).splitlines()[0]) from None
+    for df, block, fraction in frames(src, rows=BATCH_ROWS):
+        if block is None:  # (Parquet: no blank rows, no records to copy)
+            yield df, None, FORMULA_STARTS
+            report(fraction)
+            continue
         # a blank line (or a row of empty cells) holds no project: skip it
         keep = df.select(pl.any_horizontal(pl.all().str.len_bytes() > 0)).to_series() if df.width else None
         text = _lines(block) if lines and keep is not None else None
@@ -191,7 +165,7 @@ def _batches(src: Source, progress: Callable[[float], None] | None, span: tuple[
         # the formula starts a cell may begin with (those the records hold: the header is the first line)
         starts = formula_starts(block, block.find(b"\n") + 1) if text is not None else FORMULA_STARTS
         yield (df, text, starts) if keep is None else (df.filter(keep), None if text is None else text.filter(keep), starts)
-        report(done / size)
+        report(fraction)
 
 
 def _lines(block: bytes):
@@ -234,78 +208,52 @@ def score_file(
 
 def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, encoding: str | None, progress,
                 hash_input: bool, stdout, projects_path, work: Path) -> BatchSummary:
-    src = open_input(input_path, encoding=encoding)
+    src = first = describe(input_path, encoding=encoding)
     made = [src]  # every Source made on the way (their temporary files go at the end)
-    projects = None
     try:
-        projects = open_input(projects_path, is_header=names_a_project_list) if projects_path is not None else None
+        projects = describe(projects_path, role="projects") if projects_path is not None else None
+        if projects is not None:
+            made.append(projects)
         notes = [f"input converted: {src.converted_from}"] if src.converted_from else []
-        shape_src, ledger = _shape(src, input_path, options, work, projects, progress)
-        for attempt in (1, 2, 3):
+        for attempt in (1, 2):
             try:
-                summary = _score(shape_src, src, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
-                                 ledger)
+                rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
+                summary = _score(rows, first, input_path, out, fmt, options, work, progress, notes, hash_input, stdout)
                 if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)
                     summary.projects, summary.projects_column_mapping = str(projects_path), dict(projects.mapping)
                     summary.projects_sha256 = sha256_file(Path(projects_path)) if hash_input else None
                 return summary
-            except _Unreadable as exc:
-                # A CSV that polars cannot read as it is: bytes that are not UTF-8 after all (the
-                # encoding was guessed from the first MiB), then transcode the whole file; a row
-                # longer than the header or a stray quote, then normalise it row by row, keeping
-                # every row with its parse error. And go again.
-                if attempt == 3 or shape_src.format != "csv" or shape_src.has_parse_errors_column:
+            except Unreadable as exc:
+                # A CSV that polars cannot read as it is (a row longer than the header, a quote inside a
+                # cell): read it row by row, keeping every row with its parse error. And go again.
+                if attempt == 2 or src.format != "csv" or src.has_parse_errors_column:
                     raise InputError("INPUT", str(input_path), f"a file that can be read ({exc})") from None
-                if encoding is None and shape_src is src and not src.converted_from:
-                    whole = detect_encoding(src.path, head=None)  # the whole file, this time
-                    strays = utf8_strays(src.path) if whole == "gb18030" and src.encoding.startswith("utf-8") else None
-                    if strays is not None:  # UTF-8 but for a few stray bytes: those replaced, the rest read as it is
-                        shape_src = transcode_csv(src, note=f"UTF-8, {strays:,} byte sequence(s) in it that are not "
-                                                            "UTF-8 replaced by U+FFFD")
-                        made.append(shape_src)
-                        notes.append(f"input converted: {shape_src.converted_from}")
-                        continue
-                    if whole != src.encoding:
-                        src.encoding = whole
-                        shape_src = transcode_csv(src)
-                        made.append(shape_src)
-                        notes.append(f"input converted: {shape_src.converted_from}")
-                        continue
-                shape_src = normalise_csv(shape_src)
-                made.append(shape_src)
-                notes.append("some rows did not match the header; each carries its parse error")
+                src = row_by_row(src)
+                made.append(src)
+                notes.append(f"input {src.note}")
         raise AssertionError("unreachable")
     finally:
         for source in made:
             source.cleanup()
-        if projects is not None:
-            projects.cleanup()
 
 
 LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)
 
 
-def _shape(src: Source, input_path: Path, options: Options, work: Path, projects: Source | None,
-           progress: Callable[[float], None] | None = None) -> tuple[Source, bool]:
-    """The project-year rows to score: the input itself, or a ledger's arrivals added up per project-year."""
-    m = src.mapping
-    ledger = "date" in m and "amount" in m
-    if "year" not in m and not ledger:
-        found = ", ".join(src.columns[:20])
-        raise InputError("INPUT", str(input_path),
-                         f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
-    if not ledger:
-        return src, False
+def _project_years(src: Source, options: Options, work: Path, projects: Source | None,
+                   progress: Callable[[float], None] | None = None) -> Source:
+    """A ledger's arrivals added up per project-year: the rows to score."""
     from .ledger import project_years
 
     done = (lambda fraction: progress(LEDGER_SHARE * fraction)) if progress is not None else (lambda fraction: None)
-    return project_years(src, options, work, projects, done), True
+    return project_years(src, options, work, projects, done)
 
 
 def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
-           progress, notes: list[str], hash_input: bool, stdout, ledger: bool) -> BatchSummary:
+           progress, notes: list[str], hash_input: bool, stdout) -> BatchSummary:
     import polars as pl
 
+    ledger = original.shape == "ledger"
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
     scorer = Scorer(src.columns, src.mapping, options)

@@ -210,16 +210,21 @@ def plan(
     step: Annotated[str, typer.Option(help="Granularity of the plan, USD (default one cent).")] = "0.01",
     fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD for every year. Default: embedded ECB annual averages.")] = None,
     fx_table: Annotated[Optional[Path], typer.Option(help="CSV of date,currency,CNY per unit: each year's average is used.")] = None,
+    fx_assume: Annotated[Optional[str], typer.Option(help="CNY per USD assumed for years no rate covers (past the embedded data). Default: the last full year's average. Marked as assumed.")] = None,
     rate: Annotated[Optional[str], typer.Option(help="A granted rate; must not be below the tier's floor.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
     reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Find when to pay in capital for the largest reward, beside the naive schedules.
+    """Find when to pay in capital for the largest reward, beside the naive schedules: exact to the --step, over up to 30 years.
+
+    A year no exchange rate covers (past the embedded data, not in --fx-rate or --fx-table) is planned at an assumed rate: --fx-assume, or the last full year's average; it is marked as assumed. Of schedules paying the same, the one paying in earliest is shown.
 
     Example:
 
         fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing --fx-rate 7.1
+
+        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing --fx-rate 7.1 --json
 
         fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
     """
@@ -241,6 +246,7 @@ def plan(
     result = make_plan(
         parse_amount(total_usd, "--total-usd"), parse_years(years), sector=sector, industry_code=industry_code,
         kind=kind, fx=_fx_source(fx_rate, fx_table), policy=policy, reading=_reading(reading),
+        fx_assume=parse_rate(fx_assume, "--fx-assume") if fx_assume is not None else None,
         min_per_year=parse_amount(min_per_year, "--min-per-year"),
         max_per_year=parse_amount(max_per_year, "--max-per-year") if max_per_year is not None else None,
         fixed=fixed_amounts, step=step_amount, granted_rate=parse_rate(rate, "--rate") if rate is not None else None,

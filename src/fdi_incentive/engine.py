@@ -31,7 +31,7 @@ from .models import (
 from .money import EXACT, MAX_AMOUNT, converted_too_large, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
-from .policy import COMPARATOR_WORDS, LoadedPolicy, Policy, Reading, Tier, get_policy, policy_for_year
+from .policy import COMPARATOR_WORDS, LoadedPolicy, Policy, Reading, Tier, covered_period, get_policy, policy_for_year
 
 _ZERO = Decimal(0)
 FIELDS = {"equity": "paid_in", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loans_usd"}
@@ -153,11 +153,12 @@ def evaluate_year(
         base_cny_converted=base_cny_converted, reading=reading, granted_rate=granted_rate, convertible=convertible,
     )
 
+    covers = covered_period(policy)
     if status == "in_force":
-        reasons = [f"{policy.id} ({policy.title}) is in force in {year}: its source states {(policy.source_period or policy.effective).span}."]
+        reasons = [f"{policy.id} ({policy.title}) is in force in {year}: within {covers}."]
     else:
-        reasons = [f"{policy.id} ({policy.title}) is applied to {year} as an assumed continuation: its source "
-                   f"states {(policy.source_period or policy.effective).span}, and no later rule was found."]
+        reasons = [f"{policy.id} ({policy.title}) is applied to {year} as an assumed continuation: after {covers}, "
+                   "and no later rule was found."]
     reasons.append(f"Category: {category.replace('_', ' ')}, from {classification.basis}.")
     reasons.extend(classification.notes)
     if reinvested_usd and "reinvested_profit" in counts:
@@ -457,7 +458,8 @@ def _policy_used(lp: LoadedPolicy, statuses: set[str]) -> PolicyUsed:
     sp = p.source_period or p.effective
     return PolicyUsed(
         id=p.id, title=p.title, source=text.title + (f" ({text.document_number})" if text.document_number else ""),
-        url=text.url, reliability=p.clause_source.reliability, effective_from=p.effective.from_,
+        url=text.url, clause_source=p.clause_source.name, clause_source_url=p.clause_source.url,
+        reliability=p.clause_source.reliability, source_covers=covered_period(p), effective_from=p.effective.from_,
         effective_to=p.effective.to, source_period_from=sp.from_, source_period_to=sp.to,
         sources=[f"{s.role}: {s.name}" + (f", {s.url}" if s.url else "") + f" ({s.reliability}). Seen: {s.seen}"
                  for s in p.sources],

@@ -49,6 +49,7 @@ class Quote:
     currency: str
     rate: Decimal
     source: str
+    assumed: bool = False  # no source has a rate for the time asked: a planner's assumption, never a fact
 
 
 class RateSource(Protocol):
@@ -107,6 +108,15 @@ class _Series:
 
     def last_date(self) -> date | None:
         return max((d[-1] for d in self._dates.values() if d), default=None)
+
+    def last_full_year(self, currency: str) -> int | None:
+        """The latest calendar year whose rates for ``currency`` run from January to December."""
+        dates = self._dates.get(currency) or []
+        months: dict[int, set[int]] = defaultdict(set)
+        for d in dates:
+            months[d.year].add(d.month)
+        full = [y for y, m in months.items() if 1 in m and 12 in m]
+        return max(full, default=None)
 
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
         if on is not None:
@@ -227,6 +237,14 @@ class EmbeddedECB(_Series):
     def last_date(self) -> date | None:
         return date.fromisoformat(self._lines[-1][:10]) if self._lines else None
 
+    def last_full_year(self, currency: str) -> int | None:
+        """The latest calendar year the data covers from January to December (the data has no gaps of months)."""
+        if currency not in self.currencies() or not self._lines:
+            return None
+        last = self.last_date()
+        year = last.year if last is not None and (last.month, last.day) >= (12, 24) else last.year - 1
+        return year if year in self._years and self._lines[self._years[year][0]][5:7] == "01" else None
+
 
 def _bounded(q: Quote) -> Quote:
     """A quote whose rate is within the bounds every path can hold exactly (a caller's own source may give any)."""
@@ -265,3 +283,27 @@ class RateChain:
             )
         when = f"on or just before {on}" if on else f"for {year}"
         raise FxError(f"fx: no {currency} rate {when} in the rates given; give --fx-rate or --fx-table")
+
+
+def assumed_rate(chain: RateChain, year: int, currency: str = "USD", rate: Decimal | None = None) -> Quote:
+    """The rate a plan assumes for a future ``year`` that no source covers, marked as assumed.
+
+    ``rate`` if given; otherwise the average of the last full calendar year in the sources (a
+    user's table first, then the embedded data). Only for planning: an actual arrival is
+    never converted at an invented rate.
+    """
+    if rate is not None:
+        return Quote(currency, rate, f"assumed: {rate} CNY per {currency}, as given, for {year} (no source has a rate for it)", True)
+    best: tuple[int, RateSource] | None = None
+    sources = list(chain.sources) + ([EmbeddedECB.load()] if chain.embedded else [])
+    for source in sources:
+        last = getattr(source, "last_full_year", None)
+        full = last(currency) if last is not None else None
+        if full is not None and (best is None or full > best[0]):
+            best = (full, source)
+    if best is None:
+        raise FxError(f"fx: no {currency} rate for {year} and no full year of rates to assume one from; give --fx-assume")
+    q = best[1].quote(currency, on=None, year=best[0])
+    assert q is not None
+    return Quote(currency, q.rate, f"assumed: the {best[0]} average ({q.source}) carried forward to {year}, "
+                                   f"which no source covers", True)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
-from .io.readers import PARSE_ERROR, Source
+from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .money import converted_too_large, parse_amount
 from .text import quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
@@ -56,10 +56,7 @@ PART_BYTES = 48 << 20  # a larger one in parts of about this much of it: ~1 GB a
 SPAN = 1 << 20  # project-years handed on at a time: those whose first arrival is in a span of this many rows
 CAN_COUNT = ("equity", "reinvested_profit")  # what a policy may count (base.counts): their CNY at their day's rate is summed
 TYPES = ("equity", "reinvested_profit", "shareholder_loan")
-
-
-class _Ragged(Exception):
-    """A CSV row longer than the header: the file is read again through `normalise_csv`."""
+ATTRIBUTES = ("kind", "sector", "industry_code")  # a project's, on each arrival's row or in --projects
 
 
 def parse_day(text: str) -> date | None:
@@ -97,31 +94,7 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
     """The ledger's project-years (LEDGER_COLUMNS), in the order of their first arrival, as a
     Source the scorer reads like any other; ``done`` hears how much of the work is done (0 to 1).
     The amounts are read at ``options.unit``; the project-years are in USD (score them at unit 1)."""
-    m = src.mapping
-    for need in ("project_id", "date", "type", "amount"):
-        if need not in m:
-            raise InputError("INPUT", need, "a ledger with project_id, date, type, amount and currency columns")
-    if projects is not None and "project_id" not in projects.mapping:
-        raise InputError("--projects", "file", "a project file with a project_id column")
-    return _unragged(src, lambda s: _Ledger(m, options, projects).run(s, work, done))
-
-
-def _unragged(src: Source, read: Callable[[Source], object]):
-    """``read(src)``; but if a row of the CSV is longer than its header, ``read`` of the file
-    rewritten row by row, each row then kept with its parse error (see `normalise_csv`)."""
-    try:
-        return read(src)
-    except _Ragged:
-        if src.format != "csv" or src.has_parse_errors_column:
-            raise InputError("INPUT", str(src.path), "a file that can be read") from None
-    from .io.readers import normalise_csv
-
-    normalised = normalise_csv(src)
-    try:
-        return read(normalised)
-    finally:
-        for path in normalised.temp_files[len(src.temp_files):]:
-            path.unlink(missing_ok=True)
+    return _Ledger(src.mapping, options, projects).run(src, work, done)
 
 
 def _stripped(name: str) -> pl.Expr:
@@ -146,13 +119,15 @@ class _Ledger:
         self.quotes: dict[tuple[str, date], tuple] = {}  # (currency, day) -> (rate x 10^8, source, error, rate id)
         self.ids: dict[tuple[int, str], int] = {}  # (USD rate x 10^8, source) -> its id
         self.projects = None
+        self.own = [c for c in ATTRIBUTES if c in mapping]  # a project's kind, sector, code: on the ledger's rows
+        self.listed: list[str] = []  # ... and in --projects
         if projects is not None:
             pm = projects.mapping
-            take = [c for c in ("kind", "sector", "industry_code") if c not in mapping and c in pm]
-            rows = read_text(projects)
+            self.listed = [c for c in ATTRIBUTES if c in pm]
+            rows = whole_text(projects)
             row_error = ("--projects: " + _stripped(PARSE_ERROR)) if PARSE_ERROR in rows.columns else pl.lit(None, dtype=pl.String)
             self.projects = (rows.select(_stripped(pm["project_id"]).alias("__project_id"),
-                                         *(_stripped(pm[c]).alias(f"__{c}") for c in take), row_error.alias("__p_error"))
+                                         *(_stripped(pm[c]).alias(f"__p_{c}") for c in self.listed), row_error.alias("__p_error"))
                              .filter(pl.col("__project_id").is_not_null())
                              .unique("__project_id", keep="first", maintain_order=True))  # (listed twice: its first row)
 
@@ -164,8 +139,10 @@ class _Ledger:
         pieces: list[list] = [[] for _ in range(parts)]  # each part's arrivals: frames, or (for several parts) files
         lines = 0
         try:
-            with closing(ahead(_chunks(src))) as chunks:  # (the next chunk is read while this one is worked on)
-                for raw, fraction in chunks:
+            chunks = frames(src, block=CHUNK_BYTES, rows=max(1, CHUNK_BYTES // 64), text=True, at_least_one=True)
+            # (a ledger's CSV row is ~64-70 bytes: a Parquet slice of about a CSV chunk's rows)
+            with closing(ahead(chunks)) as chunks:  # (the next chunk is read while this one is worked on)
+                for raw, _, fraction in chunks:
                     a = self.arrivals(raw, lines)
                     lines += raw.height
                     if parts == 1:
@@ -176,7 +153,7 @@ class _Ledger:
                             pieces[p].append(work / f"arrivals-{p}-{len(pieces[p])}.parquet")
                             piece.write_parquet(pieces[p][-1], compression="lz4")
                     done(0.5 * fraction)
-        except _Ragged:
+        except Unreadable:
             for path in itertools.chain.from_iterable(pieces) if parts > 1 else ():
                 path.unlink()
             raise
@@ -214,15 +191,25 @@ class _Ledger:
                for canon in ("project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code") if canon in m]
         row_error = _stripped(PARSE_ERROR) if PARSE_ERROR in raw.columns else pl.lit(None, dtype=pl.String)
         a = numbered.select(pl.col("__line"), *own, row_error.alias(_ROW_ERROR)).collect(engine="in-memory")
+        a = a.with_columns(pl.lit(None, dtype=pl.String).alias(f"__{c}")
+                           for c in ("currency", "kind", "sector", "industry_code") if f"__{c}" not in a.columns)
+        clash = pl.lit(None, dtype=pl.String)  # a kind, sector or code the ledger's row and --projects both give, differently
         if self.projects is not None:
             a = a.join(self.projects, on="__project_id", how="left", maintain_order="left")
-        a = a.with_columns(pl.lit(None, dtype=pl.String).alias(f"__{c}")
-                           for c in ("currency", "kind", "sector", "industry_code", "p_error") if f"__{c}" not in a.columns)
+            both = [c for c in self.listed if c in self.own]
+            clash = pl.concat_str([pl.when(pl.col(f"__{c}") != pl.col(f"__p_{c}")).then(
+                f"{c}: the ledger's row says " + quoted_expr(pl.col(f"__{c}")) + ", --projects says "
+                + quoted_expr(pl.col(f"__p_{c}")))
+                for c in both], separator="; ", ignore_nulls=True) if both else clash
+            a = a.with_columns(pl.coalesce(f"__{c}", f"__p_{c}").alias(f"__{c}") for c in self.listed)
+        else:
+            a = a.with_columns(pl.lit(None, dtype=pl.String).alias("__p_error"))
 
         # what few distinct cells need, once each: dates in other forms, types, amounts that are not plain numbers
         dt, ty, am = pl.col("__date"), pl.col("__type"), pl.col("__amount")
         a = a.with_columns(pl.when(dt.str.len_bytes() == 10).then(dt.str.to_date("%Y-%m-%d", strict=False))
                            .alias("__day"))  # (only YYYY-MM-DD: polars reads 24-03-15 as the year 24)
+        a = a.with_columns(pl.when(pl.col("__day").dt.year() >= 1).then("__day").alias("__day"))  # (0000-01-01: no day)
         if odd := a.filter(pl.col("__day").is_null() & dt.is_not_null())["__date"].unique().to_list():
             self.days.update((t, parse_day(t)) for t in odd if t not in self.days)
             a = a.with_columns(pl.coalesce("__day", dt.replace_strict({t: self.days[t] for t in odd}, default=None,
@@ -248,6 +235,7 @@ class _Ledger:
         day, kind_of = pl.col("__day"), pl.col("__kind_of")
         a = a.with_columns(pl.concat_str([
             pl.col(_ROW_ERROR), pl.col("__p_error"),  # (a project's row that had to be cut: its cells may be shifted)
+            pl.when(pl.col("__project_id").is_null()).then(pl.lit("project_id: missing")), clash,
             pl.when(dt.is_null()).then(pl.lit("date: missing; expected YYYY-MM-DD"))
               .when(day.is_null()).then("date: " + quoted_expr(dt) + " is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
             pl.when(ty.is_not_null() & kind_of.is_null())
@@ -325,10 +313,14 @@ class _Ledger:
         import polars as pl
 
         # (polars' in-memory engine: its streaming one took 1.1 GB at the peak for 1M arrivals, against 0.6, and longer)
-        dated = a.lazy().filter(pl.col("__year").is_not_null())
+        alone = pl.col("__year").is_null() | pl.col("__project_id").is_null()  # (no date or no project: a row of its own)
+        dated = a.lazy().filter(~alone)
         years = dated.group_by("__project_id", "__year", maintain_order=True).agg(
             pl.col("__line").min().alias("__first"),
-            *(pl.col(f"__{x}").first(ignore_nulls=True).alias(x) for x in ("kind", "sector", "industry_code")),
+            # its kind, sector and code; where the ledger's rows give them, the arrivals must agree (the
+            # least and the greatest value the same; from --projects alone, there is one per project)
+            *(pl.col(f"__{x}").min().alias(x) for x in ATTRIBUTES),
+            *(pl.col(f"__{x}").max().alias(f"__hi:{x}") for x in self.own),
             *(pl.col(f"__usd:{t}").sum().alias(f"__sum:{t}") for t in TYPES),
             *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in CAN_COUNT),
             pl.len().alias("arrivals"),
@@ -341,8 +333,15 @@ class _Ledger:
             years = years.join(msgs, on=["__project_id", "__year"], how="left", maintain_order="left", nulls_equal=True)
         else:
             years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__ledger_error"))
-        # an arrival whose date cannot be read: a row of its own
-        undated = a.filter(pl.col("__year").is_null()).select(
+        years = years.with_columns(pl.concat_str([pl.col("__ledger_error"), *(
+            pl.when(pl.col(x) != pl.col(f"__hi:{x}")).then(
+                f"{x}: the arrivals of this project-year disagree (" + quoted_expr(pl.col(x)) + ", "
+                + quoted_expr(pl.col(f"__hi:{x}")) + ")")
+            for x in self.own)], separator="; ", ignore_nulls=True).alias("__ledger_error"))
+        years = years.with_columns(pl.when(pl.col("__ledger_error").str.len_bytes() > 0).then("__ledger_error")
+                                   .alias("__ledger_error"))
+        # an arrival whose date cannot be read, or with no project id: a row of its own
+        undated = a.filter(alone).select(
             pl.col("__line").alias("__first"), pl.col("__project_id").alias("project_id"), pl.lit(None, dtype=pl.String).alias("year"),
             pl.col("__kind").alias("kind"), pl.col("__sector").alias("sector"), pl.col("__industry_code").alias("industry_code"),
             *(pl.lit(None, dtype=pl.String).alias(x) for x in ("paid_in_usd", "reinvested_profit")),
@@ -402,44 +401,3 @@ def _amount(cell: str, unit: Decimal) -> tuple[int | None, str | None]:
     except InputError as exc:
         return None, str(exc)
     return int(amount * 100), None
-
-
-def _chunks(src: Source):
-    """A ledger's (or project file's) rows as frames of text, as the file has them, about
-    CHUNK_BYTES at a time, each with the share of the file read; at least one (with no rows,
-    for a file that has none). A CSV row longer than its header raises `_Ragged`."""
-    import polars as pl
-
-    from .io.readers import as_text, csv_blocks, needs_text
-
-    if src.format == "parquet":
-        lf = pl.scan_parquet(src.path)
-        try:
-            total = lf.select(pl.len()).collect().item()
-            schema = lf.collect_schema()
-            rows = max(1, CHUNK_BYTES // 64)  # (a ledger's CSV row is ~64-70 bytes: about a CSV chunk's rows)
-            for start in range(0, max(total, 1), rows):
-                df = lf.slice(start, rows).collect()
-                yield df.select(as_text(df[c]) if needs_text(schema[c]) else pl.col(c).cast(pl.String)
-                                for c in df.columns), min(1.0, (start + rows) / max(total, 1))
-        except pl.exceptions.PolarsError as exc:
-            raise InputError("INPUT", str(src.path), f"a readable Parquet file ({str(exc).splitlines()[0]})") from None
-        return
-    size, seen = src.path.stat().st_size or 1, False
-    for block, read in csv_blocks(src.path, block=CHUNK_BYTES, encoding=src.encoding):
-        try:
-            df = pl.read_csv(block, has_header=True, new_columns=src.columns, infer_schema=False,
-                             separator=src.delimiter, quote_char='"', encoding="utf8", raise_if_empty=False)
-        except pl.exceptions.ComputeError:  # a row longer than the header, bytes that are not UTF-8
-            raise _Ragged from None
-        seen = True
-        yield df, read / size
-    if not seen:
-        yield pl.DataFrame({c: pl.Series([], dtype=pl.String) for c in src.columns}), 1.0
-
-
-def read_text(src: Source) -> pl.DataFrame:
-    """A project file's cells as text, whole (see `_chunks`, `_unragged`)."""
-    import polars as pl
-
-    return _unragged(src, lambda s: pl.concat([df for df, _ in _chunks(s)]))

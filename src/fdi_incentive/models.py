@@ -191,7 +191,7 @@ class YearResult(_Model):
     year: int
     policy: str
     policy_status: PolicyStatus = Field(
-        description="in_force: a year inside the period the policy's source states; "
+        description="in_force: a year inside the period the policy's source covers; "
         "assumed_continuation: a later year we apply it to, an assumption (see caveats)"
     )
     eligible: bool
@@ -227,11 +227,14 @@ class PolicyUsed(_Model):
     id: str
     title: str
     source: str
-    url: str
-    reliability: str = Field(description="of the source whose words of the clause the policy follows")
+    url: str = Field(description="of the text itself (the source named in `source`)")
+    clause_source: str = Field(description="the source whose words of the clause the policy follows (it may be a restatement)")
+    clause_source_url: str = Field(description="of clause_source")
+    reliability: str = Field(description="of clause_source, not of the text at `url`")
+    source_covers: str = Field(description="the period the policy's source covers, with our reading of it where it is ours")
     effective_from: dt.date
     effective_to: dt.date | None
-    source_period_from: dt.date = Field(description="the period the source states; later years are assumed")
+    source_period_from: dt.date = Field(description="the period the source covers; later years are assumed")
     source_period_to: dt.date | None
     sources: list[str] = Field(description="every source: its role (text, restatement, summary), what was seen")
     origin: str

@@ -1,36 +1,83 @@
 """Planning capital calls: the schedule of annual paid-in amounts that earns the largest reward.
 
-Why a small candidate set is exact. For one year, the reward as a function of the
-amount x is non-decreasing and piecewise linear: linear between the thresholds
-(where the rate jumps) and the cap point (above which it is flat). Take an optimal
-schedule under a fixed total. If two years both sat strictly inside linear pieces,
-moving capital from the one with the smaller slope to the other would not lower
-the total, and could be continued until one of them reached an end of its piece.
-So some optimal schedule has every year but one at an end of a piece: a bound, the
-last amount not passing a threshold, the first amount passing it, or an amount
-next to a cap point (all on the step grid). The one remaining year takes what is
-left. We enumerate exactly those schedules.
+The problem. Free years t = 1..n (a --fixed year is a constant) each take an amount x_t on the
+grid of multiples of the step s, within [lo_t, hi_t], and the amounts add up to the free total
+T. Maximise the total reward sum f_t(x_t), where f_t is the reward of year t as `fdi calc`
+computes it.
 
-This is exact for the unrounded reward. The payout of each year is then rounded
-once to the fen, which can move a year's payout by at most half a fen; the
-reward the plan claims for each year is the one `fdi calc` computes for it.
+The structure. Before its one rounding to the fen, f_t is non-decreasing and piecewise linear
+on the grid: between the points where a tier's threshold is passed (the reward jumps up there)
+and the cap point (above which it is flat), f_t(x) = fx_t * rate * x, with a slope that differs
+by year through the exchange rate and the policy in force. A *candidate* of year t is an end of
+one of those pieces on the grid: lo_t, hi_t, the last amount not passing a threshold and the
+first passing it, the last amount under the cap and the first at it.
+
+Claim 1 (the family). Some optimal schedule has every free year at a candidate except at most
+one year, the *remainder*, which takes what is left. Proof: take an optimal schedule with the
+fewest years strictly inside a piece. If two years i, j are, with slopes c_i >= c_j, move
+capital from j to i one step at a time: the total changes by (c_i - c_j) * s >= 0 per step, the
+sum is kept, and neither crosses a threshold or the cap point before one of them reaches an
+end of its piece (a candidate). The result is still optimal and has fewer interior years: a
+contradiction. The slopes need not be equal across years, and no year's slope is assumed.
+
+Claim 2 (earliest). Of the optimal schedules, the one paying in earliest (largest first year,
+then largest second year ...) is in the family too: in the exchange above, if c_i > c_j the
+schedule was not optimal, if c_i = c_j moving capital into the earlier of the two is earlier
+still; so it has at most one interior year.
+
+The algorithm: a dynamic programme over the years in calendar order. A state after year t is
+the amount R still to be placed, and whether the remainder year has been passed (then also
+which kind of year it was: same policy, rate and bounds pay alike). From each state a year
+takes one of its candidates, or (once) becomes the remainder; at the end the remainder takes
+the R left. A state keeps the best reward before rounding that reaches it (and, before the
+remainder, the earliest schedule of those).
+
+Two prunes, neither of which can drop the earliest optimal schedule of Claim 2:
+- Dominance. Let F(R) be the best reward the years to come (the remainder year among them, if
+  still to be given its amount) can earn placing R: F never falls as R grows, because every
+  f_t is non-decreasing and extra capital fits under their bounds (a state's R is at most
+  their maxima). So a state with less left than another and a smaller reward so far leads
+  only to schedules worse than that other's best. With equal rewards, before the remainder the
+  one whose schedule so far pays in later is dropped (the other's continuation is as good and
+  earlier); after it, both are kept, as which pays in earlier is known only at the end.
+- Bound. A first pass keeping 48 states a year finds a real schedule's reward L. Each year's
+  reward is at most its concave envelope (the upper hull of its rewards at its candidates,
+  between which it is linear); the envelopes of the years to come, filled steepest piece
+  first, bound F(R) from above. A state whose reward so far plus that bound is below L
+  leads to no optimum, and is dropped.
+A second pass, from the last year back over the states kept, picks the schedule: the largest
+paid total, then the earliest, comparing whole schedules. The work grows with the number of
+different exchange rates among the years and with binding bounds; past `optimum.MAX_STATES` partial
+schedules the planner refuses (a clear error asking for a coarser step) rather than run on.
+
+Rounding. Each year's payout is rounded once to the fen, as `fdi calc` does, and the plan's
+paid total is the sum of those. Claims 1-2 are about the reward before rounding; rounding
+moves each year by at most half a fen, so the plan (which has the largest paid total among
+the schedules kept, the optimum among them) pays less than the best schedule by at most a fen
+for each year but one. Where every reward on the grid is a whole number of fen (a step of a
+multiple of USD 100,000 with exchange rates of four decimals and rates of three, say), the
+plan is exactly the best and the earliest of the best. Every planned year re-assessed with
+`assess()` gives the payout the plan claims.
 """
 
 import decimal
-import itertools
+import time
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from .engine import _fx_chain, cap_point, decide
-from .errors import InputError
-from .fx import RateSource
+from .engine import _fx_chain, cap_point, check_granted_rate, decide
+from .errors import FxError, InputError
+from .fx import Quote, RateSource, assumed_rate
 from .industry import classify, normalise_name
 from .money import EXACT, Money, Rate
-from .policy import KIND_NAMES, LoadedPolicy, Policy, Reading, get_policy, policy_for_year
+from .optimum import optimise
+from .policy import KIND_NAMES, LoadedPolicy, Policy, PolicyStatus, Reading, get_policy, policy_for_year
 
-MAX_SCHEDULES = 3_000_000
 FX_SHOCK = Decimal("0.05")
+MAX_YEARS = 30
+TIE_RULE = "Of schedules paying the same total, the plan pays in earliest: the most in the first year, then the second, and so on."
 
 
 class PlanYear(BaseModel):
@@ -40,14 +87,17 @@ class PlanYear(BaseModel):
     paid_in_usd: Money
     fixed: bool = False
     policy: str
+    policy_status: PolicyStatus = Field(
+        "in_force", description="assumed_continuation: a year after the period the policy's source states")
     tier: str | None
     rate: Rate | None
     fx_rate: Rate | None
+    fx_assumed: bool = Field(False, description="no source has a rate for this year: the plan assumes one (see fx_sources)")
     incentive_cny: Money
     capped: bool
     nearest_threshold: str | None = Field(None, description="the threshold nearest to this year's amount")
     distance_to_threshold_usd: Money | None = Field(None, description="amount minus that threshold: >0 above it, <=0 not over it")
-    cap_binds_above_usd: Money | None = None
+    cap_binds_above_usd: Money | None = Field(None, description="the cap point: above this base the annual cap binds")
 
 
 class Schedule(BaseModel):
@@ -57,6 +107,17 @@ class Schedule(BaseModel):
     schedule: list[PlanYear]
     total_incentive_cny: Money
     within_constraints: bool = True
+
+
+class Search(BaseModel):
+    """What the optimisation looked at, and how long it took."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidates_usd: dict[int, list[Money]] = Field(description="each free year's candidate amounts (ends of its reward's linear pieces)")
+    states_examined: int = Field(description="partial schedules (amount left to place, remainder year) the programme kept and extended")
+    seconds: float = Field(description="wall time of the optimisation alone")
+    tie_rule: str = TIE_RULE
 
 
 class Plan(BaseModel):
@@ -74,8 +135,11 @@ class Plan(BaseModel):
     reading: Reading
     step_usd: Money
     fx_sources: dict[int, str]
+    fx_assumed_years: list[int] = Field(description="years planned at an assumed exchange rate: no source covers them")
+    assumed_continuation_years: list[int] = Field(
+        description="years whose payouts rest on a policy applied after the period its source states")
     policies: list[str]
-    schedules_examined: int
+    search: Search
     notes: list[str]
 
 
@@ -83,11 +147,12 @@ class Plan(BaseModel):
 class _Year:
     year: int
     policy: Policy
-    fx: Decimal
-    fx_source: str
-    lo: Decimal
-    hi: Decimal
-    fixed: bool
+    reading: Reading
+    fx: Decimal  # CNY per USD (converted reading)
+    quote: Quote | None
+    lo: int  # in steps (fixed years: in cents... unused: see `amount`)
+    hi: int
+    fixed: Decimal | None
 
 
 def parse_years(text: str) -> list[int]:
@@ -103,8 +168,8 @@ def parse_years(text: str) -> list[int]:
     except (ValueError, InputError):
         raise InputError("--years", text, "a range such as 2024-2026 or a list such as 2024,2025,2027 "
                                           "of years from 1900 to 2200") from None
-    if not years or len(years) > 30:
-        raise InputError("--years", text, "between 1 and 30 calendar years, first to last")
+    if not years or len(years) > MAX_YEARS:
+        raise InputError("--years", text, f"between 1 and {MAX_YEARS} calendar years, first to last")
     return years
 
 
@@ -116,6 +181,7 @@ def plan(
     industry_code: str | None = None,
     kind: str = "new",
     fx: RateSource | Decimal | str | None = None,
+    fx_assume: Decimal | None = None,
     policy: str | LoadedPolicy | None = None,
     reading: Reading | None = None,
     min_per_year: Decimal = Decimal(0),
@@ -124,7 +190,11 @@ def plan(
     step: Decimal = Decimal("0.01"),
     granted_rate: Decimal | None = None,
 ) -> Plan:
-    """The schedule of annual amounts summing to ``total_usd`` that maximises the total reward."""
+    """The schedule of annual amounts summing to ``total_usd`` that maximises the total reward.
+
+    A year no rate source covers is planned at an assumed rate (``fx_assume``, or the last full
+    year's average in the sources) and marked ``fx_assumed``.
+    """
     fixed = dict(fixed or {})
     kind_norm = KIND_NAMES.get(normalise_name(kind))
     if kind_norm is None:
@@ -144,97 +214,81 @@ def plan(
         raise InputError("--fixed", str(sum(fixed.values())), f"amounts adding up to no more than --total-usd ({total_usd})")
     if (free_total / step) % 1 != 0:
         raise InputError("--step", str(step), f"a step that divides the amount left to plan ({free_total})")
+    units = int(free_total / step)
+    lo_units = int(_grid_ceil(min_per_year, step) / step)
+    hi_units = units if max_per_year is None else min(units, int(_grid_floor(max_per_year, step) / step))
 
     ys: list[_Year] = []
     for year in years:
-        lp = forced or policy_for_year(year)
-        pol = lp.policy
+        pol = (forced or policy_for_year(year)).policy
         rd = reading or pol.conversion.default
-        q = chain.quote("USD", on=None, year=year) if rd == "converted" else None
-        rate, src = (q.rate, q.source) if q else (Decimal(1), "nominal reading: no exchange rate")
-        if year in fixed:
-            ys.append(_Year(year, pol, rate, src, fixed[year], fixed[year], True))
-        else:
-            hi = free_total if max_per_year is None else min(max_per_year, free_total)
-            ys.append(_Year(year, pol, rate, src, min_per_year, hi, False))
-    free = [y for y in ys if not y.fixed]
+        q = None
+        if rd == "converted":
+            try:
+                q = chain.quote("USD", on=None, year=year)
+            except FxError:
+                q = assumed_rate(chain, year, rate=fx_assume)
+        rate = q.rate if q else Decimal(1)
+        ys.append(_Year(year, pol, rd, rate, q, lo_units, hi_units, fixed.get(year)))
+    free = [y for y in ys if y.fixed is None]
     if not free and free_total != 0:
         raise InputError("--fixed", "all years", f"amounts that add up to --total-usd ({total_usd})")
-    if sum((y.lo for y in free), Decimal(0)) > free_total or (free and sum((y.hi for y in free), Decimal(0)) < free_total):
+    if len(free) * lo_units > units or (free and len(free) * hi_units < units):
         raise InputError("--total-usd", str(total_usd), "a total that fits between the per-year minimum and maximum")
 
     def reward(y: _Year, amount: Decimal, fx_factor: Decimal = Decimal(1)):
-        rd = reading or y.policy.conversion.default
         with decimal.localcontext(EXACT):
             return decide(
                 y.policy, category=cls.category, code=cls.code, kind=kind_norm, base_usd=amount,
-                base_cny_converted=amount * y.fx * fx_factor, reading=rd, granted_rate=granted_rate,
+                base_cny_converted=amount * y.fx * fx_factor, reading=y.reading, granted_rate=granted_rate,
             )
 
-    cache: dict[tuple[int, Decimal], tuple[Decimal, Decimal]] = {}
+    def value(y: _Year, units_: int) -> tuple[Decimal, Decimal]:
+        """(the reward before rounding, the payout) of ``units_`` steps in year ``y``."""
+        d = reward(y, units_ * step)
+        with decimal.localcontext(EXACT):
+            return (y.policy.cap.amount if d.capped else d.gross_cny), d.incentive_cny
 
-    def value(y: _Year, amount: Decimal) -> tuple[Decimal, Decimal]:
-        key = (y.year, amount)
-        if key not in cache:
-            d = reward(y, amount)
-            cache[key] = (d.incentive_cny, d.gross_cny if not d.capped else y.policy.cap.amount)
-        return cache[key]
-
-    candidates = {y.year: _candidates(y, cls.category, step, granted_rate, reading) for y in free}
-    best: tuple | None = None
-    examined = 0
-    fixed_value = [value(y, y.lo) for y in ys if y.fixed]
-    if not free:
-        combos: list[dict[int, Decimal]] = [{}]
-    else:
-        count = sum(
-            _product_size([candidates[o.year] for o in free if o is not j]) for j in free
-        )
-        if count > MAX_SCHEDULES:
-            raise InputError("--years", f"{len(free)} free years", "fewer free years (fix some with --fixed) or a coarser --step")
-        combos = _schedules(free, candidates, free_total, step)
-    for combo in combos:
-        examined += 1
-        vals = [value(y, combo[y.year]) for y in free] + fixed_value
-        paid = sum((v[0] for v in vals), Decimal(0))
-        exact = sum((v[1] for v in vals), Decimal(0))
-        order = tuple(combo[y.year] for y in free)
-        key = (paid, exact, order)
-        if best is None or key > best[0]:
-            best = (key, combo)
-    assert best is not None
-    amounts = {y.year: (y.lo if y.fixed else best[1][y.year]) for y in ys}
+    if granted_rate is not None:
+        _check_granted(free, cls.category, step, granted_rate)
+    cands = [_candidates(y, cls.category, step, granted_rate) for y in free]
+    started = time.perf_counter()
+    chosen, examined = optimise(free, cands, units, value, step)
+    seconds = time.perf_counter() - started
+    amounts = {y.year: y.fixed for y in ys if y.fixed is not None}
+    amounts.update({y.year: k * step for y, k in zip(free, chosen)})
 
     def schedule(name: str, amts: dict[int, Decimal], fx_factor: Decimal = Decimal(1)) -> Schedule:
         rows = []
         for y in ys:
             d = reward(y, amts[y.year], fx_factor)
             near, dist = _nearest_threshold(y.policy, cls.category, amts[y.year])
-            cap_above = None
-            if d.rate is not None:
-                cap_above = cap_point(y.policy, cls.category, fx=y.fx * fx_factor, granted_rate=granted_rate,
-                                      reading=reading or y.policy.conversion.default, code=cls.code)
             rows.append(PlanYear(
-                year=y.year, paid_in_usd=amts[y.year], fixed=y.fixed, policy=y.policy.id,
+                year=y.year, paid_in_usd=amts[y.year], fixed=y.fixed is not None, policy=y.policy.id,
                 tier=d.tier.id if d.tier else None, rate=d.rate,
-                fx_rate=y.fx * fx_factor if (reading or y.policy.conversion.default) == "converted" else None,
+                fx_rate=y.fx * fx_factor if y.reading == "converted" else None,
+                fx_assumed=bool(y.quote and y.quote.assumed),
                 incentive_cny=d.incentive_cny, capped=d.capped, nearest_threshold=near,
-                distance_to_threshold_usd=dist, cap_binds_above_usd=cap_above,
+                distance_to_threshold_usd=dist,
+                cap_binds_above_usd=cap_point(y.policy, cls.category, fx=y.fx * fx_factor, reading=y.reading,
+                                              granted_rate=granted_rate, code=cls.code) if d.rate is not None else None,
+                policy_status=y.policy.status_for(y.year),
             ))
-        within = all(y.lo <= amts[y.year] <= y.hi for y in ys)
-        return Schedule(name=name, schedule=rows, total_incentive_cny=sum((r.incentive_cny for r in rows), Decimal(0)),
-                        within_constraints=within)
+        within = all(
+            amts[y.year] == y.fixed if y.fixed is not None else y.lo * step <= amts[y.year] <= y.hi * step for y in ys
+        )
+        with decimal.localcontext(EXACT):
+            total = sum((r.incentive_cny for r in rows), Decimal(0))
+        return Schedule(name=name, schedule=rows, total_incentive_cny=total, within_constraints=within)
 
     best_s = schedule("plan", amounts)
     baselines = {}
     if free:
-        first = {y.year: (y.lo if y.fixed else Decimal(0)) for y in ys}
+        first = {y.year: (y.fixed if y.fixed is not None else Decimal(0)) for y in ys}
         first[free[0].year] = free_total
         baselines["all_in_first_year"] = schedule("everything in the first free year", first)
-        n = len(free)
-        units = int(free_total / step)
-        each, extra = divmod(units, n)
-        equal = {y.year: y.lo for y in ys if y.fixed}
+        each, extra = divmod(units, len(free))
+        equal = {y.year: y.fixed for y in ys if y.fixed is not None}
         for i, y in enumerate(free):
             equal[y.year] = (each + (1 if i < extra else 0)) * step
         baselines["equal_split"] = schedule("equal split", equal)
@@ -243,72 +297,84 @@ def plan(
         "fx_-5%": schedule("fx -5%", amounts, 1 - FX_SHOCK).total_incentive_cny,
         "fx_+5%": schedule("fx +5%", amounts, 1 + FX_SHOCK).total_incentive_cny,
     }
+    assumed = [y.year for y in ys if y.quote is not None and y.quote.assumed]
     notes = [
         "Advice under the stated policy reading and FX assumptions, not a legal opinion.",
         "The 'no duplicate support' rule (同一方向不重复支持), other funds and district top-ups are not modelled.",
-        "Exact for the unrounded reward; each year's payout is then rounded once to the fen, as fdi calc does.",
+        TIE_RULE,
+        "Each year's payout is rounded once to the fen, as fdi calc does; the plan is exact before that rounding "
+        "and no schedule pays more than a fen a year more.",
     ]
+    continued = [y.year for y in ys if y.policy.status_for(y.year) == "assumed_continuation"]
+    if continued:
+        ids = sorted({y.policy.id for y in ys if y.year in continued})
+        notes.append(f"{_years_text(continued)}: {', '.join(ids)} is applied after the period its source states "
+                     "(assumed continuation): those years' payouts rest on that assumption.")
+    if assumed:
+        notes.append(f"No exchange rate is known for {_years_text(assumed)}: those years are planned at an assumed "
+                     "rate (see FX); their payouts rest on it.")
     return Plan(
         schedule=best_s.schedule, total_incentive_cny=best_s.total_incentive_cny, total_usd=total_usd,
         baselines=baselines, gain_over_baselines_cny=gains, fx_sensitivity=shocks, category=cls.category,
-        reading=reading or ys[0].policy.conversion.default, step_usd=step,
-        fx_sources={y.year: y.fx_source for y in ys}, policies=sorted({y.policy.id for y in ys}),
-        schedules_examined=examined, notes=notes,
+        reading=reading or ys[0].reading, step_usd=step,
+        fx_sources={y.year: (y.quote.source if y.quote else "nominal reading: no exchange rate") for y in ys},
+        fx_assumed_years=assumed, assumed_continuation_years=continued, policies=sorted({y.policy.id for y in ys}),
+        search=Search(candidates_usd={y.year: [k * step for k in c] for y, c in zip(free, cands)},
+                      states_examined=examined, seconds=round(seconds, 6)),
+        notes=notes,
     )
 
 
+def _years_text(years: list[int]) -> str:
+    """2027-2030 for a run, else a list."""
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(str(y) for y in years)
+
+
 def _grid_floor(x: Decimal, step: Decimal) -> Decimal:
-    return (x / step).to_integral_value(ROUND_FLOOR) * step
+    with decimal.localcontext(EXACT):
+        return (x / step).to_integral_value(ROUND_FLOOR) * step
 
 
 def _grid_ceil(x: Decimal, step: Decimal) -> Decimal:
-    return (x / step).to_integral_value(ROUND_CEILING) * step
-
-
-def _candidates(y: _Year, category: str, step: Decimal, granted: Decimal | None, reading) -> list[Decimal]:
-    """The ends of the linear pieces of one year's reward, on the grid and within the year's bounds."""
-    points = {y.lo, y.hi}
     with decimal.localcontext(EXACT):
-        rates = set()
-        for tier in y.policy.tiers:
-            if not tier.applies_to(category):
-                continue
-            t = tier.threshold.amount
-            first_pass = _grid_floor(t, step) + step if tier.threshold.comparator == "gt" else _grid_ceil(t, step)
-            points |= {first_pass, first_pass - step}
-            rates.add(granted if granted is not None else tier.rate)
-        cap = y.policy.cap.amount
-        if cap is not None:
-            per_usd_fx = y.fx if (reading or y.policy.conversion.default) == "converted" else Decimal(1)
-            for r in rates:
-                x = cap / (per_usd_fx * r)
-                points |= {_grid_floor(x, step), _grid_ceil(x, step)}
+        return (x / step).to_integral_value(ROUND_CEILING) * step
+
+
+def _units_floor(x: Decimal, step: Decimal) -> int:
+    with decimal.localcontext(EXACT):
+        return int((x / step).to_integral_value(ROUND_FLOOR))
+
+
+def _candidates(y: _Year, category: str, step: Decimal, granted: Decimal | None) -> list[int]:
+    """The ends of the linear pieces of one year's reward, in steps, within the year's bounds."""
+    points = {y.lo, y.hi}
+    rates = set()
+    for tier in y.policy.tiers:
+        if not tier.applies_to(category):
+            continue
+        last_not = _units_floor(tier.threshold.amount, step)
+        if tier.threshold.comparator == "ge" and last_not * step == tier.threshold.amount:
+            last_not -= 1
+        points |= {last_not, last_not + 1}
+        rates.add(granted if granted is not None else tier.rate)
+    cap = y.policy.cap.amount
+    if cap is not None:
+        per_usd = y.fx if y.reading == "converted" else Decimal(1)
+        for r in rates:
+            with decimal.localcontext(EXACT):
+                last_under = _units_floor(cap / (per_usd * r), step)  # the most steps whose reward is not over the cap
+            points |= {last_under, last_under + 1}
     return sorted(p for p in points if y.lo <= p <= y.hi)
 
 
-def _product_size(lists: list[list[Decimal]]) -> int:
-    n = 1
-    for lst in lists:
-        n *= len(lst)
-    return n
-
-
-def _schedules(free: list[_Year], candidates: dict[int, list[Decimal]], total: Decimal, step: Decimal):
-    """Every schedule with all free years but one at a candidate, the one left taking the remainder."""
-    seen = set()
-    for j in free:
-        others = [y for y in free if y is not j]
-        for combo in itertools.product(*(candidates[o.year] for o in others)):
-            rest = total - sum(combo, Decimal(0))
-            if not (j.lo <= rest <= j.hi):
-                continue
-            amounts = dict(zip((o.year for o in others), combo))
-            amounts[j.year] = rest
-            key = tuple(amounts[y.year] for y in free)
-            if key in seen:
-                continue
-            seen.add(key)
-            yield amounts
+def _check_granted(free: list[_Year], category: str, step: Decimal, granted: Decimal) -> None:
+    """A granted rate must suit every tier the plan may reach (a floor's granted rate is not below it)."""
+    for y in free:
+        for tier in y.policy.tiers:
+            if tier.applies_to(category) and tier.threshold.passed_by(y.hi * step):
+                check_granted_rate(tier, granted)
 
 
 def _nearest_threshold(policy: Policy, category: str, amount: Decimal) -> tuple[str | None, Decimal | None]:

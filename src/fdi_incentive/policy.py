@@ -280,7 +280,7 @@ class Policy(_Strict):
     payout_currency: Literal["CNY"]
     effective: Effective
     source_period: SourcePeriod | None = Field(
-        default=None, description="the period the source states; absent: the whole of [effective]",
+        default=None, description="the period the source covers; absent: the whole of [effective]",
     )
     sources: list[Source] = Field(min_length=1, description="every source, each with its role; one at least quotes the clause")
     base: Base
@@ -474,6 +474,13 @@ def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = Non
         if lp.policy.effective.covers(year):
             return lp
     raise PolicyError(no_policy_message(year, candidates))
+
+
+def covered_period(policy: "Policy") -> str:
+    """The period a policy's source covers, as a reader is told it, with our reading of it where the
+    source does not state it in so many words: "2023-2024, the period its source covers (our reading: ...)"."""
+    sp = policy.source_period or policy.effective
+    return f"{sp.span}, the period its source covers" + (f" (our reading: {sp.reading})" if sp.reading else "")
 
 
 def outside_dates_message(policy: "Policy", year: int | str) -> str:

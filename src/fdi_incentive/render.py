@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy
+from .policy import COMPARATOR_WORDS, SOURCE_ROLES, LoadedPolicy, covered_period
 from .policy import Said
 from .text import printable
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
     from .plan import Plan
 
 PASS, FAIL = "[green]✓ passed[/]", "[red]✗ not passed[/]"
-STATUS_WORDS = {"in_force": "in force: a year its source states",
-                "assumed_continuation": "[yellow]assumed continuation[/]: after the years its source states (see caveats)"}
+STATUS_WORDS = {"in_force": "in force: within the period its source covers (see the policy above)",
+                "assumed_continuation": "[yellow]assumed continuation[/]: after the period its source covers (see caveats)"}
 
 
 class Printable:
@@ -83,8 +83,8 @@ def _year_table(y: YearResult) -> RenderableType:
     t.add_row("gross reward", _cny(y.gross_cny), "")
     if y.cap_cny is not None:
         t.add_row("annual cap", _cny(y.cap_cny), ("[yellow]binds[/] " if y.capped else "does not bind ") + cite(y.citations["cap"]))
-    else:
-        t.add_row("annual cap", "none", "")
+    else:  # "none" is itself a reading or an assumption of the policy: its note says which
+        t.add_row("annual cap", "none", cite(y.citations["cap"]) if y.citations.get("cap") else "")
     t.add_row("[bold]payout[/]", f"[bold]{_cny(y.incentive_cny)}[/]", "rounded once")
     foot = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
     if any(a.date is not None or a.currency != "USD" for a in y.arrivals):
@@ -123,12 +123,13 @@ def render_assessment(a: Assessment) -> RenderableType:
     """The itemised breakdown of `fdi calc`."""
     parts: list[RenderableType] = []
     for p in a.policies:
-        head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"), "\n")
-        stated = f"{p.source_period_from.year}-{p.source_period_to.year}" if p.source_period_to else f"from {p.source_period_from.year}"
-        head.append(f"applied {p.effective_from} to {p.effective_to or 'no end date'} · its source states {stated} · "
-                    f"clause's source reliability: {p.reliability}")
+        head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"))
         if p.url:
             head.append(f"\n{p.url}", style="dim")
+        head.append(f"\napplied {p.effective_from} to {p.effective_to or 'no end date'} · {p.source_covers}")
+        head.append(f"\nthe clause as quoted by: {p.clause_source} · reliability: {p.reliability}")
+        if p.clause_source_url:
+            head.append(f"\n{p.clause_source_url}", style="dim")
         parts.append(Panel(head, title="policy", title_align="left"))
     c = a.classification
     cls = Text(f"Sector: {c.category.replace('_', ' ')} ({c.basis})")
@@ -159,7 +160,7 @@ def render_assessment(a: Assessment) -> RenderableType:
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     t = Table(title="policies")
-    for col in ("id", "applied to", "source states", "title", "reliability"):
+    for col in ("id", "applied to", "source covers", "title", "reliability"):
         t.add_column(col)
     for lp in policies:
         p = lp.policy
@@ -190,7 +191,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     head.append(f"\n{p.jurisdiction}; applied to {p.effective.span}")
     sp = p.source_period
     if sp is not None:
-        head.append(f"; its source states {sp.span}" + ("; later years are an assumed continuation" if sp.to != p.effective.to else ""))
+        head.append(f"; {covered_period(p)}" + ("; later years are an assumed continuation" if sp.to != p.effective.to else ""))
     head.append(f"\nfile: {lp.origin}  sha256 {lp.sha256[:16]}…", style="dim")
     sources = Text()
     for i, src in enumerate(p.sources):
@@ -208,7 +209,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     t.add_column("source text / our reading / assumption", overflow="fold")
     t.add_row("applied to", f"{p.effective.from_} – {p.effective.to or 'no end date'}", _said(p.effective))
     if sp is not None:
-        t.add_row("source states", f"{sp.from_} – {sp.to or 'no end date'}", _said(sp))
+        t.add_row("source covers", f"{sp.from_} – {sp.to or 'no end date'}", _said(sp))
     t.add_row("base", _e(f"{', '.join(p.base.counts)} in {p.base.currency}, per {p.base.period.replace('_', ' ')}; "
               f"not {', '.join(p.base.excludes) or '-'}"), _said(p.base))
     t.add_row("kinds", ", ".join(p.base.kinds), "")
@@ -229,7 +230,8 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         Panel(head, title="policy", title_align="left"),
         Panel(sources, title="sources", title_align="left"),
         t,
-        Panel(clause, title=Text(f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})"), title_align="left"),
+        Panel(clause, title=Text(f"the clause, verbatim, as the {quoted.role} gives it ({quoted.issuer})"
+                                 + ("; [ ] marks words we restored" if "[" in (quoted.quote or "") else "")), title_align="left"),
     ]
     if p.caveats:
         lines = [f"• [{c.id}] ({BASIS_WORDS[c.basis]}"
@@ -242,18 +244,27 @@ def render_plan(p: "Plan") -> RenderableType:
     """The recommended schedule, the naive ones beside it, the gain, and how fragile it is."""
     t = Table(title=f"Plan: USD {money_fmt(p.total_usd)} of {p.category.replace('_', ' ')} capital", title_justify="left")
     t.add_column("year", no_wrap=True)
-    t.add_column("pay in", justify="right", no_wrap=True)
+    t.add_column("pay in, USD", justify="right", no_wrap=True)
     t.add_column("tier", no_wrap=True)
-    t.add_column("reward", justify="right", no_wrap=True)
+    t.add_column("reward, CNY", justify="right", no_wrap=True)
     t.add_column("vs nearest threshold", justify="right")
     for y in p.schedule:
         dist = ""
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
             dist = (f"+{money_fmt(d)}" if d > 0 else f"{money_fmt(d)}, not over") + f" ({y.nearest_threshold})"
-        t.add_row(str(y.year) + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), _e(y.tier or "none"),
-                  _cny(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), dist)
-    t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{_cny(p.total_incentive_cny)}[/]", "")
+        marks = ("[yellow]~[/]" if y.fx_assumed else "") + ("[yellow]*[/]" if y.policy_status == "assumed_continuation" else "")
+        t.add_row(f"{y.year}{marks}" + (" fixed" if y.fixed else ""), money_fmt(y.paid_in_usd), _e(y.tier or "none"),
+                  money_fmt(y.incentive_cny) + (" [yellow]cap[/]" if y.capped else ""), dist)
+    t.add_row("[bold]total[/]", money_fmt(p.total_usd), "", f"[bold]{money_fmt(p.total_incentive_cny)}[/]", "")
+    legend = []
+    if p.fx_assumed_years:
+        legend.append("~ planned at an assumed exchange rate: no source has one for the year (see FX below)")
+    if p.assumed_continuation_years:
+        legend.append("* policy applied after the period its source states (assumed continuation): "
+                      "the year's payout rests on that assumption")
+    if legend:
+        t.caption, t.caption_justify = "\n".join(legend), "left"
     c = Table(title="against the naive schedules", title_justify="left")
     c.add_column("schedule")
     c.add_column("USD per year", overflow="fold")
@@ -266,16 +277,23 @@ def render_plan(p: "Plan") -> RenderableType:
                   _cny(p.gain_over_baselines_cny[key]))
     lines = [f"If every year's FX rate moves -5%: {_cny(p.fx_sensitivity['fx_-5%'])}; +5%: "
              f"{_cny(p.fx_sensitivity['fx_+5%'])} (the cap point moves with FX)."]
+    if p.fx_assumed_years:
+        years = ", ".join(str(y) for y in p.fx_assumed_years)
+        lines.append(f"[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of "
+                     f"{'that year rest' if len(p.fx_assumed_years) == 1 else 'those years rest'} on the assumed "
+                     "rate (see FX below), and the ±5% above is the least to allow for.")
     for y in p.schedule:
         if y.cap_binds_above_usd is not None:
             lines.append(f"{y.year}: the cap binds above USD {money_fmt(y.cap_binds_above_usd)}.")
     fx = "\n".join(f"{year}: {src}" for year, src in p.fx_sources.items())
+    s = p.search
     return Group(
         t,
         c,
         Panel("\n".join(lines), title="fragility", title_align="left"),
         Text(f"Policies: {', '.join(p.policies)} · reading: {p.reading} · step USD {money_fmt(p.step_usd)} · "
-             f"{p.schedules_examined} candidate schedules examined\nFX: {fx}", style="dim"),
+             f"{sum(len(v) for v in s.candidates_usd.values())} candidate amounts, {s.states_examined:,} partial "
+             f"schedules examined in {s.seconds:.3f} s\n{s.tie_rule}\nFX: {fx}", style="dim"),
         Panel(_e("\n".join(p.notes)), title="what this is not", title_align="left", border_style="yellow"),
     )
 

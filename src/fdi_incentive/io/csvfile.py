@@ -1,0 +1,325 @@
+"""A CSV file's text: which encoding it is in, where its records end, and its rows read one by one.
+
+How a CSV is read, the same on both of its paths (polars a block at a time, and row by row):
+a record ends at a line feed (CR LF too) outside quotes; a lone CR is a character of its cell;
+a quote opens a quoted cell only as a cell's first character, and a quote anywhere else is a
+literal. polars is handed only blocks it reads that way (their quotes well placed); a file
+with a quote elsewhere, a row longer than the header, or bytes that are not in its encoding is
+read row by row instead (`rows_of`), each row that needed it carrying its parse error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ..errors import InputError
+
+csv.field_size_limit(2**31 - 1)  # very long cells are kept, not refused
+
+UTF8 = ("utf-8", "utf8", "utf-8-sig")
+STRAYS_AT_MOST = 1000  # bytes that are not UTF-8 in a file read as UTF-8 all the same (more: it is GB18030)
+
+
+class Unreadable(Exception):
+    """polars cannot read a block of the CSV as it is (a row longer than the header, a stray
+    quote, bytes that are not in its encoding): the file is to be read row by row."""
+
+
+# --- the encoding -------------------------------------------------------------------------------
+
+HEAD = 1 << 20  # bytes of a file whose decoding decides its encoding before it is read (the rest: see `detect_encoding`)
+
+
+def detect_encoding(path: Path, whole: bool = False) -> tuple[str, int, bool]:
+    """The file's encoding, how many byte sequences in it are not in that encoding, and whether
+    all of the file was looked at: UTF-8 (with or without BOM) if it decodes as such, or is UTF-8
+    but for a few stray bytes (`utf8_strays`, over the whole file); UTF-16 after its BOM (Excel's
+    "Unicode text"); else GB18030 (a superset of GBK).
+
+    Only the first `HEAD` bytes are decoded when they are UTF-8 (``whole``: all of them): polars
+    checks the rest as it reads, and a file it finds not UTF-8 further on is read row by row,
+    its encoding decided then from all of it (`readers.row_by_row`). So the answer never depends
+    on the file's size: UTF-8 but for a few bytes is UTF-8, those rows in error, small or large."""
+    with path.open("rb") as f:
+        start = f.read(3)
+        if start == codecs.BOM_UTF8:
+            encoding = "utf-8-sig"
+        elif start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16", 0, True
+        else:
+            encoding = "utf-8"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        read, head = 0, None if whole else HEAD
+        try:
+            while (head is None or read < head) and (chunk := f.read(1 << 22 if head is None else head - read)):
+                decoder.decode(chunk)
+                read += len(chunk)
+            all_read = not f.read(1)
+            if all_read:
+                decoder.decode(b"", final=True)
+            return encoding, 0, all_read
+        except UnicodeDecodeError:
+            pass
+    strays = utf8_strays(path)
+    return (encoding, strays, True) if strays is not None else ("gb18030", 0, True)
+
+
+_STRAY_RUN = re.compile("[\udc80-\udcff]+")
+
+
+def utf8_strays(path: Path, most: int = STRAYS_AT_MOST) -> int | None:
+    """How many runs of bytes that are not UTF-8 a file holds that is UTF-8 but for those (a stray
+    byte pasted from elsewhere, the pieces of a character it broke); None when the file is no such
+    file: more than ``most`` of them, or too few UTF-8 characters beyond ASCII for their number to
+    tell it from GBK, in which most characters are such a run (then it is read as GB18030)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    ascii_bytes = bytes(range(128))
+    strays = beyond_ascii = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            strays += len(_STRAY_RUN.findall(decoder.decode(chunk)))
+            beyond_ascii += len(chunk.translate(None, ascii_bytes))
+            if strays > most:
+                return None
+        strays += len(_STRAY_RUN.findall(decoder.decode(b"", final=True)))
+    return strays if 0 < strays <= most and beyond_ascii >= 20 * strays else None
+
+
+_ASCII_PROBE = b'project_id,year;\t|"\r\n 0123456789.-'
+EXPECTED_ENCODING = "a text encoding the file is written in, such as utf-8, gbk, gb18030 or utf-16 (with its BOM)"
+
+
+def check_encoding(name: str, path: Path) -> str:
+    """The ``--encoding`` a user gave, if the file can be read in it: a text encoding (not a codec
+    such as rot13, base64 or zlib) that reads the CSV's own characters as ASCII does, or UTF-16/32
+    whose decoder accepts the file's start (plain utf-16 needs the BOM). Else InputError."""
+    try:
+        info = codecs.lookup(name.strip())
+    except LookupError:
+        raise InputError("--encoding", name, EXPECTED_ENCODING) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise InputError("--encoding", name, f"{EXPECTED_ENCODING} ({info.name} is not a text encoding)")
+    with path.open("rb") as f:
+        start = f.read(1 << 16)
+    try:
+        wide = info.name.startswith(("utf-16", "utf-32"))
+        if not wide and _ASCII_PROBE.decode(info.name) != _ASCII_PROBE.decode("ascii"):
+            raise ValueError(f"{info.name} does not read a CSV's commas, quotes and line ends as they are")
+        codecs.getincrementaldecoder(info.name)(errors="replace").decode(start)
+    except (UnicodeError, ValueError) as exc:
+        raise InputError("--encoding", name, f"{EXPECTED_ENCODING} ({str(exc).splitlines()[0][:200]})") from None
+    return "utf-8-sig" if info.name == "utf-8" and start.startswith(codecs.BOM_UTF8) else info.name
+
+
+# --- where records end --------------------------------------------------------------------------
+
+def _quoted_cell(delimiter: bytes) -> re.Pattern[bytes]:
+    """A well-placed quoted cell: its quote first in the cell, every quote inside it doubled, the
+    cell ending at its closing quote."""
+    d = re.escape(delimiter)
+    return re.compile(rb'(?<![^' + d + rb'\n])"[^"]*(?:""[^"]*)*"(?=' + d + rb'|\r?\n|\Z)')
+
+
+_QUOTED: dict[bytes, re.Pattern[bytes]] = {}
+_RECORDS: dict[bytes, re.Pattern[bytes]] = {}
+
+
+def _records_pattern(delimiter: bytes) -> re.Pattern[bytes]:
+    """Whole records whose quotes are well placed: each cell quoted (its quote first, every quote
+    inside it doubled, a delimiter or line end after its closing quote) or holding no quote at all.
+    (Possessive: one pass, no backtracking.)"""
+    d = re.escape(delimiter)
+    cell = rb'(?:"[^"]*+(?:""[^"]*+)*+"|[^"' + d + rb'\n]*+)'
+    record = cell + rb'(?:' + d + cell + rb')*+'
+    return re.compile(rb'(?:' + record + rb'\r?\n)*+(?:' + record + rb')?+\Z')
+
+
+def well_quoted(buf: bytes | memoryview, delimiter: bytes = b",") -> bool:
+    """Whether every quote in ``buf`` (whole records) is well placed: then polars reads its cells
+    as the row-by-row reader does, and its line ends outside quotes are its records' ends."""
+    pattern = _RECORDS.get(delimiter) or _RECORDS.setdefault(delimiter, _records_pattern(delimiter))
+    return pattern.match(buf) is not None
+
+
+def lone_cr(buf: bytes, delimiter: bytes = b",") -> bool:
+    """Whether ``buf`` (whole, well-quoted records) holds a CR that is not part of a line end, outside
+    a quoted cell: polars drops such a CR where it ends a cell or begins a line."""
+    cr = buf.count(b"\r")
+    if not cr or cr == buf.count(b"\r\n"):
+        return False
+    if b'"' in buf:  # (inside a quoted cell, a CR is read as it is)
+        pattern = _QUOTED.get(delimiter) or _QUOTED.setdefault(delimiter, _quoted_cell(delimiter))
+        buf = pattern.sub(b"", buf)
+        cr = buf.count(b"\r")
+    return cr != buf.count(b"\r\n")
+
+
+def _record_end(buf: bytes, end: int) -> int:
+    """The position just after the last line end in ``buf[:end]`` that lies outside quotes, or -1.
+
+    ``buf`` starts at a record's start, so a position is outside quotes when the number of
+    quote characters before it is even (an escaped quote, "", counts twice): true when its quotes
+    are well placed (see `well_quoted`, which the caller checks).
+    """
+    cut = buf.rfind(b"\n", 0, end)
+    # (most files hold no quote at all: finding none is several times faster than counting them)
+    quotes = buf.count(b'"', 0, cut) if cut >= 0 and buf.find(b'"', 0, cut) >= 0 else 0
+    while cut >= 0 and quotes % 2:
+        previous = buf.rfind(b"\n", 0, cut)
+        quotes -= buf.count(b'"', previous + 1 if previous >= 0 else 0, cut)
+        cut = previous
+    return cut + 1 if cut >= 0 else -1
+
+
+def _open_quote_end(buf: bytes, delimiter: bytes) -> int:
+    """For a buffer with no record end outside quotes: -1 if it is a record whose quoted cell is
+    still open (a long cell: read on); else raises Unreadable (a quote placed elsewhere). A scan
+    of its quotes, one at a time (rare: only for a record longer than a block)."""
+    d = delimiter[0]
+    pos, inside, outside_from = 0, False, 0
+    while (q := buf.find(b'"', pos)) >= 0:
+        if not inside:
+            if q > 0 and buf[q - 1] not in (d, 10):
+                raise Unreadable(f"a quote inside a cell at byte {q:,} of a block")
+            inside, pos = True, q + 1
+        elif q == len(buf) - 1:
+            return -1  # (a closing quote, or the first of two: the next block says)
+        elif buf[q + 1:q + 2] == b'"':
+            pos = q + 2
+        else:
+            after = buf[q + 1:q + 3]
+            if after[:1] and after[:1] not in (delimiter, b"\n") and after != b"\r\n" and after != b"\r":
+                raise Unreadable(f"text after a closing quote at byte {q:,} of a block")
+            inside, pos = False, q + 1
+            outside_from = pos
+    if not inside and buf.find(b"\n", outside_from) >= 0:  # (a record end the count of quotes missed: not well placed)
+        raise Unreadable("a line end the quotes do not account for")
+    return -1
+
+
+def _first_record_end(buf: bytes) -> int:
+    """The position just after the first line end outside quotes (the header's end), or -1."""
+    cut, quotes = buf.find(b"\n"), 0
+    while cut >= 0:
+        quotes = buf.count(b'"', 0, cut)
+        if quotes % 2 == 0:
+            return cut + 1
+        cut = buf.find(b"\n", cut + 1)
+    return -1
+
+
+class Utf8Reader:
+    """A file in another encoding read as UTF-8 bytes (`read` as a binary file has it): decoded
+    a MiB or more at a time by the codec, bytes it cannot read becoming U+FFFD."""
+
+    def __init__(self, raw, encoding: str):
+        self._raw, self._buf, self._eof = raw, b"", False
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def read(self, size: int) -> bytes:
+        while len(self._buf) < size and not self._eof:
+            chunk = self._raw.read(max(size, 1 << 20))
+            self._eof = not chunk
+            self._buf += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
+def _not_blank(buf: bytes) -> bool:
+    """Whether ``buf`` holds more than line ends (LF, CR LF): a lone CR is a cell's character."""
+    return bool(buf.replace(b"\r\n", b"").strip(b"\n"))
+
+
+def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encoding: str = "utf-8",
+               delimiter: str = ",") -> Iterator[tuple[bytes, int]]:
+    """A CSV as blocks of whole records in UTF-8 (about ``block`` bytes each), each led by the
+    header line, with the bytes of the file read so far: memory stays bounded however large the
+    file, and no record is cut. A file in another ``encoding`` is transcoded as it is read (as
+    `transcode_csv` does, in the thread that reads). A block whose quotes are not all well placed
+    raises Unreadable (the file is then read row by row); a record longer than ``longest`` bytes
+    is taken for a quote that never closes (the rest of the file would be one cell) and refused."""
+
+    def runaway(at: int) -> InputError:
+        return InputError("INPUT", str(path), f"a CSV whose quotes close: a record from byte {at:,} runs on for more than "
+                          f"{longest >> 20} MiB (a quote that never closes?)")
+
+    d = delimiter.encode()
+    with path.open("rb") as raw:
+        f = raw if encoding in UTF8 else Utf8Reader(raw, encoding)
+
+        def read_so_far(done: int) -> int:  # (of the file: the UTF-8 bytes' count where it is UTF-8)
+            return done if f is raw else raw.tell()
+
+        buf = f.read(block)
+        start = _first_record_end(buf)
+        while start == -1:  # a header longer than a block
+            more = f.read(block)
+            if not more:
+                return
+            buf += more
+            start = _first_record_end(buf)
+            if start == -1 and len(buf) > longest:
+                raise runaway(0)
+        header, buf, done = buf[:start], buf[start:], start
+        if b'"' in header and not well_quoted(header, d):
+            raise Unreadable("a quote inside a header cell")
+        eof = False
+        while True:
+            while not eof and len(buf) < block:
+                more = f.read(block - len(buf))
+                eof = not more
+                buf += more
+            if eof:
+                if b'"' in buf and not well_quoted(buf, d):
+                    raise Unreadable("a quote inside a cell")
+                if _not_blank(buf):  # (a line of spaces is a row: its cell holds a space)
+                    yield header + buf, read_so_far(done + len(buf))
+                return
+            cut = _record_end(buf, len(buf))
+            if cut > 0 and b'"' in buf and not well_quoted(memoryview(buf)[:cut], d):
+                raise Unreadable("a quote inside a cell")
+            if cut <= 0:  # one record longer than a block: read on (if its quotes are well placed so far)
+                if b'"' in buf:
+                    _open_quote_end(buf, d)
+                if len(buf) > longest:
+                    raise runaway(done)
+                more = f.read(block)
+                eof = not more
+                buf += more
+                continue
+            if cut > 4096 or _not_blank(buf[:cut]):  # (blank lines in a big block are skipped later)
+                yield b"".join((header, memoryview(buf)[:cut])), read_so_far(done + cut)
+            done += cut
+            buf = buf[cut:]  # the rest of a line: short
+
+
+# --- rows, one at a time ------------------------------------------------------------------------
+
+def physical_lines(f, newline: str = "\n") -> Iterator[str]:
+    """A text file's lines as the CSV reads them (``f`` opened with that ``newline``), NULs left out.
+    Lines end at LF (CR LF too), a lone CR kept as a character; or, in a file that holds no LF
+    (``newline`` CR: as old Mac programs save them), at CR, a lone LF kept as a character. The
+    character kept comes out as NUL, which `records` turns back once the cells are read
+    (Python's csv reader would end the row there)."""
+    for line in f:
+        if "\0" in line:
+            line = line.replace("\0", "")
+        if newline == "\n":
+            if "\r" in line:
+                end = "\r\n" if line.endswith("\r\n") else "\r" if line.endswith("\r") and not line.endswith("\n") else ""
+                line = line[:len(line) - len(end)].replace("\r", "\0") + end
+        elif "\n" in line:
+            line = line.replace("\n", "\0")
+        yield line
+
+
+def records(lines: Iterable[str], delimiter: str, newline: str = "\n") -> Iterator[list[str]]:
+    """The CSV records of `physical_lines`, each a list of its cells (the character kept back in its cell)."""
+    kept = "\r" if newline == "\n" else "\n"
+    for row in csv.reader(lines, delimiter=delimiter, strict=False):
+        yield [c.replace("\0", kept) if "\0" in c else c for c in row]

@@ -1,0 +1,119 @@
+"""What a file's header says: which column means what, and so which shape of file it is.
+
+Every rule about header names lives here: the accepted names of each column (`ALIASES`), how
+names are compared (`normalise_header`), when a row of names is the header (`HEADER_TESTS`),
+what shape of rows the file holds (`SHAPES`), and which columns name the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from ..errors import InputError
+
+# canonical column -> accepted header names (compared after normalise_header)
+ALIASES: dict[str, list[str]] = {
+    "project_id": ["project_id", "project", "id", "项目编号", "项目代码", "项目id", "项目名称编号"],
+    "year": ["year", "年份", "年度"],
+    "kind": ["kind", "project_kind", "项目类型", "类型(新设/增资)", "新设/增资"],
+    "sector": ["sector", "industry", "行业", "行业类别", "产业"],
+    "industry_code": ["industry_code", "gbt_code", "gb_code", "code", "行业代码", "国民经济行业代码"],
+    "paid_in_usd": ["paid_in_usd", "实际到位外资", "实际到位外资金额", "实际到位外资(美元)", "实际到位外资金额(美元)", "到位外资(美元)"],
+    "paid_in": ["paid_in", "实际到位金额", "到位金额"],
+    "currency": ["currency", "币种", "币别"],
+    "shareholder_loans_usd": ["shareholder_loans_usd", "shareholder_loans", "loans_usd", "外方股东贷款", "股东贷款"],
+    "reinvested_profit": ["reinvested_profit", "reinvested_profit_cny", "利润再投资", "再投资利润"],
+    "reinvested_profit_currency": ["reinvested_profit_currency", "利润再投资币种"],
+    "fx_rate": ["fx_rate", "fx", "汇率"],
+    # the ledger shape
+    "date": ["date", "arrival_date", "日期", "到位日期"],
+    "type": ["type", "contribution_type", "出资类型", "资金类型"],
+    "amount": ["amount", "金额"],
+}
+
+
+def normalise_header(name: str) -> str:
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    return re.sub(r"[\s_\-]+", "", text)
+
+
+_ALIAS_INDEX = {normalise_header(a): canon for canon, names in ALIASES.items() for a in names}
+
+
+def canonical(name: str) -> str | None:
+    """The column a header name stands for (None: a column fdi only carries through)."""
+    return _ALIAS_INDEX.get(normalise_header(name))
+
+
+def map_columns(columns: list[str]) -> dict[str, str]:
+    """Canonical name -> the file's column, by forgiving match (case, spaces, underscores, Chinese
+    aliases): the first column of each name (see `collisions` for the others)."""
+    mapping: dict[str, str] = {}
+    for col in columns:
+        canon = canonical(col)
+        if canon and canon not in mapping:
+            mapping[canon] = col
+    return mapping
+
+
+def collisions(columns: list[str]) -> dict[str, list[str]]:
+    """Canonical name -> every column naming it, where more than one does (`year, 年份, Year`):
+    their cells must agree row by row (see `readers.check_collisions`), else the run stops."""
+    named: dict[str, list[str]] = {}
+    for col in columns:
+        if (canon := canonical(col)) is not None:
+            named.setdefault(canon, []).append(col)
+    return {canon: cols for canon, cols in named.items() if len(cols) > 1}
+
+
+def unique(header: list[str]) -> list[str]:
+    """Header names made unique (a blank one named by its place): a repeated name gets _1, _2, ...,
+    skipping any the header already holds."""
+    taken: set[str] = set()
+    out = []
+    for i, cell in enumerate(header):
+        base = cell.strip() or f"column_{i + 1}"
+        name, n = base, 0
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
+def names_a_header(mapping: dict[str, str]) -> bool:
+    """Whether a row of column names is a header fdi can score from: it names a year, or a
+    ledger's date and amount."""
+    return "year" in mapping or ("date" in mapping and "amount" in mapping)
+
+
+def names_a_project_list(mapping: dict[str, str]) -> bool:
+    """Whether a row of column names is the header of a ledger's project file (``--projects``):
+    a project id and the project's kind, sector or industry code."""
+    return "project_id" in mapping and any(c in mapping for c in ("kind", "sector", "industry_code"))
+
+
+# what a file is read for -> the test a row of names passes to be its header
+HEADER_TESTS: dict[str, Callable[[dict[str, str]], bool]] = {"data": names_a_header, "projects": names_a_project_list}
+LEDGER_NEEDS = ("project_id", "date", "type", "amount")
+
+
+def shape_of(role: str, mapping: dict[str, str], columns: list[str], path: str) -> str:
+    """The shape of rows a header says its file holds: "ledger" (arrivals: a date and an amount),
+    "project-years" (a year), or "projects" (a ledger's --projects file); InputError if none."""
+    if role == "projects":
+        if "project_id" not in mapping:
+            raise InputError("--projects", path, "a project file with a project_id column and kind, sector or industry_code")
+        return "projects"
+    if "date" in mapping and "amount" in mapping:
+        for need in LEDGER_NEEDS:
+            if need not in mapping:
+                raise InputError("INPUT", need, "a ledger with project_id, date, type, amount and currency columns")
+        return "ledger"
+    if "year" not in mapping:
+        found = ", ".join(columns[:20])
+        raise InputError("INPUT", path, f"a header with at least a year column (year / 年份) and paid_in_usd; found: {found}")
+    return "project-years"

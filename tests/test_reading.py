@@ -1,0 +1,511 @@
+"""Reading an input: every row read as the file holds it, whatever its quotes, line ends, encoding,
+merged cells or clashing columns; nothing pooled, nothing taken silently, no traceback."""
+
+import csv
+import functools
+import io
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+import fdi_incentive.io.readers as readers
+from fdi_incentive import InputError
+from fdi_incentive.batch import score_file
+from fdi_incentive.frame import Options
+from fdi_incentive.io.readers import csv_blocks, describe
+
+ROOT = Path(__file__).parents[1]
+OPTS = Options(fx_rate=D("7.1"))
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fdi(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "fdi_incentive", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+# --- quotes (item 1) ------------------------------------------------------------------------------
+
+def test_a_quote_inside_a_header_cell_is_a_literal(tmp_path):
+    """`no"te` in the header: the column keeps its name and every data row is scored. Every row
+    was dropped at exit 0 ("rows 0"): the quote was taken to open a cell running to the end."""
+    src, out = tmp_path / "q.csv", tmp_path / "o.csv"
+    src.write_bytes(b'project_id,year,sector,paid_in_usd,fx_rate,no"te\nP1,2024,services,15000000,7.1,x\n'
+                    b'P2,2024,services,15000000,7.1,y\n')
+    summary = score_file(src, out)
+    rows = read_csv(out)
+    assert summary.rows == 2 and summary.errors == 0
+    assert [(r["project_id"], r['no"te'], r["incentive_cny"]) for r in rows] == [("P1", "x", "2130000.00"),
+                                                                                ("P2", "y", "2130000.00")]
+
+
+@pytest.mark.parametrize("cell", ['x"y', 'ab"', '"q"z', 'a""b', 'a"', 'x" y', '"q" '])
+def test_a_quote_inside_a_data_cell_is_a_literal_and_costs_no_row(tmp_path, monkeypatch, cell):
+    """A quote that does not open a cell is a character of it, in a small file and in a large one
+    read in blocks (where it once made the rest of the file one record, refused as a runaway)."""
+    good = "P{},2024,services,15000000,7.1,n\n"
+    text = "project_id,year,sector,paid_in_usd,fx_rate,note\n" + "".join(good.format(i) for i in range(300))
+    text += f"Q1,2024,services,15000000,7.1,{cell}\n" + "".join(good.format(i) for i in range(300, 600))
+    src = tmp_path / "in.csv"
+    src.write_text(text, encoding="utf-8")
+    want = list(csv.reader(io.StringIO(text)))[1:]
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=2048, longest=8192))
+    summary = score_file(src, tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.rows == len(rows) == len(want) == 601
+    assert [[r[k] for k in ("project_id", "year", "sector", "paid_in_usd", "fx_rate", "note")] for r in rows] == want
+
+
+# --- line ends (item 22) --------------------------------------------------------------------------
+
+def test_a_lone_cr_is_a_character_of_its_cell_on_both_paths(tmp_path):
+    """A CR that is not followed by LF stays in its cell, whether polars reads the file or it is
+    read row by row (a row longer than the header elsewhere sends it there): the row was split
+    in two on the row-by-row path only."""
+    body = "P1,2024,services,15000000,7.1,a\rb\nP2,2024,services,15000000,7.1,c\r\n"
+    fast, slow = tmp_path / "fast.csv", tmp_path / "slow.csv"
+    fast.write_bytes(("project_id,year,sector,paid_in_usd,fx_rate,note\n" + body).encode())
+    slow.write_bytes(("project_id,year,sector,paid_in_usd,fx_rate,note\n" + body + "P3,2024,x,1,7.1,n,extra\n").encode())
+    a = score_file(fast, tmp_path / "a.csv")
+    b = score_file(slow, tmp_path / "b.csv")
+    ra, rb = read_csv(tmp_path / "a.csv"), read_csv(tmp_path / "b.csv")
+    assert a.rows == 2 and b.rows == 3 and any("row by row" in n for n in b.notes)
+    assert [r["note"] for r in ra] == [r["note"] for r in rb[:2]] == ["a\rb", "c"]
+    assert ra == rb[:2]
+
+
+def test_a_file_whose_lines_end_in_cr_is_read_line_by_line(tmp_path):
+    """A file with CRs and no LF at all (as old Mac programs save it): its lines end in CR. It was
+    read as one header line holding every row (rows 0, exit 0)."""
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b"project_id,year,sector,paid_in_usd,fx_rate\rP1,2024,services,15000000,7.1\r"
+                    b'P2,2024,services,15000000,7.1\r"P3\r",2024,services,15000000,7.1')
+    summary = score_file(src, tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and summary.errors == 0 and [r["project_id"] for r in rows] == ["P1", "P2", "P3\r"]
+    assert any("lines ending in CR" in n for n in summary.notes)
+
+
+# --- encodings (items 4, 15) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib", "idna", "punycode", "utf-16", "cp037", "no-such"])
+def test_an_encoding_that_cannot_read_the_file_is_a_one_line_error(tmp_path, codec):
+    """--encoding with a codec that is not a text encoding, or one that cannot read the file (UTF-16
+    without its BOM, EBCDIC): one line, exit 2. rot13 and friends gave a LookupError traceback."""
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nP1,2024,services,15000000,7.1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="--encoding"):
+        score_file(src, tmp_path / "out.csv", encoding=codec)
+    run = fdi("batch", "in.csv", "-o", "out.csv", "--no-progress", "--encoding", codec, cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_utf16_named_for_a_file_with_its_bom_is_read(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes("project_id,year,sector,paid_in_usd,fx_rate\r\nP1,2024,制造业,40000000,7.1\r\n".encode("utf-16"))
+    for given in ("utf-16", None):
+        summary = score_file(src, tmp_path / "out.csv", encoding=given)
+        assert summary.errors == 0 and read_csv(tmp_path / "out.csv")[0]["tier"] == "manufacturing"
+
+
+def test_gbk_named_or_detected_reads_alike(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes("项目编号,年份,行业,实际到位外资,汇率\r\n渝A-1,2024,制造业,40000000,7.1\r\n".encode("gbk"))
+    for given in ("gbk", "GB18030", "GB2312", "cp936", None):
+        score_file(src, tmp_path / "out.csv", encoding=given)
+        assert read_csv(tmp_path / "out.csv")[0]["项目编号"] == "渝A-1"
+
+
+# --- clashing columns (item 5) --------------------------------------------------------------------
+
+def test_columns_naming_the_same_thing_must_agree(tmp_path):
+    """`year, 年份, Year` with different values stop the run (exit 2) naming the columns; the same
+    values in each are read as one column. The first column was taken silently."""
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,年份,Year,sector,paid_in_usd,fx_rate\nP1,2024,2024,2024,services,15000000,7.1\n"
+                   "P2,2024,2019,2020,services,15000000,7.1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="year, 年份, Year.*differ on row 2"):
+        score_file(src, tmp_path / "out.csv")
+    run = fdi("batch", "in.csv", "-o", "out.csv", "--no-progress", cwd=tmp_path)
+    assert run.returncode == 2 and "year, 年份, Year" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out.csv").exists()
+    src.write_text("project_id,year,年份,sector,paid_in_usd,fx_rate\nP1,2024, 2024 ,services,15000000,7.1\n", encoding="utf-8")
+    assert score_file(src, tmp_path / "out.csv").errors == 0
+    # in a ledger and in Parquet alike
+    import polars as pl
+
+    pl.DataFrame({"project_id": ["a", "a"], "项目编号": ["a", "b"], "date": ["2024-03-15"] * 2, "type": ["equity"] * 2,
+                  "amount": ["1", "2"], "sector": ["services"] * 2}).write_parquet(tmp_path / "l.parquet")
+    with pytest.raises(InputError, match="project_id, 项目编号"):
+        score_file(tmp_path / "l.parquet", tmp_path / "out.csv", options=OPTS)
+
+
+# --- the ledger (items 2, 5, 11) ------------------------------------------------------------------
+
+LEDGER = ["project_id", "date", "type", "amount", "currency", "kind", "sector"]
+
+
+def write_ledger(path: Path, rows: list[list[str]], header=LEDGER) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+
+
+def test_an_arrival_with_no_project_id_is_an_error_row_of_its_own(tmp_path):
+    """Arrivals with a blank project_id were pooled into one phantom project (with the first
+    row's sector) and scored, exit 0. Each is now an error row naming its arrival."""
+    src = tmp_path / "l.csv"
+    write_ledger(src, [["A", "2024-03-15", "equity", "40000000", "USD", "new", "manufacturing"],
+                       ["", "2024-03-16", "equity", "40000000", "USD", "new", "services"],
+                       ["  ", "2024-03-17", "equity", "40000000", "USD", "new", "finance"]])
+    summary = score_file(src, tmp_path / "out.csv", options=OPTS)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and summary.errors == 2 and summary.arrivals == 3
+    assert rows[0]["incentive_cny"] == "10000000.00"
+    assert [r["error"] for r in rows[1:]] == ["arrival row 2: project_id: missing", "arrival row 3: project_id: missing"]
+    assert all(r["incentive_cny"] == "" for r in rows[1:])
+
+
+def test_merged_project_cells_in_an_excel_ledger_apply_to_each_row(tmp_path):
+    """A project id merged down its arrivals' rows (as a bureau's sheet shows it) is every row's id."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["台账"])
+    sheet.merge_cells("A1:G1")
+    sheet.append(LEDGER)
+    for row in (["A", "2024-03-15", "equity", 20000000, "USD", "new", "manufacturing"],
+                [None, "2024-06-15", "equity", 20000000, "USD", None, None],
+                ["B", "2024-03-15", "equity", 15000000, "USD", "new", "services"],
+                [None, "2025-01-02", "equity", 15000000, "USD", "new", "services"]):
+        sheet.append(row)
+    sheet.merge_cells("A3:A4")
+    sheet.merge_cells("F3:F4")
+    sheet.merge_cells("G3:G4")
+    sheet.merge_cells("A5:A6")
+    book.save(tmp_path / "l.xlsx")
+    summary = score_file(tmp_path / "l.xlsx", tmp_path / "out.csv", options=OPTS)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.errors == 0 and summary.arrivals == 4
+    assert [(r["project_id"], r["year"], r["arrivals"], r["paid_in_usd"], r["sector"]) for r in rows] == [
+        ("A", "2024", "2", "40000000.00", "manufacturing"), ("B", "2024", "1", "15000000.00", "services"),
+        ("B", "2025", "1", "15000000.00", "services")]
+
+
+def test_arrivals_of_a_project_year_that_disagree_make_it_an_error(tmp_path):
+    """Two arrivals of one project-year naming different sectors (or kinds): the project-year is
+    an error row saying so. The first arrival's sector was taken silently."""
+    src = tmp_path / "l.csv"
+    write_ledger(src, [["A", "2024-03-15", "equity", "40000000", "USD", "new", "manufacturing"],
+                       ["A", "2024-06-15", "equity", "1000000", "USD", "new", "services"],
+                       ["B", "2024-03-15", "equity", "40000000", "USD", "new", "services"],
+                       ["B", "2024-04-15", "equity", "1000000", "USD", "capital_increase", "services"],
+                       ["C", "2024-03-15", "equity", "40000000", "USD", "new", "services"],
+                       ["C", "2024-04-15", "equity", "1000000", "USD", "", ""]])  # (a blank says nothing)
+    summary = score_file(src, tmp_path / "out.csv", options=OPTS)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and summary.errors == 2
+    assert rows[0]["error"] == "sector: the arrivals of this project-year disagree ('manufacturing', 'services')"
+    assert rows[1]["error"] == "kind: the arrivals of this project-year disagree ('capital_increase', 'new')"
+    assert rows[2]["error"] == "" and rows[2]["paid_in_usd"] == "41000000.00"
+
+
+def test_a_ledger_and_its_projects_file_that_disagree_make_an_error(tmp_path):
+    """The ledger's sector used to override --projects silently. Both given and different: the
+    arrival is in error, naming both; given once: that one is used."""
+    src, projects = tmp_path / "l.csv", tmp_path / "p.csv"
+    write_ledger(src, [["A", "2024-03-15", "equity", "40000000", "USD", "manufacturing"],
+                       ["B", "2024-03-15", "equity", "40000000", "USD", ""],
+                       ["C", "2024-03-15", "equity", "40000000", "USD", "manufacturing"]],
+                 header=["project_id", "date", "type", "amount", "currency", "sector"])
+    projects.write_text("project_id,kind,sector\nA,new,services\nB,new,manufacturing\nC,new,manufacturing\n", encoding="utf-8")
+    summary = score_file(src, tmp_path / "out.csv", options=OPTS, projects_path=projects)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.errors == 1
+    assert rows[0]["error"] == "arrival row 1: sector: the ledger's row says 'manufacturing', --projects says 'services'"
+    assert (rows[1]["sector"], rows[1]["kind"], rows[1]["tier"]) == ("manufacturing", "new", "manufacturing")
+    assert rows[2]["error"] == "" and rows[2]["tier"] == "manufacturing"
+
+
+@pytest.mark.parametrize("day", ["0000-01-01", "0000年1月1日", "00000101", "0000/1/1"])
+def test_a_ledger_date_in_year_zero_is_that_rows_error(tmp_path, day):
+    """`0000-01-01` aborted the whole batch (`year 0 is out of range`)."""
+    src = tmp_path / "l.csv"
+    write_ledger(src, [["A", day, "equity", "40000000", "USD", "new", "manufacturing"],
+                       ["B", "2024-03-15", "equity", "40000000", "USD", "new", "manufacturing"]])
+    summary = score_file(src, tmp_path / "out.csv", options=OPTS)
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 2 and summary.errors == 1
+    assert rows[0]["error"].startswith("arrival row 1: date: ") and rows[1]["incentive_cny"] == "10000000.00"
+
+
+# --- JSON Lines (item 14) -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_json_nested_too_deeply_is_that_lines_error(tmp_path, depth):
+    good = {"project_id": "P1", "year": 2024, "sector": "services", "paid_in_usd": "15000000", "fx_rate": "7.1"}
+    deep = '{"project_id": "P2", "year": 2024, "x": ' + "[" * depth + "]" * depth + "}"
+    (tmp_path / "in.jsonl").write_text(json.dumps(good) + "\n" + deep + "\n" + json.dumps(good) + "\n", encoding="utf-8")
+    summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and summary.errors == 1
+    assert rows[1]["error"].startswith("line 2 is not a JSON object") and "nested too deeply" in rows[1]["error"]
+    assert rows[0]["incentive_cny"] == rows[2]["incentive_cny"] == "2130000.00"
+
+
+# --- one place decides ----------------------------------------------------------------------------
+
+def test_describe_says_what_a_file_is(tmp_path):
+    """One function tells a file's format, encoding, delimiter, header line, shape and columns."""
+    src = tmp_path / "l.csv"
+    src.write_bytes("资金到位台账\n项目编号;到位日期;资金类型;金额;币种\nA;2024-03-15;equity;1;USD\n".encode("gbk"))
+    d = describe(src)
+    try:
+        assert (d.shape, d.delimiter, d.mapping["date"]) == ("ledger", ";", "到位日期")
+        assert d.converted_from == "transcoded from gb18030; header on line 2, 1 title line above it passed over"
+    finally:
+        d.cleanup()
+    p = tmp_path / "p.csv"
+    p.write_text("project_id,sector\nA,services\n", encoding="utf-8")
+    assert describe(p, role="projects").shape == "projects"
+    with pytest.raises(InputError, match="year column"):
+        describe(p)
+
+
+# --- the families, by generation ------------------------------------------------------------------
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fdi_incentive.io import csvfile  # noqa: E402
+
+from .strategies import (codec_names, json_depths, kinds_or_blank, ledger_days, ledger_ids, raw_cells,  # noqa: E402
+                         raw_header_extras, sectors_or_blank, stray_bytes)
+
+HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
+          "reinvested_profit", "fx_rate"]
+# FDI_FUZZ_EXAMPLES=2000 for a long run (the suite runs 40 of each)
+FUZZ = settings(max_examples=int(os.environ.get("FDI_FUZZ_EXAMPLES", "40")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def oracle_records(text: str, delimiter: str = ",") -> list[list[str]]:
+    """A CSV's records as README says fdi reads them, written out plainly: a record ends at LF (or
+    CR LF, or a CR ending the file) outside quotes; a quote opens a quoted cell only as its first
+    character, "" inside one is a quote, text after its closing quote joins the cell; any other
+    quote, and a lone CR, is a character of its cell; NULs are left out. A file that holds CRs and
+    no LF ends its records at CR (a LF, were there one, would be a character)."""
+    text = text.replace("\0", "")
+    cr_lines = "\r" in text[:1 << 16] and "\n" not in text[:1 << 16]
+    out: list[list[str]] = []
+    row: list[str] = []
+    cell: list[str] = []
+    state, i, n = "start", 0, len(text)  # start (of a cell), plain, quoted
+    while i < n:
+        c = text[i]
+        if state == "quoted":
+            if c == '"' and text[i + 1:i + 2] == '"':
+                cell.append('"')
+                i += 1
+            elif c == '"':
+                state = "plain"
+            else:
+                cell.append(c)
+        elif c == '"' and state == "start":
+            state = "quoted"
+        elif c == delimiter:
+            row.append("".join(cell))
+            cell, state = [], "start"
+        elif (c == "\r" and cr_lines) or (not cr_lines and (c == "\n" or (c == "\r" and text[i + 1:i + 2] in ("\n", "")))):
+            i += c == "\r" and text[i + 1:i + 2] == "\n"
+            out.append([*row, "".join(cell)] if (row or cell or state != "start") else [])
+            row, cell, state = [], [], "start"
+        else:
+            cell.append(c)
+            state = "plain"
+        i += 1
+    if row or cell or state != "start":
+        out.append([*row, "".join(cell)])
+    return out
+
+
+def data_rows(text: str) -> tuple[int, list[list[str]]]:
+    """The header's width and the data records (a record of empty cells is no row)."""
+    header, *rows = oracle_records(text.lstrip("\ufeff"))
+    return len(header), [r for r in rows if any(r)]
+
+
+def jsonl_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@FUZZ
+@given(rows=st.lists(st.lists(raw_cells, max_size=10), min_size=1, max_size=20), extras=raw_header_extras,
+       newline=st.sampled_from(["\n", "\r\n", "\r"]), block=st.sampled_from([64, 300, 6 << 20]))
+@example(rows=[["P1", "2024", "", "services", "", "15000000", "", "", "7.1"], ["P2"]], extras=[], newline="\r", block=64)
+@example(rows=[["P1", "2024", "", "services", "", "15000000", "", "", "7.1"]], extras=['no"te'], newline="\n", block=6 << 20)
+@example(rows=[["P1", "a\rb"], ["P2", 'x"y']], extras=[], newline="\n", block=64)
+def test_quotes_and_crs_anywhere_are_read_as_readme_says(tmp_path, rows, extras, newline, block):
+    """Raw text with quotes anywhere (header too), lone CRs, line ends and delimiters in cells, in
+    blocks of any size: every record the reading README states is a row of the output, its cells as
+    they stand, scored or with its error; the run never fails (but for a quote that never closes,
+    refused past the bound), and the fast path and the row-by-row path agree."""
+    text = ",".join([*HEADER, *extras]) + newline + "".join(",".join(r) + newline for r in rows)
+    src = tmp_path / "in.csv"
+    src.write_bytes(text.encode("utf-8"))
+    width, want = data_rows(text)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=block))
+        summary = score_file(src, tmp_path / "out.jsonl")
+    got = jsonl_rows(tmp_path / "out.jsonl")
+    assert summary.rows == len(got) == len(want)
+    for record, row in zip(want, got):
+        cells = [v if v is not None else "" for v in list(row.values())[:width]]
+        assert cells == (record + [""] * width)[:width]
+        assert row["error"] or row["incentive_cny"], row
+
+
+@FUZZ
+@given(rows=st.lists(st.tuples(st.sampled_from(["渝A-1", "渝B-22", "项目三"]), st.sampled_from(["制造业", "服务业", ""]),
+                               st.sampled_from(["40000000", "15000000", "x"])), min_size=8, max_size=25),
+       strays=st.lists(st.tuples(st.integers(0, 10**6), stray_bytes), min_size=1, max_size=4),
+       head=st.sampled_from([64, 1 << 20]), bom=st.booleans())
+def test_a_utf8_file_with_a_few_stray_bytes_is_utf8_at_any_size(tmp_path, rows, strays, head, bom):
+    """Bytes that are not UTF-8 pasted anywhere below the header of a UTF-8 file, found in its first
+    bytes or only further on (the head the encoding is first decided from: 64 bytes or a MiB): the
+    same answer. Every row is there; a row holding such a byte is in error; every other row is read
+    exactly (never as GB18030)."""
+    lines = ["项目编号,行业,实际到位外资,年份,汇率", *(f"{pid},{sector},{amount},2024,7.1" for pid, sector, amount in rows)]
+    data = bytearray(("\n".join(lines) + "\n").encode("utf-8"))
+    first = data.index(b"\n") + 1
+    for at, junk in sorted(strays, reverse=True):
+        at = first + at % (len(data) - first)
+        data[at:at] = junk
+    src = tmp_path / "in.csv"
+    src.write_bytes((b"\xef\xbb\xbf" if bom else b"") + bytes(data))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csvfile, "HEAD", head)
+        summary = score_file(src, tmp_path / "out.csv")
+    got = read_csv(tmp_path / "out.csv")
+    _, want = data_rows(bytes(data).decode("utf-8", errors="surrogateescape"))
+    assert summary.rows == len(got) == len(want) == len(rows)
+    for record, row in zip(want, got):
+        if any("\udc80" <= ch <= "\udcff" for cell in record for ch in cell):
+            assert "not UTF-8" in row["error"] and "\ufffd" in "".join(row.values()), row
+        else:
+            assert [row[k] for k in ("项目编号", "行业", "实际到位外资")] == record[:3]
+            assert row["error"] or row["incentive_cny"]
+
+
+@FUZZ
+@given(alias=st.sampled_from(["年份", "Year", " YEAR ", "年度"]),
+       pairs=st.lists(st.tuples(st.sampled_from(["2024", "2023", "", " 2024"]), st.sampled_from(["2024", "2023", "", "2024 "])),
+                      min_size=1, max_size=8))
+def test_columns_naming_the_same_thing_agree_or_the_run_stops(tmp_path, alias, pairs):
+    """A second column for the year: where any row's two cells differ (spaces aside), the run
+    stops naming both columns and writes nothing; else every row is scored as with one column."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    out.unlink(missing_ok=True)  # (the folder is the same for every example)
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["project_id", "year", "sector", "paid_in_usd", "fx_rate", alias],
+                                 *([f"P{i}", a, "services", "15000000", "7.1", b] for i, (a, b) in enumerate(pairs))])
+    if any(a.strip() != b.strip() for a, b in pairs):
+        with pytest.raises(InputError, match=f"year, {alias.strip()}"):
+            score_file(src, out)
+        assert not out.exists()
+    else:
+        assert score_file(src, out).rows == len(pairs) == len(read_csv(out))
+
+
+@FUZZ
+@given(codec=codec_names, gbk=st.booleans())
+def test_any_codec_named_reads_the_file_or_is_a_one_line_refusal(tmp_path, codec, gbk):
+    """--encoding with any codec Python has: the file is read (every row there) or refused as an
+    InputError naming --encoding; never another exception."""
+    src = tmp_path / "in.csv"
+    text = "project_id,year,sector,paid_in_usd,fx_rate\r\n渝A-1,2024,制造业,40000000,7.1\r\nP2,2024,services,x,7.1\r\n"
+    src.write_bytes(text.encode("gbk" if gbk else "utf-8"))
+    try:
+        summary = score_file(src, tmp_path / "out.csv", encoding=codec)
+    except InputError as exc:
+        assert str(exc).startswith(("--encoding:", "INPUT:")), exc
+        return
+    assert summary.rows == len(read_csv(tmp_path / "out.csv")) == 2
+
+
+@FUZZ
+@given(st.lists(st.one_of(json_depths.map(lambda d: ("deep", d)), st.sampled_from([("good", 0), ("list", 0), ("junk", 0),
+                                                                                     ("blank", 0)])), min_size=1, max_size=8))
+def test_json_lines_of_any_depth_never_crash(tmp_path, lines):
+    good = {"project_id": "P1", "year": 2024, "sector": "services", "paid_in_usd": "15000000", "fx_rate": "7.1"}
+    text = {"good": lambda d: json.dumps(good), "list": lambda d: "[1, 2]", "junk": lambda d: "{not json", "blank": lambda d: "",
+            "deep": lambda d: json.dumps(good)[:-1] + ', "y": ' + "[" * (d + 1) + "]" * (d + 1) + "}"}
+    (tmp_path / "in.jsonl").write_text("\n".join(text[k](d) for k, d in lines) + "\n", encoding="utf-8")
+    written = [k for k, _ in lines if k != "blank"]
+    try:
+        summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    except InputError as exc:  # (no line could be read as an object: no column to score from, exit 2)
+        assert "good" not in written and "a header with at least a year column" in str(exc)
+        return
+    got = read_csv(tmp_path / "out.csv")
+    assert summary.rows == len(got) == len(written)
+    for (kind, depth), row in zip([x for x in lines if x[0] != "blank"], got):
+        assert row["error"] or row["incentive_cny"]
+        if kind in ("list", "junk") or (kind == "deep" and depth >= 5000):  # (near 1000: as deep as the stack allows)
+            assert row["error"].startswith("line "), row
+
+
+@FUZZ
+@given(st.lists(st.tuples(ledger_ids, ledger_days, kinds_or_blank, sectors_or_blank), min_size=1, max_size=15))
+def test_a_ledger_with_blank_merged_and_clashing_cells_loses_nothing(tmp_path, arrivals):
+    """Ledger arrivals with blank ids, ids merged down an Excel sheet (None: merged with the cell
+    above), dates in year 0, kinds and sectors that disagree: the sheet gives the rows its CSV (ids
+    filled in as the sheet shows them) gives; every arrival is in exactly one row; an arrival with
+    no id is an error row of its own; a scored project-year's arrivals agree on kind and sector."""
+    import openpyxl
+
+    from fdi_incentive.ledger import parse_day
+
+    filled, last = [], ""
+    for pid, day, kind, sector in arrivals:
+        pid = last if pid is None else pid
+        filled.append([pid, day, "equity", "15000000", "USD", kind, sector])
+        last = pid
+    with (tmp_path / "l.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([LEDGER, *filled])
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(LEDGER)
+    for row in filled:
+        sheet.append([c if c != "" else None for c in row])
+    start = None
+    for r, (pid, *_) in enumerate([*arrivals, ("end",)], start=2):  # (merge each run of None with the cell above it)
+        if pid is None and start is None and r > 2:
+            start = r - 1
+        elif pid is not None and start is not None:
+            sheet.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+            start = None
+    book.save(tmp_path / "l.xlsx")
+    from_csv = score_file(tmp_path / "l.csv", tmp_path / "c.csv", options=OPTS)
+    from_sheet = score_file(tmp_path / "l.xlsx", tmp_path / "x.csv", options=OPTS)
+    rows = read_csv(tmp_path / "c.csv")
+    assert (tmp_path / "x.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
+    assert from_csv.arrivals == from_sheet.arrivals == len(arrivals) == sum(int(r["arrivals"]) for r in rows)
+    for r in rows:
+        assert (r["error"] == "") != (r["incentive_cny"] == "")
+        if r["project_id"].strip() == "":
+            assert r["arrivals"] == "1" and "project_id: missing" in r["error"]
+        if r["error"] == "":
+            mine = [a for a in filled if a[0].strip() == r["project_id"] and (d := parse_day(a[1])) and str(d.year) == r["year"]]
+            assert len(mine) == int(r["arrivals"])
+            assert len({a[5] for a in mine} - {""}) <= 1 and len({a[6] for a in mine} - {""}) <= 1
