@@ -71,7 +71,7 @@ ROW = "_fdi_row"
 
 def _columns(names: list[str]) -> dict[str, str]:
     """The file's column for each column of `fdi sql`'s table, matched as `fdi batch` matches headers."""
-    from .io.readers import map_columns, normalise_header
+    from .io.headers import map_columns, normalise_header
 
     mapping = map_columns(names)
     profit = [n for n in names if normalise_header(n) == "reinvestedprofitusd"]
