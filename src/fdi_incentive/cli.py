@@ -397,9 +397,9 @@ def sql_command(
 
     The table: project_id, year (integer), kind, sector, industry_code, paid_in_usd, shareholder_loans_usd, reinvested_profit_usd (DECIMAL), fx_rate (DECIMAL, CNY per USD). The result: those columns, then policy, policy_status, eligible, tier, rate, base_usd, base_cny, gross_cny, capped, incentive_cny, reason, error.
 
-    Example:
+    Example (its output piped to psql makes the view):
 
-        fdi sql --dialect postgres --view fdi_scored | psql mydb
+        fdi sql --dialect postgres --view fdi_scored
     """
     from .fx import parse_rate
     from .policy import get_policy
