@@ -205,7 +205,8 @@ def test_every_input_column_is_kept_whatever_its_name(tmp_path):
 
 extra_name = st.one_of(
     st.sampled_from(["", " ", "x", "x", "x_1", "x_1_1", "__note", "__line", "__parse_error_x", "policy", "fdi_policy",
-                     "error", "column_12", "年份备注", "_ok:paid_in_usd", "a,b", 'q"', "=x", "x\xa0=1", "\ufeff@x"]),
+                     "error", "column_12", "年份备注", "_ok:paid_in_usd", "a,b", 'q"', "=x", "x\xa0=1", "\ufeff@x",
+                     "*", "^.*$", "^project_id$", "^x"]),  # (polars reads '*' and '^…$' as patterns, not names)
     st.text(alphabet=st.characters(exclude_categories=["Cs", "Cc"]), max_size=8))
 
 
@@ -214,6 +215,7 @@ extra_name = st.one_of(
                                                                           max_size=6))
 @example(names=["x", "x", "x_1"], cells=["a", "b", "c", "", "", ""])  # a name made unique may be one the header has
 @example(names=["", "__note", "policy"], cells=["a", "=x", "-1", "", "", ""])
+@example(names=["*", "^.*$"], cells=["a", "b", "", "", "", ""])  # a column named like a pattern is still one column
 def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
     """Extra columns of any name (blank, repeated, like the tool's own or its results) are all kept,
     each under a name of its own, with their cells (formula-like text neutralised)."""

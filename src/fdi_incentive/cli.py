@@ -299,6 +299,7 @@ def batch(
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", metavar=FLAG, help="Progress bar. Default: only on a terminal.")] = None,
     projects: Annotated[Optional[Path], typer.Option(help="For a ledger of arrivals: a file of project_id, kind, sector / industry_code.")] = None,
     output_encoding: Annotated[Optional[str], typer.Option(help="A CSV output's encoding: utf-8, utf-8-sig (with a BOM, as Excel wants) or gbk. Default: utf-8-sig when the input came as GBK or with a BOM, else utf-8.")] = None,
+    engine: Annotated[str, typer.Option(help="polars (default) or spark: the compiled SQL of `fdi sql` on a local Spark session (pip install \"fdi-incentive[spark]\").")] = "polars",
     lang: Lang = None,
 ) -> None:
     """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
@@ -315,6 +316,12 @@ def batch(
     """  # (a paragraph is one line: Typer's rich mode keeps every line break)
     from decimal import Decimal
 
+    if engine.strip().lower() == "spark":
+        given = {"--encoding": encoding, "--fx-table": fx_table, "--summary-json": summary_json, "--projects": projects,
+                 "--unit": None if unit in (None, "1") else unit, "--output-encoding": output_encoding}
+        return _batch_on_spark(input, output, fx_rate, policy, reading, [k for k, v in given.items() if v is not None])
+    if engine.strip().lower() != "polars":
+        _fail(_("--engine: {engine} is not valid; expected polars or spark").format(engine=repr(engine)))
     from .batch import score_file
     from .frame import Options
 
@@ -370,6 +377,66 @@ def batch(
     (err_console if to_stdout else _console()).print(render_batch_summary(summary))
     if summary.errors:
         raise typer.Exit(ExitCode.ROW_ERRORS)
+
+
+def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str], policy: Optional[str],
+                    reading: Optional[str], refused: list[str]) -> None:
+    """`fdi batch --engine spark`: the file through a local Spark session (`local[*]`)."""
+    import time
+
+    from .fx import parse_rate
+    from .policy import get_policy
+
+    if refused:
+        _fail(_("{options}: not available with --engine spark (use the default engine)").format(options=", ".join(refused)))
+    if output is None:
+        _fail(_("-o: --engine spark writes a file; give -o OUT.csv, .parquet or .jsonl"))
+    from .io.writers import check_target
+
+    check_target(output, "-o", input)
+    from . import spark
+
+    started = time.perf_counter()
+    session = spark.local_session()
+    rows, errors = spark.score_file(session, input, output, policy=get_policy(policy) if policy else None,
+                                    reading=_reading(reading), fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None)
+    typer.echo(f"{rows:,} rows scored on Spark ({session.sparkContext.master}) into {output}: {rows - errors:,} scored, "
+               f"{errors:,} with errors, {time.perf_counter() - started:.1f} s", err=True)
+    if errors:
+        raise typer.Exit(ExitCode.ROW_ERRORS)
+
+
+@app.command("sql")
+@handles_errors
+def sql_command(
+    dialect: Annotated[str, typer.Option(help="duckdb, postgres, spark, trino, bigquery or snowflake.")] = "duckdb",
+    view: Annotated[Optional[str], typer.Option(help="Print CREATE VIEW NAME AS ... instead of the query alone.")] = None,
+    table: Annotated[str, typer.Option(help="The table of project-years to score.")] = "projects",
+    policy: Annotated[Optional[str], typer.Option(help="A policy id or file. Default: the one in force each year.")] = None,
+    reading: Annotated[Optional[str], typer.Option(help="converted (default) or nominal.")] = None,
+    fx_rate: Annotated[Optional[str], typer.Option(help="CNY per USD for rows whose fx_rate is NULL. Default: the embedded ECB average of the year.")] = None,
+    rate: Annotated[Optional[str], typer.Option(help="A granted rate, e.g. 0.05; a row whose tier it does not fit is an error.")] = None,
+) -> None:
+    """Print one SQL statement that scores a table of project-years where it lives, with fdi batch's values.
+
+    The table: project_id, year (integer), kind, sector, industry_code, paid_in_usd, shareholder_loans_usd, reinvested_profit_usd (DECIMAL), fx_rate (DECIMAL, CNY per USD). The result: those columns, then policy, policy_status, eligible, tier, rate, base_usd, base_cny, gross_cny, capped, incentive_cny, reason, error.
+
+    Example (its output piped to psql makes the view):
+
+        fdi sql --dialect postgres --view fdi_scored
+    """
+    from .fx import parse_rate
+    from .policy import get_policy
+    from .sql import SqlOptions, compile_sql
+
+    granted = None
+    if rate is not None:
+        granted = parse_rate(rate, "--rate")
+        if granted > 1:
+            raise InputError("--rate", rate, "a fraction such as 0.05 for 5%")
+    options = SqlOptions(table=table, view=view, policy=get_policy(policy) if policy else None, reading=_reading(reading),
+                         fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None, rate=granted)
+    typer.echo(compile_sql(dialect, options) + ";")
 
 
 def _release_stdout() -> None:

@@ -25,6 +25,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from .io.columns import named
 from .errors import FxError, InputError, PolicyError
 from .i18n import N_, _, in_english
 from .fx import RateChain, check_currency, parse_rate
@@ -496,7 +497,7 @@ class Scorer:
         the decimals of a cent (times --unit) followed by at most 8 zeros; polars reads such a
         cell exactly. Any other cell goes to `parse_amount` (once per distinct cell), so a value
         or a message is always calc's own. ``cleaned``: drop , _ and spaces first."""
-        text = pl.col(self.m[canon]).cast(pl.String)
+        text = named(self.m[canon]).cast(pl.String)
         grouped = pl.lit(True)
         if cleaned:  # (only where separators group thousands, as parse_amount allows: 15000000,50 is not plain)
             text = text.str.strip_chars()
@@ -523,7 +524,7 @@ class Scorer:
                 self.slow_amounts[(canon, cell)] = self._parse_amount(canon, cell)
         values = {c: self.slow_amounts[(canon, c)][0] for c in slow}
         errors = {c: self.slow_amounts[(canon, c)][1] for c in slow}
-        text = pl.col(self.m[canon]).cast(pl.String)
+        text = named(self.m[canon]).cast(pl.String)
         return (pl.when(plain).then(value).otherwise(text.replace_strict(values, default=None, return_dtype=pl.Int64)),
                 pl.when(plain).then(None).otherwise(text.replace_strict(errors, default=None, return_dtype=pl.String)))
 
@@ -549,7 +550,7 @@ class Scorer:
             return pl.lit(False)
         words = [w.casefold() for w in TOTAL_WORDS]
         return pl.any_horizontal([
-            pl.col(c).cast(pl.String).str.replace_many([" ", "\u3000", "\t", ":", "："], [""] * 5).str.to_lowercase()
+            named(c).cast(pl.String).str.replace_many([" ", "\u3000", "\t", ":", "："], [""] * 5).str.to_lowercase()
             .is_in(words).fill_null(False)
             for c in self.total_columns])
 
@@ -575,7 +576,7 @@ class Scorer:
         def cell(canon: str) -> pl.Expr:
             if canon not in keys:
                 return pl.lit(self._keys()[canon][1], dtype=pl.String)
-            text = pl.col(self.m[canon]).cast(pl.String)
+            text = named(self.m[canon]).cast(pl.String)
             default = keys[canon][1]
             return text.fill_null(default) if default is not None else text
 
@@ -590,10 +591,10 @@ class Scorer:
         separators = list(GROUPING)
 
         def raw(canon: str) -> pl.Expr:
-            return pl.col(self.m[canon]).cast(pl.String)
+            return named(self.m[canon]).cast(pl.String)
 
         def not_plain(canon: str) -> pl.Expr:  # the cells of an amount column that are not plain numbers
-            return raw(canon).filter(~pl.col(f"_ok:{canon}") & pl.col(self.m[canon]).is_not_null())
+            return raw(canon).filter(~pl.col(f"_ok:{canon}") & named(self.m[canon]).is_not_null())
 
         steps = [self._amount_parts(c, c in self.cleaned) for c in given]
         parts = df.lazy().with_columns([*(e for first, _ in steps for e in first), *codes]).with_columns(
@@ -898,7 +899,7 @@ class Scorer:
                 line += "_"
             shown = df.lazy().with_columns(lines.alias(line)).select(self._redo(inputs, pl.col(line), starts).arg_true().alias("redo"))
         else:
-            shown = df.lazy().select([self._neutral(c) for c in inputs] if neutralise else inputs)
+            shown = df.lazy().select([self._neutral(c) if neutralise else named(c) for c in inputs])
         amounts, totals = self._amount_stats(w)
         shown, scored, groups, texts, sources, amounts, totals = pl.collect_all(
             [shown, scored, groups, texts, sources, amounts, totals])
@@ -962,7 +963,7 @@ class Scorer:
         with one of ``starts``, the formula starts the lines may hold), or fewer fields than the
         header (the record is shorter than its cells and commas; polars pads such a row with
         empty cells)."""
-        width = pl.sum_horizontal([pl.col(c).cast(pl.String).str.len_bytes().fill_null(0) for c in inputs]) + (len(inputs) - 1)
+        width = pl.sum_horizontal([named(c).cast(pl.String).str.len_bytes().fill_null(0) for c in inputs]) + (len(inputs) - 1)
         redo = line.str.len_bytes() != width
         chars = [c for c in starts if c != AFTER_BLANKS]
         if chars:  # (one literal search is a third of the cost of a search for several)
@@ -993,7 +994,7 @@ class Scorer:
     @staticmethod
     def _neutral(column: str) -> pl.Expr:
         """Text a spreadsheet would run as a formula (`FORMULA_STARTS` first, after any blanks) gets a leading quote."""
-        return Scorer._neutral_text(pl.col(column).cast(pl.String)).alias(column)
+        return Scorer._neutral_text(named(column).cast(pl.String)).alias(column)
 
     @staticmethod
     def _neutral_text(text: pl.Expr) -> pl.Expr:

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .io.columns import named
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
 from .i18n import _, in_english
@@ -102,7 +103,7 @@ def _stripped(name: str) -> pl.Expr:
     """A cell's text without the spaces around it; an empty one is missing."""
     import polars as pl
 
-    text = pl.col(name).str.strip_chars()
+    text = named(name).str.strip_chars()
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
@@ -188,7 +189,7 @@ class _Ledger:
         cells = [c for c in raw.columns if c != PARSE_ERROR]
         numbered = raw.lazy().with_row_index("__line", offset=before + 1)
         if cells:
-            numbered = numbered.filter(pl.any_horizontal(pl.col(c).str.len_bytes() > 0 for c in cells))
+            numbered = numbered.filter(pl.any_horizontal(named(c).str.len_bytes() > 0 for c in cells))
         own = [_stripped(m[canon]).alias(f"__{canon}")
                for canon in ("project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code") if canon in m]
         row_error = _stripped(PARSE_ERROR) if PARSE_ERROR in raw.columns else pl.lit(None, dtype=pl.String)

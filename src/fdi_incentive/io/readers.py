@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .columns import named
 from ..errors import InputError
 from ..i18n import _
 from ..text import quoted
@@ -247,7 +248,7 @@ def check_collisions(src: Source, df, before: int) -> None:
     import polars as pl
 
     for canon, cols in src.collisions.items():
-        cells = [pl.col(c).cast(pl.String).str.strip_chars().fill_null("") for c in cols]
+        cells = [named(c).cast(pl.String).str.strip_chars().fill_null("") for c in cols]
         differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
         bad = df.with_row_index("__n", offset=before + 1).filter(differ).head(1)
         if bad.height:

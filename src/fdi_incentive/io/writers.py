@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .columns import named
 from ..errors import InputError
 from ..i18n import _
 from .scratch import remove_stale
@@ -270,7 +271,7 @@ class BatchWriter:
             self._xml = SheetRows(self.work / "sheet-rows.xml", len(df.columns), kinds)
             self._xml.write(pl.DataFrame([pl.Series(self.header, dtype=pl.String)]).transpose(), 0)
         # (the batch writes every cell as text or true/false; a column of another type is written as its text)
-        self._xml.write(df.with_columns(pl.col(c).cast(pl.String) for c, t in df.schema.items()
+        self._xml.write(df.with_columns(named(c).cast(pl.String) for c, t in df.schema.items()
                                         if t not in (pl.String, pl.Boolean, pl.Null)), self.rows + 1)
 
     @property
@@ -347,24 +348,24 @@ class SheetRows:
         texts = [c for c, t in zip(df.columns, df.dtypes) if t == pl.String]
         # which text columns of this slice need escaping, or keep a leading or trailing space
         flags = df.select(
-            [pl.col(c).str.contains_any(["&", "<", ">", "_x", "_X", *self.CONTROL]).any().alias(f"e{i}") for i, c in enumerate(texts)]
-            + [pl.col(c).str.contains(r"^\s|\s$").any().alias(f"p{i}") for i, c in enumerate(texts)]
-            + [(pl.col(c).str.len_chars() > EXCEL_MAX_CHARS // 2).any().alias(f"l{i}") for i, c in enumerate(texts)]
+            [named(c).str.contains_any(["&", "<", ">", "_x", "_X", *self.CONTROL]).any().alias(f"e{i}") for i, c in enumerate(texts)]
+            + [named(c).str.contains(r"^\s|\s$").any().alias(f"p{i}") for i, c in enumerate(texts)]
+            + [(named(c).str.len_chars() > EXCEL_MAX_CHARS // 2).any().alias(f"l{i}") for i, c in enumerate(texts)]
         ).row(0, named=True) if texts else {}
         # columns as wide as their widest text in the first rows (a character of three UTF-8 bytes, CJK, counts two)
         if texts and first < WIDTH_ROWS:
-            wide = df.select(((pl.col(c).str.len_bytes() + pl.col(c).str.len_chars()) // 2).max().alias(c) for c in texts).row(0)
+            wide = df.select(((named(c).str.len_bytes() + named(c).str.len_chars()) // 2).max().alias(c) for c in texts).row(0)
             for c, w in zip(texts, wide):
                 j = df.columns.index(c)
                 self.widths[j] = max(self.widths[j], w or 0)
         long = [c for i, c in enumerate(texts) if flags[f"l{i}"]]
         if long:  # a text past Excel's limit is cut to it, as xlsxwriter cuts it (a rare cell: in Python)
-            df = df.with_columns(pl.col(c).map_elements(_excel_text, return_dtype=pl.String) for c in long)
+            df = df.with_columns(named(c).map_elements(_excel_text, return_dtype=pl.String) for c in long)
         row = pl.col(number)
         cells, inexact = [], []
         for j, (name, dtype) in enumerate(zip(df.columns, df.dtypes)):
             ref = pl.lit(f'<c r="{self.letter(j)}')
-            value = pl.col(name)
+            value = named(name)
             if dtype == pl.Boolean:
                 cells.append(pl.when(value.is_not_null()).then(
                     pl.concat_str([ref, row, pl.lit('" t="b"><v>'), value.cast(pl.UInt8).cast(pl.String), pl.lit("</v></c>")])))

@@ -1,0 +1,190 @@
+"""The policy on Spark: the compiled SQL (sql.py) run on a DataFrame, for tables one machine cannot hold.
+
+`pip install "fdi-incentive[spark]"` brings PySpark. `score(df)` gives the DataFrame with the
+result columns of `fdi sql`; `local_session()` starts Spark on this machine (`local[*]`), as
+`fdi batch --engine spark` does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .errors import InputError
+from .sql import SqlOptions, compile_sql
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from .policy import LoadedPolicy
+
+_views = itertools.count()
+
+
+def local_session(app: str = "fdi-incentive") -> SparkSession:
+    """A Spark session on this machine's cores; quiet, exact (ANSI) arithmetic."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError("--engine", "spark", 'PySpark installed: pip install "fdi-incentive[spark]"') from None
+    session = (SparkSession.builder.master("local[*]").appName(app)
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+               .config("spark.sql.ansi.enabled", "true")
+               # (the rule is one wide projection: too large for one generated method, it is evaluated as expressions)
+               .config("spark.sql.codegen.wholeStage", "false").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | None = None,
+          fx_rate: Decimal | None = None, rate: Decimal | None = None) -> DataFrame:
+    """``df`` (columns as `fdi sql` reads them) with the result columns, scored by the compiled Spark SQL.
+
+    A column of the table that ``df`` lacks is taken as NULL; ``df``'s other columns follow the
+    table's. The frame is registered as a temporary view under a name of its own; the statement reads it.
+    """
+    from pyspark.sql import functions as F
+
+    from .sql import INPUT_COLUMNS
+
+    missing = {"year": "INT", "fx_rate": "DECIMAL(12, 8)"}
+    for name in INPUT_COLUMNS:
+        if name not in df.columns:
+            df = df.withColumn(name, F.lit(None).cast(missing.get(name, "DECIMAL(16, 2)" if name.endswith("_usd") else "STRING")))
+    view = f"fdi_projects_{next(_views)}"
+    df.createOrReplaceTempView(view)
+    keep = tuple(c for c in df.columns if c not in INPUT_COLUMNS)
+    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate, keep=keep),
+                      pretty=False)
+    return df.sparkSession.sql(sql)
+
+
+# --- fdi batch --engine spark: a file through a local session ----------------------------------
+
+NUMBERS = {"year": "INT", "paid_in_usd": "DECIMAL(38, 10)", "shareholder_loans_usd": "DECIMAL(38, 10)",
+           "reinvested_profit_usd": "DECIMAL(38, 10)", "fx_rate": "DECIMAL(38, 12)"}
+TEXTS = ("project_id", "kind", "sector", "industry_code")
+MONEY = ("base_usd", "base_cny", "gross_cny", "incentive_cny")
+ROW = "_fdi_row"
+
+
+def _columns(names: list[str]) -> dict[str, str]:
+    """The file's column for each column of `fdi sql`'s table, matched as `fdi batch` matches headers."""
+    from .io.headers import map_columns, normalise_header
+
+    mapping = map_columns(names)
+    profit = [n for n in names if normalise_header(n) == "reinvestedprofitusd"]
+    if "reinvested_profit" in mapping and not profit:
+        raise InputError("INPUT", mapping["reinvested_profit"], "reinvested profits in USD (a reinvested_profit_usd column) "
+                         "with --engine spark; fdi batch without it converts other currencies")
+    if profit:
+        mapping["reinvested_profit_usd"] = profit[0]
+    if "year" not in mapping:
+        raise InputError("INPUT", ", ".join(names[:20]), "a header with at least a year column (year / 年份) and paid_in_usd")
+    return mapping
+
+
+def score_file(session: SparkSession, input_path, output_path, *, policy: LoadedPolicy | None = None,
+               reading: str | None = None, fx_rate: Decimal | None = None) -> tuple[int, int]:
+    """Score a CSV or Parquet file of project-years into ``output_path`` (.csv, .parquet or .jsonl), in
+    input order; (rows, rows with errors). Cells are read as plain numbers: one that is not (a
+    thousands separator, a unit) makes its row an error naming it."""
+    from pathlib import Path
+
+    from pyspark.sql import functions as F
+
+    from .sql import RESULT_COLUMNS
+
+    src, out = Path(input_path), Path(output_path)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "parquet", "jsonl"):
+        raise InputError("-o", str(out), "a .csv, .parquet or .jsonl file with --engine spark")
+    if src.suffix.lower() == ".parquet":
+        raw = session.read.parquet(str(src))
+        raw = raw.select([F.col(f"`{c}`").cast("string").alias(c) for c in raw.columns])
+    elif src.suffix.lower() == ".csv":
+        raw = session.read.options(header=True, escape='"', encoding="UTF-8", mode="PERMISSIVE").csv(str(src))
+    else:
+        raise InputError("INPUT", str(src), "a .csv or .parquet file with --engine spark")
+    names = raw.columns
+    mapping = _columns(names)
+    hidden = {n: f"_fdi_in_{i}" for i, n in enumerate(names)}
+    df = raw.select([F.col(f"`{n}`").alias(hidden[n]) for n in names]).withColumn(ROW, F.monotonically_increasing_id())
+    typed, bad = [], []
+    for name in TEXTS + tuple(NUMBERS):
+        if name not in mapping:
+            typed.append(F.lit(None).cast(NUMBERS.get(name, "string")).alias(name))
+            continue
+        cell = F.col(hidden[mapping[name]])
+        if name in TEXTS:
+            typed.append(cell.alias(name))
+            continue
+        text = F.trim(cell)
+        value = F.expr(f"try_cast(trim({hidden[mapping[name]]}) AS {NUMBERS[name]})")
+        typed.append(value.alias(name))
+        bad.append(F.when(text.isNotNull() & (text != "") & value.isNull(),
+                          F.concat(F.lit(f"{name}: '"), text, F.lit("' is not valid; expected a plain number (--engine spark "
+                                                                    "reads no thousands separators or units)"))))
+    df = df.select(*typed, *hidden.values(), ROW, F.nullif(F.concat_ws("; ", *bad), F.lit("")).alias("_fdi_cells"))
+    view = f"fdi_projects_{next(_views)}"
+    df.createOrReplaceTempView(view)
+    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate,
+                                          keep=(*hidden.values(), ROW, "_fdi_cells")), pretty=False)
+    scored = session.sql(sql)
+    cells = F.col("_fdi_cells")
+    results = []
+    for name in RESULT_COLUMNS:
+        value = F.col(name)
+        if name == "error":  # (a cell that is not a number is read as empty: what the SQL says of it would mislead)
+            value = F.coalesce(cells, value)
+        else:
+            if name in MONEY or name == "rate":
+                value = _money_text(value, 2 if name in MONEY else 0)
+            value = F.when(cells.isNull(), value)
+        results.append(value.alias(name))
+    final = scored.select(ROW, *[F.col(hidden[n]).alias(n) for n in names], *results)
+    return _write(final, out, fmt)
+
+
+def _money_text(value, least: int):
+    """A DECIMAL as `fdi batch` writes it: no trailing zeros past ``least`` decimals, never rounded."""
+    from pyspark.sql import functions as F
+
+    text = value.cast("string")
+    trimmed = F.when(text.contains("."), F.regexp_replace(text, "[.]?0+$", "")).otherwise(text)
+    if least == 0:
+        return trimmed
+    whole = F.regexp_extract(trimmed, "^([^.]*)", 1)
+    frac = F.regexp_extract(trimmed, "[.]([0-9]*)$", 1)
+    return F.when(value.isNotNull(), F.concat(whole, F.lit("."), F.rpad(frac, F.greatest(F.length(frac), F.lit(least)), "0")))
+
+
+def _write(final, out, fmt: str) -> tuple[int, int]:
+    """One file, rows in input order: Spark writes a folder of parts beside the target; its one part is renamed."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from pyspark.sql import functions as F
+
+    # scored once, in parallel, and kept (the rule's plan is large: each action would plan and run it
+    # again, and a sort samples its input first); then put in input order and written as one part
+    final = final.localCheckpoint(eager=True)
+    counts = final.agg(F.count(F.lit(1)).alias("rows"), F.count("error").alias("errors")).first()
+    rows, errors = counts["rows"], counts["errors"]
+    final = final.orderBy(ROW).drop(ROW).coalesce(1)
+    work = tempfile.mkdtemp(prefix="fdi-spark-", dir=out.parent)
+    try:
+        writer = final.write.mode("overwrite")
+        if fmt == "csv":
+            writer.options(header=True, escape='"', emptyValue="", encoding="UTF-8").csv(work)
+        elif fmt == "parquet":
+            writer.parquet(work)
+        else:
+            writer.json(work)
+        part = next(p for p in sorted(Path(work).iterdir()) if p.name.startswith("part-"))
+        part.replace(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows, errors
