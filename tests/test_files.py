@@ -424,6 +424,84 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run_and_no_others(tmp_p
         alive.wait()
 
 
+def test_a_users_files_that_look_like_temporary_files_are_never_removed(tmp_path):
+    # (a run once took any fdi-<digits>-<word>.<ext> or fdi-run-<digits>-<word> whose "process" had ended for a
+    # leftover of its own, and removed the user's report and folder of notes)
+    scratch = tmp_path / "t"
+    scratch.mkdir()
+    (scratch / "fdi-2024-report.csv").write_text("precious\n", encoding="utf-8")
+    (scratch / "fdi-run-2023-budget").mkdir()
+    (scratch / "fdi-run-2023-budget" / "notes.txt").write_text("x\n", encoding="utf-8")
+    src = tmp_path / "small.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nP1,2024,services,15000000,7.1\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "fdi_incentive", "batch", str(src), "-o", str(tmp_path / "x.csv")],
+                          env={**env(), "TMPDIR": str(scratch)}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (scratch / "fdi-2024-report.csv").read_text(encoding="utf-8") == "precious\n"
+    assert (scratch / "fdi-run-2023-budget" / "notes.txt").read_text(encoding="utf-8") == "x\n"
+    assert sorted(p.name for p in scratch.iterdir()) == ["fdi-2024-report.csv", "fdi-run-2023-budget"]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+DEAD_PID = _dead_pid()
+_word = st.one_of(st.text("abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=20),
+                  st.text("0123456789abcdef", min_size=8, max_size=24))
+_pid = st.one_of(st.just(DEAD_PID), st.integers(5_000_000, 2**31 - 1))
+_content = st.sampled_from(["none", "notes", "marker", "marker+notes"])
+
+
+@st.composite
+def lookalikes(draw, out_name: str):
+    """Names of a user's files and folders shaped like a run's temporary ones, with ended "processes"."""
+    pid, word = draw(_pid), draw(_word)
+    where, name = draw(st.sampled_from([
+        ("tmp", f"fdi-{pid}-{word}.{draw(st.sampled_from(['csv', 'txt', 'parquet', 'xlsx']))}"),
+        ("tmp", f"fdi-run-{pid}-{word}"),
+        ("tmp", f"fdi-{pid}-{word}"),
+        ("out", f".{out_name}.{pid}.{word}.part"),
+    ]))
+    return where, name, draw(st.booleans()), draw(_content), pid, word
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(made=st.lists(lookalikes("out.csv"), min_size=1, max_size=5, unique_by=lambda m: (m[0], m[1])))
+def test_no_file_or_folder_of_the_users_is_taken_for_a_leftover(tmp_path_factory, made):
+    import tempfile
+
+    base = tmp_path_factory.mktemp("lookalike")
+    scratch = base / "tmp"
+    scratch.mkdir()
+    src, out = small_csv(base / "in.csv"), base / "out.csv"
+    before = {}
+    for where, name, is_folder, content, pid, word in made:
+        path = (scratch if where == "tmp" else base) / name
+        if is_folder:
+            path.mkdir()
+            if "marker" in content:  # (a file named like a run's marker, but not the run's own)
+                (path / ".fdi-run").write_text(f"fdi-incentive run folder\npid {pid}\ntoken {word}\n", encoding="utf-8")
+            if "notes" in content:
+                (path / "notes.txt").write_text("mine", encoding="utf-8")
+        else:
+            path.write_text("mine", encoding="utf-8")
+    for path in [*scratch.rglob("*"), *base.glob(".*")]:
+        before[path] = path.read_text(encoding="utf-8") if path.is_file() else None
+    event(f"{len(made)} look-alikes")
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(scratch)
+    try:
+        score_file(src, out)
+    finally:
+        tempfile.tempdir = saved
+    after = {path: path.read_text(encoding="utf-8") if path.is_file() else None
+             for path in [*scratch.rglob("*"), *base.glob(".*")]}
+    assert after == before
+
+
 # --- the family: any spelling of a file the run reads is refused as an output, any other file is not
 
 spelling = st.lists(st.sampled_from(["relative", "dot", "up", "via-link", "symlink", "hardlink", "double-slash"]),
