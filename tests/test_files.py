@@ -4,6 +4,7 @@ policies that validate are policies every engine applies alike."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -410,15 +411,21 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run_and_no_others(tmp_p
     # a live process's parts, and files that only look like parts, are left alone
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
+        ended = [p.name for p in scratch.iterdir()][0]  # (the killed run's folder: a user's copy of it, with notes, stays)
         others = [tmp_path / f".keep.csv.{alive.pid}.abc.part", tmp_path / ".keep.csv.notapid.part",
-                  tmp_path / f".other.csv.{proc.pid}.abc.part", scratch / f"fdi-run-{alive.pid}-abc"]
+                  tmp_path / f".other.csv.{proc.pid}.abc.part", scratch / f"fdi-run-{alive.pid}-abc",
+                  tmp_path / f".keep.csv.{proc.pid}.0123456789abcdef.part", scratch / f"fdi-run-{proc.pid}-{'0' * 16}",
+                  scratch / f"fdi-{proc.pid}-abcdefgh.csv", scratch / ended.replace("fdi-run-", "fdi-run-1")]
         for p in others:
-            p.mkdir() if p.parent == scratch else p.write_text("x")
+            p.mkdir() if p.parent == scratch and "run" in p.name else p.write_text("x")
+        shutil.copytree(scratch / ended, others[-1], dirs_exist_ok=True)
+        (others[-1] / "notes.txt").write_text("mine")
         done = subprocess.run([sys.executable, "-m", "fdi_incentive", "batch", str(src), "-o", str(out)], env={**env(), "TMPDIR": str(scratch)},
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert sorted(p.name for p in tmp_path.glob(".*")) == sorted(p.name for p in others if p.parent == tmp_path)
-        assert [p.name for p in scratch.iterdir()] == [f"fdi-run-{alive.pid}-abc"]
+        assert sorted(p.name for p in scratch.iterdir()) == sorted(p.name for p in others if p.parent == scratch)
+        assert (others[-1] / "notes.txt").read_text() == "mine"
     finally:
         alive.kill()
         alive.wait()
