@@ -489,8 +489,8 @@ def test_no_file_or_folder_of_the_users_is_taken_for_a_leftover(tmp_path_factory
         path = (scratch if where == "tmp" else base) / name
         if is_folder:
             path.mkdir()
-            if "marker" in content:  # (a file named like a run's marker, but not the run's own)
-                (path / ".fdi-run").write_text(f"fdi-incentive run folder\npid {pid}\ntoken {word}\n", encoding="utf-8")
+            if "marker" in content:  # (a file named like a run's marker, but not the marker a run writes)
+                (path / ".fdi-run").write_text(f"fdi-incentive run folder\npid {pid}\n", encoding="utf-8")
             if "notes" in content:
                 (path / "notes.txt").write_text("mine", encoding="utf-8")
         else:
