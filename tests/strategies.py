@@ -162,3 +162,15 @@ def policy_edits(draw):
 
 # (USD amount, CNY per USD) of a row scored under such a policy
 policy_rows = st.lists(st.tuples(st.one_of(near_edges, cents(0, 10**16 - 1)).map(str), fx_rates.map(str)), min_size=1, max_size=5)
+
+
+# --- junk for one argument of a library call (the API must refuse it with an FdiError, or use it) ---
+
+junk_values = st.one_of(
+    st.sampled_from([None, True, 0, -1, 2024, 7.1, 30000000.0, float("nan"), float("inf"), Decimal("NaN"),
+                     Decimal("sNaN"), Decimal("-1"), Decimal("1e30"), Decimal("0.001"), Decimal(0), "", "x",
+                     "2024", "30000000", "7.1", "1e999999", [], [2024], ["2024"], [2024, 2024], {}, {2024: 1},
+                     {"x": "y"}, object(), b"7.1", ("2024",)]),
+    number_texts, year_texts, st.floats(allow_nan=True), st.integers(-10**20, 10**20),
+    st.decimals(allow_nan=True, allow_infinity=True),
+)
