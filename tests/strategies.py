@@ -117,6 +117,11 @@ raw_header_extras = st.lists(st.sampled_from(['no"te', 'x"', '"q"x', 'a\rb', 'ä¸
                              max_size=3)
 # bytes that are not UTF-8, to paste into a UTF-8 file
 stray_bytes = st.sampled_from([b"\xff", b"\xe9", b"\x80", b"\xc3", b"\xe4\xb8", b"\xfe\xfe"])
+# a file's encoding (as given to --encoding; None: found by fdi), what it writes, and bytes it cannot read
+foreign_encodings = st.sampled_from([(None, "gb18030"), ("gbk", "gbk"), ("gb18030", "gb18030"), ("ascii", "ascii"),
+                                     ("cp1252", "cp1252")])
+foreign_strays = {"gbk": [b"\xff", b"\x80\xff"], "gb18030": [b"\xff", b"\x80"], "ascii": [b"\x80", b"\xff", b"\xc3\xa9"],
+                  "cp1252": [b"\x81", b"\x8d", b"\x9d"]}
 # every codec Python knows by name, text encodings or not (rot13, base64, zlib, idna, punycode, EBCDIC, UTF-16 ...)
 codec_names = st.sampled_from(sorted({*_aliases.aliases.values(), "rot13", "base64", "hex", "zlib", "bz2", "uu",
                                       "quopri", "idna", "punycode", "utf-16", "utf-32", "utf-7", "utf-8-sig",
