@@ -235,6 +235,19 @@ def test_merged_project_cells_in_an_excel_ledger_apply_to_each_row(tmp_path):
         ("B", "2025", "1", "15000000.00", "services")]
 
 
+def test_a_projects_row_without_a_project_id_is_named_in_the_summary(tmp_path):
+    """A --projects row whose project_id is blank cannot be used: the summary says which line
+    (it was dropped without a word), and the CLI prints it."""
+    (tmp_path / "p.csv").write_text("project_id,kind,sector\n,new,real-estate\nL1,new,services\n , ,finance\n",
+                                    encoding="utf-8")
+    (tmp_path / "l.csv").write_text("project_id,date,type,amount,currency\nL1,2024-03-01,equity,15000000,USD\n",
+                                    encoding="utf-8")
+    summary = score_file(tmp_path / "l.csv", tmp_path / "out.csv", options=OPTS, projects_path=tmp_path / "p.csv")
+    assert "--projects: lines 2, 4 have no project_id and were not used" in summary.notes, summary.notes
+    run = fdi("batch", "l.csv", "--projects", "p.csv", "-o", "o.csv", "--no-progress", "--fx-rate", "7.1", cwd=tmp_path)
+    assert "lines 2, 4 have no project_id" in run.stdout + run.stderr, (run.stdout, run.stderr)
+
+
 def test_arrivals_of_a_project_year_that_disagree_make_it_an_error(tmp_path):
     """Two arrivals of one project-year naming different sectors (or kinds): the project-year is
     an error row saying so. The first arrival's sector was taken silently."""
