@@ -129,7 +129,8 @@ codec_names = st.sampled_from(sorted({*_aliases.aliases.values(), "rot13", "base
 # a ledger's project ids: blank ones, ids with spaces around them, and (None) a cell merged with the one above
 ledger_ids = st.sampled_from(["a", "b", "c", "", "  ", " a ", None])
 ledger_days = st.sampled_from(["2024-03-15", "2024-09-02", "2025-04-10", "0000-01-01", "0001-01-01", "9999-12-31",
-                               "2024/3/15", "2024年3月15日", "", "2024-02-30"])
+                               "2024/3/15", "2024年3月15日", "", "2024-02-30", "2024-03-15T10:30:00",
+                               "2024-03-15T25:00:00", "2024-03-15 23:61"])
 kinds_or_blank = st.sampled_from(["new", "capital_increase", "增资", ""])
 sectors_or_blank = st.sampled_from(["manufacturing", "services", "制造业", ""])
 # a JSON Lines line: an object, one nested deeper than a reader's stack, not an object, not JSON

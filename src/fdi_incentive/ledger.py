@@ -47,7 +47,10 @@ LEDGER_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid
 # The forms of a day a ledger may give: YYYY-MM-DD (or with / or . between), a date and time, as
 # Chinese sheets write it (2024年3月15日), or 20240315. Day-first and month-first forms are not guessed.
 _DAY = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,2})\.(\d{1,2})|年(\d{1,2})月(\d{1,2})日?|(\d{2})(\d{2}))"
-                  r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?", re.ASCII)
+                  r"(?:[ T](?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?"
+                  r"(?:Z|[+-](?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?)?", re.ASCII)
+# a time's parts at most (a leap second's 60 kept): 2024-03-01T25:00 is no day
+_TIME_MOST = {"h": 23, "mi": 59, "s": 60, "oh": 23, "om": 59}
 _TYPE_SPACE = re.compile(r"[\s\-_]+")
 _CURRENCY = "^[A-Z]{3}$"
 _ROW_ERROR = "__row_error"  # a row the CSV reader had to pad or cut (see `normalise_csv`)
@@ -65,7 +68,9 @@ def parse_day(text: str) -> date | None:
     m = _DAY.fullmatch(text)
     if m is None:
         return None
-    g = [x for x in m.groups()[1:] if x is not None]
+    if any(int(m.group(k)) > most for k, most in _TIME_MOST.items() if m.group(k) is not None):
+        return None
+    g = [x for x in m.groups()[1:11] if x is not None]
     try:
         return date(int(m.group(1)), int(g[0]), int(g[1]))
     except ValueError:  # 2024-02-30
