@@ -109,10 +109,13 @@ def test_huge_amounts_and_rates_are_one_line_errors(capsys, args):
     assert err.startswith("fdi: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
 
 
-def test_a_huge_invalid_cell_is_quoted_at_a_bounded_length(tmp_path):
+@pytest.mark.parametrize("big", ["x" * 2_000_000, "9" * 2_000_000 + "x", "9." + "9" * 2_000_000 + "x",
+                                 "2024." + "0" * 2_000_000 + "x", "1,000" * 400_000 + "x"],
+                         ids=["letters", "digits-then-a-letter", "decimals-then-a-letter", "a-year-then-a-letter", "grouped"])
+def test_a_huge_invalid_cell_is_quoted_at_a_bounded_length(tmp_path, big):
     """A 2 MB invalid cell in any column makes a short message (the summary once rendered such
-    messages in time quadratic in their length)."""
-    big = "x" * 2_000_000
+    messages in time quadratic in their length), and is read in time linear in its length: digits
+    followed by a letter once took the number pattern minutes to refuse, the batch deaf to SIGTERM."""
     rows = [["P1", big, "services", "1", "USD", "", "7.1"], ["P2", "2024", big, "1", "USD", "", "7.1"],
             ["P3", "2024", "services", big, "USD", "", "7.1"], ["P4", "2024", "services", "1", big, "", "7.1"],
             ["P5", "2024", "services", "1", "USD", "", big]]

@@ -42,7 +42,9 @@ YEARS = range(1900, 2201)  # the calendar years a project-year may name
 
 # A number as every path reads it: ASCII digits after NFKC (so full-width ７．１ is 7.1), an optional
 # sign, point and exponent; nothing else (no inner blank, no "Infinity", no digits of other scripts).
-NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# (written so that no text can be matched two ways: a failed match costs time linear in its length,
+# where "[0-9]+\.?[0-9]*" was quadratic and a long bad cell held a batch for minutes)
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # A year: four digits (1900-2200), as spreadsheets write it too: 2024.0 (zeros only after the point)
 # and 2024年 as Chinese sheets do.
 YEAR = re.compile(r"([0-9]{4})(?:\.0+)?\s*年?")
