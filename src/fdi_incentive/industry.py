@@ -203,10 +203,14 @@ def unknown_sector(sector: str) -> InputError:
     if near:
         return InputError("sector", sector, f"a sector name we know; nearest: {', '.join(near)} "
                           "(or give the 行业代码, the GB/T 4754-2017 industry code)")
-    return InputError("sector", sector, "a sector such as " + ", ".join(PUBLIC_SECTOR_NAMES[:5])
-                      + ", one of Chongqing's six industries (电子信息, 汽车, 装备, 材料, 消费品, 医药), "
-                      "a GB/T 4754-2017 section or division name (制造业, 批发和零售业, 汽车制造业 …), "
-                      "or the 行业代码 (industry code)")
+    return InputError("sector", sector, UNKNOWN_SECTOR)
+
+
+# what an unknown sector name with no near known name is told (the compiled SQL says it of every unknown name)
+UNKNOWN_SECTOR = ("a sector such as " + ", ".join(PUBLIC_SECTOR_NAMES[:5])
+                  + ", one of Chongqing's six industries (电子信息, 汽车, 装备, 材料, 消费品, 医药), "
+                  "a GB/T 4754-2017 section or division name (制造业, 批发和零售业, 汽车制造业 …), "
+                  "or the 行业代码 (industry code)")
 
 
 def classify(sector: str | None = None, industry_code: str | None = None) -> Classification:
