@@ -7,10 +7,9 @@ with its min-max, and the median wall time of each plan. Usage: python bench/pla
 from __future__ import annotations
 
 import shutil
-import statistics
-import subprocess
 import sys
-import time
+
+from startup import alternate  # (bench/ is on the path: the scripts run as python bench/NAME.py)
 
 PAIRS = int(sys.argv[1]) if len(sys.argv) > 1 else 11
 FDI = [shutil.which("fdi")] if shutil.which("fdi") else [sys.executable, "-m", "fdi_incentive"]
@@ -27,24 +26,8 @@ CASES = {
 }
 
 
-def wall(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def main() -> None:
-    print(f"{PAIRS} alternating pairs after one warm-up pair; reference = {' '.join(CALC[len(FDI):])}")
-    for name, cmd in CASES.items():
-        wall(CALC), wall(cmd)
-        calcs, runs = [], []
-        for _ in range(PAIRS):
-            calcs.append(wall(CALC))
-            runs.append(wall(cmd))
-        ratios = [r / c for r, c in zip(runs, calcs)]
-        print(f"{name:42s} median {statistics.median(runs):.3f}s (max {max(runs):.3f}s) vs calc "
-              f"{statistics.median(calcs):.3f}s: {statistics.median(ratios):.2f}x "
-              f"(min {min(ratios):.2f}, max {max(ratios):.2f})")
+    alternate(CALC, CASES, PAIRS, "calc", width=42, show_max=True)
 
 
 if __name__ == "__main__":

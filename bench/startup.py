@@ -31,17 +31,24 @@ def wall(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    print(f"{PAIRS} alternating pairs after one warm-up pair; floor = {' '.join(FLOOR[1:])}")
-    for name, cmd in CASES.items():
-        wall(FLOOR), wall(cmd)
-        floors, runs = [], []
-        for _ in range(PAIRS):
-            floors.append(wall(FLOOR))
+def alternate(reference: list[str], cases: dict[str, list[str]], pairs: int, label: str, width: int = 32,
+              show_max: bool = False) -> None:
+    """Each case against ``reference``, whole processes alternating (a warm-up pair first): the median ratio, min-max."""
+    print(f"{pairs} alternating pairs after one warm-up pair; {label} = {' '.join(reference[1:])}")
+    for name, cmd in cases.items():
+        wall(reference), wall(cmd)
+        refs, runs = [], []
+        for _ in range(pairs):
+            refs.append(wall(reference))
             runs.append(wall(cmd))
-        ratios = [r / f for r, f in zip(runs, floors)]
-        print(f"{name:32s} median {statistics.median(runs):.3f}s vs floor {statistics.median(floors):.3f}s: "
-              f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f})")
+        ratios = [r / f for r, f in zip(runs, refs)]
+        most = f" (max {max(runs):.3f}s)" if show_max else ""
+        print(f"{name:{width}s} median {statistics.median(runs):.3f}s{most} vs {label} "
+              f"{statistics.median(refs):.3f}s: {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f})")
+
+
+def main() -> None:
+    alternate(FLOOR, CASES, PAIRS, "floor")
 
 
 if __name__ == "__main__":

@@ -117,6 +117,11 @@ raw_header_extras = st.lists(st.sampled_from(['no"te', 'x"', '"q"x', 'a\rb', '�
                              max_size=3)
 # bytes that are not UTF-8, to paste into a UTF-8 file
 stray_bytes = st.sampled_from([b"\xff", b"\xe9", b"\x80", b"\xc3", b"\xe4\xb8", b"\xfe\xfe"])
+# a file's encoding (as given to --encoding; None: found by fdi), what it writes, and bytes it cannot read
+foreign_encodings = st.sampled_from([(None, "gb18030"), ("gbk", "gbk"), ("gb18030", "gb18030"), ("ascii", "ascii"),
+                                     ("cp1252", "cp1252")])
+foreign_strays = {"gbk": [b"\xff", b"\x80\xff"], "gb18030": [b"\xff", b"\x80"], "ascii": [b"\x80", b"\xff", b"\xc3\xa9"],
+                  "cp1252": [b"\x81", b"\x8d", b"\x9d"]}
 # every codec Python knows by name, text encodings or not (rot13, base64, zlib, idna, punycode, EBCDIC, UTF-16 ...)
 codec_names = st.sampled_from(sorted({*_aliases.aliases.values(), "rot13", "base64", "hex", "zlib", "bz2", "uu",
                                       "quopri", "idna", "punycode", "utf-16", "utf-32", "utf-7", "utf-8-sig",
@@ -124,7 +129,8 @@ codec_names = st.sampled_from(sorted({*_aliases.aliases.values(), "rot13", "base
 # a ledger's project ids: blank ones, ids with spaces around them, and (None) a cell merged with the one above
 ledger_ids = st.sampled_from(["a", "b", "c", "", "  ", " a ", None])
 ledger_days = st.sampled_from(["2024-03-15", "2024-09-02", "2025-04-10", "0000-01-01", "0001-01-01", "9999-12-31",
-                               "2024/3/15", "2024年3月15日", "", "2024-02-30"])
+                               "2024/3/15", "2024年3月15日", "", "2024-02-30", "2024-03-15T10:30:00",
+                               "2024-03-15T25:00:00", "2024-03-15 23:61"])
 kinds_or_blank = st.sampled_from(["new", "capital_increase", "增资", ""])
 sectors_or_blank = st.sampled_from(["manufacturing", "services", "制造业", ""])
 # a JSON Lines line: an object, one nested deeper than a reader's stack, not an object, not JSON
@@ -162,3 +168,15 @@ def policy_edits(draw):
 
 # (USD amount, CNY per USD) of a row scored under such a policy
 policy_rows = st.lists(st.tuples(st.one_of(near_edges, cents(0, 10**16 - 1)).map(str), fx_rates.map(str)), min_size=1, max_size=5)
+
+
+# --- junk for one argument of a library call (the API must refuse it with an FdiError, or use it) ---
+
+junk_values = st.one_of(
+    st.sampled_from([None, True, 0, -1, 2024, 7.1, 30000000.0, float("nan"), float("inf"), Decimal("NaN"),
+                     Decimal("sNaN"), Decimal("-1"), Decimal("1e30"), Decimal("0.001"), Decimal(0), "", "x",
+                     "2024", "30000000", "7.1", "1e999999", [], [2024], ["2024"], [2024, 2024], {}, {2024: 1},
+                     {"x": "y"}, object(), b"7.1", ("2024",)]),
+    number_texts, year_texts, st.floats(allow_nan=True), st.integers(-10**20, 10**20),
+    st.decimals(allow_nan=True, allow_infinity=True),
+)

@@ -569,12 +569,13 @@ def test_a_rate_with_a_decimal_comma_is_refused(tmp_path):
 def test_ledger_dates_as_chinese_sheets_write_them(tmp_path):
     src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
     days = ["2024-03-15", "2024/3/15", "2024年3月15日", "2024.3.15", "20240315", "2024-03-15 10:30:00", "2024-03-15T10:30",
-            "15/03/2024", "20241315", "2024-02-30", "24-03-15", "2024-03/15"]
+            "15/03/2024", "20241315", "2024-02-30", "24-03-15", "2024-03/15",
+            "2024-03-01T25:00:00", "2024-03-01 10:60", "2024-03-01T10:30:61", "2024-03-01T10:30+25:00"]
     write_csv(src, [[f"P{i}", day, "equity", "40000000", "USD", "new", "manufacturing"] for i, day in enumerate(days)],
               header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
     score_file(src, out, options=Options(fx_rate=D("7.1")))
     rows = read_csv(out)
-    assert [r["year"] for r in rows] == ["2024"] * 7 + [""] * 5
+    assert [r["year"] for r in rows] == ["2024"] * 7 + [""] * 9  # (an impossible hour: no day, as 2024-02-30)
     assert all(r["incentive_cny"] == "10000000.00" for r in rows[:7])
     assert all("is not valid; expected YYYY-MM-DD" in r["error"] for r in rows[7:])
 

@@ -4,6 +4,7 @@ policies that validate are policies every engine applies alike."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -228,6 +229,25 @@ def test_deeply_nested_policy_and_project_files_are_one_line_errors(tmp_path, de
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "nested" in result.output, result.output
 
 
+@pytest.mark.parametrize("parts", [150, 3000])
+@pytest.mark.parametrize("shape", ["a.", "a . ", '"a".', "[a."])
+@pytest.mark.parametrize("where", ["policy", "project"])
+def test_a_key_of_too_many_dotted_parts_is_refused_before_it_is_parsed(tmp_path, parts, shape, where):
+    # (80,000 parts, 160 KB, once took 23 GB of memory; 20,000 took 9 s)
+    key = shape.removeprefix("[") * parts + "b"
+    extra = f"[{key}]\nc = 1\n" if shape.startswith("[") else f"{key} = 1\n"
+    path = tmp_path / "deep.toml"
+    if where == "policy":
+        path.write_text(shipped() + "\n" + extra, encoding="utf-8")
+        args = ("policy", "validate", path)
+    else:
+        path.write_text('sector = "services"\n' + extra, encoding="utf-8")
+        args = ("calc", "--project", path)
+    result = fdi(*args)
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "nested" in result.output, result.output
+    assert "100 dotted parts" in result.output, result.output
+
+
 def test_a_policy_file_beginning_with_a_bom_is_read(tmp_path):
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbf" + SHIPPED.read_bytes())
@@ -410,18 +430,102 @@ def test_a_killed_runs_leftovers_are_removed_by_the_next_run_and_no_others(tmp_p
     # a live process's parts, and files that only look like parts, are left alone
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
+        ended = [p.name for p in scratch.iterdir()][0]  # (the killed run's folder: a user's copy of it, with notes, stays)
         others = [tmp_path / f".keep.csv.{alive.pid}.abc.part", tmp_path / ".keep.csv.notapid.part",
-                  tmp_path / f".other.csv.{proc.pid}.abc.part", scratch / f"fdi-run-{alive.pid}-abc"]
+                  tmp_path / f".other.csv.{proc.pid}.abc.part", scratch / f"fdi-run-{alive.pid}-abc",
+                  tmp_path / f".keep.csv.{proc.pid}.0123456789abcdef.part", scratch / f"fdi-run-{proc.pid}-{'0' * 16}",
+                  scratch / f"fdi-{proc.pid}-abcdefgh.csv", scratch / ended.replace("fdi-run-", "fdi-run-1")]
         for p in others:
-            p.mkdir() if p.parent == scratch else p.write_text("x")
+            p.mkdir() if p.parent == scratch and "run" in p.name else p.write_text("x")
+        shutil.copytree(scratch / ended, others[-1], dirs_exist_ok=True)
+        (others[-1] / "notes.txt").write_text("mine")
         done = subprocess.run([sys.executable, "-m", "fdi_incentive", "batch", str(src), "-o", str(out)], env={**env(), "TMPDIR": str(scratch)},
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert sorted(p.name for p in tmp_path.glob(".*")) == sorted(p.name for p in others if p.parent == tmp_path)
-        assert [p.name for p in scratch.iterdir()] == [f"fdi-run-{alive.pid}-abc"]
+        assert sorted(p.name for p in scratch.iterdir()) == sorted(p.name for p in others if p.parent == scratch)
+        assert (others[-1] / "notes.txt").read_text() == "mine"
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_users_files_that_look_like_temporary_files_are_never_removed(tmp_path):
+    # (a run once took any fdi-<digits>-<word>.<ext> or fdi-run-<digits>-<word> whose "process" had ended for a
+    # leftover of its own, and removed the user's report and folder of notes)
+    scratch = tmp_path / "t"
+    scratch.mkdir()
+    (scratch / "fdi-2024-report.csv").write_text("precious\n", encoding="utf-8")
+    (scratch / "fdi-run-2023-budget").mkdir()
+    (scratch / "fdi-run-2023-budget" / "notes.txt").write_text("x\n", encoding="utf-8")
+    src = tmp_path / "small.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nP1,2024,services,15000000,7.1\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "fdi_incentive", "batch", str(src), "-o", str(tmp_path / "x.csv")],
+                          env={**env(), "TMPDIR": str(scratch)}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (scratch / "fdi-2024-report.csv").read_text(encoding="utf-8") == "precious\n"
+    assert (scratch / "fdi-run-2023-budget" / "notes.txt").read_text(encoding="utf-8") == "x\n"
+    assert sorted(p.name for p in scratch.iterdir()) == ["fdi-2024-report.csv", "fdi-run-2023-budget"]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+DEAD_PID = _dead_pid()
+_word = st.one_of(st.text("abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=20),
+                  st.text("0123456789abcdef", min_size=8, max_size=24))
+_pid = st.one_of(st.just(DEAD_PID), st.integers(5_000_000, 2**31 - 1))
+_content = st.sampled_from(["none", "notes", "marker", "marker+notes"])
+
+
+@st.composite
+def lookalikes(draw, out_name: str):
+    """Names of a user's files and folders shaped like a run's temporary ones, with ended "processes"."""
+    pid, word = draw(_pid), draw(_word)
+    where, name = draw(st.sampled_from([
+        ("tmp", f"fdi-{pid}-{word}.{draw(st.sampled_from(['csv', 'txt', 'parquet', 'xlsx']))}"),
+        ("tmp", f"fdi-run-{pid}-{word}"),
+        ("tmp", f"fdi-{pid}-{word}"),
+        ("out", f".{out_name}.{pid}.{word}.part"),
+    ]))
+    return where, name, draw(st.booleans()), draw(_content), pid, word
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(made=st.lists(lookalikes("out.csv"), min_size=1, max_size=5, unique_by=lambda m: (m[0], m[1])))
+def test_no_file_or_folder_of_the_users_is_taken_for_a_leftover(tmp_path_factory, made):
+    import tempfile
+
+    base = tmp_path_factory.mktemp("lookalike")
+    scratch = base / "tmp"
+    scratch.mkdir()
+    src, out = small_csv(base / "in.csv"), base / "out.csv"
+    before = {}
+    for where, name, is_folder, content, pid, word in made:
+        path = (scratch if where == "tmp" else base) / name
+        if is_folder:
+            path.mkdir()
+            if "marker" in content:  # (a file named like a run's marker, but not the marker a run writes)
+                (path / ".fdi-run").write_text(f"fdi-incentive run folder\npid {pid}\n", encoding="utf-8")
+            if "notes" in content:
+                (path / "notes.txt").write_text("mine", encoding="utf-8")
+        else:
+            path.write_text("mine", encoding="utf-8")
+    for path in [*scratch.rglob("*"), *base.glob(".*")]:
+        before[path] = path.read_text(encoding="utf-8") if path.is_file() else None
+    event(f"{len(made)} look-alikes")
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(scratch)
+    try:
+        score_file(src, out)
+    finally:
+        tempfile.tempdir = saved
+    after = {path: path.read_text(encoding="utf-8") if path.is_file() else None
+             for path in [*scratch.rglob("*"), *base.glob(".*")]}
+    assert after == before
 
 
 # --- the family: any spelling of a file the run reads is refused as an output, any other file is not
@@ -510,7 +614,7 @@ def test_a_crash_while_json_lines_are_converted_leaves_no_temporary_file(tmp_pat
 # --- the family: nesting of any depth and shape in a policy or project file is a one-line error ---
 
 def _nested(depth: int, shape: str, toml: bool) -> str:
-    if shape == "array":
+    if shape == "array" or (shape == "dotted" and not toml):
         return "[" * depth + "1" + "]" * depth
     if toml:
         return "{a = " * depth + "1" + "}" * depth
@@ -518,20 +622,25 @@ def _nested(depth: int, shape: str, toml: bool) -> str:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(depth=st.one_of(st.integers(1, 50), st.integers(900, 1100), st.integers(2000, 20000)),
-       shape=st.sampled_from(["array", "table"]), where=st.sampled_from(["policy", "project.toml", "project.json"]),
+@given(depth=st.one_of(st.integers(1, 50), st.integers(95, 105), st.integers(900, 1100), st.integers(2000, 20000)),
+       shape=st.sampled_from(["array", "table", "dotted", "header"]),
+       where=st.sampled_from(["policy", "project.toml", "project.json"]),
        bom=st.booleans())
 def test_any_nesting_in_a_policy_or_project_file_is_a_one_line_error(tmp_path_factory, depth, shape, where, bom):
     base = tmp_path_factory.mktemp("nest")
     toml = where != "project.json"
     value = _nested(depth, shape, toml)
+    # (a dotted key or a [table.header] of `depth` parts: TOML only, at the file's end)
+    dotted = {"dotted": "extra." + "a." * depth + "b = 1\n",
+              "header": "[extra." + "a." * depth + "b]\nc = 1\n"}.get(shape) if toml else None
     if where == "policy":
         path = base / "deep.toml"
-        text = shipped().replace('jurisdiction = "', f"extra = {value}\njurisdiction = \"", 1)
+        text = (shipped() + "\n" + dotted if dotted
+                else shipped().replace('jurisdiction = "', f"extra = {value}\njurisdiction = \"", 1))
         args = ("policy", "validate", path)
     elif toml:
         path = base / "deep.toml"
-        text = f"sector = \"services\"\nextra = {value}\n"
+        text = f"sector = \"services\"\n" + (dotted or f"extra = {value}\n")
         args = ("calc", "--project", path)
     else:
         path = base / "deep.json"

@@ -17,6 +17,8 @@ from fdi_incentive.errors import FxError
 from fdi_incentive.fx import RateChain, RateTable, assumed_rate
 from fdi_incentive.plan import parse_years, plan
 
+from .strategies import junk_values
+
 
 def calc_reward(year, amount, sector, fx, reading=None, granted=None):
     project = Project.for_year(year, paid_in=amount, sector=sector)
@@ -289,3 +291,72 @@ def test_a_search_past_its_budget_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(optimum, "MAX_STATES", 50)
     with pytest.raises(InputError, match="coarser --step"):
         plan(D(200_000_000), list(range(2024, 2034)), sector="manufacturing", fx="7.1")
+
+
+GOOD_PLAN = dict(total_usd=D(30_000_000), years=[2024, 2025], sector="services", fx="7.1", step=D(1_000_000))
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(years=[2024, 2024]), "given twice"),
+    (dict(years=["2024", 2024]), "given twice"),
+    (dict(total_usd=30000000.0), "a float is refused (it cannot hold every decimal exactly)"),
+    (dict(total_usd=D("1e30")), "below 100,000,000,000,000"),
+    (dict(total_usd=D("NaN")), "total_usd"),
+    (dict(total_usd=D(-1)), "total_usd.*zero or more"),
+    (dict(min_per_year=D("sNaN")), "min_per_year"),
+    (dict(max_per_year=7.5), "a float is refused"),
+    (dict(years=2024), "years"),
+    (dict(years=[]), "years"),
+    (dict(years=[2024.0]), "a float is refused"),
+    (dict(years=[None]), "years"),
+    (dict(step=D("0.001")), "step.*to the cent"),
+    (dict(step=D(0)), "step"),
+    (dict(fx_assume=7.1), "a float is refused"),
+    (dict(fixed={2024: 1.5}), "a float is refused"),
+    (dict(fixed={"2024": D(1), 2024: D(2)}), "given twice"),
+    (dict(fixed=[2024]), "fixed"),
+    (dict(granted_rate=0.05), "a float is refused"),
+    (dict(policy=5), "policy"),
+    (dict(reading="both"), "reading"),
+    (dict(kind=5), "kind"),
+])
+def test_plan_refuses_bad_arguments_with_input_errors_naming_them(bad, message):
+    """The API reads every argument with the parsers the CLI uses (money.py): bad input is an
+    InputError naming the argument, a float is refused with the one message, a year given twice
+    is a mistake (once it planned the year twice and paid CNY 0.00)."""
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        plan(**{**GOOD_PLAN, **bad})
+
+
+def test_plan_reads_strings_as_the_cli_does():
+    """Amounts, rates and years as text are read by the one parser of each (as Project.for_year does)."""
+    text = plan("30,000,000", ["2024", "2025年"], sector="services", fx="7.1", step="1000000", min_per_year="0",
+                fixed={"2024": "10000000"}, fx_assume="7.1")
+    exact = plan(D(30_000_000), [2024, 2025], sector="services", fx="7.1", step=D(1_000_000), fixed={2024: D(10_000_000)})
+    assert text.model_dump(exclude={"search"}) == exact.model_dump(exclude={"search"})  # (search: its wall time)
+    assert plan("30000000", "2024", sector="services", fx="7.1").total_incentive_cny == D("4260000.00")
+    assert plan("30000000", "2024-2025", sector="services", fx="7.1").total_incentive_cny == plan(
+        D(30_000_000), [2024, 2025], sector="services", fx="7.1").total_incentive_cny
+
+
+def test_cli_refuses_a_year_given_twice_as_the_api_does():
+    out = CliRunner().invoke(app, ["plan", "--total-usd", "30000000", "--years", "2024,2024", "--sector", "services",
+                                   "--fx-rate", "7.1"])
+    assert out.exit_code != 0 and "given twice" in out.output
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["total_usd", "years", "sector", "kind", "fx", "fx_assume", "policy", "reading",
+                        "min_per_year", "max_per_year", "fixed", "step", "granted_rate", "industry_code"]),
+       junk_values)
+def test_plan_with_junk_in_any_argument_raises_only_fdi_errors(name, junk):
+    from fdi_incentive.errors import FdiError
+
+    try:
+        p = plan(**{**GOOD_PLAN, name: junk})
+    except FdiError as e:
+        if "float" in str(e):
+            assert "a float is refused (it cannot hold every decimal exactly)" in str(e)
+        return
+    assert sum(y.paid_in_usd for y in p.schedule) == p.total_usd
+    assert p.total_incentive_cny == sum(y.incentive_cny for y in p.schedule)

@@ -97,10 +97,13 @@ def test_a_file_whose_lines_end_in_cr_is_read_line_by_line(tmp_path):
 
 # --- encodings (items 4, 15) ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib", "idna", "punycode", "utf-16", "cp037", "no-such"])
+@pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib", "idna", "punycode", "utf-16", "cp037", "no-such",
+                                   "unicode_escape", "raw_unicode_escape", "utf_7", "UTF-7"])
 def test_an_encoding_that_cannot_read_the_file_is_a_one_line_error(tmp_path, codec):
     """--encoding with a codec that is not a text encoding, or one that cannot read the file (UTF-16
-    without its BOM, EBCDIC): one line, exit 2. rot13 and friends gave a LookupError traceback."""
+    without its BOM, EBCDIC), or one that rewrites text rather than decodes a charset (unicode_escape
+    read `C:\\N\\x` as `C:��`, utf_7 `A+B-C` as `A�C`): one line, exit 2. rot13 and friends gave a
+    LookupError traceback."""
     src = tmp_path / "in.csv"
     src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nP1,2024,services,15000000,7.1\n", encoding="utf-8")
     with pytest.raises(InputError, match="--encoding"):
@@ -108,6 +111,36 @@ def test_an_encoding_that_cannot_read_the_file_is_a_one_line_error(tmp_path, cod
     run = fdi("batch", "in.csv", "-o", "out.csv", "--no-progress", "--encoding", codec, cwd=tmp_path)
     assert run.returncode == 2 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("given, data", [
+    (None, "项目编号,年份,行业,实际到位外资,汇率\n".encode("gbk")
+     + "".join(f"项目{i},2024,services,15000000,7.1\n" for i in range(30)).encode("gbk").replace(
+         "项目5,".encode("gbk"), "项目5".encode("gbk") + b"\xff,")),
+    ("gbk", b"project_id,year,sector,paid_in_usd,fx_rate\nA\x80,2024,services,15000000,7.1\nB,2024,services,15000000,7.1\n"),
+    ("ascii", b"project_id,year,sector,paid_in_usd,fx_rate\nA\x80,2024,services,15000000,7.1\nB,2024,services,15000000,7.1\n"),
+    ("gb18030", "project_id,year,sector,paid_in_usd,fx_rate\nA\ufffd,2024,services,15000000,7.1\n".encode("gb18030")
+     + b"B\xff,2024,services,15000000,7.1\n"),
+])
+def test_a_byte_not_in_the_files_encoding_spoils_its_row_only(tmp_path, given, data):
+    """As in a UTF-8 file: a byte the encoding cannot read puts its row in error (exit 1); every
+    other row is read exactly, a U+FFFD really in a GB18030 file among them. It was read as U+FFFD
+    and scored at exit 0."""
+    src = tmp_path / "in.csv"
+    src.write_bytes(data)
+    summary = score_file(src, tmp_path / "out.csv", encoding=given)
+    rows = read_csv(tmp_path / "out.csv")
+    enc = given or "gb18030"
+    want = list(csv.reader(io.StringIO(data.decode(enc, errors="surrogateescape"))))[1:]
+    assert summary.rows == len(rows) == len(want) and summary.errors == 1
+    for record, row in zip(want, rows):
+        if any("\udc80" <= ch <= "\udcff" for ch in record[0]):
+            assert "not " in row["error"] and "\ufffd" in list(row.values())[0], row
+        else:
+            assert list(row.values())[0] == record[0] and not row["error"] and row["incentive_cny"], row
+    extra = ["--encoding", given] if given else []
+    run = fdi("batch", "in.csv", "-o", "out.csv", "--no-progress", *extra, cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
 
 
 def test_utf16_named_for_a_file_with_its_bom_is_read(tmp_path):
@@ -202,6 +235,19 @@ def test_merged_project_cells_in_an_excel_ledger_apply_to_each_row(tmp_path):
         ("B", "2025", "1", "15000000.00", "services")]
 
 
+def test_a_projects_row_without_a_project_id_is_named_in_the_summary(tmp_path):
+    """A --projects row whose project_id is blank cannot be used: the summary says which line
+    (it was dropped without a word), and the CLI prints it."""
+    (tmp_path / "p.csv").write_text("project_id,kind,sector\n,new,real-estate\nL1,new,services\n , ,finance\n",
+                                    encoding="utf-8")
+    (tmp_path / "l.csv").write_text("project_id,date,type,amount,currency\nL1,2024-03-01,equity,15000000,USD\n",
+                                    encoding="utf-8")
+    summary = score_file(tmp_path / "l.csv", tmp_path / "out.csv", options=OPTS, projects_path=tmp_path / "p.csv")
+    assert "--projects: lines 2, 4 have no project_id and were not used" in summary.notes, summary.notes
+    run = fdi("batch", "l.csv", "--projects", "p.csv", "-o", "o.csv", "--no-progress", "--fx-rate", "7.1", cwd=tmp_path)
+    assert "lines 2, 4 have no project_id" in run.stdout + run.stderr, (run.stdout, run.stderr)
+
+
 def test_arrivals_of_a_project_year_that_disagree_make_it_an_error(tmp_path):
     """Two arrivals of one project-year naming different sectors (or kinds): the project-year is
     an error row saying so. The first arrival's sector was taken silently."""
@@ -289,7 +335,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from fdi_incentive.io import csvfile  # noqa: E402
 
-from .strategies import (codec_names, json_depths, kinds_or_blank, ledger_days, ledger_ids, raw_cells,  # noqa: E402
+from .strategies import (codec_names, foreign_encodings, foreign_strays, json_depths, kinds_or_blank, ledger_days, ledger_ids, raw_cells,  # noqa: E402
                          raw_header_extras, sectors_or_blank, stray_bytes)
 
 HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
@@ -509,3 +555,40 @@ def test_a_ledger_with_blank_merged_and_clashing_cells_loses_nothing(tmp_path, a
             mine = [a for a in filled if a[0].strip() == r["project_id"] and (d := parse_day(a[1])) and str(d.year) == r["year"]]
             assert len(mine) == int(r["arrivals"])
             assert len({a[5] for a in mine} - {""}) <= 1 and len({a[6] for a in mine} - {""}) <= 1
+
+
+@FUZZ
+@given(encoding=foreign_encodings, data=st.data(),
+       ids=st.lists(st.sampled_from(["渝A-1", "项目三", "P2", "A\ufffdB", "é-1"]), min_size=8, max_size=25),
+       at=st.lists(st.integers(0, 10**6), min_size=1, max_size=4))
+def test_a_file_in_any_encoding_with_bytes_it_cannot_read_keeps_every_row(tmp_path, encoding, data, ids, at):
+    """Bytes an encoding cannot read, pasted between the characters of a file below its header:
+    each row holding them is in error, every other row read exactly (a U+FFFD really in a GB18030
+    file among them). They were read as U+FFFD at exit 0 where the file was not UTF-8."""
+    given, enc = encoding
+    def fits(pid):
+        try:
+            pid.encode(enc)
+            return True
+        except UnicodeEncodeError:
+            return False
+    ids = [pid for pid in ids if fits(pid)] or ["P1"]
+    text = "项目编号,年份,行业,实际到位外资,汇率\n" if enc.startswith("gb") else "project_id,year,sector,paid_in_usd,fx_rate\n"
+    first = len(text)
+    text += "".join(f"{pid},2024,services,15000000,7.1\n" for pid in ids)
+    cuts = sorted({first + a % (len(text) - first) for a in at})
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+    junk = [data.draw(st.sampled_from(foreign_strays[enc])) for _ in cuts]
+    raw = b"".join(p.encode(enc) + (j if k < len(junk) else b"") for k, (p, j) in enumerate(zip(pieces, [*junk, b""])))
+    src = tmp_path / "in.csv"
+    src.write_bytes(raw)
+    summary = score_file(src, tmp_path / "out.csv", encoding=given)
+    got = read_csv(tmp_path / "out.csv")
+    _, want = data_rows(raw.decode(enc, errors="surrogateescape"))
+    assert summary.rows == len(got) == len(want)
+    for record, row in zip(want, got):
+        cells = list(row.values())
+        if any("\udc80" <= ch <= "\udcff" for cell in record for ch in cell):
+            assert "not " in row["error"] and "\ufffd" in "".join(cells), row
+        else:
+            assert cells[:5] == record[:5], (record, row)

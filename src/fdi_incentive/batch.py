@@ -180,7 +180,8 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
         for attempt in (1, 2):
             try:
                 rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
-                summary = _score(rows, first, input_path, out, fmt, options, work, progress, notes, hash_input, stdout,
+                said = [rows.note] if rows is not src and rows.note else []  # (--projects rows not used)
+                summary = _score(rows, first, input_path, out, fmt, options, work, progress, [*notes, *said], hash_input, stdout,
                                  output_encoding, came_as)
                 summary.column_units = column_units
                 if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from . import __version__
 from .errors import FdiError, InputError
 from .i18n import _, get_language, language_from_env, parse_language, set_language
-from .policy import describe_validation_error
+from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
 app = typer.Typer(
     name="fdi",
@@ -129,6 +129,9 @@ def _load_project_file(path: Path):
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError("--project", str(path), _("a readable JSON or TOML file ({reason})").format(reason=exc.strerror)) from None
+    if path.suffix.lower() == ".toml" and toml_key_too_deep(text):
+        raise InputError("--project", str(path), _("a project file whose tables are not nested so deep "
+                                                   "(a key of at most {most} dotted parts)").format(most=MAX_KEY_PARTS))
     try:  # (numbers with a point are Decimals, never floats, in TOML as in JSON)
         raw = tomllib.loads(text, parse_float=Decimal) if path.suffix.lower() == ".toml" else json.loads(text, parse_float=Decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:

@@ -206,9 +206,19 @@ def unknown_sector(sector: str) -> InputError:
     if near:
         return InputError("sector", sector, _("a sector name we know; nearest: {near} "
                                               "(or give the 行业代码, the GB/T 4754-2017 industry code)").format(near=", ".join(near)))
-    return InputError("sector", sector, _("a sector such as {names}, one of Chongqing's six industries (电子信息, 汽车, 装备, 材料, "
-                                          "消费品, 医药), a GB/T 4754-2017 section or division name (制造业, 批发和零售业, "
-                                          "汽车制造业 …), or the 行业代码 (industry code)").format(names=", ".join(PUBLIC_SECTOR_NAMES[:5])))
+    return InputError("sector", sector, _(UNKNOWN_SECTOR).format(names=", ".join(PUBLIC_SECTOR_NAMES[:5])))
+
+
+# what an unknown sector name with no near known name is told; the compiled SQL says it (in English,
+# its cells are machine-facing) of every unknown name, see `unknown_sector_text`
+UNKNOWN_SECTOR = N_("a sector such as {names}, one of Chongqing's six industries (电子信息, 汽车, 装备, 材料, "
+                    "消费品, 医药), a GB/T 4754-2017 section or division name (制造业, 批发和零售业, "
+                    "汽车制造业 …), or the 行业代码 (industry code)")
+
+
+def unknown_sector_text() -> str:
+    """`UNKNOWN_SECTOR` in English, its names filled in (the text the compiled SQL writes)."""
+    return UNKNOWN_SECTOR.format(names=", ".join(PUBLIC_SECTOR_NAMES[:5]))
 
 
 def classify(sector: str | None = None, industry_code: str | None = None) -> Classification:

@@ -48,7 +48,10 @@ LEDGER_COLUMNS = ["project_id", "year", "kind", "sector", "industry_code", "paid
 # The forms of a day a ledger may give: YYYY-MM-DD (or with / or . between), a date and time, as
 # Chinese sheets write it (2024年3月15日), or 20240315. Day-first and month-first forms are not guessed.
 _DAY = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,2})\.(\d{1,2})|年(\d{1,2})月(\d{1,2})日?|(\d{2})(\d{2}))"
-                  r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?", re.ASCII)
+                  r"(?:[ T](?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?"
+                  r"(?:Z|[+-](?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?)?", re.ASCII)
+# a time's parts at most (a leap second's 60 kept): 2024-03-01T25:00 is no day
+_TIME_MOST = {"h": 23, "mi": 59, "s": 60, "oh": 23, "om": 59}
 _TYPE_SPACE = re.compile(r"[\s\-_]+")
 _CURRENCY = "^[A-Z]{3}$"
 _ROW_ERROR = "__row_error"  # a row the CSV reader had to pad or cut (see `normalise_csv`)
@@ -66,7 +69,9 @@ def parse_day(text: str) -> date | None:
     m = _DAY.fullmatch(text)
     if m is None:
         return None
-    g = [x for x in m.groups()[1:] if x is not None]
+    if any(int(m.group(k)) > most for k, most in _TIME_MOST.items() if m.group(k) is not None):
+        return None
+    g = [x for x in m.groups()[1:11] if x is not None]
     try:
         return date(int(m.group(1)), int(g[0]), int(g[1]))
     except ValueError:  # 2024-02-30
@@ -99,6 +104,31 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
     return _Ledger(src.mapping, options, projects).run(src, work, done)
 
 
+def _unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
+    """Where --projects has rows with cells but no project_id (they cannot be used): said, never dropped silently."""
+    import polars as pl
+
+    from .io.lines import where
+
+    cells = [c for c in rows.columns if c != PARSE_ERROR]
+    numbered = rows.filter(pl.any_horizontal(_stripped(c).is_not_null() for c in cells)).with_row_index("__n", offset=1)
+    missing = numbered.filter(_stripped(projects.mapping["project_id"]).is_null())["__n"].to_list()
+    if not missing:
+        return None
+    found = where(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
+                  projects.columns, set(missing[:MAX_NAMED]))
+    places = [found[n] for n in missing[:MAX_NAMED]]
+    if all(p.startswith("line ") for p in places):
+        places = ["lines " + ", ".join(p.removeprefix("line ") for p in places)] if len(places) > 1 else places
+    more = _(" and {count} more").format(count=f"{len(missing) - MAX_NAMED:,}") if len(missing) > MAX_NAMED else ""
+    said = (_("--projects: {places}{more} has no project_id and was not used") if len(missing) == 1
+            else _("--projects: {places}{more} have no project_id and were not used"))
+    return said.format(places=", ".join(places), more=more)
+
+
+MAX_NAMED = 10  # rows named in a note (the rest are counted)
+
+
 def _stripped(name: str) -> pl.Expr:
     """A cell's text without the spaces around it; an empty one is missing."""
     import polars as pl
@@ -123,10 +153,12 @@ class _Ledger:
         self.projects = None
         self.own = [c for c in ATTRIBUTES if c in mapping]  # a project's kind, sector, code: on the ledger's rows
         self.listed: list[str] = []  # ... and in --projects
+        self.note: str | None = None  # --projects rows that could not be used
         if projects is not None:
             pm = projects.mapping
             self.listed = [c for c in ATTRIBUTES if c in pm]
             rows = whole_text(projects)
+            self.note = _unnamed(projects, rows)
             row_error = ("--projects: " + _stripped(PARSE_ERROR)) if PARSE_ERROR in rows.columns else pl.lit(None, dtype=pl.String)
             self.projects = (rows.select(_stripped(pm["project_id"]).alias("__project_id"),
                                          *(_stripped(pm[c]).alias(f"__p_{c}") for c in self.listed), row_error.alias("__p_error"))
@@ -164,7 +196,7 @@ class _Ledger:
             years = self.years(pl.concat(pieces[0]))
             done(1.0)
             return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
-                          frame=[(years.select(LEDGER_COLUMNS), 1.0)])
+                          frame=[(years.select(LEDGER_COLUMNS), 1.0)], note=self.note)
         spans: list[list[Path]] = [[] for _ in range(max(1, -(-lines // SPAN)))]
         for p in range(parts):
             years = self.years(pl.read_parquet(pieces[p]) if pieces[p] else self.arrivals(raw.clear(), 0))
@@ -176,7 +208,7 @@ class _Ledger:
                 piece.write_parquet(spans[s][-1], compression="lz4")
             done(0.5 + 0.5 * (p + 1) / parts)
         return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
-                      frame=_in_order(spans))
+                      frame=_in_order(spans), note=self.note)
 
     @in_english  # (its errors and sources are cells of the output: the same in every language)
     def arrivals(self, raw: pl.DataFrame, before: int) -> pl.DataFrame:

@@ -67,17 +67,17 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .engine import _fx_chain, cap_point, check_granted_rate, decide
+from .engine import _fx_chain, cap_point, check_granted_rate, decide, parse_granted_rate
 from .errors import FxError, InputError
 from .i18n import N_, _
 from .fx import Quote, RateSource, assumed_rate
 from .industry import classify, normalise_name
 from .money import EXACT, Money, Rate
 from .optimum import optimise
+from .plan_input import MAX_YEARS, parse_years, read_plan_args, read_text  # noqa: F401 (parse_years, MAX_YEARS: as before)
 from .policy import KIND_NAMES, LoadedPolicy, Policy, PolicyStatus, Reading, get_policy, policy_for_year
 
 FX_SHOCK = Decimal("0.05")
-MAX_YEARS = 30
 TIE_RULE = N_("Of schedules paying the same total, the plan pays in earliest: the most in the first year, then the second, and so on.")
 
 
@@ -156,53 +156,48 @@ class _Year:
     fixed: Decimal | None
 
 
-def parse_years(text: str) -> list[int]:
-    """'2024-2026' or '2024,2025,2027' (each year as `money.parse_year` reads one: 2024年 too)."""
-    from .money import parse_year
-
-    try:
-        if "-" in text and "," not in text:
-            a, b = (parse_year(x, "--years") for x in text.split("-"))
-            years = list(range(a, b + 1))
-        else:
-            years = sorted({parse_year(x, "--years") for x in text.split(",") if x.strip()})
-    except (ValueError, InputError):
-        raise InputError("--years", text, _("a range such as 2024-2026 or a list such as 2024,2025,2027 "
-                                            "of years from 1900 to 2200")) from None
-    if not years or len(years) > MAX_YEARS:
-        raise InputError("--years", text, _("between 1 and {most} calendar years, first to last").format(most=MAX_YEARS))
-    return years
-
-
 def plan(
-    total_usd: Decimal,
-    years: list[int],
+    total_usd: Decimal | int | str,
+    years: list[int] | str,
     *,
     sector: str | None = None,
     industry_code: str | None = None,
     kind: str = "new",
     fx: RateSource | Decimal | str | None = None,
-    fx_assume: Decimal | None = None,
+    fx_assume: Decimal | str | None = None,
     policy: str | LoadedPolicy | None = None,
     reading: Reading | None = None,
-    min_per_year: Decimal = Decimal(0),
-    max_per_year: Decimal | None = None,
+    min_per_year: Decimal | int | str = Decimal(0),
+    max_per_year: Decimal | int | str | None = None,
     fixed: dict[int, Decimal] | None = None,
-    step: Decimal = Decimal("0.01"),
-    granted_rate: Decimal | None = None,
+    step: Decimal | int | str = Decimal("0.01"),
+    granted_rate: Decimal | str | None = None,
 ) -> Plan:
     """The schedule of annual amounts summing to ``total_usd`` that maximises the total reward.
 
     A year no rate source covers is planned at an assumed rate (``fx_assume``, or the last full
     year's average in the sources) and marked ``fx_assumed``.
+
+    Every argument is read as `fdi plan` reads its option: amounts, rates and years by the one
+    parser of each (Decimal, int or text such as "30,000,000"; a float is refused), ``years`` a
+    list of years (each once) or a text such as "2024-2026". Bad input raises an InputError
+    naming the argument; the library raises only FdiError subclasses.
     """
-    fixed = dict(fixed or {})
-    kind_norm = KIND_NAMES.get(normalise_name(kind))
+    args = read_plan_args(total_usd, years, fx_assume=fx_assume, min_per_year=min_per_year,
+                          max_per_year=max_per_year, fixed=fixed, step=step)
+    total_usd, years, step, fixed = args["total_usd"], args["years"], args["step"], args["fixed"]
+    fx_assume, min_per_year, max_per_year = args["fx_assume"], args["min_per_year"], args["max_per_year"]
+    kind_norm = KIND_NAMES.get(normalise_name(read_text(kind, "--kind", N_("new or capital-increase"), optional=False)))
     if kind_norm is None:
         raise InputError("--kind", kind, _("new or capital-increase"))
-    cls = classify(sector, industry_code)
-    if step <= 0:
-        raise InputError("--step", str(step), _("a positive amount such as 0.01 or 1000000"))
+    if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
+        raise InputError("policy", policy, _("a policy id, a policy file's path or a LoadedPolicy"))
+    if reading is not None and reading not in ("converted", "nominal"):
+        raise InputError("reading", reading, _("converted or nominal"))
+    cls = classify(read_text(sector, "sector", N_("a sector name such as services")),
+                   read_text(industry_code, "industry_code", N_("a GB/T 4754-2017 code such as C3670")))
+    if granted_rate is not None:
+        granted_rate = parse_granted_rate(granted_rate, "granted_rate")
     if max_per_year is not None and max_per_year < min_per_year:
         raise InputError("--max-per-year", str(max_per_year), _("at least --min-per-year ({minimum})").format(minimum=min_per_year))
     for y in fixed:

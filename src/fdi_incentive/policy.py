@@ -67,6 +67,22 @@ MAX_CAVEATS = 100
 MAX_CODES = 2000  # excluded GB/T codes (the standard has about 1,400 classes)
 MAX_TEXT = 4000  # characters of any text of a policy
 MAX_ERRORS = 20  # problems named in one error (the rest are counted)
+# parts of one dotted TOML key or [table.header] (each part a table deeper; a parser spends time
+# and memory growing with the square of the parts, so a long key is refused before it is parsed)
+MAX_KEY_PARTS = 100
+
+# a run of more than MAX_KEY_PARTS key parts joined by dots, starting at a part's start (a bare
+# part, or a quoted one on one line); text inside a string is scanned too, harmlessly: a string
+# holding such a run is not a policy's or a project's words
+_LONG_KEY = re.compile(
+    r"(?<![A-Za-z0-9_\-.])(?:(?:[A-Za-z0-9_\-]+|\"[^\"\n]*\"|'[^'\n]*')[ \t]*\.[ \t]*)"
+    + "{" + str(MAX_KEY_PARTS) + ",}")
+
+
+def toml_key_too_deep(text: str) -> bool:
+    """Whether a TOML text has a dotted key or table header of more than MAX_KEY_PARTS parts
+    (a scan in time linear in the text, made before parsing it)."""
+    return _LONG_KEY.search(text) is not None
 
 
 def _places(places: int, words: str):
@@ -431,6 +447,9 @@ def parse_policy(text: str, origin: str) -> LoadedPolicy:
     A byte order mark before the text is passed over (the hash is of the text as given)."""
     if len(text) > MAX_POLICY_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
         raise PolicyError(_("{origin}: a policy file holds at most {most} bytes").format(origin=origin, most=f"{MAX_POLICY_BYTES:,}"))
+    if toml_key_too_deep(text):
+        raise PolicyError(_("{origin}: not valid TOML: tables nested too deep "
+                            "(a key of more than {most} dotted parts)").format(origin=origin, most=MAX_KEY_PARTS))
     try:
         raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:

@@ -107,12 +107,13 @@ def _reasons(c: Compiler, policies, tiers) -> exp.Expression:
             low = min(applicable, key=lambda t: t.threshold.amount, default=None)
             if low is not None:
                 lowest[category] = f"no reward: base not {low.threshold.words} USD {money_fmt(low.threshold.amount)}"
-        excluded = _cat("excluded: ", exp.func("REPLACE", col("_f_c"), lit("_"), lit(" ")), f" ({p.exclusions.citation})")
+        excluded = _cat("excluded: ", exp.func("REPLACE", col("_f_c"), lit("_"), lit("-")), f" ({p.exclusions.citation})")
         return case([(col("_f_excl"), excluded), (exp.not_(col("_f_kok")), lit("kind not rewarded"))], lookup(col("_f_c"), lowest))
 
-    return case([(exp.and_(exp.not_(_is_null(col("_f_gid"))), col("_f_capped")), lookup(col("_f_gid"), tier_reason(True))),
-                 (exp.not_(_is_null(col("_f_gid"))), lookup(col("_f_gid"), tier_reason(False)))],
-                _on_policy(c, none_reason))
+    reason = case([(exp.and_(exp.not_(_is_null(col("_f_gid"))), col("_f_capped")), lookup(col("_f_gid"), tier_reason(True))),
+                   (exp.not_(_is_null(col("_f_gid"))), lookup(col("_f_gid"), tier_reason(False)))],
+                  _on_policy(c, none_reason))
+    return case([(_is_null(col("_f_note")), reason)], _cat(col("_f_note"), "; ", reason))  # (a classification's notes lead)
 
 
 def _output(c: Compiler, q: exp.Select, policies, tiers, inc_type) -> exp.Select:

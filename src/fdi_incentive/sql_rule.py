@@ -102,7 +102,11 @@ def rule_layers(c: Compiler) -> exp.Select:
     kind = case([(exp.not_(_given(col("_f_kin"))), lit("new"))], lookup(normalise_name(col("_f_kin")), dict(KIND_NAMES)))
     raw = exp.Upper(this=regexp_replace(col("_f_cod"), f"[{WS}.-]", ""))
     q = _layer(q, "l2", {
-        "_f_k": kind, "_f_byname": lookup(normalise_name(col("_f_sec")), dict(industry.SECTOR_NAMES)),
+        "_f_k": kind,
+        # a sector name (industry.sector_meaning): one of ours, else a GB/T 4754-2017 section or division name in Chinese
+        "_f_byname": exp.Coalesce(this=lookup(normalise_name(col("_f_sec")), dict(industry.SECTOR_NAMES)), expressions=[
+            lookup(regexp_replace(col("_f_sec"), f"[{WS}、,，]+", ""),
+                   {k: industry.category_of_code(code)[0] for k, code in industry.gbt_names().items()})]),
         "_f_raw": raw, "_f_e": exp.Coalesce(this=col("_f_fx"), expressions=[col("_f_usd")]),
     })
     code_ok = exp.and_(exp.NEQ(this=col("_f_raw"), expression=lit("")),
@@ -140,15 +144,15 @@ def rule_layers(c: Compiler) -> exp.Select:
                     exp.and_(truth(col("_f_byname"), finance), truth(col("_f_bycode"), finance)))
     shown_sector = py_repr(col("_f_sec"))
     sector_expected = case([
-        (_is_null(col("_f_byname")), lit("one of " + ", ".join(industry.PUBLIC_SECTOR_NAMES))),
-        (exp.and_(cod_given, _is_null(col("_f_cerr")), exp.not_(agree)),
+        (exp.and_(_is_null(col("_f_byname")), exp.not_(cod_given)), lit(industry.unknown_sector_text())),
+        (exp.and_(cod_given, _is_null(col("_f_cerr")), exp.not_(_is_null(col("_f_byname"))), exp.not_(agree)),
          _cat("a sector that agrees with industry code ", col("_f_code"), " (",
-              exp.func("REPLACE", col("_f_bycode"), lit("_"), lit(" ")), ")")),
+              exp.func("REPLACE", col("_f_bycode"), lit("_"), lit("-")), ")")),
     ])
     class_err = case([
         (exp.and_(exp.not_(sec_given), exp.not_(cod_given)), lit("sector: missing; expected a sector name or a GB/T 4754-2017 industry code")),
-        (exp.and_(cod_given, exp.not_(_is_null(col("_f_cerr"))), exp.not_(exp.and_(sec_given, _is_null(col("_f_byname"))))),
-         col("_f_cerr")),
+        (exp.and_(sec_given, _is_null(col("_f_byname")), exp.not_(cod_given)), _invalid("sector", shown_sector, industry.unknown_sector_text())),
+        (exp.and_(cod_given, exp.not_(_is_null(col("_f_cerr")))), col("_f_cerr")),
         (exp.and_(sec_given, exp.not_(_is_null(sector_expected))), _invalid("sector", shown_sector, sector_expected)),
     ])
     kind_err = case([(_is_null(col("_f_k")), _invalid("kind", py_repr(exp.cast(col("kind"), "VARCHAR")), "one of new, capital-increase"))])
@@ -156,11 +160,29 @@ def rule_layers(c: Compiler) -> exp.Select:
                      lit("paid_in_usd: missing; expected the foreign capital paid in during the year"))])
     first = _join([col("_f_yerr"), kind_err, class_err, col("_f_paiderr"), missing, col("_f_loanserr"), col("_f_profiterr"), col("_f_fxerr")])
     q = _layer(q, "l7", {"_f_err1": first,
-                         "_f_c": case([(sec_given, col("_f_byname"))], col("_f_bycode")),
+                         "_f_c": case([(exp.and_(sec_given, exp.not_(_is_null(col("_f_byname")))), col("_f_byname"))], col("_f_bycode")),
+                         "_f_note": _class_notes(sec_given, cod_given),
                          "_f_xcode": case([(cod_given, col("_f_code"))])})
     return _payout(c, q, policies)
 
 
+
+
+def _class_notes(sec_given: exp.Expression, cod_given: exp.Expression) -> exp.Expression:
+    """The notes `industry.classify` makes of a sector and a code (NULL for none), as batch's reason leads with them."""
+    four = exp.EQ(this=exp.Length(this=col("_f_dig")), expression=exp.Literal.number(4))
+    quasi = exp.and_(four, truth(col("_f_dig"), sorted(industry.QUASI_FINANCE_CLASSES)))
+    by_code = case([(quasi, _cat(col("_f_code"), ": class ", col("_f_dig"), " is where quasi-finance (类金融) organisations sit")),
+                    (col("_f_amb"), lookup(col("_f_dig"), dict(industry.AMBIGUOUS_CLASSES)))])
+    known = exp.not_(_is_null(col("_f_byname")))
+    decides = _cat("sector '", col("_f_sec"), "' is not a sector name we know: the industry code ", col("_f_code"), " decides")
+    return case([
+        (exp.not_(cod_given), exp.null()),
+        (exp.and_(sec_given, exp.not_(known)),
+         case([(_is_null(by_code), decides)], _cat(decides, "; ", by_code))),
+        (exp.and_(sec_given, col("_f_amb")), _cat("the sector given ('", col("_f_sec"), "') decides: ",
+                                                  lookup(col("_f_dig"), dict(industry.AMBIGUOUS_CLASSES)))),
+    ], by_code)
 
 
 def _on_policy(c: Compiler, make) -> exp.Expression:

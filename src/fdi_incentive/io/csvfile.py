@@ -91,6 +91,9 @@ def utf8_strays(path: Path, most: int = STRAYS_AT_MOST) -> int | None:
     return strays if 0 < strays <= most and beyond_ascii >= 20 * strays else None
 
 
+# codecs that rewrite text (escapes, a second alphabet) rather than decode a charset: they read a
+# CSV's backslashes or `+` as something else (unicode_escape read `C:\\N\\x` as `C:��`)
+REWRITES_TEXT = {"unicode-escape", "raw-unicode-escape", "utf-7", "idna", "punycode"}
 _ASCII_PROBE = b'project_id,year;\t|"\r\n 0123456789.-'
 EXPECTED_ENCODING = N_("a text encoding the file is written in, such as utf-8, gbk, gb18030 or utf-16 (with its BOM)")
 
@@ -103,7 +106,7 @@ def check_encoding(name: str, path: Path) -> str:
         info = codecs.lookup(name.strip())
     except LookupError:
         raise InputError("--encoding", name, _(EXPECTED_ENCODING)) from None
-    if not getattr(info, "_is_text_encoding", True):
+    if not getattr(info, "_is_text_encoding", True) or info.name in REWRITES_TEXT:
         raise InputError("--encoding", name, _("{expected} ({name} is not a text encoding)").format(expected=_(EXPECTED_ENCODING), name=info.name))
     with path.open("rb") as f:
         start = f.read(1 << 16)
@@ -216,17 +219,23 @@ def _first_record_end(buf: bytes) -> int:
 
 class Utf8Reader:
     """A file in another encoding read as UTF-8 bytes (`read` as a binary file has it): decoded
-    a MiB or more at a time by the codec, bytes it cannot read becoming U+FFFD."""
+    a MiB or more at a time by the codec. Bytes it cannot read raise Unreadable: the file is
+    then read row by row, each row holding such bytes in error (`readers.row_by_row`)."""
 
     def __init__(self, raw, encoding: str):
         self._raw, self._buf, self._eof = raw, b"", False
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._encoding = encoding
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
 
     def read(self, size: int) -> bytes:
         while len(self._buf) < size and not self._eof:
             chunk = self._raw.read(max(size, 1 << 20))
             self._eof = not chunk
-            self._buf += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+            text = self._decoder.decode(chunk, final=self._eof)
+            try:
+                self._buf += text.encode("utf-8")
+            except UnicodeEncodeError:  # (a byte escaped as a lone surrogate: not in the encoding)
+                raise Unreadable(f"bytes that are not {self._encoding}") from None
         out, self._buf = self._buf[:size], self._buf[size:]
         return out
 

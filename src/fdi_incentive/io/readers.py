@@ -121,6 +121,17 @@ def _lines_passed_over(src: Source, above: int) -> Source:
     """A UTF-8 CSV from its header on: the ``above`` lines before it are left out of a copy (in
     UTF-8, whatever the file's encoding)."""
     out = temp_file(".csv")
+    try:
+        _copy_from_line(src, above, out)
+    except Unreadable:  # (bytes that are not in the file's encoding: each such row in error)
+        out.unlink(missing_ok=True)
+        return row_by_row(src)
+    note = f"header on line {above + 1}, {above} title line{'s' if above > 1 else ''} above it passed over"
+    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0,
+                               converted_from=f"{src.converted_from}; {note}" if src.converted_from else f"CSV, {note}")
+
+
+def _copy_from_line(src: Source, above: int, out: Path) -> None:
     with src.path.open("rb") as raw, out.open("wb") as f_out:
         f_in = raw if src.encoding in UTF8 else Utf8Reader(raw, src.encoding)
         head = f_in.read(1 << 20)
@@ -131,9 +142,6 @@ def _lines_passed_over(src: Source, above: int) -> Source:
             start = head.index(b"\n", start) + 1
         f_out.write(head[start:])
         shutil.copyfileobj(f_in, f_out, 1 << 20)
-    note = f"header on line {above + 1}, {above} title line{'s' if above > 1 else ''} above it passed over"
-    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0,
-                               converted_from=f"{src.converted_from}; {note}" if src.converted_from else f"CSV, {note}")
 
 
 def row_by_row(src: Source) -> Source:
@@ -147,7 +155,8 @@ def row_by_row(src: Source) -> Source:
     width = len(src.columns)
     utf8 = src.encoding in UTF8
     strays = ragged = 0
-    with src.path.open(encoding=src.encoding, errors="surrogateescape" if utf8 else "replace", newline=src.newline) as f_in, \
+    label = "UTF-8" if utf8 else src.encoding
+    with src.path.open(encoding=src.encoding, errors="surrogateescape", newline=src.newline) as f_in, \
             out.open("w", encoding="utf-8", newline="") as f_out:
         lines = physical_lines(f_in, src.newline)
         for _ in range(src.skip):
@@ -164,15 +173,15 @@ def row_by_row(src: Source) -> Source:
                 problems.append(f"the row has {len(row)} fields, the header has {width}")
                 row = (row + [""] * width)[:width]
                 ragged += 1
-            if utf8 and any(_has_strays(c) for c in row):
+            if any(_has_strays(c) for c in row):
                 bad = [name for name, c in zip(src.columns, row) if _has_strays(c)]
                 row = [_STRAYS.sub("\ufffd", c) for c in row]
                 strays += 1
-                problems.append(f"bytes that are not UTF-8 in {', '.join(bad)} (shown as U+FFFD)")
+                problems.append(f"bytes that are not {label} in {', '.join(bad)} (shown as U+FFFD)")
             writer.writerow([*row, "; ".join(problems)])
     found = [f"{ragged:,} row(s) with more or fewer fields than the header"] if ragged else []
     if strays:
-        found.append(f"{strays:,} row(s) holding bytes that are not UTF-8 replaced by U+FFFD")
+        found.append(f"{strays:,} row(s) holding bytes that are not {label} replaced by U+FFFD")
     note = ("read row by row as UTF-8" if utf8 else f"transcoded from {src.encoding}, read row by row") + (
         ", its lines ending in CR" if src.newline == "\r" else "") + (
         f": {', '.join(found)}, each with its error" if found else "")

@@ -7,7 +7,6 @@ import itertools
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 from .columns import named
 from ..errors import InputError
 from ..i18n import _
-from .scratch import remove_stale
+from .scratch import new_part, remove_left_parts
 
 OUTPUT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EXCEL_MAX_ROWS = 1_048_576
@@ -60,19 +59,12 @@ def same_file(a: Path, b: Path) -> bool:
         return Path(a).resolve() == Path(b).resolve()
 
 
-def _part_name(path: Path) -> re.Pattern:
-    """The names of the temporary files beside ``path`` (.NAME.PID.RANDOM.part), the process id in group 1."""
-    return re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[A-Za-z0-9_]+\.part")
-
-
 def _new_part(path: Path, folder: Path, option: str) -> Path:
-    """A new empty hidden file beside ``path``, named by this process (see `_part_name`)."""
+    """A new empty hidden file beside ``path``, named by this process (see `scratch.new_part`)."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=folder)
+        return new_part(path, folder)
     except OSError as exc:
-        raise InputError(option, str(path), _("a file in a folder that can be written ({reason})").format(reason=exc.strerror)) from None
-    os.close(fd)
-    return Path(name)
+        raise InputError(option, str(path), _("a file in a folder that can be written ({reason})").format(reason=exc.strerror or exc)) from None
 
 
 def check_target(path: Path, option: str = "-o", *others: Path | None) -> Path:
@@ -108,7 +100,7 @@ def atomic_output(path: Path, option: str = "-o") -> Iterator[Path]:
     when the run is stopped in between). An error for want of room, or one naming the temporary
     file, names ``path``. The parts that ended runs left beside ``path`` go first."""
     folder = check_target(path, option)
-    remove_stale(folder, _part_name(path))
+    remove_left_parts(path, folder)
     tmp = _new_part(path, folder, option)
     tmp.unlink()  # the writer creates it
     try:
