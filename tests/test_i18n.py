@@ -225,3 +225,40 @@ def test_a_batch_that_cannot_run_says_why_in_chinese(tmp_path):
     assert result.output.startswith("fdi：错误：INPUT：") and "应为列出年度、到位金额、行业的表头（year / 年份" in result.output, result.output
     result = fdi("batch", tmp_path / "missing.csv", "--lang", "zh")
     assert result.exit_code == ExitCode.USAGE and "已存在的CSV" in result.output, result.output
+
+
+BUREAU_SHEET = ("2024年度外资奖励测算,,,,,\n项目编号,年份,项目类型,行业,行业代码,实际到位外资（万美元）,外方股东贷款（万美元）,汇率\n"
+                "CQ-001,2024,新设,电子信息,C3971,3500,500,7.1\nCQ-002,2024,增资,汽车,,1200,,7.1\n"
+                "CQ-003,2024,新设,批发和零售业,F51,1500.5,,7.1\n合计,,,,,6200.5,500,\n")
+
+
+def test_the_bureau_sheet_is_summed_up_in_chinese_every_line(tmp_path):
+    """How the file was read (transcoded, title lines passed over, units from the header, the BOM
+    written for Excel) and where its rows are ('第 6 行') are said in Chinese like the rest; the
+    output and the summary's JSON stay the same in both languages."""
+    src = tmp_path / "2024奖励测算.csv"
+    src.write_bytes(BUREAU_SHEET.encode("gbk"))
+    outputs = {}
+    for lang in ("zh", "en"):
+        result = fdi("batch", src, "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang)
+        assert result.exit_code == 0, result.output
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+        if lang == "zh":
+            shown = re.sub(r"\s+", "", result.output)
+            for words in ["已从gb18030转码", "表头在第2行，跳过其上方1行标题", "取自表头", "第6行（合计）", "写为带BOM的UTF-8"]:
+                assert words in shown, (words, result.output)
+            for english in ["transcoded", "header on line", "from the header", "line 6", "written as", "title line"]:
+                assert english not in result.output, (english, result.output)
+    assert outputs["zh"] == outputs["en"]
+
+
+def test_rows_without_an_id_in_a_projects_file_are_named_in_chinese(tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("project_id,date,amount,currency,type\nA,2024-03-01,40000000,USD,capital\n", encoding="utf-8")
+    projects = tmp_path / "projects.csv"
+    projects.write_text("project_id,kind,sector\nA,new,manufacturing\n,new,services\nB,new,services\n,new,other\n",
+                        encoding="utf-8")
+    result = fdi("batch", ledger, "--projects", projects, "--fx-rate", "7.1", "-o", tmp_path / "o.csv", "--no-progress",
+                 "--lang", "zh")
+    assert result.exit_code in (0, 1), result.output  # (the rows' own errors aside)
+    assert "--projects：第 3, 5 行 没有 project_id" in re.sub(r"\s*\n\s*", "", result.output), result.output

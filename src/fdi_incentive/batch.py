@@ -152,7 +152,7 @@ def score_file(
         if output_encoding.strip().lower() not in CSV_ENCODINGS:
             raise InputError("--output-encoding", output_encoding, " or ".join(CSV_ENCODINGS))
         if fmt != "csv":
-            raise InputError("--output-encoding", output_encoding, f"a CSV output (-o {out} is {fmt}, which has no encoding to choose)")
+            raise InputError("--output-encoding", output_encoding, _("a CSV output (-o {out} is {format}, which has no encoding to choose)").format(out=out, format=fmt))
         output_encoding = output_encoding.strip().lower()
     policy_file = Path(options.policy.origin) if options.policy is not None else None
     check_outputs({"-o": out}, [input_path, projects_path, policy_file])  # (before any work)
@@ -176,11 +176,11 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
         if projects is not None:
             made.append(projects)
         options, column_units = header_units_of(src, options)
-        notes = [_("input converted: {how}").format(how=src.converted_from)] if src.converted_from else []
+        notes = [_("input converted: {how}").format(how=src.converted_text())] if src.conversions else []
         for attempt in (1, 2):
             try:
                 rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
-                said = [rows.note] if rows is not src and rows.note else []  # (--projects rows not used)
+                said = [rows.note.text()] if rows is not src and rows.note else []  # (--projects rows not used)
                 summary = _score(rows, first, input_path, out, fmt, options, work, progress, [*notes, *said], hash_input, stdout,
                                  output_encoding, came_as)
                 summary.column_units = column_units
@@ -195,7 +195,7 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
                     raise InputError("INPUT", str(input_path), _("a file that can be read ({reason})").format(reason=exc)) from None
                 src = row_by_row(src)
                 made.append(src)
-                notes.append(_("input {note}").format(note=src.note))
+                notes.append(_("input {note}").format(note=src.note.text()))
         raise AssertionError("unreachable")
     finally:
         for source in made:
@@ -222,8 +222,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     ledger = original.shape == "ledger"
     encoding = output_encoding or _default_encoding(came_as, out, fmt)
     if fmt == "csv" and output_encoding is None and encoding != "utf-8":
-        notes = [*notes, f"written as UTF-8 with a BOM, as the input came ({came_as}): Excel opens it with "
-                         "its Chinese intact (--output-encoding utf-8 for none)"]
+        notes = [*notes, _("written as UTF-8 with a BOM, as the input came ({encoding}): Excel opens it with "
+                           "its Chinese intact (--output-encoding utf-8 for none)").format(encoding=came_as)]
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
     scorer = Scorer(src.columns, {**original.mapping, **src.mapping} if src.columns == original.columns else src.mapping,

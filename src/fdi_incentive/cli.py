@@ -403,8 +403,9 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
     session = spark.local_session()
     rows, errors = spark.score_file(session, input, output, policy=get_policy(policy) if policy else None,
                                     reading=_reading(reading), fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None)
-    typer.echo(f"{rows:,} rows scored on Spark ({session.sparkContext.master}) into {output}: {rows - errors:,} scored, "
-               f"{errors:,} with errors, {time.perf_counter() - started:.1f} s", err=True)
+    typer.echo(_("{rows} rows scored on Spark ({master}) into {output}: {scored} scored, {errors} with errors, {seconds} s").format(
+        rows=f"{rows:,}", master=session.sparkContext.master, output=output, scored=f"{rows - errors:,}",
+        errors=f"{errors:,}", seconds=f"{time.perf_counter() - started:.1f}"), err=True)
     if errors:
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
@@ -436,7 +437,7 @@ def sql_command(
     if rate is not None:
         granted = parse_rate(rate, "--rate")
         if granted > 1:
-            raise InputError("--rate", rate, "a fraction such as 0.05 for 5%")
+            raise InputError("--rate", rate, _("a fraction such as 0.05 for 5%"))
     options = SqlOptions(table=table, view=view, policy=get_policy(policy) if policy else None, reading=_reading(reading),
                          fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None, rate=granted)
     typer.echo(compile_sql(dialect, options) + ";")
@@ -569,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except Stopped as exc:
-        typer.echo(f"fdi: stopped by {signal.Signals(exc.signum).name}; the output was left as it was", err=True)
+        typer.echo(_("fdi: stopped by {signal}; the output was left as it was").format(signal=signal.Signals(exc.signum).name), err=True)
         return 128 + exc.signum
     finally:
         for sig, handler in before.items():

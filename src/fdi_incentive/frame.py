@@ -248,7 +248,7 @@ def _units(amount: Decimal, scale: int, comparator: str) -> int:
 def _scale_of(quantum: Decimal) -> int:
     exp = quantum.normalize().as_tuple().exponent
     if quantum.normalize() != Decimal(1).scaleb(exp):  # type: ignore[arg-type]
-        raise PolicyError(f"rounding: the batch engine needs a power of ten as quantum, not {quantum}")
+        raise PolicyError(_("rounding: the batch engine needs a power of ten as quantum, not {quantum}").format(quantum=quantum))
     return -int(exp)  # type: ignore[arg-type]  (negative for tens of yuan and coarser)
 
 
@@ -381,9 +381,9 @@ class Scorer:
         r = lp.policy.rounding
         mode = (r.mode, _scale_of(r.usd_quantum))
         if mode[1] != 2:
-            raise PolicyError(f"{lp.policy.id}: the batch engine converts to USD cents, not to {r.usd_quantum}")
+            raise PolicyError(_("{policy}: the batch engine converts to USD cents, not to {quantum}").format(policy=lp.policy.id, quantum=r.usd_quantum))
         if self.usd_mode is not None and self.usd_mode != mode:
-            raise PolicyError("a batch over several policies needs them to convert to USD the same way")
+            raise PolicyError(_("a batch over several policies needs them to convert to USD the same way"))
         self.usd_mode = mode
         self.policies.setdefault(lp.policy.id, lp)
 
@@ -393,7 +393,7 @@ class Scorer:
             return {"kidx": KINDS.index("new"), "err": None}
         kind = KIND_NAMES.get(normalise_name(text))
         if kind is None:
-            return {"kidx": -1, "err": str(InputError("kind", cell, "one of new, capital-increase"))}
+            return {"kidx": -1, "err": str(InputError("kind", cell, _("one of new, capital-increase")))}
         return {"kidx": KINDS.index(kind), "err": None}
 
     def _class(self, key: tuple[int, int]) -> dict:
@@ -485,7 +485,8 @@ class Scorer:
             if p.id == policy.id and t.id == tier.id:
                 return i
         if _e8(tier.rate) is None:  # rates are multiplied as whole counts of 10^-8
-            raise PolicyError(f"{policy.id}: tier {tier.id}: the batch engine takes rates to {FX_DECIMALS} decimals, not {tier.rate}")
+            raise PolicyError(_("{policy}: tier {tier}: the batch engine takes rates to {decimals} decimals, not {rate}").format(
+                policy=policy.id, tier=tier.id, decimals=FX_DECIMALS, rate=tier.rate))
         self.tiers.append((policy, tier))
         return len(self.tiers) - 1
 

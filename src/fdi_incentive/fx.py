@@ -167,7 +167,7 @@ class RateTable(_Series):
                 currency = check_currency(row[1])
                 rate = parse_rate(row[2])
             except InputError as exc:
-                raise FxError(f"{path}: line {n}: {exc}") from None
+                raise FxError(_("{path}: line {line}: {problem}").format(path=path, line=n, problem=exc)) from None
             series[currency][day] = rate
         if not series:
             raise FxError(_("{path}: the FX table has no rates; expected lines of: date, currency, CNY per unit").format(path=path))

@@ -35,6 +35,7 @@ from .errors import FxError, InputError, PolicyError
 from .i18n import _, in_english
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
+from .io.source import Note
 from .money import converted_too_large, parse_amount
 from .text import quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
@@ -108,22 +109,19 @@ def _unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
     """Where --projects has rows with cells but no project_id (they cannot be used): said, never dropped silently."""
     import polars as pl
 
-    from .io.lines import where
+    from .io.lines import where_all
 
     cells = [c for c in rows.columns if c != PARSE_ERROR]
     numbered = rows.filter(pl.any_horizontal(_stripped(c).is_not_null() for c in cells)).with_row_index("__n", offset=1)
     missing = numbered.filter(_stripped(projects.mapping["project_id"]).is_null())["__n"].to_list()
     if not missing:
         return None
-    found = where(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
-                  projects.columns, set(missing[:MAX_NAMED]))
-    places = [found[n] for n in missing[:MAX_NAMED]]
-    if all(p.startswith("line ") for p in places):
-        places = ["lines " + ", ".join(p.removeprefix("line ") for p in places)] if len(places) > 1 else places
+    places = where_all(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
+                       projects.columns, missing[:MAX_NAMED])
     more = _(" and {count} more").format(count=f"{len(missing) - MAX_NAMED:,}") if len(missing) > MAX_NAMED else ""
     said = (_("--projects: {places}{more} has no project_id and was not used") if len(missing) == 1
             else _("--projects: {places}{more} have no project_id and were not used"))
-    return said.format(places=", ".join(places), more=more)
+    return said.format(places=places, more=more)
 
 
 MAX_NAMED = 10  # rows named in a note (the rest are counted)
@@ -196,7 +194,7 @@ class _Ledger:
             years = self.years(pl.concat(pieces[0]))
             done(1.0)
             return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
-                          frame=[(years.select(LEDGER_COLUMNS), 1.0)], note=self.note)
+                          frame=[(years.select(LEDGER_COLUMNS), 1.0)], note=Note.of("{note}", note=self.note) if self.note else None)
         spans: list[list[Path]] = [[] for _ in range(max(1, -(-lines // SPAN)))]
         for p in range(parts):
             years = self.years(pl.read_parquet(pieces[p]) if pieces[p] else self.arrivals(raw.clear(), 0))
@@ -208,7 +206,7 @@ class _Ledger:
                 piece.write_parquet(spans[s][-1], compression="lz4")
             done(0.5 + 0.5 * (p + 1) / parts)
         return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
-                      frame=_in_order(spans), note=self.note)
+                      frame=_in_order(spans), note=Note.of("{note}", note=self.note) if self.note else None)
 
     @in_english  # (its errors and sources are cells of the output: the same in every language)
     def arrivals(self, raw: pl.DataFrame, before: int) -> pl.DataFrame:

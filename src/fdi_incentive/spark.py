@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .errors import InputError
+from .i18n import _
 from .sql import SqlOptions, compile_sql
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def local_session(app: str = "fdi-incentive") -> SparkSession:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise InputError("--engine", "spark", 'PySpark installed: pip install "fdi-incentive[spark]"') from None
+        raise InputError("--engine", "spark", _('PySpark installed: pip install "fdi-incentive[spark]"')) from None
     session = (SparkSession.builder.master("local[*]").appName(app)
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
                .config("spark.sql.ansi.enabled", "true")
@@ -76,12 +77,12 @@ def _columns(names: list[str]) -> dict[str, str]:
     mapping = map_columns(names)
     profit = [n for n in names if normalise_header(n) == "reinvestedprofitusd"]
     if "reinvested_profit" in mapping and not profit:
-        raise InputError("INPUT", mapping["reinvested_profit"], "reinvested profits in USD (a reinvested_profit_usd column) "
-                         "with --engine spark; fdi batch without it converts other currencies")
+        raise InputError("INPUT", mapping["reinvested_profit"], _("reinvested profits in USD (a reinvested_profit_usd column) "
+                                                                   "with --engine spark; fdi batch without it converts other currencies"))
     if profit:
         mapping["reinvested_profit_usd"] = profit[0]
     if "year" not in mapping:
-        raise InputError("INPUT", ", ".join(names[:20]), "a header with at least a year column (year / 年份) and paid_in_usd")
+        raise InputError("INPUT", ", ".join(names[:20]), _("a header with at least a year column (year / 年份) and paid_in_usd"))
     return mapping
 
 
@@ -99,14 +100,14 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     src, out = Path(input_path), Path(output_path)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("csv", "parquet", "jsonl"):
-        raise InputError("-o", str(out), "a .csv, .parquet or .jsonl file with --engine spark")
+        raise InputError("-o", str(out), _("a .csv, .parquet or .jsonl file with --engine spark"))
     if src.suffix.lower() == ".parquet":
         raw = session.read.parquet(str(src))
         raw = raw.select([F.col(f"`{c}`").cast("string").alias(c) for c in raw.columns])
     elif src.suffix.lower() == ".csv":
         raw = session.read.options(header=True, escape='"', encoding="UTF-8", mode="PERMISSIVE").csv(str(src))
     else:
-        raise InputError("INPUT", str(src), "a .csv or .parquet file with --engine spark")
+        raise InputError("INPUT", str(src), _("a .csv or .parquet file with --engine spark"))
     names = raw.columns
     mapping = _columns(names)
     hidden = {n: f"_fdi_in_{i}" for i, n in enumerate(names)}

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .errors import InputError
+from .i18n import _
 from .frame import SUMMARY_KEYS, Options, Scored, Scorer
 from .io.readers import Source
 from .money import Money
@@ -180,8 +181,9 @@ def unit_hints(scorer: Scorer, options: Options, tally: Tally) -> list[str]:
         largest = tally.largest.get(key)
         if canon in ("paid_in_usd", "shareholder_loans_usd") and canon not in options.units and options.unit == 1 \
                 and largest is not None and 0 < largest < UNIT_HINT_BELOW * 100:
-            hints.append(f"every {scorer.m[canon]} amount is below USD {UNIT_HINT_BELOW:,}: if the sheet is in 万美元, "
-                         f"give --unit 10k (or name the unit in the header, as in 实际到位外资（万美元）)")
+            hints.append(_("every {column} amount is below USD {below}: if the sheet is in 万美元, give --unit 10k "
+                           "(or name the unit in the header, as in 实际到位外资（万美元）)").format(
+                column=scorer.m[canon], below=f"{UNIT_HINT_BELOW:,}"))
     return hints
 
 
@@ -204,8 +206,8 @@ def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, s
         elif canon in src.mapping:
             currency = {"paid_in_usd": "USD", "shareholder_loans_usd": "USD", "reinvested_profit": "CNY"}.get(canon)
             unit = f" × {int(options.unit):,} (--unit)" if options.unit != 1 else ""
-            described[src.mapping[canon]] = (f"{currency}{unit}" if currency else f"its currency column's{unit}") + \
-                (" (or its currency column's)" if canon == "reinvested_profit" else "")
+            described[src.mapping[canon]] = (f"{currency}{unit}" if currency else _("its currency column's{unit}").format(unit=unit)) + \
+                (_(" (or its currency column's)") if canon == "reinvested_profit" else "")
     return options, described
 
 

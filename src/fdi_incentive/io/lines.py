@@ -7,6 +7,10 @@ import csv
 import re
 from pathlib import Path
 
+from ..i18n import _
+
+_SHEET = re.compile(r"Excel sheet '(.*)'(?:, header on row (\d+))?")  # (`Source.converted_from`, in English)
+
 
 def _is_blank(record: list[str]) -> bool:
     return not any(record)
@@ -41,17 +45,37 @@ def csv_lines(path: Path, encoding: str, delimiter: str, header: list[str], rows
 def where(fmt: str, converted_from: str | None, path: Path | None, encoding: str, delimiter: str,
           header: list[str], rows: set[int]) -> dict[int, str]:
     """Data row -> "line 6" (a CSV), "sheet 'Sheet1' row 6" (an Excel sheet) or "row 4" (Parquet,
-    JSON Lines: rows with no lines of their own). ``path``: the CSV as the user gave it, or the
-    sheet's rows as the reader wrote them, one record a row (blank ones included)."""
-    sheet = re.match(r"Excel sheet '(.*)'(?:, header on row (\d+))?", converted_from or "")
+    JSON Lines: rows with no lines of their own), in the interface's language. ``path``: the CSV as
+    the user gave it, or the sheet's rows as the reader wrote them, one record a row (blank ones included)."""
+    sheet = _SHEET.match(converted_from or "")
     if sheet and path is not None:
         first = int(sheet.group(2) or 1)  # the header's row in the sheet
         numbers = _sheet_rows(path, rows)
-        return {r: f"sheet '{sheet.group(1)}' row {first + numbers[r]}" if r in numbers else f"row {r}" for r in rows}
+        return {r: _("sheet '{sheet}' row {row}").format(sheet=sheet.group(1), row=first + numbers[r]) if r in numbers
+                else _row(r) for r in rows}
     if fmt == "csv" and path is not None:
         lines = csv_lines(path, encoding, delimiter, header, rows)
-        return {r: f"line {lines[r]}" if r in lines else f"row {r}" for r in rows}
-    return {r: f"row {r}" for r in rows}
+        return {r: _line(lines[r]) if r in lines else _row(r) for r in rows}
+    return {r: _row(r) for r in rows}
+
+
+def where_all(fmt: str, converted_from: str | None, path: Path | None, encoding: str, delimiter: str,
+              header: list[str], rows: list[int]) -> str:
+    """Several data rows as one phrase: "lines 2, 4" of a CSV, else each row's place (`where`)."""
+    if len(rows) > 1 and fmt == "csv" and path is not None and not _SHEET.match(converted_from or ""):
+        lines = csv_lines(path, encoding, delimiter, header, set(rows))
+        if all(r in lines for r in rows):
+            return _("lines {lines}").format(lines=", ".join(str(lines[r]) for r in rows))
+    found = where(fmt, converted_from, path, encoding, delimiter, header, set(rows))
+    return ", ".join(found[r] for r in rows)
+
+
+def _line(n: int) -> str:
+    return _("line {line}").format(line=n)
+
+
+def _row(n: int) -> str:
+    return _("row {row}").format(row=n)
 
 
 def _sheet_rows(path: Path, rows: set[int]) -> dict[int, int]:

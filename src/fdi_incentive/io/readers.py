@@ -15,6 +15,7 @@ dropped.
 
 import csv
 import dataclasses
+import functools
 import io
 import re
 import shutil
@@ -24,14 +25,14 @@ from typing import Any
 
 from .columns import named
 from ..errors import InputError
-from ..i18n import _
+from ..i18n import N_, _
 from ..text import quoted
 from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, lone_cr,
                       physical_lines, records, well_quoted)
 from .headers import (ALIASES, HEADER_TESTS, collisions, map_columns, names_a_header, names_a_project_list,
                       normalise_header, shape_of, unique)
 from .sheets import HEADER_SEARCH, from_excel, from_jsonl, from_parquet, as_text, needs_text
-from .source import PARSE_ERROR, Source, temp_file
+from .source import PARSE_ERROR, Note, Source, temp_file
 
 __all__ = ["ALIASES", "PARSE_ERROR", "Source", "Unreadable", "as_text", "csv_blocks", "describe", "frames", "map_columns",
            "names_a_header", "names_a_project_list", "needs_text", "normalise_header", "row_by_row", "whole_text"]
@@ -107,7 +108,7 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
         if not any(_first_record(lines, delimiter, newline)):
             raise InputError("INPUT", str(path), _("a CSV file whose first line is a header naming the columns"))
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
-                 delimiter=delimiter, converted_from=None if enc in UTF8 else f"transcoded from {enc}", skip=above,
+                 delimiter=delimiter, conversions=() if enc in UTF8 else (Note.of(N_("transcoded from {encoding}"), encoding=enc),), skip=above,
                  encoding_sure=sure, newline=newline)
     header_line = lines[above].encode("utf-8") if lines else b""
     if strays or newline == "\r" or (b'"' in header_line and not well_quoted(header_line, delimiter.encode())):
@@ -126,9 +127,10 @@ def _lines_passed_over(src: Source, above: int) -> Source:
     except Unreadable:  # (bytes that are not in the file's encoding: each such row in error)
         out.unlink(missing_ok=True)
         return row_by_row(src)
-    note = f"header on line {above + 1}, {above} title line{'s' if above > 1 else ''} above it passed over"
+    note = Note.of(N_("header on line {line}, 1 title line above it passed over") if above == 1 else
+                   N_("header on line {line}, {above} title lines above it passed over"), line=above + 1, above=above)
     return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0,
-                               converted_from=f"{src.converted_from}; {note}" if src.converted_from else f"CSV, {note}")
+                               conversions=(*src.conversions, note) if src.conversions else (Note.of("CSV, ") + note,))
 
 
 def _copy_from_line(src: Source, above: int, out: Path) -> None:
@@ -179,14 +181,18 @@ def row_by_row(src: Source) -> Source:
                 strays += 1
                 problems.append(f"bytes that are not {label} in {', '.join(bad)} (shown as U+FFFD)")
             writer.writerow([*row, "; ".join(problems)])
-    found = [f"{ragged:,} row(s) with more or fewer fields than the header"] if ragged else []
+    found = [Note.of(N_("{count} row(s) with more or fewer fields than the header"), count=f"{ragged:,}")] if ragged else []
     if strays:
-        found.append(f"{strays:,} row(s) holding bytes that are not {label} replaced by U+FFFD")
-    note = ("read row by row as UTF-8" if utf8 else f"transcoded from {src.encoding}, read row by row") + (
-        ", its lines ending in CR" if src.newline == "\r" else "") + (
-        f": {', '.join(found)}, each with its error" if found else "")
+        found.append(Note.of(N_("{count} row(s) holding bytes that are not {encoding} replaced by U+FFFD"),
+                             count=f"{strays:,}", encoding=label))
+    note = (Note.of(N_("read row by row as UTF-8")) if utf8 else
+            Note.of(N_("transcoded from {encoding}, read row by row"), encoding=src.encoding))
+    if src.newline == "\r":
+        note += Note.of(N_(", its lines ending in CR"))
+    if found:
+        note += Note.of(": ") + functools.reduce(lambda a, b: a + Note.of(", ") + b, found) + Note.of(N_(", each with its error"))
     return dataclasses.replace(src, path=out, columns=[*src.columns, PARSE_ERROR], encoding="utf-8", delimiter=",",
-                               skip=0, newline="\n", converted_from=f"{src.converted_from}; {note}" if src.converted_from else note,
+                               skip=0, newline="\n", conversions=(*src.conversions, note),
                                temp_files=[*src.temp_files, out], note=note)
 
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError
-from ..i18n import _
+from ..i18n import N_, _
 from .headers import map_columns, unique
-from .source import PARSE_ERROR, Source, temp_file
+from .source import PARSE_ERROR, Note, Source, temp_file
 
 HEADER_SEARCH = 20  # rows of a sheet or lines of a CSV looked at for its header (title rows above it)
 
@@ -73,7 +73,8 @@ def from_excel(path: Path, is_header) -> Source:
             writer.writerow(cells if len(cells) == width else (cells + [""] * width)[:width])
     return Source(path=out, format="csv", columns=header, mapping=map_columns(header),
                   number_columns=[c for c, n, f in zip(header, numeric, filled) if n and f],
-                  converted_from=f"Excel sheet '{book.sheet_names[index]}'" + (f", header on row {number}" if number > 1 else ""),
+                  conversions=(Note.of(N_("Excel sheet '{sheet}'"), sheet=book.sheet_names[index])
+                               + (Note.of(N_(", header on row {row}"), row=number) if number > 1 else Note()),),
                   temp_files=[out])
 
 
@@ -177,7 +178,7 @@ def from_jsonl(path: Path) -> Source:
     finally:
         body.unlink(missing_ok=True)
     return Source(path=out, format="csv", columns=[PARSE_ERROR, *header], mapping=map_columns(header),
-                  converted_from="JSON Lines", temp_files=[out])
+                  conversions=(Note.of("JSON Lines"),), temp_files=[out])
 
 
 def _json_cell(value: object) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..errors import InputError
+from ..i18n import _
 
 # a unit's words (after `_unit_key`) -> (currency, how many of the currency one unit is)
 UNIT_WORDS: dict[str, tuple[str, int]] = {
@@ -43,7 +44,7 @@ class HeaderUnit:
 
     def describe(self) -> str:
         times = f" × {self.scale:,}" if self.scale != 1 else ""
-        return f"{self.currency}{times} ({self.words}, from the header)"
+        return _("{currency}{times} ({words}, from the header)").format(currency=self.currency, times=times, words=self.words)
 
 
 def _unit_key(words: str) -> str:
@@ -90,8 +91,8 @@ def check_units(units: dict[str, HeaderUnit], option_unit: Decimal | None, curre
     (``currencies``: the canonical currency columns the file has, which decide instead)."""
     for canon, u in units.items():
         if option_unit is not None and Decimal(u.scale) != option_unit:
-            raise InputError("--unit", f"{int(option_unit):,}", f"the unit the header {u.column!r} names "
-                             f"({u.words}: {u.scale:,}), or no --unit: the header says how the column is written")
+            raise InputError("--unit", f"{int(option_unit):,}", _("the unit the header {header} names ({words}: {scale}), or no --unit: the header says how the column is written").format(
+                                 header=repr(u.column), words=u.words, scale=f"{u.scale:,}"))
         fixed = COLUMN_CURRENCY.get(canon)
         if fixed and u.currency != fixed and not (canon == "reinvested_profit" and "reinvested_profit_currency" in currencies):
-            raise InputError("INPUT", u.column, f"a unit in {fixed} for {canon} ({u.words} is {u.currency})")
+            raise InputError("INPUT", u.column, _("a unit in {currency} for {column} ({words} is {unit})").format(currency=fixed, column=canon, words=u.words, unit=u.currency))

@@ -483,6 +483,6 @@ def gbk_refusal(df, before: int, columns: list[str]) -> InputError:
                 try:
                     ch.encode("gbk")
                 except UnicodeEncodeError:
-                    return InputError("--output-encoding", "gbk", f"values GBK can hold; {where}, column {name!r}, "
-                                      f"holds {ch!r} (U+{ord(ch):04X}) in {value!r}: write utf-8-sig instead")
-    return InputError("--output-encoding", "gbk", "values GBK can hold")
+                    return InputError("--output-encoding", "gbk", _("values GBK can hold; {where}, column {name}, holds {char} (U+{code}) in {value}: write utf-8-sig instead").format(
+                                          where=where, name=repr(name), char=repr(ch), code=f"{ord(ch):04X}", value=repr(value)))
+    return InputError("--output-encoding", "gbk", _("values GBK can hold"))
