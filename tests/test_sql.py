@@ -65,7 +65,8 @@ kinds = texts([None, "", " ", "new", "capital_increase", "Capital-Increase", " �
                "\t" * 45 + "x", "k" * 81])  # (a message quotes 80 characters of a value, its repr cut too)
 sectors = texts([None, "", " ", "manufacturing", "Electronics", "real-estate", "real estate", "Real_Estate", "finance",
                  "quasi-finance", "Consumer - Goods", "制造业", "房地产业", "类金融", "services", "other", "widgets",
-                 "\xa0pharmaceutical\t", "o'neil", "a\\b", "fin\u3000ance", "widget" * 20, "y" * 1200])
+                 "\xa0pharmaceutical\t", "o'neil", "a\\b", "fin\u3000ance", "widget" * 20, "y" * 1200,
+                 "manufactoring", "汽车零部件", "餐饮", "servces", "电子信 息"])  # (unknown names near known ones)
 codes = texts([None, "", " ", "C", "c", "36", "C3670", "c 36.70", "C-36", "K7010", "K70", "J66", "j6631", "7212", "L7212",
                "6631", "I65", "7299", "L7299", "L7296", "Z12", "U", "A3670", "123", "12345", "K", "Q99", " 0 1 ", "-", "x",
                "98", "C3", "'7'", "9" * 85])

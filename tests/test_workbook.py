@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fdi_incentive import InputError, Project, assess, classify
+from fdi_incentive.industry import unknown_sector_text
 from fdi_incentive.batch import score_file
 from fdi_incentive.cli import app
 from fdi_incentive.frame import Options
@@ -109,7 +110,9 @@ def test_batch_reads_chinese_industry_names_and_the_reason_says_when_the_code_de
     assert rows["A"]["tier"] == "manufacturing" and rows["B"]["tier"] == "general"
     assert rows["C"]["tier"] == "manufacturing" and "C3670 decides" in rows["C"]["reason"]
     assert rows["C"]["reason"].endswith("manufacturing tier: base over USD 30,000,000.00; capped at CNY 10,000,000.00")
-    assert "nearest: 汽车" in rows["D"]["error"] and summary.errors == 1
+    # (the cell says what `fdi sql` says of an unknown name; the summary names the nearest known ones, once a name)
+    assert rows["D"]["error"] == f"sector: '汽车零部件' is not valid; expected {unknown_sector_text()}" and summary.errors == 1
+    assert any("'汽车零部件' (nearest: 汽车)" in n for n in summary.notes), summary.notes
     assert rows["E"]["eligible"] == "false" and rows["E"]["reason"].startswith("excluded: finance")
 
 

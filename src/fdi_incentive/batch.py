@@ -24,7 +24,8 @@ from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import run_folder
 from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
-from .summary import Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, locate, unit_hints
+from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, locate, unit_hints,
+                      unknown_sectors_note)
 from .text import neutral
 
 BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6 MiB): memory stays bounded
@@ -258,9 +259,12 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     if not ledger:
         notes = [*notes, *unit_hints(scorer, options, tally)]
         locate(tally, original, input_path, came_as)
+    unknown = unknown_sectors_note(scorer.unknown_sectors)
+    if unknown:
+        notes = [*notes, unknown]
     if writer.text_numbers:
-        notes = [*notes, f"{writer.text_numbers:,} number cell(s) written as text: a double (Excel's number) would not "
-                         "hold their decimals exactly"]
+        notes = [*notes, _("{count} number cell(s) written as text: a double (Excel's number) would not "
+                           "hold their decimals exactly").format(count=f"{writer.text_numbers:,}")]
     if progress is not None:
         progress(100)
     written: str | None = str(target)

@@ -29,7 +29,7 @@ from .io.columns import named
 from .errors import FxError, InputError, PolicyError
 from .i18n import N_, _, in_english
 from .fx import RateChain, check_currency, parse_rate
-from .industry import category_label, classify, normalise_name
+from .industry import UnknownSector, category_label, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
 from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large, money_fmt,
                     parse_amount, parse_year, rate_str)
@@ -312,6 +312,7 @@ class Scorer:
         self.tiers: list[tuple[Policy, Tier]] = []
         self.classes: list[tuple[str, str | None, str]] = []  # (category, code, how the sector was decided: a note or "")
         self.notes: list[str] = [""]  # the notes of the classes, "" first (see `_output`'s reasons)
+        self.unknown_sectors: list[str] = []  # sector names we do not know, given alone (the summary names the nearest known)
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
         # a year's USD rate is filled in only when a row needs it (see _rate_years)
@@ -401,8 +402,12 @@ class Scorer:
         if not (sector or "").strip() and not (code or "").strip():
             return {"cidx": -1, "category": None, "nidx": 0,
                     "err": "sector: missing; expected a sector name or a GB/T 4754-2017 industry code"}
-        try:
-            c = classify(sector, code)
+        try:  # (a cell says of an unknown name what the compiled SQL says: the nearest names are the summary's)
+            c = classify(sector, code, suggest=False)
+        except UnknownSector as exc:
+            if sector not in self.unknown_sectors:
+                self.unknown_sectors.append(sector)
+            return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0}
         except InputError as exc:
             return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0}
         key = (c.category, c.code, "; ".join(c.notes))

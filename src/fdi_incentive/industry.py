@@ -187,9 +187,14 @@ def known_names() -> list[str]:
         [zh for zh, _ in section_names().values()] + [zh for _, zh, _ in divisions().values()]
 
 
+NAME_AT_MOST = 200  # characters: a longer text is near no known name
+
+
 def nearest_names(sector: str, n: int = 3) -> list[str]:
     """The known sector names closest to an unknown one, best first: those difflib finds alike,
     and the Chinese names the unknown one contains or is part of (汽车零部件 -> 汽车)."""
+    if len(sector) > NAME_AT_MOST:  # (no known name is near it; and difflib's time grows with its length)
+        return []
     names = list(dict.fromkeys(known_names()))
     key = normalise_name(sector)
 
@@ -201,12 +206,18 @@ def nearest_names(sector: str, n: int = 3) -> list[str]:
     return sorted(near, key=likeness, reverse=True)[:n]
 
 
-def unknown_sector(sector: str) -> InputError:
-    near = nearest_names(sector)
+class UnknownSector(InputError):
+    """A sector name we do not know, given without an industry code."""
+
+
+def unknown_sector(sector: str, suggest: bool = True) -> UnknownSector:
+    """The error of an unknown name: naming the nearest known names (``suggest``), or in the words
+    the compiled SQL writes of every unknown name (a batch's cells; its summary names the nearest)."""
+    near = nearest_names(sector) if suggest else []
     if near:
-        return InputError("sector", sector, _("a sector name we know; nearest: {near} "
-                                              "(or give the 行业代码, the GB/T 4754-2017 industry code)").format(near=", ".join(near)))
-    return InputError("sector", sector, _(UNKNOWN_SECTOR).format(names=", ".join(PUBLIC_SECTOR_NAMES[:5])))
+        return UnknownSector("sector", sector, _("a sector name we know; nearest: {near} "
+                                                 "(or give the 行业代码, the GB/T 4754-2017 industry code)").format(near=", ".join(near)))
+    return UnknownSector("sector", sector, _(UNKNOWN_SECTOR).format(names=", ".join(PUBLIC_SECTOR_NAMES[:5])))
 
 
 # what an unknown sector name with no near known name is told; the compiled SQL says it (in English,
@@ -221,17 +232,18 @@ def unknown_sector_text() -> str:
     return UNKNOWN_SECTOR.format(names=", ".join(PUBLIC_SECTOR_NAMES[:5]))
 
 
-def classify(sector: str | None = None, industry_code: str | None = None) -> Classification:
+def classify(sector: str | None = None, industry_code: str | None = None, *, suggest: bool = True) -> Classification:
     """Decide the category from a sector name, a GB/T code, or both (which must agree).
 
-    A sector name we do not know, given with a valid code: the code decides, and a note says so."""
+    A sector name we do not know, given with a valid code: the code decides, and a note says so;
+    given alone, it is an `UnknownSector` error, naming the nearest known names when ``suggest``."""
     sector = sector.strip() if isinstance(sector, str) and sector.strip() else None
     industry_code = str(industry_code).strip() if industry_code is not None and str(industry_code).strip() else None
     if sector is None and industry_code is None:
         raise InputError("sector", None, _("a sector name or a GB/T 4754-2017 industry code"))
     meaning = sector_meaning(sector) if sector is not None else None
     if sector is not None and meaning is None and industry_code is None:
-        raise unknown_sector(sector)
+        raise unknown_sector(sector, suggest)
     if industry_code is None:
         by_name, named = meaning  # type: ignore[misc]
         basis = _("sector '{sector}'").format(sector=sector) + (f", GB/T 4754-2017 {describe_code(named)}" if named else "")

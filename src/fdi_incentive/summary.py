@@ -187,6 +187,26 @@ def unit_hints(scorer: Scorer, options: Options, tally: Tally) -> list[str]:
     return hints
 
 
+MAX_UNKNOWN_NAMED = 10  # unknown sector names a summary names (the rest are counted)
+
+
+def unknown_sectors_note(names: list[str]) -> str | None:
+    """The sector names a batch did not know, each with the known names nearest to it (its rows'
+    error cells say what `fdi sql` says of them; the suggestion is made here, once per name)."""
+    from .industry import nearest_names
+    from .text import quoted
+
+    if not names:
+        return None
+    said = []
+    for name in names[:MAX_UNKNOWN_NAMED]:
+        near = nearest_names(name)
+        said.append(_("{name} (nearest: {near})").format(name=quoted(name), near=", ".join(near)) if near else quoted(name))
+    more = _(" and {count} more names").format(count=f"{len(names) - MAX_UNKNOWN_NAMED:,}") if len(names) > MAX_UNKNOWN_NAMED else ""
+    return _("sector names not known (their rows are errors; give a known name or the 行业代码): {names}{more}").format(
+        names="; ".join(said), more=more)
+
+
 def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, str]]:
     """The units the amount columns' headers name (实际到位外资（万美元）): each such column read in
     its unit (a unit that contradicts --unit is an error); and every amount column's unit, for the summary."""
