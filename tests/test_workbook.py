@@ -448,6 +448,30 @@ def test_a_header_unit_that_contradicts_unit_is_exit_2(tmp_path):
     assert r.exit_code == 2 and "a unit in USD for paid_in_usd" in r.output
 
 
+@pytest.mark.parametrize("amount, currency_col, currencies, bad_row", [
+    ("paid_in（万元）", "currency", ["USD", "USD"], 1),                # 万元 is CNY, the rows say USD
+    ("paid_in（万美元）", "currency", ["USD", "cny"], 2),
+    ("paid_in (USD 10k)", "currency", ["USD", ""], None),             # an empty currency cell is USD: agrees
+    ("利润再投资（万元）", "reinvested_profit_currency", ["CNY", "EUR"], 2),
+    ("利润再投资（万元）", "reinvested_profit_currency", ["", "CNY"], None),   # empty is CNY
+])
+def test_a_header_unit_a_rows_currency_contradicts_is_exit_2(tmp_path, amount, currency_col, currencies, bad_row):
+    """README: a header whose unit names another currency than its column's is exit 2; where the
+    column's currency is each row's currency cell (paid_in + currency), a row saying another stops the run."""
+    paid = [] if amount.startswith("paid_in") else ["paid_in_usd"]
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", *paid, amount, currency_col, "fx_rate"],
+                    [[p, "2024", "manufacturing", *(["40000000"] if paid else []), "3500", c, "7.1"]
+                     for p, c in zip("AB", currencies)])
+    out = tmp_path / "out.csv"
+    r = fdi("batch", src, "-o", out)
+    if bad_row is None:
+        assert r.exit_code == 0, r.output
+        return
+    assert r.exit_code == 2 and not out.exists(), r.output
+    said = " ".join(r.output.split())
+    assert amount in said and f"row {bad_row}" in said and currency_col in said
+
+
 # --- done when: the bureau's file scores with no options at all ------------------------------------
 
 BUREAU_FILE = """2024年度外资奖励测算,,,,,

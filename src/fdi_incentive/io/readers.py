@@ -259,8 +259,13 @@ def frames(src: Source, *, block: int | None = None, rows: int = 100_000, text: 
 
 def check_collisions(src: Source, df, before: int) -> None:
     """Columns that name the same thing (`year, 年份, Year`) must hold the same value in every
-    row (spaces around it aside): the first row where they do not stops the run, naming them."""
+    row (spaces around it aside): the first row where they do not stops the run, naming them;
+    so does a row whose currency contradicts its amount's header unit (`units.check_row_currencies`)."""
     import polars as pl
+
+    from .units import check_row_currencies
+
+    check_row_currencies(src.mapping, df, before)
 
     for canon, cols in src.collisions.items():
         cells = [named(c).cast(pl.String).str.strip_chars().fill_null("") for c in cols]

@@ -96,3 +96,33 @@ def check_units(units: dict[str, HeaderUnit], option_unit: Decimal | None, curre
         fixed = COLUMN_CURRENCY.get(canon)
         if fixed and u.currency != fixed and not (canon == "reinvested_profit" and "reinvested_profit_currency" in currencies):
             raise InputError("INPUT", u.column, _("a unit in {currency} for {column} ({words} is {unit})").format(currency=fixed, column=canon, words=u.words, unit=u.currency))
+
+
+# an amount whose currency each row's currency cell gives (empty: the default), and that column
+ROW_CURRENCY = {"paid_in": ("currency", "USD"), "amount": ("currency", "USD"),
+                "reinvested_profit": ("reinvested_profit_currency", "CNY")}
+
+
+def check_row_currencies(mapping: dict[str, str], df, before: int) -> None:
+    """A header unit naming a currency (paid_in（万元）) on an amount whose currency is each row's
+    currency cell: the first row whose cell names another currency stops the run (the header
+    contradicts it), as a unit contradicting a USD column does. ``before``: the rows read so far."""
+    import polars as pl
+
+    for canon, (cur, default) in ROW_CURRENCY.items():
+        if canon not in mapping or cur not in mapping:
+            continue
+        _base, unit = split_unit(mapping[canon])
+        if unit is None:
+            continue
+        words, currency, _scale = unit
+        cells = pl.col(mapping[cur]).cast(pl.String).str.strip_chars().str.to_uppercase()
+        said = pl.when(cells.is_null() | (cells == "")).then(pl.lit(default)).otherwise(cells)
+        # (a cell that is no currency code is that row's own error, said by the scorer)
+        bad = df.with_row_index("__n", offset=before + 1).filter(said.str.contains(r"^[A-Z]{3}$") & (said != currency)).head(1)
+        if bad.height:
+            raise InputError("INPUT", mapping[canon], _("a unit in the currency of every row's {column}: row {row} says {cell}, "
+                                                        "the header {words} ({unit}); give the amounts of other currencies "
+                                                        "in a column without a unit").format(
+                column=mapping[cur], row=bad["__n"][0], cell=repr(str(bad[mapping[cur]][0]).strip() or default),
+                words=words, unit=currency))
