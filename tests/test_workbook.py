@@ -371,6 +371,26 @@ def test_total_words_and_the_first_cell(tmp_path):
     assert all(t.checks["paid_in_usd"].equal for t in summary.totals)  # a subtotal's group, then all the rows above
 
 
+def test_a_grand_total_is_checked_against_every_row_above_a_subtotal_against_its_group(tmp_path):
+    """总计 / Total / a 合计 no data row follows: every data row above (subtotals left out), right or
+    wrong; 小计 or a 合计 data rows follow: the rows since the previous total row."""
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"], [
+        ["A", "2024", "services", "2000", "7.2"], ["B", "2024", "services", "3800", "7.2"],
+        ["小计", "", "", "5800", ""],
+        ["C", "2024", "services", "900", "7.2"],
+        ["总计", "", "", "6701", ""],  # wrong by 1: against all 3 rows (6,700), not C's 900
+        ["D", "2024", "services", "1000", "7.2"], ["E", "2024", "services", "500", "7.2"],
+        ["合计", "", "", "1500", ""],  # data rows follow: a subtotal, of D and E (since the 总计)
+        ["F", "2024", "services", "200", "7.2"],
+        ["合计", "", "", "8400", ""],  # the last: every data row above
+    ])
+    summary = score_file(src, tmp_path / "out.csv")
+    got = [(t.label, t.checks["paid_in_usd"].rows, str(t.checks["paid_in_usd"].rows_above), t.checks["paid_in_usd"].equal)
+           for t in summary.totals]
+    assert got == [("小计", 2, "5800.00", True), ("总计", 3, "6700.00", False), ("合计", 2, "1500.00", True),
+                   ("合计", 6, "8400.00", True)]
+
+
 # --- item 4: amounts that look like the wrong unit -------------------------------------------------
 
 def test_amounts_all_below_usd_100k_suggest_10k(tmp_path):

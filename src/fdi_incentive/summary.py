@@ -33,14 +33,15 @@ class Group(BaseModel):
 
 class AmountCheck(BaseModel):
     total: Money | None = Field(description="the total row's amount (at the column's unit: in currency units), None if empty or unreadable")
-    rows_above: Money = Field(description="the sum of the rows above it (since the previous total row, where that matches)")
+    rows_above: Money = Field(description="the sum of the data rows above it (a subtotal's: since the previous total row)")
     rows: int = Field(description="the rows added up")
     unreadable: int = Field(description="rows above whose amount could not be read (left out of the sum)")
     equal: bool | None = Field(description="whether the total equals the sum; None when the total row has no amount")
 
 
 class TotalCheck(BaseModel):
-    """A total row (合计, Total): kept, not scored, its amounts checked against the rows above it."""
+    """A total row (合计, Total): kept, not scored, its amounts checked against the rows above it
+    (a grand total: 总计, Total, a 合计 that ends the data; a subtotal: 小计, a 合计 data rows follow)."""
 
     row: int = Field(description="data row number, 1 = the first row after the header")
     line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
@@ -89,6 +90,8 @@ class Tally:
         self.sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # per amount: sum, rows read, unreadable so far
         self.at_total: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # the same at the last total row
         self.largest: dict[str, int] = {}  # per amount column: the largest amount of any row, in cents
+        self._open: TotalCheck | None = None  # a 合计 no data row has followed yet (a grand total unless one does)
+        self._open_group: dict[str, AmountCheck] = {}  # its checks as a subtotal
 
     def add(self, scored: Scored, scorer: Scorer) -> None:
         import polars as pl
@@ -127,24 +130,36 @@ class Tally:
         self.errors += errors
 
     def _check_totals(self, scored: Scored, scorer: Scorer) -> None:
-        """Each total row's amounts against the sum of the rows above it: since the previous total row
-        (a subtotal's group), or else all of them; then the running sums and largest amounts go on."""
+        """Each total row's amounts against the sum of the data rows above it: a grand total (总计,
+        Total; 合计 unless data rows follow it) against every one, a subtotal (小计; a 合计 data rows
+        follow) against those since the previous total row; then the running sums and largest amounts go on."""
         keys = scorer.amount_columns()
         names = scorer.m
-        for t in (scored.totals.iter_rows(named=True) if scored.totals is not None else []):
-            checks = {}
+        found = list(scored.totals.iter_rows(named=True)) if scored.totals is not None else []
+        at = {int(t["_i"]) for t in found}
+        last_data = next((i for i in range(len(scored.rows) - 1, -1, -1) if i not in at), -1)  # the batch's last data row
+        if self._open is not None and last_data >= 0:  # (a data row after an earlier batch's 合计: a subtotal)
+            self._open.checks, self._open = self._open_group, None
+        for t in found:
+            group_checks, run_checks = {}, {}
             for key, canon in keys.items():
                 run = [self.sums[key][j] + int(t[f"{f}:{key}"] or 0) for j, f in enumerate(("sum", "n", "bad"))]
                 group = [a - b for a, b in zip(run, self.at_total[key])]
                 total = t[f"total:{key}"]
-                chosen = group if total is None or total == group[0] or total != run[0] else run
-                equal = None if total is None else total == chosen[0]
-                checks[names[canon]] = AmountCheck(
-                    total=None if total is None else Decimal(total).scaleb(-2), rows_above=Decimal(chosen[0]).scaleb(-2),
-                    rows=chosen[1], unreadable=chosen[2], equal=equal)
+                for checks, chosen in ((group_checks, group), (run_checks, run)):
+                    checks[names[canon]] = AmountCheck(
+                        total=None if total is None else Decimal(total).scaleb(-2), rows_above=Decimal(chosen[0]).scaleb(-2),
+                        rows=chosen[1], unreadable=chosen[2], equal=None if total is None else total == chosen[0])
                 self.at_total[key] = run
             label = _total_label(scored, scorer, int(t["_i"]))
-            self.totals.append(TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label, checks=checks))
+            word = "".join(label.split()).rstrip(":：").casefold()
+            check = TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label, checks=group_checks if word == "小计" else run_checks)
+            self.totals.append(check)
+            if word == "合计":  # a grand total if it ends the data, a subtotal if data rows follow
+                if last_data > int(t["_i"]):
+                    check.checks = group_checks
+                else:
+                    self._open, self._open_group = check, group_checks
         for key in keys:
             a = scored.amounts
             for j, f in enumerate(("sum", "n", "bad")):
