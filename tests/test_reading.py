@@ -283,6 +283,20 @@ def test_a_ledger_and_its_projects_file_that_disagree_make_an_error(tmp_path):
     assert rows[2]["error"] == "" and rows[2]["tier"] == "manufacturing"
 
 
+def test_an_arrivals_errors_beside_agreeing_projects_leave_no_empty_segment(tmp_path):
+    """The ledger's sector agreeing with --projects said nothing, but an empty clause: the error
+    read `arrival row 1: ; amount: …`."""
+    src, projects = tmp_path / "l.csv", tmp_path / "p.csv"
+    write_ledger(src, [["A", "2024-03-15", "equity", "abc", "USD", "manufacturing"],
+                       ["A", "2024-04-15", "equity", "40000000", "USD", ""]],
+                 header=["project_id", "date", "type", "amount", "currency", "sector"])
+    projects.write_text("project_id,kind,sector\nA,new,manufacturing\n", encoding="utf-8")
+    score_file(src, tmp_path / "out.csv", options=OPTS, projects_path=projects)
+    [row] = read_csv(tmp_path / "out.csv")
+    assert row["error"].startswith("arrival row 1: amount: 'abc' is not valid"), row["error"]
+    assert "; ;" not in row["error"] and ": ;" not in row["error"]
+
+
 @pytest.mark.parametrize("day", ["0000-01-01", "0000年1月1日", "00000101", "0000/1/1"])
 def test_a_ledger_date_in_year_zero_is_that_rows_error(tmp_path, day):
     """`0000-01-01` aborted the whole batch (`year 0 is out of range`)."""

@@ -234,6 +234,7 @@ class _Ledger:
                 f"{c}: the ledger's row says " + quoted_expr(pl.col(f"__{c}")) + ", --projects says "
                 + quoted_expr(pl.col(f"__p_{c}")))
                 for c in both], separator="; ", ignore_nulls=True) if both else clash
+            clash = pl.when(clash.str.len_bytes() > 0).then(clash)  # (no clash: nothing, not an empty clause)
             a = a.with_columns(pl.coalesce(f"__{c}", f"__p_{c}").alias(f"__{c}") for c in self.listed)
         else:
             a = a.with_columns(pl.lit(None, dtype=pl.String).alias("__p_error"))
