@@ -337,6 +337,19 @@ def test_an_unwritable_summary_folder_is_found_before_the_output_is_replaced(tmp
     assert out.read_text(encoding="utf-8") == "old\n"
 
 
+@pytest.mark.parametrize("under", [("out.csv",), ("sub", "out.csv")])
+@pytest.mark.parametrize("option", ["-o", "--summary-json"])
+def test_an_output_under_a_file_says_the_file_is_not_a_folder(tmp_path, under, option):
+    """`-o eur.csv/out.csv` where eur.csv is a file said the folder eur.csv did not exist."""
+    src = small_csv(tmp_path / "in.csv")
+    target = tmp_path.joinpath("in.csv", *under)
+    args = ["-o", target] if option == "-o" else ["-o", tmp_path / "out.csv", "--summary-json", target]
+    result = fdi("batch", src, *args)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "does not exist" not in said, said
+    assert f"{tmp_path / 'in.csv'} is a file, not a folder" in said and said.startswith(f"fdi: error: {option}")
+
+
 def test_the_excel_row_limit_error_names_the_output(tmp_path, monkeypatch):
     import fdi_incentive.io.writers as writers
 

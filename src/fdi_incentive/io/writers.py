@@ -73,6 +73,10 @@ def check_target(path: Path, option: str = "-o", *others: Path | None) -> Path:
     output of the run) by any name; its folder."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
+        # (the nearest part of the path that exists: a file there is not a folder, whatever follows it)
+        there = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if there is not None and not there.is_dir():
+            raise InputError(option, str(path), _("a file in an existing folder ({folder} is a file, not a folder)").format(folder=there))
         raise InputError(option, str(path), _("a file in an existing folder ({folder} does not exist)").format(folder=folder))
     if path.is_dir():  # (found before the work, not when the result is renamed into place)
         raise InputError(option, str(path), _("a file, not a folder"))
