@@ -250,6 +250,29 @@ def test_spark_gives_batch_values(tmp_path, spark, data, which):
     check(tmp_path, data, which, run)
 
 
+@pytest.mark.parametrize("args, said", [
+    (["-o", "{tmp}/out.xlsx"], "a .csv, .parquet or .jsonl file with --engine spark"),
+    (["-o", "{tmp}/out.csv", "--fx-rate", "abc"], "--fx-rate"),
+    (["-o", "{tmp}/out.csv", "--policy", "no-such-policy"], "no-such-policy"),
+])
+def test_batch_engine_spark_checks_its_options_before_spark_starts(tmp_path, monkeypatch, args, said):
+    """`--engine spark -o x.xlsx` started the JVM (seconds) before refusing the extension."""
+    from typer.testing import CliRunner
+
+    from fdi_incentive import spark as fdi_spark
+    from fdi_incentive.cli import app
+
+    def started(*a, **k):
+        raise AssertionError("Spark was started")
+
+    monkeypatch.setattr(fdi_spark, "local_session", started)
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nA,2024,manufacturing,40000000,7.1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["batch", "--engine", "spark", str(src), *(a.format(tmp=tmp_path) for a in args)])
+    assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
+    assert not isinstance(result.exception, AssertionError)
+
+
 def test_batch_engine_spark_writes_batch_rows(tmp_path, spark):
     """`fdi batch --engine spark FILE -o OUT`: the rows and result texts of `fdi batch`, in input order."""
     from typer.testing import CliRunner

@@ -394,15 +394,15 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
         _fail(_("{options}: not available with --engine spark (use the default engine)").format(options=", ".join(refused)))
     if output is None:
         _fail(_("-o: --engine spark writes a file; give -o OUT.csv, .parquet or .jsonl"))
+    from . import spark
     from .io.writers import check_target
 
+    spark.check_paths(input, output)  # (every option checked before Spark starts, which takes seconds)
     check_target(output, "-o", input)
-    from . import spark
-
+    chosen, rate, way = get_policy(policy) if policy else None, parse_rate(fx_rate, "--fx-rate") if fx_rate else None, _reading(reading)
     started = time.perf_counter()
     session = spark.local_session()
-    rows, errors = spark.score_file(session, input, output, policy=get_policy(policy) if policy else None,
-                                    reading=_reading(reading), fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None)
+    rows, errors = spark.score_file(session, input, output, policy=chosen, reading=way, fx_rate=rate)
     typer.echo(_("{rows} rows scored on Spark ({master}) into {output}: {scored} scored, {errors} with errors, {seconds} s").format(
         rows=f"{rows:,}", master=session.sparkContext.master, output=output, scored=f"{rows - errors:,}",
         errors=f"{errors:,}", seconds=f"{time.perf_counter() - started:.1f}"), err=True)

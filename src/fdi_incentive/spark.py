@@ -86,6 +86,20 @@ def _columns(names: list[str]) -> dict[str, str]:
     return mapping
 
 
+def check_paths(input_path, output_path) -> str:
+    """The output's format (csv, parquet or jsonl), once the input is a .csv or .parquet file and
+    the output one of those: checked before a session is started (Spark takes seconds to start)."""
+    from pathlib import Path
+
+    src, out = Path(input_path), Path(output_path)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "parquet", "jsonl"):
+        raise InputError("-o", str(out), _("a .csv, .parquet or .jsonl file with --engine spark"))
+    if src.suffix.lower() not in (".csv", ".parquet"):
+        raise InputError("INPUT", str(src), _("a .csv or .parquet file with --engine spark"))
+    return fmt
+
+
 def score_file(session: SparkSession, input_path, output_path, *, policy: LoadedPolicy | None = None,
                reading: str | None = None, fx_rate: Decimal | None = None) -> tuple[int, int]:
     """Score a CSV or Parquet file of project-years into ``output_path`` (.csv, .parquet or .jsonl), in
@@ -98,16 +112,12 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     from .sql import RESULT_COLUMNS
 
     src, out = Path(input_path), Path(output_path)
-    fmt = out.suffix.lower().lstrip(".")
-    if fmt not in ("csv", "parquet", "jsonl"):
-        raise InputError("-o", str(out), _("a .csv, .parquet or .jsonl file with --engine spark"))
+    fmt = check_paths(src, out)
     if src.suffix.lower() == ".parquet":
         raw = session.read.parquet(str(src))
         raw = raw.select([F.col(f"`{c}`").cast("string").alias(c) for c in raw.columns])
-    elif src.suffix.lower() == ".csv":
-        raw = session.read.options(header=True, escape='"', encoding="UTF-8", mode="PERMISSIVE").csv(str(src))
     else:
-        raise InputError("INPUT", str(src), _("a .csv or .parquet file with --engine spark"))
+        raw = session.read.options(header=True, escape='"', encoding="UTF-8", mode="PERMISSIVE").csv(str(src))
     names = raw.columns
     mapping = _columns(names)
     hidden = {n: f"_fdi_in_{i}" for i, n in enumerate(names)}
