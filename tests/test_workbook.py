@@ -468,6 +468,14 @@ def test_a_header_unit_that_contradicts_unit_is_exit_2(tmp_path):
     assert r.exit_code == 2 and "a unit in USD for paid_in_usd" in r.output
 
 
+@pytest.mark.parametrize("typed", ["1m", " 1M", "百万", "1"])
+def test_a_contradicted_unit_is_quoted_as_typed(tmp_path, typed):
+    """`--unit 1m` was quoted back as '1,000,000'."""
+    src = write_csv(tmp_path / "in.csv", ["项目编号", "年份", "行业", "实际到位外资（万美元）"], [["A", "2024", "制造业", "3500"]])
+    r = fdi("batch", src, "-o", tmp_path / "out.csv", "--unit", typed)
+    assert r.exit_code == 2 and r.output.startswith(f"fdi: error: --unit: {typed!r} is not valid"), r.output
+
+
 @pytest.mark.parametrize("amount, currency_col, currencies, bad_row", [
     ("paid_in（万元）", "currency", ["USD", "USD"], 1),                # 万元 is CNY, the rows say USD
     ("paid_in（万美元）", "currency", ["USD", "cny"], 2),

@@ -332,7 +332,7 @@ def batch(
         _fail(_("--unit: {unit} is not valid; expected 1, 10k or 1m").format(unit=repr(unit)))
     options = Options(
         policy=None, reading=_reading(reading), unit=Decimal(UNITS[(unit or "1").strip().lower()]),
-        rates=_fx_source(None, fx_table), unit_given=unit is not None,
+        rates=_fx_source(None, fx_table), unit_given=unit is not None, unit_text=unit,
     )
     if fx_rate is not None:
         from .fx import parse_rate

@@ -66,6 +66,7 @@ class Options:
     unit: Decimal = Decimal(1)
     units: dict[str, Decimal] = field(default_factory=dict)  # an amount column's own unit (from its header): canon -> unit
     unit_given: bool = False  # --unit was given (a header naming another unit contradicts it)
+    unit_text: str | None = None  # --unit as the user typed it (an error quotes it so)
 
     def __post_init__(self) -> None:
         if self.fx_rate is not None:  # (as --fx-rate is read: within the bounds the integers hold)

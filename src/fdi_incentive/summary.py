@@ -230,7 +230,7 @@ def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, s
 
     units = header_units(src.columns, src.mapping, map_columns)  # (src.mapping gains the columns matched so)
     given = options.unit if options.unit_given or options.unit != 1 else None
-    check_units(units, given, set(src.mapping))
+    check_units(units, given, set(src.mapping), options.unit_text)
     if "amount" in units:  # a ledger's amounts: read at the header's unit
         options = dataclasses.replace(options, unit=Decimal(units["amount"].scale))
     options = dataclasses.replace(options, units={**options.units, **{c: Decimal(u.scale) for c, u in units.items()}})

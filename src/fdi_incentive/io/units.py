@@ -86,12 +86,17 @@ def header_units(columns: list[str], mapping: dict[str, str], map_columns) -> di
     return units
 
 
-def check_units(units: dict[str, HeaderUnit], option_unit: Decimal | None, currencies: set[str]) -> None:
-    """A header's unit against --unit (when given) and against the currency its column is in
-    (``currencies``: the canonical currency columns the file has, which decide instead)."""
+SPELT = {1: "1", 10**4: "10k", 10**6: "1m"}  # --unit as it is written, for a unit given without its text
+
+
+def check_units(units: dict[str, HeaderUnit], option_unit: Decimal | None, currencies: set[str],
+                typed: str | None = None) -> None:
+    """A header's unit against --unit (when given; ``typed``: as the user typed it) and against the
+    currency its column is in (``currencies``: the canonical currency columns the file has, which decide instead)."""
     for canon, u in units.items():
         if option_unit is not None and Decimal(u.scale) != option_unit:
-            raise InputError("--unit", f"{int(option_unit):,}", _("the unit the header {header} names ({words}: {scale}), or no --unit: the header says how the column is written").format(
+            said = typed if typed is not None else SPELT.get(int(option_unit), f"{int(option_unit):,}")
+            raise InputError("--unit", said, _("the unit the header {header} names ({words}: {scale}), or no --unit: the header says how the column is written").format(
                                  header=repr(u.column), words=u.words, scale=f"{u.scale:,}"))
         fixed = COLUMN_CURRENCY.get(canon)
         if fixed and u.currency != fixed and not (canon == "reinvested_profit" and "reinvested_profit_currency" in currencies):
