@@ -342,3 +342,30 @@ def test_rows_written_to_a_terminal_carry_no_controls(tmp_path):
     score_file(src, None, stdout=piped)
     assert "\x1b" not in shown.getvalue() and "P]0;pwned," in shown.getvalue() and "2130000.00" in shown.getvalue()
     assert "P\x1b]0;pwned\x07," in piped.getvalue()
+
+
+@pytest.mark.parametrize("typed, means", [("loan", None), ("Loan", None), ("shareholder-loan", "shareholder_loan"),
+                                          ("外方股东贷款", "shareholder_loan"), ("货币出资", "equity"), ("股权出资", "equity"),
+                                          ("利润再投资", "reinvested_profit"), ("Reinvested Profit", "reinvested_profit")])
+def test_an_arrivals_type_is_a_documented_spelling_or_an_error(tmp_path, typed, means):
+    """`type = "loan"` in a project file was quietly a shareholder loan; README names the types (and
+    their Chinese names): any other is refused naming them, in a project file and in a ledger alike."""
+    from fdi_incentive.frame import Options
+
+    data = {"sector": "services", "arrivals": [{"date": "2024-03-15", "amount": "15000000", "type": typed}]}
+    if means is None:
+        with pytest.raises(FdiError, match="equity, reinvested-profit, shareholder-loan"):
+            Project.model_validate(data)
+    else:
+        assert Project.model_validate(data).arrivals[0].type == means
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["project_id", "date", "type", "amount", "currency", "kind", "sector"],
+                                 ["A", "2024-03-15", typed, "15000000", "USD", "new", "services"]])
+    score_file(src, out, options=Options(fx_rate=D("7.1")))
+    with out.open(encoding="utf-8", newline="") as f:
+        [row] = csv.DictReader(f)
+    if means is None:
+        assert f"type: {typed!r} is not valid; expected equity, reinvested_profit or shareholder_loan" in row["error"]
+    else:
+        assert row["error"] == ""

@@ -29,7 +29,7 @@ ContributionType = Literal["equity", "reinvested_profit", "shareholder_loan"]
 KIND_NAMES = {"new": "new", "capital_increase": "capital_increase", "新设": "new", "新项目": "new", "增资": "capital_increase"}
 TYPE_NAMES = {
     "equity": "equity", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loan",
-    "loan": "shareholder_loan", "利润再投资": "reinvested_profit", "外方股东贷款": "shareholder_loan",
+    "利润再投资": "reinvested_profit", "外方股东贷款": "shareholder_loan",  # (no "loan": a bank's is none of these)
     "货币出资": "equity", "股权出资": "equity",  # (cash paid in as registered capital, as ledgers name it)
 }
 Reading = Literal["converted", "nominal"]
