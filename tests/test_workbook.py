@@ -116,6 +116,18 @@ def test_batch_reads_chinese_industry_names_and_the_reason_says_when_the_code_de
     assert rows["E"]["eligible"] == "false" and rows["E"]["reason"].startswith("excluded: finance")
 
 
+def test_the_unknown_sector_names_of_the_summary_come_in_one_order(tmp_path):
+    """The names came in polars' hash order, another at each run: now sorted, so the ten named of
+    many are the same ten every run."""
+    names = [f"widget-{c}" for c in "lkjihgfedcba"]  # (12: ten are named, two counted)
+    src = write_csv(tmp_path / "in.csv", ["project_id", "year", "sector", "paid_in_usd", "fx_rate"],
+                    [[f"P{i}", "2024", name, "40000000", "7.1"] for i, name in enumerate(names)])
+    [note] = [n for n in score_file(src, tmp_path / "out.csv").notes if n.startswith("sector names not known")]
+    said = [name for name in sorted(names) if f"'{name}'" in note]
+    assert said == sorted(names)[:10] and note.index("'widget-a'") < note.index("'widget-b'") < note.index("'widget-j'")
+    assert note.endswith(" and 2 more names")
+
+
 # --- items 13 and 16: one spelling of each category; services as written; the project's kind ---
 
 def test_one_spelling_of_each_category_and_services_as_written():

@@ -207,12 +207,14 @@ MAX_UNKNOWN_NAMED = 10  # unknown sector names a summary names (the rest are cou
 
 def unknown_sectors_note(names: list[str]) -> str | None:
     """The sector names a batch did not know, each with the known names nearest to it (its rows'
-    error cells say what `fdi sql` says of them; the suggestion is made here, once per name)."""
+    error cells say what `fdi sql` says of them; the suggestion is made here, once per name), sorted:
+    the scorer meets them in polars' hash order, which changes from run to run."""
     from .industry import nearest_names
     from .text import quoted
 
     if not names:
         return None
+    names = sorted(names)
     said = []
     for name in names[:MAX_UNKNOWN_NAMED]:
         near = nearest_names(name)
