@@ -478,6 +478,10 @@ def test_a_header_unit_that_contradicts_unit_is_exit_2(tmp_path):
     bad = write_csv(tmp_path / "bad.csv", ["项目编号", "年份", "行业", "实际到位外资（万元）"], [["A", "2024", "制造业", "3500"]])
     r = fdi("batch", bad, "-o", tmp_path / "out.csv")
     assert r.exit_code == 2 and "a unit in USD for paid_in_usd" in r.output
+    # paid_in（万元） without a currency column: its rows are USD (it was read as USD × 10,000)
+    bad = write_csv(tmp_path / "bad2.csv", ["项目编号", "年份", "行业", "paid_in（万元）"], [["A", "2024", "制造业", "3500"]])
+    r = fdi("batch", bad, "-o", tmp_path / "out.csv")
+    assert r.exit_code == 2 and "a unit in USD for paid_in" in r.output
 
 
 @pytest.mark.parametrize("typed", ["1m", " 1M", "百万", "1"])

@@ -98,8 +98,9 @@ def check_units(units: dict[str, HeaderUnit], option_unit: Decimal | None, curre
             said = typed if typed is not None else SPELT.get(int(option_unit), f"{int(option_unit):,}")
             raise InputError("--unit", said, _("the unit the header {header} names ({words}: {scale}), or no --unit: the header says how the column is written").format(
                                  header=repr(u.column), words=u.words, scale=f"{u.scale:,}"))
-        fixed = COLUMN_CURRENCY.get(canon)
-        if fixed and u.currency != fixed and not (canon == "reinvested_profit" and "reinvested_profit_currency" in currencies):
+        per_row = ROW_CURRENCY.get(canon)  # (its currency column absent: every row is in its default)
+        fixed = COLUMN_CURRENCY.get(canon) or (per_row[1] if per_row else None)
+        if fixed and u.currency != fixed and not (per_row and per_row[0] in currencies):
             raise InputError("INPUT", u.column, _("a unit in {currency} for {column} ({words} is {unit})").format(currency=fixed, column=canon, words=u.words, unit=u.currency))
 
 
