@@ -61,27 +61,37 @@ HEADER_UNITS = st.sampled_from([("", 1), ("（万美元）", 10000), ("(USD 10k)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(project_year, min_size=1, max_size=40), HEADER_UNITS, st.booleans())
-def test_batch_equals_calc_field_by_field(tmp_path, rows, unit, total):
-    """Whatever the unit the headers name (and with a total row below the rows, kept and checked)."""
+@given(st.lists(project_year, min_size=1, max_size=40), HEADER_UNITS, st.booleans(), st.sampled_from(["", "合计", "总计", "Total"]),
+       st.booleans())
+def test_batch_equals_calc_field_by_field(tmp_path, rows, unit, total, grand, off):
+    """Whatever the unit the headers name (and with total rows, kept and checked: a 小计 below the
+    first half of the rows, against them; a grand total or a last 合计 below the rest, against all,
+    right or ``off`` by a cent)."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     words, scale = unit
 
     def cell(amount: D) -> str:
         return f"{(amount / scale).normalize():f}" if scale != 1 else f"{amount}"
 
+    def total_row(label: str, part: list, cent: D = D(0)) -> list[str]:
+        return [label, "", "", "", "", cell(sum(r[3] for r in part) + cent), "", "", ""]
+
     header = [f"{h}{words}" if h in ("paid_in_usd", "shareholder_loans_usd") else h for h in HEADER]
-    write_csv(src, [[f"P{i}", str(y), k, s, c, cell(p), cell(lo) if lo else "", f"{pr}" if pr else "", f"{fx}"]
-                    for i, (y, k, (s, c), p, lo, pr, fx) in enumerate(rows)]
-              + ([["合计", "", "", "", "", cell(sum(r[3] for r in rows)), "", "", ""]] if total else []), header=header)
+    data = [[f"P{i}", str(y), k, s, c, cell(p), cell(lo) if lo else "", f"{pr}" if pr else "", f"{fx}"]
+            for i, (y, k, (s, c), p, lo, pr, fx) in enumerate(rows)]
+    half = len(rows) // 2 if grand else len(rows)  # (a 小计 after the first half, when a grand total follows)
+    written = data[:half] + ([total_row("小计", rows[:half])] if grand else []) + data[half:]
+    write_csv(src, written + ([total_row(grand or "合计", rows, D("0.01") if off else D(0))] if total else []), header=header)
     summary = score_file(src, out)
-    if total:
-        [check] = summary.totals
-        column = check.checks[header[5]]
-        assert column.rows == len(rows) and column.equal is (True if sum(r[3] for r in rows) < 10**14 else None)
+    checks = [(t.label, t.checks[header[5]]) for t in summary.totals]
+    below = lambda part, cent=D(0): (not off or not cent) if sum(r[3] for r in part) + cent < 10**14 else None  # noqa: E731
+    assert [(label, c.rows, c.equal) for label, c in checks] == (  # (an amount past the bounds: no check)
+        ([("小计", half, below(rows[:half]))] if grand else [])
+        + ([(grand or "合计", len(rows), below(rows, D("0.01")))] if total else []))
+    total = len(checks)
     got = read_csv(out)
     assert len(got) == len(rows) + total == summary.rows and summary.errors == 0
-    got = got[:len(rows)]
+    got = [row for row in got if not row["reason"].startswith("total row")]
     for i, ((y, k, (s, c), p, lo, pr, fx), row) in enumerate(zip(rows, got)):
         assert row["project_id"] == f"P{i}"  # input order kept
         expected = calc_json(y, k, s, c, p, lo, pr, fx)
