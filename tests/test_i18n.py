@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -20,6 +21,8 @@ import fdi_incentive
 from fdi_incentive import i18n
 from fdi_incentive.cli import ExitCode, app
 from fdi_incentive.policy import bundled_policies
+
+from .strategies import broken_projects
 
 ROOT = Path(__file__).parents[1]
 PACKAGE = ROOT / "src" / "fdi_incentive"
@@ -388,3 +391,26 @@ def test_every_command_reading_a_broken_policy_file_says_so_in_chinese(tmp_path)
         result = fdi(*args, "--lang", "zh")
         assert result.exit_code == ExitCode.USAGE, (args, result.output)
         assert "tiers[1].rate：'4'无效；应为不超过1的数" in _speaks_chinese(result.output, path), (args, result.output)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=broken_projects())
+def test_any_wrong_value_in_a_project_is_said_in_chinese_at_its_place(case):
+    """Whatever is wrong, and wherever: the library's InputError (what `calc --project` prints, each
+    line led by the file) names the place and says the rest in Chinese; in English it names the
+    place too, and neither quotes the whole project back."""
+    from fdi_incentive import InputError, Project
+
+    doc, place = case
+    try:
+        with fdi_incentive.using("zh"):
+            Project.model_validate(doc)
+    except InputError as exc:
+        said = str(exc)
+        assert not _ENGLISH.search(said) and "{'" not in said and len(said) < 1000, said
+        named = [place, place.rpartition(".")[0] or place]  # (the key, or the arrival whose check it fails)
+        assert any(n in said for n in named), (place, said)
+        with pytest.raises(InputError) as english:
+            Project.model_validate(doc)
+        assert "Input should" not in str(english.value) and "datetime" not in str(english.value), english.value
+        assert any(n in str(english.value) for n in named), (place, english.value)
