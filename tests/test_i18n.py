@@ -414,3 +414,25 @@ def test_any_wrong_value_in_a_project_is_said_in_chinese_at_its_place(case):
             Project.model_validate(doc)
         assert "Input should" not in str(english.value) and "datetime" not in str(english.value), english.value
         assert any(n in str(english.value) for n in named), (place, english.value)
+
+
+@pytest.mark.parametrize("how", ["given", "table", "ecb", "ledger"])
+def test_the_batch_summary_states_its_rate_sources_in_chinese(tmp_path, how):
+    """The summary's 汇率 line says where the rates came from in Chinese (the output's fx_source
+    cells stay English, the same bytes in both languages)."""
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,paid_in_usd\nA,2024,new,manufacturing,40000000\nB,2023,new,other,20000000\n",
+                   encoding="utf-8")
+    args = {"given": [src, "--fx-rate", "7.1"], "table": [src, "--fx-table", ROOT / "examples" / "pboc-central-parity.csv"],
+            "ecb": [src], "ledger": [ROOT / "examples" / "ledger.csv", "--projects", ROOT / "examples" / "ledger-projects.csv"]}[how]
+    outputs = {}
+    for lang in ("zh", "en"):
+        result = fdi("batch", *args, "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang)
+        assert result.exit_code in (0, 1), result.output
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+        if lang == "zh":
+            line = re.sub(r"\s*\n\s*", "", result.output.split("汇率：", 1)[1].split("已写入")[0])
+            for english in ["given rate", "CNY per", "average of", "daily rates", "ECB reference", "weighted mean", "FX table",
+                            "arrival dates", "crossed through"]:
+                assert english not in line, (english, line)
+    assert outputs["zh"] == outputs["en"]
