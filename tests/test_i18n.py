@@ -345,3 +345,19 @@ def test_chinese_translations_say_what_the_english_says():
     assert "敏感" in zh["fragility"] and "项目" not in zh["step"] and zh["schedule"] != zh["plan"]
     result = fdi(*CALC, "--rate", "0.123456789", "--lang", "zh")
     assert result.exit_code == ExitCode.USAGE and "汇率" not in result.output, result.output  # (it is the reward rate)
+
+
+def test_tiers_are_named_by_their_chinese_labels_and_chinese_lines_use_chinese_punctuation(tmp_path):
+    """A tier's id stays in JSON and CSV; a person reading Chinese sees its label (制造业档)."""
+    calc = re.sub(r"\s+", "", fdi("calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "25000000",
+                                  "--fx-rate", "7.1", "--lang", "zh").output)
+    assert "即进入制造业档。" in calc and "manufacturing" not in calc.replace("“manufacturing”", ""), calc
+    plan = fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+               "--step", "1000000", "--lang", "zh").output
+    assert "制造业档" in plan and "manufacturing" not in plan and "2025、2026：" in plan, plan
+    batch = fdi("batch", ROOT / "examples" / "projects.csv", "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output
+    assert "符合条件：制造业档" in batch, batch
+    none = fdi("calc", "--year", "2017", "--sector", "manufacturing", "--paid-in-usd", "25000000", "--lang", "zh").output
+    assert "cn-cq-2018适用于2018-2022；cn-cq-2023适用于2023年起" in none, none
+    code = fdi("calc", "--year", "2024", "--sector", "汽车", "--industry-code", "A01", "--paid-in-usd", "25000000", "--lang", "zh").output
+    assert "（其他）" in code and "other" not in code, code

@@ -328,7 +328,7 @@ def _years_text(years: list[int]) -> str:
     """2027-2030 for a run, else a list."""
     if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
         return f"{years[0]}-{years[-1]}"
-    return ", ".join(str(y) for y in years)
+    return _(", ").join(str(y) for y in years)
 
 
 def _grid_floor(x: Decimal, step: Decimal) -> Decimal:

@@ -534,15 +534,13 @@ def covered_period(policy: "Policy") -> str:
 def outside_dates_message(policy: "Policy", year: int | str) -> str:
     """Why a policy cannot score a year outside its dates, naming them."""
     eff = policy.effective
-    return _("year: {policy} applies to {span} ({start} to {end}), not to {year}; choose a year in its dates or another policy").format(
-        policy=policy.id, span=eff.span, start=eff.from_, end=eff.to or _("no end date"), year=year)
+    return (_("year: {policy} applies to {span} ({start} to {end}), not to {year}; choose a year in its dates or another policy")
+            if eff.to else
+            _("year: {policy} applies to {span} ({start} to no end date), not to {year}; choose a year in its dates or "
+              "another policy")).format(policy=policy.id, span=eff.span, start=eff.from_, end=eff.to, year=year)
 
 
 def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:
     candidates = bundled_policies() if candidates is None else candidates
-    spans = "; ".join(
-        _("{policy} covers {start}-{end}").format(policy=lp.policy.id, start=lp.policy.effective.from_.year,
-                                                  end=lp.policy.effective.to.year if lp.policy.effective.to else "")
-        for lp in candidates
-    )
+    spans = _("; ").join(_("{policy} covers {span}").format(policy=lp.policy.id, span=lp.policy.effective.span) for lp in candidates)
     return _("year: no policy is in force in {year} ({spans})").format(year=year, spans=spans)

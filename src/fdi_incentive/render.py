@@ -19,7 +19,8 @@ from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
 from .policy import (CATEGORY_NAMES, COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES,
-                     SOURCE_ROLES, STACKING_NAMES, LoadedPolicy, Said, category_name, covered_period)
+                     SOURCE_ROLES, STACKING_NAMES, LoadedPolicy, Said, category_name, covered_period, get_policy)
+from .errors import FdiError
 from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
@@ -154,7 +155,7 @@ def render_assessment(a: Assessment) -> RenderableType:
         if p.url:
             head.append(f"\n{p.url}", style="dim")
         head.append("\n" + (_("applied {start} to {end} · {covers}") if p.effective_to else
-                             _("applied from {start}, with no end date · {covers}")).format(
+                             _("applied {start} to no end date · {covers}")).format(
             start=p.effective_from, end=p.effective_to, covers=p.source_covers))
         head.append("\n" + _("the clause as quoted by: {source} · reliability: {reliability}").format(
             source=p.clause_source, reliability=_name(RELIABILITY, p.reliability)))
@@ -296,6 +297,19 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     return Group(*parts)
 
 
+def _policy_tier_name(policies: list[str], tier: str | None) -> str:
+    """A tier of one of ``policies`` (ids) as a reader names it: its id, or under --lang zh its Chinese label."""
+    if not tier:
+        return _("none")
+    labels: dict[str, str | None] = {}
+    for policy in policies:
+        try:
+            labels = {t.id: t.label_zh for t in get_policy(policy).policy.tiers} | labels
+        except FdiError:  # (a policy file given by path: its id alone is known here)
+            pass
+    return pick(tier, labels.get(tier))
+
+
 def render_plan(p: "Plan") -> RenderableType:
     """The recommended schedule, the naive ones beside it, the gain, and how fragile it is."""
     t = Table(title=_("Plan: USD {total} of {category} capital").format(total=money_fmt(p.total_usd), category=category_name(p.category)),
@@ -309,9 +323,11 @@ def render_plan(p: "Plan") -> RenderableType:
         dist = ""
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
-            dist = (f"+{money_fmt(d)}" if d > 0 else _("{amount}, not over").format(amount=money_fmt(d))) + f" ({y.nearest_threshold})"
+            dist = _("{distance} ({tier})").format(
+                distance=f"+{money_fmt(d)}" if d > 0 else _("{amount}, not over").format(amount=money_fmt(d)),
+                tier=_policy_tier_name([y.policy], y.nearest_threshold))
         marks = ("[yellow]~[/]" if y.fx_assumed else "") + ("[yellow]*[/]" if y.policy_status == "assumed_continuation" else "")
-        t.add_row(f"{y.year}{marks}" + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), _e(y.tier or _("none")),
+        t.add_row(f"{y.year}{marks}" + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), _e(_policy_tier_name([y.policy], y.tier)),
                   money_fmt(y.incentive_cny) + (_(" [yellow]cap[/]") if y.capped else ""), dist)
     t.add_row(_("[bold]total[/]"), money_fmt(p.total_usd), "", f"[bold]{money_fmt(p.total_incentive_cny)}[/]", "")
     legend = []
@@ -335,7 +351,7 @@ def render_plan(p: "Plan") -> RenderableType:
     lines = [_("If every year's FX rate moves -5%: {minus}; +5%: {plus} (the cap point moves with FX).").format(
         minus=_cny(p.fx_sensitivity['fx_-5%']), plus=_cny(p.fx_sensitivity['fx_+5%']))]
     if p.fx_assumed_years:
-        years = ", ".join(str(y) for y in p.fx_assumed_years)
+        years = _(", ").join(str(y) for y in p.fx_assumed_years)
         lines.append((_("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of that year rest on the assumed "
                         "rate (see FX below), and the ±5% above is the least to allow for.") if len(p.fx_assumed_years) == 1 else
                       _("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of those years rest on the assumed "
@@ -343,7 +359,7 @@ def render_plan(p: "Plan") -> RenderableType:
     for y in p.schedule:
         if y.cap_binds_above_usd is not None:
             lines.append(_("{year}: the cap binds above USD {amount}.").format(year=y.year, amount=money_fmt(y.cap_binds_above_usd)))
-    fx = "\n".join(f"{year}: {src}" for year, src in p.fx_sources.items())
+    fx = "\n".join(_("{year}: {source}").format(year=year, source=src) for year, src in p.fx_sources.items())
     s = p.search
     return Group(
         t,
@@ -396,7 +412,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     if b.totals:
         head.add_row(_("total rows (kept, not scored)"), f"{len(b.totals):,}")
     for tier, n in sorted(b.eligible_by_tier.items()):
-        head.add_row(_e(_("eligible, {tier} tier").format(tier=tier)), f"{n:,}")
+        head.add_row(_e(_("eligible, {tier} tier").format(tier=_policy_tier_name(b.policies, tier))), f"{n:,}")
     head.add_row(_("capped"), f"{b.capped:,}")
     if b.assumed_continuation:
         head.add_row(_("scored under an assumed policy"), f"[yellow]{b.assumed_continuation:,}[/]")

@@ -130,7 +130,7 @@ def _lines_passed_over(src: Source, above: int) -> Source:
     note = Note.of(N_("header on line {line}, 1 title line above it passed over") if above == 1 else
                    N_("header on line {line}, {above} title lines above it passed over"), line=above + 1, above=above)
     return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0,
-                               conversions=(*src.conversions, note) if src.conversions else (Note.of("CSV, ") + note,))
+                               conversions=(*src.conversions, note) if src.conversions else (Note.of(N_("CSV, ")) + note,))
 
 
 def _copy_from_line(src: Source, above: int, out: Path) -> None:
@@ -190,7 +190,7 @@ def row_by_row(src: Source) -> Source:
     if src.newline == "\r":
         note += Note.of(N_(", its lines ending in CR"))
     if found:
-        note += Note.of(": ") + functools.reduce(lambda a, b: a + Note.of(", ") + b, found) + Note.of(N_(", each with its error"))
+        note += Note.of(N_(": ")) + functools.reduce(lambda a, b: a + Note.of(N_(", ")) + b, found) + Note.of(N_(", each with its error"))
     return dataclasses.replace(src, path=out, columns=[*src.columns, PARSE_ERROR], encoding="utf-8", delimiter=",",
                                skip=0, newline="\n", conversions=(*src.conversions, note),
                                temp_files=[*src.temp_files, out], note=note)

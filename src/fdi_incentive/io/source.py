@@ -65,7 +65,7 @@ class Source:
 
     def converted_text(self) -> str | None:
         """How it was made readable, in the interface's language."""
-        return "; ".join(n.text() for n in self.conversions) or None
+        return _("; ").join(n.text() for n in self.conversions) or None
 
     @property
     def has_parse_errors_column(self) -> bool:
