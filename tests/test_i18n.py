@@ -85,6 +85,8 @@ def test_shipped_policies_say_in_chinese_what_they_say_in_english():
         p = lp.policy
         assert all(c.text_zh for c in p.caveats), p.id
         assert all(t.label_zh for t in p.tiers), p.id
+        assert p.jurisdiction_zh and all(s.seen_zh for s in p.sources), p.id
+        assert all(s.issuer_zh for s in p.sources if s.role != "summary"), p.id  # (the summary is an English news site's)
         parts = [p.effective, p.source_period, p.base, *p.tiers, p.exclusions, p.stacking, p.cap, p.conversion, p.rounding]
         for part in filter(None, parts):
             assert bool(part.reading) == bool(part.reading_zh) and bool(part.assumption) == bool(part.assumption_zh), (p.id, part)
