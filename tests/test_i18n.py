@@ -363,3 +363,25 @@ def test_tiers_are_named_by_their_chinese_labels_and_chinese_lines_use_chinese_p
     assert "cn-cq-2018适用于2018-2022；cn-cq-2023适用于2023年起" in none, none
     code = fdi("calc", "--year", "2024", "--sector", "汽车", "--industry-code", "A01", "--paid-in-usd", "25000000", "--lang", "zh").output
     assert "（其他）" in code and "other" not in code, code
+
+
+@pytest.mark.parametrize("how", ["given", "table", "ecb", "ledger"])
+def test_the_batch_summary_states_its_rate_sources_in_chinese(tmp_path, how):
+    """The summary's 汇率 line says where the rates came from in Chinese (the output's fx_source
+    cells stay English, the same bytes in both languages)."""
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,paid_in_usd\nA,2024,new,manufacturing,40000000\nB,2023,new,other,20000000\n",
+                   encoding="utf-8")
+    args = {"given": [src, "--fx-rate", "7.1"], "table": [src, "--fx-table", ROOT / "examples" / "pboc-central-parity.csv"],
+            "ecb": [src], "ledger": [ROOT / "examples" / "ledger.csv", "--projects", ROOT / "examples" / "ledger-projects.csv"]}[how]
+    outputs = {}
+    for lang in ("zh", "en"):
+        result = fdi("batch", *args, "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang)
+        assert result.exit_code in (0, 1), result.output
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+        if lang == "zh":
+            line = re.sub(r"\s*\n\s*", "", result.output.split("汇率：", 1)[1].split("已写入")[0])
+            for english in ["given rate", "CNY per", "average of", "daily rates", "ECB reference", "weighted mean", "FX table",
+                            "arrival dates", "crossed through"]:
+                assert english not in line, (english, line)
+    assert outputs["zh"] == outputs["en"]

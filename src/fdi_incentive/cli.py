@@ -495,7 +495,7 @@ def policy_show(
 
 @policy_app.command("validate")
 @handles_errors
-def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML file to check.")]) -> None:
+def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML file to check.")], lang: Lang = None) -> None:
     """Check a policy file strictly: unknown keys, wrong types, dates out of order, rates above 1.
 
     Example: fdi policy validate my-city.toml

@@ -27,8 +27,8 @@ import polars as pl
 
 from .io.columns import named
 from .errors import FxError, InputError, PolicyError
-from .i18n import N_, _, in_english
-from .fx import RateChain, check_currency, parse_rate
+from .i18n import N_, _, get_language, in_english, using
+from .fx import RateChain, check_currency, given_rate_source, parse_rate
 from .industry import UnknownSector, category_label, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
 from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large, money_fmt,
@@ -312,6 +312,8 @@ class Scorer:
         self.tiers: list[tuple[Policy, Tier]] = []
         self.classes: list[tuple[str, str | None, str]] = []  # (category, code, how the sector was decided: a note or "")
         self.notes: list[str] = [""]  # the notes of the classes, "" first (see `_output`'s reasons)
+        self.lang = get_language()  # the interface's (the cells are English whatever it is)
+        self.shown: dict[str, str] = {}  # a rate source as a cell states it -> in the interface's language
         self.unknown_sectors: list[str] = []  # sector names we do not know, given alone (the summary names the nearest known)
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
@@ -363,15 +365,21 @@ class Scorer:
                 Y.answers[name][i] = value
             Y._series.clear()
 
-    def _usd_rate(self, year: int) -> dict:
+    def _usd_quote(self, year: int) -> tuple[Decimal, str]:
+        """A year's USD rate and its source, in the language of the moment (raises FxError)."""
         if self.o.fx_rate is not None:
-            rate, source = self.o.fx_rate, f"given rate: {self.o.fx_rate} CNY per USD"
-        else:
-            try:
-                quote = self.o.rates.quote("USD", on=None, year=year)
-            except FxError as exc:
-                return {"usd_err": str(exc)}
-            rate, source = quote.rate, quote.source
+            return self.o.fx_rate, given_rate_source(self.o.fx_rate, "USD")
+        quote = self.o.rates.quote("USD", on=None, year=year)
+        return quote.rate, quote.source
+
+    def _usd_rate(self, year: int) -> dict:
+        try:
+            rate, source = self._usd_quote(year)
+        except FxError as exc:
+            return {"usd_err": str(exc)}
+        if source not in self.shown:  # (the summary states it in the interface's language)
+            with using(self.lang):
+                self.shown[source] = self._usd_quote(year)[1]
         e8 = _e8(rate)
         if e8 is None:
             return {"usd_err": f"fx: the USD rate {rate} for {year} has more than {FX_DECIMALS} decimals"}

@@ -59,6 +59,11 @@ class RateSource(Protocol):
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None: ...
 
 
+def given_rate_source(rate: Decimal, currency: str) -> str:
+    """What a rate the user gave is stated as, in the language of the moment."""
+    return _("given rate: {rate} CNY per {currency}").format(rate=rate, currency=currency)
+
+
 @dataclass(frozen=True)
 class FixedRate:
     """One rate the user gave, for one currency (CNY per USD unless said otherwise)."""
@@ -72,7 +77,7 @@ class FixedRate:
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
         if currency != self.currency:
             return None
-        return Quote(currency, self.rate, _("given rate: {rate} CNY per {currency}").format(rate=self.rate, currency=self.currency))
+        return Quote(currency, self.rate, given_rate_source(self.rate, self.currency))
 
 
 class _Series:
@@ -131,7 +136,7 @@ class _Series:
                 return None
             day, rate = hit
             when = f"{day}" if day == on else _("{day}, the last rate on or before {on}").format(day=day, on=on)
-            return Quote(currency, rate, f"{self._shown()}, {when}")
+            return Quote(currency, rate, _("{name}, {when}").format(name=self._shown(), when=when))
         hit_y = self._year(currency, year)
         if hit_y is None:
             return None

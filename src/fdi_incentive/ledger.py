@@ -32,10 +32,11 @@ from typing import TYPE_CHECKING
 from .io.columns import named
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
-from .i18n import _, in_english
+from .i18n import N_, _, get_language, in_english, using
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
+from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
 from .text import quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
@@ -125,6 +126,7 @@ def _unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
 
 
 MAX_NAMED = 10  # rows named in a note (the rest are counted)
+WEIGHTED_MEAN = N_("weighted mean of the rates of {n} arrival dates")
 
 
 def _stripped(name: str) -> pl.Expr:
@@ -152,6 +154,8 @@ class _Ledger:
         self.own = [c for c in ATTRIBUTES if c in mapping]  # a project's kind, sector, code: on the ledger's rows
         self.listed: list[str] = []  # ... and in --projects
         self.note: str | None = None  # --projects rows that could not be used
+        self.lang = get_language()  # the interface's (the cells are English whatever it is)
+        self.shown: dict[str, str] = {}  # a rate source as a cell states it -> in the interface's language
         if projects is not None:
             pm = projects.mapping
             self.listed = [c for c in ATTRIBUTES if c in pm]
@@ -194,7 +198,8 @@ class _Ledger:
             years = self.years(pl.concat(pieces[0]))
             done(1.0)
             return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
-                          frame=[(years.select(LEDGER_COLUMNS), 1.0)], note=Note.of("{note}", note=self.note) if self.note else None)
+                          frame=[(years.select(LEDGER_COLUMNS), 1.0)], note=Note.of("{note}", note=self.note) if self.note else None,
+                          shown=self.shown)
         spans: list[list[Path]] = [[] for _ in range(max(1, -(-lines // SPAN)))]
         for p in range(parts):
             years = self.years(pl.read_parquet(pieces[p]) if pieces[p] else self.arrivals(raw.clear(), 0))
@@ -206,7 +211,8 @@ class _Ledger:
                 piece.write_parquet(spans[s][-1], compression="lz4")
             done(0.5 + 0.5 * (p + 1) / parts)
         return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
-                      frame=_in_order(spans), note=Note.of("{note}", note=self.note) if self.note else None)
+                      frame=_in_order(spans), note=Note.of("{note}", note=self.note) if self.note else None,
+                          shown=self.shown)
 
     @in_english  # (its errors and sources are cells of the output: the same in every language)
     def arrivals(self, raw: pl.DataFrame, before: int) -> pl.DataFrame:
@@ -313,6 +319,13 @@ class _Ledger:
             pl.when(pl.col("__err").is_not_null()).then("arrival row " + pl.col("__line").cast(pl.String) + ": "
                                                         + pl.col("__err")).alias("__msg"))
 
+    def _quote(self, currency: str, day: date) -> tuple[Decimal, str]:
+        """An arrival day's rate and its source, in the language of the moment (raises FxError)."""
+        if currency == "USD" and self.o.fx_rate is not None:
+            return self.o.fx_rate, given_rate_source(self.o.fx_rate, "USD")
+        quote = self.o.rates.quote(currency, on=day, year=day.year)
+        return quote.rate, quote.source
+
     @in_english
     def rates(self, a: pl.DataFrame) -> pl.DataFrame:
         """The rates of the arrivals' days (those of earlier chunks too): USD's and each currency's,
@@ -322,17 +335,15 @@ class _Ledger:
         days = (a.filter(pl.col("__day").is_not_null() & pl.col("__cur").str.contains(_CURRENCY))
                 .select("__cur", "__day").unique().rows())
         wanted = {("USD", d) for _, d in days} | {(c, d) for c, d in days if c not in ("USD", "CNY")}
-        given = (self.o.fx_rate, f"given rate: {self.o.fx_rate} CNY per USD") if self.o.fx_rate is not None else None
         for currency, day in sorted(wanted - self.quotes.keys()):
             rate = source = error = None
-            if currency == "USD" and given is not None:
-                rate, source = given
-            else:
-                try:
-                    quote = self.o.rates.quote(currency, on=day, year=day.year)
-                    rate, source = quote.rate, quote.source
-                except FxError as exc:
-                    error = str(exc)
+            try:
+                rate, source = self._quote(currency, day)
+            except FxError as exc:
+                error = str(exc)
+            if source is not None and source not in self.shown:  # (the summary states it in the interface's language)
+                with using(self.lang):
+                    self.shown[source] = self._quote(currency, day)[1]
             e8 = None if rate is None else _e8(Decimal(rate))
             if rate is not None and e8 is None:
                 source, error = None, f"fx: the {currency} rate {rate} on {day} has more than {FX_DECIMALS} decimals"
@@ -398,7 +409,9 @@ class _Ledger:
         years = years.with_columns(pl.when(n == 1).then(pl.col("__one_rate")).when((n > 1) & (base > 0))
                                    .then(mean.cast(pl.Int64) * 100).alias("__e8"))
         e8 = pl.col("__e8")
-        several = {k: f"weighted mean of the rates of {k} arrival dates" for k in years["__n_rates"].unique().to_list() if k > 1}
+        several = {k: WEIGHTED_MEAN.format(n=k) for k in years["__n_rates"].unique().to_list() if k > 1}
+        with using(self.lang):
+            self.shown.update({text: _(WEIGHTED_MEAN).format(n=k) for k, text in several.items()})
         years = years.select(
             pl.col("__first"), pl.col("__project_id").alias("project_id"), pl.col("__year").cast(pl.String).alias("year"),
             "kind", "sector", "industry_code",

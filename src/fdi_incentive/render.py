@@ -444,7 +444,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     mapping = columns(b.column_mapping)
     if b.projects_column_mapping:
         mapping += _("; from --projects: {columns}").format(columns=columns(b.projects_column_mapping))
-    fx = "; ".join(_(s) for s in b.fx_sources[:SOURCES_SHOWN]) or _("none needed")  # (the cells' words: a few are messages)
+    fx = _("; ").join(b.fx_sources[:SOURCES_SHOWN]) or _("none needed")  # (in the interface's language: see batch)
     if len(b.fx_sources) > SOURCES_SHOWN:  # (a ledger's arrival days each have theirs: thousands)
         fx += _("; … and {more} more (every one in --summary-json)").format(more=f"{len(b.fx_sources) - SOURCES_SHOWN:,}")
     notes = [_("columns used: {mapping}").format(mapping=mapping)]

@@ -52,6 +52,7 @@ class Source:
     collisions: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the columns naming it, if several
     note: Note | None = None  # what the last reading of it found (`row_by_row`), or --projects rows not used
     number_columns: list[str] = field(default_factory=list)  # an Excel sheet's columns of numbers only
+    shown: dict[str, str] = field(default_factory=dict)  # a rate source its rows state -> in the interface's language
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
 
     def cleanup(self) -> None:
