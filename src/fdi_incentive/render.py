@@ -125,7 +125,7 @@ def _arrivals_table(y: YearResult) -> RenderableType:
         t.add_row(str(a.date or y.year), _name(CONTRIBUTIONS, a.type), money_fmt(a.amount, a.currency), money_fmt(a.usd),
                   _("yes") if a.counted else _("[dim]no[/]"))
         if a.currency != "USD":
-            conversions.append(f"{a.date or y.year} {a.currency}: {a.source}")
+            conversions.append(_("{date} {currency}: {source}").format(date=a.date or y.year, currency=a.currency, source=a.source))
     return Group(t, Text("\n".join(conversions), style="dim")) if conversions else t
 
 
