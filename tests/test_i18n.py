@@ -88,6 +88,8 @@ def test_shipped_policies_say_in_chinese_what_they_say_in_english():
         p = lp.policy
         assert all(c.text_zh for c in p.caveats), p.id
         assert all(t.label_zh for t in p.tiers), p.id
+        assert p.jurisdiction_zh and all(s.seen_zh for s in p.sources), p.id
+        assert all(s.issuer_zh for s in p.sources if s.role != "summary"), p.id  # (the summary is an English news site's)
         parts = [p.effective, p.source_period, p.base, *p.tiers, p.exclusions, p.stacking, p.cap, p.conversion, p.rounding]
         for part in filter(None, parts):
             assert bool(part.reading) == bool(part.reading_zh) and bool(part.assumption) == bool(part.assumption_zh), (p.id, part)
@@ -414,6 +416,105 @@ def test_any_wrong_value_in_a_project_is_said_in_chinese_at_its_place(case):
             Project.model_validate(doc)
         assert "Input should" not in str(english.value) and "datetime" not in str(english.value), english.value
         assert any(n in str(english.value) for n in named), (place, english.value)
+
+
+def test_policy_show_in_chinese_names_every_value_in_chinese():
+    """Kinds, stacking, rounding, the jurisdiction and the quoting source's issuer are said in Chinese,
+    with the Chinese words the policy's own sources use (渝中区, 重庆市人民政府办公厅 ...)."""
+    for policy in ("cn-cq-2023", "cn-cq-2018"):
+        shown = fdi("policy", "show", policy, "--lang", "zh")
+        assert shown.exit_code == 0, shown.output
+        out = re.sub(r"\s+", "", shown.output)
+        for english in ["best", "half-up", "new,capital", "restatement", "Chongqing,China",
+                        "CommerceCommission", "Chongqingrewardforpaid-in", "GeneralOffice", "text(", "summary(", "Seen"]:
+            assert english not in out, (policy, english)
+        for words in ["新设、增资", "取最高一档", "四舍五入", "中国重庆市", "区商务委", "条款原文，按转述所载"]:
+            assert words in out, (policy, words)
+    english = re.sub(r"\s+", " ", fdi("policy", "show", "cn-cq-2023", "--lang", "en").output)
+    for words in ["new, capital increase", "half-up", "Chongqing, China", "Yuzhong District Commerce Commission", "best"]:
+        assert words in english, words
+
+
+def test_calc_header_and_reasons_in_chinese_name_the_issuer_and_rounding_in_chinese():
+    result = fdi(*CALC, "--lang", "zh")
+    out = re.sub(r"\s+", "", result.output)
+    assert "条款引自：重庆市渝中区外商投资政策汇编(中英文)，重庆市渝中区商务委" in out, result.output
+    assert "自2023-01-01起适用，无截止日期" in out and "至无截止日期" not in out, result.output
+    assert "适用档次│制造业档" in out, result.output  # (the tier's Chinese label, its id stays in JSON)
+    data = json.loads(fdi(*CALC, "--json", "--lang", "zh").output)
+    reasons = " ".join(data["years"][0]["reasons"])
+    assert "half-up" not in reasons and "四舍五入" in reasons, reasons
+
+
+def test_json_texts_for_people_follow_the_language_with_the_same_keys():
+    """calc's policies[].sources[] and plan's search.tie_rule are texts for people: Chinese under --lang zh."""
+    en, zh = (json.loads(fdi(*CALC, "--json", "--lang", lang).output) for lang in ("en", "zh"))
+    assert en["policies"][0].keys() == zh["policies"][0].keys()
+    assert en["policies"][0]["sources"][0].startswith("text: ") and "(official). Seen: " in en["policies"][0]["sources"][0]
+    framing = " ".join(zh["policies"][0]["sources"])
+    for english in ["text:", "restatement:", "Seen:", "(official)", "General Office"]:
+        assert english not in framing, english
+    assert "原文：" in framing and "所见：" in framing and "可靠性：官方" in framing and "重庆市人民政府办公厅" in framing
+    plans = [json.loads(fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing",
+                            "--fx-rate", "7.1", "--step", "1000000", "--json", "--lang", lang).output) for lang in ("en", "zh")]
+    assert plans[0]["search"].keys() == plans[1]["search"].keys() and "earliest" in plans[0]["search"]["tie_rule"]
+    assert plans[1]["search"]["tie_rule"] in plans[1]["notes"] and re.search(r"[\u4e00-\u9fff]", plans[1]["search"]["tie_rule"])
+
+
+@pytest.mark.parametrize("args, chinese, english", [
+    (["calc", "--year", "2024", "--paid-in-usd", "42000000", "--fx-rate", "7.1"], "缺少", ["None"]),
+    (["plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+      "--step", "0"], "step", ["Decimal"]),
+    (["plan", "--total-usd", "80000000", "--years", "2024-2025", "--sector", "manufacturing", "--fx-rate", "7.1",
+      "--fixed", "2024=10000000", "--fixed", "2025=10000000"], "20,000,000", ["all years"]),
+])
+def test_errors_say_in_words_what_is_missing_or_wrong(args, chinese, english):
+    result = fdi(*args, "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and chinese in result.output, result.output
+    for word in english:
+        assert word not in result.output, result.output
+
+
+def test_batch_refusals_in_chinese_hold_no_english_words(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("name,amount\n1,2\n", encoding="utf-8")
+    result = fdi("batch", src, "-o", tmp_path / "out.csv", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and "或 paid_in + currency" in result.output, result.output
+    assert " or " not in result.output, result.output
+    src.write_text("project_id,year,kind,sector,paid_in_usd,备注\nA€,2024,new,manufacturing,40000000,\n", encoding="utf-8")
+    for header in (False, True):
+        if header:
+            src.write_text("project_id,year,kind,sector,paid_in_usd,备注€\nA,2024,new,manufacturing,40000000,\n", encoding="utf-8")
+        result = fdi("batch", src, "-o", tmp_path / "out.csv", "--fx-rate", "7.1", "--output-encoding", "gbk", "--lang", "zh")
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert ("表头" if header else "第 1 行，列 'project_id'") in result.output and "row " not in result.output, result.output
+        assert "the header" not in result.output, result.output
+    result = fdi("batch", src, "-o", tmp_path / "out.csv", "--output-encoding", "big5", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and "utf-8 或 utf-8-sig 或 gbk" in result.output, result.output
+
+
+def test_chinese_translations_say_what_the_english_says():
+    zh = {m.id: m.string for m in messages()}
+    assert zh["{rate} CNY per {currency} ({source}) ÷ {usd_rate} CNY per USD"] == "{rate} 人民币/{currency}（{source}）÷ {usd_rate} 人民币/美元"
+    assert "敏感" in zh["fragility"] and "项目" not in zh["step"] and zh["schedule"] != zh["plan"]
+    result = fdi(*CALC, "--rate", "0.123456789", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and "汇率" not in result.output, result.output  # (it is the reward rate)
+
+
+def test_tiers_are_named_by_their_chinese_labels_and_chinese_lines_use_chinese_punctuation(tmp_path):
+    """A tier's id stays in JSON and CSV; a person reading Chinese sees its label (制造业档)."""
+    calc = re.sub(r"\s+", "", fdi("calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "25000000",
+                                  "--fx-rate", "7.1", "--lang", "zh").output)
+    assert "即进入制造业档。" in calc and "manufacturing" not in calc.replace("“manufacturing”", ""), calc
+    plan = fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+               "--step", "1000000", "--lang", "zh").output
+    assert "制造业档" in plan and "manufacturing" not in plan and "2025、2026：" in plan, plan
+    batch = fdi("batch", ROOT / "examples" / "projects.csv", "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output
+    assert "符合条件：制造业档" in batch, batch
+    none = fdi("calc", "--year", "2017", "--sector", "manufacturing", "--paid-in-usd", "25000000", "--lang", "zh").output
+    assert "cn-cq-2018适用于2018-2022；cn-cq-2023适用于2023年起" in none, none
+    code = fdi("calc", "--year", "2024", "--sector", "汽车", "--industry-code", "A01", "--paid-in-usd", "25000000", "--lang", "zh").output
+    assert "（其他）" in code and "other" not in code, code
 
 
 @pytest.mark.parametrize("how", ["given", "table", "ecb", "ledger"])

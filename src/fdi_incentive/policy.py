@@ -46,6 +46,9 @@ def category_name(category: str) -> str:
 # inside the period the source states, or a year we apply the rule to after it (an assumption)
 PolicyStatus = Literal["in_force", "assumed_continuation"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]
+ROUNDING_NAMES = {"half_up": N_("half-up"), "half_even": N_("half-even"), "down": N_("down"), "up": N_("up")}
+STACKING_NAMES = {"best": N_("best")}
+KIND_SHORT_NAMES = {"new": N_("new"), "capital_increase": N_("capital increase")}
 
 
 def _exact_decimal(value: Any) -> Any:
@@ -160,6 +163,9 @@ class Said(_Strict):
 
 SourceRole = Literal["text", "restatement", "summary"]
 SOURCE_ROLES = {"text": N_("the text itself"), "restatement": N_("a restatement quoting it"), "summary": N_("a summary")}
+ROLE_NAMES = {"text": N_("text"), "restatement": N_("restatement"), "summary": N_("summary")}  # (a role as a reader names it)
+RELIABILITY_NAMES = {"official": N_("official"), "official_restatement": N_("official_restatement"),
+                     "secondary": N_("secondary"), "unverified": N_("unverified")}
 
 
 class Source(_Strict):
@@ -169,20 +175,23 @@ class Source(_Strict):
     title: str
     title_en: str | None = None
     issuer: str
+    issuer_zh: str | None = Field(None, description="the issuer in Chinese, shown under --lang zh")
     issued: date | None = None
     document_number: str | None = None
     url: str = ""
     reliability: Literal["official", "official_restatement", "secondary", "unverified"]
     checked: date = Field(description="the day this policy file was read against a stored copy of this source")
     seen: str = Field(min_length=1, description="what of the source was seen: the whole clause, a header only ...")
+    seen_zh: str | None = Field(None, description="what was seen, in Chinese, shown under --lang zh")
     quote: str | None = Field(None, min_length=1, description="the clause, verbatim, as this source gives it")
     gloss: str | None = Field(None, description="an English rendering of the quote (ours unless said otherwise)")
 
     @property
     def name(self) -> str:
-        """The source as a reader names it: title, document number, issuer, date."""
-        return (self.title + (f" ({self.document_number})" if self.document_number else "")
-                + f", {self.issuer}" + (f", {self.issued}" if self.issued else ""))
+        """The source as a reader names it, in the current language: title, document number, issuer, date."""
+        title = _("{title} ({number})").format(title=self.title, number=self.document_number) if self.document_number else self.title
+        name = _("{title}, {issuer}").format(title=title, issuer=pick(self.issuer, self.issuer_zh))
+        return _("{name}, {date}").format(name=name, date=self.issued) if self.issued else name
 
 
 class Effective(Said):
@@ -312,6 +321,7 @@ class Policy(_Strict):
     title: str
     title_zh: str | None = Field(None, description="a Chinese name we gave the rule, not a title any source uses")
     jurisdiction: str
+    jurisdiction_zh: str | None = Field(None, description="the jurisdiction in Chinese, shown under --lang zh")
     payout_currency: Literal["CNY"]
     effective: Effective
     source_period: SourcePeriod | None = Field(
@@ -473,15 +483,13 @@ def covered_period(policy: "Policy") -> str:
 def outside_dates_message(policy: "Policy", year: int | str) -> str:
     """Why a policy cannot score a year outside its dates, naming them."""
     eff = policy.effective
-    return _("year: {policy} applies to {span} ({start} to {end}), not to {year}; choose a year in its dates or another policy").format(
-        policy=policy.id, span=eff.span, start=eff.from_, end=eff.to or _("no end date"), year=year)
+    return (_("year: {policy} applies to {span} ({start} to {end}), not to {year}; choose a year in its dates or another policy")
+            if eff.to else
+            _("year: {policy} applies to {span} ({start} to no end date), not to {year}; choose a year in its dates or "
+              "another policy")).format(policy=policy.id, span=eff.span, start=eff.from_, end=eff.to, year=year)
 
 
 def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:
     candidates = bundled_policies() if candidates is None else candidates
-    spans = "; ".join(
-        _("{policy} covers {start}-{end}").format(policy=lp.policy.id, start=lp.policy.effective.from_.year,
-                                                  end=lp.policy.effective.to.year if lp.policy.effective.to else "")
-        for lp in candidates
-    )
+    spans = _("; ").join(_("{policy} covers {span}").format(policy=lp.policy.id, span=lp.policy.effective.span) for lp in candidates)
     return _("year: no policy is in force in {year} ({spans})").format(year=year, spans=spans)

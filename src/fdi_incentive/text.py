@@ -4,6 +4,7 @@ control characters a terminal would obey, and neutralised where a spreadsheet wo
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from .i18n import _
 
@@ -48,6 +49,8 @@ def json_safe(text: str) -> str:
 def quoted(value: object, at_most: int = QUOTED_AT_MOST) -> str:
     """A value as a message quotes it: its repr (controls escaped), cut to ``at_most`` characters
     with how many more there were, so a 50 MB cell makes a short message."""
+    if isinstance(value, Decimal):  # (a number as it is written, never the Python type around it)
+        value = format(value, "f")
     if isinstance(value, str) and len(value) > at_most:
         return _("{text}… ({count} more characters)").format(text=repr(value[:at_most]), count=f"{len(value) - at_most:,}")
     text = repr(value)
