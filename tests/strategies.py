@@ -180,3 +180,31 @@ junk_values = st.one_of(
     number_texts, year_texts, st.floats(allow_nan=True), st.integers(-10**20, 10**20),
     st.decimals(allow_nan=True, allow_infinity=True),
 )
+
+
+# --- a project file with one thing wrong somewhere (a value of any type, a key too many or missing) ---
+
+# (no English words among them: a message quoting one back must still read as Chinese under --lang zh)
+json_junk = st.one_of(
+    st.sampled_from([None, True, False, 0, -5, 1800, 1.5, "", "x", "2024-13-45", "2024-01-01T10:00:00", "2024-02-30",
+                     "合资", "礼物", "-5", "1e40", "0.001", [], [1, 2], {}, {"a": 1}, [{"year": 2024}]]),
+    st.text(alphabet="0123456789-.,:T 中文年月日", max_size=20), st.integers(-10**20, 10**20),
+    st.dates(), st.decimals(allow_nan=False, allow_infinity=False, places=3),
+)
+_PROJECT_KEYS = ["id", "name", "kind", "sector", "industry_code", "arrivals"]
+_ARRIVAL_KEYS = ["date", "year", "amount", "currency", "type"]
+
+
+@st.composite
+def broken_projects(draw):
+    """(a project as a parsed JSON or TOML file holds it, the place of what was changed in it)."""
+    arrival = {"date": "2024-03-15", "amount": "1000", "currency": "USD", "type": "equity"}
+    doc = {"id": "P1", "kind": "new", "sector": "services", "arrivals": [arrival, dict(arrival, date="2025-01-02")]}
+    inside = draw(st.booleans())
+    table, keys, place = (doc["arrivals"][1], _ARRIVAL_KEYS, "arrivals[1].") if inside else (doc, _PROJECT_KEYS, "")
+    key, how = draw(st.sampled_from(keys + ["extra"])), draw(st.sampled_from(["junk", "junk", "drop"]))
+    if how == "drop" and key in table:
+        del table[key]
+    else:
+        table[key] = draw(json_junk)
+    return doc, place + key

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -20,6 +21,8 @@ import fdi_incentive
 from fdi_incentive import i18n
 from fdi_incentive.cli import ExitCode, app
 from fdi_incentive.policy import bundled_policies
+
+from .strategies import broken_projects
 
 ROOT = Path(__file__).parents[1]
 PACKAGE = ROOT / "src" / "fdi_incentive"
@@ -85,6 +88,8 @@ def test_shipped_policies_say_in_chinese_what_they_say_in_english():
         p = lp.policy
         assert all(c.text_zh for c in p.caveats), p.id
         assert all(t.label_zh for t in p.tiers), p.id
+        assert p.jurisdiction_zh and all(s.seen_zh for s in p.sources), p.id
+        assert all(s.issuer_zh for s in p.sources if s.role != "summary"), p.id  # (the summary is an English news site's)
         parts = [p.effective, p.source_period, p.base, *p.tiers, p.exclusions, p.stacking, p.cap, p.conversion, p.rounding]
         for part in filter(None, parts):
             assert bool(part.reading) == bool(part.reading_zh) and bool(part.assumption) == bool(part.assumption_zh), (p.id, part)
@@ -262,6 +267,254 @@ def test_rows_without_an_id_in_a_projects_file_are_named_in_chinese(tmp_path):
                  "--lang", "zh")
     assert result.exit_code in (0, 1), result.output  # (the rows' own errors aside)
     assert "--projects：第 3, 5 行 没有 project_id" in re.sub(r"\s*\n\s*", "", result.output), result.output
+
+
+# --- a broken project or policy file is refused in the reader's language, naming the field ---------
+
+# pydantic's own English, our English frames, Python's reprs: none belongs in a Chinese message
+_ENGLISH = re.compile(r"Input should|is not valid|not permitted|required|Field |Project:|Arrival:|datetime|Decimal\(|"
+                      r"expected|top level|unknown key|allowed keys|at least|at most|must |write the|\(got|"
+                      r"\b[A-Za-z]{3,} [A-Za-z]{3,}\b")
+
+
+def _speaks_chinese(output: str, path) -> str:
+    """The output without the file's path, checked for English; returned for further checks."""
+    text = output.replace(str(path), "FILE").replace("fdi policy show", "COMMAND")  # (a command stays as typed)
+    assert text.startswith("fdi：错误："), output
+    assert not _ENGLISH.search(text), (_ENGLISH.search(text), output)
+    assert "实际为{" not in text and len(text) < 1000, output  # (never a dump of the whole file)
+    return text
+
+
+BROKEN_PROJECTS = [  # (file name, text, the field path the message names, a word of what was wrong)
+    ("a.toml", 'sector = "汽车"\n[[arrivals]]\ndate = 2024-03-15\n', "arrivals[0].amount", "缺少"),
+    ("b.json", '{"sector": "x", "foo": 1, "arrivals": [{"date": "2024-01-01", "amount": "1"}]}', "foo", "未知的键"),
+    ("c.json", '{"sector": "x", "arrivals": []}', "arrivals", "至少"),
+    ("d.json", '{"sector": "x", "arrivals": [{"date": "2024-13-45", "amount": "1"}]}', "arrivals[0].date：'2024-13-45'", "日期"),
+    ("e.json", '{"name": 5, "sector": "x", "arrivals": [{"date": "2024-01-01", "amount": "1"}]}', "name：5无效", "文本"),
+    ("f.json", "[1, 2]", "[1, 2]", "无效"),
+    ("g.json", '{"sector": "x", "arrivals": [{"amount": "1"}]}', "arrivals[0]", "年份"),
+    ("h.json", '{"sector": "x", "kind": "合资", "arrivals": [{"year": 2024, "amount": "1"}]}', "kind：'合资'无效", "应为"),
+    ("i.json", '{"sector": "x", "arrivals": [{"year": 2024, "amount": "abc", "currency": "XXX1", "type": "gift"}]}',
+     "arrivals[0].type：'gift'无效", "arrivals[0].currency"),
+    ("j.json", '{"sector": "x", "arrivals": [{"year": 1800, "amount": "-5"}]}', "arrivals[0].year：1800无效", "arrivals[0].amount"),
+    ("k.json", '{"sector": "x", "arrivals": {"year": 2024}}', "arrivals", "列表"),
+    ("l.toml", 'name = 2024-03-15\nsector = "x"\n[[arrivals]]\nyear = 2024\namount = "1"\n', "name：2024-03-15无效", "文本"),
+    ("m.json", '{"sector": "x", "arrivals": [5]}', "arrivals[0]：5无效", "表"),
+    ("n.json", '{"sector": "x", "arrivals": [{"date": "2024-01-01", "year": 2023, "amount": "1"}]}', "arrivals[0]", "2023"),
+    ("o.json", '{"id": true, "sector": "x", "arrivals": [{"date": "2024-01-01T10:00:00", "amount": "1"}]}', "id：true无效",
+     "arrivals[0].date"),
+]
+
+
+@pytest.mark.parametrize("name, text, field, word", BROKEN_PROJECTS, ids=[b[0] for b in BROKEN_PROJECTS])
+def test_a_broken_project_file_is_refused_in_chinese_naming_the_field(tmp_path, name, text, field, word):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = fdi("calc", "--project", path, "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    said = _speaks_chinese(result.output, path)
+    assert field in said and word in said, said
+    english = fdi("calc", "--project", path, "--lang", "en")  # (and in English: the field, never a dump of the file)
+    assert english.exit_code == ExitCode.USAGE and english.output.startswith("fdi: error: "), english.output
+    assert field.split("：")[0] in english.output and "(got {" not in english.output and "datetime" not in english.output
+    assert "Input should" not in english.output and "Project:" not in english.output, english.output
+
+
+def test_a_kind_we_do_not_know_is_refused_in_chinese():
+    result = fdi(*CALC, "--kind", "合资", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE
+    assert _speaks_chinese(result.output, "-").startswith("fdi：错误：kind：'合资'无效；应为"), result.output
+    english = fdi(*CALC, "--kind", "merger")
+    assert english.output.strip() == "fdi: error: kind: 'merger' is not valid; expected one of new, capital-increase"
+
+
+def test_the_api_names_a_projects_problem_in_the_language_it_speaks():
+    from fdi_incentive import InputError, Project
+
+    raw = {"sector": "x", "foo": 1, "arrivals": [{"date": "2024-13-45"}]}
+    with pytest.raises(InputError) as english:
+        Project.model_validate(raw)
+    assert str(english.value).startswith("arrivals[0].date: '2024-13-45' is not valid; expected a date"), english.value
+    assert "arrivals[0].amount: required key is missing" in str(english.value) and "foo: unknown key" in str(english.value)
+    with fdi_incentive.using("zh"), pytest.raises(InputError) as chinese:
+        Project.model_validate(raw)
+    assert str(chinese.value).startswith("arrivals[0].date：'2024-13-45'无效；应为"), chinese.value
+    assert not _ENGLISH.search(str(chinese.value)), chinese.value
+
+
+_SHIPPED = (PACKAGE / "policies" / "cn-cq-2023.toml").read_text(encoding="utf-8")
+BROKEN_POLICIES = [  # (what is replaced, by what, the field path the message names)
+    ('rate = "0.04"', 'rate = "4"', "tiers[1].rate：'4'无效"),
+    ('mode = "best"', 'mode = "sum"', "stacking.mode：'sum'无效"),
+    ('title = "Chongqing reward', 'title = 5\nx = "', "title：5无效"),
+    ('comparator = "gt" }\nrate = "0.02"', 'comparator = "over" }\nrate = "0.02"', "tiers[0].threshold.comparator：'over'无效"),
+    ("[effective]\nfrom = 2023-01-01", '[effective]\nfrom = "2023-01"', "effective.from：'2023-01'无效"),
+    ("[effective]\nfrom = 2023-01-01", "[effective]\nfrom = 2023-01-01\nto = 2022-12-31", "effective：'to'"),
+    ('quantum = "0.01"', 'quantum = "0.03"', "rounding.quantum"),
+    ('usd_quantum = "0.01"', 'usd_quantum = "1"', "rounding.usd_quantum"),
+    ('rate = "0.04"', "rate = 0.04", "tiers[1].rate"),
+    ('rate = "0.04"', "rate = true", "tiers[1].rate"),
+    ('rate = "0.02"', 'rate = "0.020000001"', "tiers[0].rate"),
+    ('id = "manufacturing"', 'id = "general"', "general"),
+    ('quote = "', '# quote = "', "FILE："),
+    ("[source_period]\nfrom = 2023-01-01", "[source_period]\nfrom = 2024-01-01", "source_period.from"),
+    ("schema_version = 2", "schema_version = 1", "schema_version"),
+    ("schema_version = 2", "schema_version = 3", "schema_version：3无效"),
+    ('id = "cn-cq-2023"', 'id = "CN_X"', "id：'CN_X'无效"),
+    ('id = "cn-cq-2023"', 'id = "cn-cq-2023"\nextra = 1', "extra：未知的键"),
+    ('[cap]\namount = "10000000"', '[cap]\namount = "1e40"', "cap.amount"),
+    ("[rounding]", "[roundings]", "rounding：缺少"),
+    ('role = "text"', 'role = "law"', "sources[0].role：'law'无效"),
+]
+
+
+@pytest.mark.parametrize("old, new, field", BROKEN_POLICIES, ids=[b[2] for b in BROKEN_POLICIES])
+def test_a_broken_policy_file_is_refused_in_chinese_naming_the_field(tmp_path, old, new, field):
+    assert old in _SHIPPED
+    path = tmp_path / "broken.toml"
+    path.write_text(_SHIPPED.replace(old, new, 1), encoding="utf-8")
+    result = fdi("policy", "validate", path, "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    said = _speaks_chinese(result.output, path)
+    assert field in said, said
+    english = fdi("policy", "validate", path, "--lang", "en")
+    assert english.exit_code == ExitCode.USAGE and "Input should" not in english.output, english.output
+    assert "(got {" not in english.output and field.split("：")[0].replace("FILE", str(path)) in english.output, english.output
+
+
+def test_every_command_reading_a_broken_policy_file_says_so_in_chinese(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text(_SHIPPED.replace('rate = "0.04"', 'rate = "4"', 1), encoding="utf-8")
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nA,2024,manufacturing,40000000,7.1\n", encoding="utf-8")
+    for args in (("policy", "show", path), ("policy", "validate", path), (*CALC, "--policy", path),
+                 ("batch", src, "-o", tmp_path / "out.csv", "--policy", path)):
+        result = fdi(*args, "--lang", "zh")
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
+        assert "tiers[1].rate：'4'无效；应为不超过1的数" in _speaks_chinese(result.output, path), (args, result.output)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=broken_projects())
+def test_any_wrong_value_in_a_project_is_said_in_chinese_at_its_place(case):
+    """Whatever is wrong, and wherever: the library's InputError (what `calc --project` prints, each
+    line led by the file) names the place and says the rest in Chinese; in English it names the
+    place too, and neither quotes the whole project back."""
+    from fdi_incentive import InputError, Project
+
+    doc, place = case
+    try:
+        with fdi_incentive.using("zh"):
+            Project.model_validate(doc)
+    except InputError as exc:
+        said = str(exc)
+        assert not _ENGLISH.search(said) and "{'" not in said and len(said) < 1000, said
+        named = [place, place.rpartition(".")[0] or place]  # (the key, or the arrival whose check it fails)
+        assert any(n in said for n in named), (place, said)
+        with pytest.raises(InputError) as english:
+            Project.model_validate(doc)
+        assert "Input should" not in str(english.value) and "datetime" not in str(english.value), english.value
+        assert any(n in str(english.value) for n in named), (place, english.value)
+
+
+def test_policy_show_in_chinese_names_every_value_in_chinese():
+    """Kinds, stacking, rounding, the jurisdiction and the quoting source's issuer are said in Chinese,
+    with the Chinese words the policy's own sources use (渝中区, 重庆市人民政府办公厅 ...)."""
+    for policy in ("cn-cq-2023", "cn-cq-2018"):
+        shown = fdi("policy", "show", policy, "--lang", "zh")
+        assert shown.exit_code == 0, shown.output
+        out = re.sub(r"\s+", "", shown.output)
+        for english in ["best", "half-up", "new,capital", "restatement", "Chongqing,China",
+                        "CommerceCommission", "Chongqingrewardforpaid-in", "GeneralOffice", "text(", "summary(", "Seen"]:
+            assert english not in out, (policy, english)
+        for words in ["新设、增资", "取最高一档", "四舍五入", "中国重庆市", "区商务委", "条款原文，按转述所载"]:
+            assert words in out, (policy, words)
+    english = re.sub(r"\s+", " ", fdi("policy", "show", "cn-cq-2023", "--lang", "en").output)
+    for words in ["new, capital increase", "half-up", "Chongqing, China", "Yuzhong District Commerce Commission", "best"]:
+        assert words in english, words
+
+
+def test_calc_header_and_reasons_in_chinese_name_the_issuer_and_rounding_in_chinese():
+    result = fdi(*CALC, "--lang", "zh")
+    out = re.sub(r"\s+", "", result.output)
+    assert "条款引自：重庆市渝中区外商投资政策汇编(中英文)，重庆市渝中区商务委" in out, result.output
+    assert "自2023-01-01起适用，无截止日期" in out and "至无截止日期" not in out, result.output
+    assert "适用档次│制造业档" in out, result.output  # (the tier's Chinese label, its id stays in JSON)
+    data = json.loads(fdi(*CALC, "--json", "--lang", "zh").output)
+    reasons = " ".join(data["years"][0]["reasons"])
+    assert "half-up" not in reasons and "四舍五入" in reasons, reasons
+
+
+def test_json_texts_for_people_follow_the_language_with_the_same_keys():
+    """calc's policies[].sources[] and plan's search.tie_rule are texts for people: Chinese under --lang zh."""
+    en, zh = (json.loads(fdi(*CALC, "--json", "--lang", lang).output) for lang in ("en", "zh"))
+    assert en["policies"][0].keys() == zh["policies"][0].keys()
+    assert en["policies"][0]["sources"][0].startswith("text: ") and "(official). Seen: " in en["policies"][0]["sources"][0]
+    framing = " ".join(zh["policies"][0]["sources"])
+    for english in ["text:", "restatement:", "Seen:", "(official)", "General Office"]:
+        assert english not in framing, english
+    assert "原文：" in framing and "所见：" in framing and "可靠性：官方" in framing and "重庆市人民政府办公厅" in framing
+    plans = [json.loads(fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing",
+                            "--fx-rate", "7.1", "--step", "1000000", "--json", "--lang", lang).output) for lang in ("en", "zh")]
+    assert plans[0]["search"].keys() == plans[1]["search"].keys() and "earliest" in plans[0]["search"]["tie_rule"]
+    assert plans[1]["search"]["tie_rule"] in plans[1]["notes"] and re.search(r"[\u4e00-\u9fff]", plans[1]["search"]["tie_rule"])
+
+
+@pytest.mark.parametrize("args, chinese, english", [
+    (["calc", "--year", "2024", "--paid-in-usd", "42000000", "--fx-rate", "7.1"], "缺少", ["None"]),
+    (["plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+      "--step", "0"], "step", ["Decimal"]),
+    (["plan", "--total-usd", "80000000", "--years", "2024-2025", "--sector", "manufacturing", "--fx-rate", "7.1",
+      "--fixed", "2024=10000000", "--fixed", "2025=10000000"], "20,000,000", ["all years"]),
+])
+def test_errors_say_in_words_what_is_missing_or_wrong(args, chinese, english):
+    result = fdi(*args, "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and chinese in result.output, result.output
+    for word in english:
+        assert word not in result.output, result.output
+
+
+def test_batch_refusals_in_chinese_hold_no_english_words(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("name,amount\n1,2\n", encoding="utf-8")
+    result = fdi("batch", src, "-o", tmp_path / "out.csv", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and "或 paid_in + currency" in result.output, result.output
+    assert " or " not in result.output, result.output
+    src.write_text("project_id,year,kind,sector,paid_in_usd,备注\nA€,2024,new,manufacturing,40000000,\n", encoding="utf-8")
+    for header in (False, True):
+        if header:
+            src.write_text("project_id,year,kind,sector,paid_in_usd,备注€\nA,2024,new,manufacturing,40000000,\n", encoding="utf-8")
+        result = fdi("batch", src, "-o", tmp_path / "out.csv", "--fx-rate", "7.1", "--output-encoding", "gbk", "--lang", "zh")
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert ("表头" if header else "第 1 行，列 'project_id'") in result.output and "row " not in result.output, result.output
+        assert "the header" not in result.output, result.output
+    result = fdi("batch", src, "-o", tmp_path / "out.csv", "--output-encoding", "big5", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and "utf-8 或 utf-8-sig 或 gbk" in result.output, result.output
+
+
+def test_chinese_translations_say_what_the_english_says():
+    zh = {m.id: m.string for m in messages()}
+    assert zh["{rate} CNY per {currency} ({source}) ÷ {usd_rate} CNY per USD"] == "{rate} 人民币/{currency}（{source}）÷ {usd_rate} 人民币/美元"
+    assert "敏感" in zh["fragility"] and "项目" not in zh["step"] and zh["schedule"] != zh["plan"]
+    result = fdi(*CALC, "--rate", "0.123456789", "--lang", "zh")
+    assert result.exit_code == ExitCode.USAGE and "汇率" not in result.output, result.output  # (it is the reward rate)
+
+
+def test_tiers_are_named_by_their_chinese_labels_and_chinese_lines_use_chinese_punctuation(tmp_path):
+    """A tier's id stays in JSON and CSV; a person reading Chinese sees its label (制造业档)."""
+    calc = re.sub(r"\s+", "", fdi("calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "25000000",
+                                  "--fx-rate", "7.1", "--lang", "zh").output)
+    assert "即进入制造业档。" in calc and "manufacturing" not in calc.replace("“manufacturing”", ""), calc
+    plan = fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+               "--step", "1000000", "--lang", "zh").output
+    assert "制造业档" in plan and "manufacturing" not in plan and "2025、2026：" in plan, plan
+    batch = fdi("batch", ROOT / "examples" / "projects.csv", "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output
+    assert "符合条件：制造业档" in batch, batch
+    none = fdi("calc", "--year", "2017", "--sector", "manufacturing", "--paid-in-usd", "25000000", "--lang", "zh").output
+    assert "cn-cq-2018适用于2018-2022；cn-cq-2023适用于2023年起" in none, none
+    code = fdi("calc", "--year", "2024", "--sector", "汽车", "--industry-code", "A01", "--paid-in-usd", "25000000", "--lang", "zh").output
+    assert "（其他）" in code and "other" not in code, code
 
 
 @pytest.mark.parametrize("how", ["given", "table", "ecb", "ledger"])

@@ -595,3 +595,17 @@ def test_an_excel_inputs_columns_keep_their_cell_types(tmp_path):
     a = {h: c for h, c in zip(head, ws[2])}
     assert a["年份"].value == 2024 and a["实际到位外资"].value == 40000000.5  # numbers in, numbers out
     assert a["项目编号"].value == "A" and a["备注"].value == "12" and a["备注"].data_type == "s"  # text in, text out
+
+
+def test_the_summary_names_only_unknown_sector_names_that_are_errors(tmp_path):
+    """A name we do not know, given with a valid code, is no error (the code decides): the summary's
+    list of unknown names leaves it out, though other rows have no code (every pair of a batch's
+    distinct sectors and codes is classified, not only the pairs its rows hold)."""
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,industry_code,paid_in_usd,fx_rate\n"
+                   "A,2024,新能源整车,C3670,40000000,7.1\nB,2024,manufacturing,,40000000,7.1\n"
+                   "C,2024,汽车零部件,,40000000,7.1\n", encoding="utf-8")
+    summary = score_file(src, tmp_path / "out.csv")
+    said = [n for n in summary.notes if "汽车零部件" in n]
+    assert len(said) == 1 and "新能源整车" not in said[0], summary.notes
+    assert summary.errors == 1

@@ -151,7 +151,7 @@ def score_file(
     fmt = output_format(out) if out is not None else "csv"
     if output_encoding is not None:
         if output_encoding.strip().lower() not in CSV_ENCODINGS:
-            raise InputError("--output-encoding", output_encoding, " or ".join(CSV_ENCODINGS))
+            raise InputError("--output-encoding", output_encoding, _(" or ").join(CSV_ENCODINGS))
         if fmt != "csv":
             raise InputError("--output-encoding", output_encoding, _("a CSV output (-o {out} is {format}, which has no encoding to choose)").format(out=out, format=fmt))
         output_encoding = output_encoding.strip().lower()

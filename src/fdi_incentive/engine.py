@@ -32,7 +32,8 @@ from .models import (
 from .money import EXACT, MAX_AMOUNT, converted_too_large, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
-from .policy import COMPARATOR_WORDS, RATE_TYPE_NAMES, LoadedPolicy, Policy, Reading, Tier, category_name, covered_period, get_policy, policy_for_year
+from .policy import (COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES, LoadedPolicy, Policy, Reading, Tier,
+                     category_name, covered_period, get_policy, policy_for_year)
 
 _ZERO = Decimal(0)
 FIELDS = {"equity": "paid_in", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loans_usd"}
@@ -51,6 +52,11 @@ def parse_granted_rate(value: object, field: str = "rate") -> Decimal:
     if _is_number(text) and Decimal(text) > 1:
         raise InputError(field, value, _(expected))
     return parse_rate(value, field, what=expected)
+
+
+def _kind(kind: str) -> str:
+    """A kind as a reason names it: its id, or under --lang zh its Chinese name (新设, 增资)."""
+    return pick(kind, _(KIND_SHORT_NAMES[kind]) if kind in KIND_SHORT_NAMES else None)
 
 
 def _is_number(text: str) -> bool:
@@ -208,7 +214,8 @@ def evaluate_year(
         reasons.append(_("Excluded: {category} projects get nothing ({cited}).").format(
             category=category_name(category), cited=policy.exclusions.cited))
     elif not d.kind_ok:
-        reasons.append(_("Kind '{kind}' is not one the policy rewards ({kinds}).").format(kind=kind, kinds=", ".join(policy.base.kinds)))
+        reasons.append(_("Kind '{kind}' is not one the policy rewards ({kinds}).").format(
+            kind=_kind(kind), kinds=_(", ").join(_kind(k) for k in policy.base.kinds)))
     else:
         for t in tests:
             if not t.applies_to_category:
@@ -250,7 +257,7 @@ def evaluate_year(
             else:
                 reasons.append(_("Within the annual cap of {cap} ({cited}).").format(cap=_cny(cap), cited=policy.cap.cited))
         reasons.append(_("Payout {payout}, rounded once to {quantum} CNY, {mode}.").format(
-            payout=_cny(d.incentive_cny), quantum=policy.rounding.quantum, mode=policy.rounding.mode.replace('_', '-')))
+            payout=_cny(d.incentive_cny), quantum=policy.rounding.quantum, mode=_(ROUNDING_NAMES[policy.rounding.mode])))
         if d.other_reading_incentive_cny is not None:
             other_name = N_("nominal") if reading == "converted" else N_("converted")
             reasons.append(_("Under the {other} reading the payout would be {payout}.").format(
@@ -495,8 +502,10 @@ def _policy_used(lp: LoadedPolicy, statuses: set[str]) -> PolicyUsed:
         url=text.url, clause_source=p.clause_source.name, clause_source_url=p.clause_source.url,
         reliability=p.clause_source.reliability, source_covers=covered_period(p), effective_from=p.effective.from_,
         effective_to=p.effective.to, source_period_from=sp.from_, source_period_to=sp.to,
-        sources=[f"{s.role}: {s.name}" + (f", {s.url}" if s.url else "") + f" ({s.reliability}). Seen: {s.seen}"
-                 for s in p.sources],
+        sources=[(_("{role}: {name}, {url} ({reliability}). Seen: {seen}") if s.url else
+                  _("{role}: {name} ({reliability}). Seen: {seen}")).format(
+            role=_(ROLE_NAMES[s.role]), name=s.name, url=s.url, reliability=_(RELIABILITY_NAMES[s.reliability]),
+            seen=pick(s.seen, s.seen_zh)) for s in p.sources],
         origin=lp.origin, sha256=lp.sha256,
         caveats=[pick(c.text, c.text_zh) for c in p.caveats if any(c.shown_for(st) for st in statuses)],
     )

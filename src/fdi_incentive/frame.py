@@ -326,7 +326,7 @@ class Scorer:
         self.sectors = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.codes = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String,
-                                               "nidx": pl.Int32})
+                                               "nidx": pl.Int32, "unknown": pl.String})
         self.fx = Lookup(self._fx, {"e8": pl.Int64, "text": pl.String, "err": pl.String})
         self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
@@ -406,25 +406,36 @@ class Scorer:
             return {"kidx": -1, "err": str(InputError("kind", cell, _("one of new, capital-increase")))}
         return {"kidx": KINDS.index(kind), "err": None}
 
+    def _note_unknown_sectors(self, df: pl.DataFrame, classes: list[tuple[int, int]], index) -> None:
+        """Keep the unknown sector names (given without a code) that rows of this batch hold: of the
+        pairs classified, those some row has (every pair of distinct values is classified)."""
+        C = self.classified
+        if not any(C.answers["unknown"][C.ids[p]] for p in classes):
+            return  # (the usual case: nothing to look for)
+        held = df.select(C.pair_index(index("sector"), index("industry_code"), classes).unique()).to_series().to_list()
+        for i in held:
+            name = C.answers["unknown"][i] if i is not None else None
+            if name is not None and name not in self.unknown_sectors:
+                self.unknown_sectors.append(name)
+
     def _class(self, key: tuple[int, int]) -> dict:
         sector, code = self.sectors.answers["v"][key[0]], self.codes.answers["v"][key[1]]
         if not (sector or "").strip() and not (code or "").strip():
-            return {"cidx": -1, "category": None, "nidx": 0,
+            return {"cidx": -1, "category": None, "nidx": 0, "unknown": None,
                     "err": "sector: missing; expected a sector name or a GB/T 4754-2017 industry code"}
         try:  # (a cell says of an unknown name what the compiled SQL says: the nearest names are the summary's)
             c = classify(sector, code, suggest=False)
         except UnknownSector as exc:
-            if sector not in self.unknown_sectors:
-                self.unknown_sectors.append(sector)
-            return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0}
+            return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0, "unknown": sector}
         except InputError as exc:
-            return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0}
+            return {"cidx": -1, "category": None, "err": str(exc), "nidx": 0, "unknown": None}
         key = (c.category, c.code, "; ".join(c.notes))
         if key not in self.classes:
             self.classes.append(key)
         if key[2] not in self.notes:
             self.notes.append(key[2])
-        return {"cidx": self.classes.index(key), "category": c.category, "err": None, "nidx": self.notes.index(key[2])}
+        return {"cidx": self.classes.index(key), "category": c.category, "err": None, "nidx": self.notes.index(key[2]),
+                "unknown": None}
 
     def _fx(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.fx.fields)
@@ -663,6 +674,7 @@ class Scorer:
         I.add(i for _, i in pairs)
         classes = [(S.ids[s], I.ids[i]) for s, i in pairs]
         exprs.append(C.pair_index(index("sector"), index("industry_code"), classes).alias("_c"))
+        self._note_unknown_sectors(df, classes, index)
         for key, canon in amounts.items():
             value, error = self._amount(canon, distinct.get(f"slow:{canon}") or [])
             exprs += [value.alias(f"_{key}"), error.alias(f"_{key}_err")]

@@ -116,6 +116,12 @@ def describe_code(code: str) -> str:
         code=code, division=division)
 
 
+def _category_name(category: str) -> str:
+    from .policy import category_name  # (policy's names of the categories, in the current language)
+
+    return category_name(category)
+
+
 def category_label(category: str) -> str:
     """A category as every message spells it, the way `--sector` takes it: quasi-finance, real-estate."""
     return category.replace("_", "-")
@@ -240,13 +246,15 @@ def classify(sector: str | None = None, industry_code: str | None = None, *, sug
     sector = sector.strip() if isinstance(sector, str) and sector.strip() else None
     industry_code = str(industry_code).strip() if industry_code is not None and str(industry_code).strip() else None
     if sector is None and industry_code is None:
-        raise InputError("sector", None, _("a sector name or a GB/T 4754-2017 industry code"))
+        expected = _("a sector name or a GB/T 4754-2017 industry code")
+        raise InputError("sector", None, expected, _("sector: missing; expected {expected}").format(expected=expected))
     meaning = sector_meaning(sector) if sector is not None else None
     if sector is not None and meaning is None and industry_code is None:
         raise unknown_sector(sector, suggest)
     if industry_code is None:
         by_name, named = meaning  # type: ignore[misc]
-        basis = _("sector '{sector}'").format(sector=sector) + (f", GB/T 4754-2017 {describe_code(named)}" if named else "")
+        basis = (_("sector '{sector}', GB/T 4754-2017 {code}").format(sector=sector, code=describe_code(named)) if named
+                 else _("sector '{sector}'").format(sector=sector))
         return Classification(category=by_name, code=named, sector=sector, basis=basis)
     code, letter = normalise_code(industry_code)
     by_code, notes = category_of_code(code)
@@ -261,7 +269,7 @@ def classify(sector: str | None = None, industry_code: str | None = None, *, sug
     category = combine(by_name, by_code, ambiguous)
     if category is None:
         raise InputError(
-            "sector", sector, _("a sector that agrees with industry code {code} ({category})").format(code=code, category=category_label(by_code))
+            "sector", sector, _("a sector that agrees with industry code {code} ({category})").format(code=code, category=_category_name(by_code))
         )
     if ambiguous:
         notes = (_("the sector given ('{sector}') decides: {note}").format(sector=sector, note=_(AMBIGUOUS_CLASSES[code[1:5]])),)

@@ -10,20 +10,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
-from .i18n import _
+from .i18n import N_, _
 from .fx import check_currency
 from .industry import normalise_name
 from .errors import InputError
 from .money import Money, Rate, money_str, parse_amount, parse_year
 from .policy import KIND_NAMES, TYPE_NAMES, Category, ContributionType, Kind, PolicyStatus, Reading
+from .validation import Expected, problem, where
 
 
 def _name(table: dict[str, str], expected: str):
+    """A name from ``table``, as input may spell it; ``expected`` (marked with `N_`) says which."""
     def parse(value: Any) -> Any:
         if isinstance(value, str):
             found = table.get(normalise_name(value))
             if found is None:
-                raise ValueError(_("expected one of {names}").format(names=expected))
+                raise Expected(_(expected))
             return found
         return value
 
@@ -34,8 +36,8 @@ def _amount(value: Any) -> Any:
     return parse_amount(value, "amount")
 
 
-KindName = Annotated[Kind, _name(KIND_NAMES, "new, capital-increase")]
-TypeName = Annotated[ContributionType, _name(TYPE_NAMES, "equity, reinvested-profit, shareholder-loan")]
+KindName = Annotated[Kind, _name(KIND_NAMES, N_("one of new, capital-increase"))]
+TypeName = Annotated[ContributionType, _name(TYPE_NAMES, N_("one of equity, reinvested-profit, shareholder-loan"))]
 Amount = Annotated[Decimal, BeforeValidator(_amount), PlainSerializer(money_str, return_type=str, when_used="json")]
 Currency = Annotated[str, BeforeValidator(check_currency)]
 
@@ -45,25 +47,14 @@ def _year(value: Any) -> Any:
 
 
 def _invalid(model: type[BaseModel], exc: ValidationError) -> InputError:
-    """One InputError for a model's validation errors (each named by where it is), wrapping them."""
-    from .text import quoted
-
-    problems, first = [], None
-    for err in exc.errors():
-        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"]).replace(".[", "[") or model.__name__
-        cause = (err.get("ctx") or {}).get("error")
-        if isinstance(cause, InputError):  # our own parser's message already names the value and what was expected
-            text = f"{where}: {cause}" if where != cause.field else str(cause)
-        elif err["type"] == "missing":
-            text = f"{where}: required"
-        elif not err["loc"]:  # (the model's own check: the message says what is wrong)
-            text = err["msg"].removeprefix("Value error, ")
-        else:
-            text = f"{where}: {quoted(err.get('input'))} is not valid; {err['msg'].removeprefix('Value error, ')}"
-        problems.append(text)
-        first = first or (where, err.get("input"), err["msg"].removeprefix("Value error, "))
-    field, value, expected = first or (model.__name__, None, str(exc))
-    return InputError(field, value, expected, f"{model.__name__}: " + "; ".join(problems))
+    """One InputError for a model's validation errors, each named by where it is (``arrivals[0].amount``)
+    and said in the language of the interface (`validation.problem`); its field, value and expected
+    are the first error's."""
+    errors = exc.errors()
+    said = [problem(err, model) for err in errors]
+    (text, expected), first = said[0], errors[0]
+    return InputError(where(tuple(first["loc"])) or model.__name__, first.get("input"), expected or text,
+                      _("; ").join(line for line, _expected in said))
 
 
 class _Model(BaseModel):
@@ -75,6 +66,11 @@ class _Model(BaseModel):
             super().__init__(**data)
         except ValidationError as exc:
             raise _invalid(type(self), exc) from exc
+
+    # (pydantic calls an __init__ of its own to build a model it validates, a nested one included;
+    # marked as pydantic's, this one is called only for `Model(...)`: a nested model's errors stay
+    # pydantic's, each at its place in the whole, not one wrapped error per model)
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any):  # type: ignore[override]

@@ -72,7 +72,7 @@ from .errors import FxError, InputError
 from .i18n import N_, _
 from .fx import Quote, RateSource, assumed_rate
 from .industry import classify, normalise_name
-from .money import EXACT, Money, Rate
+from .money import EXACT, Money, Rate, money_fmt
 from .optimum import optimise
 from .plan_input import MAX_YEARS, parse_years, read_plan_args, read_text  # noqa: F401 (parse_years, MAX_YEARS: as before)
 from .policy import KIND_NAMES, LoadedPolicy, Policy, PolicyStatus, Reading, get_policy, policy_for_year
@@ -228,7 +228,9 @@ def plan(
         ys.append(_Year(year, pol, rd, rate, q, lo_units, hi_units, fixed.get(year)))
     free = [y for y in ys if y.fixed is None]
     if not free and free_total != 0:
-        raise InputError("--fixed", "all years", _("amounts that add up to --total-usd ({total})").format(total=total_usd))
+        raise InputError("--fixed", "", "", _("--fixed: every year is fixed, and the amounts add up to {fixed}, not --total-usd "
+                                               "({total}); leave a year free or make them add up").format(
+            fixed=money_fmt(total_usd - free_total), total=money_fmt(total_usd)))
     if len(free) * lo_units > units or (free and len(free) * hi_units < units):
         raise InputError("--total-usd", str(total_usd), _("a total that fits between the per-year minimum and maximum"))
 
@@ -317,7 +319,7 @@ def plan(
         fx_sources={y.year: (y.quote.source if y.quote else _("nominal reading: no exchange rate")) for y in ys},
         fx_assumed_years=assumed, assumed_continuation_years=continued, policies=sorted({y.policy.id for y in ys}),
         search=Search(candidates_usd={y.year: [k * step for k in c] for y, c in zip(free, cands)},
-                      states_examined=examined, seconds=round(seconds, 6)),
+                      states_examined=examined, seconds=round(seconds, 6), tie_rule=_(TIE_RULE)),
         notes=notes,
     )
 
@@ -326,7 +328,7 @@ def _years_text(years: list[int]) -> str:
     """2027-2030 for a run, else a list."""
     if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
         return f"{years[0]}-{years[-1]}"
-    return ", ".join(str(y) for y in years)
+    return _(", ").join(str(y) for y in years)
 
 
 def _grid_floor(x: Decimal, step: Decimal) -> Decimal:

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from .errors import PolicyError
 from .i18n import N_, _, pick
 from .money import EXACT, FX_RATE_DECIMALS, MAX_AMOUNT, QUANTA
+from .validation import Expected, describe_validation_error, either
 
 Category = Literal["manufacturing", "real_estate", "finance", "quasi_finance", "other"]
 Kind = Literal["new", "capital_increase"]
@@ -45,14 +46,17 @@ def category_name(category: str) -> str:
 # inside the period the source states, or a year we apply the rule to after it (an assumption)
 PolicyStatus = Literal["in_force", "assumed_continuation"]
 RoundingMode = Literal["half_up", "half_even", "down", "up"]
+ROUNDING_NAMES = {"half_up": N_("half-up"), "half_even": N_("half-even"), "down": N_("down"), "up": N_("up")}
+STACKING_NAMES = {"best": N_("best")}
+KIND_SHORT_NAMES = {"new": N_("new"), "capital_increase": N_("capital increase")}
 
 
 def _exact_decimal(value: Any) -> Any:
     """Accept numbers written as strings or integers; refuse binary floats, which are not exact."""
     if isinstance(value, float):
-        raise ValueError(f'write the number as a string so it stays exact, e.g. "{value!r}" in quotes')
+        raise ValueError(_('write the number as a string so it stays exact, e.g. "{value}" in quotes').format(value=repr(value)))
     if isinstance(value, bool):
-        raise ValueError("expected a number written as a string, e.g. \"0.02\"")
+        raise Expected(_('a number written as a string, e.g. "0.02"'))
     return value
 
 
@@ -66,7 +70,6 @@ MAX_TIERS = 50
 MAX_CAVEATS = 100
 MAX_CODES = 2000  # excluded GB/T codes (the standard has about 1,400 classes)
 MAX_TEXT = 4000  # characters of any text of a policy
-MAX_ERRORS = 20  # problems named in one error (the rest are counted)
 # parts of one dotted TOML key or [table.header] (each part a table deeper; a parser spends time
 # and memory growing with the square of the parts, so a long key is refused before it is parsed)
 MAX_KEY_PARTS = 100
@@ -86,35 +89,38 @@ def toml_key_too_deep(text: str) -> bool:
 
 
 def _places(places: int, words: str):
-    """A decimal with at most ``places`` decimals (what the engines compute with)."""
+    """A decimal with at most ``places`` decimals (what the engines compute with); ``words`` (marked
+    with `N_`) say what it is."""
     def check(value: Decimal) -> Decimal:
         with decimal.localcontext(EXACT):
             if value != value.quantize(Decimal(1).scaleb(-places), decimal.ROUND_DOWN):
-                raise ValueError(f"{words} (at most {places} decimals)")
+                raise Expected(_("{words} (at most {places} decimals)").format(words=_(words), places=places))
         return value
     return AfterValidator(check)
 
 
 Amount = Annotated[PositiveDecimal, Field(lt=MAX_AMOUNT, description=f"above 0 and below {MAX_AMOUNT} (10^14), to the cent"),
-                   _places(2, "an amount to the cent")]
+                   _places(2, N_("an amount to the cent"))]
 RateValue = Annotated[PositiveDecimal, Field(le=1, description=f"above 0, at most 1, with at most {FX_RATE_DECIMALS} decimals"),
-                      _places(FX_RATE_DECIMALS, "a rate the engines multiply by exactly")]
+                      _places(FX_RATE_DECIMALS, N_("a rate the engines multiply by exactly"))]
 
 
 def _quantum(value: Decimal) -> Decimal:
     if value not in QUANTA:
-        raise ValueError(f"a power of ten every engine rounds to alike: {_quanta_words()}")
+        raise Expected(_("a power of ten every engine rounds to alike: {quanta}").format(quanta=_quanta_words()))
     return value
 
 
 def _quanta_words() -> str:
-    words = [format(q, "f") for q in QUANTA]
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    return either([format(q, "f") for q in QUANTA])
+
+
+_QUANTA_EN = ", ".join(format(q, "f") for q in QUANTA[:-1]) + f" or {format(QUANTA[-1], 'f')}"  # (for the schema)
 
 
 def _usd_cent(value: Decimal) -> Decimal:
     if value != Decimal("0.01"):
-        raise ValueError("0.01: amounts in other currencies are converted to USD to the cent")
+        raise Expected(_("0.01: amounts in other currencies are converted to USD to the cent"))
     return value
 
 
@@ -136,7 +142,7 @@ class Said(_Strict):
     @model_validator(mode="after")
     def _says_something(self) -> "Said":
         if not (self.citation or self.reading or self.assumption):
-            raise ValueError("give the words of a source (citation), our reading of them (reading) or an assumption")
+            raise ValueError(_("give the words of a source (citation), our reading of them (reading) or an assumption"))
         return self
 
     def said(self) -> list[tuple[str, str]]:
@@ -157,6 +163,9 @@ class Said(_Strict):
 
 SourceRole = Literal["text", "restatement", "summary"]
 SOURCE_ROLES = {"text": N_("the text itself"), "restatement": N_("a restatement quoting it"), "summary": N_("a summary")}
+ROLE_NAMES = {"text": N_("text"), "restatement": N_("restatement"), "summary": N_("summary")}  # (a role as a reader names it)
+RELIABILITY_NAMES = {"official": N_("official"), "official_restatement": N_("official_restatement"),
+                     "secondary": N_("secondary"), "unverified": N_("unverified")}
 
 
 class Source(_Strict):
@@ -166,20 +175,23 @@ class Source(_Strict):
     title: str
     title_en: str | None = None
     issuer: str
+    issuer_zh: str | None = Field(None, description="the issuer in Chinese, shown under --lang zh")
     issued: date | None = None
     document_number: str | None = None
     url: str = ""
     reliability: Literal["official", "official_restatement", "secondary", "unverified"]
     checked: date = Field(description="the day this policy file was read against a stored copy of this source")
     seen: str = Field(min_length=1, description="what of the source was seen: the whole clause, a header only ...")
+    seen_zh: str | None = Field(None, description="what was seen, in Chinese, shown under --lang zh")
     quote: str | None = Field(None, min_length=1, description="the clause, verbatim, as this source gives it")
     gloss: str | None = Field(None, description="an English rendering of the quote (ours unless said otherwise)")
 
     @property
     def name(self) -> str:
-        """The source as a reader names it: title, document number, issuer, date."""
-        return (self.title + (f" ({self.document_number})" if self.document_number else "")
-                + f", {self.issuer}" + (f", {self.issued}" if self.issued else ""))
+        """The source as a reader names it, in the current language: title, document number, issuer, date."""
+        title = _("{title} ({number})").format(title=self.title, number=self.document_number) if self.document_number else self.title
+        name = _("{title}, {issuer}").format(title=title, issuer=pick(self.issuer, self.issuer_zh))
+        return _("{name}, {date}").format(name=name, date=self.issued) if self.issued else name
 
 
 class Effective(Said):
@@ -191,7 +203,8 @@ class Effective(Said):
     @model_validator(mode="after")
     def _ordered(self) -> "Effective":
         if self.to is not None and self.to < self.from_:
-            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_}); write the end date after the start")
+            raise ValueError(_("'to' ({to}) is before 'from' ({start}); write the end date after the start").format(
+                to=self.to, start=self.from_))
         return self
 
     def covers(self, year: int) -> bool:
@@ -266,7 +279,7 @@ class Stacking(Said):
 
 class Cap(Said):
     amount: Annotated[PositiveDecimal, Field(lt=MAX_AMOUNT, description=f"above 0 and below {MAX_AMOUNT} (10^14), to the fen"),
-                      _places(2, "an amount to the fen")] | None = None
+                      _places(2, N_("an amount to the fen"))] | None = None
     currency: Literal["CNY"] = "CNY"
     scope: Literal["project_year"] = "project_year"
 
@@ -277,7 +290,7 @@ class Conversion(Said):
 
 class Rounding(Said):
     quantum: Annotated[ExactDecimal, AfterValidator(_quantum)] = Field(
-        description=f"the payout is rounded to a multiple of it: {_quanta_words()} (yuan)")
+        description=f"the payout is rounded to a multiple of it: {_QUANTA_EN} (yuan)")
     mode: RoundingMode
     usd_quantum: Annotated[ExactDecimal, AfterValidator(_usd_cent)] = Field(description="0.01: USD amounts are kept to the cent")
 
@@ -308,6 +321,7 @@ class Policy(_Strict):
     title: str
     title_zh: str | None = Field(None, description="a Chinese name we gave the rule, not a title any source uses")
     jurisdiction: str
+    jurisdiction_zh: str | None = Field(None, description="the jurisdiction in Chinese, shown under --lang zh")
     payout_currency: Literal["CNY"]
     effective: Effective
     source_period: SourcePeriod | None = Field(
@@ -327,17 +341,17 @@ class Policy(_Strict):
     @classmethod
     def _old_layout(cls, raw: Any) -> Any:
         if isinstance(raw, dict) and raw.get("schema_version") == 1:
-            raise ValueError(
+            raise ValueError(_(
                 "schema_version 1 is the old layout (one [source] table); write schema_version = 2 with "
                 "[[sources]] tables, each with a role (text, restatement or summary), what was seen, and the "
                 "clause as quote where that source quotes it (see the shipped policies: fdi policy show cn-cq-2023 --json)"
-            )
+            ))
         return raw
 
     @model_validator(mode="after")
     def _quoted(self) -> "Policy":
         if not any(s.quote for s in self.sources):
-            raise ValueError("no source quotes the clause: give the clause, verbatim, as quote in the source that gives it")
+            raise ValueError(_("no source quotes the clause: give the clause, verbatim, as quote in the source that gives it"))
         return self
 
     @property
@@ -350,7 +364,7 @@ class Policy(_Strict):
         ids = [t.id for t in self.tiers]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"tier ids must be unique; {', '.join(dupes)} appears more than once")
+            raise ValueError(_("tier ids must be unique; {ids} appears more than once").format(ids=_(", ").join(dupes)))
         return self
 
     @model_validator(mode="after")
@@ -359,12 +373,13 @@ class Policy(_Strict):
         if sp is None:
             return self
         if sp.from_ != eff.from_:
-            raise ValueError(
-                f"source_period.from ({sp.from_}) must equal effective.from ({eff.from_}): "
+            raise ValueError(_(
+                "source_period.from ({source}) must equal effective.from ({effective}): "
                 "a rule is applied from the start its source states, never before it"
-            )
+            ).format(source=sp.from_, effective=eff.from_))
         if eff.to is not None and (sp.to is None or sp.to > eff.to):
-            raise ValueError(f"source_period.to ({sp.to or 'none'}) must not be after effective.to ({eff.to})")
+            raise ValueError(_("source_period.to ({source}) must not be after effective.to ({effective})").format(
+                source=sp.to or _("none"), effective=eff.to))
         return self
 
     def status_for(self, year: int) -> PolicyStatus:
@@ -386,62 +401,6 @@ class LoadedPolicy(BaseModel):
     sha256: str
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
-    """The keys a model accepts at ``loc`` (the parent of an unknown key), for error messages."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
-        if field is None:
-            return None
-        current = field.annotation
-        # unwrap list[X] and X | None
-        for _ in range(3):
-            args = getattr(current, "__args__", None)
-            if not args:
-                break
-            current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), args[0])
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return None
-
-
-def describe_validation_error(exc: ValidationError, origin: str, model: type[BaseModel] = Policy) -> str:
-    """One line per problem: where in the file, what is wrong, what to write instead (at most
-    `MAX_ERRORS` lines, each quoting at most a short prefix of the value)."""
-    lines = []
-    errors = exc.errors()
-    for err in errors[:MAX_ERRORS]:
-        loc = err["loc"]
-        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-        if err["type"] == "too_long":
-            what = loc[-1] if loc and isinstance(loc[-1], str) else "items"
-            lines.append(_("{origin}: {where}: at most {most} {what} (got {got})").format(
-                origin=origin, where=where, most=f"{err['ctx']['max_length']:,}", what=what, got=f"{err['ctx']['actual_length']:,}"))
-        elif err["type"] == "string_too_long":
-            lines.append(_("{origin}: {where}: at most {most} characters (got {got})").format(
-                origin=origin, where=where, most=f"{err['ctx']['max_length']:,}", got=f"{len(err['input']):,}"))
-        elif err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(model, loc[:-1])
-            hint = _("; allowed keys here: {keys}").format(keys=", ".join(allowed)) if allowed else ""
-            lines.append(_("{origin}: {where}: unknown key{hint}").format(origin=origin, where=where, hint=hint))
-        elif err["type"] == "missing":
-            lines.append(_("{origin}: {where}: required key is missing").format(origin=origin, where=where))
-        else:
-            msg = err["msg"].removeprefix("Value error, ")
-            msg = re.sub(r"Decimal\('([^']*)'\)", r"\1", msg)  # (a bound as it is written)
-            got = repr(err.get("input"))
-            got = got if len(got) <= 80 else got[:80] + "…"
-            lines.append(_("{origin}: {where}: {problem} (got {value})").format(
-                origin=origin, where=where or _("(top level)"), problem=msg, value=got))
-    if len(errors) > MAX_ERRORS:
-        lines.append(_("{origin}: … and {more} more problems").format(origin=origin, more=f"{len(errors) - MAX_ERRORS:,}"))
-    return "\n".join(lines)
-
-
 def parse_policy(text: str, origin: str) -> LoadedPolicy:
     """Validate the text of a policy file strictly; raise PolicyError naming every problem.
     A byte order mark before the text is passed over (the hash is of the text as given)."""
@@ -459,7 +418,7 @@ def parse_policy(text: str, origin: str) -> LoadedPolicy:
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:
-        raise PolicyError(describe_validation_error(exc, origin)) from None
+        raise PolicyError(describe_validation_error(exc, origin, Policy)) from None
     return LoadedPolicy(policy=policy, origin=origin, sha256=hashlib.sha256(text.encode()).hexdigest())
 
 
@@ -524,15 +483,13 @@ def covered_period(policy: "Policy") -> str:
 def outside_dates_message(policy: "Policy", year: int | str) -> str:
     """Why a policy cannot score a year outside its dates, naming them."""
     eff = policy.effective
-    return _("year: {policy} applies to {span} ({start} to {end}), not to {year}; choose a year in its dates or another policy").format(
-        policy=policy.id, span=eff.span, start=eff.from_, end=eff.to or _("no end date"), year=year)
+    return (_("year: {policy} applies to {span} ({start} to {end}), not to {year}; choose a year in its dates or another policy")
+            if eff.to else
+            _("year: {policy} applies to {span} ({start} to no end date), not to {year}; choose a year in its dates or "
+              "another policy")).format(policy=policy.id, span=eff.span, start=eff.from_, end=eff.to, year=year)
 
 
 def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:
     candidates = bundled_policies() if candidates is None else candidates
-    spans = "; ".join(
-        _("{policy} covers {start}-{end}").format(policy=lp.policy.id, start=lp.policy.effective.from_.year,
-                                                  end=lp.policy.effective.to.year if lp.policy.effective.to else "")
-        for lp in candidates
-    )
+    spans = _("; ").join(_("{policy} covers {span}").format(policy=lp.policy.id, span=lp.policy.effective.span) for lp in candidates)
     return _("year: no policy is in force in {year} ({spans})").format(year=year, spans=spans)

@@ -14,11 +14,13 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
-from .i18n import N_, _, pick
+from .i18n import N_, _, get_language, pick
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import CATEGORY_NAMES, COMPARATOR_WORDS, RATE_TYPE_NAMES, SOURCE_ROLES, LoadedPolicy, Said, category_name, covered_period
+from .policy import (CATEGORY_NAMES, COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES,
+                     SOURCE_ROLES, STACKING_NAMES, LoadedPolicy, Said, category_name, covered_period, get_policy)
+from .errors import FdiError
 from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
@@ -33,8 +35,7 @@ STATUS_WORDS = {"in_force": N_("in force: within the period its source covers (s
 # the names of machine values as a reader sees them (the values themselves stay in JSON and CSV)
 RATE_BASES = {"granted": N_("granted"), "floor": N_("the floor"), "exact": N_("the exact"), "ceiling": N_("the ceiling")}
 READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}
-RELIABILITY = {"official": N_("official"), "official_restatement": N_("official_restatement"),
-               "secondary": N_("secondary"), "unverified": N_("unverified")}
+RELIABILITY = RELIABILITY_NAMES
 CONTRIBUTIONS = {"equity": N_("equity"), "reinvested_profit": N_("reinvested profit"), "shareholder_loan": N_("shareholder loan")}
 
 
@@ -54,6 +55,11 @@ class Printable:
 def _name(names: dict[str, str], value: str) -> str:
     """A machine value as a reader says it, in the current language (the value itself if unnamed)."""
     return _(names[value]) if value in names else value.replace("_", " ")
+
+
+def _tier_name(y: YearResult, tier: str | None) -> str:
+    """A tier as a reader names it: its id, or under --lang zh its Chinese label (the id stays in JSON and CSV)."""
+    return pick(tier or "", next((t.label for t in y.tier_tests if t.tier == tier), None)) if tier else _("none")
 
 
 def _year_table(y: YearResult, kind: str) -> RenderableType:
@@ -88,7 +94,7 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
         t.add_row(_("{tier}: {comparator} {threshold}").format(tier=_e(test.label), comparator=words, threshold=_usd(test.threshold_usd)), verdict,
                   f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
-        t.add_row(_("tier applied"), _e(y.tier), _("no stacking ") + cite(y.citations["stacking"]))
+        t.add_row(_("tier applied"), _e(_tier_name(y, y.tier)), _("no stacking ") + cite(y.citations["stacking"]))
         t.add_row(_("rate"), percent_fmt(y.rate), _name(RATE_BASES, y.rate_basis or ""))
     else:
         t.add_row(_("tier applied"), _("none"), "")
@@ -119,7 +125,7 @@ def _arrivals_table(y: YearResult) -> RenderableType:
         t.add_row(str(a.date or y.year), _name(CONTRIBUTIONS, a.type), money_fmt(a.amount, a.currency), money_fmt(a.usd),
                   _("yes") if a.counted else _("[dim]no[/]"))
         if a.currency != "USD":
-            conversions.append(f"{a.date or y.year} {a.currency}: {a.source}")
+            conversions.append(_("{date} {currency}: {source}").format(date=a.date or y.year, currency=a.currency, source=a.source))
     return Group(t, Text("\n".join(conversions), style="dim")) if conversions else t
 
 
@@ -128,7 +134,7 @@ def _what_if(y: YearResult) -> list[str]:
     if s.next_tier and s.next_tier_from_usd is not None:
         more = s.next_tier_from_usd - y.base_usd
         lines.append(_("{year}: a base of {base} ({more} more) reaches the {tier} tier.").format(
-            year=y.year, base=_usd(s.next_tier_from_usd), more=_usd(more), tier=s.next_tier))
+            year=y.year, base=_usd(s.next_tier_from_usd), more=_usd(more), tier=_tier_name(y, s.next_tier)))
     if s.cap_binds_above_usd is not None:
         line = (_("{year}: the annual cap binds already above a base of {base}; capital above that earns nothing more this year.")
                 if y.capped else
@@ -148,8 +154,9 @@ def render_assessment(a: Assessment) -> RenderableType:
         head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"))
         if p.url:
             head.append(f"\n{p.url}", style="dim")
-        head.append("\n" + _("applied {start} to {end} · {covers}").format(
-            start=p.effective_from, end=p.effective_to or _("no end date"), covers=p.source_covers))
+        head.append("\n" + (_("applied {start} to {end} · {covers}") if p.effective_to else
+                             _("applied {start} to no end date · {covers}")).format(
+            start=p.effective_from, end=p.effective_to, covers=p.source_covers))
         head.append("\n" + _("the clause as quoted by: {source} · reliability: {reliability}").format(
             source=p.clause_source, reliability=_name(RELIABILITY, p.reliability)))
         if p.clause_source_url:
@@ -168,7 +175,7 @@ def render_assessment(a: Assessment) -> RenderableType:
         total.add_column(_("tier"))
         total.add_column(_("payout"), justify="right")
         for y in a.years:
-            total.add_row(str(y.year), _e(y.tier or _("none")), _cny(y.incentive_cny))
+            total.add_row(str(y.year), _e(_tier_name(y, y.tier)), _cny(y.incentive_cny))
         total.add_row(_("[bold]total[/]"), "", f"[bold]{_cny(a.total_incentive_cny)}[/]")
         parts.append(total)
     else:
@@ -212,23 +219,25 @@ def _said(part: Said) -> Text:
 def render_policy(lp: LoadedPolicy) -> RenderableType:
     """Every parameter of a policy with what it rests on: the words of a source, our reading, an assumption."""
     p = lp.policy
-    head = Text.assemble((f"{p.id}", "bold"), f"  {p.title}")
+    chinese = get_language() == "zh" and p.title_zh  # (the English title is a name of ours too: in Chinese, ours in Chinese alone)
+    head = Text.assemble((f"{p.id}", "bold"), "" if chinese else f"  {p.title}")
     if p.title_zh:
-        head.append("\n" + _("{title} (a name we gave the rule, not a source's title)").format(title=p.title_zh))
-    head.append("\n" + _("{jurisdiction}; applied to {span}").format(jurisdiction=p.jurisdiction, span=p.effective.span))
+        head.append(("  " if chinese else "\n") + _("{title} (a name we gave the rule, not a source's title)").format(title=p.title_zh))
+    head.append("\n" + _("{jurisdiction}; applied to {span}").format(jurisdiction=pick(p.jurisdiction, p.jurisdiction_zh),
+                                                                    span=p.effective.span))
     sp = p.source_period
     if sp is not None:
-        head.append(f"; {covered_period(p)}" + (_("; later years are an assumed continuation") if sp.to != p.effective.to else ""))
+        head.append(_("; ") + covered_period(p) + (_("; later years are an assumed continuation") if sp.to != p.effective.to else ""))
     head.append("\n" + _("file: {origin}  sha256 {sha}…").format(origin=lp.origin, sha=lp.sha256[:16]), style="dim")
     sources = Text()
     for i, src in enumerate(p.sources):
-        sources.append(("\n\n" if i else "") + f"{src.role}", style="bold")
-        sources.append(f" ({_(SOURCE_ROLES[src.role])}): {src.name}")
-        if src.title_en:
+        sources.append(("\n\n" if i else "") + _(ROLE_NAMES[src.role]), style="bold")
+        sources.append(_(" ({what}): {name}").format(what=_(SOURCE_ROLES[src.role]), name=src.name))
+        if src.title_en and get_language() != "zh":  # (an English rendering of a Chinese title: for English readers)
             sources.append(f"\n{src.title_en}", style="italic")
         sources.append("\n" + _("reliability: {reliability}; checked {checked} (read against a stored copy of the source)").format(
             reliability=_name(RELIABILITY, src.reliability), checked=src.checked))
-        sources.append("\n" + _("seen: {seen}").format(seen=src.seen))
+        sources.append("\n" + _("seen: {seen}").format(seen=pick(src.seen, src.seen_zh)))
         if src.url:
             sources.append(f"\n{src.url}", style="dim")
     # Two columns, what each value rests on under it: a third column of citations shrank to nothing
@@ -244,25 +253,30 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
             cell.append_text(_said(said))
         t.add_row(name, cell)
 
-    row(_("applied to"), f"{p.effective.from_} – " + str(p.effective.to or _("no end date")), p.effective)
+    def dates(start, end) -> str:
+        return f"{start} – {end}" if end else _("{start} – no end date").format(start=start)
+
+    row(_("applied to"), dates(p.effective.from_, p.effective.to), p.effective)
     if sp is not None:
-        row(_("source covers"), f"{sp.from_} – " + str(sp.to or _("no end date")), sp)
+        row(_("source covers"), dates(sp.from_, sp.to), sp)
     row(_("base"), _("{counts} in {currency}, per {period}; not {excludes}").format(
-        counts=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.counts), currency=p.base.currency,
+        counts=_(", ").join(_name(CONTRIBUTIONS, c) for c in p.base.counts), currency=p.base.currency,
         period=_("calendar year") if p.base.period == "calendar_year" else p.base.period.replace("_", " "),
-        excludes=", ".join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-"), p.base)
-    row(_("kinds"), ", ".join(k.replace("_", " ") for k in p.base.kinds), None)
+        excludes=_(", ").join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-"), p.base)
+    row(_("kinds"), _(", ").join(_name(KIND_SHORT_NAMES, k) for k in p.base.kinds), None)
     for tier in p.tiers:
-        who = ", ".join(category_name(c) for c in tier.categories) or _("any category not excluded")
-        row(_e(_("tier {id}").format(id=tier.id)), f"{_(tier.threshold.words)} {money_fmt(tier.threshold.amount, 'USD')} → "
-            f"{_name(RATE_TYPE_NAMES, tier.rate_type)} {percent_fmt(tier.rate)} ({who})", tier)
-    row(_("exclusions"), ", ".join(category_name(c) for c in p.exclusions.categories) + _("; codes: ")
+        who = _(", ").join(category_name(c) for c in tier.categories) or _("any category not excluded")
+        row(_e(pick(_("tier {id}").format(id=tier.id), tier.label_zh and _("{label} ({id})").format(label=tier.label_zh, id=tier.id))),
+            _("{comparator} {threshold} → {rate_type} {rate} ({who})").format(
+                comparator=_(tier.threshold.words), threshold=money_fmt(tier.threshold.amount, 'USD'),
+                rate_type=_name(RATE_TYPE_NAMES, tier.rate_type), rate=percent_fmt(tier.rate), who=who), tier)
+    row(_("exclusions"), _(", ").join(category_name(c) for c in p.exclusions.categories) + _("; codes: ")
         + ", ".join(p.exclusions.codes), p.exclusions)
-    row(_("stacking"), p.stacking.mode, p.stacking)
+    row(_("stacking"), _name(STACKING_NAMES, p.stacking.mode), p.stacking)
     row(_("annual cap"), money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else _("none"), p.cap)
     row(_("conversion"), _(READINGS[p.conversion.default]), p.conversion)
     row(_("rounding"), _("{quantum} {mode}; USD equivalents to {usd_quantum}").format(
-        quantum=p.rounding.quantum, mode=p.rounding.mode.replace("_", "-"), usd_quantum=p.rounding.usd_quantum), p.rounding)
+        quantum=p.rounding.quantum, mode=_name(ROUNDING_NAMES, p.rounding.mode), usd_quantum=p.rounding.usd_quantum), p.rounding)
     quoted = p.clause_source
     clause = Text(quoted.quote or "")
     if quoted.gloss:
@@ -271,7 +285,8 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
         Panel(head, title=_("policy"), title_align="left"),
         Panel(sources, title=_("sources"), title_align="left"),
         t,
-        Panel(clause, title=Text(_("the clause, verbatim, as the {role} gives it ({issuer})").format(role=quoted.role, issuer=quoted.issuer)
+        Panel(clause, title=Text(_("the clause, verbatim, as the {role} gives it ({issuer})").format(
+            role=_(ROLE_NAMES[quoted.role]), issuer=pick(quoted.issuer, quoted.issuer_zh))
                                  + (_("; [ ] marks words we restored") if "[" in (quoted.quote or "") else "")), title_align="left"),
     ]
     if p.caveats:
@@ -280,6 +295,19 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
             text=pick(c.text, c.text_zh)) for c in p.caveats]
         parts.append(Panel(Text("\n".join(lines)), title=_("caveats"), title_align="left", border_style="yellow"))
     return Group(*parts)
+
+
+def _policy_tier_name(policies: list[str], tier: str | None) -> str:
+    """A tier of one of ``policies`` (ids) as a reader names it: its id, or under --lang zh its Chinese label."""
+    if not tier:
+        return _("none")
+    labels: dict[str, str | None] = {}
+    for policy in policies:
+        try:
+            labels = {t.id: t.label_zh for t in get_policy(policy).policy.tiers} | labels
+        except FdiError:  # (a policy file given by path: its id alone is known here)
+            pass
+    return pick(tier, labels.get(tier))
 
 
 def render_plan(p: "Plan") -> RenderableType:
@@ -295,9 +323,11 @@ def render_plan(p: "Plan") -> RenderableType:
         dist = ""
         if y.distance_to_threshold_usd is not None:
             d = y.distance_to_threshold_usd
-            dist = (f"+{money_fmt(d)}" if d > 0 else _("{amount}, not over").format(amount=money_fmt(d))) + f" ({y.nearest_threshold})"
+            dist = _("{distance} ({tier})").format(
+                distance=f"+{money_fmt(d)}" if d > 0 else _("{amount}, not over").format(amount=money_fmt(d)),
+                tier=_policy_tier_name([y.policy], y.nearest_threshold))
         marks = ("[yellow]~[/]" if y.fx_assumed else "") + ("[yellow]*[/]" if y.policy_status == "assumed_continuation" else "")
-        t.add_row(f"{y.year}{marks}" + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), _e(y.tier or _("none")),
+        t.add_row(f"{y.year}{marks}" + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), _e(_policy_tier_name([y.policy], y.tier)),
                   money_fmt(y.incentive_cny) + (_(" [yellow]cap[/]") if y.capped else ""), dist)
     t.add_row(_("[bold]total[/]"), money_fmt(p.total_usd), "", f"[bold]{money_fmt(p.total_incentive_cny)}[/]", "")
     legend = []
@@ -321,7 +351,7 @@ def render_plan(p: "Plan") -> RenderableType:
     lines = [_("If every year's FX rate moves -5%: {minus}; +5%: {plus} (the cap point moves with FX).").format(
         minus=_cny(p.fx_sensitivity['fx_-5%']), plus=_cny(p.fx_sensitivity['fx_+5%']))]
     if p.fx_assumed_years:
-        years = ", ".join(str(y) for y in p.fx_assumed_years)
+        years = _(", ").join(str(y) for y in p.fx_assumed_years)
         lines.append((_("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of that year rest on the assumed "
                         "rate (see FX below), and the ±5% above is the least to allow for.") if len(p.fx_assumed_years) == 1 else
                       _("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of those years rest on the assumed "
@@ -329,7 +359,7 @@ def render_plan(p: "Plan") -> RenderableType:
     for y in p.schedule:
         if y.cap_binds_above_usd is not None:
             lines.append(_("{year}: the cap binds above USD {amount}.").format(year=y.year, amount=money_fmt(y.cap_binds_above_usd)))
-    fx = "\n".join(f"{year}: {src}" for year, src in p.fx_sources.items())
+    fx = "\n".join(_("{year}: {source}").format(year=year, source=src) for year, src in p.fx_sources.items())
     s = p.search
     return Group(
         t,
@@ -382,7 +412,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
     if b.totals:
         head.add_row(_("total rows (kept, not scored)"), f"{len(b.totals):,}")
     for tier, n in sorted(b.eligible_by_tier.items()):
-        head.add_row(_e(_("eligible, {tier} tier").format(tier=tier)), f"{n:,}")
+        head.add_row(_e(_("eligible, {tier} tier").format(tier=_policy_tier_name(b.policies, tier))), f"{n:,}")
     head.add_row(_("capped"), f"{b.capped:,}")
     if b.assumed_continuation:
         head.add_row(_("scored under an assumed policy"), f"[yellow]{b.assumed_continuation:,}[/]")

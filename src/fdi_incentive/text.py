@@ -4,6 +4,9 @@ control characters a terminal would obey, and neutralised where a spreadsheet wo
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+
+from .i18n import _
 
 # A text cell a spreadsheet would run as a formula starts with one of these, after any blanks.
 FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
@@ -46,10 +49,13 @@ def json_safe(text: str) -> str:
 def quoted(value: object, at_most: int = QUOTED_AT_MOST) -> str:
     """A value as a message quotes it: its repr (controls escaped), cut to ``at_most`` characters
     with how many more there were, so a 50 MB cell makes a short message."""
+    if isinstance(value, Decimal):  # (a number as it is written, never the Python type around it)
+        value = format(value, "f")
     if isinstance(value, str) and len(value) > at_most:
-        return f"{value[:at_most]!r}… ({len(value) - at_most:,} more characters)"
+        return _("{text}… ({count} more characters)").format(text=repr(value[:at_most]), count=f"{len(value) - at_most:,}")
     text = repr(value)
-    return text if len(text) <= at_most + 2 else f"{text[:at_most]}… ({len(text) - at_most:,} more characters)"
+    return text if len(text) <= at_most + 2 else _("{text}… ({count} more characters)").format(
+        text=text[:at_most], count=f"{len(text) - at_most:,}")
 
 
 def quoted_expr(text):

@@ -124,15 +124,15 @@ def shape_of(role: str, mapping: dict[str, str], columns: list[str], path: str) 
         return "ledger"
     missing = [(what, names) for what, canon, names in REQUIRED if not any(c in mapping for c in canon)]
     if missing:  # (before scoring: one message, not one error per row)
-        seen = ", ".join(repr(c) for c in columns[:30]) + (f" … ({len(columns):,} in all)" if len(columns) > 30 else "")
+        seen = ", ".join(repr(c) for c in columns[:30]) + (_(" … ({n} in all)").format(n=f"{len(columns):,}") if len(columns) > 30 else "")
         what = _(" and ").join(_(w) for w, _n in missing)
         raise InputError("INPUT", path, _("a header naming {what} ({names}; a unit may follow in brackets: 实际到位外资（万美元）); "
-                                          "the header has {seen}").format(what=what, names="; ".join(n for _w, n in missing), seen=seen))
+                                          "the header has {seen}").format(what=what, names=_("; ").join(_(n) for _w, n in missing), seen=seen))
     return "project-years"
 
 
 # what a project-year file must have: each as one of its canonical names, and as the message names it
 REQUIRED = [(N_("year"), ["year"], "year / 年份"),
             (N_("the amount paid in"), ["paid_in_usd", "paid_in", "reinvested_profit"],
-             "paid_in_usd / 实际到位外资 (or paid_in + currency, or reinvested_profit / 利润再投资)"),
-            (N_("the sector"), ["sector", "industry_code"], "sector / 行业 or industry_code / 行业代码")]
+             N_("paid_in_usd / 实际到位外资 (or paid_in + currency, or reinvested_profit / 利润再投资)")),
+            (N_("the sector"), ["sector", "industry_code"], N_("sector / 行业 or industry_code / 行业代码"))]

@@ -190,7 +190,7 @@ def row_by_row(src: Source) -> Source:
     if src.newline == "\r":
         note += Note.of(N_(", its lines ending in CR"))
     if found:
-        note += Note.of(": ") + functools.reduce(lambda a, b: a + Note.of(", ") + b, found) + Note.of(N_(", each with its error"))
+        note += Note.of(N_(": ")) + functools.reduce(lambda a, b: a + Note.of(N_(", ")) + b, found) + Note.of(N_(", each with its error"))
     return dataclasses.replace(src, path=out, columns=[*src.columns, PARSE_ERROR], encoding="utf-8", delimiter=",",
                                skip=0, newline="\n", conversions=(*src.conversions, note),
                                temp_files=[*src.temp_files, out], note=note)

@@ -474,13 +474,13 @@ def gbk_refusal(df, before: int, columns: list[str]) -> InputError:
     copied as it stands is one text: split at its commas, which hold no quote, into the columns.)"""
     cells = []
     if df is None:
-        cells = [("the header", name, name) for name in columns]
+        cells = [(_("the header"), name, name) for name in columns]
     for i, row in enumerate([] if df is None else df.iter_rows()):
         for name, value in zip(df.columns, row):
             if name in columns or not isinstance(value, str):
-                cells.append((f"row {before + i + 1}", name, value))
+                cells.append((_("row {row}").format(row=before + i + 1), name, value))
             else:
-                cells += [(f"row {before + i + 1}", col, part) for col, part in zip(columns, value.split(","))]
+                cells += [(_("row {row}").format(row=before + i + 1), col, part) for col, part in zip(columns, value.split(","))]
     for where, name, value in cells:
         if isinstance(value, str):
             for ch in value:
