@@ -537,3 +537,11 @@ def test_the_batch_summary_states_its_rate_sources_in_chinese(tmp_path, how):
                             "arrival dates", "crossed through"]:
                 assert english not in line, (english, line)
     assert outputs["zh"] == outputs["en"]
+
+
+def test_a_batch_that_scores_no_row_says_no_policy_was_used(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd\nA,abc,manufacturing,1\n", encoding="utf-8")
+    for lang, words in (("zh", "政策：无（没有测算任何行）"), ("en", "policies: none (no row was scored)")):
+        result = fdi("batch", src, "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang)
+        assert result.exit_code == ExitCode.ROW_ERRORS and words in result.output, result.output

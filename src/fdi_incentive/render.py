@@ -452,7 +452,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         notes.append(_("units: {units}").format(units="; ".join(f"{c}: {u}" for c, u in b.column_units.items())))
     if b.ignored_columns:
         notes.append(_("columns ignored (kept in the output as they are): {columns}").format(columns=", ".join(b.ignored_columns)))
-    notes += [_("policies: {policies}").format(policies=", ".join(b.policies)), _("FX: {fx}").format(fx=fx)] + b.notes
+    notes += [_("policies: {policies}").format(policies=", ".join(b.policies) or _("none (no row was scored)")), _("FX: {fx}").format(fx=fx)] + b.notes
     if b.output:
         notes.append(_("written to {output}").format(output=b.output))
     parts.append(Text("\n".join(notes), style="dim"))
