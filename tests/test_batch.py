@@ -645,12 +645,28 @@ def test_a_ragged_row_of_the_projects_file_makes_its_projects_years_errors(tmp_p
 
 
 def test_a_project_listed_twice_in_the_projects_file_counts_its_arrivals_once(tmp_path):
+    """Listed twice alike, a project is used once; listed twice differently, its project-years are
+    errors naming the two lines (as a ledger's row and --projects that differ are), never the first row's guess."""
     ledger, projects, out = tmp_path / "l.csv", tmp_path / "p.csv", tmp_path / "o.csv"
-    write_csv(ledger, [["a", "2024-03-15", "equity", "20000000", "USD"]], header=["project_id", "date", "type", "amount", "currency"])
-    write_csv(projects, [["a", "new", "manufacturing"], ["a", "new", "services"]], header=["project_id", "kind", "sector"])
+    write_csv(ledger, [["a", "2024-03-15", "equity", "20000000", "USD"], ["b", "2024-03-15", "equity", "20000000", "USD"]],
+              header=["project_id", "date", "type", "amount", "currency"])
+    write_csv(projects, [["a", "new", "manufacturing"], ["b", "new", "services"], ["a", "new", "services"], ["b", "new", "services"]],
+              header=["project_id", "kind", "sector"])
+    summary = score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
+    a, b = read_csv(out)
+    assert a["paid_in_usd"] == "20000000.00" and a["incentive_cny"] == "" and summary.errors == 1
+    assert a["error"] == "project_id: 'a' is listed on lines 2, 4 of --projects with different sector; keep one of them"
+    assert (b["sector"], b["tier"], b["error"]) == ("services", "general", "")
+
+
+def test_a_project_missing_from_the_projects_file_is_said_so(tmp_path):
+    ledger, projects, out = tmp_path / "l.csv", tmp_path / "p.csv", tmp_path / "o.csv"
+    write_csv(ledger, [["a", "2024-03-15", "equity", "40000000", "USD"], ["b", "2024-03-15", "equity", "40000000", "USD"],
+                       ["b", "2024-04-15", "equity", "1", "USD"]], header=["project_id", "date", "type", "amount", "currency"])
+    write_csv(projects, [["a", "new", "manufacturing"]], header=["project_id", "kind", "sector"])
     score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
-    (row,) = read_csv(out)
-    assert (row["paid_in_usd"], row["sector"], row["tier"]) == ("20000000.00", "manufacturing", "general")
+    a, b = read_csv(out)
+    assert a["error"] == "" and b["error"] == "project_id: 'b' is not in --projects, so its sector is missing", b
 
 
 def test_a_parquet_ledger_with_typed_columns(tmp_path):

@@ -545,3 +545,80 @@ def test_a_batch_that_scores_no_row_says_no_policy_was_used(tmp_path):
     for lang, words in (("zh", "政策：无（没有测算任何行）"), ("en", "policies: none (no row was scored)")):
         result = fdi("batch", src, "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang)
         assert result.exit_code == ExitCode.ROW_ERRORS and words in result.output, result.output
+
+
+def test_columns_that_name_one_thing_and_differ_say_which_is_empty_in_words(tmp_path):
+    """Two JSON Lines keys for project_id (项目编号 on one line, project_id on the next): the refusal
+    names the empty one in words, never Python's None, and reads as a Chinese sentence."""
+    src = tmp_path / "t2.jsonl"
+    src.write_text('{"项目编号": "J-1", "year": 2024, "sector": "manufacturing", "paid_in_usd": "20000000"}\n'
+                   '{"project_id": "J-2", "year": 2024, "sector": "manufacturing", "paid_in_usd": "20000000"}\n',
+                   encoding="utf-8")
+    for lang, words in (("zh", "（项目编号 = 'J-1'、project_id 为空）"), ("en", "(项目编号 = 'J-1', project_id empty)")):
+        result = fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", lang)
+        assert result.exit_code == ExitCode.USAGE and words in result.output, result.output
+        assert "None" not in result.output, result.output
+    zh = re.sub(r"\s*\n\s*", "", fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", "zh").output)
+    assert "都表示 project_id，但在读取的第 1 行不一致" in zh and "应为" not in zh, zh
+
+
+def test_a_header_unit_in_the_wrong_currency_is_one_chinese_sentence(tmp_path):
+    src = tmp_path / "u.csv"
+    src.write_text("project_id,year,paid_in（万元）,sector\nA,2024,2000,manufacturing\n", encoding="utf-8")
+    zh = re.sub(r"\s*\n\s*", "", fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", "zh").output)
+    assert "表头 'paid_in（万元）' 的单位 万元 是 CNY，而 paid_in 应以 USD 计" in zh, zh
+    assert zh.count("应") == 1, zh
+    en = fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", "en").output
+    assert "INPUT: 'paid_in（万元）' is not valid; expected a unit in USD for paid_in (万元 is CNY)" in en, en
+
+
+def _notes(output: str) -> str:
+    """The output without its spaces (a panel wraps lines where it likes): compare with `_flat` words."""
+    return re.sub(r"\s+", "", output)
+
+
+def _flat(words: str) -> str:
+    return re.sub(r"\s+", "", words)
+
+
+def test_the_batch_summary_notes_use_chinese_punctuation(tmp_path):
+    """The notes below a Chinese summary (columns used, units, unknown sector names) separate their
+    items with ；、： as Chinese does, while the English keeps its own."""
+    src = tmp_path / "in.csv"
+    src.write_text("项目编号,年份,行业,实际到位外资（万美元）,利润再投资,汇率\nA,2024,宇宙飞船制造,3500,,7.1\n"
+                   "B,2024,银河贸易,1200,,7.1\nC,2024,汽车,1200,100,7.1\n", encoding="utf-8")
+    zh = _notes(fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output)
+    assert _flat("使用的列：项目编号 → project_id、年份 → year、") in zh, zh
+    assert _flat("单位：实际到位外资（万美元）：USD × 10,000（万美元，取自表头）；利润再投资：CNY（或其币种列所示币种）") in zh, zh
+    assert _flat("无法识别的行业名称（所在行记为错误；请给出已知名称或行业代码）：'宇宙飞船制造'；'银河贸易'") in zh, zh
+    en = _notes(fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress", "--lang", "en").output)
+    assert _flat("units: 实际到位外资（万美元）: USD × 10,000 (万美元, from the header); 利润再投资: CNY (or its currency column's)") in en, en
+    assert _flat("columns used: 项目编号 → project_id, 年份 → year, ") in en, en
+    src.write_text("project_id,year,sector,paid_in_usd,reinvested_profit\nA,2024,manufacturing,3500,100\n", encoding="utf-8")
+    zh = _notes(fdi("batch", src, "-o", tmp_path / "o.csv", "--unit", "10k", "--fx-rate", "7.1", "--no-progress",
+                    "--lang", "zh").output)
+    assert _flat("单位：paid_in_usd：USD × 10,000（--unit）；reinvested_profit：CNY × 10,000（--unit）（或其币种列所示币种）") in zh, zh
+    en = _notes(fdi("batch", src, "-o", tmp_path / "o.csv", "--unit", "10k", "--fx-rate", "7.1", "--no-progress").output)
+    assert _flat("units: paid_in_usd: USD × 10,000 (--unit); reinvested_profit: CNY × 10,000 (--unit) (or its currency column's)") in en, en
+    ledger = _notes(fdi("batch", ROOT / "examples" / "ledger.csv", "--projects", ROOT / "examples" / "ledger-projects.csv",
+                        "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output)
+    assert _flat("单位：金额：其币种列所示币种") in ledger, ledger
+
+
+def test_the_rate_sources_are_listed_in_the_same_order_in_both_languages(tmp_path):
+    """Sorted by the English text of the output's fx_source cells, then shown in the interface's language."""
+    args = ["batch", ROOT / "examples" / "ledger.csv", "--projects", ROOT / "examples" / "ledger-projects.csv",
+            "-o", tmp_path / "o.csv", "--no-progress"]
+    en = _notes(fdi(*args, "--lang", "en").output).split("FX:", 1)[1]
+    zh = _notes(fdi(*args, "--lang", "zh").output).split("汇率：", 1)[1]
+    assert en.index("ECBreference") < en.index("weightedmean"), en
+    assert zh.index("欧洲央行参考汇率") < zh.index("加权平均"), zh
+
+
+def test_the_total_rows_are_checked_in_the_units_of_the_sheet_in_chinese(tmp_path):
+    """The bureau's 合计 row says 6200.5 (万美元): the check shows the sheet's numbers, not dollars."""
+    src = tmp_path / "2024奖励测算.csv"
+    src.write_bytes(BUREAU_SHEET.encode("gbk"))
+    zh = _notes(fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output)
+    assert _flat("第 6 行（合计），实际到位外资（万美元）：6,200.5 = 上方 3 行之和 ✓") in zh, zh
+    assert _flat("第 6 行（合计），外方股东贷款（万美元）：500 = 上方 1 行之和 ✓") in zh, zh

@@ -358,10 +358,11 @@ def test_a_total_row_is_kept_marked_not_scored_and_checked(tmp_path, to):
     [total] = summary["totals"]
     assert total["row"] == 4 and total["label"] == "合计"
     assert total["checks"]["实际到位外资"] == {"total": "62005000.00", "rows_above": "62005000.00", "rows": 3,
-                                            "unreadable": 0, "equal": True}
+                                            "unreadable": 0, "equal": True, "unit": 10000}
     assert total["checks"]["外方股东贷款"]["equal"] is False  # 400 万 against 500 万 above
-    assert "= the sum of the 3 rows above ✓" in " ".join(r.output.split())
-    assert "≠ the sum of the 1 rows above" in " ".join(r.output.split())
+    # (in the sheet's own numbers, 万 under --unit 10k, as the analyst compares them with the sheet)
+    assert "实际到位外资: 6,200.5 = the sum of the 3 rows above ✓" in " ".join(r.output.split())
+    assert "外方股东贷款: 400 ≠ the 1 row above, 500 (differs by -100)" in " ".join(r.output.split())
     if to == "out.csv":
         rows = list(csv.DictReader((tmp_path / to).open(encoding="utf-8-sig")))
         assert len(rows) == 4 and rows[3]["项目编号"] == "合计"
@@ -542,8 +543,8 @@ def test_the_bureaus_gbk_workbook_scores_with_no_options(tmp_path, monkeypatch):
     assert all(r["error"] == "" for r in rows) and rows[3]["reason"].startswith("total row")
     text = _squeezed(r.output)  # (as wrapped in its panels)
     assert _squeezed("total payout CNY 13,774,710.00") in text
-    assert _squeezed("line 6 (合计), 实际到位外资（万美元）: 62,005,000.00 = the sum of the 3 rows above ✓") in text
-    assert _squeezed("line 6 (合计), 外方股东贷款（万美元）: 5,000,000.00 = the sum of the 1 rows above ✓") in text
+    assert _squeezed("line 6 (合计), 实际到位外资（万美元）: 6,200.5 = the sum of the 3 rows above ✓") in text
+    assert _squeezed("line 6 (合计), 外方股东贷款（万美元）: 500 = the 1 row above ✓") in text
 
 
 # --- item 6: errors the analyst can find ---------------------------------------------------------------

@@ -283,7 +283,9 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         total_incentive_cny=tally.total,
         by_category=tally.by("category"), by_year=tally.by("year"),
         policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
-        fx_sources=sorted({scorer.shown.get(s) or src.shown.get(s) or _(s) for s in tally.fx_sources}), notes=notes,
+        # (sorted by the cells' English, then said in the interface's language: the same order in both)
+        fx_sources=list(dict.fromkeys(scorer.shown.get(s) or src.shown.get(s) or _(s) for s in sorted(tally.fx_sources))),
+        notes=notes,
     )
 
 

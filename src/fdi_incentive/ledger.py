@@ -38,7 +38,7 @@ from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
 from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
-from .text import quoted_expr
+from .text import quoted, quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
 if TYPE_CHECKING:
@@ -125,6 +125,33 @@ def _unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
     return said.format(places=places, more=more)
 
 
+@in_english  # (an error cell of the output)
+def _listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str]) -> dict[str, str]:
+    """The projects --projects lists on several rows that differ in kind, sector or code -> the
+    error of their project-years, naming the rows (a ledger's row and --projects that differ are one too)."""
+    import polars as pl
+
+    from .io.lines import where_all
+
+    cells = [c for c in rows.columns if c != PARSE_ERROR]
+    if not listed or not cells:
+        return {}
+    numbered = (rows.filter(pl.any_horizontal(_stripped(c).is_not_null() for c in cells)).with_row_index("__n", offset=1)
+                .select("__n", _stripped(projects.mapping["project_id"]).alias("__id"),
+                        *(_stripped(projects.mapping[c]).alias(c) for c in listed))
+                .filter(pl.col("__id").is_not_null()))
+    if not numbered["__id"].is_duplicated().any():
+        return {}
+    groups = numbered.group_by("__id", maintain_order=True).agg(pl.col("__n"), *(pl.col(c).n_unique() for c in listed))
+    said = {}
+    for group in groups.filter(pl.any_horizontal(pl.col(c) > 1 for c in listed)).iter_rows(named=True):
+        places = where_all(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
+                           projects.columns, group["__n"][:MAX_NAMED])
+        said[group["__id"]] = "project_id: {id} is listed on {places} of --projects with different {columns}; keep one of them".format(
+            id=quoted(group["__id"]), places=places, columns=", ".join(c for c in listed if group[c] > 1))
+    return said
+
+
 MAX_NAMED = 10  # rows named in a note (the rest are counted)
 WEIGHTED_MEAN = N_("weighted mean of the rates of {n} arrival dates")
 
@@ -156,6 +183,7 @@ class _Ledger:
         self.note: str | None = None  # --projects rows that could not be used
         self.lang = get_language()  # the interface's (the cells are English whatever it is)
         self.shown: dict[str, str] = {}  # a rate source as a cell states it -> in the interface's language
+        self.twice: dict[str, str] = {}  # a project --projects lists twice, differently -> its project-years' error
         if projects is not None:
             pm = projects.mapping
             self.listed = [c for c in ATTRIBUTES if c in pm]
@@ -165,7 +193,8 @@ class _Ledger:
             self.projects = (rows.select(_stripped(pm["project_id"]).alias("__project_id"),
                                          *(_stripped(pm[c]).alias(f"__p_{c}") for c in self.listed), row_error.alias("__p_error"))
                              .filter(pl.col("__project_id").is_not_null())
-                             .unique("__project_id", keep="first", maintain_order=True))  # (listed twice: its first row)
+                             .unique("__project_id", keep="first", maintain_order=True))  # (listed twice alike: once)
+            self.twice = _listed_differently(projects, rows, self.listed)
 
     def run(self, src: Source, work: Path, done: Callable[[float], None]) -> Source:
         import polars as pl
@@ -353,6 +382,18 @@ class _Ledger:
         return pl.DataFrame([(c, d, *q) for (c, d), q in self.quotes.items()], orient="row", schema={
             "currency": pl.String, "day": pl.Date, "rate": pl.Int64, "source": pl.String, "error": pl.String, "rid": pl.Int64})
 
+    def _projects_errors(self) -> list[pl.Expr]:
+        """What --projects makes of a project-year: an error if it lists the project twice,
+        differently, or not at all while the ledger's rows give no sector either."""
+        import polars as pl
+
+        if self.projects is None:
+            return []
+        pid = pl.col("__project_id")
+        absent = ~pid.is_in(self.projects["__project_id"].implode()) & pl.col("sector").is_null() & pl.col("industry_code").is_null()
+        return [pid.replace_strict(self.twice, default=None, return_dtype=pl.String),
+                pl.when(absent).then("project_id: " + quoted_expr(pid) + " is not in --projects, so its sector is missing")]
+
     def years(self, a: pl.DataFrame) -> pl.DataFrame:
         """The project-years of a part's arrivals (every arrival of its projects), in LEDGER_COLUMNS
         and __first (the row of a year's first arrival), in that order."""
@@ -383,7 +424,7 @@ class _Ledger:
             pl.when(pl.col(x) != pl.col(f"__hi:{x}")).then(
                 f"{x}: the arrivals of this project-year disagree (" + quoted_expr(pl.col(x)) + ", "
                 + quoted_expr(pl.col(f"__hi:{x}")) + ")")
-            for x in self.own)], separator="; ", ignore_nulls=True).alias("__ledger_error"))
+            for x in self.own), *self._projects_errors()], separator="; ", ignore_nulls=True).alias("__ledger_error"))
         years = years.with_columns(pl.when(pl.col("__ledger_error").str.len_bytes() > 0).then("__ledger_error")
                                    .alias("__ledger_error"))
         # an arrival whose date cannot be read, or with no project id: a row of its own

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.segment import Segment
 from rich.text import Text
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .i18n import N_, _, get_language, pick
@@ -377,23 +378,36 @@ def render_plan(p: "Plan") -> RenderableType:
 SOURCES_SHOWN = 5  # FX sources named in a batch's summary on the terminal
 
 
+def _as_written(amount: Decimal, unit: int) -> str:
+    """An amount as the sheet writes it, in its column's unit (6,200.5 for USD 62,005,000 in 万美元)."""
+    k = len(str(unit)) - 1
+    if unit == 1 or unit != 10 ** k:
+        return money_fmt(amount)
+    return f"{amount.scaleb(-k).normalize():,f}"
+
+
 def _total_lines(b: "BatchSummary") -> list[str]:
     lines = []
     for t in b.totals:
         for column, c in t.checks.items():
             head = _e(_("{where} ({label}), {column}:").format(
                 where=t.line or _("row {row}").format(row=t.row), label=t.label, column=column))
-            left = _("; {n} row(s) above unreadable, left out").format(n=f"{c.unreadable:,}") if c.unreadable else ""
+            left = ((_("; 1 row above unreadable, left out") if c.unreadable == 1 else
+                     _("; {n} rows above unreadable, left out").format(n=f"{c.unreadable:,}")) if c.unreadable else "")
+            one = c.rows == 1
+            said = {"head": head, "n": f"{c.rows:,}", "sum": _as_written(c.rows_above, c.unit), "left": left}
+            if c.total is not None:
+                said |= {"total": _as_written(c.total, c.unit), "diff": _as_written(c.total - c.rows_above, c.unit)}
             if c.total is None:
-                lines.append(_("{head} no amount to check (the sum of the {n} rows above is {sum})").format(
-                    head=head, n=f"{c.rows:,}", sum=money_fmt(c.rows_above)))
+                lines.append((_("{head} no amount to check (the 1 row above holds {sum})") if one else
+                              _("{head} no amount to check (the sum of the {n} rows above is {sum})")).format(**said))
             elif c.equal:
-                lines.append(_("{head} {total} [green]= the sum of the {n} rows above ✓[/]{left}").format(
-                    head=head, total=money_fmt(c.total), n=f"{c.rows:,}", left=left))
+                lines.append((_("{head} {total} [green]= the 1 row above ✓[/]{left}") if one else
+                              _("{head} {total} [green]= the sum of the {n} rows above ✓[/]{left}")).format(**said))
             else:
-                lines.append(_("{head} {total} [red]≠ the sum of the {n} rows above, {sum} (differs by {diff})[/]{left}").format(
-                    head=head, total=money_fmt(c.total), n=f"{c.rows:,}", sum=money_fmt(c.rows_above),
-                    diff=money_fmt(c.total - c.rows_above), left=left))
+                lines.append((_("{head} {total} [red]≠ the 1 row above, {sum} (differs by {diff})[/]{left}") if one else
+                              _("{head} {total} [red]≠ the sum of the {n} rows above, {sum} (differs by {diff})[/]{left}"))
+                             .format(**said))
     return lines
 
 
@@ -439,7 +453,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
             for e in b.first_errors)),
                            title=_("errors") + more, title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
-        return ", ".join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
+        return _(", ").join(f"{v} → {k}" if v != k else k for k, v in mapping.items())
 
     mapping = columns(b.column_mapping)
     if b.projects_column_mapping:
@@ -449,10 +463,11 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         fx += _("; … and {more} more (every one in --summary-json)").format(more=f"{len(b.fx_sources) - SOURCES_SHOWN:,}")
     notes = [_("columns used: {mapping}").format(mapping=mapping)]
     if b.column_units:
-        notes.append(_("units: {units}").format(units="; ".join(f"{c}: {u}" for c, u in b.column_units.items())))
+        notes.append(_("units: {units}").format(units=_("; ").join(
+            _("{column}: {unit}").format(column=c, unit=u) for c, u in b.column_units.items())))
     if b.ignored_columns:
-        notes.append(_("columns ignored (kept in the output as they are): {columns}").format(columns=", ".join(b.ignored_columns)))
-    notes += [_("policies: {policies}").format(policies=", ".join(b.policies) or _("none (no row was scored)")), _("FX: {fx}").format(fx=fx)] + b.notes
+        notes.append(_("columns ignored (kept in the output as they are): {columns}").format(columns=_(", ").join(b.ignored_columns)))
+    notes += [_("policies: {policies}").format(policies=_(", ").join(b.policies) or _("none (no row was scored)")), _("FX: {fx}").format(fx=fx)] + b.notes
     if b.output:
         notes.append(_("written to {output}").format(output=b.output))
     parts.append(Text("\n".join(notes), style="dim"))

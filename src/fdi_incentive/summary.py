@@ -37,6 +37,8 @@ class AmountCheck(BaseModel):
     rows: int = Field(description="the rows added up")
     unreadable: int = Field(description="rows above whose amount could not be read (left out of the sum)")
     equal: bool | None = Field(description="whether the total equals the sum; None when the total row has no amount")
+    unit: int = Field(1, description="how many currency units one of the column's is (10000 for 万美元 or --unit 10k): "
+                                     "the sheet writes the amounts divided by it")
 
 
 class TotalCheck(BaseModel):
@@ -149,7 +151,8 @@ class Tally:
                 for checks, chosen in ((group_checks, group), (run_checks, run)):
                     checks[names[canon]] = AmountCheck(
                         total=None if total is None else Decimal(total).scaleb(-2), rows_above=Decimal(chosen[0]).scaleb(-2),
-                        rows=chosen[1], unreadable=chosen[2], equal=None if total is None else total == chosen[0])
+                        rows=chosen[1], unreadable=chosen[2], equal=None if total is None else total == chosen[0],
+                        unit=int(scorer.unit_of(canon)))
                 self.at_total[key] = run
             label = _total_label(scored, scorer, int(t["_i"]))
             word = "".join(label.split()).rstrip(":：").casefold()
@@ -218,10 +221,10 @@ def unknown_sectors_note(names: list[str]) -> str | None:
     said = []
     for name in names[:MAX_UNKNOWN_NAMED]:
         near = nearest_names(name)
-        said.append(_("{name} (nearest: {near})").format(name=quoted(name), near=", ".join(near)) if near else quoted(name))
+        said.append(_("{name} (nearest: {near})").format(name=quoted(name), near=_(", ").join(near)) if near else quoted(name))
     more = _(" and {count} more names").format(count=f"{len(names) - MAX_UNKNOWN_NAMED:,}") if len(names) > MAX_UNKNOWN_NAMED else ""
     return _("sector names not known (their rows are errors; give a known name or the 行业代码): {names}{more}").format(
-        names="; ".join(said), more=more)
+        names=_("; ").join(said), more=more)
 
 
 def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, str]]:
@@ -242,7 +245,7 @@ def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, s
             described[units[canon].column] = units[canon].describe()
         elif canon in src.mapping:
             currency = {"paid_in_usd": "USD", "shareholder_loans_usd": "USD", "reinvested_profit": "CNY"}.get(canon)
-            unit = f" × {int(options.unit):,} (--unit)" if options.unit != 1 else ""
+            unit = _(" × {scale} (--unit)").format(scale=f"{int(options.unit):,}") if options.unit != 1 else ""
             described[src.mapping[canon]] = (f"{currency}{unit}" if currency else _("its currency column's{unit}").format(unit=unit)) + \
                 (_(" (or its currency column's)") if canon == "reinvested_profit" else "")
     return options, described

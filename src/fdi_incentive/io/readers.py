@@ -272,10 +272,17 @@ def check_collisions(src: Source, df, before: int) -> None:
         differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
         bad = df.with_row_index("__n", offset=before + 1).filter(differ).head(1)
         if bad.height:
-            values = ", ".join(f"{c} = {quoted(bad[c][0])}" for c in cols)
-            raise InputError("columns", ", ".join(cols), _("one column for {canon}: they differ on row {row} "
-                                                           "read ({values}); remove or rename all but one").format(
-                canon=canon, row=bad['__n'][0], values=values))
+            values = _(", ").join(_("{column} empty").format(column=c) if _blank(bad[c][0]) else f"{c} = {quoted(bad[c][0])}"
+                                  for c in cols)
+            raise InputError("columns", ", ".join(cols), _("one column for {canon}").format(canon=canon), _(
+                "{field}: {value} is not valid; expected one column for {canon}: they differ on row {row} read ({values}); "
+                "remove or rename all but one").format(field="columns", value=quoted(", ".join(cols)), canon=canon,
+                                                       row=bad['__n'][0], values=values))
+
+
+def _blank(cell) -> bool:
+    """A cell with nothing in it (a JSON line without the key, an empty or spaces-only cell)."""
+    return cell is None or not str(cell).strip()
 
 
 def whole_text(src: Source):

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from ..errors import InputError
 from ..i18n import _
+from ..text import quoted
 
 # a unit's words (after `_unit_key`) -> (currency, how many of the currency one unit is)
 UNIT_WORDS: dict[str, tuple[str, int]] = {
@@ -101,7 +102,9 @@ def check_units(units: dict[str, HeaderUnit], option_unit: Decimal | None, curre
         per_row = ROW_CURRENCY.get(canon)  # (its currency column absent: every row is in its default)
         fixed = COLUMN_CURRENCY.get(canon) or (per_row[1] if per_row else None)
         if fixed and u.currency != fixed and not (per_row and per_row[0] in currencies):
-            raise InputError("INPUT", u.column, _("a unit in {currency} for {column} ({words} is {unit})").format(currency=fixed, column=canon, words=u.words, unit=u.currency))
+            raise InputError("INPUT", u.column, _("a unit in {currency}").format(currency=fixed), _("{field}: {value} is not valid; expected a unit in {currency} for {column} "
+                                                      "({words} is {unit})").format(
+                field="INPUT", value=quoted(u.column), currency=fixed, column=canon, words=u.words, unit=u.currency))
 
 
 # an amount whose currency each row's currency cell gives (empty: the default), and that column
