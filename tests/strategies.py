@@ -133,6 +133,8 @@ ledger_days = st.sampled_from(["2024-03-15", "2024-09-02", "2025-04-10", "0000-0
                                "2024-03-15T25:00:00", "2024-03-15 23:61"])
 kinds_or_blank = st.sampled_from(["new", "capital_increase", "增资", ""])
 sectors_or_blank = st.sampled_from(["manufacturing", "services", "制造业", ""])
+# a --projects file's rows: a project listed once, twice alike, twice differently, or not at all
+projects_rows = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), kinds_or_blank, sectors_or_blank), max_size=6)
 # a JSON Lines line: an object, one nested deeper than a reader's stack, not an object, not JSON
 json_depths = st.one_of(st.integers(0, 5), st.sampled_from([999, 1000, 5000, 100_000]))
 

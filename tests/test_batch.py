@@ -16,7 +16,7 @@ from fdi_incentive import InputError, Project, assess
 from fdi_incentive.batch import score_file
 from fdi_incentive.frame import RESULT_COLUMNS, Options
 
-from .strategies import amounts_usd, control_texts, formula_texts, fx_rates, number_texts, year_texts
+from .strategies import amounts_usd, control_texts, formula_texts, fx_rates, number_texts, projects_rows, year_texts
 
 COMPARED = ["policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "base_cny", "gross_cny", "capped", "incentive_cny"]
 HEADER = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
@@ -667,6 +667,28 @@ def test_a_project_missing_from_the_projects_file_is_said_so(tmp_path):
     score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
     a, b = read_csv(out)
     assert a["error"] == "" and b["error"] == "project_id: 'b' is not in --projects, so its sector is missing", b
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(projects_rows)
+def test_what_the_projects_file_says_of_each_project_is_its_sector_or_an_error_naming_why(tmp_path, listed):
+    """Whatever --projects lists (a project once, twice alike, twice differently, not at all), each
+    project-year takes its kind and sector from it, or is an error saying which of those it is."""
+    ledger, projects, out = tmp_path / "l.csv", tmp_path / "p.csv", tmp_path / "o.csv"
+    write_csv(ledger, [[p, "2024-03-15", "equity", "40000000", "USD"] for p in "abc"],
+              header=["project_id", "date", "type", "amount", "currency"])
+    write_csv(projects, [list(row) for row in listed], header=["project_id", "kind", "sector"])
+    score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
+    for r in read_csv(out):
+        rows = {(k, s) for p, k, s in listed if p == r["project_id"]}
+        if not rows:
+            assert r["error"] == f"project_id: '{r['project_id']}' is not in --projects, so its sector is missing", r
+        elif len(rows) > 1:
+            assert r["error"].startswith(f"project_id: '{r['project_id']}' is listed on lines "), r
+        else:
+            [(kind, sector)] = rows
+            assert r["sector"] == sector and "--projects" not in r["error"], r
+            assert (r["error"] == "") == (sector != ""), r
 
 
 def test_a_parquet_ledger_with_typed_columns(tmp_path):

@@ -124,7 +124,7 @@ def shape_of(role: str, mapping: dict[str, str], columns: list[str], path: str) 
         return "ledger"
     missing = [(what, names) for what, canon, names in REQUIRED if not any(c in mapping for c in canon)]
     if missing:  # (before scoring: one message, not one error per row)
-        seen = ", ".join(repr(c) for c in columns[:30]) + (_(" … ({n} in all)").format(n=f"{len(columns):,}") if len(columns) > 30 else "")
+        seen = _(", ").join(repr(c) for c in columns[:30]) + (_(" … ({n} in all)").format(n=f"{len(columns):,}") if len(columns) > 30 else "")
         what = _(" and ").join(_(w) for w, _n in missing)
         raise InputError("INPUT", path, _("a header naming {what} ({names}; a unit may follow in brackets: 实际到位外资（万美元）); "
                                           "the header has {seen}").format(what=what, names=_("; ").join(_(n) for _w, n in missing), seen=seen))

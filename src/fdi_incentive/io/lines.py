@@ -67,7 +67,7 @@ def where_all(fmt: str, converted_from: str | None, path: Path | None, encoding:
         if all(r in lines for r in rows):
             return _("lines {lines}").format(lines=", ".join(str(lines[r]) for r in rows))
     found = where(fmt, converted_from, path, encoding, delimiter, header, set(rows))
-    return ", ".join(found[r] for r in rows)
+    return _(", ").join(found[r] for r in rows)
 
 
 def _line(n: int) -> str:
