@@ -570,6 +570,9 @@ def test_a_header_unit_in_the_wrong_currency_is_one_chinese_sentence(tmp_path):
     assert zh.count("应") == 1, zh
     en = fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", "en").output
     assert "INPUT: 'paid_in（万元）' is not valid; expected a unit in USD for paid_in (万元 is CNY)" in en, en
+    src.write_text("project_id,year,paid_in（万元）,currency,sector\nA,2024,2000,USD,manufacturing\n", encoding="utf-8")
+    zh = re.sub(r"\s*\n\s*", "", fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", "zh").output)
+    assert "表头 'paid_in（万元）' 的单位 万元 是 CNY，而第 1 行的 currency 为 'USD'；" in zh and "应为" not in zh, zh
 
 
 def _notes(output: str) -> str:

@@ -130,8 +130,8 @@ def check_row_currencies(mapping: dict[str, str], df, before: int) -> None:
         # (a cell that is no currency code is that row's own error, said by the scorer)
         bad = df.with_row_index("__n", offset=before + 1).filter(said.str.contains(r"^[A-Z]{3}$") & (said != currency)).head(1)
         if bad.height:
-            raise InputError("INPUT", mapping[canon], _("a unit in the currency of every row's {column}: row {row} says {cell}, "
-                                                        "the header {words} ({unit}); give the amounts of other currencies "
-                                                        "in a column without a unit").format(
-                column=mapping[cur], row=bad["__n"][0], cell=repr(str(bad[mapping[cur]][0]).strip() or default),
-                words=words, unit=currency))
+            raise InputError("INPUT", mapping[canon], _("a unit in {currency}").format(currency=currency), _(
+                "{field}: {value} is not valid; expected a unit in the currency of every row's {column}: row {row} says {cell}, "
+                "the header {words} ({unit}); give the amounts of other currencies in a column without a unit").format(
+                field="INPUT", value=quoted(mapping[canon]), column=mapping[cur], row=bad["__n"][0],
+                cell=repr(str(bad[mapping[cur]][0]).strip() or default), words=words, unit=currency))
