@@ -38,7 +38,8 @@ from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
 from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
-from .text import quoted, quoted_expr
+from .projects_file import listed_differently, stripped, unnamed
+from .text import quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
 if TYPE_CHECKING:
@@ -106,62 +107,7 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
     return _Ledger(src.mapping, options, projects).run(src, work, done)
 
 
-def _unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
-    """Where --projects has rows with cells but no project_id (they cannot be used): said, never dropped silently."""
-    import polars as pl
-
-    from .io.lines import where_all
-
-    cells = [c for c in rows.columns if c != PARSE_ERROR]
-    numbered = rows.filter(pl.any_horizontal(_stripped(c).is_not_null() for c in cells)).with_row_index("__n", offset=1)
-    missing = numbered.filter(_stripped(projects.mapping["project_id"]).is_null())["__n"].to_list()
-    if not missing:
-        return None
-    places = where_all(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
-                       projects.columns, missing[:MAX_NAMED])
-    more = _(" and {count} more").format(count=f"{len(missing) - MAX_NAMED:,}") if len(missing) > MAX_NAMED else ""
-    said = (_("--projects: {places}{more} has no project_id and was not used") if len(missing) == 1
-            else _("--projects: {places}{more} have no project_id and were not used"))
-    return said.format(places=places, more=more)
-
-
-@in_english  # (an error cell of the output)
-def _listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str]) -> dict[str, str]:
-    """The projects --projects lists on several rows that differ in kind, sector or code -> the
-    error of their project-years, naming the rows (a ledger's row and --projects that differ are one too)."""
-    import polars as pl
-
-    from .io.lines import where_all
-
-    cells = [c for c in rows.columns if c != PARSE_ERROR]
-    if not listed or not cells:
-        return {}
-    numbered = (rows.filter(pl.any_horizontal(_stripped(c).is_not_null() for c in cells)).with_row_index("__n", offset=1)
-                .select("__n", _stripped(projects.mapping["project_id"]).alias("__id"),
-                        *(_stripped(projects.mapping[c]).alias(c) for c in listed))
-                .filter(pl.col("__id").is_not_null()))
-    if not numbered["__id"].is_duplicated().any():
-        return {}
-    groups = numbered.group_by("__id", maintain_order=True).agg(pl.col("__n"), *(pl.col(c).n_unique() for c in listed))
-    said = {}
-    for group in groups.filter(pl.any_horizontal(pl.col(c) > 1 for c in listed)).iter_rows(named=True):
-        places = where_all(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
-                           projects.columns, group["__n"][:MAX_NAMED])
-        said[group["__id"]] = "project_id: {id} is listed on {places} of --projects with different {columns}; keep one of them".format(
-            id=quoted(group["__id"]), places=places, columns=", ".join(c for c in listed if group[c] > 1))
-    return said
-
-
-MAX_NAMED = 10  # rows named in a note (the rest are counted)
 WEIGHTED_MEAN = N_("weighted mean of the rates of {n} arrival dates")
-
-
-def _stripped(name: str) -> pl.Expr:
-    """A cell's text without the spaces around it; an empty one is missing."""
-    import polars as pl
-
-    text = named(name).str.strip_chars()
-    return pl.when(text.str.len_bytes() > 0).then(text)
 
 
 class _Ledger:
@@ -188,13 +134,13 @@ class _Ledger:
             pm = projects.mapping
             self.listed = [c for c in ATTRIBUTES if c in pm]
             rows = whole_text(projects)
-            self.note = _unnamed(projects, rows)
-            row_error = ("--projects: " + _stripped(PARSE_ERROR)) if PARSE_ERROR in rows.columns else pl.lit(None, dtype=pl.String)
-            self.projects = (rows.select(_stripped(pm["project_id"]).alias("__project_id"),
-                                         *(_stripped(pm[c]).alias(f"__p_{c}") for c in self.listed), row_error.alias("__p_error"))
+            self.note = unnamed(projects, rows)
+            row_error = ("--projects: " + stripped(PARSE_ERROR)) if PARSE_ERROR in rows.columns else pl.lit(None, dtype=pl.String)
+            self.projects = (rows.select(stripped(pm["project_id"]).alias("__project_id"),
+                                         *(stripped(pm[c]).alias(f"__p_{c}") for c in self.listed), row_error.alias("__p_error"))
                              .filter(pl.col("__project_id").is_not_null())
                              .unique("__project_id", keep="first", maintain_order=True))  # (listed twice alike: once)
-            self.twice = _listed_differently(projects, rows, self.listed)
+            self.twice = listed_differently(projects, rows, self.listed)
 
     def run(self, src: Source, work: Path, done: Callable[[float], None]) -> Source:
         import polars as pl
@@ -255,9 +201,9 @@ class _Ledger:
         numbered = raw.lazy().with_row_index("__line", offset=before + 1)
         if cells:
             numbered = numbered.filter(pl.any_horizontal(named(c).str.len_bytes() > 0 for c in cells))
-        own = [_stripped(m[canon]).alias(f"__{canon}")
+        own = [stripped(m[canon]).alias(f"__{canon}")
                for canon in ("project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code") if canon in m]
-        row_error = _stripped(PARSE_ERROR) if PARSE_ERROR in raw.columns else pl.lit(None, dtype=pl.String)
+        row_error = stripped(PARSE_ERROR) if PARSE_ERROR in raw.columns else pl.lit(None, dtype=pl.String)
         a = numbered.select(pl.col("__line"), *own, row_error.alias(_ROW_ERROR)).collect(engine="in-memory")
         a = a.with_columns(pl.lit(None, dtype=pl.String).alias(f"__{c}")
                            for c in ("currency", "kind", "sector", "industry_code") if f"__{c}" not in a.columns)

@@ -1,0 +1,70 @@
+"""A ledger's --projects file: what it says of each project (its kind, sector and code), the
+rows it cannot use (no project_id) and the projects it lists twice, differently."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .i18n import _, in_english
+from .io.columns import named
+from .io.readers import PARSE_ERROR, Source
+from .text import quoted
+
+if TYPE_CHECKING:
+    import polars as pl
+
+MAX_NAMED = 10  # rows named in a note or an error (the rest are counted)
+
+
+def stripped(name: str) -> pl.Expr:
+    """A cell's text without the spaces around it; an empty one is missing."""
+    import polars as pl
+
+    text = named(name).str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
+    """Where --projects has rows with cells but no project_id (they cannot be used): said, never dropped silently."""
+    import polars as pl
+
+    from .io.lines import where_all
+
+    cells = [c for c in rows.columns if c != PARSE_ERROR]
+    numbered = rows.filter(pl.any_horizontal(stripped(c).is_not_null() for c in cells)).with_row_index("__n", offset=1)
+    missing = numbered.filter(stripped(projects.mapping["project_id"]).is_null())["__n"].to_list()
+    if not missing:
+        return None
+    places = where_all(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
+                       projects.columns, missing[:MAX_NAMED])
+    more = _(" and {count} more").format(count=f"{len(missing) - MAX_NAMED:,}") if len(missing) > MAX_NAMED else ""
+    said = (_("--projects: {places}{more} has no project_id and was not used") if len(missing) == 1
+            else _("--projects: {places}{more} have no project_id and were not used"))
+    return said.format(places=places, more=more)
+
+
+@in_english  # (an error cell of the output)
+def listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str]) -> dict[str, str]:
+    """The projects --projects lists on several rows that differ in kind, sector or code -> the
+    error of their project-years, naming the rows (a ledger's row and --projects that differ are one too)."""
+    import polars as pl
+
+    from .io.lines import where_all
+
+    cells = [c for c in rows.columns if c != PARSE_ERROR]
+    if not listed or not cells:
+        return {}
+    numbered = (rows.filter(pl.any_horizontal(stripped(c).is_not_null() for c in cells)).with_row_index("__n", offset=1)
+                .select("__n", stripped(projects.mapping["project_id"]).alias("__id"),
+                        *(stripped(projects.mapping[c]).alias(c) for c in listed))
+                .filter(pl.col("__id").is_not_null()))
+    if not numbered["__id"].is_duplicated().any():
+        return {}
+    groups = numbered.group_by("__id", maintain_order=True).agg(pl.col("__n"), *(pl.col(c).n_unique() for c in listed))
+    said = {}
+    for group in groups.filter(pl.any_horizontal(pl.col(c) > 1 for c in listed)).iter_rows(named=True):
+        places = where_all(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
+                           projects.columns, group["__n"][:MAX_NAMED])
+        said[group["__id"]] = "project_id: {id} is listed on {places} of --projects with different {columns}; keep one of them".format(
+            id=quoted(group["__id"]), places=places, columns=", ".join(c for c in listed if group[c] > 1))
+    return said
