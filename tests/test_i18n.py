@@ -625,3 +625,46 @@ def test_the_total_rows_are_checked_in_the_units_of_the_sheet_in_chinese(tmp_pat
     zh = _notes(fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output)
     assert _flat("第 6 行（合计），实际到位外资（万美元）：6,200.5 = 上方 3 行之和 ✓") in zh, zh
     assert _flat("第 6 行（合计），外方股东贷款（万美元）：500 = 上方 1 行之和 ✓") in zh, zh
+
+
+def test_the_batch_summary_lists_row_errors_in_chinese(tmp_path):
+    """The errors the summary lists are said in Chinese under --lang zh (the output's error cells,
+    and the summary JSON's first_errors, stay English: the same bytes in both languages)."""
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,paid_in_usd,fx_rate\nA,二〇二四,new,manufacturing,40000000,7.1\n"
+                   "B,2017,new,manufacturing,40000000,7.1\nC,2024,new,宇宙飞船制造,1,7.1\nD,2024,合资,manufacturing,abc,\n"
+                   "E,,new,,,x\nF,2024,new,manufacturing,,7.1\n", encoding="utf-8")
+    outputs = {}
+    for lang in ("zh", "en"):
+        result = fdi("batch", src, "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang,
+                     "--summary-json", tmp_path / f"{lang}.json")
+        assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+        if lang == "zh":
+            panel = re.sub(r"\s+", "", result.output.split("错误", 2)[2])
+            for words in ["year：'二〇二四'无效", "2017年没有有效的政策", "kind：'合资'无效", "paid_in_usd：缺失", "year：缺失",
+                          "sector：缺少行业", "fx_rate：'x'无效", "（A）"]:
+                assert words in panel, (words, result.output)
+            for english in ["is not valid", "missing;", "expected", "no policy"]:
+                assert english not in result.output, (english, result.output)
+    assert outputs["zh"] == outputs["en"]
+    first = [json.loads((tmp_path / f"{lang}.json").read_text(encoding="utf-8"))["first_errors"] for lang in ("zh", "en")]
+    assert [e["error"] for e in first[0]] == [e["error"] for e in first[1]]
+
+
+def test_a_projects_file_that_lists_a_project_twice_or_not_at_all_is_said_in_chinese(tmp_path):
+    """The output's error cells stay English (the same bytes); the summary says them in Chinese."""
+    ledger, projects = tmp_path / "l.csv", tmp_path / "p.csv"
+    ledger.write_text("project_id,date,amount,currency,type\nA,2024-03-01,40000000,USD,equity\n"
+                      "B,2024-03-01,40000000,USD,equity\n", encoding="utf-8")
+    projects.write_text("project_id,kind,sector\nA,new,manufacturing\nA,new,services\n", encoding="utf-8")
+    outputs = {}
+    for lang in ("en", "zh"):
+        result = fdi("batch", ledger, "--projects", projects, "--fx-rate", "7.1", "-o", tmp_path / f"{lang}.csv",
+                     "--no-progress", "--lang", lang)
+        assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+    shown = re.sub(r"[\s│]+", "", result.output)  # (the Chinese summary, its panel's borders aside)
+    assert _flat("project_id：'A' 在 --projects 的第 2, 3 行重复出现，sector 不同；请只保留一行") in shown, shown
+    assert _flat("project_id：--projects 中没有 'B'，因此缺少其行业") in shown, shown
+    assert outputs["zh"] == outputs["en"]

@@ -38,8 +38,8 @@ from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
 from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
-from .projects_file import listed_differently, stripped, unnamed
-from .text import quoted_expr
+from .projects_file import NOT_LISTED, listed_differently, said_both, stripped, unnamed
+from .text import quoted, quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class _Ledger:
                                          *(stripped(pm[c]).alias(f"__p_{c}") for c in self.listed), row_error.alias("__p_error"))
                              .filter(pl.col("__project_id").is_not_null())
                              .unique("__project_id", keep="first", maintain_order=True))  # (listed twice alike: once)
-            self.twice = listed_differently(projects, rows, self.listed)
+            self.twice = listed_differently(projects, rows, self.listed, self.lang, self.shown)
 
     def run(self, src: Source, work: Path, done: Callable[[float], None]) -> Source:
         import polars as pl
@@ -328,17 +328,18 @@ class _Ledger:
         return pl.DataFrame([(c, d, *q) for (c, d), q in self.quotes.items()], orient="row", schema={
             "currency": pl.String, "day": pl.Date, "rate": pl.Int64, "source": pl.String, "error": pl.String, "rid": pl.Int64})
 
-    def _projects_errors(self) -> list[pl.Expr]:
-        """What --projects makes of a project-year: an error if it lists the project twice,
+    def _projects_errors(self, years: pl.DataFrame) -> list[pl.Expr]:
+        """What --projects makes of a part's project-years: an error if it lists the project twice,
         differently, or not at all while the ledger's rows give no sector either."""
         import polars as pl
 
         if self.projects is None:
             return []
         pid = pl.col("__project_id")
-        absent = ~pid.is_in(self.projects["__project_id"].implode()) & pl.col("sector").is_null() & pl.col("industry_code").is_null()
-        return [pid.replace_strict(self.twice, default=None, return_dtype=pl.String),
-                pl.when(absent).then("project_id: " + quoted_expr(pid) + " is not in --projects, so its sector is missing")]
+        absent = years.filter(~pid.is_in(self.projects["__project_id"].implode()) & pl.col("sector").is_null()
+                              & pl.col("industry_code").is_null() & pid.is_not_null())["__project_id"].unique().to_list()
+        errors = {**self.twice, **{p: said_both(self.shown, self.lang, NOT_LISTED, id=quoted(p)) for p in absent}}
+        return [pid.replace_strict(errors, default=None, return_dtype=pl.String)] if errors else []
 
     def years(self, a: pl.DataFrame) -> pl.DataFrame:
         """The project-years of a part's arrivals (every arrival of its projects), in LEDGER_COLUMNS
@@ -370,7 +371,7 @@ class _Ledger:
             pl.when(pl.col(x) != pl.col(f"__hi:{x}")).then(
                 f"{x}: the arrivals of this project-year disagree (" + quoted_expr(pl.col(x)) + ", "
                 + quoted_expr(pl.col(f"__hi:{x}")) + ")")
-            for x in self.own), *self._projects_errors()], separator="; ", ignore_nulls=True).alias("__ledger_error"))
+            for x in self.own), *self._projects_errors(years)], separator="; ", ignore_nulls=True).alias("__ledger_error"))
         years = years.with_columns(pl.when(pl.col("__ledger_error").str.len_bytes() > 0).then("__ledger_error")
                                    .alias("__ledger_error"))
         # an arrival whose date cannot be read, or with no project id: a row of its own

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .i18n import _, in_english
+from .i18n import N_, _, using
 from .io.columns import named
 from .io.readers import PARSE_ERROR, Source
 from .text import quoted
@@ -43,10 +43,25 @@ def unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
     return said.format(places=places, more=more)
 
 
-@in_english  # (an error cell of the output)
-def listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str]) -> dict[str, str]:
+LISTED_TWICE = N_("project_id: {id} is listed on {places} of --projects with different {columns}; keep one of them")
+NOT_LISTED = N_("project_id: {id} is not in --projects, so its sector is missing")
+
+
+def said_both(shown: dict[str, str], lang: str, message: str, **values) -> str:
+    """A project-year's error: in English (its cell), and in ``lang`` in ``shown`` (for the terminal)."""
+    with using("en"):
+        english = _(message).format(**{k: v() if callable(v) else v for k, v in values.items()})
+    if lang != "en":
+        with using(lang):
+            shown[english] = _(message).format(**{k: v() if callable(v) else v for k, v in values.items()})
+    return english
+
+
+def listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str], lang: str,
+                       shown: dict[str, str]) -> dict[str, str]:
     """The projects --projects lists on several rows that differ in kind, sector or code -> the
-    error of their project-years, naming the rows (a ledger's row and --projects that differ are one too)."""
+    error of their project-years, naming the rows (a ledger's row and --projects that differ are one
+    too); ``shown`` gains each error as ``lang`` says it."""
     import polars as pl
 
     from .io.lines import where_all
@@ -63,8 +78,8 @@ def listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str]) 
     groups = numbered.group_by("__id", maintain_order=True).agg(pl.col("__n"), *(pl.col(c).n_unique() for c in listed))
     said = {}
     for group in groups.filter(pl.any_horizontal(pl.col(c) > 1 for c in listed)).iter_rows(named=True):
-        places = where_all(projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
-                           projects.columns, group["__n"][:MAX_NAMED])
-        said[group["__id"]] = "project_id: {id} is listed on {places} of --projects with different {columns}; keep one of them".format(
-            id=quoted(group["__id"]), places=places, columns=", ".join(c for c in listed if group[c] > 1))
+        said[group["__id"]] = said_both(shown, lang, LISTED_TWICE, id=quoted(group["__id"]), columns=_(", ").join(
+            c for c in listed if group[c] > 1), places=lambda: where_all(
+                projects.format, projects.converted_from, projects.path, projects.encoding, projects.delimiter,
+                projects.columns, group["__n"][:MAX_NAMED]))
     return said
