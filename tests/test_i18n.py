@@ -599,8 +599,8 @@ def test_plan_names_the_option_it_read_the_bad_value_from(lang, args, option):
 
 
 def test_the_api_keeps_its_argument_names():
-    from fdi_incentive import plan
     from fdi_incentive.errors import InputError
+    from fdi_incentive.plan import plan
 
     with pytest.raises(InputError, match=r"^step: "):
         plan("80000000", "2024-2026", sector="manufacturing", fx="7.1", step="0")
@@ -617,8 +617,9 @@ def test_an_infeasible_plan_gives_the_totals_it_could_plan(lang, words):
                  "--max-per-year", "10000000", "--lang", lang)
     assert result.exit_code == ExitCode.USAGE and words in result.output, result.output
     low = fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
-              "--min-per-year", "20000000", "--fixed", "2024=30000000", "--lang", lang).output
-    assert ("at least 70,000,000.00" if lang == "en" else "不低于 70,000,000.00") in low, low
+              "--min-per-year", "30000000", "--fixed", "2024=30000000", "--lang", lang).output
+    assert ("a total of at least 90,000,000.00 (2 free years × at least 30,000,000.00 each, plus 30,000,000.00 fixed)"
+            if lang == "en" else "不低于 90,000,000.00 的总额（2 个未固定年度 × 每年不低于 30,000,000.00，另加已固定的 30,000,000.00）") in low, low
 
 
 def test_calc_fx_lines_name_currencies_one_way_and_the_mean_as_batch_does():

@@ -44,7 +44,7 @@ def parse_granted_rate(value: object, field: str = "rate") -> Decimal:
     bounds and decimals otherwise."""
     from .money import parse_rate
 
-    expected = N_("a fraction such as 0.05 (for 5%)")
+    expected = N_("a fraction between 0 and 1, such as 0.05 (for 5%)")
     text = str(value).strip()
     if text.endswith("%") and _is_number(text[:-1]):
         raise InputError(field, value, _("{expected}; for {text} write {fraction}").format(
