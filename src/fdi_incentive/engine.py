@@ -280,7 +280,7 @@ def evaluate_year(
             "stacking": policy.stacking.cited, "cap": policy.cap.cited,
             "conversion": policy.conversion.cited, "rounding": policy.rounding.cited,
         },
-        caveats=[pick(c.text, c.text_zh) for c in policy.caveats if c.shown_for(status)],
+        caveats=[pick(c.text, c.text_zh) for c in policy.caveats if c.shown_for(status)], kind_rewarded=d.kind_ok,
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
 
@@ -508,4 +508,5 @@ def _policy_used(lp: LoadedPolicy, statuses: set[str]) -> PolicyUsed:
             seen=pick(s.seen, s.seen_zh)) for s in p.sources],
         origin=lp.origin, sha256=lp.sha256,
         caveats=[pick(c.text, c.text_zh) for c in p.caveats if any(c.shown_for(st) for st in statuses)],
+        caveat_ids=[c.id for c in p.caveats if any(c.shown_for(st) for st in statuses)],
     )

@@ -164,7 +164,7 @@ class Said(_Strict):
 SourceRole = Literal["text", "restatement", "summary"]
 SOURCE_ROLES = {"text": N_("the text itself"), "restatement": N_("a restatement quoting it"), "summary": N_("a summary")}
 ROLE_NAMES = {"text": N_("text"), "restatement": N_("restatement"), "summary": N_("summary")}  # (a role as a reader names it)
-RELIABILITY_NAMES = {"official": N_("official"), "official_restatement": N_("official_restatement"),
+RELIABILITY_NAMES = {"official": N_("official"), "official_restatement": N_("official restatement"),
                      "secondary": N_("secondary"), "unverified": N_("unverified")}
 
 
