@@ -77,7 +77,7 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
     t.add_column(_("why"), overflow="fold")
     t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status]))
     t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
-              "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/] (fdi policy show {policy})").format(policy=_e(y.policy)))
+              "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
     t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
