@@ -683,3 +683,28 @@ def test_calc_policy_panel_speaks_in_words():
     out = flat(fdi(*CALC, "--lang", "en").output)
     assert "reliability:officialrestatement" in out and "official_restatement" not in out, out
     assert "appliedfrom2023-01-01,noenddate" in out and "tonoenddate" not in out, out
+
+
+def test_the_batch_summary_lists_row_errors_in_chinese(tmp_path):
+    """The errors the summary lists are said in Chinese under --lang zh (the output's error cells,
+    and the summary JSON's first_errors, stay English: the same bytes in both languages)."""
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,paid_in_usd,fx_rate\nA,二〇二四,new,manufacturing,40000000,7.1\n"
+                   "B,2017,new,manufacturing,40000000,7.1\nC,2024,new,宇宙飞船制造,1,7.1\nD,2024,合资,manufacturing,abc,\n"
+                   "E,,new,,,x\nF,2024,new,manufacturing,,7.1\n", encoding="utf-8")
+    outputs = {}
+    for lang in ("zh", "en"):
+        result = fdi("batch", src, "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang,
+                     "--summary-json", tmp_path / f"{lang}.json")
+        assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+        if lang == "zh":
+            panel = re.sub(r"\s+", "", result.output.split("错误", 2)[2])
+            for words in ["year：'二〇二四'无效", "2017年没有有效的政策", "kind：'合资'无效", "paid_in_usd：缺失", "year：缺失",
+                          "sector：缺少行业", "fx_rate：'x'无效", "（A）"]:
+                assert words in panel, (words, result.output)
+            for english in ["is not valid", "missing;", "expected", "no policy"]:
+                assert english not in result.output, (english, result.output)
+    assert outputs["zh"] == outputs["en"]
+    first = [json.loads((tmp_path / f"{lang}.json").read_text(encoding="utf-8"))["first_errors"] for lang in ("zh", "en")]
+    assert [e["error"] for e in first[0]] == [e["error"] for e in first[1]]

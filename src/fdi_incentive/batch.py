@@ -31,6 +31,14 @@ from .text import neutral
 BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6 MiB): memory stays bounded
 
 
+def said_again(text: str, shown: dict[str, str]) -> str:
+    """A cell's text (English, its parts joined) with each part the scorer said in the interface's
+    language replaced by that (the longest first: a part may hold a shorter one)."""
+    for english in sorted((e for e in shown if e and e in text), key=len, reverse=True):
+        text = text.replace(english, shown[english])
+    return text
+
+
 class BatchSummary(BaseModel):
     """What a batch did, with enough to audit and reproduce it."""
 
@@ -43,6 +51,8 @@ class BatchSummary(BaseModel):
     column_mapping: dict[str, str]
     ignored_columns: list[str] = Field(default_factory=list, description="input columns that match nothing: kept, not read")
     column_units: dict[str, str] = Field(default_factory=dict, description="amount column -> the unit it was read in, and why")
+    errors_shown: dict[int, str] = Field(default_factory=dict, exclude=True,
+                                         description="row -> its error as the interface's language says it (for the terminal)")
     projects: str | None = Field(None, description="a ledger's --projects file")
     projects_sha256: str | None = None
     projects_column_mapping: dict[str, str] | None = None
@@ -278,6 +288,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         column_mapping=dict(original.mapping), ignored_columns=ignored_columns(original),
         arrivals=arrivals if ledger else None,
         rows=tally.rows, scored=tally.rows - tally.errors - tally.total_rows, errors=tally.errors, first_errors=tally.first,
+        errors_shown={e.row: said_again(e.error, {**src.shown, **scorer.shown}) for e in tally.first},
         totals=tally.totals,
         eligible_by_tier=dict(sorted(tally.tiers.items())), capped=tally.capped, assumed_continuation=tally.assumed,
         total_incentive_cny=tally.total,

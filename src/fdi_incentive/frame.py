@@ -257,6 +257,7 @@ def _scale_of(quantum: Decimal) -> int:
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
 SUMMARY_KEYS = ("__tier", "__class", "__year", "__policy", "__source")
+PAID_MISSING = N_("{field}: missing; expected the foreign capital paid in during the year")
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
 ROW_RATE_SOURCE = N_("fx_rate column")  # the source stated for a row's own fx_rate
 AS_PATTERN = {"=": "=", "+": r"\+", "-": r"\-", "@": "@", "\t": r"\t", "\r": r"\r"}  # a formula start in a regex
@@ -319,17 +320,17 @@ class Scorer:
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
         # a year's USD rate is filled in only when a row needs it (see _rate_years)
-        self.years = Lookup(self._year, {"year": pl.Int32, "pidx": pl.Int32, "status": pl.String, "err": pl.String, "usd_e8": pl.Int64,
+        self.years = Lookup(self._said(self._year, "err"), {"year": pl.Int32, "pidx": pl.Int32, "status": pl.String, "err": pl.String, "usd_e8": pl.Int64,
                                          "usd_text": pl.String, "usd_src": pl.String, "usd_err": pl.String})
         self.rated: set[int] = set()
-        self.kinds = Lookup(self._kind, {"kidx": pl.Int32, "err": pl.String})
+        self.kinds = Lookup(self._said(self._kind, "err"), {"kidx": pl.Int32, "err": pl.String})
         self.sectors = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.codes = Lookup(lambda v: {"v": v}, {"v": pl.String})
-        self.classified = Lookup(self._class, {"cidx": pl.Int32, "category": pl.String, "err": pl.String,
+        self.classified = Lookup(self._said(self._class, "err"), {"cidx": pl.Int32, "category": pl.String, "err": pl.String,
                                                "nidx": pl.Int32, "unknown": pl.String})
-        self.fx = Lookup(self._fx, {"e8": pl.Int64, "text": pl.String, "err": pl.String})
+        self.fx = Lookup(self._said(self._fx, "err"), {"e8": pl.Int64, "text": pl.String, "err": pl.String})
         self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
-        self.ccy_year = Lookup(self._ccy_rate, {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
+        self.ccy_year = Lookup(self._said(self._ccy_rate, "err", "rate_err"), {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
                                                 "rate_err": pl.String})
         self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "converted": pl.Boolean,
                                          "none_reason": pl.String, "thr": pl.Object, "gid": pl.Object})  # lists: see `Lookup.item`
@@ -337,10 +338,35 @@ class Scorer:
         self.cleaned: set[str] = set()  # amount columns with separators (15,000,000.00) in some batch: cleaned first
 
     # -- answers for distinct values, by the functions `fdi calc` uses --------------------------
+    def _said(self, compute: Callable[[Hashable], dict], *fields: str) -> Callable[[Hashable], dict]:
+        """``compute``, which answers in English (the cells), also keeping in `shown` each error text
+        it gives as the interface's language says it (the summary lists errors to a person)."""
+        if self.lang == "en":
+            return compute
+
+        def both(key: Hashable) -> dict:
+            answer = compute(key)
+            if any(answer.get(f) for f in fields):  # (an error: said again in the interface's language)
+                with using(self.lang):
+                    again = compute(key)
+                self.shown.update({answer[f]: again[f] for f in fields if answer.get(f) and again.get(f)})
+            return answer
+        return both
+
+    def _both(self, said: str | Callable[..., str], *args, **values) -> str:
+        """A text in English (a cell), kept in `shown` as the interface's language says it: a
+        message (its values as keywords) or a function making one."""
+        make = (lambda: said(*args)) if callable(said) else (lambda: _(said).format(**values))
+        english = make()
+        if self.lang != "en" and english not in self.shown:
+            with using(self.lang):
+                self.shown[english] = make()
+        return english
+
     def _year(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.years.fields) | {"pidx": -1}
         if cell is None or not cell.strip():
-            return out | {"err": "year: missing; expected a calendar year such as 2024"}
+            return out | {"err": _("year: missing; expected a calendar year such as 2024")}
         try:
             year = out["year"] = parse_year(cell)  # (calc's own parser: 2024, 2024.0, 2024年)
         except InputError as exc:
@@ -377,6 +403,12 @@ class Scorer:
         try:
             rate, source = self._usd_quote(year)
         except FxError as exc:
+            if self.lang != "en":  # (said to a person in the interface's language)
+                with using(self.lang):
+                    try:
+                        self._usd_quote(year)
+                    except FxError as again:
+                        self.shown[str(exc)] = str(again)
             return {"usd_err": str(exc)}
         if source not in self.shown:  # (the summary states it in the interface's language)
             with using(self.lang):
@@ -422,7 +454,7 @@ class Scorer:
         sector, code = self.sectors.answers["v"][key[0]], self.codes.answers["v"][key[1]]
         if not (sector or "").strip() and not (code or "").strip():
             return {"cidx": -1, "category": None, "nidx": 0, "unknown": None,
-                    "err": "sector: missing; expected a sector name or a GB/T 4754-2017 industry code"}
+                    "err": _("sector: missing; expected a sector name or a GB/T 4754-2017 industry code")}
         try:  # (a cell says of an unknown name what the compiled SQL says: the nearest names are the summary's)
             c = classify(sector, code, suggest=False)
         except UnknownSector as exc:
@@ -547,7 +579,10 @@ class Scorer:
             return value, pl.lit(None, dtype=pl.String)
         for cell in slow:
             if (canon, cell) not in self.slow_amounts:
-                self.slow_amounts[(canon, cell)] = self._parse_amount(canon, cell)
+                self.slow_amounts[(canon, cell)] = answer = self._parse_amount(canon, cell)
+                if answer[1] is not None and self.lang != "en":  # (said to a person in the interface's language)
+                    with using(self.lang):
+                        self.shown[answer[1]] = self._parse_amount(canon, cell)[1] or answer[1]
         values = {c: self.slow_amounts[(canon, c)][0] for c in slow}
         errors = {c: self.slow_amounts[(canon, c)][1] for c in slow}
         text = named(self.m[canon]).cast(pl.String)
@@ -806,10 +841,10 @@ class Scorer:
             flags.append(pl.col("_perr").is_not_null())
         first = pl.concat_str([
             Y.get("err", "_y"), K.get("err", "_k"), C.get("err", "_c"), pl.col("_paid_err"),
-            pl.when(missing).then(pl.lit(f"{self.paid_col}: missing; expected the foreign capital paid in during the year")),
+            pl.when(missing).then(pl.lit(self._both(PAID_MISSING, field=self.paid_col))),
             pl.col("_loans_err"), pl.col("_profit_err"), F.get("err", "_fx"), CC.get("err", "_pc"), CC.get("err", "_rc"),
-            pl.when(pl.col("_paid_big")).then(pl.lit(converted_too_large(self.paid_col))),
-            pl.when(pl.col("_profit_big")).then(pl.lit(converted_too_large("reinvested_profit"))),
+            pl.when(pl.col("_paid_big")).then(pl.lit(self._both(converted_too_large, self.paid_col))),
+            pl.when(pl.col("_profit_big")).then(pl.lit(self._both(converted_too_large, "reinvested_profit"))),
         ], separator="; ", ignore_nulls=True)
         second = pl.concat_str([
             pl.when(no_rate).then(Y.get("usd_err", "_y")),

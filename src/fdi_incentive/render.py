@@ -439,7 +439,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         more = (_(" (first {shown} of {errors})").format(shown=len(b.first_errors), errors=f"{b.errors:,}")
                 if b.errors > len(b.first_errors) else "")
         parts.append(Panel(Text("\n".join(_("{where}{project}: {error}").format(
-            where=e.line or _("row {row}").format(row=e.row), project=f" ({e.project_id})" if e.project_id else "", error=e.error)
+            where=e.line or _("row {row}").format(row=e.row), project=_(" ({project})").format(project=e.project_id) if e.project_id else "", error=b.errors_shown.get(e.row, e.error))
             for e in b.first_errors)),
                            title=_("errors") + more, title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
