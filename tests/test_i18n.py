@@ -324,9 +324,9 @@ def test_a_broken_project_file_is_refused_in_chinese_naming_the_field(tmp_path, 
 def test_a_kind_we_do_not_know_is_refused_in_chinese():
     result = fdi(*CALC, "--kind", "合资", "--lang", "zh")
     assert result.exit_code == ExitCode.USAGE
-    assert _speaks_chinese(result.output, "-").startswith("fdi：错误：kind：'合资'无效；应为"), result.output
+    assert result.output.startswith("fdi：错误：--kind：'合资'无效；应为"), result.output
     english = fdi(*CALC, "--kind", "merger")
-    assert english.output.strip() == "fdi: error: kind: 'merger' is not valid; expected one of new, capital-increase"
+    assert english.output.strip() == "fdi: error: --kind: 'merger' is not valid; expected one of new, capital-increase"
 
 
 def test_the_api_names_a_projects_problem_in_the_language_it_speaks():
@@ -495,7 +495,7 @@ def test_batch_refusals_in_chinese_hold_no_english_words(tmp_path):
 
 def test_chinese_translations_say_what_the_english_says():
     zh = {m.id: m.string for m in messages()}
-    assert zh["{rate} CNY per {currency} ({source}) ÷ {usd_rate} CNY per USD"] == "{rate} 人民币/{currency}（{source}）÷ {usd_rate} 人民币/美元"
+    assert zh["{rate} CNY per {currency} ({source}) ÷ {usd_rate} CNY per USD"] == "{rate} CNY/{currency}（{source}）÷ {usd_rate} CNY/USD"
     assert "敏感" in zh["fragility"] and "项目" not in zh["step"] and zh["schedule"] != zh["plan"]
     result = fdi(*CALC, "--rate", "0.123456789", "--lang", "zh")
     assert result.exit_code == ExitCode.USAGE and "汇率" not in result.output, result.output  # (it is the reward rate)
@@ -625,6 +625,144 @@ def test_the_total_rows_are_checked_in_the_units_of_the_sheet_in_chinese(tmp_pat
     zh = _notes(fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress", "--lang", "zh").output)
     assert _flat("第 6 行（合计），实际到位外资（万美元）：6,200.5 = 上方 3 行之和 ✓") in zh, zh
     assert _flat("第 6 行（合计），外方股东贷款（万美元）：500 = 上方 1 行之和 ✓") in zh, zh
+
+
+def flat(text: str) -> str:
+    """The output with the wrapping, the spaces and the table's rules taken out."""
+    return re.sub(r"[\s│┃]+", "", text)
+
+
+PROJECT = ["calc", "--project", ROOT / "examples" / "project.toml", "--fx-table", ROOT / "examples" / "pboc-central-parity.csv"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_caveat_a_footnote_points_to_is_in_the_caveats_panel_under_its_id(lang):
+    """A footnote's `see caveat 'reinvested-profit'` finds `[reinvested-profit]` in the panel below."""
+    for args in (PROJECT, ["calc", "--year", "2020", "--sector", "services", "--paid-in-usd", "6000000", "--fx-rate", "7"]):
+        out = flat(fdi(*args, "--lang", lang).output)
+        ids = {c.id for p in bundled_policies() for c in p.policy.caveats}
+        pointed = {i for i in ids if f"'{i}'" in out or f"“{i}”" in out}
+        assert pointed, out
+        for caveat in pointed:
+            assert f"•[{caveat}]" in out, (caveat, out)
+
+
+@pytest.mark.parametrize("lang, words", [("en", "a fraction between 0 and 1"), ("zh", "0 到 1 之间的比例")])
+def test_a_rate_above_one_is_told_the_range(lang, words):
+    result = fdi(*CALC, "--rate", "1.5", "--lang", lang)
+    assert result.exit_code == ExitCode.USAGE and words in result.output, result.output
+    assert "小数" not in result.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("args, option", [
+    (["--rate", "0.01"], "--rate"), (["--sector", "rocket"], "--sector"), (["--kind", "foo"], "--kind"),
+    (["--industry-code", "ZZZ"], "--industry-code"), (["--policy", "nope"], "--policy"),
+])
+def test_calc_names_the_option_it_read_the_bad_value_from(lang, args, option):
+    result = fdi(*CALC, *args, "--lang", lang)
+    assert result.exit_code == ExitCode.USAGE
+    assert re.search(rf"(error: |错误：){option}(: |：)'", result.output), result.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("args, option", [
+    (["--step", "0"], "--step"), (["--sector", "rocket"], "--sector"), (["--kind", "foo"], "--kind"),
+    (["--industry-code", "ZZZ"], "--industry-code"), (["--policy", "nope"], "--policy"), (["--rate", "0.01"], "--rate"),
+])
+def test_plan_names_the_option_it_read_the_bad_value_from(lang, args, option):
+    base = {"--total-usd": "80000000", "--years": "2024-2026", "--sector": "manufacturing", "--fx-rate": "7.1", "--step": "1000000"}
+    base.update(dict(zip(args[::2], args[1::2])))
+    result = fdi("plan", *[x for kv in base.items() for x in kv], "--lang", lang)
+    assert result.exit_code == ExitCode.USAGE
+    assert re.search(rf"(error: |错误：){option}(: |：)'", result.output), result.output
+
+
+def test_the_api_keeps_its_argument_names():
+    from fdi_incentive.errors import InputError
+    from fdi_incentive.plan import plan
+
+    with pytest.raises(InputError, match=r"^step: "):
+        plan("80000000", "2024-2026", sector="manufacturing", fx="7.1", step="0")
+    with pytest.raises(InputError, match=r"^sector: "):
+        plan("80000000", "2024-2026", sector="rocket", fx="7.1")
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "a total from 0.00 to 30,000,000.00 (3 free years × 0.00 to 10,000,000.00 each)"),
+    ("zh", "0.00 至 30,000,000.00 之间的总额（3 个未固定年度 × 每年 0.00 至 10,000,000.00）"),
+])
+def test_an_infeasible_plan_gives_the_totals_it_could_plan(lang, words):
+    result = fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+                 "--max-per-year", "10000000", "--lang", lang)
+    assert result.exit_code == ExitCode.USAGE and words in result.output, result.output
+    low = fdi("plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing", "--fx-rate", "7.1",
+              "--min-per-year", "30000000", "--fixed", "2024=30000000", "--lang", lang).output
+    assert ("a total of at least 90,000,000.00 (2 free years × at least 30,000,000.00 each, plus 30,000,000.00 fixed)"
+            if lang == "en" else "不低于 90,000,000.00 的总额（2 个未固定年度 × 每年不低于 30,000,000.00，另加已固定的 30,000,000.00）") in low, low
+
+
+def test_calc_fx_lines_name_currencies_one_way_and_the_mean_as_batch_does():
+    out = flat(fdi(*PROJECT, "--lang", "zh").output)
+    assert "7.9150CNY/EUR（汇率表pboc-central-parity.csv，2025-04-10）÷7.2066CNY/USD" in out, out
+    assert "1CNY/CNY（人民币本身）÷7.1586CNY/USD" in out, out
+    lines = out.split("2025-04-10EUR：", 1)[1].split("2025年：符合", 1)[0]
+    assert "人民币/" not in lines and "/美元" not in lines, lines
+    assert "2个到位日汇率的加权平均（见资金到位明细）" in out, out
+    english = flat(fdi(*PROJECT, "--lang", "en").output)
+    assert "7.9150CNYperEUR(FXtablepboc-central-parity.csv,2025-04-10)÷7.2066CNYperUSD" in english
+
+
+def test_one_word_for_tier_in_chinese():
+    strings = " ".join(m.string for m in messages()) + " ".join(
+        (ROOT / "src" / "fdi_incentive" / "policies" / name).read_text(encoding="utf-8") for name in ("cn-cq-2018.toml", "cn-cq-2023.toml"))
+    assert "档位" not in strings and "档次" in strings
+
+
+def test_policy_show_names_the_conversion_row_apart_from_its_value():
+    out = fdi("policy", "show", "cn-cq-2023", "--lang", "zh").output
+    assert re.search(r"│\s*口径\s*│\s*折算\s*│", out) and not re.search(r"│\s*折算\s*│\s*折算\s*│", out), out
+
+
+def test_chinese_lines_of_calc_use_full_width_commas():
+    out = fdi(*PROJECT, "--lang", "zh").output
+    assert "项目：cq-electronics-001，增资项目" in out, out
+    none = fdi("calc", "--year", "2017", "--sector", "manufacturing", "--paid-in-usd", "25000000", "--policy", "nope",
+               "--lang", "zh").output
+    assert "（cn-cq-2018、cn-cq-2023）" in none, none
+    shown = fdi("policy", "show", "cn-cq-2023", "--lang", "zh").output
+    codes = flat(shown).split("代码：", 1)[1][:40]
+    assert ", " not in codes and "," not in codes.split("│")[0], codes
+
+
+@pytest.mark.parametrize("lang, words", [("en", "not a kind this policy rewards"), ("zh", "不是该政策奖励的项目类型")])
+@pytest.mark.parametrize("paid_in", ["42000000", "500000"])
+def test_calc_says_why_a_kind_the_policy_does_not_reward_gets_nothing(tmp_path, lang, words, paid_in):
+    text = (PACKAGE / "policies" / "cn-cq-2023.toml").read_text(encoding="utf-8")
+    path = tmp_path / "new-only.toml"
+    path.write_text(text.replace('kinds = ["new", "capital_increase"]', 'kinds = ["new"]'), encoding="utf-8")
+    result = fdi("calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", paid_in, "--fx-rate", "7.1",
+                 "--kind", "增资", "--policy", path, "--lang", lang)
+    assert result.exit_code == 0, result.output
+    assert words.replace(" ", "") in flat(result.output), result.output
+    ok = fdi(*CALC, "--kind", "new", "--lang", lang).output
+    assert words.replace(" ", "") not in flat(ok)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["expected a policy file", "fdi policy show cn-cq-2018"]),
+    ("zh", ["应为政策文件", "fdi policy show cn-cq-2018"]),
+])
+def test_policy_validate_given_an_id_says_it_wants_a_file(lang, words):
+    result = fdi("policy", "validate", "cn-cq-2018", "--lang", lang)
+    assert result.exit_code == ExitCode.USAGE
+    assert all(w in result.output for w in words) and "No such file" not in result.output, result.output
+
+
+def test_calc_policy_panel_speaks_in_words():
+    out = flat(fdi(*CALC, "--lang", "en").output)
+    assert "reliability:officialrestatement" in out and "official_restatement" not in out, out
+    assert "appliedfrom2023-01-01,noenddate" in out and "tonoenddate" not in out, out
 
 
 def test_the_batch_summary_lists_row_errors_in_chinese(tmp_path):

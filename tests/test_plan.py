@@ -247,7 +247,7 @@ def test_fx_shock_moves_the_reward():
     [
         (dict(fixed={2030: D(1)}), "a year within --years"),
         (dict(fixed={2024: D(90_000_000)}), "no more than --total-usd"),
-        (dict(max_per_year=D(10_000_000)), "fits between the per-year minimum and maximum"),
+        (dict(max_per_year=D(10_000_000)), "a total from 0.00 to 30,000,000.00"),
         (dict(step=D("3000000")), "a step that divides"),
     ],
 )

@@ -175,7 +175,7 @@ def test_reliability_stands_beside_the_url_of_the_source_it_rates(year, url, rel
     assert (used["clause_source_url"], used["reliability"]) == (url, reliability)
     assert used["url"] != url  # `url` is the text's own
     out = flat(wide(*args).output)
-    assert flat(f"reliability: {reliability}{url}") in out
+    assert flat(f"reliability: {reliability.replace('_', ' ')}{url}") in out
     assert "clause_source_url" in fdi("schema", "output").output
 
 

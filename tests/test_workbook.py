@@ -315,7 +315,7 @@ def test_help_shows_json_as_a_flag(command):
 def test_rate_says_it_wants_a_fraction(command, rate, hint):
     r = fdi(*command, "--rate", rate)
     assert r.exit_code == 2
-    assert f"--rate: '{rate}' is not valid; expected a fraction such as 0.05 (for 5%)" in r.output
+    assert f"--rate: '{rate}' is not valid; expected a fraction between 0 and 1, such as 0.05 (for 5%)" in r.output
     assert hint in r.output and "CNY per unit" not in r.output
 
 

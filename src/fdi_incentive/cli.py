@@ -1,6 +1,7 @@
 """The `fdi` command: parse, call the library once, render, exit. No rule logic lives here."""
 
 
+import contextlib
 import functools
 import json
 import os
@@ -76,6 +77,24 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
             set_language(before)
 
     return wrapper
+
+
+# the library names a bad value by its argument (`rate`, `industry_code`); where the CLI read it from
+# an option, the error names the option
+OPTIONS = {"rate": "--rate", "granted_rate": "--rate", "sector": "--sector", "kind": "--kind", "industry_code": "--industry-code",
+           "policy": "--policy", "step": "--step", "total_usd": "--total-usd", "min_per_year": "--min-per-year",
+           "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years"}
+
+
+@contextlib.contextmanager
+def _named_as_options(*fields: str):
+    """An InputError raised inside about one of ``fields`` names its option instead."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.field in fields:
+            raise exc.named(OPTIONS[exc.field]) from None
+        raise
 
 
 def _console(stderr: bool = False):
@@ -200,18 +219,22 @@ def calc(
             _fail(_("--currency: goes with --paid-in, not --paid-in-usd"))
         from .fx import check_currency
 
-        proj = Project.for_year(
-            parse_year(year, "--year"),
-            paid_in=parse_amount(paid_in_usd if paid_in_usd is not None else (paid_in or 0), "--paid-in-usd" if paid_in is None else "--paid-in"),
-            currency=check_currency(currency, "--currency"),
-            shareholder_loans_usd=parse_amount(loans_usd or 0, "--loans-usd"),
-            reinvested_profit=parse_amount(reinvested_profit_cny or 0, "--reinvested-profit-cny"),
-            kind=kind, sector=sector, industry_code=industry_code,
-        )
+        with _named_as_options("kind", "sector", "industry_code"):
+            proj = Project.for_year(
+                parse_year(year, "--year"),
+                paid_in=parse_amount(paid_in_usd if paid_in_usd is not None else (paid_in or 0), "--paid-in-usd" if paid_in is None else "--paid-in"),
+                currency=check_currency(currency, "--currency"),
+                shareholder_loans_usd=parse_amount(loans_usd or 0, "--loans-usd"),
+                reinvested_profit=parse_amount(reinvested_profit_cny or 0, "--reinvested-profit-cny"),
+                kind=kind, sector=sector, industry_code=industry_code,
+            )
     from .engine import parse_granted_rate
 
     granted = parse_granted_rate(rate, "--rate") if rate is not None else None
-    result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=granted)
+    # (a project file's own sector, kind or code is named by its key, not by an option)
+    named = ("rate", "policy") if project is not None else ("rate", "policy", "kind", "sector", "industry_code")
+    with _named_as_options(*named):
+        result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=granted)
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
@@ -268,14 +291,15 @@ def plan(
             _fail(_("--fixed: {year} is fixed twice; give each year once").format(year=fixed_year))
         fixed_amounts[fixed_year] = parse_amount(amount_text, "--fixed")
     step_amount = parse_amount(step, "--step")
-    result = make_plan(
-        parse_amount(total_usd, "--total-usd"), parse_years(years), sector=sector, industry_code=industry_code,
-        kind=kind, fx=_fx_source(fx_rate, fx_table), policy=policy, reading=_reading(reading),
-        fx_assume=parse_rate(fx_assume, "--fx-assume") if fx_assume is not None else None,
-        min_per_year=parse_amount(min_per_year, "--min-per-year"),
-        max_per_year=parse_amount(max_per_year, "--max-per-year") if max_per_year is not None else None,
-        fixed=fixed_amounts, step=step_amount, granted_rate=parse_granted_rate(rate, "--rate") if rate is not None else None,
-    )
+    with _named_as_options(*OPTIONS):
+        result = make_plan(
+            parse_amount(total_usd, "--total-usd"), parse_years(years), sector=sector, industry_code=industry_code,
+            kind=kind, fx=_fx_source(fx_rate, fx_table), policy=policy, reading=_reading(reading),
+            fx_assume=parse_rate(fx_assume, "--fx-assume") if fx_assume is not None else None,
+            min_per_year=parse_amount(min_per_year, "--min-per-year"),
+            max_per_year=parse_amount(max_per_year, "--max-per-year") if max_per_year is not None else None,
+            fixed=fixed_amounts, step=step_amount, granted_rate=parse_granted_rate(rate, "--rate") if rate is not None else None,
+        )
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
@@ -500,8 +524,10 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
 
     Example: fdi policy validate my-city.toml
     """
-    from .policy import load_policy_file
+    from .policy import bundled_policies, load_policy_file
 
+    if not file.exists() and any(lp.policy.id == str(file) for lp in bundled_policies()):
+        _fail(_("{ref}: expected a policy file; {ref} is a shipped policy: `fdi policy show {ref}` shows it").format(ref=file))
     lp = load_policy_file(file)
     from .text import printable
 

@@ -44,7 +44,7 @@ def parse_granted_rate(value: object, field: str = "rate") -> Decimal:
     bounds and decimals otherwise."""
     from .money import parse_rate
 
-    expected = N_("a fraction such as 0.05 (for 5%)")
+    expected = N_("a fraction between 0 and 1, such as 0.05 (for 5%)")
     text = str(value).strip()
     if text.endswith("%") and _is_number(text[:-1]):
         raise InputError(field, value, _("{expected}; for {text} write {fraction}").format(
@@ -280,7 +280,7 @@ def evaluate_year(
             "stacking": policy.stacking.cited, "cap": policy.cap.cited,
             "conversion": policy.conversion.cited, "rounding": policy.rounding.cited,
         },
-        caveats=[pick(c.text, c.text_zh) for c in policy.caveats if c.shown_for(status)],
+        caveats=[pick(c.text, c.text_zh) for c in policy.caveats if c.shown_for(status)], kind_rewarded=d.kind_ok,
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
 
@@ -508,4 +508,5 @@ def _policy_used(lp: LoadedPolicy, statuses: set[str]) -> PolicyUsed:
             seen=pick(s.seen, s.seen_zh)) for s in p.sources],
         origin=lp.origin, sha256=lp.sha256,
         caveats=[pick(c.text, c.text_zh) for c in p.caveats if any(c.shown_for(st) for st in statuses)],
+        caveat_ids=[c.id for c in p.caveats if any(c.shown_for(st) for st in statuses)],
     )

@@ -23,9 +23,21 @@ class InputError(FdiError, ValueError):
         super().__init__(printable(message or _("{field}: {value} is not valid; expected {expected}").format(
             field=field, value=quoted(value), expected=expected)))
 
+    def named(self, field: str) -> "InputError":
+        """The same error, its field named as the caller knows it (the CLI: ``--rate`` for ``rate``)."""
+        text = str(self)
+        renamed = type(self).__new__(type(self))
+        renamed.__dict__.update(self.__dict__, field=field)
+        renamed.args = (field + text[len(self.field):] if text.startswith(self.field) else text,)
+        return renamed
+
 
 class PolicyError(FdiError):
     """A policy file that is missing, unreadable or fails validation, or no policy in force."""
+
+
+class UnknownPolicy(InputError, PolicyError):
+    """A policy named that is neither a shipped policy's id nor a policy file."""
 
 
 class FxError(FdiError):

@@ -218,6 +218,7 @@ class YearResult(_Model):
     arrivals: list[ArrivalLine]
     sensitivity: Sensitivity
     caveats: list[str] = Field(description="the policy's caveats that bear on this year")
+    kind_rewarded: bool = Field(True, description="whether the policy rewards the project's kind (new, capital increase) at all")
 
 
 class PolicyUsed(_Model):
@@ -237,6 +238,7 @@ class PolicyUsed(_Model):
     origin: str
     sha256: str
     caveats: list[str]
+    caveat_ids: list[str] = Field([], description="the id of each of `caveats`, as the policy's footnotes and `fdi policy show` name it")
 
 
 class ClassificationOut(_Model):

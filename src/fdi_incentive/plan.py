@@ -156,6 +156,17 @@ class _Year:
     fixed: Decimal | None
 
 
+def _feasible_totals(free_years: int, least: Decimal, most: Decimal | None, fixed: Decimal) -> str:
+    """What --total-usd could be: the free years' minimum to maximum, each times their number, plus what is fixed."""
+    plus = _(", plus {amount} fixed").format(amount=money_fmt(fixed)) if fixed else ""
+    if most is None:
+        return _("a total of at least {low} ({years} free years × at least {least} each{fixed})").format(
+            low=money_fmt(free_years * least + fixed), years=free_years, least=money_fmt(least), fixed=plus)
+    return _("a total from {low} to {high} ({years} free years × {least} to {most} each{fixed})").format(
+        low=money_fmt(free_years * least + fixed), high=money_fmt(free_years * most + fixed), years=free_years,
+        least=money_fmt(least), most=money_fmt(most), fixed=plus)
+
+
 def plan(
     total_usd: Decimal | int | str,
     years: list[int] | str,
@@ -232,7 +243,8 @@ def plan(
                                                "({total}); leave a year free or make them add up").format(
             fixed=money_fmt(total_usd - free_total), total=money_fmt(total_usd)))
     if len(free) * lo_units > units or (free and len(free) * hi_units < units):
-        raise InputError("--total-usd", str(total_usd), _("a total that fits between the per-year minimum and maximum"))
+        raise InputError("--total-usd", str(total_usd), _feasible_totals(len(free), lo_units * step, hi_units * step if max_per_year is not None
+                                                                           else None, total_usd - free_total))
 
     def reward(y: _Year, amount: Decimal, fx_factor: Decimal = Decimal(1)):
         with decimal.localcontext(EXACT):

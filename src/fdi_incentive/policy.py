@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import PolicyError
+from .errors import PolicyError, UnknownPolicy
 from .i18n import N_, _, pick
 from .money import EXACT, FX_RATE_DECIMALS, MAX_AMOUNT, QUANTA
 from .validation import Expected, describe_validation_error, either
@@ -164,7 +164,7 @@ class Said(_Strict):
 SourceRole = Literal["text", "restatement", "summary"]
 SOURCE_ROLES = {"text": N_("the text itself"), "restatement": N_("a restatement quoting it"), "summary": N_("a summary")}
 ROLE_NAMES = {"text": N_("text"), "restatement": N_("restatement"), "summary": N_("summary")}  # (a role as a reader names it)
-RELIABILITY_NAMES = {"official": N_("official"), "official_restatement": N_("official_restatement"),
+RELIABILITY_NAMES = {"official": N_("official"), "official_restatement": N_("official restatement"),
                      "secondary": N_("secondary"), "unverified": N_("unverified")}
 
 
@@ -458,8 +458,10 @@ def get_policy(ref: str | Path) -> LoadedPolicy:
     path = Path(ref)
     if path.suffix == ".toml" or path.exists():
         return load_policy_file(path)
-    known = ", ".join(lp.policy.id for lp in bundled_policies())
-    raise PolicyError(_("policy: {ref} is neither a shipped policy ({known}) nor a policy file").format(ref=repr(str(ref)), known=known))
+    known = _(", ").join(lp.policy.id for lp in bundled_policies())
+    expected = _("a shipped policy ({known}) or a policy file").format(known=known)
+    raise UnknownPolicy("policy", str(ref), expected, _("policy: {ref} is neither a shipped policy ({known}) nor a policy file").format(
+        ref=repr(str(ref)), known=known))
 
 
 def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = None) -> LoadedPolicy:

@@ -77,7 +77,8 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
     t.add_column(_("value"), justify="right", no_wrap=True)
     t.add_column(_("why"), overflow="fold")
     t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status]))
-    t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)), "")
+    t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
+              "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
     t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
@@ -156,7 +157,7 @@ def render_assessment(a: Assessment) -> RenderableType:
         if p.url:
             head.append(f"\n{p.url}", style="dim")
         head.append("\n" + (_("applied {start} to {end} · {covers}") if p.effective_to else
-                             _("applied {start} to no end date · {covers}")).format(
+                             _("applied from {start}, no end date · {covers}")).format(
             start=p.effective_from, end=p.effective_to, covers=p.source_covers))
         head.append("\n" + _("the clause as quoted by: {source} · reliability: {reliability}").format(
             source=p.clause_source, reliability=_name(RELIABILITY, p.reliability)))
@@ -164,7 +165,8 @@ def render_assessment(a: Assessment) -> RenderableType:
             head.append(f"\n{p.clause_source_url}", style="dim")
         parts.append(Panel(head, title=_("policy"), title_align="left"))
     c = a.classification
-    cls = Text(_("Project: {id}{kind}").format(id=a.project.id + ", " if a.project.id else "", kind=_name(KIND_WORDS, a.project.kind))
+    kind = _name(KIND_WORDS, a.project.kind)
+    cls = Text((_("Project: {id}, {kind}").format(id=a.project.id, kind=kind) if a.project.id else _("Project: {kind}").format(kind=kind))
                + "\n" + _("Category: {category}, from {basis}").format(category=category_name(c.category), basis=c.basis))
     for note in c.notes:
         cls.append("\n" + _("note: {note}").format(note=note), style="yellow")
@@ -184,9 +186,11 @@ def render_assessment(a: Assessment) -> RenderableType:
     what_if = [line for y in a.years for line in _what_if(y)]
     if what_if:
         parts.append(Panel(_e("\n".join(what_if)), title=_("what would change the answer"), title_align="left"))
-    caveats = [c for p in a.policies for c in p.caveats]
+    # each under its id, as the footnotes point to it ("see caveat 'reinvested-profit'")
+    caveats = [(i, c) for p in a.policies for i, c in zip(p.caveat_ids or [""] * len(p.caveats), p.caveats)]
     if caveats:
-        parts.append(Panel(Text("\n".join(_("• {caveat}").format(caveat=c) for c in dict.fromkeys(caveats))), title=_("caveats"),
+        parts.append(Panel(Text("\n".join((_("• [{id}] {caveat}") if i else _("• {caveat}")).format(id=i, caveat=c)
+                                          for i, c in dict.fromkeys(caveats))), title=_("caveats"),
                            title_align="left", border_style="yellow"))
     return Group(*parts)
 
@@ -272,7 +276,7 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
                 comparator=_(tier.threshold.words), threshold=money_fmt(tier.threshold.amount, 'USD'),
                 rate_type=_name(RATE_TYPE_NAMES, tier.rate_type), rate=percent_fmt(tier.rate), who=who), tier)
     row(_("exclusions"), _(", ").join(category_name(c) for c in p.exclusions.categories) + _("; codes: ")
-        + ", ".join(p.exclusions.codes), p.exclusions)
+        + _(", ").join(p.exclusions.codes), p.exclusions)
     row(_("stacking"), _name(STACKING_NAMES, p.stacking.mode), p.stacking)
     row(_("annual cap"), money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else _("none"), p.cap)
     row(_("conversion"), _(READINGS[p.conversion.default]), p.conversion)
