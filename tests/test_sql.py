@@ -367,3 +367,18 @@ def test_a_granted_rate_is_used_or_the_row_says_why_not():
     assert (services["rate"], services["incentive_cny"]) == (D("0.03"), D("8520000.00"))  # 40M x 7.1 x 3%, as fdi calc --rate
     assert manufacturing["incentive_cny"] is None
     assert manufacturing["error"] == "rate: '0.03' is not valid; expected at least 0.04 (the manufacturing tier's floor: 不低于 4%)"
+
+
+@pytest.mark.parametrize("rate", ["5%", "1.5", "abc", "0.123456789", "-0.01"])
+def test_fdi_sql_reads_rate_as_calc_does(rate):
+    """One parser for a granted rate: `fdi sql --rate` accepts and refuses as `fdi calc --rate`, in the same words."""
+    from typer.testing import CliRunner
+
+    from fdi_incentive.cli import app
+
+    runner = CliRunner()
+    calc = runner.invoke(app, ["calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "40000000",
+                               "--fx-rate", "7.1", "--rate", rate, "--lang", "en"])
+    sql = runner.invoke(app, ["sql", "--rate", rate])
+    assert calc.exit_code == sql.exit_code == 2, (calc.output, sql.output)
+    assert calc.output.strip().splitlines()[-1] == sql.output.strip().splitlines()[-1], (calc.output, sql.output)

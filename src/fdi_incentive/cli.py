@@ -457,11 +457,9 @@ def sql_command(
     from .policy import get_policy
     from .sql import SqlOptions, compile_sql
 
-    granted = None
-    if rate is not None:
-        granted = parse_rate(rate, "--rate")
-        if granted > 1:
-            raise InputError("--rate", rate, _("a fraction such as 0.05 for 5%"))
+    from .engine import parse_granted_rate
+
+    granted = parse_granted_rate(rate, "--rate") if rate is not None else None  # (calc's and plan's parser)
     options = SqlOptions(table=table, view=view, policy=get_policy(policy) if policy else None, reading=_reading(reading),
                          fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None, rate=granted)
     typer.echo(compile_sql(dialect, options) + ";")
