@@ -806,3 +806,33 @@ def test_a_projects_file_that_lists_a_project_twice_or_not_at_all_is_said_in_chi
     assert _flat("project_id：'A' 在 --projects 的第 2, 3 行重复出现，sector 不同；请只保留一行") in shown, shown
     assert _flat("project_id：--projects 中没有 'B'，因此缺少其行业") in shown, shown
     assert outputs["zh"] == outputs["en"]
+
+
+def test_a_ledgers_arrival_errors_are_listed_in_chinese(tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("project_id,date,amount,currency,type,sector\nA,2024-13-45,1000,USD,equity,manufacturing\n"
+                      "B,2024-03-01,abc,USD,equity,manufacturing\nC,2024-03-01,1000,US,equity,manufacturing\n"
+                      "D,2024-03-01,1000,USD,借款,manufacturing\nE,,1000,USD,equity,manufacturing\n"
+                      ",2024-03-01,1000,USD,equity,manufacturing\n", encoding="utf-8")
+    outputs = {}
+    for lang in ("zh", "en"):
+        result = fdi("batch", ledger, "--fx-rate", "7.1", "-o", tmp_path / f"{lang}.csv", "--no-progress", "--lang", lang)
+        assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+        if lang == "zh":
+            panel = re.sub(r"\s+", "", result.output.split("错误", 2)[2])
+            for words in ["到位记录第1行：date：'2024-13-45'无效", "amount：'abc'无效", "currency：'US'无效", "type：'借款'无效",
+                          "date：缺失"]:
+                assert words in panel, (words, result.output)
+            for english in ["arrival row", "is not valid", "expected", "missing"]:
+                assert english not in result.output, (english, result.output)
+    assert outputs["zh"] == outputs["en"]
+
+
+def test_a_csvs_reading_errors_are_listed_in_chinese(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nA,2024,manufacturing,40000000,7.1,extra\nB,2024,manufacturing\n",
+                   encoding="utf-8")
+    result = fdi("batch", src, "-o", tmp_path / "zh.csv", "--no-progress", "--lang", "zh")
+    assert result.exit_code == ExitCode.ROW_ERRORS and "该行有 6 个字段，表头有 5 个" in result.output, result.output
+    assert "the row has" not in result.output and "the row has 6 fields" in (tmp_path / "zh.csv").read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ to a callback, the summary is returned.
 """
 
 import dataclasses
+import re
 import hashlib
 import shutil
 from collections.abc import Callable, Iterator
@@ -34,9 +35,11 @@ BATCH_ROWS = 100_000  # Parquet rows scored at a time (a CSV goes in blocks of 6
 def said_again(text: str, shown: dict[str, str]) -> str:
     """A cell's text (English, its parts joined) with each part the scorer said in the interface's
     language replaced by that (the longest first: a part may hold a shorter one)."""
+    from .ledger import ARRIVAL_ROW
+
     for english in sorted((e for e in shown if e and e in text), key=len, reverse=True):
         text = text.replace(english, shown[english])
-    return text
+    return re.sub(r"\barrival row (\d+): ", lambda m: _(ARRIVAL_ROW).format(line=m.group(1)), text)
 
 
 class BatchSummary(BaseModel):

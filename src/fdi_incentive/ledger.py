@@ -108,6 +108,20 @@ def project_years(src: Source, options: Options, work: Path, projects: Source | 
 
 
 WEIGHTED_MEAN = N_("weighted mean of the rates of {n} arrival dates")
+# an arrival's errors are written in English (its cells); the summary says their fixed pieces in the
+# interface's language (`_Ledger.shown`, `batch.said_again`), a quoted value between them
+ARRIVAL_ROW = N_("arrival row {line}: ")
+FIELD = N_("{field}: ")
+AMOUNT_MISSING = N_("amount: missing")
+PROJECT_ID_MISSING = N_("project_id: missing")
+DATE_MISSING = N_("date: missing; expected YYYY-MM-DD")
+DATE_NOT_VALID = N_(" is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)")
+TYPE_NOT_VALID = N_(" is not valid; expected equity, reinvested_profit or shareholder_loan")
+CURRENCY_NOT_VALID = N_(" is not valid; expected a three-letter ISO 4217 code")
+LEDGER_SAYS = N_(": the ledger's row says ")
+PROJECTS_SAYS = N_(", --projects says ")
+PIECES = (AMOUNT_MISSING, PROJECT_ID_MISSING, DATE_MISSING, DATE_NOT_VALID, TYPE_NOT_VALID, CURRENCY_NOT_VALID,
+          LEDGER_SAYS, PROJECTS_SAYS)
 
 
 class _Ledger:
@@ -130,6 +144,11 @@ class _Ledger:
         self.lang = get_language()  # the interface's (the cells are English whatever it is)
         self.shown: dict[str, str] = {}  # a rate source as a cell states it -> in the interface's language
         self.twice: dict[str, str] = {}  # a project --projects lists twice, differently -> its project-years' error
+        if self.lang != "en":  # (an arrival's error, said to a person: its fixed pieces)
+            with using(self.lang):
+                self.shown.update({m: _(m) for m in PIECES})
+                self.shown.update({FIELD.format(field=f): _(FIELD).format(field=f) for f in ("date", "type", "currency")})
+                self.shown[converted_too_large("amount")] = converted_too_large("amount")
         if projects is not None:
             pm = projects.mapping
             self.listed = [c for c in ATTRIBUTES if c in pm]
@@ -212,8 +231,7 @@ class _Ledger:
             a = a.join(self.projects, on="__project_id", how="left", maintain_order="left")
             both = [c for c in self.listed if c in self.own]
             clash = pl.concat_str([pl.when(pl.col(f"__{c}") != pl.col(f"__p_{c}")).then(
-                f"{c}: the ledger's row says " + quoted_expr(pl.col(f"__{c}")) + ", --projects says "
-                + quoted_expr(pl.col(f"__p_{c}")))
+                c + LEDGER_SAYS + quoted_expr(pl.col(f"__{c}")) + PROJECTS_SAYS + quoted_expr(pl.col(f"__p_{c}")))
                 for c in both], separator="; ", ignore_nulls=True) if both else clash
             clash = pl.when(clash.str.len_bytes() > 0).then(clash)  # (no clash: nothing, not an empty clause)
             a = a.with_columns(pl.coalesce(f"__{c}", f"__p_{c}").alias(f"__{c}") for c in self.listed)
@@ -240,9 +258,14 @@ class _Ledger:
                            pl.col("__currency").str.to_uppercase().fill_null("USD").alias("__cur"),
                            ty.replace_strict({t: self.types[t] for t in kinds}, default=None, return_dtype=pl.String)
                            .fill_null(pl.when(ty.is_null()).then(pl.lit("equity"))).alias("__kind_of"))
-        amount_error = pl.when(am.is_null()).then(pl.lit("amount: missing"))
+        amount_error = pl.when(am.is_null()).then(pl.lit(AMOUNT_MISSING))
         if odd := a.filter(~pl.col("__plain") & am.is_not_null())["__amount"].unique().to_list():
-            self.amounts.update((cell, _amount(cell, options.unit)) for cell in odd if cell not in self.amounts)
+            for cell in odd:
+                if cell not in self.amounts:
+                    self.amounts[cell] = _amount(cell, options.unit)
+                    if self.amounts[cell][1] is not None and self.lang != "en":  # (said to a person: see `shown`)
+                        with using(self.lang):
+                            self.shown[self.amounts[cell][1]] = _amount(cell, options.unit)[1] or self.amounts[cell][1]
             a = a.with_columns(pl.when("__plain").then("__cents").otherwise(am.replace_strict(
                 {c: self.amounts[c][0] for c in odd}, default=None, return_dtype=pl.Int64)).alias("__cents"))
             amount_error = amount_error.when(~pl.col("__plain")).then(
@@ -250,14 +273,14 @@ class _Ledger:
         day, kind_of = pl.col("__day"), pl.col("__kind_of")
         a = a.with_columns(pl.concat_str([
             pl.col(_ROW_ERROR), pl.col("__p_error"),  # (a project's row that had to be cut: its cells may be shifted)
-            pl.when(pl.col("__project_id").is_null()).then(pl.lit("project_id: missing")), clash,
-            pl.when(dt.is_null()).then(pl.lit("date: missing; expected YYYY-MM-DD"))
-              .when(day.is_null()).then("date: " + quoted_expr(dt) + " is not valid; expected YYYY-MM-DD (or 2024年3月15日, 20240315)"),
+            pl.when(pl.col("__project_id").is_null()).then(pl.lit(PROJECT_ID_MISSING)), clash,
+            pl.when(dt.is_null()).then(pl.lit(DATE_MISSING))
+              .when(day.is_null()).then(FIELD.format(field="date") + quoted_expr(dt) + DATE_NOT_VALID),
             pl.when(ty.is_not_null() & kind_of.is_null())
-              .then("type: " + quoted_expr(ty) + " is not valid; expected equity, reinvested_profit or shareholder_loan"),
+              .then(FIELD.format(field="type") + quoted_expr(ty) + TYPE_NOT_VALID),
             amount_error,
             pl.when(~pl.col("__cur").str.contains(_CURRENCY))
-              .then("currency: " + quoted_expr(pl.col("__cur")) + " is not valid; expected a three-letter ISO 4217 code"),
+              .then(FIELD.format(field="currency") + quoted_expr(pl.col("__cur")) + CURRENCY_NOT_VALID),
         ], separator="; ", ignore_nulls=True).alias("__arr_err"))
         a = a.with_columns(pl.when(pl.col("__arr_err").str.len_bytes() > 0).then("__arr_err").alias("__arr_err"))
 
@@ -292,7 +315,7 @@ class _Ledger:
             *(pl.when(kind_of == t).then(pl.col("__usd").cast(I128) * u_rate.cast(I128)).alias(f"__cny:{t}") for t in CAN_COUNT),
             # the (rate, source) of a counted arrival's day, as one number; -1: no rate that day
             pl.when(counted).then(pl.col("__u_rid").fill_null(-1)).alias("__rid"),
-            pl.when(pl.col("__err").is_not_null()).then("arrival row " + pl.col("__line").cast(pl.String) + ": "
+            pl.when(pl.col("__err").is_not_null()).then(ARRIVAL_ROW.split("{")[0] + pl.col("__line").cast(pl.String) + ": "
                                                         + pl.col("__err")).alias("__msg"))
 
     def _quote(self, currency: str, day: date) -> tuple[Decimal, str]:
@@ -317,6 +340,12 @@ class _Ledger:
                 rate, source = self._quote(currency, day)
             except FxError as exc:
                 error = str(exc)
+                if self.lang != "en":
+                    with using(self.lang):
+                        try:
+                            self._quote(currency, day)
+                        except FxError as again:
+                            self.shown[error] = str(again)
             if source is not None and source not in self.shown:  # (the summary states it in the interface's language)
                 with using(self.lang):
                     self.shown[source] = self._quote(currency, day)[1]

@@ -146,6 +146,18 @@ def _copy_from_line(src: Source, above: int, out: Path) -> None:
         shutil.copyfileobj(f_in, f_out, 1 << 20)
 
 
+FIELDS_DIFFER = N_("the row has {fields} fields, the header has {width}")
+STRAY_BYTES = N_("bytes that are not {encoding} in {columns} (shown as U+FFFD)")
+
+
+def said(shown: dict[str, str], message: str, **values) -> str:
+    """A row's error in English (its cell), kept in ``shown`` as the interface's language says it."""
+    english = message.format(**values)
+    if english not in shown:
+        shown[english] = _(message).format(**values)
+    return english
+
+
 def row_by_row(src: Source) -> Source:
     """Rewrite a CSV row by row as clean UTF-8, as Python's CSV reader reads it (a quote inside a
     cell a literal, a lone CR a character of its cell): short rows padded, long rows cut, and cells
@@ -172,14 +184,14 @@ def row_by_row(src: Source) -> Source:
                 continue  # a blank line, or a row of empty cells, holds no project (the fast path skips it too)
             problems = []
             if len(row) != width:
-                problems.append(f"the row has {len(row)} fields, the header has {width}")
+                problems.append(said(src.shown, FIELDS_DIFFER, fields=len(row), width=width))
                 row = (row + [""] * width)[:width]
                 ragged += 1
             if any(_has_strays(c) for c in row):
                 bad = [name for name, c in zip(src.columns, row) if _has_strays(c)]
                 row = [_STRAYS.sub("\ufffd", c) for c in row]
                 strays += 1
-                problems.append(f"bytes that are not {label} in {', '.join(bad)} (shown as U+FFFD)")
+                problems.append(said(src.shown, STRAY_BYTES, encoding=label, columns=", ".join(bad)))
             writer.writerow([*row, "; ".join(problems)])
     found = [Note.of(N_("{count} row(s) with more or fewer fields than the header"), count=f"{ragged:,}")] if ragged else []
     if strays:
