@@ -27,7 +27,7 @@ import polars as pl
 
 from .io.columns import named
 from .errors import FxError, InputError, PolicyError
-from .i18n import N_, _, get_language, in_english, using
+from .i18n import N_, _, get_language, in_english, said_both, using
 from .fx import RateChain, check_currency, given_rate_source, parse_rate
 from .industry import UnknownSector, category_label, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
@@ -352,16 +352,6 @@ class Scorer:
                 self.shown.update({answer[f]: again[f] for f in fields if answer.get(f) and again.get(f)})
             return answer
         return both
-
-    def _both(self, said: str | Callable[..., str], *args, **values) -> str:
-        """A text in English (a cell), kept in `shown` as the interface's language says it: a
-        message (its values as keywords) or a function making one."""
-        make = (lambda: said(*args)) if callable(said) else (lambda: _(said).format(**values))
-        english = make()
-        if self.lang != "en" and english not in self.shown:
-            with using(self.lang):
-                self.shown[english] = make()
-        return english
 
     def _year(self, cell: str | None) -> dict:
         out = dict.fromkeys(self.years.fields) | {"pidx": -1}
@@ -841,10 +831,10 @@ class Scorer:
             flags.append(pl.col("_perr").is_not_null())
         first = pl.concat_str([
             Y.get("err", "_y"), K.get("err", "_k"), C.get("err", "_c"), pl.col("_paid_err"),
-            pl.when(missing).then(pl.lit(self._both(PAID_MISSING, field=self.paid_col))),
+            pl.when(missing).then(pl.lit(said_both(self.shown, self.lang, PAID_MISSING, field=self.paid_col))),
             pl.col("_loans_err"), pl.col("_profit_err"), F.get("err", "_fx"), CC.get("err", "_pc"), CC.get("err", "_rc"),
-            pl.when(pl.col("_paid_big")).then(pl.lit(self._both(converted_too_large, self.paid_col))),
-            pl.when(pl.col("_profit_big")).then(pl.lit(self._both(converted_too_large, "reinvested_profit"))),
+            pl.when(pl.col("_paid_big")).then(pl.lit(said_both(self.shown, self.lang, converted_too_large, self.paid_col))),
+            pl.when(pl.col("_profit_big")).then(pl.lit(said_both(self.shown, self.lang, converted_too_large, "reinvested_profit"))),
         ], separator="; ", ignore_nulls=True)
         second = pl.concat_str([
             pl.when(no_rate).then(Y.get("usd_err", "_y")),

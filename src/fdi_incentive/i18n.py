@@ -90,6 +90,22 @@ def using(lang: str) -> Iterator[None]:
         _local.lang = before
 
 
+def said_both(shown: dict[str, str], lang: str, said: str | Callable[..., str], *args, **values) -> str:
+    """A text in English (an output's cell), kept in ``shown`` as ``lang`` says it (for a person): a
+    message with its values as keywords (a callable value is called), or a function making the text."""
+    def make() -> str:
+        if callable(said):
+            return said(*args)
+        return _(said).format(**{k: v() if callable(v) else v for k, v in values.items()})
+
+    with using("en"):
+        english = make()
+    if lang != "en" and english not in shown:
+        with using(lang):
+            shown[english] = make()
+    return english
+
+
 def pick(english: str, chinese: str | None) -> str:
     """A policy file's text in the current language: its ``*_zh`` twin where it has one."""
     return chinese if chinese and _lang() == "zh" else english

@@ -38,7 +38,8 @@ from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
 from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
-from .projects_file import NOT_LISTED, listed_differently, said_both, stripped, unnamed
+from .i18n import said_both
+from .projects_file import NOT_LISTED, listed_differently, stripped, unnamed
 from .text import quoted, quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 

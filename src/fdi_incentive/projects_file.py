@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .i18n import N_, _, using
+from .i18n import N_, _, said_both
 from .io.columns import named
 from .io.readers import PARSE_ERROR, Source
 from .text import quoted
@@ -45,16 +45,6 @@ def unnamed(projects: Source, rows: pl.DataFrame) -> str | None:
 
 LISTED_TWICE = N_("project_id: {id} is listed on {places} of --projects with different {columns}; keep one of them")
 NOT_LISTED = N_("project_id: {id} is not in --projects, so its sector is missing")
-
-
-def said_both(shown: dict[str, str], lang: str, message: str, **values) -> str:
-    """A project-year's error: in English (its cell), and in ``lang`` in ``shown`` (for the terminal)."""
-    with using("en"):
-        english = _(message).format(**{k: v() if callable(v) else v for k, v in values.items()})
-    if lang != "en":
-        with using(lang):
-            shown[english] = _(message).format(**{k: v() if callable(v) else v for k, v in values.items()})
-    return english
 
 
 def listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str], lang: str,

@@ -25,7 +25,7 @@ from typing import Any
 
 from .columns import named
 from ..errors import InputError
-from ..i18n import N_, _
+from ..i18n import N_, _, get_language, said_both
 from ..text import quoted
 from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, lone_cr,
                       physical_lines, records, well_quoted)
@@ -150,14 +150,6 @@ FIELDS_DIFFER = N_("the row has {fields} fields, the header has {width}")
 STRAY_BYTES = N_("bytes that are not {encoding} in {columns} (shown as U+FFFD)")
 
 
-def said(shown: dict[str, str], message: str, **values) -> str:
-    """A row's error in English (its cell), kept in ``shown`` as the interface's language says it."""
-    english = message.format(**values)
-    if english not in shown:
-        shown[english] = _(message).format(**values)
-    return english
-
-
 def row_by_row(src: Source) -> Source:
     """Rewrite a CSV row by row as clean UTF-8, as Python's CSV reader reads it (a quote inside a
     cell a literal, a lone CR a character of its cell): short rows padded, long rows cut, and cells
@@ -184,14 +176,14 @@ def row_by_row(src: Source) -> Source:
                 continue  # a blank line, or a row of empty cells, holds no project (the fast path skips it too)
             problems = []
             if len(row) != width:
-                problems.append(said(src.shown, FIELDS_DIFFER, fields=len(row), width=width))
+                problems.append(said_both(src.shown, get_language(), FIELDS_DIFFER, fields=len(row), width=width))
                 row = (row + [""] * width)[:width]
                 ragged += 1
             if any(_has_strays(c) for c in row):
                 bad = [name for name, c in zip(src.columns, row) if _has_strays(c)]
                 row = [_STRAYS.sub("\ufffd", c) for c in row]
                 strays += 1
-                problems.append(said(src.shown, STRAY_BYTES, encoding=label, columns=", ".join(bad)))
+                problems.append(said_both(src.shown, get_language(), STRAY_BYTES, encoding=label, columns=", ".join(bad)))
             writer.writerow([*row, "; ".join(problems)])
     found = [Note.of(N_("{count} row(s) with more or fewer fields than the header"), count=f"{ragged:,}")] if ragged else []
     if strays:
