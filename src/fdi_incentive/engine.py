@@ -29,6 +29,7 @@ from .models import (
     TierTest,
     YearResult,
 )
+from .rules import check_granted_rate, excluded_by_code, rule
 from .money import EXACT, MAX_AMOUNT, converted_too_large, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
@@ -66,30 +67,6 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def check_granted_rate(tier: Tier, granted: Decimal) -> None:
-    """A granted rate must respect the tier's rate type: not below a floor, not above a ceiling."""
-    if tier.rate_type == "floor" and granted < tier.rate:
-        raise InputError("rate", str(granted), _("at least {rate} (the {tier}'s floor: 不低于 {percent})").format(
-            rate=tier.rate, tier=pick(tier.label, tier.label_zh), percent=percent_fmt(tier.rate)))
-    if tier.rate_type == "ceiling" and granted > tier.rate:
-        raise InputError("rate", str(granted), _("at most {rate} (the {tier}'s ceiling)").format(rate=tier.rate, tier=pick(tier.label, tier.label_zh)))
-    if tier.rate_type == "exact" and granted != tier.rate:
-        raise InputError("rate", str(granted), _("exactly {rate} (the {tier}'s rate is fixed)").format(rate=tier.rate, tier=pick(tier.label, tier.label_zh)))
-
-
-def choose_tier(policy: Policy, category: str, base_usd: Decimal) -> tuple[Tier | None, list[tuple[Tier, bool, bool]]]:
-    """Test every tier: (tier, applies to the category, passed). The best that passes applies, alone."""
-    tests = []
-    best: Tier | None = None
-    for tier in policy.tiers:
-        applies = tier.applies_to(category)
-        passed = applies and tier.threshold.passed_by(base_usd)
-        tests.append((tier, applies, passed))
-        if passed and (best is None or tier.rate >= best.rate):
-            best = tier
-    return best, tests
-
-
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What the rule decides for one project-year, before any explanation is written."""
@@ -124,11 +101,12 @@ def decide(
     reading); under the nominal reading the USD figure is paid as yuan. Pure and fast:
     `evaluate_year` explains it, the planner searches with it.
     """
-    excluded = policy.exclusions.exclude(category, code)
-    kind_ok = kind in policy.base.kinds
-    tier, tests = choose_tier(policy, category, base_usd)
-    if excluded or not kind_ok:
-        tier = None
+    r = rule(policy, category, kind)  # (what the policy decides for the category and kind: rules.py)
+    excluded = r.excluded or excluded_by_code(policy, code)
+    kind_ok = r.kind_ok
+    tests = [(t, t.applies_to(category), t.applies_to(category) and t.threshold.passed_by(base_usd)) for t in policy.tiers]
+    picked = None if excluded else r.pick(base_usd)
+    tier = picked.tier if picked is not None else None
     rate = None
     if tier is not None:
         if granted_rate is not None:
@@ -287,10 +265,10 @@ def evaluate_year(
 
 def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:
     """The rate a base earns (the best tier it passes, or the granted rate), None below every threshold."""
-    tier, _ = choose_tier(policy, category, base_usd)
-    if tier is None:
+    picked = rule(policy, category, "new").pick(base_usd)  # (the kind does not change which tier a base reaches)
+    if picked is None:
         return None
-    return tier.rate if granted_rate is None else granted_rate
+    return picked.tier.rate if granted_rate is None else granted_rate
 
 
 def cap_point(
@@ -310,7 +288,7 @@ def cap_point(
     for the rate of its own tier: the candidates below.
     """
     cap, step = policy.cap.amount, policy.rounding.usd_quantum
-    if cap is None or policy.exclusions.exclude(category, code):
+    if cap is None or category in policy.exclusions.categories or excluded_by_code(policy, code):
         return None
     per_usd = Decimal(1) if reading == "nominal" else fx
     if per_usd is None or per_usd <= 0:

@@ -29,11 +29,12 @@ from .io.columns import named
 from .errors import FxError, InputError, PolicyError
 from .i18n import N_, _, get_language, in_english, said_both, using
 from .fx import RateChain, check_currency, given_rate_source, parse_rate
-from .industry import UnknownSector, category_label, classify, normalise_name
+from .industry import UnknownSector, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
-from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large, money_fmt,
+from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large,
                     parse_amount, parse_year, rate_str)
-from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, policy_for_year
+from .policy import KIND_NAMES, LoadedPolicy, Policy, policy_for_year
+from .rules import TierRow, excluded_by_code, rule
 from .text import BLANKS, FORMULA_PATTERN, FORMULA_STARTS, neutral
 
 FX_DECIMALS = FX_RATE_DECIMALS  # (the bounds are money.py's: every amount below MAX_AMOUNT, rates as money.parse_rate reads them)
@@ -311,7 +312,7 @@ class Scorer:
         self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
         self.ledger = "__equity_cny" in columns
         self.policies: dict[str, LoadedPolicy] = {}
-        self.tiers: list[tuple[Policy, Tier]] = []
+        self.tiers: list[tuple[Policy, TierRow]] = []
         self.classes: list[tuple[str, str | None, str]] = []  # (category, code, how the sector was decided: a note or "")
         self.notes: list[str] = [""]  # the notes of the classes, "" first (see `_output`'s reasons)
         self.lang = get_language()  # the interface's (the cells are English whatever it is)
@@ -502,32 +503,25 @@ class Scorer:
         return out
 
     def _decide(self, key: tuple[int, int, int]) -> dict:
-        """What the policy decides from the year, the classification and the kind alone: which tiers
-        the project could reach, in order of preference, from which base in cents."""
+        """What the policy decides from the year, the classification and the kind alone (rules.py):
+        which tiers the project could reach, best first, from which base in cents."""
         pidx, cidx, kidx = key
         out = {"eq": False, "pr": False, "converted": False, "none_reason": None, "thr": [], "gid": []}
         if pidx < 0 or cidx < 0 or kidx < 0:
             return out
         policy = list(self.policies.values())[pidx].policy
         category, code, note = self.classes[cidx]
-        counts = set(policy.base.counts)
-        out |= {"eq": "equity" in counts, "pr": "reinvested_profit" in counts,
-                "converted": (self.o.reading or policy.conversion.default) == "converted"}
-        if policy.exclusions.exclude(category, code):
-            return out | {"none_reason": f"excluded: {category_label(category)} ({policy.exclusions.citation})"}
-        if KINDS[kidx] not in policy.base.kinds:
-            return out | {"none_reason": "kind not rewarded"}
-        applicable = [(i, t) for i, t in enumerate(policy.tiers) if t.applies_to(category)]
-        lowest = min((t for _, t in applicable), key=lambda t: t.threshold.amount, default=None)
-        if lowest is not None:
-            out["none_reason"] = f"no reward: base not {lowest.threshold.words} USD {money_fmt(lowest.threshold.amount)}"
-        # as choose_tier: the best rate that passes; on a tie, the later tier
-        ranked = [t for _, t in sorted(applicable, key=lambda it: (it[1].rate, it[0]), reverse=True)]
-        self.max_tiers = max(self.max_tiers, len(ranked))
-        return out | {"thr": [_units(t.threshold.amount, 2, t.threshold.comparator) for t in ranked],
-                      "gid": [self._tier_id(policy, t) for t in ranked]}
+        r = rule(policy, category, KINDS[kidx], self.o.reading)
+        out |= {"eq": r.counts_equity, "pr": r.counts_profit, "converted": r.converted}
+        if r.excluded or excluded_by_code(policy, code):
+            return out | {"none_reason": r.excluded_reason}
+        if not r.kind_ok:
+            return out | {"none_reason": r.none_reason}
+        self.max_tiers = max(self.max_tiers, len(r.tiers))
+        return out | {"none_reason": r.none_reason, "thr": [_units(t.threshold, 2, t.comparator) for t in r.tiers],
+                      "gid": [self._tier_id(policy, t) for t in r.tiers]}
 
-    def _tier_id(self, policy: Policy, tier: Tier) -> int:
+    def _tier_id(self, policy: Policy, tier: TierRow) -> int:
         for i, (p, t) in enumerate(self.tiers):
             if p.id == policy.id and t.id == tier.id:
                 return i
@@ -785,7 +779,7 @@ class Scorer:
         q = q.with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
         tiers = self.tiers
         rate_e8 = pl.Series([_e8(t.rate) for _, t in tiers], dtype=I128)
-        caps = pl.Series([None if p.cap.amount is None else int(p.cap.amount.scaleb(GROSS_SCALE)) for p, _ in tiers], dtype=I128)
+        caps = pl.Series([None if t.cap is None else int(t.cap.scaleb(GROSS_SCALE)) for _, t in tiers], dtype=I128)
         g = pl.col("_gid")
         q = q.with_columns((pl.col("_bcny") * pl.lit(rate_e8).gather(g)).fill_null(pl.lit(0, dtype=I128)).alias("_gross"),
                            pl.lit(caps).gather(g).alias("_cap"))
@@ -873,9 +867,7 @@ class Scorer:
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
         policy_ids = pl.Series([field_of(p) for p in self.policies], dtype=pl.String)
         # the reason of a tier, capped or not: row 2 * tier + capped
-        reason_texts = [f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}" + (
-            f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else "")
-            for p, t in tiers for capped in (False, True)]
+        reason_texts = [t.capped_reason if capped else t.reason for _, t in tiers for capped in (False, True)]
         # and with each class's note in front (note n: rows n * 2 * tiers + ...), where a class has one
         notes = [f"{n}; " if n else "" for n in self.notes]
         reasons = pl.Series([field_of(note + text) for note in notes for text in reason_texts], dtype=pl.String)

@@ -1,0 +1,199 @@
+"""The rule as data: what each policy decides for a project-year from everything but its amounts.
+
+Which tiers a (policy, category, kind) can reach, best first, with their thresholds,
+comparators, rates, rate types, caps and reason texts; whether the category or kind is excluded
+and why; which code prefixes a policy excludes; which policy scores a year, its status, and the
+year's exchange rate when none is given. Each is derived here once, from the policy files and the
+options, as small rows. Every engine reads these rows: calc and plan (`engine.decide`), the batch
+(`frame.Scorer`), and the SQL of `fdi sql` and Spark, which join them as reference tables
+(`reference.py`). An engine writes only the arithmetic: the threshold test, base × FX × rate,
+the cap and the one rounding.
+
+The texts here are the machine-facing ones (the cells of every output, English whatever the
+interface's language), written once for the batch and the SQL alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .errors import FxError, InputError, PolicyError
+from .i18n import _, in_english, pick
+from .industry import CATEGORIES, category_label
+from .money import YEARS, money_fmt, percent_fmt
+from .policy import KIND_NAMES, LoadedPolicy, Policy, Tier, no_policy_message, policy_for_year
+
+KINDS = tuple(dict.fromkeys(KIND_NAMES.values()))  # new, capital_increase
+KIND_NOT_REWARDED = "kind not rewarded"
+
+
+@dataclass(frozen=True)
+class TierRow:
+    """One tier a rule can reach, as every engine applies it."""
+
+    tier: Tier
+    threshold: Decimal  # USD
+    comparator: str  # gt (超过) or ge (以上)
+    rate: Decimal  # the tier's rate, or the granted rate
+    rate_type: str  # floor, exact or ceiling (of the tier)
+    cap: Decimal | None  # CNY, a project a year
+    reason: str
+    capped_reason: str
+    rate_error: str | None = None  # a granted rate this tier does not take: the row's error
+
+    @property
+    def id(self) -> str:
+        return self.tier.id
+
+    def passed_by(self, base_usd: Decimal) -> bool:
+        return base_usd > self.threshold if self.comparator == "gt" else base_usd >= self.threshold
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a policy decides for a category and a kind: excluded or not, which tiers, best first."""
+
+    policy: str
+    category: str
+    kind: str
+    excluded: bool  # by the category (a code may exclude too: `excluded_by_code`)
+    excluded_reason: str  # why, when excluded (by the category or a code)
+    kind_ok: bool
+    none_reason: str | None  # why nothing is paid, when not excluded and no tier passes
+    counts_equity: bool
+    counts_profit: bool
+    converted: bool  # the converted reading (else the nominal one)
+    quantum: Decimal
+    mode: str
+    tiers: tuple[TierRow, ...]  # ranked: the first that passes applies, alone
+
+    def pick(self, base_usd: Decimal) -> TierRow | None:
+        """The tier that applies (none if excluded, the kind is not rewarded, or no threshold is passed)."""
+        if self.excluded or not self.kind_ok:
+            return None
+        return next((t for t in self.tiers if t.passed_by(base_usd)), None)
+
+
+def ranked(policy: Policy, category: str) -> list[Tier]:
+    """The tiers that apply to a category, best first: the highest rate; on a tie, the later tier."""
+    applicable = [(i, t) for i, t in enumerate(policy.tiers) if t.applies_to(category)]
+    return [t for _, t in sorted(applicable, key=lambda it: (it[1].rate, it[0]), reverse=True)]
+
+
+def excluded_codes(policy: Policy) -> tuple[str, ...]:
+    """The GB/T code prefixes a policy excludes (a prefix excludes every code below it)."""
+    return tuple(policy.exclusions.codes)
+
+
+def excluded_by_code(policy: Policy, code: str | None) -> bool:
+    return code is not None and any(code.startswith(prefix) for prefix in policy.exclusions.codes)
+
+
+def _reasons(policy: Policy, tier: Tier) -> tuple[str, str]:
+    said = f"{tier.label}: base {tier.threshold.words} USD {money_fmt(tier.threshold.amount)}"
+    capped = f"{said}; capped at CNY {money_fmt(policy.cap.amount)}" if policy.cap.amount is not None else said
+    return said, capped
+
+
+def check_granted_rate(tier: Tier, granted: Decimal) -> None:
+    """A granted rate must respect the tier's rate type: not below a floor, not above a ceiling."""
+    label = pick(tier.label, tier.label_zh)
+    if tier.rate_type == "floor" and granted < tier.rate:
+        raise InputError("rate", str(granted), _("at least {rate} (the {tier}'s floor: 不低于 {percent})").format(
+            rate=tier.rate, tier=label, percent=percent_fmt(tier.rate)))
+    if tier.rate_type == "ceiling" and granted > tier.rate:
+        raise InputError("rate", str(granted), _("at most {rate} (the {tier}'s ceiling)").format(rate=tier.rate, tier=label))
+    if tier.rate_type == "exact" and granted != tier.rate:
+        raise InputError("rate", str(granted), _("exactly {rate} (the {tier}'s rate is fixed)").format(rate=tier.rate, tier=label))
+
+
+def _granted_error(tier: Tier, granted: Decimal | None) -> str | None:
+    if granted is None:
+        return None
+    try:
+        check_granted_rate(tier, granted)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+_RULES: dict[tuple, tuple[Policy, Rule]] = {}  # (the policy kept: its id is the key)
+
+
+def rule(policy: Policy | LoadedPolicy, category: str, kind: str, reading: str | None = None,
+         granted: Decimal | None = None) -> Rule:
+    """The rule of one policy for a category and a kind, under the options given (made once each)."""
+    policy = policy.policy if isinstance(policy, LoadedPolicy) else policy
+    key = (id(policy), category, kind, reading, granted)
+    found = _RULES.get(key)
+    if found is None or found[0] is not policy:
+        found = _RULES[key] = (policy, _rule(policy, category, kind, reading, granted))
+    return found[1]
+
+
+@in_english
+def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted: Decimal | None) -> Rule:
+    counts = set(policy.base.counts)
+    excluded = category in policy.exclusions.categories
+    kind_ok = kind in policy.base.kinds
+    tiers = ranked(policy, category)
+    lowest = min(tiers, key=lambda t: t.threshold.amount, default=None)
+    if not kind_ok:
+        none_reason: str | None = KIND_NOT_REWARDED
+    elif lowest is not None:
+        none_reason = f"no reward: base not {lowest.threshold.words} USD {money_fmt(lowest.threshold.amount)}"
+    else:
+        none_reason = None
+    rows = tuple(
+        TierRow(tier=t, threshold=t.threshold.amount, comparator=t.threshold.comparator,
+                rate=t.rate if granted is None else granted, rate_type=t.rate_type, cap=policy.cap.amount,
+                reason=_reasons(policy, t)[0], capped_reason=_reasons(policy, t)[1], rate_error=_granted_error(t, granted))
+        for t in tiers)
+    return Rule(
+        policy=policy.id, category=category, kind=kind, excluded=excluded,
+        excluded_reason=f"excluded: {category_label(category)} ({policy.exclusions.citation})",
+        kind_ok=kind_ok, none_reason=none_reason, counts_equity="equity" in counts,
+        counts_profit="reinvested_profit" in counts, converted=(reading or policy.conversion.default) == "converted",
+        quantum=policy.rounding.quantum, mode=policy.rounding.mode, tiers=rows)
+
+
+def rules(policies: list[LoadedPolicy], reading: str | None = None, granted: Decimal | None = None) -> list[Rule]:
+    """Every rule of the policies: one for each policy, category and kind."""
+    return [rule(lp, c, k, reading, granted) for lp in policies for c in CATEGORIES for k in KINDS]
+
+
+@dataclass(frozen=True)
+class YearRow:
+    """Which policy scores a year, its status, and the year's USD rate where a row has none."""
+
+    year: int
+    policy: str | None
+    status: str | None
+    error: str | None  # no policy for the year (or a forced one outside its dates)
+    usd_rate: Decimal | None
+    usd_error: str | None
+
+
+@in_english
+def years(policies: list[LoadedPolicy], forced: LoadedPolicy | None, fx_rate: Decimal | None) -> list[YearRow]:
+    """One row for each year a project-year may name (1900-2200)."""
+    from .fx import RateChain
+
+    chain = RateChain()
+    out = []
+    for y in YEARS:
+        policy = status = error = None
+        try:
+            lp = forced or policy_for_year(y, tuple(policies))
+            status, policy = lp.policy.status_for(y), lp.policy.id
+        except PolicyError as exc:
+            error = str(exc) if forced is not None else no_policy_message(y, tuple(policies))
+        usd, usd_error = fx_rate, None
+        if usd is None:
+            try:
+                usd = chain.quote("USD", on=None, year=y).rate
+            except FxError as exc:
+                usd_error = str(exc)
+        out.append(YearRow(y, policy, status, error, usd, usd_error))
+    return out
