@@ -21,7 +21,7 @@ from fdi_incentive.batch import score_file
 from fdi_incentive.errors import InputError
 from fdi_incentive.frame import Options
 from fdi_incentive.policy import get_policy
-from fdi_incentive.sql import DIALECTS, REFUSED, RESULT_COLUMNS, SqlOptions, compile_sql
+from fdi_incentive.sql import DIALECTS, REFUSED, RESULT_COLUMNS, SqlOptions, compile_sql, reference_sql
 
 from .strategies import near_edges
 
@@ -98,9 +98,16 @@ def cell(value) -> str:
 
 
 @cache
-def statement(dialect: str, which: int, name: str = "projects") -> str:
+def statement(dialect: str, which: int, name: str = "projects", inline: bool = True) -> str:
     o = OPTIONS[which]
-    return compile_sql(dialect, SqlOptions(table=name, policy=o.policy, reading=o.reading, fx_rate=o.fx_rate))
+    return compile_sql(dialect, SqlOptions(table=name, policy=o.policy, reading=o.reading, fx_rate=o.fx_rate, inline=inline))
+
+
+@cache
+def tables(dialect: str, which: int) -> tuple[str, ...]:
+    """The reference tables the query joins, as CREATE TABLE and INSERT statements."""
+    o = OPTIONS[which]
+    return tuple(reference_sql(dialect, SqlOptions(policy=o.policy, reading=o.reading, fx_rate=o.fx_rate)))
 
 
 def batch_rows(tmp: Path, data: list[tuple], which: int) -> list[dict]:
@@ -137,24 +144,28 @@ def check(tmp_path, data, which, run) -> None:
 
 # --- DuckDB, in process --------------------------------------------------------------------------
 
-def duckdb_run(rows_in, which):
+def duckdb_run(rows_in, which, inline=True):
     import duckdb
 
     con = duckdb.connect()
+    if not inline:
+        for made in tables("duckdb", which):
+            con.execute(made)
     con.execute(f"""CREATE TABLE projects (project_id VARCHAR, year INTEGER, kind VARCHAR, sector VARCHAR,
         industry_code VARCHAR, paid_in_usd DECIMAL{AMOUNT_TYPE}, shareholder_loans_usd DECIMAL{AMOUNT_TYPE},
         reinvested_profit_usd DECIMAL{AMOUNT_TYPE}, fx_rate DECIMAL{FX_TYPE})""")
     con.executemany("INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_in)
-    return con.execute(statement("duckdb", which)).fetchall()
+    return con.execute(statement("duckdb", which, inline=inline)).fetchall()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows, options)
-@example([(2024, "new", "manufacturing", None, D("30000000.01"), None, None, D("7.2"))], 0)
-@example([(2024, None, None, "C3670", D("34722222.23"), D("1"), D("0.01"), None)], 0)
-@example(EXTREMES, 3)
-def test_duckdb_gives_batch_values(tmp_path, data, which):
-    check(tmp_path, data, which, duckdb_run)
+@given(rows, options, st.booleans())
+@example([(2024, "new", "manufacturing", None, D("30000000.01"), None, None, D("7.2"))], 0, True)
+@example([(2024, None, None, "C3670", D("34722222.23"), D("1"), D("0.01"), None)], 0, False)
+@example(EXTREMES, 3, True)
+def test_duckdb_gives_batch_values(tmp_path, data, which, inline):
+    """The query with its reference tables inline (one statement) and joined from tables made by --tables."""
+    check(tmp_path, data, which, lambda rows_in, which: duckdb_run(rows_in, which, inline))
 
 
 # --- PostgreSQL, a real server -------------------------------------------------------------------
@@ -177,14 +188,20 @@ PG_TABLE = f"""(project_id TEXT, year INTEGER, kind TEXT, sector TEXT, industry_
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows, options)
-def test_postgres_gives_batch_values(tmp_path, pg, data, which):
+@given(rows, options, st.booleans())
+def test_postgres_gives_batch_values(tmp_path, pg, data, which, inline):
     def run(rows_in, which):
         with pg.cursor() as cur:
+            if not inline:
+                for made in tables("postgres", which):
+                    name = made.split("(")[0].split()[-1] if made.startswith("CREATE") else None
+                    if name:
+                        cur.execute(f"DROP TABLE IF EXISTS {name}")
+                    cur.execute(made.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
             cur.execute("DROP TABLE IF EXISTS fdi_projects")
             cur.execute(f"CREATE TEMP TABLE fdi_projects {PG_TABLE}")
             cur.executemany("INSERT INTO fdi_projects VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows_in)
-            cur.execute(statement("postgres", which, "fdi_projects"))
+            cur.execute(statement("postgres", which, "fdi_projects", inline))
             return cur.fetchall()
 
     check(tmp_path, data, which, run)
@@ -201,7 +218,7 @@ def test_postgres_view_equals_batch(tmp_path, pg):
         cur.execute("DROP TABLE IF EXISTS projects")
         cur.execute(f"CREATE TABLE projects {PG_TABLE}")
         cur.executemany("INSERT INTO projects VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows_in)
-        cur.execute(compile_sql("postgres", SqlOptions(view="fdi_scored", fx_rate=D("7.2"))))
+        cur.execute(compile_sql("postgres", SqlOptions(view="fdi_scored", fx_rate=D("7.2"), inline=True)))
         cur.execute("SELECT * FROM fdi_scored")
         got = cur.fetchall()
         cur.execute("DROP VIEW fdi_scored")
@@ -331,7 +348,7 @@ def test_a_users_own_policy_file_compiles(tmp_path):
     mine = tmp_path / "my-city.toml"
     mine.write_text(text.replace('id = "cn-cq-2023"', 'id = "my-city"').replace('rate = "0.04"', 'rate = "0.045"')
                     .replace('amount = "10000000"\ncurrency = "CNY"', 'amount = "1234567.89"\ncurrency = "CNY"'), encoding="utf-8")
-    sql = compile_sql("duckdb", SqlOptions(policy=get_policy(mine), fx_rate=D("7.13")))
+    sql = compile_sql("duckdb", SqlOptions(policy=get_policy(mine), fx_rate=D("7.13"), inline=True))
     con = duckdb.connect()
     con.execute(f"CREATE TABLE projects AS SELECT 'P1' AS project_id, 2030 AS \"year\", 'new' AS kind, 'manufacturing' AS sector, "
                 f"NULL::VARCHAR industry_code, 31000000.01::DECIMAL(18,2) paid_in_usd, NULL::DECIMAL(18,2) shareholder_loans_usd, "
@@ -362,7 +379,7 @@ def test_a_granted_rate_is_used_or_the_row_says_why_not():
     con = duckdb.connect()
     con.execute(f"""CREATE TABLE projects AS SELECT * FROM (VALUES ('P1', 2024, 'new', 'services', NULL, 40000000.00, NULL, NULL, 7.1),
         ('P2', 2024, 'new', 'manufacturing', NULL, 40000000.00, NULL, NULL, 7.1)) AS t({', '.join(COLUMNS)})""")
-    rows = con.execute(compile_sql("duckdb", SqlOptions(rate=D("0.03")))).fetchall()
+    rows = con.execute(compile_sql("duckdb", SqlOptions(rate=D("0.03"), inline=True))).fetchall()
     services, manufacturing = (dict(zip(COLUMNS + RESULT_COLUMNS, r)) for r in sorted(rows))
     assert (services["rate"], services["incentive_cny"]) == (D("0.03"), D("8520000.00"))  # 40M x 7.1 x 3%, as fdi calc --rate
     assert manufacturing["incentive_cny"] is None

@@ -7,6 +7,7 @@ result columns of `fdi sql`; `local_session()` starts Spark on this machine (`lo
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -31,11 +32,28 @@ def local_session(app: str = "fdi-incentive") -> SparkSession:
         raise InputError("--engine", "spark", _('PySpark installed: pip install "fdi-incentive[spark]"')) from None
     session = (SparkSession.builder.master("local[*]").appName(app)
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.ansi.enabled", "true")
-               # (the rule is one wide projection: too large for one generated method, it is evaluated as expressions)
-               .config("spark.sql.codegen.wholeStage", "false").getOrCreate())
+               .config("spark.sql.ansi.enabled", "true").config("spark.ui.showConsoleProgress", "false")
+               .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _register(session, options: SqlOptions) -> SqlOptions:
+    """The reference tables (reference.py) as broadcast temporary views under names of this call's own;
+    the options that name them."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from .reference import BOOL, INT, TEXT
+    from .sql import reference_tables
+
+    prefix = f"fdi_{next(_views)}_"
+    kinds = {TEXT: T.StringType(), INT: T.IntegerType(), BOOL: T.BooleanType()}
+    for table in reference_tables(options).tables:
+        schema = T.StructType([T.StructField(c, kinds[k] if k in kinds else T.DecimalType(*k)) for c, k in table.columns])
+        frame = session.createDataFrame(list(table.rows), schema)
+        F.broadcast(frame).createOrReplaceTempView(prefix + table.name.removeprefix("fdi_"))
+    return dataclasses.replace(options, prefix=prefix)
 
 
 def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | None = None,
@@ -56,9 +74,8 @@ def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | N
     view = f"fdi_projects_{next(_views)}"
     df.createOrReplaceTempView(view)
     keep = tuple(c for c in df.columns if c not in INPUT_COLUMNS)
-    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate, keep=keep),
-                      pretty=False)
-    return df.sparkSession.sql(sql)
+    options = _register(df.sparkSession, SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate, keep=keep))
+    return df.sparkSession.sql(compile_sql("spark", options, pretty=False))
 
 
 # --- fdi batch --engine spark: a file through a local session ----------------------------------
@@ -140,9 +157,9 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     df = df.select(*typed, *hidden.values(), ROW, F.nullif(F.concat_ws("; ", *bad), F.lit("")).alias("_fdi_cells"))
     view = f"fdi_projects_{next(_views)}"
     df.createOrReplaceTempView(view)
-    sql = compile_sql("spark", SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate,
-                                          keep=(*hidden.values(), ROW, "_fdi_cells")), pretty=False)
-    scored = session.sql(sql)
+    options = _register(session, SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate,
+                                            keep=(*hidden.values(), ROW, "_fdi_cells")))
+    scored = session.sql(compile_sql("spark", options, pretty=False))
     cells = F.col("_fdi_cells")
     results = []
     for name in RESULT_COLUMNS:

@@ -1,139 +1,101 @@
-"""The payout layers of the compiled rule (see sql.py): base, tier, conversion, cap, one rounding,
-reason; then the output columns, empty on a row with an error. As `frame.Scorer._rule`, `score`
-and `_output`, from each policy's own numbers."""
+"""The compiled SQL's last layers (see sql.py): the rule joined from fdi_rule (rules.py's rows),
+then the arithmetic: base, the first tier that passes, conversion, cap, one rounding; then the
+output columns, empty on a row with an error."""
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from .engine import check_granted_rate
-from .errors import InputError
-from .frame import _scale_of
-from .money import money_fmt
-from .sql import BASE, BASE_CNY, INPUT_COLUMNS, Compiler, case, col, dec, lit, lookup, num, truth
-from .sql_rule import _cat, _is_null, _layer, _on_policy
+from .sql_base import (BASE, BASE_CNY, INPUT_COLUMNS, Arith, _cat, case, col, dec, is_null, layer, lit, num, ref)
 
 
-def _excluded(p) -> exp.Expression:
-    """policy.exclusions.exclude(category, code): by category, or by a code prefix."""
-    checks = [truth(col("_f_c"), p.exclusions.categories)]
-    for prefix in p.exclusions.codes:
-        code = exp.Substring(this=col("_f_xcode"), start=exp.Literal.number(1), length=exp.Literal.number(len(prefix)))
-        checks.append(exp.func("COALESCE", exp.EQ(this=code, expression=lit(prefix)), exp.false()))
-    return exp.or_(*checks)
+def _pick(tiers: int) -> exp.Expression:
+    """The first tier of the rule whose threshold the base passes (over: strict; at least: inclusive), or NULL."""
+    base = col("_f_base")
+    pairs = []
+    for i in range(1, tiers + 1):
+        threshold = col(f"t{i}_threshold")
+        passes = case([(col(f"t{i}_inclusive"), exp.GTE(this=base, expression=threshold))], exp.GT(this=base, expression=threshold))
+        pairs.append((exp.and_(exp.not_(is_null(threshold)), passes), exp.Literal.number(i)))
+    return case([(exp.or_(col("_f_excl"), exp.not_(col("kind_ok"))), exp.null()), *pairs])
 
 
-def _passes(t, base: exp.Expression) -> exp.Expression:
-    amount = num(t.threshold.amount)
-    return exp.GT(this=base, expression=amount) if t.threshold.comparator == "gt" else exp.GTE(this=base, expression=amount)
+def _of_tier(field: str, tiers: int, cast: exp.DataType | str | None = None) -> exp.Expression:
+    """The picked tier's ``field``."""
+    node = case([(exp.EQ(this=col("_f_gid"), expression=exp.Literal.number(i)), col(f"t{i}_{field}")) for i in range(1, tiers + 1)])
+    return exp.cast(node, cast) if cast is not None else node
 
 
-def _applies(t) -> exp.Expression:
-    return exp.true() if not t.categories else truth(col("_f_c"), t.categories)
-
-
-def payout(c: Compiler, q: exp.Select, policies) -> exp.Select:
-    o = c.o
-    tiers = [(p, t) for p in policies for t in p.tiers]
-    gid_of = {(p.id, t.id): i for i, (p, t) in enumerate(tiers)}
-
-    def base(p) -> exp.Expression:
-        counts = set(p.base.counts)
-        parts = [exp.func("COALESCE", col(n), num(0)) for n, k in (("_f_paid", "equity"), ("_f_profit", "reinvested_profit"))
-                 if k in counts]
-        total = parts[0] if len(parts) == 1 else exp.Add(this=parts[0], expression=parts[1])
-        return exp.cast(total, dec(*BASE))
-
-    q = _layer(q, "l8", {
-        "_f_base": _on_policy(c, base),
-        "_f_conv": _on_policy(c, lambda p: exp.true() if (o.reading or p.conversion.default) == "converted" else exp.false()),
-        "_f_excl": _on_policy(c, _excluded),
-        "_f_kok": _on_policy(c, lambda p: truth(col("_f_k"), p.base.kinds)),
+def payout(q: exp.Select, *, tiers: int, rate_type: tuple[int, int], gross: tuple[int, int],
+           modes: tuple, arith: Arith) -> exp.Select:
+    rule_columns = ["excluded", "excluded_reason", "kind_ok", "none_reason", "counts_equity", "counts_profit", "converted",
+                    "quantum", "rounding"] + [f"t{i}_{f}" for i in range(1, tiers + 1)
+                                              for f in ("tier", "threshold", "inclusive", "rate", "rate_error", "cap", "reason",
+                                                        "capped_reason")]
+    on = exp.and_(exp.EQ(this=ref("r", "policy"), expression=ref("m1", "_f_p")),
+                  exp.EQ(this=ref("r", "category"), expression=ref("m1", "_f_c")),
+                  exp.EQ(this=ref("r", "kind"), expression=ref("m1", "_f_k")))
+    # a code excluded by a policy: the code's own prefixes of 1, 3, 4 and 5 characters (section, division, group, class)
+    prefixes = [(f"x{n}", exp.and_(exp.EQ(this=ref(f"x{n}", "policy"), expression=ref("m1", "_f_p")),
+                                   exp.EQ(this=ref(f"x{n}", "code"), expression=exp.Substring(
+                                       this=ref("m1", "_f_xcode"), start=exp.Literal.number(1), length=exp.Literal.number(n)))))
+                for n in (1, 3, 4, 5)]
+    q = layer(q, "m1", {}, [("fdi_rule", "r", on, {c: c for c in rule_columns}),
+                            *(("fdi_excluded_code", a, cond, {"code": f"_f_{a}"}) for a, cond in prefixes)])
+    counted = [case([(col("counts_equity"), exp.func("COALESCE", col("_f_paid"), num(0)))], num(0)),
+               case([(col("counts_profit"), exp.func("COALESCE", col("_f_profit"), num(0)))], num(0))]
+    excluded = exp.or_(exp.func("COALESCE", col("excluded"), exp.false()),
+                       *(exp.not_(is_null(col(f"_f_{a}"))) for a, _ in prefixes))
+    q = layer(q, "m2", {"_f_base": exp.cast(exp.Add(this=counted[0], expression=counted[1]), dec(*BASE)), "_f_excl": excluded})
+    converted = arith.mul(col("_f_base"), BASE, col("_f_e"), BASE_CNY)
+    q = layer(q, "m3", {
+        "_f_gid": _pick(tiers),
+        "_f_bcny": case([(col("converted"), converted)], exp.cast(col("_f_base"), dec(*BASE_CNY))),
+        "_f_err2": case([(exp.and_(is_null(col("_f_err1")), col("converted"), is_null(col("_f_e"))), col("_f_usderr"))]),
     })
-
-    def gid(p) -> exp.Expression:
-        ranked = sorted(enumerate(p.tiers), key=lambda it: (it[1].rate, it[0]), reverse=True)  # as engine.choose_tier
-        return case([(exp.or_(col("_f_excl"), exp.not_(col("_f_kok"))), exp.null())]
-                    + [(exp.and_(_applies(t), _passes(t, col("_f_base"))), exp.Literal.number(gid_of[(p.id, t.id)]))
-                       for _, t in ranked])
-
-    converted = c.mul(col("_f_base"), BASE, col("_f_e"), BASE_CNY)
-    q = _layer(q, "l9", {
-        "_f_gid": _on_policy(c, gid),
-        "_f_bcny": case([(col("_f_conv"), converted)], exp.cast(col("_f_base"), dec(*BASE_CNY))),
-        "_f_err2": case([(exp.and_(_is_null(col("_f_err1")), col("_f_conv"), _is_null(col("_f_e"))), col("_f_usderr"))]),
-    })
-    rate_of = {i: (o.rate if o.rate is not None else t.rate) for i, (_, t) in enumerate(tiers)}
-    granted_err = {}
-    if o.rate is not None:
-        for i, (_, t) in enumerate(tiers):
-            try:
-                check_granted_rate(t, o.rate)
-            except InputError as exc:
-                granted_err[i] = str(exc)
-    caps = {i: num(p.cap.amount, *c.gross) for i, (p, _) in enumerate(tiers) if p.cap.amount is not None}
-    q = _layer(q, "l10", {
-        "_f_rate": exp.cast(lookup(col("_f_gid"), {i: num(r) for i, r in rate_of.items()}), dec(*c.rate_type)),
-        "_f_cap": exp.cast(lookup(col("_f_gid"), caps), dec(*c.gross)) if caps else exp.cast(exp.null(), dec(*c.gross)),
-        "_f_gerr": lookup(col("_f_gid"), granted_err) if granted_err else exp.cast(exp.null(), "VARCHAR"),
-    })
-    gross = case([(_is_null(col("_f_gid")), num(0, *c.gross))], c.mul(col("_f_bcny"), BASE_CNY, col("_f_rate"), c.gross))
-    q = _layer(q, "l11", {"_f_gross": exp.cast(gross, dec(*c.gross))})
-    q = _layer(q, "l12", {"_f_capped": exp.func("COALESCE", exp.GT(this=col("_f_gross"), expression=col("_f_cap")), exp.false())})
-    paid = exp.cast(case([(col("_f_capped"), col("_f_cap"))], col("_f_gross")), dec(*c.gross))
-    ways = {(_scale_of(p.rounding.quantum), p.rounding.mode) for p in policies}
-    scale = max(max(s for s, _ in ways), 0)
-    inc_type = dec(c.gross[0] - c.gross[1] + scale + 1, scale)
-    incentive = _on_policy(c, lambda p: exp.cast(c.rounded(paid, c.gross, _scale_of(p.rounding.quantum), p.rounding.mode), inc_type)) \
-        if len(ways) > 1 else exp.cast(c.rounded(paid, c.gross, *next(iter(ways))), inc_type)
-    q = _layer(q, "l13", {
-        "_f_inc": incentive,
-        "_f_error": exp.func("COALESCE", col("_f_err1"), col("_f_err2"), col("_f_gerr")),
-    })
-    return _output(c, q, policies, tiers, inc_type)
+    q = layer(q, "m4", {"_f_rate": _of_tier("rate", tiers, dec(*rate_type)), "_f_cap": _of_tier("cap", tiers, dec(*gross)),
+                        "_f_gerr": _of_tier("rate_error", tiers), "_f_tier": _of_tier("tier", tiers)})
+    product = case([(is_null(col("_f_gid")), num(0, *gross))], arith.mul(col("_f_bcny"), BASE_CNY, col("_f_rate"), gross))
+    q = layer(q, "m5", {"_f_gross": exp.cast(product, dec(*gross))})
+    q = layer(q, "m6", {"_f_capped": exp.func("COALESCE", exp.GT(this=col("_f_gross"), expression=col("_f_cap")), exp.false())})
+    paid = exp.cast(case([(col("_f_capped"), col("_f_cap"))], col("_f_gross")), dec(*gross))
+    scale = max(max(_scale(q_) for q_, _ in modes), 0) if modes else 2
+    inc_type = dec(gross[0] - gross[1] + scale + 1, scale)
+    ways = [(exp.and_(exp.EQ(this=col("quantum"), expression=num(quantum)), exp.EQ(this=col("rounding"), expression=lit(mode))),
+             exp.cast(arith.rounded(paid, gross, _scale(quantum), mode), inc_type)) for quantum, mode in modes]
+    incentive = ways[0][1] if len(ways) == 1 else case(ways)
+    q = layer(q, "m7", {"_f_inc": incentive,
+                        "_f_error": exp.func("COALESCE", col("_f_err1"), col("_f_err2"), col("_f_gerr"))})
+    return q
 
 
-def _reasons(c: Compiler, policies, tiers) -> exp.Expression:
-    """As `Scorer._output` (a tier's, capped or not) and `Scorer._rule` (why none)."""
-    def tier_reason(capped: bool) -> dict:
-        return {i: f"{t.label}: base {t.threshold.words} USD {money_fmt(t.threshold.amount)}"
-                   + (f"; capped at CNY {money_fmt(p.cap.amount)}" if capped and p.cap.amount is not None else "")
-                for i, (p, t) in enumerate(tiers)}
-
-    def none_reason(p) -> exp.Expression:
-        lowest = {}
-        for category in ("manufacturing", "real_estate", "finance", "quasi_finance", "other"):
-            applicable = [t for t in p.tiers if t.applies_to(category)]
-            low = min(applicable, key=lambda t: t.threshold.amount, default=None)
-            if low is not None:
-                lowest[category] = f"no reward: base not {low.threshold.words} USD {money_fmt(low.threshold.amount)}"
-        excluded = _cat("excluded: ", exp.func("REPLACE", col("_f_c"), lit("_"), lit("-")), f" ({p.exclusions.citation})")
-        return case([(col("_f_excl"), excluded), (exp.not_(col("_f_kok")), lit("kind not rewarded"))], lookup(col("_f_c"), lowest))
-
-    reason = case([(exp.and_(exp.not_(_is_null(col("_f_gid"))), col("_f_capped")), lookup(col("_f_gid"), tier_reason(True))),
-                   (exp.not_(_is_null(col("_f_gid"))), lookup(col("_f_gid"), tier_reason(False)))],
-                  _on_policy(c, none_reason))
-    return case([(_is_null(col("_f_note")), reason)], _cat(col("_f_note"), "; ", reason))  # (a classification's notes lead)
+def _scale(quantum) -> int:
+    """0.01 -> 2, 1 -> 0, 100 -> -2."""
+    return -quantum.normalize().as_tuple().exponent
 
 
-def _output(c: Compiler, q: exp.Select, policies, tiers, inc_type) -> exp.Select:
-    ok = _is_null(col("_f_error"))
+def _reason(tiers: int) -> exp.Expression:
+    """A tier's reason (capped or not), or why none applies; a classification's notes lead."""
+    picked = case([(col("_f_capped"), _of_tier("capped_reason", tiers))], _of_tier("reason", tiers))
+    reason = case([(exp.not_(is_null(col("_f_gid"))), picked), (col("_f_excl"), col("excluded_reason"))], col("none_reason"))
+    return case([(is_null(col("_f_note")), reason)], _cat(col("_f_note"), "; ", reason))
 
-    def result(e: exp.Expression) -> exp.Expression:
-        return case([(ok, e)])
 
+def output(q: exp.Select, keep: tuple[str, ...], tiers: int) -> exp.Select:
+    ok = is_null(col("_f_error"))
     results = {
-        "policy": lookup(col("_f_p"), {i: p.id for i, p in enumerate(policies)}),
-        "policy_status": c.status_of_year(col("_f_p"), col("year")),
-        "eligible": exp.not_(_is_null(col("_f_gid"))),
-        "tier": lookup(col("_f_gid"), {i: t.id for i, (_, t) in enumerate(tiers)}),
+        "policy": col("_f_p"),
+        "policy_status": col("_f_status"),
+        "eligible": exp.not_(is_null(col("_f_gid"))),
+        "tier": col("_f_tier"),
         "rate": col("_f_rate"),
         "base_usd": col("_f_base"),
         "base_cny": col("_f_bcny"),
         "gross_cny": col("_f_gross"),
         "capped": col("_f_capped"),
         "incentive_cny": col("_f_inc"),
-        "reason": _reasons(c, policies, tiers),
+        "reason": _reason(tiers),
     }
-    outputs = [col(n) for n in INPUT_COLUMNS] + [exp.column(n, quoted=True) for n in c.o.keep] + [result(e).as_(n) for n, e in results.items()] + [col("_f_error").as_("error")]
+    outputs = [col(n) for n in INPUT_COLUMNS] + [exp.column(n, quoted=True) for n in keep] \
+        + [case([(ok, e)]).as_(n) for n, e in results.items()] + [col("_f_error").as_("error")]
     return exp.select(*outputs).from_(exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier("scored"))))

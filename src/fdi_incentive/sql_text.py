@@ -48,17 +48,42 @@ def _escape(c: str) -> str:
     return f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
 
 
-def _repr(x: exp.Expression) -> exp.Expression:
-    """repr() of a text: quoted with ' (or " when it holds ' and no "), escapes as repr writes them."""
-    escaped: exp.Expression = x
+def escaped(x: exp.Expression) -> exp.Expression:
+    """The escapes repr() writes in a text (the backslash, and whitespace that is not printable):
+    computed once in a layer of its own (see `quoted_text`); text without them is left as it is."""
+    chain: exp.Expression = x
     for c in ESCAPED:
-        escaped = exp.func("REPLACE", escaped, Text(c), Text(_escape(c)))
-    has_single = exp.Like(this=x, expression=Text("%'%"))
-    has_double = exp.Like(this=x, expression=Text('%"%'))
-    double = exp.DPipe(this=exp.DPipe(this=Text('"'), expression=escaped), expression=Text('"'))
-    single = exp.DPipe(this=exp.DPipe(this=Text("'"), expression=exp.func("REPLACE", escaped, Text("'"), Text("\\'"))),
+        chain = exp.func("REPLACE", chain, Text(c), Text(_escape(c)))
+    rare = "".join(c for c in ESCAPED if c != "\\")
+    needs = exp.or_(exp.GT(this=exp.StrPosition(this=x, substr=Text("\\")), expression=exp.Literal.number(0)),
+                    exp.RegexpLike(this=x, expression=Text(f"[{rare}]")))
+    return exp.Case().when(needs, chain).else_(x)
+
+
+def repr_of(escaped_text: exp.Expression) -> exp.Expression:
+    """repr() of a text from its `escaped` form: quoted with ' (or " when it holds ' and no "); computed
+    once in a layer of its own (see `quoted_text`)."""
+    x = escaped_text
+    has_single = exp.GT(this=exp.StrPosition(this=x, substr=Text("'")), expression=exp.Literal.number(0))
+    has_double = exp.GT(this=exp.StrPosition(this=x, substr=Text('"')), expression=exp.Literal.number(0))
+    double = exp.DPipe(this=exp.DPipe(this=Text('"'), expression=x), expression=Text('"'))
+    single = exp.DPipe(this=exp.DPipe(this=Text("'"), expression=exp.func("REPLACE", x, Text("'"), Text("\\'"))),
                        expression=Text("'"))
     return exp.Case().when(exp.and_(has_single, exp.not_(has_double)), double).else_(single)
+
+
+def quoted_text(rep: exp.Expression, length: exp.Expression, at_most: int = QUOTED_AT_MOST) -> exp.Expression:
+    """text.quoted of a value: ``rep`` is `repr_of` its first ``at_most`` characters, ``length`` its length."""
+    return exp.Case().when(exp.GT(this=length, expression=exp.Literal.number(at_most)),
+                           _cat(rep, _more(exp.Sub(this=length, expression=exp.Literal.number(at_most))))) \
+        .when(exp.GT(this=exp.Length(this=rep), expression=exp.Literal.number(at_most + 2)),
+              _cat(exp.Substring(this=rep, start=exp.Literal.number(1), length=exp.Literal.number(at_most)),
+                   _more(exp.Sub(this=exp.Length(this=rep), expression=exp.Literal.number(at_most))))).else_(rep)
+
+
+def head(x: exp.Expression, at_most: int = QUOTED_AT_MOST) -> exp.Expression:
+    """The first ``at_most`` characters: all that a message quotes of a value."""
+    return exp.Substring(this=x, start=exp.Literal.number(1), length=exp.Literal.number(at_most))
 
 
 def _more(n: exp.Expression) -> exp.Expression:
@@ -77,18 +102,6 @@ def _cat(*parts: exp.Expression) -> exp.Expression:
     for p in parts[1:]:
         out = exp.DPipe(this=out, expression=p)
     return out
-
-
-def py_repr(x: exp.Expression, at_most: int = QUOTED_AT_MOST) -> exp.Expression:
-    """text.quoted: a value's repr, cut to ``at_most`` characters with how many more there were."""
-    length = exp.Length(this=x)
-    head = exp.Substring(this=x, start=exp.Literal.number(1), length=exp.Literal.number(at_most))
-    r = _repr(x)
-    return exp.Case().when(exp.GT(this=length, expression=exp.Literal.number(at_most)),
-                           _cat(_repr(head), _more(exp.Sub(this=length, expression=exp.Literal.number(at_most))))) \
-        .when(exp.GT(this=exp.Length(this=r), expression=exp.Literal.number(at_most + 2)),
-              _cat(exp.Substring(this=r, start=exp.Literal.number(1), length=exp.Literal.number(at_most)),
-                   _more(exp.Sub(this=exp.Length(this=r), expression=exp.Literal.number(at_most))))).else_(r)
 
 
 def decimal_text(x: exp.Expression) -> exp.Expression:
