@@ -399,3 +399,143 @@ def test_fdi_sql_reads_rate_as_calc_does(rate):
     sql = runner.invoke(app, ["sql", "--rate", rate])
     assert calc.exit_code == sql.exit_code == 2, (calc.output, sql.output)
     assert calc.output.strip().splitlines()[-1] == sql.output.strip().splitlines()[-1], (calc.output, sql.output)
+
+
+# --- issue: the SQL agrees with calc and batch on a user's policy, and takes any valid one ------------
+
+POLICY_TEXT = (Path(__file__).parents[1] / "src/fdi_incentive/policies/cn-cq-2023.toml").read_text(encoding="utf-8")
+
+
+def user_policy(tmp_path, name: str = "mine", categories: list[str] | None = None, codes: list[str] | None = None,
+                label: str | None = None, citation: str | None = None) -> Path:
+    """cn-cq-2023 with its excluded categories and codes (and a tier's label, the exclusions' citation) replaced."""
+    import re as _re
+
+    text = POLICY_TEXT.replace('id = "cn-cq-2023"', f'id = "{name}"')
+    if categories is not None:
+        text = text.replace('categories = ["real_estate", "finance", "quasi_finance"]', f"categories = {categories!r}".replace("'", '"'))
+    if codes is not None:
+        text = _re.sub(r'codes = \[[^\]]*\]', f"codes = {codes!r}".replace("'", '"'), text)
+    if label is not None:
+        text = text.replace('label = "general tier"', f"label = {label!r}".replace("'", '"') if '"' not in label else f"label = '''{label}'''")
+    if citation is not None:
+        text = text.replace('citation = "房地产业、金融业及类金融业项目除外"', f"citation = '''{citation}'''")
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def sql_rows(rows_in, policy, dialect_run="duckdb", inline=True, **extra):
+    import duckdb
+
+    con = duckdb.connect()
+    options = SqlOptions(policy=policy, fx_rate=D("7"), inline=inline, **extra)
+    if not inline:
+        for made in reference_sql("duckdb", options):
+            con.execute(made)
+    con.execute(f"""CREATE TABLE projects (project_id VARCHAR, year INTEGER, kind VARCHAR, sector VARCHAR,
+        industry_code VARCHAR, paid_in_usd DECIMAL{AMOUNT_TYPE}, shareholder_loans_usd DECIMAL{AMOUNT_TYPE},
+        reinvested_profit_usd DECIMAL{AMOUNT_TYPE}, fx_rate DECIMAL{FX_TYPE})""")
+    con.executemany("INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_in)
+    return con.execute(compile_sql("duckdb", options)).fetchall()
+
+
+@pytest.mark.parametrize("sector, code", [("批发和零售业", None), ("批发业", None), ("货币金融服务", None),
+                                          (None, "F5100"), ("services", "L7299")])
+def test_excluded_codes_apply_to_the_code_a_sector_name_stands_for(tmp_path, sector, code):
+    """A user policy excluding F (and J66, L): 批发和零售业 with no code is excluded by calc and batch; the SQL paid it."""
+    policy = get_policy(user_policy(tmp_path, codes=["F", "J66", "L"]))
+    data = [(2024, "new", sector, code, D("20000000"), None, None, D("7"))]
+    rows_in = table(data)
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,industry_code,paid_in_usd,fx_rate\n"
+                   f"P0,2024,new,{sector or ''},{code or ''},20000000,7\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    score_file(src, out, options=Options(policy=policy))
+    batch = pl.read_parquet(out).to_dicts()[0]
+    got = dict(zip(COLUMNS + RESULT_COLUMNS, sql_rows(rows_in, policy)[0]))
+    assert batch["incentive_cny"] == "0.00" and got["incentive_cny"] == D("0.00"), (batch, got)
+    assert got["reason"] == batch["reason"] and got["eligible"] is False
+
+
+valid_categories = st.lists(st.sampled_from(["real_estate", "finance", "quasi_finance", "manufacturing", "other"]), unique=True)
+valid_codes = st.lists(st.sampled_from(["K70", "J66", "L7212", "F", "C36", "C3670", "J", "L72", "M"]), unique=True)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(valid_categories, valid_codes, st.sampled_from(DIALECTS), st.booleans())
+@example([], [], "duckdb", True)
+@example([], [], "bigquery", False)
+def test_every_valid_policy_compiles_in_every_dialect_and_agrees(tmp_path, categories, codes, dialect, inline):
+    """`[exclusions] categories = []` validated, then `fdi sql` crashed (KeyError: 'ifs'): any valid policy compiles."""
+    import uuid
+
+    policy = get_policy(user_policy(tmp_path, name=f"p{uuid.uuid4().hex[:8]}", categories=categories, codes=codes))
+    text = compile_sql(dialect, SqlOptions(policy=policy, inline=inline))
+    assert sqlglot.parse_one(text, read=dialect) is not None
+    data = [(2024, "new", s, c, D("40000000"), None, None, D("7")) for s, c in
+            [("manufacturing", None), ("finance", None), ("批发和零售业", None), (None, "C3670"), ("services", "L7212"), (None, "K7010")]]
+    rows_in = table(data)
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,industry_code,paid_in_usd,fx_rate\n" + "".join(
+        f"{pid},2024,new,{s or ''},{c or ''},40000000,7\n" for pid, _, _, s, c, *_ in rows_in), encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    score_file(src, out, options=Options(policy=policy))
+    batch = pl.read_parquet(out).to_dicts()
+    got = sorted(sql_rows(rows_in, policy, inline=inline), key=lambda r: r[0])
+    for want, row in zip(batch, got):
+        sql = dict(zip(COLUMNS + RESULT_COLUMNS, row))
+        assert (sql["incentive_cny"], sql["reason"], sql["error"]) == (
+            None if want["incentive_cny"] is None else D(want["incentive_cny"]), want["reason"], want["error"])
+
+
+@pytest.mark.parametrize("name", ["proj'ects", "x/*", "x--y", "x;y", "read_parquet('other.parquet')", "Projects", "a.b", 'q"t'])
+def test_a_table_name_is_one_identifier_quoted_for_the_dialect(name):
+    """--table "x--y" became FROM x /* y */ and scored table x; "read_parquet('other.parquet')" read a file."""
+    for dialect in DIALECTS:
+        text = compile_sql(dialect, SqlOptions(table=name, inline=True))
+        tree = sqlglot.parse_one(text, read=dialect)
+        sources = [t for t in tree.find_all(sqlglot.exp.Table) if not t.name.startswith("fdi_")]
+        assert [".".join(p for p in (t.db, t.name) if p) for t in sources] == [name], (dialect, name, sources)
+        assert len(sqlglot.parse(text, read=dialect)) == 1
+
+
+@pytest.mark.parametrize("name", ["", " x", ".x", "x.", "a.b.c.d", "x\x00y"])
+def test_a_table_name_that_is_no_identifier_is_refused(name):
+    from typer.testing import CliRunner
+
+    from fdi_incentive.cli import app
+
+    for option in ("--table", "--view"):
+        result = CliRunner().invoke(app, ["sql", option, name])
+        assert result.exit_code == 2 and option in result.output and "Traceback" not in result.output, result.output
+
+
+def test_a_table_name_reads_that_table_not_another(tmp_path):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"""CREATE TABLE "x--y" (project_id VARCHAR, year INTEGER, kind VARCHAR, sector VARCHAR, industry_code VARCHAR,
+        paid_in_usd DECIMAL(20,3), shareholder_loans_usd DECIMAL(20,3), reinvested_profit_usd DECIMAL(20,3), fx_rate DECIMAL(14,9))""")
+    con.execute("""INSERT INTO "x--y" VALUES ('A', 2024, 'new', 'services', NULL, 20000000, NULL, NULL, 7)""")
+    con.execute("CREATE TABLE x AS SELECT * FROM \"x--y\" WHERE false")
+    rows = con.execute(compile_sql("duckdb", SqlOptions(table="x--y", inline=True))).fetchall()
+    assert [r[0] for r in rows] == ["A"]
+
+
+@pytest.mark.parametrize("text", ["tier \\n with \\t escapes", "CR LF\r\nin a label", "back\\slash", "quote ' and \"", "tab\there"])
+def test_reason_texts_with_escapes_and_line_ends_agree(tmp_path, text):
+    """A policy label or citation with escape sequences or CR LF: the SQL dropped them."""
+    for where in ("label", "citation"):
+        policy = get_policy(user_policy(tmp_path, name=f"esc-{where}", **{where: text}))
+        rows_in = table([(2024, "new", "services", None, D("20000000"), None, None, D("7")),
+                         (2024, "new", "real-estate", None, D("20000000"), None, None, D("7"))])
+        src = tmp_path / "in.csv"
+        src.write_text("project_id,year,kind,sector,paid_in_usd,fx_rate\nP0,2024,new,services,20000000,7\n"
+                       "P1,2024,new,real-estate,20000000,7\n", encoding="utf-8")
+        out = tmp_path / "out.parquet"
+        score_file(src, out, options=Options(policy=policy))
+        batch = pl.read_parquet(out).to_dicts()
+        for inline in (True, False):
+            got = sorted(sql_rows(rows_in, policy, inline=inline), key=lambda r: r[0])
+            assert [dict(zip(COLUMNS + RESULT_COLUMNS, r))["reason"] for r in got] == [b["reason"] for b in batch], (where, inline)

@@ -113,6 +113,8 @@ def _value(v, kind) -> exp.Expression:
 
 def _values(table: Table) -> exp.Select:
     """SELECT * FROM (VALUES ...) AS t(columns), every value typed (a NULL too)."""
+    if not table.rows:  # (no VALUES without a row: a typed row of NULLs, kept out)
+        return exp.select(*(_value(None, k).as_(c) for c, k in table.columns)).where(exp.false())
     rows = [exp.Tuple(expressions=[_value(v, k) for v, (_, k) in zip(row, table.columns)]) for row in table.rows]
     alias = exp.TableAlias(this=exp.to_identifier(table.name), columns=[exp.to_identifier(c) for c in table.names])
     return exp.select(exp.Star()).from_(exp.Values(expressions=rows, alias=alias))
