@@ -539,3 +539,11 @@ def test_reason_texts_with_escapes_and_line_ends_agree(tmp_path, text):
         for inline in (True, False):
             got = sorted(sql_rows(rows_in, policy, inline=inline), key=lambda r: r[0])
             assert [dict(zip(COLUMNS + RESULT_COLUMNS, r))["reason"] for r in got] == [b["reason"] for b in batch], (where, inline)
+
+
+def test_the_whitespace_the_sql_strips_is_pythons():
+    import sys
+
+    from fdi_incentive.sql_text import WHITESPACE
+
+    assert WHITESPACE == "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())

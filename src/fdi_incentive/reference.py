@@ -78,10 +78,23 @@ def _rule_row(r: Rule, width: int) -> tuple:
     return tuple(row)
 
 
-@in_english
+_MADE: dict[tuple, tuple[list, Reference]] = {}
+
+
 def reference(policies: list[LoadedPolicy], forced: LoadedPolicy | None = None, reading: str | None = None,
               fx_rate: Decimal | None = None, granted: Decimal | None = None) -> Reference:
-    """The reference tables for scoring under ``policies`` (``forced``: that one alone, every year)."""
+    """The reference tables for scoring under ``policies`` (``forced``: that one alone, every year); made
+    once for each set of options."""
+    key = (tuple(id(lp) for lp in policies), id(forced), reading, fx_rate, granted)
+    found = _MADE.get(key)
+    if found is None or any(a is not b for a, b in zip(found[0], [*policies, forced])):
+        found = _MADE[key] = ([*policies, forced], _reference(policies, forced, reading, fx_rate, granted))
+    return found[1]
+
+
+@in_english
+def _reference(policies: list[LoadedPolicy], forced: LoadedPolicy | None, reading: str | None,
+               fx_rate: Decimal | None, granted: Decimal | None) -> Reference:
     made = rules(policies, reading, granted)
     width = max((len(r.tiers) for r in made), default=0)
     rates = [t.rate for r in made for t in r.tiers]

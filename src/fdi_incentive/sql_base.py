@@ -101,10 +101,10 @@ def layer(inner: exp.Expression, alias: str, columns: dict[str, exp.Expression],
         inner, columns = layer(inner, alias + "c", columns), {}
     star = exp.Column(this=exp.Star(), table=exp.to_identifier(alias))
     picked = [exp.column(c, table=a).as_(n) for _, a, _, cols in joins for c, n in cols.items()]
-    q = exp.select(star, *(e.as_(n) for n, e in columns.items()), *picked).from_(
-        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias))))
-    for table, a, on, _ in joins:
-        q = q.join(exp.to_table(table).as_(a), on=on, join_type="left")
+    q = exp.select(star, *(e.as_(n) for n, e in columns.items()), *picked, copy=False).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias))), copy=False)
+    for table, a, on, _ in joins:  # (copy=False: each step would copy the whole tree below it)
+        q = q.join(exp.to_table(table).as_(a, copy=False), on=on, join_type="left", copy=False)
     return q
 
 
