@@ -547,3 +547,47 @@ def test_the_whitespace_the_sql_strips_is_pythons():
     from fdi_incentive.sql_text import WHITESPACE
 
     assert WHITESPACE == "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+def test_batch_engine_spark_refuses_a_column_it_cannot_take_before_spark_starts(tmp_path, monkeypatch):
+    """A reinvested_profit column (not USD) was refused only after Spark had started (seconds)."""
+    from typer.testing import CliRunner
+
+    from fdi_incentive import spark as fdi_spark
+    from fdi_incentive.cli import app
+
+    def started(*a, **k):
+        raise AssertionError("Spark was started")
+
+    monkeypatch.setattr(fdi_spark, "local_session", started)
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,reinvested_profit,fx_rate\nA,2024,services,25000000,1000000,7.1\n",
+                   encoding="utf-8")
+    result = CliRunner().invoke(app, ["batch", "--engine", "spark", str(src), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 2 and "reinvested_profit_usd" in " ".join(result.output.split()), result.output
+    assert not isinstance(result.exception, AssertionError)
+
+
+def test_batch_engine_spark_says_its_own_progress_and_passes_cells_through(tmp_path):
+    """Spark's console stage bars and log4j warnings were shown; ' new ' was written as 'new'."""
+    import subprocess
+    import sys
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        unavailable("PySpark")
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("project_id,year,kind,sector,industry_code,paid_in_usd,fx_rate\n"
+                   "A,2024, new ,manufacturing,,40000000,7.1\n B ,2024,new, services ,,20000000,7.1\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "fdi_incentive", "batch", "--engine", "spark", str(src), "-o", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    if run.returncode != 0 and "JAVA" in run.stderr.upper():
+        unavailable(f"a local Spark session ({run.stderr[-200:]})")
+    assert run.returncode == 0, run.stderr
+    said = run.stderr.strip().splitlines()
+    assert said[0].startswith("starting Spark") and "2 rows scored on Spark" in said[-1], said
+    assert not any(w in run.stderr for w in ("WARN", "log4j", "Stage", "INFO")), run.stderr
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["project_id"], r["kind"], r["sector"]) for r in rows] == [("A", " new ", "manufacturing"), (" B ", "new", " services ")]

@@ -421,12 +421,18 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
     from . import spark
     from .io.writers import check_target
 
-    spark.check_paths(input, output)  # (every option checked before Spark starts, which takes seconds)
+    spark.check_file(input, output)  # (every option and the header checked before Spark starts, which takes seconds)
     check_target(output, "-o", input)
     chosen, rate, way = get_policy(policy) if policy else None, parse_rate(fx_rate, "--fx-rate") if fx_rate else None, _reading(reading)
     started = time.perf_counter()
-    session = spark.local_session()
-    rows, errors = spark.score_file(session, input, output, policy=chosen, reading=way, fx_rate=rate)
+    from .io.scratch import run_folder
+
+    with run_folder() as work:
+        log = work / "spark.log"
+        typer.echo(_("starting Spark (local[*]) …"), err=True)
+        session = spark.local_session(log=log)
+        typer.echo(_("scoring {input} on Spark …").format(input=input), err=True)
+        rows, errors = spark.score_file(session, input, output, policy=chosen, reading=way, fx_rate=rate)
     typer.echo(_("{rows} rows scored on Spark ({master}) into {output}: {scored} scored, {errors} with errors, {seconds} s").format(
         rows=f"{rows:,}", master=session.sparkContext.master, output=output, scored=f"{rows - errors:,}",
         errors=f"{errors:,}", seconds=f"{time.perf_counter() - started:.1f}"), err=True)

@@ -7,9 +7,13 @@ result columns of `fdi sql`; `local_session()` starts Spark on this machine (`lo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
+import os
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError
@@ -24,18 +28,52 @@ if TYPE_CHECKING:
 _views = itertools.count()
 
 
-def local_session(app: str = "fdi-incentive") -> SparkSession:
-    """A Spark session on this machine's cores; quiet, exact (ANSI) arithmetic."""
+def local_session(app: str = "fdi-incentive", log: Path | str | None = None) -> SparkSession:
+    """A Spark session on this machine's cores; quiet, exact (ANSI) arithmetic. ``log``: a file for
+    Spark's own messages (errors only) from its start on."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise InputError("--engine", "spark", _('PySpark installed: pip install "fdi-incentive[spark]"')) from None
-    session = (SparkSession.builder.master("local[*]").appName(app)
+    builder = (SparkSession.builder.master("local[*]").appName(app)
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.ansi.enabled", "true").config("spark.ui.showConsoleProgress", "false")
-               .getOrCreate())
+               .config("spark.sql.ansi.enabled", "true").config("spark.ui.showConsoleProgress", "false"))
+    if log is not None:  # (Spark's own messages from its start on: errors only, in that file)
+        props = Path(log).with_suffix(".properties")
+        props.write_text(LOG4J.format(log=Path(log).as_posix()), encoding="utf-8")
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{props.as_posix()}")
+        with _stderr_to(Path(log)):  # (the JVM, started here, keeps writing its console lines there)
+            session = builder.getOrCreate()
+    else:
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """The process's standard error (its file descriptor, which a child inherits) into ``path`` meanwhile."""
+    sys.stderr.flush()
+    saved, fd = os.dup(2), os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
+
+
+# Spark's log4j: errors only, into a file of the run (not the console)
+LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.file.ref = file
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d %p %c: %m%n
+"""
 
 
 def _register(session, options: SqlOptions) -> SqlOptions:
@@ -85,6 +123,29 @@ NUMBERS = {"year": "INT", "paid_in_usd": "DECIMAL(38, 10)", "shareholder_loans_u
 TEXTS = ("project_id", "kind", "sector", "industry_code")
 MONEY = ("base_usd", "base_cny", "gross_cny", "incentive_cny")
 ROW = "_fdi_row"
+
+
+def header(input_path) -> list[str]:
+    """The column names of a CSV (its first line) or Parquet file, read without Spark."""
+    from pathlib import Path
+
+    src = Path(input_path)
+    if src.suffix.lower() == ".parquet":
+        import polars as pl
+
+        return list(pl.read_parquet_schema(src))
+    import csv
+
+    with src.open(encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def check_file(input_path, output_path) -> str:
+    """Everything about the files that can be refused before a session starts (Spark takes seconds to
+    start): the formats, and a header whose columns `fdi sql`'s table cannot take. The output's format."""
+    fmt = check_paths(input_path, output_path)
+    _columns(header(input_path))
+    return fmt
 
 
 def _columns(names: list[str]) -> dict[str, str]:
@@ -167,7 +228,7 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
         if name == "error":  # (a cell that is not a number is read as empty: what the SQL says of it would mislead)
             value = F.coalesce(cells, value)
         else:
-            if name in MONEY or name == "rate":
+            if (name in MONEY or name == "rate") and fmt != "parquet":  # (Parquet keeps the DECIMALs, exact and typed)
                 value = _money_text(value, 2 if name in MONEY else 0)
             value = F.when(cells.isNull(), value)
         results.append(value.alias(name))
@@ -205,8 +266,9 @@ def _write(final, out, fmt: str) -> tuple[int, int]:
     work = tempfile.mkdtemp(prefix="fdi-spark-", dir=out.parent)
     try:
         writer = final.write.mode("overwrite")
-        if fmt == "csv":
-            writer.options(header=True, escape='"', emptyValue="", encoding="UTF-8").csv(work)
+        if fmt == "csv":  # (the cells as they came: Spark's writer would trim them)
+            writer.options(header=True, escape='"', emptyValue="", encoding="UTF-8", ignoreLeadingWhiteSpace=False,
+                           ignoreTrailingWhiteSpace=False).csv(work)
         elif fmt == "parquet":
             writer.parquet(work)
         else:

@@ -36,6 +36,7 @@ _RUN_FILES = [re.compile(p) for p in (
     r"part-\d{6}\.arrow", r"sheet-rows\.xml", r"empty\.xlsx",  # writers' pieces of a Parquet or Excel output
     r"arrivals-\d+-\d+\.parquet", r"years-\d+-\d+\.parquet",  # a large ledger's parts
     r"stdout\.csv", r"\.stdout\.csv\.\d+\.[0-9a-f]{16}\.part",  # the result printed to stdout
+    r"spark\.log", r"spark\.properties",  # --engine spark: Spark's own log and its settings
 )]
 
 _folder: ContextVar[Path | None] = ContextVar("fdi_run_folder", default=None)
