@@ -252,8 +252,9 @@ def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, s
 
 
 def ignored_columns(src: Source) -> list[str]:
-    """The input's columns that mean nothing to the tool (kept in the output as they are)."""
+    """The input's columns that mean nothing to the tool (kept in the output as they are): not one
+    the scorer reads, nor one checked against it (`year` beside `年份`, a name given twice)."""
     from .frame import HIDDEN
 
-    used = set(src.mapping.values())
+    used = set(src.mapping.values()) | {c for cols in src.collisions.values() for c in cols}
     return [c for c in src.columns if c not in used and c not in HIDDEN]

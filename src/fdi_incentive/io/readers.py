@@ -29,8 +29,8 @@ from ..i18n import N_, _, get_language, said_both
 from ..text import quoted
 from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, lone_cr,
                       physical_lines, records, well_quoted)
-from .headers import (ALIASES, HEADER_TESTS, collisions, map_columns, names_a_header, names_a_project_list,
-                      normalise_header, shape_of, unique)
+from .headers import (ALIASES, HEADER_TESTS, check_brackets, collisions, map_columns, names_a_header, names_a_project_list,
+                      normalise_header, shape_of, shown_name, unique)
 from .sheets import HEADER_SEARCH, from_excel, from_jsonl, from_parquet, as_text, needs_text
 from .source import PARSE_ERROR, Note, Source, temp_file
 
@@ -59,6 +59,7 @@ def describe(path: str | Path, *, encoding: str | None = None, role: str = "data
     else:
         raise InputError("INPUT", str(path), _("a .csv, .tsv, .xlsx, .parquet or .jsonl file"))
     try:
+        check_brackets(src.columns)
         src.shape = shape_of(role, src.mapping, src.columns, str(path))
     except InputError:
         src.cleanup()
@@ -276,11 +277,12 @@ def check_collisions(src: Source, df, before: int) -> None:
         differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
         bad = df.with_row_index("__n", offset=before + 1).filter(differ).head(1)
         if bad.height:
-            values = _(", ").join(_("{column} empty").format(column=c) if _blank(bad[c][0]) else f"{c} = {quoted(bad[c][0])}"
-                                  for c in cols)
-            raise InputError("columns", ", ".join(cols), _("one column for {canon}").format(canon=canon), _(
+            shown = [shown_name(c, src.columns) for c in cols]
+            values = _(", ").join(_("{column} empty").format(column=s) if _blank(bad[c][0]) else f"{s} = {quoted(bad[c][0])}"
+                                  for c, s in zip(cols, shown))
+            raise InputError("columns", ", ".join(shown), _("one column for {canon}").format(canon=canon), _(
                 "{field}: {value} is not valid; expected one column for {canon}: they differ on row {row} read ({values}); "
-                "remove or rename all but one").format(field="columns", value=quoted(", ".join(cols)), canon=canon,
+                "remove or rename all but one").format(field="columns", value=quoted(", ".join(shown)), canon=canon,
                                                        row=bad['__n'][0], values=values))
 
 
