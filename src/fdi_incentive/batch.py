@@ -234,10 +234,12 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     import polars as pl
 
     ledger = original.shape == "ledger"
+    from .io.csvfile import encoding_label
+
     encoding = output_encoding or _default_encoding(came_as, out, fmt)
     if fmt == "csv" and output_encoding is None and encoding != "utf-8":
         notes = [*notes, _("written as UTF-8 with a BOM, as the input came ({encoding}): Excel opens it with "
-                           "its Chinese intact (--output-encoding utf-8 for none)").format(encoding=came_as)]
+                           "its Chinese intact (--output-encoding utf-8 for none)").format(encoding=encoding_label(came_as))]
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
     scorer = Scorer(src.columns, {**original.mapping, **src.mapping} if src.columns == original.columns else src.mapping,

@@ -33,6 +33,55 @@ class Unreadable(Exception):
 
 # --- the encoding -------------------------------------------------------------------------------
 
+AFTER_BOM = "_after_utf8_bom"  # a codec's name + this: that codec, a UTF-8 BOM in front of the text passed over
+
+
+def after_bom(encoding: str) -> str:
+    """The codec that reads a file in ``encoding`` behind a UTF-8 BOM (some tools put one in front
+    of GBK text): the BOM passed over, not read as the first character of its first cell."""
+    return encoding if encoding.endswith(AFTER_BOM) else encoding + AFTER_BOM
+
+
+def encoding_label(encoding: str, bom: bool = True) -> str:
+    """An encoding as a person reads it: gb18030, or (``bom``) "gb18030 after a UTF-8 BOM"."""
+    if not encoding.endswith(AFTER_BOM):
+        return encoding
+    return encoding[:-len(AFTER_BOM)] + (_(" after a UTF-8 BOM") if bom else "")
+
+
+def _search_after_bom(name: str) -> codecs.CodecInfo | None:
+    if not name.endswith(AFTER_BOM):
+        return None
+    base = codecs.lookup(name[:-len(AFTER_BOM)])
+
+    class Decoder(codecs.IncrementalDecoder):
+        def __init__(self, errors: str = "strict") -> None:
+            super().__init__(errors)
+            self._inner = base.incrementaldecoder(errors)
+            self._head: bytes | None = b""  # (None: the start is passed)
+
+        def decode(self, data: bytes, final: bool = False) -> str:
+            if self._head is not None:
+                head = self._head + bytes(data)
+                if len(head) < 3 and codecs.BOM_UTF8.startswith(head) and not final:
+                    self._head = head
+                    return ""
+                self._head, data = None, head[3:] if head.startswith(codecs.BOM_UTF8) else head
+            return self._inner.decode(data, final)
+
+        def reset(self) -> None:
+            self._inner.reset()
+            self._head = b""
+
+    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+        return Decoder(errors).decode(data, final=True), len(data)
+
+    return codecs.CodecInfo(base.encode, decode, incrementalencoder=base.incrementalencoder, incrementaldecoder=Decoder,
+                            name=name)
+
+
+codecs.register(_search_after_bom)
+
 HEAD = 1 << 20  # bytes of a file whose decoding decides its encoding before it is read (the rest: see `detect_encoding`)
 
 
@@ -68,7 +117,10 @@ def detect_encoding(path: Path, whole: bool = False) -> tuple[str, int, bool]:
         except UnicodeDecodeError:
             pass
     strays = utf8_strays(path)
-    return (encoding, strays, True) if strays is not None else ("gb18030", 0, True)
+    if strays is not None:
+        return encoding, strays, True
+    # GBK text, behind a UTF-8 BOM where a tool put one in front of it (the BOM passed over)
+    return ("gb18030" if encoding == "utf-8" else after_bom("gb18030")), 0, True
 
 
 _STRAY_RUN = re.compile("[\udc80-\udcff]+")
@@ -126,6 +178,8 @@ def check_encoding(name: str, path: Path) -> str:
         codecs.getincrementaldecoder(info.name)(errors="replace").decode(start)
     except (UnicodeError, ValueError) as exc:
         raise InputError("--encoding", name, "{expected} ({reason})".format(expected=_(EXPECTED_ENCODING), reason=str(exc).splitlines()[0][:200])) from None
+    if start.startswith(codecs.BOM_UTF8) and not info.name.startswith(("utf-8", "utf-16", "utf-32")):
+        return after_bom(info.name)  # (GBK behind a UTF-8 BOM: the BOM is no character of the text)
     return "utf-8-sig" if info.name == "utf-8" and start.startswith(codecs.BOM_UTF8) else info.name
 
 

@@ -27,8 +27,8 @@ from .columns import named
 from ..errors import InputError
 from ..i18n import N_, _, get_language, said_both
 from ..text import quoted
-from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, lone_cr,
-                      physical_lines, records, well_quoted)
+from .csvfile import (AFTER_BOM, UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, encoding_label,
+                      lone_cr, physical_lines, records, well_quoted)
 from .headers import (ALIASES, HEADER_TESTS, check_brackets, collisions, map_columns, names_a_header, names_a_project_list,
                       normalise_header, shape_of, shown_name, unique)
 from .sheets import HEADER_SEARCH, from_excel, from_jsonl, from_parquet, as_text, needs_text
@@ -109,7 +109,7 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
         if not any(_first_record(lines, delimiter, newline)):
             raise InputError("INPUT", str(path), _("a CSV file whose first line is a header naming the columns"))
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
-                 delimiter=delimiter, conversions=() if enc in UTF8 else (Note.of(N_("transcoded from {encoding}"), encoding=enc),), skip=above,
+                 delimiter=delimiter, conversions=() if enc in UTF8 else (_transcoded(enc),), skip=above,
                  encoding_sure=sure, newline=newline)
     header_line = lines[above].encode("utf-8") if lines else b""
     if strays or newline == "\r" or (b'"' in header_line and not well_quoted(header_line, delimiter.encode())):
@@ -117,6 +117,12 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
     # polars reads UTF-8 (any delimiter): another encoding is transcoded as the file is read, a block
     # at a time (`csv_blocks`), keeping the user's values as they were
     return src if above == 0 else _lines_passed_over(src, above)
+
+
+def _transcoded(encoding: str) -> Note:
+    """"transcoded from gbk", and where a UTF-8 BOM stood in front of the text, that it was passed over."""
+    note = Note.of(N_("transcoded from {encoding}"), encoding=encoding_label(encoding, bom=False))
+    return note + Note.of(N_(" (a UTF-8 BOM in front of it passed over)")) if encoding.endswith(AFTER_BOM) else note
 
 
 def _lines_passed_over(src: Source, above: int) -> Source:
@@ -162,7 +168,7 @@ def row_by_row(src: Source) -> Source:
     width = len(src.columns)
     utf8 = src.encoding in UTF8
     strays = ragged = 0
-    label = "UTF-8" if utf8 else src.encoding
+    label = "UTF-8" if utf8 else encoding_label(src.encoding, bom=False)
     with src.path.open(encoding=src.encoding, errors="surrogateescape", newline=src.newline) as f_in, \
             out.open("w", encoding="utf-8", newline="") as f_out:
         lines = physical_lines(f_in, src.newline)
@@ -191,7 +197,7 @@ def row_by_row(src: Source) -> Source:
         found.append(Note.of(N_("{count} row(s) holding bytes that are not {encoding} replaced by U+FFFD"),
                              count=f"{strays:,}", encoding=label))
     note = (Note.of(N_("read row by row as UTF-8")) if utf8 else
-            Note.of(N_("transcoded from {encoding}, read row by row"), encoding=src.encoding))
+            _transcoded(src.encoding) + Note.of(N_(", read row by row")))
     if src.newline == "\r":
         note += Note.of(N_(", its lines ending in CR"))
     if found:
