@@ -607,7 +607,7 @@ def test_any_name_of_a_file_the_run_reads_is_refused_as_an_output(tmp_path_facto
 def test_a_crash_while_json_lines_are_converted_leaves_no_temporary_file(tmp_path, monkeypatch):
     import tempfile
 
-    import fdi_incentive.io.sheets as sheets  # (where JSON Lines are converted)
+    import fdi_incentive.io.jsonl as sheets  # (where JSON Lines are converted)
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()

@@ -31,7 +31,8 @@ from .csvfile import (AFTER_BOM, UTF8, Unreadable, Utf8Reader, check_encoding, c
                       lone_cr, physical_lines, records, well_quoted)
 from .headers import (ALIASES, HEADER_TESTS, check_brackets, collisions, map_columns, names_a_header, names_a_project_list,
                       normalise_header, shape_of, shown_name, unique)
-from .sheets import HEADER_SEARCH, from_excel, from_jsonl, from_parquet, as_text, needs_text
+from .jsonl import from_jsonl
+from .sheets import HEADER_SEARCH, from_excel, from_parquet, as_text, needs_text
 from .source import PARSE_ERROR, Note, Source, temp_file
 
 __all__ = ["ALIASES", "PARSE_ERROR", "Source", "Unreadable", "as_text", "csv_blocks", "describe", "frames", "map_columns",
@@ -280,7 +281,10 @@ def check_collisions(src: Source, df, before: int) -> None:
 
     for canon, cols in src.collisions.items():
         cells = [named(c).cast(pl.String).str.strip_chars().fill_null("") for c in cols]
-        differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
+        if src.blank_is_absent:  # (a JSON line without one of the keys: only the values given must agree)
+            differ = pl.any_horizontal((a != b) & (a != "") & (b != "") for i, a in enumerate(cells) for b in cells[i + 1:])
+        else:
+            differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
         bad = df.with_row_index("__n", offset=before + 1).filter(differ).head(1)
         if bad.height:
             shown = [shown_name(c, src.columns) for c in cols]

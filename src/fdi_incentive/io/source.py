@@ -54,6 +54,7 @@ class Source:
     number_columns: list[str] = field(default_factory=list)  # an Excel sheet's columns of numbers only
     shown: dict[str, str] = field(default_factory=dict)  # a rate source its rows state -> in the interface's language
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
+    blank_is_absent: bool = False  # an empty cell may be a key its line does not give (JSON Lines): never a disagreement
 
     def cleanup(self) -> None:
         for p in self.temp_files:
