@@ -919,7 +919,8 @@ def test_a_record_past_the_limit_is_refused_quickly_naming_its_line(tmp_path, mo
     the limit, and comes at once."""
     import time
 
-    monkeypatch.setattr(csvfile, "LONGEST", 4 << 20)
+    monkeypatch.setattr(csvfile, "LONGEST", 4 << 20)  # (the test of a 64 MiB record, at 4 MiB, in blocks of 1 MiB)
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=1 << 20))
     cell = ("x" * 99 + "\n") * (50_000) if quoted else "x" * (5 << 20)
     (tmp_path / "in.csv").write_text("project_id,year,sector,paid_in_usd,note\nA,2024,services,15000000,x\n"
                                      "B,2024,services,15000000,x\n"
@@ -929,5 +930,42 @@ def test_a_record_past_the_limit_is_refused_quickly_naming_its_line(tmp_path, mo
     with pytest.raises(InputError) as exc:
         score_file(tmp_path / "in.csv", tmp_path / "out.csv", options=OPTS)
     said = str(exc.value)
-    assert "line 4" in said and "4 MiB" in said and "never closes" not in said, said
+    assert "line 4" in said and "4 MiB" in said and ("never closes" not in said or quoted), said
     assert time.monotonic() - began < 5
+
+
+@FUZZ
+@given(long=st.booleans(), quoted=st.booleans(), lines_in_cell=st.booleans(), titles=st.integers(0, 2), stray=st.booleans(),
+       encoding=st.sampled_from(["utf-8", "gbk"]), before=st.integers(0, 30))
+def test_a_record_of_any_length_is_read_whole_or_refused_naming_its_line(tmp_path, monkeypatch, long, quoted, lines_in_cell,
+                                                                          titles, stray, encoding, before):
+    """A record under the limit is read whole; past it (quoted or not, a title line above the
+    header or not, read in blocks or row by row, in any encoding) the file is refused naming the
+    line the record starts on and the limit."""
+    monkeypatch.setattr(csvfile, "LONGEST", 64 << 10)
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=16 << 10))
+    limit = csvfile.csv.field_size_limit(64 << 10)  # (the row-by-row reading's bound: `LONGEST`, here 64 KiB)
+    try:
+        size = (128 << 10) if long else (12 << 10)
+        piece = ("y" * 63 + "\n") if quoted and lines_in_cell else "y" * 64
+        cell = piece * (size // 64)
+        cell = f'"{cell}"' if quoted else cell
+        text = "".join(f"报表{i}\n" for i in range(titles)) + "project_id,year,sector,paid_in_usd,fx_rate,note\n"
+        text += "".join(f"P{i},2024,services,15000000,7.1,{'x' + chr(34) + 'y' if stray and i == 0 else 'n'}\n" for i in range(before))
+        line = titles + 2 + before
+        text += f"Q,2024,services,15000000,7.1,{cell}\nZ,2024,services,15000000,7.1,n\n"
+        (tmp_path / "in.csv").write_bytes(text.encode(encoding))
+        out = tmp_path / "out.csv"
+        out.unlink(missing_ok=True)
+        if not long:
+            summary = score_file(tmp_path / "in.csv", out)
+            assert summary.rows == before + 2
+            assert read_csv(out)[-2]["note"] == cell.strip('"')
+            return
+        with pytest.raises(InputError) as exc:
+            score_file(tmp_path / "in.csv", out)
+        said = str(exc.value)
+        assert f"line {line:,}" in said and "64 KiB" not in said and "0.0625 MiB" in said and "in.csv" in said, said
+        assert "scratch" not in said and not out.exists()
+    finally:
+        csvfile.csv.field_size_limit(limit)

@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..i18n import N_, _, get_language, said_both
 from ..text import quoted
 from .csvfile import (AFTER_BOM, UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, encoding_label,
-                      lone_cr, physical_lines, records, well_quoted)
+                      TooLong, lone_cr, physical_lines, records, too_long, well_quoted)
 from .headers import (ALIASES, HEADER_TESTS, check_brackets, collisions, map_columns, names_a_header, names_a_project_list,
                       normalise_header, shape_of, shown_name, unique)
 from .jsonl import from_jsonl
@@ -137,7 +137,7 @@ def _lines_passed_over(src: Source, above: int) -> Source:
         return row_by_row(src)
     note = Note.of(N_("header on line {line}, 1 title line above it passed over") if above == 1 else
                    N_("header on line {line}, {above} title lines above it passed over"), line=above + 1, above=above)
-    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0,
+    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0, lines_above=above, origin=src.path,
                                conversions=(*src.conversions, note) if src.conversions else (Note.of(N_("CSV, ")) + note,))
 
 
@@ -177,9 +177,12 @@ def row_by_row(src: Source) -> Source:
             next(lines, None)
         reader = records(lines, src.delimiter, src.newline)
         writer = csv.writer(f_out, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
-        next(reader, None)
+        try:
+            next(reader, None)
+        except TooLong:
+            raise too_long(src.origin or src.path, src.skip + src.lines_above + 1, False) from None
         writer.writerow([*src.columns, PARSE_ERROR])
-        for row in reader:
+        for row in _until_too_long(reader, src):
             if not any(row):
                 continue  # a blank line, or a row of empty cells, holds no project (the fast path skips it too)
             problems = []
@@ -206,6 +209,14 @@ def row_by_row(src: Source) -> Source:
     return dataclasses.replace(src, path=out, columns=[*src.columns, PARSE_ERROR], encoding="utf-8", delimiter=",",
                                skip=0, newline="\n", conversions=(*src.conversions, note),
                                temp_files=[*src.temp_files, out], note=note)
+
+
+def _until_too_long(reader: Iterator[list[str]], src: Source) -> Iterator[list[str]]:
+    """The rows of `records`, a record past the limit refused naming its line in the user's file."""
+    try:
+        yield from reader
+    except TooLong as exc:
+        raise too_long(src.origin or src.path, src.skip + src.lines_above + exc.line, False) from None
 
 
 _STRAYS = re.compile("[\udc80-\udcff]+")
@@ -254,7 +265,8 @@ def frames(src: Source, *, block: int | None = None, rows: int = 100_000, text: 
         return
     size = src.path.stat().st_size or 1
     sized = {"block": block} if block is not None else {}
-    for chunk, done in csv_blocks(src.path, encoding=src.encoding, delimiter=src.delimiter, **sized):
+    for chunk, done in csv_blocks(src.path, encoding=src.encoding, delimiter=src.delimiter, lines_above=src.lines_above,
+                                  name=src.origin, **sized):
         if lone_cr(chunk, src.delimiter.encode()):  # (polars would drop it where it ends a cell or begins a line)
             raise Unreadable("a CR that does not end a line")
         try:
