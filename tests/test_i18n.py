@@ -548,12 +548,12 @@ def test_a_batch_that_scores_no_row_says_no_policy_was_used(tmp_path):
 
 
 def test_columns_that_name_one_thing_and_differ_say_which_is_empty_in_words(tmp_path):
-    """Two JSON Lines keys for project_id (项目编号 on one line, project_id on the next): the refusal
-    names the empty one in words, never Python's None, and reads as a Chinese sentence."""
-    src = tmp_path / "t2.jsonl"
-    src.write_text('{"项目编号": "J-1", "year": 2024, "sector": "manufacturing", "paid_in_usd": "20000000"}\n'
-                   '{"project_id": "J-2", "year": 2024, "sector": "manufacturing", "paid_in_usd": "20000000"}\n',
-                   encoding="utf-8")
+    """Two columns for project_id (项目编号 filled, project_id empty): the refusal names the empty one
+    in words, never Python's None, and reads as a Chinese sentence. (In JSON Lines a key a line
+    does not give is no disagreement: issue 22, item 19.)"""
+    src = tmp_path / "t2.csv"
+    src.write_text("项目编号,year,sector,paid_in_usd,project_id\nJ-1,2024,manufacturing,20000000,\n"
+                   "J-2,2024,manufacturing,20000000,J-2\n", encoding="utf-8")
     for lang, words in (("zh", "（项目编号 = 'J-1'、project_id 为空）"), ("en", "(项目编号 = 'J-1', project_id empty)")):
         result = fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", lang)
         assert result.exit_code == ExitCode.USAGE and words in result.output, result.output
