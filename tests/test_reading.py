@@ -829,6 +829,11 @@ def test_a_utf8_bom_before_a_gbk_body_is_read_as_gbk(tmp_path):
     assert summary.column_mapping["project_id"] == "项目编号" and summary.ignored_columns == []
     row = read_csv(tmp_path / "out.csv")[0]
     assert row["项目编号"] == "渝A-1" and row["base_usd"] == "15000000.00" and not row["error"]
+    # named by --encoding alike, and a row's error found on its line of the file
+    (tmp_path / "in.csv").write_bytes(b"\xef\xbb\xbf" + body + "渝A-2,2024,服务业,abc,7.1\n".encode("gbk"))
+    for given in ("gbk", None):
+        summary = score_file(tmp_path / "in.csv", tmp_path / "out.csv", encoding=given)
+        assert summary.ignored_columns == [] and [e.line for e in summary.first_errors] == ["line 3"], given
 
 
 @FUZZ
