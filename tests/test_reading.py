@@ -650,12 +650,41 @@ BRACKETS = [("（", "）"), ("(", ")"), (" (", ")"), ("[", "]"), ("【", "】")]
 AMOUNT_COLUMNS = ["paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount"]
 
 
-def _unit_case(tmp_path: Path, canon: str, alias: str, words: str, currency: str, brackets: tuple[str, str]) -> Path:
+def write_table(tmp_path: Path, rows: list[list[str]], fmt: str = "csv") -> Path:
+    """A header and rows of text as a file of ``fmt``: csv (UTF-8), gbk (a CSV), xlsx, jsonl or parquet."""
+    if fmt in ("csv", "gbk"):
+        src = tmp_path / "in.csv"
+        with src.open("w", encoding="utf-8" if fmt == "csv" else "gbk", newline="") as f:
+            csv.writer(f).writerows(rows)
+    elif fmt == "xlsx":
+        import xlsxwriter
+
+        src = tmp_path / "in.xlsx"
+        book = xlsxwriter.Workbook(str(src))
+        sheet = book.add_worksheet()
+        for i, row in enumerate(rows):
+            sheet.write_row(i, 0, row)
+        book.close()
+    elif fmt == "jsonl":
+        src = tmp_path / "in.jsonl"
+        src.write_text("".join(json.dumps(dict(zip(rows[0], r)), ensure_ascii=False) + "\n" for r in rows[1:]), encoding="utf-8")
+    else:
+        import polars as pl
+
+        src = tmp_path / "in.parquet"
+        pl.DataFrame({h: [r[i] for r in rows[1:]] for i, h in enumerate(rows[0])}).write_parquet(src)
+    for other in tmp_path.glob("in.*"):
+        if other != src:
+            other.unlink()
+    return src
+
+
+def _unit_case(tmp_path: Path, canon: str, alias: str, words: str, currency: str, brackets: tuple[str, str],
+               fmt: str = "csv") -> Path:
     """A one-row file whose ``canon`` column (headed ``alias`` and its unit) holds 3 units (21 of
     CNY: USD 3 of the unit at FX 7); the rest of the base from a plain USD column where needed."""
     header = f"{alias}{brackets[0]}{words}{brackets[1]}"
     cell = "21" if currency == "CNY" else "3"
-    src = tmp_path / "in.csv"
     if canon == "amount":
         rows = [["project_id", "date", "type", header, "currency", "sector"], ["A", "2024-03-15", "equity", cell, currency, "services"]]
     else:
@@ -663,16 +692,14 @@ def _unit_case(tmp_path: Path, canon: str, alias: str, words: str, currency: str
         paid = [] if canon in ("paid_in_usd", "paid_in") else ["paid_in_usd"]
         rows = [["project_id", "year", "sector", *paid, header, *extra[0], "fx_rate"],
                 ["A", "2024", "services", *(["0"] if paid else []), cell, *extra[1], "7"]]
-    with src.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
-    return src
+    return write_table(tmp_path, rows, fmt)
 
 
 def _read_or_stopped(tmp_path: Path, canon: str, alias: str, words: str, currency: str, scale: int | None,
-                     brackets=("（", "）")) -> None:
+                     brackets=("（", "）"), fmt: str = "csv") -> None:
     """Read with the right scale (when the unit's currency is the column's), or stopped naming the
     column: never listed among the columns ignored."""
-    src = _unit_case(tmp_path, canon, alias, words, currency, brackets)
+    src = _unit_case(tmp_path, canon, alias, words, currency, brackets, fmt)
     header = f"{alias}{brackets[0]}{words}{brackets[1]}"
     out = tmp_path / "out.csv"
     out.unlink(missing_ok=True)
@@ -722,15 +749,30 @@ def test_a_known_column_with_a_unit_we_cannot_read_stops_the_run(tmp_path, heade
 
 @FUZZ
 @given(canon=st.sampled_from(AMOUNT_COLUMNS), data=st.data(), unit=st.sampled_from(UNIT_SPELLINGS),
-       brackets=st.sampled_from(BRACKETS))
-def test_every_unit_readme_lists_in_every_amount_column_is_read_or_stops(tmp_path, canon, data, unit, brackets):
-    """Every (amount column alias) × (every unit spelling README lists, in every bracket style):
-    read at the right scale, or (a currency not the column's) the run stops naming the column."""
+       brackets=st.sampled_from(BRACKETS), fmt=st.sampled_from(["csv", "csv", "xlsx", "jsonl", "parquet"]))
+def test_every_unit_readme_lists_in_every_amount_column_is_read_or_stops(tmp_path, canon, data, unit, brackets, fmt):
+    """Every (amount column alias) × (every unit spelling README lists, in every bracket style), in
+    every input format: read at the right scale, or (a currency not the column's) the run stops
+    naming the column."""
     from fdi_incentive.io.headers import ALIASES
 
     alias = data.draw(st.sampled_from([a for a in ALIASES[canon] if "(" not in a]), label="alias")
     words, currency, scale = unit
-    _read_or_stopped(tmp_path, canon, alias, words, currency, scale, brackets)
+    _read_or_stopped(tmp_path, canon, alias, words, currency, scale, brackets, fmt)
+
+
+def test_every_unit_readme_lists_after_every_amount_alias_names_that_column_and_unit():
+    """The generator's whole space, as the header reader sees it: every alias of every amount column,
+    every spelling, every bracket style, names that column in that currency and scale."""
+    from fdi_incentive.io.headers import ALIASES, canonical
+    from fdi_incentive.io.units import split_unit
+
+    for canon in AMOUNT_COLUMNS:
+        for alias in ALIASES[canon]:
+            for words, currency, scale in UNIT_SPELLINGS:
+                for left, right in BRACKETS:
+                    header = f"{alias}{left}{words}{right}"
+                    assert canonical(header) == canon and split_unit(header)[1][1:] == (currency, scale), header
 
 
 @FUZZ
@@ -791,10 +833,10 @@ def test_the_same_chinese_header_twice_in_gbk_and_in_a_workbook_stops_the_run(tm
 
 
 @FUZZ
-@given(data=st.data(), same=st.booleans(), twice=st.integers(2, 3))
-def test_any_known_header_repeated_exactly_agrees_or_stops(tmp_path, data, same, twice):
-    """Every known field's every name, repeated exactly: with different values the run stops naming
-    it; with the same values the file scores as with one column."""
+@given(data=st.data(), same=st.booleans(), twice=st.integers(2, 3), fmt=st.sampled_from(["csv", "gbk", "xlsx"]))
+def test_any_known_header_repeated_exactly_agrees_or_stops(tmp_path, data, same, twice, fmt):
+    """Every known field's every name, repeated exactly (in a UTF-8 or GBK CSV, or a workbook): with
+    different values the run stops naming it; with the same values the file scores as with one column."""
     from fdi_incentive.io.headers import ALIASES
 
     values = {"project_id": ("A", "B"), "year": ("2024", "2023"), "sector": ("services", "manufacturing"),
@@ -806,10 +848,9 @@ def test_any_known_header_repeated_exactly_agrees_or_stops(tmp_path, data, same,
     base = {"project_id": "A", "year": "2024", "sector": "services", "paid_in_usd": "13000000", "fx_rate": "7"}
     header = [k for k in base if k != canon] + [name] * twice
     cells = [base[k] for k in base if k != canon] + [values[canon][0]] + [values[canon][0 if same else 1]] * (twice - 1)
-    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    out = tmp_path / "out.csv"
     out.unlink(missing_ok=True)
-    with src.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([header, cells])
+    src = write_table(tmp_path, [header, cells], fmt)
     if same:
         assert score_file(src, out).rows == 1
         return
