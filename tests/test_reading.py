@@ -645,7 +645,8 @@ UNIT_SPELLINGS = sorted(
     | {(f"{s}元人民币", "CNY", n) for s, n in _ZH_SCALES.items()}
     | {(f"{c} {s}", cur, n) for c, cur in (("USD", "USD"), ("CNY", "CNY"), ("RMB", "CNY")) for s, n in _EN_SCALES.items()}
     | {(f"{s} {c}", cur, n) for c, cur in (("USD", "USD"), ("CNY", "CNY"), ("RMB", "CNY")) for s, n in _EN_SCALES.items()}
-    | {("USD", "USD", 1), ("CNY", "CNY", 1), ("RMB", "CNY", 1), ("cny 1K", "CNY", 10**3), ("Usd Million", "USD", 10**6)})
+    | {("USD", "USD", 1), ("CNY", "CNY", 1), ("RMB", "CNY", 1), ("cny 1K", "CNY", 10**3), ("Usd Million", "USD", 10**6),
+       ("单位：万美元", "USD", 10**4), ("单位:千元", "CNY", 10**3), ("unit: USD 10k", "USD", 10**4), ("in CNY m", "CNY", 10**6)})
 BRACKETS = [("（", "）"), ("(", ")"), (" (", ")"), ("[", "]"), ("【", "】")]
 AMOUNT_COLUMNS = ["paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount"]
 

@@ -31,10 +31,14 @@ SCALE_WORDS: dict[str, int] = {
 KNOWN_UNITS = "万, 百万, 亿, 千; USD, CNY, RMB, 美元, 元, 人民币"
 
 
+_UNIT_SAID = re.compile(r"^(?:单位|units?|in)[:]?")  # 单位：万元, unit: USD 10k, in USD m
+
+
 def read_unit(words: str) -> tuple[str, int] | None:
     """(currency, scale) of a unit as a header writes it, or None: a currency and a scale in either
-    order (千元, 万人民币, 人民币千元, 万元人民币, CNY 1k, 10k USD, USD million)."""
-    key = _unit_key(words)
+    order (千元, 万人民币, 人民币千元, 万元人民币, CNY 1k, 10k USD, USD million), after 单位： or unit: if
+    the header says so."""
+    key = _UNIT_SAID.sub("", _unit_key(words))
     if key in CURRENCY_WORDS:
         return CURRENCY_WORDS[key], 1
     for word, currency in sorted(CURRENCY_WORDS.items(), key=lambda w: -len(w[0])):
