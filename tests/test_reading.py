@@ -1016,3 +1016,16 @@ def test_a_record_of_any_length_is_read_whole_or_refused_naming_its_line(tmp_pat
         assert "scratch" not in said and not out.exists()
     finally:
         csvfile.csv.field_size_limit(limit)
+
+
+def test_a_json_line_past_the_limit_is_that_rows_error(tmp_path, monkeypatch):
+    """A JSON line longer than a CSV record may be: its row's error, every other line read (it was
+    refused as a record of the converted file, naming a temporary file's line)."""
+    monkeypatch.setattr(csvfile, "LONGEST", 64 << 10)
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=16 << 10))
+    good = '{"project_id":"%s","year":"2024","sector":"services","paid_in_usd":"12000000","fx_rate":"7","note":"%s"}\n'
+    (tmp_path / "in.jsonl").write_text(good % ("A", "n") + good % ("B", "y" * (100 << 10)) + good % ("C", "n"), encoding="utf-8")
+    summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    a, b, c = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and summary.errors == 1 and "line 2 is longer than 0.0625 MiB" in b["error"]
+    assert a["incentive_cny"] == c["incentive_cny"] == "1680000.00"

@@ -13,9 +13,11 @@ import shutil
 from pathlib import Path
 
 from ..i18n import N_, get_language, said_both
+from . import csvfile
 from .headers import map_columns, unique
 from .source import PARSE_ERROR, Note, Source, temp_file
 
+LINE_TOO_LONG = N_("line {line} is longer than {mib} MiB, the longest record read")
 KEY_TWICE = N_("line {line}: the key {key} is given more than once ({values}); give each key once")
 
 
@@ -46,6 +48,9 @@ def from_jsonl(path: Path) -> Source:
         writer = csv.writer(b, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
         for n, line in enumerate(f, 1):
             if not line.strip():
+                continue
+            if len(line) > csvfile.LONGEST:  # (its cells would make a CSV record past the limit: that row's error, the file read on)
+                writer.writerow([said_both(shown, get_language(), LINE_TOO_LONG, line=n, mib=f"{csvfile.LONGEST / (1 << 20):g}")])
                 continue
             try:
                 obj = json.loads(line, parse_float=str, parse_int=str, object_pairs_hook=_pairs)
