@@ -191,6 +191,8 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
             made.append(projects)
         options, column_units = header_units_of(src, options)
         notes = [_("input converted: {how}").format(how=src.converted_text())] if src.conversions else []
+        # (what the reading found beside how it read: an Excel workbook's other sheets with a header)
+        notes += [src.note.text()] if src.note is not None and src.note not in src.conversions else []
         for attempt in (1, 2):
             try:
                 rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
