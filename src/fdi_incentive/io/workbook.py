@@ -31,10 +31,8 @@ RATIO_FROM, RATIO_MOST = 1 << 20, 100  # a part larger than RATIO_FROM expands a
 PIECE = 4 << 20  # of a sheet inflated at a time
 
 _P = rb"<(?:[\w.-]+:)?"  # an element's start, with or without a namespace prefix
-_ROW = re.compile(_P + rb"row\b([^>]*)>")
 _R = re.compile(rb'\br="(\d+)"')
-_WIDE = re.compile(_P + rb'c\b[^>]*?\br="([A-Z]{3,})\d+"')  # a cell past column ZZ (the only ones that can pass XFD)
-_FORMULA = re.compile(_P + rb"f[\s>/]")
+_WIDE = re.compile(rb' r="([A-Z]{3,})\d')  # a cell past column ZZ (the only ones that can pass XFD)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _CELL_TYPE = re.compile(rb'\bt="([a-z]+)"')
 _F = re.compile(_P + rb"f\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?f>)", re.S)
@@ -140,47 +138,47 @@ class Workbook:
             return facts
         rows = last = 0
         carry = b""
+        tags: _Tags | None = None
         with self.zip.open(part) as f:
-            head = True
             while True:
                 data = f.read(PIECE)
                 buf = carry + data
-                if head:
-                    head = False
+                if tags is None:  # (the sheet's start: its elements' prefix, its stated dimension)
+                    tags = _Tags(buf[:1 << 16])
                     if (m := _DIMENSION.search(buf[:1 << 16])) is not None:
                         end = m.group(1).split(b":")[-1].decode("ascii", "replace")
                         if (ref := re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", end)) is not None:
                             if int(ref.group(2)) > MAX_ROWS or column_number(ref.group(1)) > MAX_COLUMNS:
                                 raise self._too_large(sheet, int(ref.group(2)), column_number(ref.group(1)))
-                cut = max(buf.rfind(b"</row>"), buf.rfind(b":row>")) if data else len(buf)
+                cut = buf.rfind(tags.row_end) if data else len(buf)
                 if cut <= 0 and data and len(buf) < (64 << 20):
                     carry = buf
                     continue
                 cut = len(buf) if cut <= 0 else cut
                 seg, carry = buf[:cut], buf[cut:]
-                tags = _ROW.findall(seg)
-                if tags:
-                    rows += len(tags)
-                    r = _R.search(tags[-1])
+                # (patterns that start with a literal: a regex trying every tag of a 100 MB sheet took
+                # longer than calamine's reading of it)
+                if found := len(tags.row.findall(seg)):
+                    rows += found
+                    at = seg.rfind(tags.row_start)
+                    r = _R.search(seg, at, seg.find(b">", at) + 1)
                     last = max(last, int(r.group(1)) if r else 0)
                     if max(rows, last) > MAX_ROWS:
                         raise self._too_large(sheet, max(rows, last))
                 for m in _WIDE.finditer(seg):
                     if column_number(m.group(1).decode("ascii")) > MAX_COLUMNS:
                         raise self._too_large(sheet, column=column_number(m.group(1).decode("ascii")))
-                if self.full_calc or _FORMULA.search(seg):
-                    self._formulas(seg, facts)
+                if self.full_calc or tags.formula.search(seg):
+                    self._formulas(seg, tags, facts)
                 if not data:
                     break
         return facts
 
-    def _formulas(self, seg: bytes, facts: SheetFacts) -> None:
-        for m in _FORMULA.finditer(seg):
+    def _formulas(self, seg: bytes, tags: _Tags, facts: SheetFacts) -> None:
+        for m in tags.formula.finditer(seg):
             p = m.start()
-            start = max(seg.rfind(b"<c ", 0, p), seg.rfind(b"<c>", 0, p))
-            if (colon := seg.rfind(b":c ", max(start, 0), p)) >= 0:  # (a prefixed cell: <x:c r="D2">)
-                start = seg.rfind(b"<", 0, colon)
-            end = max(seg.find(b"</c>", p), seg.find(b":c>", p))
+            start = max(seg.rfind(tags.cell + b" ", 0, p), seg.rfind(tags.cell + b">", 0, p))
+            end = seg.find(tags.cell_end, p)
             if start < 0 or end < 0:
                 continue
             cell = seg[start:end]
@@ -189,13 +187,25 @@ class Workbook:
             if ref is not None:
                 where = (int(ref.group(2)), column_number(ref.group(1).decode("ascii")))
             else:  # (r is optional: the row's, and the cell's place in it)
-                row_at = max(seg.rfind(b"<row", 0, start), seg.rfind(b":row", 0, start))
+                row_at = seg.rfind(tags.row_start, 0, start)
                 r = _R.search(seg, row_at, seg.find(b">", row_at)) if row_at >= 0 else None
                 before = seg[row_at:start]
-                where = (int(r.group(1)) if r else 0, before.count(b"<c ") + before.count(b"<c>") + 1)
+                where = (int(r.group(1)) if r else 0, before.count(tags.cell + b" ") + before.count(tags.cell + b">") + 1)
             kind = _CELL_TYPE.search(opening)
             f, v = _F.search(cell), _V.search(cell)
             text = unescape(f.group(1).decode("utf-8", "replace")).strip() if f is not None and f.group(1) else None
             held = v is not None and (bool(v.group(1)) or (kind is not None and kind.group(1) == b"str"))
             if not held or self.full_calc:
                 facts.formulas[where] = Formula(text, recalc=held)
+
+
+class _Tags:
+    """A sheet's elements as its XML writes them: with the prefix of its namespace (<x:row>), if any."""
+
+    def __init__(self, head: bytes):
+        m = re.search(rb"<([\w.-]+:)?worksheet\b", head)
+        prefix = (m.group(1) or b"") if m else b""
+        self.row_start, self.row_end = b"<" + prefix + b"row", b"</" + prefix + b"row>"
+        self.row = re.compile(re.escape(self.row_start) + rb"[\s>]")
+        self.formula = re.compile(b"<" + re.escape(prefix) + rb"f[\s>/]")
+        self.cell, self.cell_end = b"<" + prefix + b"c", b"</" + prefix + b"c>"
