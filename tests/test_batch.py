@@ -680,15 +680,16 @@ def test_what_the_projects_file_says_of_each_project_is_its_sector_or_an_error_n
     write_csv(projects, [list(row) for row in listed], header=["project_id", "kind", "sector"])
     score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
     for r in read_csv(out):
-        rows = {(k, s) for p, k, s in listed if p == r["project_id"]}
+        mine = [(k, s) for p, k, s in listed if p == r["project_id"]]
+        rows = {(meaning("kind", k), meaning("sector", s)) for k, s in mine}  # (listed twice as they are read)
         if not rows:
             assert r["error"] == f"project_id: '{r['project_id']}' is not in --projects, so its sector is missing", r
         elif len(rows) > 1:
             assert r["error"].startswith(f"project_id: '{r['project_id']}' is listed on lines "), r
         else:
-            [(kind, sector)] = rows
-            assert r["sector"] == sector and "--projects" not in r["error"], r
-            assert (r["error"] == "") == (sector != ""), r
+            kind, sector = mine[0]  # (the first of the rows listing it alike)
+            assert r["sector"] == sector.strip() and "--projects" not in r["error"], r
+            assert (r["error"] == "") == (sector.strip() != ""), r
 
 
 def test_a_parquet_ledger_with_typed_columns(tmp_path):
@@ -1306,3 +1307,113 @@ def test_malformed_excel_and_json_lines_never_crash_and_never_lose_a_row(tmp_pat
     got = read_csv(tmp_path / "j.csv")
     assert len(got) == summary.rows == expected
     assert all(r["error"] or r["incentive_cny"] for r in got)
+
+
+# --- issue 22, items 11, 12, 16: a ledger's arrivals compared as read, its total rows, its clashes in Chinese ---
+
+import json  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from fdi_incentive.cli import app  # noqa: E402
+
+
+def fdi_cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def meaning(canon: str, text: str):
+    """What a kind, sector or code cell means (the test's own reading: calc's parsers)."""
+    from fdi_incentive.industry import normalise_code, normalise_name, sector_meaning
+    from fdi_incentive.policy import KIND_NAMES
+
+    text = text.strip()
+    if not text:
+        return None
+    if canon == "kind":
+        return KIND_NAMES.get(normalise_name(text), text)
+    if canon == "sector":
+        return sector_meaning(text) or text
+    try:
+        return normalise_code(text)[0]
+    except InputError:
+        return text
+
+
+SPELLINGS = {"kind": ["new", "New ", "新设", "capital_increase", "Capital-Increase", "capital increase", "增资", ""],
+             "sector": ["services", "Services", " SERVICES ", "manufacturing", "Manufacturing", "制造业", ""],
+             "industry_code": ["C3670", "c3670", "3670", " C 3670", "C36", ""]}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(*(st.sampled_from(v) for v in SPELLINGS.values())), min_size=1, max_size=5))
+def test_a_ledgers_arrivals_are_compared_as_read_not_as_written(tmp_path, spelt):
+    """The arrivals of one project-year spell its kind, sector and code as they like (增资 and
+    capital_increase, services and Services, c3670 and C3670): an error only where what they mean
+    differs, naming the column."""
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "equity", "40000000", "USD", k, s, c] for k, s, c in spelt],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code"])
+    score_file(src, tmp_path / "o.csv", options=Options(fx_rate=D("7.1")))
+    [row] = read_csv(tmp_path / "o.csv")
+    for j, canon in enumerate(SPELLINGS):
+        meant = {meaning(canon, a[j]) for a in spelt} - {None}
+        assert (f"{canon}: the arrivals of this project-year disagree" in row["error"]) == (len(meant) > 1), (canon, row)
+
+
+def test_spellings_of_one_kind_and_sector_in_a_ledger_are_one_project_year(tmp_path):
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "equity", "20000000", "USD", "增资", "services"],
+                    ["A", "2024-06-15", "equity", "20000000", "USD", "capital_increase", "Services"]],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    summary = score_file(src, tmp_path / "o.csv", options=Options(fx_rate=D("7.1")))
+    [row] = read_csv(tmp_path / "o.csv")
+    assert summary.errors == 0 and row["error"] == "" and row["incentive_cny"] == "5680000.00", row
+
+
+LEDGER_HEAD = ["项目编号", "到位日期", "资金类型", "金额", "币种", "行业"]
+
+
+def test_a_ledgers_total_rows_are_kept_marked_not_scored_and_checked(tmp_path):
+    """合计 / 小计 / 总计 in a ledger: as in a file of project-years, a row of its own in the output,
+    marked, not scored and not an error; each checked against the arrivals' amounts above it (a
+    subtotal against those since the previous total row), as the sheet writes them."""
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "货币出资", "2000", "USD", "services"],
+                    ["B", "2024-04-15", "货币出资", "1500", "USD", "services"],
+                    ["小计", "", "", "3500", "", ""],
+                    ["A", "2024-05-15", "外方股东贷款", "500", "USD", "services"],
+                    ["合计", "", "", "4100", "", ""]], header=LEDGER_HEAD)
+    r = fdi_cli("batch", src, "-o", tmp_path / "o.csv", "--unit", "10k", "--fx-rate", "7.1", "--summary-json",
+                tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    rows = read_csv(tmp_path / "o.csv")
+    assert [x["project_id"] for x in rows] == ["A", "B", "小计", "合计"]
+    for total in rows[2:]:
+        assert total["reason"].startswith("total row: not scored") and total["error"] == "" and total["incentive_cny"] == ""
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["errors"] == 0 and summary["arrivals"] == 3
+    sub, grand = summary["totals"]
+    assert (sub["label"], sub["checks"]["金额"]["rows"], sub["checks"]["金额"]["equal"]) == ("小计", 2, True)
+    assert sub["checks"]["金额"]["total"] == "35000000.00" and sub["checks"]["金额"]["unit"] == 10000
+    assert (grand["label"], grand["checks"]["金额"]["rows"], grand["checks"]["金额"]["equal"]) == ("合计", 3, False)
+    assert grand["checks"]["金额"]["rows_above"] == "40000000.00"
+    said = " ".join(r.output.replace("│", " ").split())  # (a panel's borders aside)
+    assert "line 6 (合计), 金额: 4,100 ≠ the sum of the 3 rows above, 4,000 (differs by 100)" in said, said
+    assert "line 4 (小计), 金额: 3,500 = the sum of the 2 rows above ✓" in said, said
+
+
+def test_a_ledgers_clash_is_said_in_chinese_and_its_cell_stays_english(tmp_path):
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "equity", "20000000", "USD", "new", "services"],
+                    ["A", "2024-06-15", "equity", "20000000", "USD", "capital_increase", "services"]],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    outputs = {}
+    for lang in ("en", "zh"):
+        r = fdi_cli("batch", src, "-o", tmp_path / f"{lang}.csv", "--fx-rate", "7.1", "--no-progress", "--lang", lang)
+        assert r.exit_code == 1
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+    assert outputs["en"] == outputs["zh"]
+    assert "kind: the arrivals of this project-year disagree ('capital_increase', 'new')" in outputs["en"].decode()
+    shown = re.sub(r"[\s│]+", "", r.output)
+    assert "arrivalsofthisproject-yeardisagree" not in shown and "kind：" in shown, r.output

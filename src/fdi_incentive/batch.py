@@ -25,7 +25,7 @@ from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import run_folder
 from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
-from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, locate, unit_hints,
+from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, ledger_totals, locate, unit_hints,
                       unknown_sectors_note)
 from .text import neutral
 
@@ -274,6 +274,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     if not ledger:
         notes = [*notes, *unit_hints(scorer, options, tally)]
         locate(tally, original, input_path, came_as)
+    elif src.totals:  # (a ledger's total rows: checked against its arrivals)
+        ledger_totals(tally, src.totals, original, input_path, came_as)
     unknown = unknown_sectors_note(scorer.unknown_sectors)
     if unknown:
         notes = [*notes, unknown]

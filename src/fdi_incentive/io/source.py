@@ -54,6 +54,7 @@ class Source:
     number_columns: list[str] = field(default_factory=list)  # an Excel sheet's columns of numbers only
     shown: dict[str, str] = field(default_factory=dict)  # a rate source its rows state -> in the interface's language
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
+    totals: list = field(default_factory=list)  # a ledger's total rows: (line, their checks), see `ledger_totals`
 
     def cleanup(self) -> None:
         for p in self.temp_files:
