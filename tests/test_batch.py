@@ -1417,3 +1417,39 @@ def test_a_ledgers_clash_is_said_in_chinese_and_its_cell_stays_english(tmp_path)
     assert "kind: the arrivals of this project-year disagree ('capital_increase', 'new')" in outputs["en"].decode()
     shown = re.sub(r"[\s│]+", "", r.output)
     assert "arrivalsofthisproject-yeardisagree" not in shown and "kind：" in shown, r.output
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["2024-03-15", "2025-01-02"]),
+                                    st.sampled_from(["equity", "shareholder_loan", "利润再投资"]),
+                                    st.integers(1, 3000), st.sampled_from(["USD", "CNY"])),
+                          st.tuples(st.sampled_from(["合计", "小计", "总计", "Total", " 合 计："]), st.integers(-1, 1))),
+                min_size=1, max_size=12))
+def test_a_ledgers_total_rows_anywhere_are_checked_as_a_sheets_are(tmp_path, rows):
+    """Total rows anywhere among a ledger's arrivals, right or off by one: each a row of its own,
+    in its place, never an error; checked against the arrivals' amounts (whatever their type or
+    currency, as the sheet's SUM adds them) since the previous total row (小计, a 合计 arrivals
+    follow) or above it (总计, Total, the last 合计); the arrivals all added up into project-years."""
+    written, expected, since, above = [], [], 0, 0
+    for k, row in enumerate(rows):
+        if len(row) == 5:
+            written.append([*row[:3], str(row[3]), row[4], "services"])
+            since, above = since + row[3], above + row[3]
+            continue
+        word, off = row
+        follows = any(len(r) == 5 for r in rows[k + 1:])
+        bare = "".join(word.split()).rstrip(":：").casefold()
+        want = since if bare == "小计" or (bare == "合计" and follows) else above
+        written.append([word, "", "", str(want + off), "", ""])
+        expected.append((word.strip(), want, off == 0 if want + off >= 0 else None))  # (-1: not an amount)
+        since = 0
+    src = tmp_path / "l.csv"
+    write_csv(src, written, header=LEDGER_HEAD)
+    summary = score_file(src, tmp_path / "o.csv", options=Options(fx_rate=D("7.1")))
+    out = read_csv(tmp_path / "o.csv")
+    totals = [r for r in out if r["reason"].startswith("total row")]
+    assert [r["项目编号"] if "项目编号" in r else r["project_id"] for r in totals] == [w for w, _, _ in expected]
+    assert all(r["error"] == "" for r in out) and summary.errors == 0
+    assert summary.arrivals == sum(len(r) == 5 for r in rows) == sum(int(r["arrivals"] or 0) for r in out)
+    got = [(t.label, t.checks["金额"].rows_above, t.checks["金额"].equal) for t in summary.totals]
+    assert got == [(w, D(want), ok) for w, want, ok in expected]
