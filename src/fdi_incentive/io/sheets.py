@@ -38,7 +38,8 @@ SHARED_NO_VALUE = N_("{field}: cell {cell} holds a formula without its value; op
                      "write the value")
 NOT_READ = N_("sheets {sheets} of the workbook also have a header and were not read (only sheet '{sheet}' was); "
               "give each its own file to score them")
-HIDDEN = N_("{sheet} (hidden)")
+SHEET = N_("'{sheet}'")
+HIDDEN = N_("'{sheet}' (hidden)")
 
 
 def from_excel(path: Path, is_header) -> Source:
@@ -103,7 +104,7 @@ def _from_excel(path: Path, is_header, checked) -> Source:
     others = [i for i in range(len(names)) if i not in looked and header_of(i, HEADER_SEARCH) is not None]
     note = None
     if others:
-        listed = ", ".join(Note.of(HIDDEN, sheet=f"'{names[i]}'").text() if i not in shown else f"'{names[i]}'" for i in others)
+        listed = _(", ").join(_(SHEET if i in shown else HIDDEN).format(sheet=names[i]) for i in others)
         note = Note.of(NOT_READ, sheets=listed, sheet=names[index])
     columns = [*header, PARSE_ERROR] if errors else header
     return Source(path=out, format="csv", columns=columns, mapping=mapping, number_columns=numeric_columns,
