@@ -40,7 +40,7 @@ from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
 from .i18n import said_both
 from .ledger_totals import LedgerTotals, is_total, label_of
-from .projects_file import NOT_LISTED, listed_differently, meanings, stripped, unnamed
+from .projects_file import NOT_LISTED, listed_differently, meaning_of, meanings, stripped, unnamed
 from .text import quoted, quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
@@ -147,7 +147,7 @@ class _Ledger:
         self.lang = get_language()  # the interface's (the cells are English whatever it is)
         self.shown: dict[str, str] = {}  # a rate source as a cell states it -> in the interface's language
         self.twice: dict[str, str] = {}  # a project --projects lists twice, differently -> its project-years' error
-        self.known: dict[tuple[str, str], str] = {}  # (kind, sector or code, a cell) -> what it means (`meaning_of`)
+        self.known: dict[tuple[str, str], int] = {}  # (kind, sector or code, a cell) -> what it means (`meanings`)
         self.totals = LedgerTotals()  # its total rows (合计, 小计 ...), each checked against the arrivals above it
         if self.lang != "en":  # (an arrival's error, said to a person: its fixed pieces)
             with using(self.lang):
@@ -388,16 +388,29 @@ class _Ledger:
         errors = {**self.twice, **{p: said_both(self.shown, self.lang, NOT_LISTED, id=quoted(p)) for p in absent}}
         return [pid.replace_strict(errors, default=None, return_dtype=pl.String)] if errors else []
 
-    def _disagree(self, years: pl.DataFrame, x: str) -> pl.Expr:
-        """A project-year whose arrivals mean different kinds, sectors or codes: its error, naming two of them."""
+    def _disagree(self, years: pl.DataFrame, dated: pl.LazyFrame) -> pl.DataFrame:
+        """The project-years whose arrivals mean different kinds, sectors or codes, each with its
+        error naming two of the cells (few: worked out apart from the sums)."""
         import polars as pl
 
-        differ = pl.col(f"__mlo:{x}") != pl.col(f"__mhi:{x}")
-        pairs = years.filter(differ).select(f"__lo:{x}", f"__hi:{x}").unique().rows()
-        said = {f"{lo}\0{hi}": said_both(self.shown, self.lang, DISAGREE, field=x, first=quoted(lo), second=quoted(hi))
-                for lo, hi in pairs}
-        return pl.when(differ).then(pl.concat_str([pl.col(f"__lo:{x}"), pl.lit("\0"), pl.col(f"__hi:{x}")])
-                                    .replace_strict(said, default=None, return_dtype=pl.String))
+        keys = ["__project_id", "__year"]
+        differ = [pl.col(f"__mlo:{x}") != pl.col(f"__mhi:{x}") for x in self.own]
+        bad = years.filter(pl.any_horizontal(differ)).select(*keys, *(d.alias(f"__d:{x}") for d, x in zip(differ, self.own)))
+        if not bad.height:
+            return bad.select(*keys, pl.lit(None, dtype=pl.String).alias("__disagree"))
+        cells = (dated.join(bad.lazy(), on=keys, how="semi", nulls_equal=True).group_by(keys)
+                 .agg(*(pl.col(f"__{x}").get(pl.col(f"__m:{x}").arg_min()).alias(f"__lo:{x}") for x in self.own),
+                      *(pl.col(f"__{x}").get(pl.col(f"__m:{x}").arg_max()).alias(f"__hi:{x}") for x in self.own))
+                 .collect(engine="in-memory"))
+        said = []
+        for row in bad.join(cells, on=keys, how="left", nulls_equal=True).iter_rows(named=True):
+            clashes = []
+            for x in self.own:
+                if row[f"__d:{x}"]:  # (the two in the order of what they mean: the same whatever the arrivals' order)
+                    lo, hi = sorted((row[f"__lo:{x}"], row[f"__hi:{x}"]), key=lambda v: (meaning_of(x, v), v))
+                    clashes.append(said_both(self.shown, self.lang, DISAGREE, field=x, first=quoted(lo), second=quoted(hi)))
+            said.append("; ".join(clashes))
+        return bad.select(*keys, pl.Series("__disagree", said, dtype=pl.String))
 
     def years(self, a: pl.DataFrame) -> pl.DataFrame:
         """The project-years of a part's arrivals (every arrival of its projects), in LEDGER_COLUMNS
@@ -416,8 +429,6 @@ class _Ledger:
             # (compared as they are read: 增资 and capital_increase agree; the two cells shown where they do not)
             *(pl.col(f"__m:{x}").min().alias(f"__mlo:{x}") for x in self.own),
             *(pl.col(f"__m:{x}").max().alias(f"__mhi:{x}") for x in self.own),
-            *(pl.col(f"__{x}").get(pl.col(f"__m:{x}").arg_min()).alias(f"__lo:{x}") for x in self.own),
-            *(pl.col(f"__{x}").get(pl.col(f"__m:{x}").arg_max()).alias(f"__hi:{x}") for x in self.own),
             *(pl.col(f"__usd:{t}").sum().alias(f"__sum:{t}") for t in TYPES),
             *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in CAN_COUNT),
             pl.len().alias("arrivals"),
@@ -430,7 +441,12 @@ class _Ledger:
             years = years.join(msgs, on=["__project_id", "__year"], how="left", maintain_order="left", nulls_equal=True)
         else:
             years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__ledger_error"))
-        years = years.with_columns(pl.concat_str([pl.col("__ledger_error"), *(self._disagree(years, x) for x in self.own),
+        if self.own:
+            years = years.join(self._disagree(years, dated), on=["__project_id", "__year"], how="left",
+                               maintain_order="left", nulls_equal=True)
+        else:
+            years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__disagree"))
+        years = years.with_columns(pl.concat_str([pl.col("__ledger_error"), pl.col("__disagree"),
                                                   *self._projects_errors(years)], separator="; ", ignore_nulls=True)
                                    .alias("__ledger_error"))
         years = years.with_columns(pl.when(pl.col("__ledger_error").str.len_bytes() > 0).then("__ledger_error")

@@ -63,16 +63,17 @@ def meaning_of(canon: str, text: str) -> str:
         return f"as written:{text}"
 
 
-def meanings(frame: pl.DataFrame, column: str, canon: str, known: dict[tuple[str, str], str]) -> pl.Expr:
-    """A column of kind, sector or code cells as what each means (`meaning_of`), each distinct
-    value worked out once (``known`` keeps them across calls)."""
+def meanings(frame: pl.DataFrame, column: str, canon: str, known: dict[tuple[str, str], int]) -> pl.Expr:
+    """A column of kind, sector or code cells as what each means (`meaning_of`), a number for
+    each meaning (cells that mean the same, the same number), each distinct value worked out once
+    (``known`` keeps them across calls: (canon, cell) and ("meaning", meaning) -> its number)."""
     import polars as pl
 
     values = frame[column].drop_nulls().unique().to_list()
     for v in values:
         if (canon, v) not in known:
-            known[(canon, v)] = meaning_of(canon, v)
-    return pl.col(column).replace_strict({v: known[(canon, v)] for v in values}, default=None, return_dtype=pl.String)
+            known[(canon, v)] = known.setdefault(("meaning", meaning_of(canon, v)), len(known))
+    return pl.col(column).replace_strict({v: known[(canon, v)] for v in values}, default=None, return_dtype=pl.UInt32)
 
 
 LISTED_TWICE = N_("project_id: {id} is listed on {places} of --projects with different {columns}; keep one of them")
@@ -98,7 +99,7 @@ def listed_differently(projects: Source, rows: pl.DataFrame, listed: list[str], 
                 .filter(pl.col("__id").is_not_null()))
     if not numbered["__id"].is_duplicated().any():
         return {}
-    known: dict[tuple[str, str], str] = {}  # (compared as they are read: services and Services alike)
+    known: dict[tuple[str, str], int] = {}  # (compared as they are read: services and Services alike)
     numbered = numbered.with_columns(meanings(numbered, c, c, known) for c in listed)
     groups = numbered.group_by("__id", maintain_order=True).agg(pl.col("__n"), *(pl.col(c).n_unique() for c in listed))
     said = {}
