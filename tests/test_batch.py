@@ -1260,8 +1260,13 @@ def test_the_bench_ledger_is_read_whole(tmp_path):
     assert summary.shape == "ledger" and summary.errors == 0 and 0 < summary.rows < 3000
 
 
+class Formula(str):
+    """A formula cell (written as a program writes it: without its value)."""
+
+
 excel_cell = st.one_of(
     cell, st.none(), st.booleans(), st.integers(-10**15, 10**15),
+    st.sampled_from(["=7.1+0.1", "=2*5000000", '="services"', "=A1", "=SUM(A1:A3)"]).map(Formula),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
     st.dates(min_value=__import__("datetime").date(1900, 3, 1), max_value=__import__("datetime").date(2100, 1, 1)),
 )
@@ -1291,6 +1296,8 @@ def test_malformed_excel_and_json_lines_never_crash_and_never_lose_a_row(tmp_pat
         for j, value in enumerate(row):
             if isinstance(value, datetime.date):
                 sheet.write_datetime(i, j, value, dates)
+            elif isinstance(value, Formula):
+                sheet.write_formula(i, j, value)
             elif isinstance(value, str):
                 sheet.write_string(i, j, value[:32_000])
             elif value is not None:
@@ -1300,6 +1307,14 @@ def test_malformed_excel_and_json_lines_never_crash_and_never_lose_a_row(tmp_pat
     got = read_csv(tmp_path / "x.csv")
     assert len(got) == summary.rows == expected
     assert all(r["error"] or r["incentive_cny"] for r in got)
+    for row, out in zip([r for r in rows if not all(empty(v) for v in r)], got):  # (a formula never read as a value)
+        for j, value in enumerate(row[:len(HEADER)]):
+            if isinstance(value, Formula):
+                assert f"holds the formula {value}" in out["error"] or out[HEADER[j]] == "'" + value, (row, out)
+    rows = [[v for v in r] for r in rows if not any(isinstance(v, Formula) for v in r)]  # (JSON Lines: no formulas)
+    expected = sum(1 for r in rows if not all(empty(v) for v in r))
+    if not rows:
+        return
     lines = [json.dumps({k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in zip(HEADER, [*row, *[None] * 9])},
                         ensure_ascii=False) for row in rows]  # (every key in every record, as an export writes them)
     (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
