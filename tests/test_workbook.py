@@ -801,3 +801,25 @@ def test_a_part_that_expands_past_its_bound_is_refused(tmp_path):
     assert r.exit_code == 2
     said = " ".join(r.output.split())
     assert "zip bomb" in said and "xl/worksheets/sheet1.xml" in said and "100 times" in said, said
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/styles.xml"])
+def test_a_part_that_holds_more_than_its_zip_says_is_refused(tmp_path, part):
+    """A part whose stated size is smaller than what it inflates to (a zip bomb that lies about its
+    size): inflated only as far as it says, then refused, its sheet never read."""
+    import struct
+
+    rows = b"".join(b'<row r="%d"><c r="B%d"><v>2024</v></c></row>' % (r, r) for r in range(2, 20000))
+    path = _with_sheet_xml(tmp_path / "lies.xlsx", SHEET_XML % (b"", rows))
+    raw = bytearray(path.read_bytes())
+    name = part.encode()
+    for signature, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        at = raw.find(signature + b"", 0)
+        while at >= 0:
+            if raw[at + name_at:at + name_at + len(name)] == name:
+                raw[at + size_at:at + size_at + 4] = struct.pack("<I", 100)
+            at = raw.find(signature, at + 4)
+    path.write_bytes(bytes(raw))
+    r = fdi("batch", path, "-o", tmp_path / "out.csv")
+    assert r.exit_code == 2 and "a readable Excel workbook" in " ".join(r.output.split()), r.output
+    assert "Traceback" not in r.output

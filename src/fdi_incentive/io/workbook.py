@@ -17,6 +17,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -41,6 +42,9 @@ _DIMENSION = re.compile(_P + rb'dimension\b[^>]*?\bref="([^"]*)"')
 _SHEET = re.compile(_P + rb"sheet\b([^>]*?)/?>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _FULL_CALC = re.compile(_P + rb'calcPr\b[^>]*?\bfullCalcOnLoad="(?:1|true)"')
+
+
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, KeyError)
 
 
 def column_number(letters: str) -> int:
@@ -77,6 +81,19 @@ class Workbook:
         except (zipfile.BadZipFile, OSError):
             self.zip = None  # (an .xls or a damaged file: calamine says what it makes of it)
             return
+        try:
+            self._open()
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, _DAMAGED):
+                raise self._damaged(exc) from None
+            raise
+
+    def _damaged(self, exc: Exception) -> InputError:
+        """A part that cannot be inflated as the zip states it (its size or CRC wrong, a method unknown)."""
+        return self._refuse(_("a readable Excel workbook ({reason})").format(reason=exc))
+
+    def _open(self) -> None:
         for info in self.zip.infolist():
             self._bounded(info)
         try:
@@ -136,6 +153,12 @@ class Workbook:
         part = self.parts.get(sheet)
         if self.zip is None or part is None:
             return facts
+        try:
+            return self._scan(sheet, part, facts)
+        except _DAMAGED as exc:
+            raise self._damaged(exc) from None
+
+    def _scan(self, sheet: str, part: str, facts: SheetFacts) -> SheetFacts:
         rows = last = 0
         carry = b""
         tags: _Tags | None = None
