@@ -150,10 +150,10 @@ def _write_rows(header: list[str], rows, number: int, col0: int, facts, mapping:
                     cells[j] = ""
                 elif formula.text is not None:
                     cells[j] = "=" + formula.text
-            for j, v in enumerate(row[:width]):
-                if cells[j] != "":  # (a formula's text in it: text)
+            for j in range(width):
+                if cells[j] != "":  # (a formula's text in it, where the sheet holds no value: text)
                     filled[j] = True
-                    numeric[j] = numeric[j] and type(v) in (int, float)
+                    numeric[j] = numeric[j] and j < len(row) and type(row[j]) in (int, float)
             writer.writerow([*cells, "; ".join(problems)] if errors else cells)
     return out, [c for c, n, fl in zip(header, numeric, filled) if n and fl], errors, shown
 
