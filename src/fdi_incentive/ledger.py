@@ -399,16 +399,16 @@ class _Ledger:
         if not bad.height:
             return bad.select(*keys, pl.lit(None, dtype=pl.String).alias("__disagree"))
         cells = (dated.join(bad.lazy(), on=keys, how="semi", nulls_equal=True).group_by(keys)
-                 .agg(*(pl.col(f"__{x}").get(pl.col(f"__m:{x}").arg_min()).alias(f"__lo:{x}") for x in self.own),
-                      *(pl.col(f"__{x}").get(pl.col(f"__m:{x}").arg_max()).alias(f"__hi:{x}") for x in self.own))
+                 .agg(pl.col(f"__{x}").drop_nulls().unique().alias(f"__all:{x}") for x in self.own)
                  .collect(engine="in-memory"))
         said = []
         for row in bad.join(cells, on=keys, how="left", nulls_equal=True).iter_rows(named=True):
             clashes = []
             for x in self.own:
-                if row[f"__d:{x}"]:  # (the two in the order of what they mean: the same whatever the arrivals' order)
-                    lo, hi = sorted((row[f"__lo:{x}"], row[f"__hi:{x}"]), key=lambda v: (meaning_of(x, v), v))
-                    clashes.append(said_both(self.shown, self.lang, DISAGREE, field=x, first=quoted(lo), second=quoted(hi)))
+                if row[f"__d:{x}"]:  # (the first and the last by what they mean: the same whatever the arrivals' order)
+                    values = sorted(row[f"__all:{x}"], key=lambda v: (meaning_of(x, v), v))
+                    clashes.append(said_both(self.shown, self.lang, DISAGREE, field=x, first=quoted(values[0]),
+                                             second=quoted(values[-1])))
             said.append("; ".join(clashes))
         return bad.select(*keys, pl.Series("__disagree", said, dtype=pl.String))
 
