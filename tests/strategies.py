@@ -131,8 +131,9 @@ ledger_ids = st.sampled_from(["a", "b", "c", "", "  ", " a ", None])
 ledger_days = st.sampled_from(["2024-03-15", "2024-09-02", "2025-04-10", "0000-01-01", "0001-01-01", "9999-12-31",
                                "2024/3/15", "2024年3月15日", "", "2024-02-30", "2024-03-15T10:30:00",
                                "2024-03-15T25:00:00", "2024-03-15 23:61"])
-kinds_or_blank = st.sampled_from(["new", "capital_increase", "增资", ""])
-sectors_or_blank = st.sampled_from(["manufacturing", "services", "制造业", ""])
+# (spelt as sheets spell them: one kind or sector in several spellings is one value)
+kinds_or_blank = st.sampled_from(["new", "New ", "capital_increase", "Capital-Increase", "增资", ""])
+sectors_or_blank = st.sampled_from(["manufacturing", "Manufacturing", "services", " SERVICES ", "制造业", ""])
 # a --projects file's rows: a project listed once, twice alike, twice differently, or not at all
 projects_rows = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), kinds_or_blank, sectors_or_blank), max_size=6)
 # a JSON Lines line: an object, one nested deeper than a reader's stack, not an object, not JSON

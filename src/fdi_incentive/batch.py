@@ -25,7 +25,7 @@ from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import run_folder
 from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
 from .money import Money
-from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, locate, unit_hints,
+from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, ledger_totals, locate, unit_hints,
                       unknown_sectors_note)
 from .text import neutral
 
@@ -191,6 +191,8 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
             made.append(projects)
         options, column_units = header_units_of(src, options)
         notes = [_("input converted: {how}").format(how=src.converted_text())] if src.conversions else []
+        # (what the reading found beside how it read: an Excel workbook's other sheets with a header)
+        notes += [src.note.text()] if src.note is not None and src.note not in src.conversions else []
         for attempt in (1, 2):
             try:
                 rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
@@ -274,6 +276,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     if not ledger:
         notes = [*notes, *unit_hints(scorer, options, tally)]
         locate(tally, original, input_path, came_as)
+    elif src.totals:  # (a ledger's total rows: checked against its arrivals)
+        ledger_totals(tally, src.totals, original, input_path, came_as)
     unknown = unknown_sectors_note(scorer.unknown_sectors)
     if unknown:
         notes = [*notes, unknown]

@@ -305,9 +305,9 @@ class Scorer:
         self.columns, self.m, self.o = columns, mapping, options
         self.inputs = [c for c in columns if c not in HIDDEN]  # the columns shown
         self.k = unit_digits(options.unit)
-        # where a total row says what it is (合计, Total): the project id, and the first column
-        self.total_columns = [c for c in dict.fromkeys([mapping.get("project_id"), *self.inputs[:1]]) if c] \
-            if "__equity_cny" not in columns else []
+        # where a total row says what it is (合计, Total): the project id, and the first column (a ledger's
+        # total rows come as rows of their own, their project id the total's word: see ledger_totals.py)
+        self.total_columns = [c for c in dict.fromkeys([mapping.get("project_id"), *self.inputs[:1]]) if c]
         self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
         self.ledger = "__equity_cny" in columns
         self.policies: dict[str, LoadedPolicy] = {}

@@ -75,6 +75,17 @@ def _total_label(scored: Scored, scorer: Scorer, i: int) -> str:
     return next((n.strip() for n in named if "".join(n.split()).rstrip(":：").casefold() in words), named[0] if named else "")
 
 
+def total_word(label: str) -> str:
+    """A total row's word as it is compared: 合计, 总计, 小计, total."""
+    return "".join(label.split()).rstrip(":：").casefold()
+
+
+def is_subtotal(word: str, data_follows: bool) -> bool:
+    """Whether a total row adds up only the rows since the previous total row (小计, and a 合计 data
+    rows follow), not every row above it (总计, Total, a 合计 that ends the data)."""
+    return word == "小计" or (word == "合计" and data_follows)
+
+
 class Tally:
     """The summary's counts, added up batch by batch from the scorer's `__` columns."""
 
@@ -155,14 +166,12 @@ class Tally:
                         unit=int(scorer.unit_of(canon)))
                 self.at_total[key] = run
             label = _total_label(scored, scorer, int(t["_i"]))
-            word = "".join(label.split()).rstrip(":：").casefold()
-            check = TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label, checks=group_checks if word == "小计" else run_checks)
+            word, follows = total_word(label), last_data > int(t["_i"])
+            check = TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label,
+                               checks=group_checks if is_subtotal(word, follows) else run_checks)
             self.totals.append(check)
-            if word == "合计":  # a grand total if it ends the data, a subtotal if data rows follow
-                if last_data > int(t["_i"]):
-                    check.checks = group_checks
-                else:
-                    self._open, self._open_group = check, group_checks
+            if word == "合计" and not follows:  # a grand total if it ends the data, a subtotal if data rows follow
+                self._open, self._open_group = check, group_checks
         for key in keys:
             a = scored.amounts
             for j, f in enumerate(("sum", "n", "bad")):
@@ -176,16 +185,28 @@ class Tally:
 
 def locate(tally: Tally, src: Source, input_path: Path, came_as: str | None) -> None:
     """Name the rows reported (errors, totals) as the analyst finds them: a CSV's line, a sheet's row."""
-    from .io.lines import where
-
     rows = {e.row for e in tally.first} | {t.row for t in tally.totals}
-    if not rows:
-        return
-    sheet = (src.converted_from or "").startswith("Excel sheet")
-    path = src.path if sheet else input_path
-    found = where(src.format, src.converted_from, path, came_as or src.encoding, src.delimiter, src.columns, rows)
+    found = _places(src, input_path, came_as, rows)
     for item in [*tally.first, *tally.totals]:
         item.line = found.get(item.row)
+
+
+def _places(src: Source, input_path: Path, came_as: str | None, rows: set[int]) -> dict[int, str]:
+    from .io.lines import where
+
+    if not rows:
+        return {}
+    sheet = (src.converted_from or "").startswith("Excel sheet")
+    path = src.path if sheet else input_path
+    return where(src.format, src.converted_from, path, came_as or src.encoding, src.delimiter, src.columns, rows)
+
+
+def ledger_totals(tally: Tally, checks: list[tuple[int, dict]], ledger: Source, input_path: Path, came_as: str | None) -> None:
+    """A ledger's total rows: their checks are the ledger's own, of its amount column against the
+    arrivals above them (`ledger_totals`), and each is named where it stands in the ledger."""
+    found = _places(ledger, input_path, came_as, {line for line, _ in checks})
+    for total, (line, amounts) in zip(tally.totals, checks):
+        total.checks, total.line = amounts, found.get(line)
 
 
 UNIT_HINT_BELOW = 100_000  # USD: a column whose every amount is below this may be in 万美元 (a hint, not a rule)

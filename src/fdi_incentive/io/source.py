@@ -57,6 +57,7 @@ class Source:
     shown: dict[str, str] = field(default_factory=dict)  # a rate source its rows state -> in the interface's language
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
     blank_is_absent: bool = False  # an empty cell may be a key its line does not give (JSON Lines): never a disagreement
+    totals: list = field(default_factory=list)  # a ledger's total rows: (line, their checks), see `ledger_totals`
 
     def cleanup(self) -> None:
         for p in self.temp_files:
