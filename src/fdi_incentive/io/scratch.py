@@ -6,7 +6,7 @@ the next run, and only what is certainly its own, never a file by its name alone
 - a run's folder ``fdi-run-<pid>-<token>`` when it holds the marker the run wrote in it at once
   (the tool's name, the pid and the token of the folder's name), nothing but files a run writes,
   is this user's, and its process is no longer running;
-- a part ``.<NAME>.<pid>.<random><check>.part`` beside the output NAME being written again, when
+- a part ``.<NAME>.<pid>.<random><check>.part`` in the folder of any output a run writes, when
   its check (a digest of NAME, pid and random) holds, it is a file of this user's and its process
   has ended.
 A user's file or folder shaped like these (a report named fdi-2024-report.csv, a folder of notes)
@@ -113,20 +113,23 @@ def new_part(path: Path, folder: Path) -> Path:
     raise FileExistsError(f"no free name for a temporary file beside {path}")
 
 
-def remove_left_parts(path: Path, folder: Path) -> None:
-    """Remove the parts that ended runs left beside ``path`` in ``folder`` (see `new_part`): only
-    for this very NAME, only with a check that holds, a file of this user's whose process has ended."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.([0-9a-f]{{8}})([0-9a-f]{{8}})\.part")
+_PART = re.compile(r"\.(.+)\.(\d+)\.([0-9a-f]{8})([0-9a-f]{8})\.part")
+
+
+def remove_left_parts(folder: Path) -> None:
+    """Remove the parts that ended runs left in ``folder`` (see `new_part`), beside any output: only
+    with a check that holds for the NAME and pid they carry, a file of this user's whose process has
+    ended. (A run writing any output in a folder clears what a killed run left there.)"""
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
-        found = pattern.fullmatch(entry.name)
+        found = _PART.fullmatch(entry.name)
         if found is None:
             continue
-        pid, random, check = int(found.group(1)), found.group(2), found.group(3)
-        if check != _check(path.name, pid, random):
+        name, pid, random, check = found.group(1), int(found.group(2)), found.group(3), found.group(4)
+        if check != _check(name, pid, random):
             continue
         try:
             if not _mine(entry.stat(follow_symlinks=False), stat.S_ISREG):
