@@ -6,6 +6,7 @@ is quiet."""
 import errno
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -200,6 +201,48 @@ def test_a_stop_at_the_end_replaces_both_outputs_or_neither_and_says_which(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv", "s.json"]
 
 
+STOP_AT_CALL = ("import os, signal, sys\n"
+                "from pathlib import Path\n"
+                "at, sig, calls = int(sys.argv[1]), getattr(signal, sys.argv[2]), [0]\n"
+                "def counted(module, name):\n"
+                "    real = getattr(module, name)\n"
+                "    def call(*args, **kwargs):\n"
+                "        calls[0] += 1\n"
+                "        if calls[0] == at: os.kill(os.getpid(), sig)\n"
+                "        return real(*args, **kwargs)\n"
+                "    setattr(module, name, call)\n"
+                "for module, name in ((os, 'replace'), (os, 'link'), (os, 'unlink'), (os, 'open'), (Path, 'write_text')):\n"
+                "    counted(module, name)\n"
+                "from fdi_incentive.cli import main; sys.exit(main(sys.argv[3:]))\n")
+
+
+@pytest.mark.parametrize("at", range(1, 28, 2))  # (a run of this input makes 25 such calls)
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_stop_at_any_file_operation_replaces_both_outputs_or_neither(tmp_path, at, sig):
+    """The family: a stop at the at-th rename, link, unlink, open or text write of the run (the
+    outputs' checks, the parts, the run's folder, the renames): both outputs new or both old, the
+    message saying which, nothing left behind."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    src, out, summary = small_csv(tmp_path / "in.csv"), tmp_path / "out.csv", tmp_path / "s.json"
+    out.write_text("old\n", encoding="utf-8")
+    summary.write_text("old\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", STOP_AT_CALL, str(at), sig, "batch", str(src), "-o", str(out),
+                           "--summary-json", str(summary), "--no-progress"], env={**env(), "TMPDIR": str(scratch)},
+                          capture_output=True, text=True)
+    assert "Traceback" not in done.stderr, done.stderr
+    new = [out.read_text(encoding="utf-8") != "old\n", summary.read_text(encoding="utf-8") != "old\n"]
+    assert new in ([True, True], [False, False]), (new, done.stderr)
+    said = " ".join(done.stderr.split())
+    if done.returncode == 0:  # (the signal came before any handler was set, or after the last call)
+        assert new == [True, True]
+    else:
+        assert done.returncode == 128 + getattr(signal, sig), done.stderr
+        assert ("written in full" in said) == new[0] and ("left as it was" in said) == (not new[0]), said
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv", "s.json", "tmp"]
+    assert list(scratch.iterdir()) == []
+
+
 def test_a_disk_that_fills_while_the_summary_is_written_keeps_both_old_files(tmp_path, monkeypatch):
     real = Path.write_text
 
@@ -286,11 +329,27 @@ def test_ctrl_c_during_start_up_exits_130_quietly(command):
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-        assert "fdi_incentive" not in err and "site-packages" not in err, (delay, err)
-        if "Traceback" in err:  # (Python's own start or pip's script, before a line of the package runs: a few ms)
+        # no frame of the command's modules or of what they import. A traceback of Python's own start
+        # (site, runpy), of pip's script or of the package's first lines (its __init__, __main__ and
+        # start, which import nothing and run in a millisecond before start.run catches Ctrl-C) is
+        # the interpreter's, before anything can be caught
+        assert not re.search(r'File "[^"]*[/\\](fdi_incentive[/\\](?!__init__|__main__|start\.py)|(typer|click|rich|pydantic|polars)[/\\])',
+                             err), (delay, err)
+        if "Traceback" in err:
             continue
         # (before Python sets its handler the signal ends the process, as a shell reports with 130 too)
         assert proc.returncode in (130, -signal.SIGINT, 0), (delay, proc.returncode, err)
         assert err.strip() in ("", "fdi: stopped by SIGINT"), (delay, err)
         codes.append(proc.returncode)
     assert 130 in codes, codes
+
+
+@pytest.mark.parametrize("kind", ["fifo", "chardev"])
+def test_spark_refuses_a_device_or_fifo_output_before_it_starts(tmp_path, kind):
+    """`--engine spark` renames Spark's result into place: a node is refused (exit 2), untouched."""
+    pytest.importorskip("pyspark")
+    src, target = small_csv(tmp_path / "in.csv"), tmp_path / "out.csv"
+    make_node(target, kind)
+    done = fdi("batch", src, "-o", target, "--engine", "spark")
+    assert done.exit_code == 2 and done.output.startswith("fdi: error: -o") and "--engine spark" in done.output, done.output
+    assert (stat.S_ISFIFO if kind == "fifo" else stat.S_ISCHR)(os.lstat(target).st_mode)

@@ -22,7 +22,7 @@ from .i18n import _
 from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, Options, Scorer, formula_starts
 from .io.readers import Source, Unreadable, describe, frames, row_by_row
-from .io.scratch import run_folder
+from .io.scratch import held_signals, run_folder
 from .io.outputs import Outputs, check_outputs
 from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, output_format
 from .money import Money
@@ -233,8 +233,9 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
                 notes.append(_("input {note}").format(note=src.note.text()))
         raise AssertionError("unreachable")
     finally:
-        for source in made:
-            source.cleanup()
+        with held_signals():  # (a stop does not cut the clean-up short)
+            for source in made:
+                source.cleanup()
 
 
 LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)

@@ -368,20 +368,20 @@ def batch(
         options.policy = get_policy(policy)
     from .io.writers import check_outputs
 
-    # every output, before any work: writable, and none of the files the run reads by any name
-    policy_file = Path(options.policy.origin) if options.policy is not None else None
-    check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
     err_console = _console(stderr=True)
     show_progress = err_console.is_terminal if progress is None else progress
     to_stdout = output is None
     bar = None
-    if show_progress:
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
-        task = bar.add_task("scoring", total=100)
-        bar.start()
     try:
+        # every output, before any work: writable, and none of the files the run reads by any name
+        policy_file = Path(options.policy.origin) if options.policy is not None else None
+        check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
+        if show_progress:
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
+            task = bar.add_task("scoring", total=100)
+            bar.start()
         summary = score_file(
             input, output, options=options, encoding=encoding,
             progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
@@ -390,6 +390,9 @@ def batch(
             projects_path=projects, output_encoding=output_encoding,
             summary_json=summary_json, reads=(fx_table,),  # (-o and the summary: put in place together)
         )
+    except Stopped as exc:  # (what score_file put in place, if it got so far: else no output was touched)
+        exc.outputs = getattr(exc, "outputs", None) or []
+        raise
     finally:
         if bar:
             bar.stop()
@@ -401,7 +404,7 @@ def batch(
         (err_console if to_stdout else _console()).print(render_batch_summary(summary))
     except Stopped as exc:  # (the outputs are in place: a stop now says so)
         exc.outputs = [(option, str(path), "written") for option, path in (("-o", output), ("--summary-json", summary_json))
-                       if path is not None]
+                       if path is not None] or None  # (None: standard output only, printed already)
         raise
     if summary.errors:
         raise typer.Exit(ExitCode.ROW_ERRORS)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..i18n import _
-from .scratch import new_part, remove_left_parts, scratch_file
+from .scratch import held_signals, new_part, remove_left_parts, scratch_file
 
 DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}  # a write that failed for want of room
 KEPT, WRITTEN, PARTIAL = "kept", "written", "partial"  # what an output became
@@ -108,7 +108,8 @@ def check_target(path: Path, option: str = "-o", *others: Path | None) -> Path:
         raise InputError(option, str(path), _("a file in an existing folder ({folder} does not exist)").format(folder=folder))
     if target.is_dir():  # (found before the work, not when the result is renamed into place)
         raise InputError(option, str(path), _("a file, not a folder"))
-    _new_part(target, folder, option).unlink()
+    with held_signals():  # (a stop does not leave the trial file)
+        _new_part(target, folder, option).unlink()
     return folder
 
 
@@ -133,31 +134,6 @@ def _unwritable(option: str, path: Path, exc: OSError) -> InputError:
     return InputError(option, str(path), _("a file that can be written ({reason})").format(reason=exc.strerror or exc))
 
 
-@contextmanager
-def held_signals(signals: Iterable[str] = ("SIGINT", "SIGTERM", "SIGHUP")) -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP wait until the block has run; then the handlers in place act on
-    them. (Python acts on signals in the main thread: elsewhere nothing needs holding.)"""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    held = {}
-    for name in signals:
-        number = getattr(signal, name, None)
-        if number is not None and signal.getsignal(number) is not None:  # (None: a handler Python did not set)
-            held[number] = signal.signal(number, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        for number, handler in held.items():
-            signal.signal(number, handler)
-        for number in dict.fromkeys(pending):
-            signal.raise_signal(number)
-
-
 @dataclass
 class Staged:
     option: str
@@ -178,8 +154,9 @@ class Outputs:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        for entry in self.staged:
-            entry.tmp.unlink(missing_ok=True)
+        with held_signals():  # (a stop does not cut the clean-up short)
+            for entry in self.staged:
+                entry.tmp.unlink(missing_ok=True)
         if value is not None:
             value.outputs = [(e.option, str(e.path), e.state) for e in self.staged]
             for option, path in self.targets.items():  # a FIFO's reader waits for a writer: one that closes at once
@@ -199,8 +176,9 @@ class Outputs:
             target = place(path)
             folder = check_target(path, option)
             remove_left_parts(folder)
-            tmp = _new_part(target, folder, option)
-            tmp.unlink()  # the writer creates it
+            with held_signals():
+                tmp = _new_part(target, folder, option)
+                tmp.unlink()  # the writer creates it
         try:
             yield tmp
         except OSError as exc:

@@ -20,7 +20,7 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -104,11 +104,12 @@ def new_part(path: Path, folder: Path) -> Path:
     for _ in range(100):
         random = secrets.token_hex(4)
         part = folder / f".{path.name}.{pid}.{random}{_check(path.name, pid, random)}.part"
-        try:
-            fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        os.close(fd)
+        with held_signals():  # (made and closed, or not made: never left open by a stop)
+            try:
+                fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            os.close(fd)
         return part
     raise FileExistsError(f"no free name for a temporary file beside {path}")
 
@@ -141,10 +142,36 @@ def remove_left_parts(folder: Path) -> None:
 
 
 @contextmanager
+def held_signals(signals: Iterable[str] = ("SIGINT", "SIGTERM", "SIGHUP")) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP wait until the block has run; then the handlers in place act on
+    them. (Python acts on signals in the main thread: elsewhere nothing needs holding.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    held = {}
+    for name in signals:
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not None:  # (None: a handler Python did not set)
+            held[number] = signal.signal(number, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(pending):
+            signal.raise_signal(number)
+
+
+@contextmanager
 def run_folder() -> Iterator[Path]:
     """One folder for the run's temporary files (`scratch_file` puts them there), removed when the
     block ends however it ends; the folders ended runs left go first."""
-    base = Path(tempfile.gettempdir())
+    with held_signals():  # (Python's first look makes and removes a file there to try it)
+        base = Path(tempfile.gettempdir())
     remove_left_runs(base)
     pid = os.getpid()
     while True:
@@ -165,7 +192,8 @@ def run_folder() -> Iterator[Path]:
         yield folder
     finally:
         _folder.reset(context)
-        shutil.rmtree(folder, ignore_errors=True)
+        with held_signals():  # (a stop does not cut the removal short)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def scratch_file(suffix: str) -> Path:
