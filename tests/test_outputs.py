@@ -353,3 +353,22 @@ def test_spark_refuses_a_device_or_fifo_output_before_it_starts(tmp_path, kind):
     done = fdi("batch", src, "-o", target, "--engine", "spark")
     assert done.exit_code == 2 and done.output.startswith("fdi: error: -o") and "--engine spark" in done.output, done.output
     assert (stat.S_ISFIFO if kind == "fifo" else stat.S_ISCHR)(os.lstat(target).st_mode)
+
+
+def test_a_terminal_as_output_shows_the_rows_without_controls(tmp_path):
+    """`-o /dev/tty` (here a private pseudo-terminal): a character device written into, shown as
+    standard output shows rows on a terminal, without the escape sequences a cell may hold."""
+    import pty
+
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd,fx_rate\n\x1b]0;pwned\x07P1,2024,manufacturing,40000000,7.1\n",
+                   encoding="utf-8")
+    leader, follower = pty.openpty()
+    try:
+        done = fdi("batch", src, "-o", os.ttyname(follower), "--no-progress")
+        assert done.exit_code == 0, done.output
+        shown = os.read(leader, 1 << 16)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert b"\x1b" not in shown and b"\x07" not in shown and b"]0;pwnedP1,2024" in shown

@@ -208,7 +208,14 @@ class Outputs:
         try:
             with open(fd, "wb", closefd=True) as out, entry.tmp.open("rb") as data:
                 entry.state = PARTIAL
-                shutil.copyfileobj(data, out, 1 << 20)
+                if out.isatty():  # (a terminal, `-o /dev/tty`: shown as standard output shows it, without controls)
+                    from ..text import printable
+
+                    with open(entry.tmp, encoding="utf-8", errors="replace", newline="") as text:
+                        while chunk := text.read(1 << 20):
+                            out.write(printable(chunk).encode("utf-8"))
+                else:
+                    shutil.copyfileobj(data, out, 1 << 20)
         except BrokenPipeError:
             pass  # the reader stopped reading: it has what it wanted
         except OSError as exc:

@@ -13,7 +13,7 @@ from pathlib import Path
 from .columns import named
 from ..errors import InputError
 from ..i18n import _
-from .outputs import (DISK_FULL, atomic_output, check_outputs, check_target, error_number,  # noqa: F401 (their home)
+from .outputs import (DISK_FULL, atomic_output, check_outputs, check_target, error_number,  # noqa: F401 (callers import them from here too)
                       is_node, same_file)
 
 OUTPUT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
