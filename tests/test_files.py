@@ -503,6 +503,8 @@ def lookalikes(draw, out_name: str):
         ("tmp", f"fdi-run-{pid}-{word}"),
         ("tmp", f"fdi-{pid}-{word}"),
         ("out", f".{out_name}.{pid}.{word}.part"),
+        # (a part beside another output of that folder: removed too, when it is certainly a run's)
+        ("out", f".{draw(st.sampled_from(['report.xlsx', 'a.b.json', out_name + '.1', '.x']))}.{pid}.{word}.part"),
     ]))
     return where, name, draw(st.booleans()), draw(_content), pid, word
 

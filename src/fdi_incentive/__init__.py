@@ -6,8 +6,7 @@
     '2160000.00'
 """
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # (not typing's: importing typing at start-up takes time a Ctrl-C may land in; type checkers read it alike)
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported when first used
     from .engine import assess, evaluate_year
     from .errors import FdiError, FxError, InputError, PolicyError

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
-from .i18n import _, get_language, language_from_env, parse_language, set_language
+from .i18n import N_, _, get_language, language_from_env, parse_language, set_language
 from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
 app = typer.Typer(
@@ -368,40 +368,44 @@ def batch(
         options.policy = get_policy(policy)
     from .io.writers import check_outputs
 
-    # every output, before any work: writable, and none of the files the run reads by any name
-    policy_file = Path(options.policy.origin) if options.policy is not None else None
-    check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
     err_console = _console(stderr=True)
     show_progress = err_console.is_terminal if progress is None else progress
     to_stdout = output is None
     bar = None
-    if show_progress:
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
-        task = bar.add_task("scoring", total=100)
-        bar.start()
     try:
+        # every output, before any work: writable, and none of the files the run reads by any name
+        policy_file = Path(options.policy.origin) if options.policy is not None else None
+        check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
+        if show_progress:
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
+            task = bar.add_task("scoring", total=100)
+            bar.start()
         summary = score_file(
             input, output, options=options, encoding=encoding,
             progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
             hash_input=summary_json is not None,
             stdout=sys.stdout,
             projects_path=projects, output_encoding=output_encoding,
+            summary_json=summary_json, reads=(fx_table,),  # (-o and the summary: put in place together)
         )
+    except Stopped as exc:  # (what score_file put in place, if it got so far: else no output was touched)
+        exc.outputs = getattr(exc, "outputs", None) or []
+        raise
     finally:
         if bar:
             bar.stop()
-    if to_stdout:
-        _release_stdout()
-    if summary_json is not None:
-        from .io.writers import atomic_output
+    try:
+        if to_stdout:
+            _release_stdout()
+        from .render import render_batch_summary
 
-        with atomic_output(summary_json, "--summary-json") as tmp:
-            tmp.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
-    from .render import render_batch_summary
-
-    (err_console if to_stdout else _console()).print(render_batch_summary(summary))
+        (err_console if to_stdout else _console()).print(render_batch_summary(summary))
+    except Stopped as exc:  # (the outputs are in place: a stop now says so)
+        exc.outputs = [(option, str(path), "written") for option, path in (("-o", output), ("--summary-json", summary_json))
+                       if path is not None] or None  # (None: standard output only, printed already)
+        raise
     if summary.errors:
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
@@ -419,10 +423,14 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
     if output is None:
         _fail(_("-o: --engine spark writes a file; give -o OUT.csv, .parquet or .jsonl"))
     from . import spark
-    from .io.writers import check_target
+    from .io.outputs import check_target, is_node, place
 
     spark.check_paths(input, output)  # (every option checked before Spark starts, which takes seconds)
+    if is_node(output):  # (Spark's result is a file renamed into place: it would replace the node)
+        raise InputError("-o", str(output), _("a regular file with --engine spark (use the default engine to write "
+                                              "into a device or a FIFO)"))
     check_target(output, "-o", input)
+    output = place(output)  # (a symlink: the file it names is replaced, the link kept)
     chosen, rate, way = get_policy(policy) if policy else None, parse_rate(fx_rate, "--fx-rate") if fx_rate else None, _reading(reading)
     started = time.perf_counter()
     session = spark.local_session()
@@ -564,46 +572,77 @@ def _root(
 
 
 class Stopped(BaseException):
-    """SIGTERM or SIGHUP: raised where the run is, so that it ends as on Ctrl-C, its temporary
-    files removed and the old output kept (a BaseException: no ``except Exception`` stops it)."""
+    """SIGINT, SIGTERM or SIGHUP: raised where the run is, its temporary files removed and the old
+    output kept (a BaseException: no ``except Exception`` stops it). ``outputs``, when set: what
+    each output became, (option, path, "kept" | "written" | "partial") (see `io.outputs.Outputs`)."""
 
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum
 
 
+CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
 def _stop(signum: int, frame: Any) -> None:
     import signal
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # (once: a second signal does not break the cleanup)
-        signal.signal(sig, signal.SIG_IGN)
+    for name in CAUGHT:  # (once: a second signal does not break the cleanup)
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
     raise Stopped(signum)
 
 
+OUTPUT_STATES = {
+    "written": N_("{option} {path} was written in full"),
+    "partial": N_("{option} {path} received only part of its output"),
+    "kept": N_("{option} {path} was left as it was"),
+}
+
+
+def stopped_message(signum: int, outputs: list[tuple[str, str, str]] | None) -> str:
+    """What a stop did to the outputs, as it is: left as they were, or which were written
+    (``outputs`` None: the command had none under way)."""
+    import signal
+
+    name = signal.Signals(signum).name
+    if outputs is None:  # (a command that writes no file, or stopped before a batch began)
+        return _("fdi: stopped by {signal}").format(signal=name)
+    if not any(state != "kept" for _option, _path, state in outputs or []):
+        return _("fdi: stopped by {signal}; the output was left as it was").format(signal=name)
+    said = "; ".join(_(OUTPUT_STATES[state]).format(option=option, path=path) for option, path, state in outputs)
+    return _("fdi: stopped by {signal}; {outputs}").format(signal=name, outputs=said)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run `fdi` with ``argv`` and return its exit code (128 + the signal's number when SIGTERM or
-    SIGHUP stopped it, as a shell reports it)."""
+    """Run `fdi` with ``argv`` and return its exit code (128 + the signal's number when SIGINT,
+    SIGTERM or SIGHUP stopped it, as a shell reports it)."""
     import signal
     import threading
 
-    caught = (signal.SIGTERM, signal.SIGHUP)
-    main_thread = threading.current_thread() is threading.main_thread()
-    before = {sig: signal.signal(sig, _stop) for sig in caught} if main_thread else {}
+    before = {}
     try:
+        if threading.current_thread() is threading.main_thread():
+            for name in CAUGHT:
+                number = getattr(signal, name)
+                before[number] = signal.signal(number, _stop)
         app(args=argv, prog_name="fdi")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except Stopped as exc:
-        typer.echo(_("fdi: stopped by {signal}; the output was left as it was").format(signal=signal.Signals(exc.signum).name), err=True)
+        from .text import printable
+
+        typer.echo(printable(stopped_message(exc.signum, getattr(exc, "outputs", None))), err=True)
         return 128 + exc.signum
+    except KeyboardInterrupt:  # (Ctrl-C before our handler was set: nothing was written yet)
+        return 128 + signal.SIGINT
     finally:
         for sig, handler in before.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
     return ExitCode.OK
 
 
 def run() -> None:
-    """Console-script entry point.
+    """Console-script entry point (see `fdi_incentive.start`, which imports this module).
 
     The process ends without tearing the interpreter down: once polars is loaded, freeing every
     module and object one by one takes 0.1-0.2 s after the work is done (a tenth of a
@@ -611,12 +650,16 @@ def run() -> None:
     temporary files are gone, and the standard streams and exit handlers are run here.
     """
     import atexit
+    import signal
 
     code = main()
-    atexit._run_exitfuncs()  # (what the libraries registered; none of ours)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`fdi batch FILE | head`) or stream
-            pass
+    try:
+        atexit._run_exitfuncs()  # (what the libraries registered; none of ours)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`fdi batch FILE | head`) or stream
+                pass
+    except KeyboardInterrupt:  # (Ctrl-C as the process ends: its work is done, quietly)
+        code = code or 128 + signal.SIGINT
     os._exit(code)
