@@ -17,7 +17,7 @@ from fdi_incentive.errors import FxError
 from fdi_incentive.fx import RateChain, RateTable, assumed_rate
 from fdi_incentive.plan import parse_years, plan
 
-from .strategies import junk_values
+from .strategies import generated_bases, junk_values
 
 
 def calc_reward(year, amount, sector, fx, reading=None, granted=None):
@@ -360,3 +360,38 @@ def test_plan_with_junk_in_any_argument_raises_only_fdi_errors(name, junk):
         return
     assert sum(y.paid_in_usd for y in p.schedule) == p.total_usd
     assert p.total_incentive_cny == sum(y.incentive_cny for y in p.schedule)
+
+
+def test_a_policy_that_does_not_count_equity_plans_what_calc_pays():
+    """Issue 22 #5: a policy counting only reinvested profits paid CNY 2,800,000 on USD 20M of equity in
+    the plan while `fdi calc` paid 0.00 for the same year."""
+    from .strategies import _policy_from
+    from fdi_incentive.policy import LoadedPolicy
+
+    pol = LoadedPolicy(policy=_policy_from([(D(10_000_000), "gt", D("0.02"), [])], D(10_000_000), [],
+                                           counts=["reinvested_profit"]), origin="test", sha256="0" * 64)
+    p = plan(D(20_000_000), [2024], sector="services", fx="7", policy=pol)
+    calc = assess(Project.for_year(2024, paid_in=D(20_000_000), sector="services"), fx="7", policy=pol)
+    assert calc.total_incentive_cny == D(0)
+    assert p.total_incentive_cny == D(0) and p.schedule[0].incentive_cny == D(0)
+    assert any("does not count equity" in n for n in p.notes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy=generated_bases, kind=st.sampled_from(["new", "capital_increase"]),
+       sector=st.sampled_from(["manufacturing", "services", "real-estate"]),
+       total=st.integers(0, 120).map(lambda n: D(n) * D(1_000_000)), fx=st.sampled_from([D("7.1"), D("6.9871")]))
+def test_every_planned_year_reassessed_pays_what_the_plan_claims_under_generated_policies(policy, kind, sector, total, fx):
+    """Over generated valid policies (counted contributions, rewarded kinds, tiers, caps, exclusions):
+    each planned year, assessed as `fdi calc` assesses it, pays the plan's payout."""
+    from fdi_incentive.policy import LoadedPolicy
+
+    lp = LoadedPolicy(policy=policy, origin="generated", sha256="0" * 64)
+    p = plan(total, [2024, 2025, 2026], sector=sector, kind=kind, fx=fx, policy=lp, step=D(1_000_000))
+    for y in p.schedule:
+        project = Project.for_year(y.year, paid_in=y.paid_in_usd, sector=sector, kind=kind)
+        assert assess(project, fx=fx, policy=lp).years[0].incentive_cny == y.incentive_cny, y
+    for b in p.baselines.values():
+        for y in b.schedule:
+            project = Project.for_year(y.year, paid_in=y.paid_in_usd, sector=sector, kind=kind)
+            assert assess(project, fx=fx, policy=lp).years[0].incentive_cny == y.incentive_cny, y

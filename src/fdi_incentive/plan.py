@@ -155,6 +155,11 @@ class _Year:
     hi: int
     fixed: Decimal | None
 
+    @property
+    def counted(self) -> bool:
+        """Whether the policy counts equity paid in (what the plan places) toward the year's base."""
+        return "equity" in self.policy.base.counts
+
 
 def _feasible_totals(free_years: int, least: Decimal, most: Decimal | None, fixed: Decimal) -> str:
     """What --total-usd could be: the free years' minimum to maximum, each times their number, plus what is fixed."""
@@ -247,10 +252,11 @@ def plan(
                                                                            else None, total_usd - free_total))
 
     def reward(y: _Year, amount: Decimal, fx_factor: Decimal = Decimal(1)):
+        base = amount if y.counted else Decimal(0)  # (the base as `fdi calc` counts it: see engine.evaluate_year)
         with decimal.localcontext(EXACT):
             return decide(
-                y.policy, category=cls.category, code=cls.code, kind=kind_norm, base_usd=amount,
-                base_cny_converted=amount * y.fx * fx_factor, reading=y.reading, granted_rate=granted_rate,
+                y.policy, category=cls.category, code=cls.code, kind=kind_norm, base_usd=base,
+                base_cny_converted=base * y.fx * fx_factor, reading=y.reading, granted_rate=granted_rate,
             )
 
     def value(y: _Year, units_: int) -> tuple[Decimal, Decimal]:
@@ -272,7 +278,7 @@ def plan(
         rows = []
         for y in ys:
             d = reward(y, amts[y.year], fx_factor)
-            near, dist = _nearest_threshold(y.policy, cls.category, amts[y.year])
+            near, dist = _nearest_threshold(y.policy, cls.category, amts[y.year]) if y.counted else (None, None)
             rows.append(PlanYear(
                 year=y.year, paid_in_usd=amts[y.year], fixed=y.fixed is not None, policy=y.policy.id,
                 tier=d.tier.id if d.tier else None, rate=d.rate,
@@ -281,7 +287,7 @@ def plan(
                 incentive_cny=d.incentive_cny, capped=d.capped, nearest_threshold=near,
                 distance_to_threshold_usd=dist,
                 cap_binds_above_usd=cap_point(y.policy, cls.category, fx=y.fx * fx_factor, reading=y.reading,
-                                              granted_rate=granted_rate, code=cls.code) if d.rate is not None else None,
+                                              granted_rate=granted_rate, code=cls.code) if d.rate is not None and y.counted else None,
                 policy_status=y.policy.status_for(y.year),
             ))
         within = all(
@@ -315,6 +321,12 @@ def plan(
         _("Each year's payout is rounded once to the fen, as fdi calc does; the plan is exact before that rounding "
           "and no schedule pays more than a fen a year more."),
     ]
+    uncounted = [y.year for y in ys if not y.counted]
+    if uncounted:
+        notes.append(_("{years}: {policies} does not count equity paid in toward the base (it counts {counts}): "
+                       "capital planned in those years earns nothing, as fdi calc says.").format(
+            years=_years_text(uncounted), policies=", ".join(sorted({y.policy.id for y in ys if not y.counted})),
+            counts=_(", ").join(sorted({c.replace("_", " ") for y in ys if not y.counted for c in y.policy.base.counts}))))
     continued = [y.year for y in ys if y.policy.status_for(y.year) == "assumed_continuation"]
     if continued:
         ids = sorted({y.policy.id for y in ys if y.year in continued})
@@ -361,6 +373,8 @@ def _units_floor(x: Decimal, step: Decimal) -> int:
 def _candidates(y: _Year, category: str, step: Decimal, granted: Decimal | None) -> list[int]:
     """The ends of the linear pieces of one year's reward, in steps, within the year's bounds."""
     points = {y.lo, y.hi}
+    if not y.counted:  # (nothing the plan places counts: the reward is flat)
+        return sorted(points)
     rates = set()
     for tier in y.policy.tiers:
         if not tier.applies_to(category):
@@ -384,7 +398,7 @@ def _check_granted(free: list[_Year], category: str, step: Decimal, granted: Dec
     """A granted rate must suit every tier the plan may reach (a floor's granted rate is not below it)."""
     for y in free:
         for tier in y.policy.tiers:
-            if tier.applies_to(category) and tier.threshold.passed_by(y.hi * step):
+            if y.counted and tier.applies_to(category) and tier.threshold.passed_by(y.hi * step):
                 check_granted_rate(tier, granted)
 
 
