@@ -76,3 +76,24 @@ def test_doctest_in_package_docstring():
     import doctest
 
     assert doctest.testmod(fdi_incentive).failed == 0
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.decimals(min_value=D("-1e14"), max_value=D("1e14"), allow_nan=False, allow_infinity=False, places=2),
+                 st.decimals(min_value=D("-1"), max_value=D("1"), allow_nan=False, allow_infinity=False, places=6),
+                 st.sampled_from([D("-0.07"), D("-0.5"), D("-0.01"), D("0.07"), D("-1000.5"), D("-0.00")])),
+       st.sampled_from(["", "CNY", "USD"]))
+def test_money_fmt_keeps_the_sign_and_the_value(value, currency):
+    """Issue 22 #22: money_fmt(-0.07) read '0.07' (the sign of a value under 1 was lost). The text,
+    read back without its separators, is the value, sign and all."""
+    from fdi_incentive.money import money_fmt, money_str
+
+    text = money_fmt(value, currency)
+    number = text.removeprefix(f"{currency} ") if currency else text
+    assert D(number.replace(",", "")) == value
+    assert number.startswith("-") == (value < 0)
+    assert number.replace(",", "") == (money_str(value) if value else money_str(abs(value)))

@@ -208,9 +208,11 @@ def test_years_after_the_stated_period_are_marked_as_assumed_continuation():
 def test_thirty_years_are_planned():
     p = plan(D(1_000_000_000), list(range(2024, 2054)), sector="manufacturing", fx="7.1")
     assert len(p.schedule) == 30 and sum(y.paid_in_usd for y in p.schedule) == D(1_000_000_000)
-    # every year in the 4% tier: 0.284 CNY a USD, and three fen more: a year at the cap point's last cent
-    # (USD 35,211,267.60, CNY 9,999,999.9984) is paid CNY 10,000,000.00 once rounded
-    assert p.total_incentive_cny == D("284000000.03")
+    # every year in the 4% tier: 0.284 CNY a USD, and ten fen more: the equal split's USD 33,333,333.34
+    # (CNY 9,466,666.66856) is paid 9,466,666.67 once rounded, and so is its 33,333,333.33; the search's
+    # schedule (three fen more, from years at the cap point's last cent) pays less once rounded
+    assert p.total_incentive_cny == D("284000000.10")
+    assert [y.paid_in_usd for y in p.schedule] == [y.paid_in_usd for y in p.baselines["equal_split"].schedule]
 
 
 def test_issue_example_and_every_year_matches_calc():
@@ -395,3 +397,26 @@ def test_every_planned_year_reassessed_pays_what_the_plan_claims_under_generated
         for y in b.schedule:
             project = Project.for_year(y.year, paid_in=y.paid_in_usd, sector=sector, kind=kind)
             assert assess(project, fx=fx, policy=lp).years[0].incentive_cny == y.incentive_cny, y
+
+
+def test_a_plan_never_pays_less_than_a_naive_schedule_it_prints():
+    """Issue 22 #22: over 30 years the equal split paid CNY 0.07 more once each year was rounded to the
+    fen, and the terminal said "plan's gain CNY 0.07" (the sign lost). The plan takes a schedule
+    within the constraints that pays more, says so, and never shows a gain below zero."""
+    args = ["plan", "--total-usd", "1000000000", "--years", "2024-2053", "--sector", "manufacturing", "--fx-rate", "7.1"]
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    assert all(D(g) >= 0 for g in data["gain_over_baselines_cny"].values())
+    assert D(data["total_incentive_cny"]) >= D(data["baselines"]["equal_split"]["total_incentive_cny"])
+    assert any("rounded to the fen" in n and "equal split" in n for n in data["notes"])
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+    assert "-0.07" not in table.output and "pays CNY 0.07 more" in " ".join(table.output.split())
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(2, 30), per_year=st.integers(1, 60), cents=st.integers(0, 99),
+       sector=st.sampled_from(["manufacturing", "services"]), fx=st.sampled_from([D("7.1"), D("7.123456"), D("6.9871")]))
+def test_no_naive_schedule_within_the_constraints_pays_more_than_the_plan(n, per_year, cents, sector, fx):
+    p = plan(D(per_year) * D(1_000_000) * n + D(cents) / 100, list(range(2024, 2024 + n)), sector=sector, fx=fx)
+    for key, b in p.baselines.items():
+        if b.within_constraints:
+            assert p.gain_over_baselines_cny[key] >= 0, key

@@ -308,6 +308,17 @@ def plan(
         for i, y in enumerate(free):
             equal[y.year] = (each + (1 if i < extra else 0)) * step
         baselines["equal_split"] = schedule(_("equal split"), equal)
+    # The search is exact before each year's rounding to the fen; after it a naive schedule may pay a
+    # few fen more. Then the plan is that schedule (within the constraints), and says so.
+    better = max((b for b in baselines.values() if b.within_constraints and b.total_incentive_cny > best_s.total_incentive_cny),
+                 key=lambda b: b.total_incentive_cny, default=None)
+    rounding_note = None
+    if better is not None:
+        rounding_note = _("Once each year is rounded to the fen, the {schedule} pays {amount} more than the schedule the "
+                          "search found (the best before that rounding): the plan is the {schedule}.").format(
+            schedule=better.name, amount=money_fmt(better.total_incentive_cny - best_s.total_incentive_cny, "CNY"))
+        amounts = {y.year: y.paid_in_usd for y in better.schedule}
+        best_s = schedule("plan", amounts)
     gains = {k: best_s.total_incentive_cny - b.total_incentive_cny for k, b in baselines.items()}
     shocks = {
         "fx_-5%": schedule("fx -5%", amounts, 1 - FX_SHOCK).total_incentive_cny,
@@ -321,6 +332,8 @@ def plan(
         _("Each year's payout is rounded once to the fen, as fdi calc does; the plan is exact before that rounding "
           "and no schedule pays more than a fen a year more."),
     ]
+    if rounding_note:
+        notes.append(rounding_note)
     uncounted = [y.year for y in ys if not y.counted]
     if uncounted:
         notes.append(_("{years}: {policies} does not count equity paid in toward the base (it counts {counts}): "
