@@ -15,6 +15,7 @@ from fdi_incentive.cli import app
 from fdi_incentive import optimum
 from fdi_incentive.errors import FxError
 from fdi_incentive.fx import RateChain, RateTable, assumed_rate
+from fdi_incentive.money import money_fmt
 from fdi_incentive.plan import parse_years, plan
 
 from .strategies import generated_bases, junk_values
@@ -420,3 +421,38 @@ def test_no_naive_schedule_within_the_constraints_pays_more_than_the_plan(n, per
     for key, b in p.baselines.items():
         if b.within_constraints:
             assert p.gain_over_baselines_cny[key] >= 0, key
+
+
+def test_a_gain_that_only_an_assumed_rate_rewards_is_named_with_its_amount():
+    """Issue 22 #23: README's third example moved USD 45M to 2027 because 2027's rate is assumed
+    (the last full year's average, above 2026's); with one rate the gain is 0. The plan says how much
+    of its gain rests on the assumed rates: planned with those years at no more than the lowest rate
+    a source gives, the gain is what remains."""
+    args = ["plan", "--total-usd", "60000000", "--years", "2025-2027", "--sector", "services",
+            "--fixed", "2025=15000000", "--step", "1000000"]
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    gain = D(data["gain_over_baselines_cny"]["equal_split"])
+    assert gain > 0
+    assert D(data["gain_resting_on_assumed_rates_cny"]["equal_split"]) == gain  # all of it
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+    text = " ".join(table.output.split())
+    assert "rests on the assumed exchange rate" in text and money_fmt(gain) in text
+    # with one rate for every year no gain rests on an assumption, and nothing is said
+    one = plan(D(60_000_000), [2025, 2026, 2027], sector="services", fx="7.1", fixed={2025: D(15_000_000)}, step=D(1_000_000))
+    assert one.gain_resting_on_assumed_rates_cny == {}
+
+
+@settings(max_examples=15, deadline=None)
+@given(rates=st.lists(st.integers(65_000, 75_000).map(lambda n: D(n) / 10_000), min_size=1, max_size=3),
+       assume=st.integers(65_000, 75_000).map(lambda n: D(n) / 10_000), later=st.integers(1, 3),
+       total=st.integers(10, 90).map(lambda n: D(n) * D(1_000_000)), sector=st.sampled_from(["manufacturing", "services"]))
+def test_the_gain_resting_on_assumed_rates_is_what_a_plan_without_their_advantage_loses(rates, assume, later, total, sector):
+    """Known years at their rates, later years at an assumed one: the part of each gain resting on the
+    assumed rates is the gain less the gain of the plan made with those years at the lowest known rate."""
+    years = list(range(2024, 2024 + len(rates) + later))
+    fx = rates_by_year(dict(zip(years, rates)))
+    p = plan(total, years, sector=sector, fx=RateChain(fx.sources[0], embedded=False), fx_assume=assume, step=D(1_000_000))
+    low = plan(total, years, sector=sector, fx=RateChain(fx.sources[0], embedded=False), fx_assume=min(rates), step=D(1_000_000))
+    for key, gain in p.gain_over_baselines_cny.items():
+        resting = gain - low.gain_over_baselines_cny[key]
+        assert p.gain_resting_on_assumed_rates_cny.get(key, D(0)) == max(resting, D(0))

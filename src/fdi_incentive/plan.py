@@ -131,6 +131,10 @@ class Plan(BaseModel):
     total_usd: Money
     baselines: dict[str, Schedule]
     gain_over_baselines_cny: dict[str, Money]
+    gain_resting_on_assumed_rates_cny: dict[str, Money] = Field(
+        {}, description="of each gain over a naive schedule, the part that rests on the rates assumed for years no source "
+                        "covers: the gain less the gain of the plan made with those years at the lowest rate a source gives "
+                        "for the plan's other years (absent: none)")
     fx_sensitivity: dict[str, Money] = Field(description="the plan's total if every year's FX rate moves by -5% / +5%")
     category: str
     reading: Reading
@@ -349,9 +353,19 @@ def plan(
     if assumed:
         notes.append(_("No exchange rate is known for {years}: those years are planned at an assumed "
                        "rate (see FX); their payouts rest on it.").format(years=_years_text(assumed)))
+    resting = _gain_on_assumed_rates(ys, gains, lambda low: plan(
+        total_usd, years, sector=sector, industry_code=industry_code, kind=kind, fx=chain, fx_assume=low,
+        policy=forced, reading=reading, min_per_year=min_per_year, max_per_year=max_per_year, fixed=fixed, step=step,
+        granted_rate=granted_rate), fx_assume)
+    if resting:
+        key = "equal_split" if "equal_split" in resting else next(iter(resting))
+        notes.append(_("Of the gain over the {schedule}, {amount} rests on the assumed exchange rate of {years}: planned "
+                       "with those years at the lowest rate a source gives for the others, the plan gains {left}.").format(
+            schedule=baselines[key].name, amount=money_fmt(resting[key], "CNY"), years=_years_text(assumed),
+            left=money_fmt(gains[key] - resting[key], "CNY")))
     return Plan(
         schedule=best_s.schedule, total_incentive_cny=best_s.total_incentive_cny, total_usd=total_usd,
-        baselines=baselines, gain_over_baselines_cny=gains, fx_sensitivity=shocks, category=cls.category,
+        baselines=baselines, gain_over_baselines_cny=gains, gain_resting_on_assumed_rates_cny=resting, fx_sensitivity=shocks, category=cls.category,
         reading=reading or ys[0].reading, step_usd=step,
         fx_sources={y.year: (y.quote.source if y.quote else _("nominal reading: no exchange rate")) for y in ys},
         fx_assumed_years=assumed, assumed_continuation_years=continued, policies=sorted({y.policy.id for y in ys}),
@@ -359,6 +373,20 @@ def plan(
                       states_examined=examined, seconds=round(seconds, 6), tie_rule=_(TIE_RULE)),
         notes=notes,
     )
+
+
+def _gain_on_assumed_rates(ys: list[_Year], gains: dict[str, Decimal], replan, fx_assume: Decimal | None) -> dict[str, Decimal]:
+    """Of each gain, the part resting on the rates assumed for years no source covers: the gain less
+    the gain of the plan ``replan(rate)`` makes with those years at the lowest rate a source gives
+    for the others (so no assumed year is favoured by its rate). Empty when no year is assumed, no
+    year is known, or the assumed rate is already that lowest one."""
+    known = [y.fx for y in ys if y.quote is not None and not y.quote.assumed]
+    if not known or not any(y.quote is not None and y.quote.assumed for y in ys) or fx_assume == min(known):
+        return {}
+    low = replan(min(known))
+    with decimal.localcontext(EXACT):
+        resting = {k: g - low.gain_over_baselines_cny.get(k, Decimal(0)) for k, g in gains.items()}
+    return {k: r for k, r in resting.items() if r > 0}
 
 
 def _years_text(years: list[int]) -> str:
