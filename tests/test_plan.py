@@ -20,6 +20,8 @@ from fdi_incentive.plan import parse_years, plan
 
 from .strategies import generated_bases, junk_values
 
+FX_TABLE = __import__("pathlib").Path(__file__).parents[1] / "examples" / "pboc-central-parity.csv"
+
 
 def calc_reward(year, amount, sector, fx, reading=None, granted=None):
     project = Project.for_year(year, paid_in=amount, sector=sector)
@@ -165,7 +167,7 @@ def test_the_issue_ten_year_plan_prints_its_optimum_and_its_json_reassesses():
     args = ["plan", "--total-usd", "200000000", "--years", "2024-2033", "--sector", "manufacturing", "--fx-rate", "7.1"]
     table = CliRunner().invoke(app, args)
     assert table.exit_code == 0, table.output
-    assert "CNY 56,800,000.00" in table.output and "pays in earliest" in table.output
+    assert "56,800,000.00" in table.output and "pays in earliest" in table.output
     data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     assert sum(D(y["paid_in_usd"]) for y in data["schedule"]) == D(200_000_000)
     assert data["total_incentive_cny"] == "56800000.00"
@@ -274,7 +276,7 @@ def test_cli_plan_json_and_table():
     assert set(data["schedule"][0]) >= {"year", "paid_in_usd", "tier", "incentive_cny"}
     assert data["total_incentive_cny"] == "21300000.00"
     table = runner.invoke(app, args)
-    assert table.exit_code == 0 and "CNY 21,300,000.00" in table.output and "Advice under the stated policy" in table.output
+    assert table.exit_code == 0 and "21,300,000.00" in table.output and "Advice under the stated policy" in table.output
     bad = runner.invoke(app, [*args, "--fixed", "2024:5"])
     assert bad.exit_code == 2 and "YEAR=AMOUNT" in bad.output
 
@@ -456,3 +458,23 @@ def test_the_gain_resting_on_assumed_rates_is_what_a_plan_without_their_advantag
     for key, gain in p.gain_over_baselines_cny.items():
         resting = gain - low.gain_over_baselines_cny[key]
         assert p.gain_resting_on_assumed_rates_cny.get(key, D(0)) == max(resting, D(0))
+
+
+def test_a_ten_year_plan_shows_its_shape_in_bars_the_naive_schedules_by_totals_and_one_cap_point():
+    """Issue 22 #30: at 10-30 years the comparison put every year's amount in one wrapped cell (30
+    lines for three schedules at 100 columns) and the cap point was repeated once per year."""
+    args = ["plan", "--total-usd", "200000000", "--years", "2024-2033", "--sector", "manufacturing", "--fx-rate", "7.1"]
+    for width in (80, 100):
+        out = CliRunner().invoke(app, args, env={"COLUMNS": str(width)}).output
+        lines = out.splitlines()
+        assert max(len(line.rstrip()) for line in lines) <= width
+        start = next(i for i, line in enumerate(lines) if "against the naive schedules" in line)
+        end = next(i for i, line in enumerate(lines) if i > start and "fragility" in line)
+        assert end - start <= 10, "\n".join(lines[start:end + 1])  # a line or two per schedule, not a wall
+        assert sum(line.strip()[:4].isdigit() and "█" in line for line in lines[:start]) == 6  # a bar per year paid in
+        assert " ".join(out.split()).count("the cap binds above USD 35,211,267.60") == 1
+        assert "2025: the cap binds" not in out
+    # a year whose cap point differs is named with its own
+    varied = CliRunner().invoke(app, ["plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing",
+                                      "--fx-table", str(FX_TABLE)], env={"COLUMNS": "100"}).output
+    assert " ".join(varied.split()).count("the cap binds above") >= 1
