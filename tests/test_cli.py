@@ -38,8 +38,9 @@ def test_calc_itemised_breakdown():
     assert result.exit_code == 0, result.output
     for expected in ["cn-cq-2023", "USD 42,000,000.00", "USD 5,000,000.00", "not counted", "manufacturing tier",
                      "7.1 CNY/USD", "CNY 11,928,000.00", "binds", "CNY 10,000,000.00", "caveats",
-                     "what would change the answer", "不低于4%"]:
+                     "what would change the answer"]:
         assert expected in result.output, expected
+    assert "不低于4%" in fdi(*CALC, "--caveats").output  # (a footnote's whole clause)
 
 
 def test_calc_json_shape():
@@ -304,3 +305,27 @@ def test_a_batch_names_each_rate_in_a_few_words_and_explains_the_ecb_cross_once(
     assert said.count("not the PBOC central parity") == 1 and "--fx-table" in said
     shown = " ".join(result.output.split())
     assert shown.count("not the PBOC central parity") == 1
+
+
+ONE_YEAR = [CALC, ["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "12000000", "--reinvested-profit-cny",
+                   "5000000", "--fx-rate", "7.1"],
+            ["calc", "--year", "2025", "--sector", "services", "--paid-in", "12000000", "--currency", "EUR"],
+            ["calc", "--year", "2024", "--industry-code", "K7010", "--paid-in-usd", "20000000", "--fx-rate", "7.1"],
+            ["calc", "--year", "2021", "--sector", "manufacturing", "--paid-in-usd", "8000000", "--fx-rate", "6.5"]]
+
+
+@pytest.mark.parametrize("args", ONE_YEAR, ids=lambda a: " ".join(a[1:5]))
+def test_a_one_year_calc_fits_a_40_line_terminal_with_its_caveats_a_line_each(args):
+    """Issue 22 #25: one year printed about 100 lines at 80 columns. It fits 40 lines: each caveat a
+    line under its id; the full texts with --caveats (and in `fdi policy show`)."""
+    short = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert short.exit_code == 0, short.output
+    lines = short.output.splitlines()
+    assert len(lines) <= 40, short.output
+    assert max(len(line) for line in lines) <= 80
+    for needed in ["payout", "rounded once", "base", "[floor-rates]", "[fx-rate]", "--caveats"]:
+        assert needed in short.output, needed
+    full = runner.invoke(app, [*args, "--caveats"], env={"COLUMNS": "80"})
+    assert full.exit_code == 0 and len(full.output.splitlines()) > len(lines)
+    assert "no bureau uses that rate" in " ".join(full.output.split())  # a caveat's full text
+    assert "no bureau uses that rate" not in " ".join(short.output.split())

@@ -187,6 +187,7 @@ def calc(
     reading: Annotated[Optional[str], typer.Option(help="converted (default: USD base × FX × rate) or nominal (rate × USD figure, paid as yuan).")] = None,
     project: Annotated[Optional[Path], typer.Option(help="JSON or TOML file with a project and its dated capital arrivals over several years.")] = None,
     as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print one JSON object instead of the table.")] = False,
+    caveats: Annotated[bool, typer.Option("--caveats", metavar=FLAG, help="Print the sources, footnotes and caveats in full, not a line each.")] = False,
     lang: Lang = None,
 ) -> None:
     """Calculate the reward for one project, itemised, with every figure traced to the policy.
@@ -240,7 +241,7 @@ def calc(
     else:
         from .render import render_assessment
 
-        _console().print(render_assessment(result))
+        _console().print(render_assessment(result, full=caveats))
 
 
 @app.command()

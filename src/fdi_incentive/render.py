@@ -5,6 +5,7 @@ Every word shown is wrapped in ``_()`` (the language of `i18n`); ids, codes and 
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markup import escape as _e  # text from a file or a cell is shown as it is, never read as markup
 from rich.panel import Panel
@@ -34,6 +35,7 @@ KIND_WORDS = {"new": N_("new project (新设)"), "capital_increase": N_("capital
 PASS, FAIL = N_("[green]✓ passed[/]"), N_("[red]✗ not passed[/]")
 STATUS_WORDS = {"in_force": N_("in force: within the period its source covers (see the policy above)"),
                 "assumed_continuation": N_("[yellow]assumed continuation[/]: after the period its source covers (see caveats)")}
+STATUS_SHORT = {"in_force": N_("in force"), "assumed_continuation": N_("[yellow]assumed continuation[/]")}
 # the names of machine values as a reader sees them (the values themselves stay in JSON and CSV)
 RATE_BASES = {"granted": N_("granted"), "floor": N_("the floor"), "exact": N_("the exact"), "ceiling": N_("the ceiling")}
 READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}
@@ -64,7 +66,12 @@ def _tier_name(y: YearResult, tier: str | None) -> str:
     return pick(tier or "", next((t.label for t in y.tier_tests if t.tier == tier), None)) if tier else _("none")
 
 
-def _year_table(y: YearResult, kind: str) -> RenderableType:
+def _one_line(text: str, style: str | None = None) -> Text:
+    """A text on one line, cut with an ellipsis at the terminal's width (the full text: --caveats)."""
+    return Text(" ".join(text.split()), style=style or "", no_wrap=True, overflow="ellipsis")
+
+
+def _year_table(y: YearResult, kind: str, full: bool = True) -> RenderableType:
     notes: list[str] = []
 
     def cite(text: str) -> str:
@@ -73,11 +80,11 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
         return f"[{notes.index(text) + 1}]"
 
     t = Table(title=(_("{year}: [green]eligible[/]") if y.eligible else _("{year}: [yellow]no reward[/]")).format(year=y.year),
-              title_justify="left")
+              title_justify="left", **({} if full else {"box": box.MINIMAL, "show_edge": False, "show_header": False}))
     t.add_column(_("step"), style="bold")
     t.add_column(_("value"), justify="right", no_wrap=True)
     t.add_column(_("why"), overflow="fold")
-    t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status]))
+    t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status] if full else STATUS_SHORT[y.policy_status]))
     t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
               "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
     t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
@@ -94,15 +101,18 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
             verdict = _("[dim]n/a[/]")
         else:
             verdict = _(PASS) if test.passed else _(FAIL)
-        t.add_row(_("{tier}: {comparator} {threshold}").format(tier=_e(test.label), comparator=words, threshold=_usd(test.threshold_usd)), verdict,
-                  f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
+        if full:
+            t.add_row(_("{tier}: {comparator} {threshold}").format(tier=_e(test.label), comparator=words, threshold=_usd(test.threshold_usd)),
+                      verdict, f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
+        else:  # (the threshold beside its verdict: a label of 40 characters left the why column a word wide)
+            t.add_row(_e(test.label), verdict, f"{words} {_usd(test.threshold_usd)} · {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
         t.add_row(_("tier applied"), _e(_tier_name(y, y.tier)), _("no stacking ") + cite(y.citations["stacking"]))
         t.add_row(_("rate"), percent_fmt(y.rate), _name(RATE_BASES, y.rate_basis or ""))
     else:
         t.add_row(_("tier applied"), _("none"), "")
     if y.reading == "converted":
-        t.add_row(_("FX rate"), f"{y.fx_rate} CNY/USD", " ".join(cite(n) for n in [y.fx_source or "", *source_notes([y.fx_source or ""])]))
+        t.add_row(_("FX rate"), f"{y.fx_rate} CNY/USD", " ".join(cite(n) for n in [y.fx_source or "", *(source_notes([y.fx_source or ""]) if full else [])]))
         t.add_row(_("base in CNY"), _cny(y.base_cny), "")
     else:
         t.add_row(_("reading"), _("nominal"), _("rate × USD figure, paid as yuan"))
@@ -112,9 +122,17 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
     else:  # "none" is itself a reading or an assumption of the policy: its note says which
         t.add_row(_("annual cap"), _("none"), cite(y.citations["cap"]) if y.citations.get("cap") else "")
     t.add_row(_("[bold]payout[/]"), f"[bold]{_cny(y.incentive_cny)}[/]", _("rounded once"))
-    foot = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
-    if any(a.date is not None or a.currency != "USD" for a in y.arrivals):
+    if full:
+        foot: RenderableType = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
+    else:
+        foot = Group(*(_one_line(f"[{i}] {n}", "dim") for i, n in enumerate(notes, 1)))
+    if any(a.date is not None for a in y.arrivals) or (full and any(a.currency != "USD" for a in y.arrivals)):
         return Group(_arrivals_table(y), t, foot)
+    converted = [_("{amount} {type} = {usd}: {source}").format(
+        amount=money_fmt(a.amount, a.currency), type=_name(CONTRIBUTIONS, a.type), usd=_usd(a.usd), source=a.source)
+        for a in y.arrivals if a.currency != "USD"]  # (undated amounts: a line each says how they became USD)
+    if converted:
+        return Group(Text("\n".join(converted), style="dim"), t, foot)
     return Group(t, foot)
 
 
@@ -150,29 +168,35 @@ def _what_if(y: YearResult) -> list[str]:
     return lines
 
 
-def render_assessment(a: Assessment) -> RenderableType:
-    """The itemised breakdown of `fdi calc`."""
+def render_assessment(a: Assessment, full: bool = False) -> RenderableType:
+    """The itemised breakdown of `fdi calc`: the sources, footnotes and caveats a line each, or with
+    ``full`` (--caveats) in full."""
     parts: list[RenderableType] = []
     for p in a.policies:
+        covers = (_("applied {start} to {end} · {covers}") if p.effective_to else
+                  _("applied from {start}, no end date · {covers}")).format(start=p.effective_from, end=p.effective_to, covers=p.source_covers)
+        quoted = _("the clause as quoted by: {source} · reliability: {reliability}").format(
+            source=p.clause_source, reliability=_name(RELIABILITY, p.reliability))
+        if not full:
+            parts.append(Text.assemble((p.id, "bold"), "  ", " ".join(_("{title} · {reliability}").format(
+                title=p.title, reliability=_name(RELIABILITY, p.reliability)).split()), no_wrap=True, overflow="ellipsis"))
+            continue  # (its dates, sources and their addresses in full: --caveats)
         head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"))
         if p.url:
             head.append(f"\n{p.url}", style="dim")
-        head.append("\n" + (_("applied {start} to {end} · {covers}") if p.effective_to else
-                             _("applied from {start}, no end date · {covers}")).format(
-            start=p.effective_from, end=p.effective_to, covers=p.source_covers))
-        head.append("\n" + _("the clause as quoted by: {source} · reliability: {reliability}").format(
-            source=p.clause_source, reliability=_name(RELIABILITY, p.reliability)))
+        head.append("\n" + covers)
+        head.append("\n" + quoted)
         if p.clause_source_url:
             head.append(f"\n{p.clause_source_url}", style="dim")
         parts.append(Panel(head, title=_("policy"), title_align="left"))
     c = a.classification
     kind = _name(KIND_WORDS, a.project.kind)
     cls = Text((_("Project: {id}, {kind}").format(id=a.project.id, kind=kind) if a.project.id else _("Project: {kind}").format(kind=kind))
-               + "\n" + _("Category: {category}, from {basis}").format(category=category_name(c.category), basis=c.basis))
+               + (_("; ") if not full else "\n") + _("Category: {category}, from {basis}").format(category=category_name(c.category), basis=c.basis))
     for note in c.notes:
         cls.append("\n" + _("note: {note}").format(note=note), style="yellow")
     parts.append(cls)
-    parts.extend(_year_table(y, a.project.kind) for y in a.years)
+    parts.extend(_year_table(y, a.project.kind, full) for y in a.years)
     if len(a.years) > 1:
         total = Table(title=_("total"), title_justify="left")
         total.add_column(_("year"))
@@ -185,14 +209,20 @@ def render_assessment(a: Assessment) -> RenderableType:
     else:
         parts.append(Text.from_markup("[bold]" + _("Total incentive: {amount}").format(amount=_cny(a.total_incentive_cny)) + "[/]"))
     what_if = [line for y in a.years for line in _what_if(y)]
-    if what_if:
+    if what_if and full:
         parts.append(Panel(_e("\n".join(what_if)), title=_("what would change the answer"), title_align="left"))
+    elif what_if:
+        parts.append(Text(_("what would change the answer: {lines}").format(lines="\n".join(what_if))))
     # each under its id, as the footnotes point to it ("see caveat 'reinvested-profit'")
     caveats = [(i, c) for p in a.policies for i, c in zip(p.caveat_ids or [""] * len(p.caveats), p.caveats)]
-    if caveats:
+    if caveats and full:
         parts.append(Panel(Text("\n".join((_("• [{id}] {caveat}") if i else _("• {caveat}")).format(id=i, caveat=c)
                                           for i, c in dict.fromkeys(caveats))), title=_("caveats"),
                            title_align="left", border_style="yellow"))
+    elif caveats:
+        parts.append(Text(_("caveats, a line each (the full texts: --caveats, or fdi policy show)"), style="bold yellow"))
+        parts.extend(_one_line((_("• [{id}] {caveat}") if i else _("• {caveat}")).format(id=i, caveat=c))
+                     for i, c in dict.fromkeys(caveats))
     return Group(*parts)
 
 
@@ -362,7 +392,6 @@ class _Schedule:
 
 
 def _schedule_table(p: "Plan", bar: int) -> Table:
-    from rich import box
     from rich.bar import Bar
 
     t = Table(title=_("Plan: USD {total} of {category} capital").format(total=money_fmt(p.total_usd), category=category_name(p.category)),
@@ -404,7 +433,6 @@ def _schedule_table(p: "Plan", bar: int) -> Table:
 
 def render_plan(p: "Plan") -> RenderableType:
     """The recommended schedule as a bar per year, the naive ones by their totals, the gain, and how fragile it is."""
-    from rich import box
     from rich.bar import Bar
 
     t = _Schedule(p)
