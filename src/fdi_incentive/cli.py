@@ -19,7 +19,26 @@ from .errors import FdiError, InputError
 from .i18n import _, get_language, language_from_env, parse_language, set_language
 from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
+def _flags_take_no_value(params: list) -> list:
+    """Every flag (--help, --json, --install-completion ...) shown without a `<bool>` placeholder."""
+    for p in params:
+        if getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = FLAG
+    return params
+
+
+class _Command(typer.core.TyperCommand):
+    def get_params(self, ctx):  # noqa: ANN001, ANN201
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+class _Group(typer.core.TyperGroup):
+    def get_params(self, ctx):  # noqa: ANN001, ANN201
+        return _flags_take_no_value(super().get_params(ctx))
+
+
 app = typer.Typer(
+    cls=_Group,
     name="fdi",
     help="Exact, explained cash incentives for foreign investment under Chinese city reward policies (Chongqing first).",
     no_args_is_help=True,
@@ -27,7 +46,7 @@ app = typer.Typer(
     add_completion=True,
     rich_markup_mode="rich",
 )
-policy_app = typer.Typer(help="List, show and validate reward policies.", no_args_is_help=True)
+policy_app = typer.Typer(cls=_Group, help="List, show and validate reward policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
 
@@ -168,7 +187,7 @@ def _load_project_file(path: Path):
         raise InputError("--project", str(path), _("a project file whose lists and tables are not nested so deep")) from None
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def calc(
     year: Annotated[Optional[str], typer.Option(help="Calendar year the capital was paid in, e.g. 2024 (or 2024年).")] = None,
@@ -194,7 +213,8 @@ def calc(
 
     Example:
 
-        fdi calc --year 2024 --sector manufacturing --paid-in-usd 42000000 --loans-usd 5000000 --fx-rate 7.1
+        fdi calc --year 2024 --sector manufacturing --paid-in-usd 42000000 \\
+            --loans-usd 5000000 --fx-rate 7.1
 
         fdi calc --project examples/project.toml --json
     """
@@ -244,7 +264,7 @@ def calc(
         _console().print(render_assessment(result, full=caveats))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def plan(
     total_usd: Annotated[str, typer.Option(help="Total foreign capital to pay in over the years, USD.")],
@@ -271,11 +291,14 @@ def plan(
 
     Example:
 
-        fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing --fx-rate 7.1
+        fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing \\
+            --fx-rate 7.1
 
-        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing --fx-rate 7.1 --json
+        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing \\
+            --fx-rate 7.1 --json
 
-        fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
+        fdi plan --total-usd 60000000 --years 2025-2027 --sector services \\
+            --fixed 2025=15000000 --step 1000000
     """
     from .engine import parse_granted_rate
     from .money import parse_amount, parse_rate, parse_year
@@ -312,7 +335,7 @@ def plan(
 UNITS = {"1": "1", "10k": "10000", "1m": "1000000", "万": "10000", "百万": "1000000"}
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def batch(
     input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: project-years or a ledger of arrivals.")],
@@ -340,7 +363,8 @@ def batch(
 
     Example:
 
-        fdi batch examples/projects.csv -o scored.xlsx --summary-json summary.json
+        fdi batch examples/projects.csv -o scored.xlsx \\
+            --summary-json summary.json
     """  # (a paragraph is one line: Typer's rich mode keeps every line break)
     from decimal import Decimal
 
@@ -435,7 +459,7 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
 
-@app.command("sql")
+@app.command(cls=_Command, name="sql")
 @handles_errors
 def sql_command(
     dialect: Annotated[str, typer.Option(help="duckdb, postgres, spark, trino, bigquery or snowflake.")] = "duckdb",
@@ -477,7 +501,7 @@ def _release_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-@policy_app.command("list")
+@policy_app.command(cls=_Command, name="list")
 @handles_errors
 def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False, lang: Lang = None) -> None:
     """List the shipped policies and the years they are in force.
@@ -494,7 +518,7 @@ def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, he
     _console().print(render_policy_list(list(bundled_policies())))
 
 
-@policy_app.command("show")
+@policy_app.command(cls=_Command, name="show")
 @handles_errors
 def policy_show(
     ref: Annotated[str, typer.Argument(help="A policy id such as cn-cq-2023, or a policy file.")],
@@ -516,7 +540,7 @@ def policy_show(
     _console().print(render_policy(lp))
 
 
-@policy_app.command("validate")
+@policy_app.command(cls=_Command, name="validate")
 @handles_errors
 def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML file to check.")], lang: Lang = None) -> None:
     """Check a policy file strictly: unknown keys, wrong types, dates out of order, rates above 1.
@@ -534,7 +558,7 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
         file=file, id=lp.policy.id, tiers=len(lp.policy.tiers), sha=lp.sha256)))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def schema(
     which: Annotated[str, typer.Argument(help="input, output or both.")] = "both",
