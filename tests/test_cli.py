@@ -329,3 +329,37 @@ def test_a_one_year_calc_fits_a_40_line_terminal_with_its_caveats_a_line_each(ar
     assert full.exit_code == 0 and len(full.output.splitlines()) > len(lines)
     assert "no bureau uses that rate" in " ".join(full.output.split())  # a caveat's full text
     assert "no bureau uses that rate" not in " ".join(short.output.split())
+
+
+def test_services_are_shown_as_category_other_with_the_sector_that_put_them_there():
+    """Issue 22 #28: `services` was reported as category `other`, and a reader could not see why."""
+    calc = fdi("calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "20000000", "--fx-rate", "7.1")
+    assert re.search(r"category\s+│\s+other \(services\)", calc.output), calc.output
+    plan = fdi("plan", "--total-usd", "30000000", "--years", "2024-2025", "--sector", "services", "--fx-rate", "7.1")
+    assert "of other (services) capital" in " ".join(plan.output.split()), plan.output
+    same = fdi("calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "20000000", "--fx-rate", "7.1")
+    assert "manufacturing (manufacturing)" not in same.output
+
+
+def test_a_sheets_project_name_labels_its_rows_and_a_total_that_differs_exits_1(tmp_path):
+    """Issue 22 #28: with no id column, a sheet's 项目名称 labels the rows in errors and the summary;
+    a 合计 that does not match the rows above it exits 1, naming the row."""
+    src = tmp_path / "in.csv"
+    src.write_text("项目名称,年份,行业,实际到位外资（万美元）,汇率\n长安新厂,2024,汽车,3500,7.1\n西永二期,2024,火箭,1200,7.1\n"
+                   "合计,,,4800,\n", encoding="utf-8")
+    summary = tmp_path / "s.json"
+    result = fdi("batch", src, "-o", tmp_path / "o.csv", "--summary-json", summary, "--no-progress")
+    assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["first_errors"][0]["project_name"] == "西永二期"
+    assert "(西永二期)" in result.output
+    assert "line 4 (合计)" in " ".join(result.output.split())
+    # the rows right, the total wrong: exit 1 all the same, naming the row
+    src.write_text("项目名称,年份,行业,实际到位外资（万美元）,汇率\n长安新厂,2024,汽车,3500,7.1\n西永二期,2024,电子信息,1200,7.1\n"
+                   "合计,,,4800,\n", encoding="utf-8")
+    result = fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress")
+    assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+    assert re.search(r"line 4 \(合计\).*does not match", " ".join(result.output.split())), result.output
+    src.write_text("项目名称,年份,行业,实际到位外资（万美元）,汇率\n长安新厂,2024,汽车,3500,7.1\n西永二期,2024,电子信息,1200,7.1\n"
+                   "合计,,,4700,\n", encoding="utf-8")
+    assert fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress").exit_code == 0

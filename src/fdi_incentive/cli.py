@@ -435,7 +435,13 @@ def batch(
     from .render import render_batch_summary
 
     (err_console if to_stdout else _console()).print(render_batch_summary(summary))
-    if summary.errors:
+    from .summary import totals_that_differ
+
+    differ = totals_that_differ(summary.totals)
+    for t in differ:  # (a total that does not add up is a row in error, as the exit code says)
+        typer.echo(_("fdi: {where} ({label}): the total does not match the rows above it (see the summary)").format(
+            where=t.line or _("row {row}").format(row=t.row), label=t.label), err=True)
+    if summary.errors or differ:
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
 

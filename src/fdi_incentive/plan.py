@@ -137,6 +137,7 @@ class Plan(BaseModel):
                         "for the plan's other years (absent: none)")
     fx_sensitivity: dict[str, Money] = Field(description="the plan's total if every year's FX rate moves by -5% / +5%")
     category: str
+    sector: str | None = Field(None, description="the sector as given (services, 电子信息 …), which put the plan in its category")
     reading: Reading
     step_usd: Money
     fx_sources: dict[int, str]
@@ -368,7 +369,7 @@ def plan(
             left=money_fmt(gains[key] - resting[key], "CNY")))
     return Plan(
         schedule=best_s.schedule, total_incentive_cny=best_s.total_incentive_cny, total_usd=total_usd,
-        baselines=baselines, gain_over_baselines_cny=gains, gain_resting_on_assumed_rates_cny=resting, fx_sensitivity=shocks, category=cls.category,
+        baselines=baselines, gain_over_baselines_cny=gains, gain_resting_on_assumed_rates_cny=resting, fx_sensitivity=shocks, category=cls.category, sector=cls.sector,
         reading=reading or ys[0].reading, step_usd=step,
         fx_sources={y.year: (y.quote.source if y.quote else _("nominal reading: no exchange rate")) for y in ys},
         fx_assumed_years=assumed, assumed_continuation_years=continued, policies=sorted({y.policy.id for y in ys}),

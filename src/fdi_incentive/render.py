@@ -61,6 +61,14 @@ def _name(names: dict[str, str], value: str) -> str:
     return _(names[value]) if value in names else value.replace("_", " ")
 
 
+def category_said(category: str, sector: str | None) -> str:
+    """A category with the sector that put a project in it, where they differ: `other (services)`."""
+    name = category_name(category)
+    if not sector or sector.strip().casefold() in {name.casefold(), category.casefold(), category.replace("_", "-")}:
+        return name
+    return _("{category} ({sector})").format(category=name, sector=sector.strip())
+
+
 def _tier_name(y: YearResult, tier: str | None) -> str:
     """A tier as a reader names it: its id, or under --lang zh its Chinese label (the id stays in JSON and CSV)."""
     return pick(tier or "", next((t.label for t in y.tier_tests if t.tier == tier), None)) if tier else _("none")
@@ -71,7 +79,7 @@ def _one_line(text: str, style: str | None = None) -> Text:
     return Text(" ".join(text.split()), style=style or "", no_wrap=True, overflow="ellipsis")
 
 
-def _year_table(y: YearResult, kind: str, full: bool = True) -> RenderableType:
+def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None = None) -> RenderableType:
     notes: list[str] = []
 
     def cite(text: str) -> str:
@@ -87,7 +95,7 @@ def _year_table(y: YearResult, kind: str, full: bool = True) -> RenderableType:
     t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status] if full else STATUS_SHORT[y.policy_status]))
     t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
               "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
-    t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
+    t.add_row(_("category"), _e(category_said(y.category, sector)), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
         t.add_row(_("reinvested profits"), _usd(y.reinvested_usd), _("counted"))
@@ -196,7 +204,7 @@ def render_assessment(a: Assessment, full: bool = False) -> RenderableType:
     for note in c.notes:
         cls.append("\n" + _("note: {note}").format(note=note), style="yellow")
     parts.append(cls)
-    parts.extend(_year_table(y, a.project.kind, full) for y in a.years)
+    parts.extend(_year_table(y, a.project.kind, full, c.sector) for y in a.years)
     if len(a.years) > 1:
         total = Table(title=_("total"), title_justify="left")
         total.add_column(_("year"))
@@ -394,7 +402,8 @@ class _Schedule:
 def _schedule_table(p: "Plan", bar: int) -> Table:
     from rich.bar import Bar
 
-    t = Table(title=_("Plan: USD {total} of {category} capital").format(total=money_fmt(p.total_usd), category=category_name(p.category)),
+    t = Table(title=_("Plan: USD {total} of {category} capital").format(total=money_fmt(p.total_usd),
+                                                                       category=_e(category_said(p.category, p.sector))),
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
     t.add_column(_("year"), no_wrap=True)
     t.add_column(_("pay in, USD"), justify="right", no_wrap=True)
@@ -538,7 +547,9 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         head.add_row(_("scored under an assumed policy"), f"[yellow]{b.assumed_continuation:,}[/]")
     head.add_row(_("total payout"), f"[bold]{_cny(b.total_incentive_cny)}[/]")
     parts: list[RenderableType] = [Panel(head, title=Text(f"fdi batch: {b.input}"), title_align="left")]
-    for title, column, groups, names in ((N_("by sector category"), N_("category"), b.by_category, CATEGORY_NAMES),
+    # (a reader sees why services are "other": the category named by what it holds)
+    categories = {**CATEGORY_NAMES, "other": N_("other (services, and any sector in no other category)")}
+    for title, column, groups, names in ((N_("by sector category"), N_("category"), b.by_category, categories),
                                          (N_("by year"), N_("year"), b.by_year, {})):
         if groups:
             t = Table(title=_(title), title_justify="left")
@@ -555,7 +566,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         more = (_(" (first {shown} of {errors})").format(shown=len(b.first_errors), errors=f"{b.errors:,}")
                 if b.errors > len(b.first_errors) else "")
         parts.append(Panel(Text("\n".join(_("{where}{project}: {error}").format(
-            where=e.line or _("row {row}").format(row=e.row), project=_(" ({project})").format(project=e.project_id) if e.project_id else "", error=b.errors_shown.get(e.row, e.error))
+            where=e.line or _("row {row}").format(row=e.row), project=_(" ({project})").format(project=e.project_id or e.project_name) if e.project_id or e.project_name else "", error=b.errors_shown.get(e.row, e.error))
             for e in b.first_errors)),
                            title=_("errors") + more, title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:
