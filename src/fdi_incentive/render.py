@@ -411,8 +411,8 @@ def _schedule_table(p: "Plan", bar: int) -> Table:
     t.add_column(_("reward, CNY"), justify="right", no_wrap=True)
     t.add_column("", width=bar, no_wrap=True)
     tiers = [_e(_policy_tier_name([y.policy], y.tier)) for y in p.schedule]
-    t.add_column(_("tier"), no_wrap=True, min_width=max(map(len, tiers), default=4))
-    t.add_column(_("vs threshold"), justify="right", min_width=14)
+    t.add_column(_("tier"), overflow="fold", ratio=1)
+    t.add_column(_("vs threshold"), justify="right", min_width=15, overflow="fold")  # (a distance wraps, never cut)
     most_in = max((y.paid_in_usd for y in p.schedule), default=0) or 1
     most_out = max((y.incentive_cny for y in p.schedule), default=0) or 1
     for y in p.schedule:
@@ -447,13 +447,14 @@ def render_plan(p: "Plan") -> RenderableType:
     t = _Schedule(p)
     free = {y.year for y in p.schedule if not y.fixed}
     c = Table(title=_("against the naive schedules"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    c.add_column(_("schedule"), ratio=1)
-    c.add_column(_("pays in"), min_width=17, ratio=1)
-    c.add_column(_("reward, CNY"), justify="right", no_wrap=True)
-    c.add_column(_("gain, CNY"), justify="right", no_wrap=True)
     resting = p.gain_resting_on_assumed_rates_cny
+    wide = len(money_fmt(max([p.total_incentive_cny, *(abs(g) for g in p.gain_over_baselines_cny.values())]))) + 1
+    c.add_column(_("schedule"), ratio=1, overflow="fold")
+    c.add_column(_("pays in"), min_width=len(money_fmt(p.total_usd)) + 1, ratio=1, overflow="fold")
+    c.add_column(_("reward, CNY"), justify="right", min_width=wide)  # (money is never cut: the words wrap instead)
+    c.add_column(_("gain, CNY"), justify="right", min_width=wide)
     if resting:
-        c.add_column(_("on assumed FX"), justify="right", no_wrap=True)
+        c.add_column(_("on assumed FX"), justify="right", min_width=wide)
     c.add_row(_("plan"), _("as above"), money_fmt(p.total_incentive_cny), "", *([""] if resting else []))
     for key, b in p.baselines.items():
         flag = "" if b.within_constraints else _(" [yellow](breaks a constraint)[/]")
