@@ -334,7 +334,7 @@ def plan(
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
-        from .render import render_plan
+        from .plan_view import render_plan
 
         _console().print(render_plan(result))
 
