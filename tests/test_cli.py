@@ -363,3 +363,30 @@ def test_a_sheets_project_name_labels_its_rows_and_a_total_that_differs_exits_1(
     src.write_text("项目名称,年份,行业,实际到位外资（万美元）,汇率\n长安新厂,2024,汽车,3500,7.1\n西永二期,2024,电子信息,1200,7.1\n"
                    "合计,,,4700,\n", encoding="utf-8")
     assert fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress").exit_code == 0
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(2019, 2025), min_size=1, max_size=12), st.booleans())
+def test_any_years_in_any_order_name_their_ecb_rate_briefly_sorted_and_explained_once(tmp_path, years, dated):
+    """The family of #24: rows of any years in any order, undated (a year's average) or a ledger's
+    dated arrivals: each cell a short name, the summary's sources sorted, the explanation once."""
+    import csv
+
+    from fdi_incentive.batch import score_file
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    if dated:
+        src.write_text("project_id,date,type,amount,sector\n" + "".join(
+            f"P{i},{y}-03-1{i % 10},equity,20000000,services\n" for i, y in enumerate(years)), encoding="utf-8")
+    else:
+        src.write_text("project_id,year,sector,paid_in_usd\n" + "".join(
+            f"P{i},{y},services,20000000\n" for i, y in enumerate(years)), encoding="utf-8")
+    summary = score_file(src, out)
+    cells = [r["fx_source"] for r in csv.DictReader(out.open(encoding="utf-8-sig"))]
+    assert all(c.startswith("ECB cross, ") and len(c) <= 60 for c in cells), cells
+    assert summary.fx_sources == sorted(set(summary.fx_sources))
+    assert sum("not the PBOC central parity" in n for n in summary.notes) == 1

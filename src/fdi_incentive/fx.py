@@ -266,7 +266,7 @@ class EmbeddedECB(_Series):
     def _said_day(self, day: date, on: date) -> str:
         if day == on:
             return _("ECB cross, {day}").format(day=day)
-        return _("ECB cross, {day} (the last rate on or before {on})").format(day=day, on=on)
+        return _("ECB cross, {day} (latest on or before {on})").format(day=day, on=on)
 
     def _said_year(self, n: int, year: int, first: date, last: date) -> str:
         if (first.month, last.month) == (1, 12):
