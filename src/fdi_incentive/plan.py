@@ -78,6 +78,7 @@ from .plan_input import MAX_YEARS, parse_years, read_plan_args, read_text  # noq
 from .policy import KIND_NAMES, LoadedPolicy, Policy, PolicyStatus, Reading, get_policy, policy_for_year
 
 FX_SHOCK = Decimal("0.05")
+COUNTED = {"equity": N_("equity"), "reinvested_profit": N_("reinvested profit")}  # (what a policy's base counts)
 TIE_RULE = N_("Of schedules paying the same total, the plan pays in earliest: the most in the first year, then the second, and so on.")
 
 
@@ -347,7 +348,7 @@ def plan(
         notes.append(_("{years}: {policies} does not count equity paid in toward the base (it counts {counts}): "
                        "capital planned in those years earns nothing, as fdi calc says.").format(
             years=_years_text(uncounted), policies=", ".join(sorted({y.policy.id for y in ys if not y.counted})),
-            counts=_(", ").join(sorted({c.replace("_", " ") for y in ys if not y.counted for c in y.policy.base.counts}))))
+            counts=_(", ").join(_(COUNTED[c]) for c in sorted({c for y in ys if not y.counted for c in y.policy.base.counts}))))
     continued = [y.year for y in ys if y.policy.status_for(y.year) == "assumed_continuation"]
     if continued:
         ids = sorted({y.policy.id for y in ys if y.year in continued})
