@@ -134,7 +134,7 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
     else:
         foot = Group(*(_one_line(f"[{i}] {n}", "dim") for i, n in enumerate(notes, 1)))
     if any(a.date is not None for a in y.arrivals) or (full and any(a.currency != "USD" for a in y.arrivals)):
-        return Group(_arrivals_table(y), t, foot)
+        return Group(_arrivals_table(y, full), t, foot)
     converted = [_("{amount} {type} = {usd}: {source}").format(
         amount=money_fmt(a.amount, a.currency), type=_name(CONTRIBUTIONS, a.type), usd=_usd(a.usd), source=a.source)
         for a in y.arrivals if a.currency != "USD"]  # (undated amounts: a line each says how they became USD)
@@ -143,8 +143,9 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
     return Group(t, foot)
 
 
-def _arrivals_table(y: YearResult) -> RenderableType:
-    t = Table(title=_("{year}: capital arrivals").format(year=y.year), title_justify="left")
+def _arrivals_table(y: YearResult, full: bool = True) -> RenderableType:
+    t = Table(title=_("{year}: capital arrivals").format(year=y.year), title_justify="left",
+              **({} if full else {"box": box.SIMPLE_HEAD, "show_edge": False}))
     for col, just in ((N_("date"), "left"), (N_("type"), "left"), (N_("amount"), "right"), (N_("in USD"), "right"),
                       (N_("counted"), "left")):
         t.add_column(_(col), justify=just, no_wrap=True)
