@@ -352,7 +352,7 @@ def test_a_total_row_is_kept_marked_not_scored_and_checked(tmp_path, to):
         ["合计", "", "", "6200.5", "400", ""],
     ])
     r = fdi("batch", src, "-o", tmp_path / to, "--unit", "10k", "--summary-json", tmp_path / "s.json")
-    assert r.exit_code == 0, r.output  # a total row is not an error
+    assert r.exit_code == 1, r.output  # a total that does not add up exits 1 (the 400 below); its row is no error row
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert summary["rows"] == 4 and summary["errors"] == 0 and summary["scored"] == 3
     [total] = summary["totals"]

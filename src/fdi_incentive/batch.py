@@ -21,6 +21,7 @@ from .errors import InputError
 from .i18n import _
 from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, Options, Scorer, formula_starts
+from .fx import source_notes
 from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import held_signals, run_folder
 from .io.outputs import Outputs, check_outputs
@@ -329,7 +330,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
         # (sorted by the cells' English, then said in the interface's language: the same order in both)
         fx_sources=list(dict.fromkeys(scorer.shown.get(s) or src.shown.get(s) or _(s) for s in sorted(tally.fx_sources))),
-        notes=notes,
+        notes=notes + source_notes(sorted(tally.fx_sources)),  # (what the sources named in a few words are, once)
     )
 
 

@@ -19,7 +19,26 @@ from .errors import FdiError, InputError
 from .i18n import N_, _, get_language, language_from_env, parse_language, set_language
 from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
+def _flags_take_no_value(params: list) -> list:
+    """Every flag (--help, --json, --install-completion ...) shown without a `<bool>` placeholder."""
+    for p in params:
+        if getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = FLAG
+    return params
+
+
+class _Command(typer.core.TyperCommand):
+    def get_params(self, ctx):  # noqa: ANN001, ANN201
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+class _Group(typer.core.TyperGroup):
+    def get_params(self, ctx):  # noqa: ANN001, ANN201
+        return _flags_take_no_value(super().get_params(ctx))
+
+
 app = typer.Typer(
+    cls=_Group,
     name="fdi",
     help="Exact, explained cash incentives for foreign investment under Chinese city reward policies (Chongqing first).",
     no_args_is_help=True,
@@ -27,7 +46,7 @@ app = typer.Typer(
     add_completion=True,
     rich_markup_mode="rich",
 )
-policy_app = typer.Typer(help="List, show and validate reward policies.", no_args_is_help=True)
+policy_app = typer.Typer(cls=_Group, help="List, show and validate reward policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
 
@@ -83,14 +102,20 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 # an option, the error names the option
 OPTIONS = {"rate": "--rate", "granted_rate": "--rate", "sector": "--sector", "kind": "--kind", "industry_code": "--industry-code",
            "policy": "--policy", "step": "--step", "total_usd": "--total-usd", "min_per_year": "--min-per-year",
-           "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years"}
+           "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years",
+           "fx": N_("--fx-rate or --fx-table"), "fx_table": N_("an --fx-table")}
 
 
 @contextlib.contextmanager
 def _named_as_options(*fields: str):
-    """An InputError raised inside about one of ``fields`` names its option instead."""
+    """Inside, an error about one of ``fields`` names its option instead: the library builds its
+    messages with the options' names (`errors.called_as`), and an InputError raised about the
+    argument is renamed."""
+    from .errors import called_as
+
     try:
-        yield
+        with called_as({f: OPTIONS[f] for f in fields}):
+            yield
     except InputError as exc:
         if exc.field in fields:
             raise exc.named(OPTIONS[exc.field]) from None
@@ -168,7 +193,7 @@ def _load_project_file(path: Path):
         raise InputError("--project", str(path), _("a project file whose lists and tables are not nested so deep")) from None
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def calc(
     year: Annotated[Optional[str], typer.Option(help="Calendar year the capital was paid in, e.g. 2024 (or 2024年).")] = None,
@@ -187,13 +212,15 @@ def calc(
     reading: Annotated[Optional[str], typer.Option(help="converted (default: USD base × FX × rate) or nominal (rate × USD figure, paid as yuan).")] = None,
     project: Annotated[Optional[Path], typer.Option(help="JSON or TOML file with a project and its dated capital arrivals over several years.")] = None,
     as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print one JSON object instead of the table.")] = False,
+    caveats: Annotated[bool, typer.Option("--caveats", metavar=FLAG, help="Print the sources, footnotes and caveats in full, not a line each.")] = False,
     lang: Lang = None,
 ) -> None:
     """Calculate the reward for one project, itemised, with every figure traced to the policy.
 
     Example:
 
-        fdi calc --year 2024 --sector manufacturing --paid-in-usd 42000000 --loans-usd 5000000 --fx-rate 7.1
+        fdi calc --year 2024 --sector manufacturing --paid-in-usd 42000000 \\
+            --loans-usd 5000000 --fx-rate 7.1
 
         fdi calc --project examples/project.toml --json
     """
@@ -232,7 +259,8 @@ def calc(
 
     granted = parse_granted_rate(rate, "--rate") if rate is not None else None
     # (a project file's own sector, kind or code is named by its key, not by an option)
-    named = ("rate", "policy") if project is not None else ("rate", "policy", "kind", "sector", "industry_code")
+    named = ("rate", "policy", "fx", "fx_table") if project is not None else ("rate", "policy", "fx", "fx_table", "kind", "sector",
+                                                                              "industry_code")
     with _named_as_options(*named):
         result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=granted)
     if as_json:
@@ -240,10 +268,10 @@ def calc(
     else:
         from .render import render_assessment
 
-        _console().print(render_assessment(result))
+        _console().print(render_assessment(result, full=caveats))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def plan(
     total_usd: Annotated[str, typer.Option(help="Total foreign capital to pay in over the years, USD.")],
@@ -270,11 +298,14 @@ def plan(
 
     Example:
 
-        fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing --fx-rate 7.1
+        fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing \\
+            --fx-rate 7.1
 
-        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing --fx-rate 7.1 --json
+        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing \\
+            --fx-rate 7.1 --json
 
-        fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
+        fdi plan --total-usd 60000000 --years 2025-2027 --sector services \\
+            --fixed 2025=15000000 --step 1000000
     """
     from .engine import parse_granted_rate
     from .money import parse_amount, parse_rate, parse_year
@@ -303,7 +334,7 @@ def plan(
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
-        from .render import render_plan
+        from .plan_view import render_plan
 
         _console().print(render_plan(result))
 
@@ -311,7 +342,7 @@ def plan(
 UNITS = {"1": "1", "10k": "10000", "1m": "1000000", "万": "10000", "百万": "1000000"}
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def batch(
     input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: project-years or a ledger of arrivals.")],
@@ -339,7 +370,8 @@ def batch(
 
     Example:
 
-        fdi batch examples/projects.csv -o scored.xlsx --summary-json summary.json
+        fdi batch examples/projects.csv -o scored.xlsx \\
+            --summary-json summary.json
     """  # (a paragraph is one line: Typer's rich mode keeps every line break)
     from decimal import Decimal
 
@@ -382,14 +414,15 @@ def batch(
             bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
             task = bar.add_task("scoring", total=100)
             bar.start()
-        summary = score_file(
-            input, output, options=options, encoding=encoding,
-            progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
-            hash_input=summary_json is not None,
-            stdout=sys.stdout,
-            projects_path=projects, output_encoding=output_encoding,
-            summary_json=summary_json, reads=(fx_table,),  # (-o and the summary: put in place together)
-        )
+        with _named_as_options("fx", "fx_table"):  # (a row's "no rate" error names the options that give one)
+            summary = score_file(
+                input, output, options=options, encoding=encoding,
+                progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
+                hash_input=summary_json is not None,
+                stdout=sys.stdout,
+                projects_path=projects, output_encoding=output_encoding,
+                summary_json=summary_json, reads=(fx_table,),  # (-o and the summary: put in place together)
+            )
     except Stopped as exc:  # (what score_file put in place, if it got so far: else no output was touched)
         exc.outputs = getattr(exc, "outputs", None) or []
         raise
@@ -406,7 +439,13 @@ def batch(
         exc.outputs = [(option, str(path), "written") for option, path in (("-o", output), ("--summary-json", summary_json))
                        if path is not None] or None  # (None: standard output only, printed already)
         raise
-    if summary.errors:
+    from .summary import totals_that_differ
+
+    differ = totals_that_differ(summary.totals)
+    for t in differ:  # (a total that does not add up is a row in error, as the exit code says)
+        typer.echo(_("fdi: {where} ({label}): the total does not match the rows above it (see the summary)").format(
+            where=t.line or _("row {row}").format(row=t.row), label=t.label), err=True)
+    if summary.errors or differ:
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
 
@@ -442,7 +481,7 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
 
-@app.command("sql")
+@app.command(cls=_Command, name="sql")
 @handles_errors
 def sql_command(
     dialect: Annotated[str, typer.Option(help="duckdb, postgres, spark, trino, bigquery or snowflake.")] = "duckdb",
@@ -484,7 +523,7 @@ def _release_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-@policy_app.command("list")
+@policy_app.command(cls=_Command, name="list")
 @handles_errors
 def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False, lang: Lang = None) -> None:
     """List the shipped policies and the years they are in force.
@@ -501,7 +540,7 @@ def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, he
     _console().print(render_policy_list(list(bundled_policies())))
 
 
-@policy_app.command("show")
+@policy_app.command(cls=_Command, name="show")
 @handles_errors
 def policy_show(
     ref: Annotated[str, typer.Argument(help="A policy id such as cn-cq-2023, or a policy file.")],
@@ -523,7 +562,7 @@ def policy_show(
     _console().print(render_policy(lp))
 
 
-@policy_app.command("validate")
+@policy_app.command(cls=_Command, name="validate")
 @handles_errors
 def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML file to check.")], lang: Lang = None) -> None:
     """Check a policy file strictly: unknown keys, wrong types, dates out of order, rates above 1.
@@ -541,7 +580,7 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
         file=file, id=lp.policy.id, tiers=len(lp.policy.tiers), sha=lp.sha256)))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def schema(
     which: Annotated[str, typer.Argument(help="input, output or both.")] = "both",

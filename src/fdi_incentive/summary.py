@@ -23,6 +23,7 @@ class RowError(BaseModel):
     error: str
     line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
     project_id: str | None = None
+    project_name: str | None = Field(None, description="the row's project name (项目名称), where the file has no id column")
 
 
 class Group(BaseModel):
@@ -49,6 +50,21 @@ class TotalCheck(BaseModel):
     line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
     label: str = Field(description="what the row calls itself: 合计, 总计, 小计, Total")
     checks: dict[str, AmountCheck] = Field(description="amount column -> the check")
+
+
+# a column that names the projects (项目名称): it labels the rows where the file has no id column
+NAME_HEADERS = {"项目名称", "项目", "名称", "project_name", "projectname", "project name", "name"}
+
+
+def name_column(scorer: Scorer) -> str | None:
+    """The input column that names the projects, if the file has one."""
+    return next((c for c in scorer.inputs if "".join(str(c).split()).casefold().replace("_", "") in
+                 {"".join(h.split()).replace("_", "") for h in NAME_HEADERS}), None)
+
+
+def totals_that_differ(totals: list[TotalCheck]) -> list[TotalCheck]:
+    """The total rows whose amount is not the sum of the rows above them: the batch exits 1 naming each."""
+    return [t for t in totals if any(c.equal is False for c in t.checks.values())]
 
 
 def cells_of(scored: Scored, scorer: Scorer, column: str | None, rows: list[int]) -> list[str]:
@@ -136,8 +152,11 @@ class Tally:
         if errors and len(self.first) < FIRST_ERRORS:
             bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
                                      "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
-            ids = cells_of(scored, scorer, scorer.m.get("project_id"), [r - self.rows - 1 for r, _ in bad_rows.iter_rows()])
-            self.first += [RowError(row=r, error=e, project_id=i or None) for (r, e), i in zip(bad_rows.iter_rows(), ids)]
+            at = [r - self.rows - 1 for r, _ in bad_rows.iter_rows()]
+            ids = cells_of(scored, scorer, scorer.m.get("project_id"), at)
+            names = cells_of(scored, scorer, name_column(scorer), at) if scorer.m.get("project_id") is None else ids
+            self.first += [RowError(row=r, error=e, project_id=i or None, project_name=(n or None) if not i else None)
+                           for (r, e), i, n in zip(bad_rows.iter_rows(), ids, names)]
         self._check_totals(scored, scorer)
         self.rows += len(scored.rows)
         self.errors += errors
