@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
-from .i18n import _, get_language, language_from_env, parse_language, set_language
+from .i18n import _, get_language, language_from_env
+from .language import parse_language, set_language
 from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
 app = typer.Typer(

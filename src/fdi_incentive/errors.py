@@ -6,6 +6,7 @@ Messages are built in the language of the interface (`i18n`) when the error is r
 from __future__ import annotations
 
 from .i18n import _
+from .text import printable, quoted
 
 
 class FdiError(Exception):
@@ -17,8 +18,6 @@ class InputError(FdiError, ValueError):
 
     def __init__(self, field: str, value: object, expected: str, message: str | None = None) -> None:
         self.field, self.value, self.expected = field, value, expected
-        from .text import printable, quoted
-
         # (a value is quoted at a bounded length, its controls escaped: a 50 MB cell makes a short message)
         super().__init__(printable(message or _("{field}: {value} is not valid; expected {expected}").format(
             field=field, value=quoted(value), expected=expected)))

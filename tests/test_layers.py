@@ -1,0 +1,56 @@
+"""How the package is layered: imports flow one way (no module reaches, even inside a function,
+into a module that imports it back), and `fdi calc` loads only what it uses."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).parents[1] / "src" / "fdi_incentive"
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each module of the package -> the package's modules it imports, wherever in the file
+    (at the top, inside a function, or only for type checkers)."""
+    modules = {_module(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                candidates = [f"{target}.{a.name}".strip(".") for a in node.names] + [target]
+                found |= {c for c in candidates if c in modules and c != name}
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                absolute = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found |= {m.removeprefix("fdi_incentive.") for m in absolute if m.startswith("fdi_incentive.")} & set(modules)
+        graph[name] = found
+    return graph
+
+
+def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_messages_errors_and_text_import_one_way():
+    """i18n (the language of messages) is at the bottom, text (a value made safe to show) on it,
+    errors on both; none of the three imports back a module that imports it."""
+    graph = _imports()
+    assert graph["i18n"] == set()
+    assert graph["text"] <= {"i18n"}
+    assert graph["errors"] <= {"i18n", "text"}
+    for name in ("i18n", "text", "errors"):
+        assert name not in _reaches(graph, name), f"{name} is in an import circle"
