@@ -54,3 +54,35 @@ def test_messages_errors_and_text_import_one_way():
     assert graph["errors"] <= {"i18n", "text"}
     for name in ("i18n", "text", "errors"):
         assert name not in _reaches(graph, name), f"{name} is in an import circle"
+
+
+# what a one-year `fdi calc` with a given rate must not load: the engines of `fdi batch` and
+# `fdi sql`, file formats, Babel (catalogues are compiled), the embedded ECB rates
+NOT_FOR_CALC = ("polars", "sqlglot", "duckdb", "pyarrow", "openpyxl", "fastexcel", "pyspark", "babel", "currency_converter",
+                "fdi_incentive.frame", "fdi_incentive.sql", "fdi_incentive.spark", "fdi_incentive.batch",
+                "fdi_incentive.ledger", "fdi_incentive.plan", "fdi_incentive.io")
+LOADED = """
+import contextlib, io, json, sys
+from fdi_incentive.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def _loaded_by(*args: str) -> dict:
+    import json
+
+    done = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_calc_loads_only_what_it_uses():
+    """`fdi calc` for one year at a given rate, table or JSON, answers without loading polars, sqlglot,
+    DuckDB, Babel or the ECB rates, nor fdi's batch, SQL or planning modules."""
+    for extra in ([], ["--json"], ["--lang", "zh"]):
+        run = _loaded_by("calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "40000000",
+                         "--fx-rate", "7.1", *extra)
+        assert run["code"] == 0 and ("10,000,000.00" in run["out"] or "\"10000000.00\"" in run["out"]), run["out"]
+        loaded = [m for m in run["modules"] if any(m == name or m.startswith(name + ".") for name in NOT_FOR_CALC)]
+        assert loaded == [], f"fdi calc {' '.join(extra)} loaded {loaded}"

@@ -3,10 +3,8 @@
 
 import contextlib
 import functools
-import json
 import os
 import sys
-import tomllib
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any, Callable, NoReturn, Optional
@@ -112,6 +110,8 @@ def _console(stderr: bool = False):
 
 
 def _print_json(obj: Any) -> None:
+    import json
+
     from .text import json_safe
 
     typer.echo(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)))  # (C1 controls escaped too)
@@ -141,6 +141,8 @@ def _fx_source(fx_rate: str | None, fx_table: Path | None):
 
 
 def _load_project_file(path: Path):
+    import json
+    import tomllib
     from decimal import Decimal
 
     from .models import Project

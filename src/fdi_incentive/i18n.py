@@ -14,14 +14,16 @@ This module is the package's bottom layer: it imports none of the package's modu
 from __future__ import annotations
 
 import functools
-import gettext
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    import gettext
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,6 +42,8 @@ def _lang() -> str:
 
 @cache
 def _catalogue(lang: str) -> gettext.NullTranslations:
+    import gettext  # (an English run never needs it)
+
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
