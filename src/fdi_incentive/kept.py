@@ -1,8 +1,8 @@
 """A value made from files of the package, kept between runs as Python keeps compiled modules.
 
 The shipped policies are validated once, then read back from ``__pycache__`` beside their files,
-so that `fdi calc` neither parses TOML nor builds the schema of a policy to answer (about a fifth of
-its start-up). What is kept is used only while every file it was made from (the data and the
+so that `fdi calc` neither parses TOML nor builds the schema of a policy to answer (~0.02 s of its
+start-up). What is kept is used only while every file it was made from (the data and the
 modules whose code decides the value) and the versions of Python and pydantic are byte for byte
 those it was made with; else it is made again and kept anew. Where the package cannot be written
 (a read-only install), or with ``PYTHONDONTWRITEBYTECODE``, nothing is kept and the value is made
