@@ -47,12 +47,14 @@ def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
 
 def test_messages_errors_and_text_import_one_way():
     """i18n (the language of messages) is at the bottom, text (a value made safe to show) on it,
-    errors on both; none of the three imports back a module that imports it."""
+    errors on both, language (checking a language a caller names) on errors; none imports back a
+    module that imports it."""
     graph = _imports()
     assert graph["i18n"] == set()
     assert graph["text"] <= {"i18n"}
     assert graph["errors"] <= {"i18n", "text"}
-    for name in ("i18n", "text", "errors"):
+    assert graph["language"] <= {"i18n", "text", "errors"}  # (a language a caller names, checked: above errors)
+    for name in ("i18n", "text", "errors", "language"):
         assert name not in _reaches(graph, name), f"{name} is in an import circle"
 
 
