@@ -3,10 +3,8 @@
 
 import contextlib
 import functools
-import json
 import os
 import sys
-import tomllib
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any, Callable, NoReturn, Optional
@@ -16,7 +14,8 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
-from .i18n import N_, _, get_language, language_from_env, parse_language, set_language
+from .i18n import N_, _, get_language, language_from_env
+from .language import parse_language, set_language
 from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
 def _flags_take_no_value(params: list) -> list:
@@ -136,6 +135,8 @@ def _console(stderr: bool = False):
 
 
 def _print_json(obj: Any) -> None:
+    import json
+
     from .text import json_safe
 
     typer.echo(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)))  # (C1 controls escaped too)
@@ -165,6 +166,8 @@ def _fx_source(fx_rate: str | None, fx_table: Path | None):
 
 
 def _load_project_file(path: Path):
+    import json
+    import tomllib
     from decimal import Decimal
 
     from .models import Project

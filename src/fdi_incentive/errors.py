@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .i18n import _
+from .text import printable, quoted
 
 # What the caller calls the library's arguments: empty for a program (an error names the argument,
 # `rate`), the options while the CLI calls (`--rate`): the process's, threads included, as the language is.
@@ -44,8 +45,6 @@ class InputError(FdiError, ValueError):
         if field in _names and message is None:  # (an argument the caller gave as an option: named so)
             field = _(_names[field])
         self.field, self.value, self.expected = field, value, expected
-        from .text import printable, quoted
-
         # (a value is quoted at a bounded length, its controls escaped: a 50 MB cell makes a short message)
         super().__init__(printable(message or _("{field}: {value} is not valid; expected {expected}").format(
             field=field, value=quoted(value), expected=expected)))

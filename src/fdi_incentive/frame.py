@@ -27,7 +27,8 @@ import polars as pl
 
 from .io.columns import named
 from .errors import FxError, InputError, PolicyError
-from .i18n import N_, _, get_language, in_english, said_both, using
+from .i18n import N_, _, get_language, in_english
+from .language import said_both, using
 from .fx import RateChain, check_currency, given_rate_source, parse_rate
 from .industry import UnknownSector, category_label, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING
 from .io.columns import named
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
-from .i18n import N_, _, get_language, in_english, using
+from .i18n import N_, _, get_language, in_english
+from .language import said_both, using
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
 from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
-from .i18n import said_both
 from .ledger_totals import LedgerTotals, is_total, label_of
 from .projects_file import NOT_LISTED, listed_differently, meaning_of, meanings, stripped, unnamed
 from .text import quoted, quoted_expr

@@ -58,7 +58,7 @@ def _invalid(model: type[BaseModel], exc: ValidationError) -> InputError:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # Bad input is an FdiError (an InputError wrapping pydantic's ValidationError), as everywhere in the library.
     def __init__(self, **data: Any) -> None:

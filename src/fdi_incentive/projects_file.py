@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .i18n import N_, _, said_both
+from .i18n import N_, _
+from .language import said_both
 from .io.columns import named
 from .io.readers import PARSE_ERROR, Source
 from .text import quoted

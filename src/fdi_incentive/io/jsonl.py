@@ -12,7 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
-from ..i18n import N_, get_language, said_both
+from ..i18n import N_, get_language
+from ..language import said_both
 from . import csvfile
 from .headers import map_columns, unique
 from .source import PARSE_ERROR, Note, Source, temp_file

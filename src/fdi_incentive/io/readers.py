@@ -25,7 +25,8 @@ from typing import Any
 
 from .columns import named
 from ..errors import InputError
-from ..i18n import N_, _, get_language, said_both
+from ..i18n import N_, _, get_language
+from ..language import said_both
 from ..text import quoted
 from .csvfile import (AFTER_BOM, UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, encoding_label,
                       TooLong, lone_cr, physical_lines, records, too_long, well_quoted)

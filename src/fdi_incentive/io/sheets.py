@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError
-from ..i18n import N_, _, get_language, said_both
+from ..i18n import N_, _, get_language
+from ..language import said_both
 from .headers import map_columns, unique
 from .source import PARSE_ERROR, Note, Source, temp_file
 
