@@ -68,8 +68,9 @@ control_texts = st.builds(lambda a, c, b: a + c + b, st.sampled_from(["", "x", "
                           st.sampled_from(["", "y", "[/x]", "[bold]"]))
 
 
-def _policy_from(tiers, cap, excluded):
-    """A policy like the shipped 2023 one with other tiers, cap and exclusions (validated as a file would be)."""
+def _policy_from(tiers, cap, excluded, counts=("equity", "reinvested_profit"), kinds=("new", "capital_increase")):
+    """A policy like the shipped 2023 one with other tiers, cap, exclusions, counted contributions and
+    rewarded kinds (validated as a file would be)."""
     from fdi_incentive.policy import Policy, get_policy
 
     raw = get_policy("cn-cq-2023").policy.model_dump(mode="json", by_alias=True)
@@ -81,6 +82,7 @@ def _policy_from(tiers, cap, excluded):
     ]
     raw["cap"] = {"amount": str(cap), "currency": "CNY", "scope": "project_year", "citation": "generated"}
     raw["exclusions"] = {"categories": excluded, "codes": [], "citation": "generated"}
+    raw["base"]["counts"], raw["base"]["kinds"] = list(counts), list(kinds)
     return Policy.model_validate(raw)
 
 
@@ -97,6 +99,15 @@ generated_policies = st.builds(
     st.lists(_tier, min_size=1, max_size=4),
     st.one_of(st.integers(1, 10**9).map(Decimal), cents(1, 10**11)),
     st.sampled_from([[], ["real_estate"], ["real_estate", "finance", "quasi_finance"]]),
+)
+# the same, and any contributions counted (equity or not) and any kinds rewarded
+generated_bases = st.builds(
+    _policy_from,
+    st.lists(_tier, min_size=1, max_size=4),
+    st.one_of(st.integers(1, 10**9).map(Decimal), cents(1, 10**11)),
+    st.sampled_from([[], ["real_estate"], ["real_estate", "finance", "quasi_finance"]]),
+    st.sampled_from([["equity"], ["reinvested_profit"], ["equity", "reinvested_profit"], ["reinvested_profit", "equity"]]),
+    st.sampled_from([["new"], ["capital_increase"], ["new", "capital_increase"]]),
 )
 
 
@@ -131,8 +142,9 @@ ledger_ids = st.sampled_from(["a", "b", "c", "", "  ", " a ", None])
 ledger_days = st.sampled_from(["2024-03-15", "2024-09-02", "2025-04-10", "0000-01-01", "0001-01-01", "9999-12-31",
                                "2024/3/15", "2024年3月15日", "", "2024-02-30", "2024-03-15T10:30:00",
                                "2024-03-15T25:00:00", "2024-03-15 23:61"])
-kinds_or_blank = st.sampled_from(["new", "capital_increase", "增资", ""])
-sectors_or_blank = st.sampled_from(["manufacturing", "services", "制造业", ""])
+# (spelt as sheets spell them: one kind or sector in several spellings is one value)
+kinds_or_blank = st.sampled_from(["new", "New ", "capital_increase", "Capital-Increase", "增资", ""])
+sectors_or_blank = st.sampled_from(["manufacturing", "Manufacturing", "services", " SERVICES ", "制造业", ""])
 # a --projects file's rows: a project listed once, twice alike, twice differently, or not at all
 projects_rows = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), kinds_or_blank, sectors_or_blank), max_size=6)
 # a JSON Lines line: an object, one nested deeper than a reader's stack, not an object, not JSON

@@ -229,8 +229,15 @@ extra_name = st.one_of(
 def test_any_header_keeps_every_column_and_cell(tmp_path, names, cells):
     """Extra columns of any name (blank, repeated, like the tool's own or its results) are all kept,
     each under a name of its own, with their cells (formula-like text neutralised)."""
-    from fdi_incentive.io.readers import describe
+    from hypothesis import assume
 
+    from fdi_incentive.io.headers import canonical, normalise_header, ALIASES
+    from fdi_incentive.io.readers import describe
+    from fdi_incentive.io.units import bracketed
+
+    known = {normalise_header(a) for names_ in ALIASES.values() for a in names_}
+    # (a name that names a known column is another test's: it must agree with it, or stop the run)
+    assume(all(canonical(n) is None and normalise_header((bracketed(n) or (n, ""))[0]) not in known for n in names))
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     row = ["P1", "2024", "new", "services", "", "15000000", "", "", "7.2", *cells[:len(names)]]
     write_csv(src, [row, row], header=[*HEADER, *names])
@@ -680,15 +687,16 @@ def test_what_the_projects_file_says_of_each_project_is_its_sector_or_an_error_n
     write_csv(projects, [list(row) for row in listed], header=["project_id", "kind", "sector"])
     score_file(ledger, out, options=Options(fx_rate=D("7.1")), projects_path=projects)
     for r in read_csv(out):
-        rows = {(k, s) for p, k, s in listed if p == r["project_id"]}
+        mine = [(k, s) for p, k, s in listed if p == r["project_id"]]
+        rows = {(meaning("kind", k), meaning("sector", s)) for k, s in mine}  # (listed twice as they are read)
         if not rows:
             assert r["error"] == f"project_id: '{r['project_id']}' is not in --projects, so its sector is missing", r
         elif len(rows) > 1:
             assert r["error"].startswith(f"project_id: '{r['project_id']}' is listed on lines "), r
         else:
-            [(kind, sector)] = rows
-            assert r["sector"] == sector and "--projects" not in r["error"], r
-            assert (r["error"] == "") == (sector != ""), r
+            kind, sector = mine[0]  # (the first of the rows listing it alike)
+            assert r["sector"] == sector.strip() and "--projects" not in r["error"], r
+            assert (r["error"] == "") == (sector.strip() != ""), r
 
 
 def test_a_parquet_ledger_with_typed_columns(tmp_path):
@@ -1259,8 +1267,13 @@ def test_the_bench_ledger_is_read_whole(tmp_path):
     assert summary.shape == "ledger" and summary.errors == 0 and 0 < summary.rows < 3000
 
 
+class Formula(str):
+    """A formula cell (written as a program writes it: without its value)."""
+
+
 excel_cell = st.one_of(
     cell, st.none(), st.booleans(), st.integers(-10**15, 10**15),
+    st.sampled_from(["=7.1+0.1", "=2*5000000", '="services"', "=A1", "=SUM(A1:A3)"]).map(Formula),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
     st.dates(min_value=__import__("datetime").date(1900, 3, 1), max_value=__import__("datetime").date(2100, 1, 1)),
 )
@@ -1290,6 +1303,8 @@ def test_malformed_excel_and_json_lines_never_crash_and_never_lose_a_row(tmp_pat
         for j, value in enumerate(row):
             if isinstance(value, datetime.date):
                 sheet.write_datetime(i, j, value, dates)
+            elif isinstance(value, Formula):
+                sheet.write_formula(i, j, value)
             elif isinstance(value, str):
                 sheet.write_string(i, j, value[:32_000])
             elif value is not None:
@@ -1299,6 +1314,14 @@ def test_malformed_excel_and_json_lines_never_crash_and_never_lose_a_row(tmp_pat
     got = read_csv(tmp_path / "x.csv")
     assert len(got) == summary.rows == expected
     assert all(r["error"] or r["incentive_cny"] for r in got)
+    for row, out in zip([r for r in rows if not all(empty(v) for v in r)], got):  # (a formula never read as a value)
+        for j, value in enumerate(row[:len(HEADER)]):
+            if isinstance(value, Formula):
+                assert f"holds the formula {value}" in out["error"] or out[HEADER[j]] == "'" + value, (row, out)
+    rows = [[v for v in r] for r in rows if not any(isinstance(v, Formula) for v in r)]  # (JSON Lines: no formulas)
+    expected = sum(1 for r in rows if not all(empty(v) for v in r))
+    if not rows:
+        return
     lines = [json.dumps({k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in zip(HEADER, [*row, *[None] * 9])},
                         ensure_ascii=False) for row in rows]  # (every key in every record, as an export writes them)
     (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -1306,3 +1329,149 @@ def test_malformed_excel_and_json_lines_never_crash_and_never_lose_a_row(tmp_pat
     got = read_csv(tmp_path / "j.csv")
     assert len(got) == summary.rows == expected
     assert all(r["error"] or r["incentive_cny"] for r in got)
+
+
+# --- issue 22, items 11, 12, 16: a ledger's arrivals compared as read, its total rows, its clashes in Chinese ---
+
+import json  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from fdi_incentive.cli import app  # noqa: E402
+
+
+def fdi_cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def meaning(canon: str, text: str):
+    """What a kind, sector or code cell means (the test's own reading: calc's parsers)."""
+    from fdi_incentive.industry import normalise_code, normalise_name, sector_meaning
+    from fdi_incentive.policy import KIND_NAMES
+
+    text = text.strip()
+    if not text:
+        return None
+    if canon == "kind":
+        return KIND_NAMES.get(normalise_name(text), text)
+    if canon == "sector":
+        return sector_meaning(text) or text
+    try:
+        return normalise_code(text)[0]
+    except InputError:
+        return text
+
+
+SPELLINGS = {"kind": ["new", "New ", "新设", "capital_increase", "Capital-Increase", "capital increase", "增资", ""],
+             "sector": ["services", "Services", " SERVICES ", "manufacturing", "Manufacturing", "制造业", ""],
+             "industry_code": ["C3670", "c3670", "3670", " C 3670", "C36", ""]}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(*(st.sampled_from(v) for v in SPELLINGS.values())), min_size=1, max_size=5))
+def test_a_ledgers_arrivals_are_compared_as_read_not_as_written(tmp_path, spelt):
+    """The arrivals of one project-year spell its kind, sector and code as they like (增资 and
+    capital_increase, services and Services, c3670 and C3670): an error only where what they mean
+    differs, naming the column."""
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "equity", "40000000", "USD", k, s, c] for k, s, c in spelt],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code"])
+    score_file(src, tmp_path / "o.csv", options=Options(fx_rate=D("7.1")))
+    [row] = read_csv(tmp_path / "o.csv")
+    for j, canon in enumerate(SPELLINGS):
+        meant = {meaning(canon, a[j]) for a in spelt} - {None}
+        assert (f"{canon}: the arrivals of this project-year disagree" in row["error"]) == (len(meant) > 1), (canon, row)
+
+
+def test_spellings_of_one_kind_and_sector_in_a_ledger_are_one_project_year(tmp_path):
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "equity", "20000000", "USD", "增资", "services"],
+                    ["A", "2024-06-15", "equity", "20000000", "USD", "capital_increase", "Services"]],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    summary = score_file(src, tmp_path / "o.csv", options=Options(fx_rate=D("7.1")))
+    [row] = read_csv(tmp_path / "o.csv")
+    assert summary.errors == 0 and row["error"] == "" and row["incentive_cny"] == "5680000.00", row
+
+
+LEDGER_HEAD = ["项目编号", "到位日期", "资金类型", "金额", "币种", "行业"]
+
+
+def test_a_ledgers_total_rows_are_kept_marked_not_scored_and_checked(tmp_path):
+    """合计 / 小计 / 总计 in a ledger: as in a file of project-years, a row of its own in the output,
+    marked, not scored and not an error; each checked against the arrivals' amounts above it (a
+    subtotal against those since the previous total row), as the sheet writes them."""
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "货币出资", "2000", "USD", "services"],
+                    ["B", "2024-04-15", "货币出资", "1500", "USD", "services"],
+                    ["小计", "", "", "3500", "", ""],
+                    ["A", "2024-05-15", "外方股东贷款", "500", "USD", "services"],
+                    ["合计", "", "", "4100", "", ""]], header=LEDGER_HEAD)
+    r = fdi_cli("batch", src, "-o", tmp_path / "o.csv", "--unit", "10k", "--fx-rate", "7.1", "--summary-json",
+                tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    rows = read_csv(tmp_path / "o.csv")
+    assert [x["project_id"] for x in rows] == ["A", "B", "小计", "合计"]
+    for total in rows[2:]:
+        assert total["reason"].startswith("total row: not scored") and total["error"] == "" and total["incentive_cny"] == ""
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["errors"] == 0 and summary["arrivals"] == 3
+    sub, grand = summary["totals"]
+    assert (sub["label"], sub["checks"]["金额"]["rows"], sub["checks"]["金额"]["equal"]) == ("小计", 2, True)
+    assert sub["checks"]["金额"]["total"] == "35000000.00" and sub["checks"]["金额"]["unit"] == 10000
+    assert (grand["label"], grand["checks"]["金额"]["rows"], grand["checks"]["金额"]["equal"]) == ("合计", 3, False)
+    assert grand["checks"]["金额"]["rows_above"] == "40000000.00"
+    said = " ".join(r.output.replace("│", " ").split())  # (a panel's borders aside)
+    assert "line 6 (合计), 金额: 4,100 ≠ the sum of the 3 rows above, 4,000 (differs by 100)" in said, said
+    assert "line 4 (小计), 金额: 3,500 = the sum of the 2 rows above ✓" in said, said
+
+
+def test_a_ledgers_clash_is_said_in_chinese_and_its_cell_stays_english(tmp_path):
+    src = tmp_path / "l.csv"
+    write_csv(src, [["A", "2024-03-15", "equity", "20000000", "USD", "new", "services"],
+                    ["A", "2024-06-15", "equity", "20000000", "USD", "capital_increase", "services"]],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    outputs = {}
+    for lang in ("en", "zh"):
+        r = fdi_cli("batch", src, "-o", tmp_path / f"{lang}.csv", "--fx-rate", "7.1", "--no-progress", "--lang", lang)
+        assert r.exit_code == 1
+        outputs[lang] = (tmp_path / f"{lang}.csv").read_bytes()
+    assert outputs["en"] == outputs["zh"]
+    assert "kind: the arrivals of this project-year disagree ('capital_increase', 'new')" in outputs["en"].decode()
+    shown = re.sub(r"[\s│]+", "", r.output)
+    assert "arrivalsofthisproject-yeardisagree" not in shown and "kind：" in shown, r.output
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["2024-03-15", "2025-01-02"]),
+                                    st.sampled_from(["equity", "shareholder_loan", "利润再投资"]),
+                                    st.integers(1, 3000), st.sampled_from(["USD", "CNY"])),
+                          st.tuples(st.sampled_from(["合计", "小计", "总计", "Total", " 合 计："]), st.integers(-1, 1))),
+                min_size=1, max_size=12))
+def test_a_ledgers_total_rows_anywhere_are_checked_as_a_sheets_are(tmp_path, rows):
+    """Total rows anywhere among a ledger's arrivals, right or off by one: each a row of its own,
+    in its place, never an error; checked against the arrivals' amounts (whatever their type or
+    currency, as the sheet's SUM adds them) since the previous total row (小计, a 合计 arrivals
+    follow) or above it (总计, Total, the last 合计); the arrivals all added up into project-years."""
+    written, expected, since, above = [], [], 0, 0
+    for k, row in enumerate(rows):
+        if len(row) == 5:
+            written.append([*row[:3], str(row[3]), row[4], "services"])
+            since, above = since + row[3], above + row[3]
+            continue
+        word, off = row
+        follows = any(len(r) == 5 for r in rows[k + 1:])
+        bare = "".join(word.split()).rstrip(":：").casefold()
+        want = since if bare == "小计" or (bare == "合计" and follows) else above
+        written.append([word, "", "", str(want + off), "", ""])
+        expected.append((word.strip(), want, off == 0 if want + off >= 0 else None))  # (-1: not an amount)
+        since = 0
+    src = tmp_path / "l.csv"
+    write_csv(src, written, header=LEDGER_HEAD)
+    summary = score_file(src, tmp_path / "o.csv", options=Options(fx_rate=D("7.1")))
+    out = read_csv(tmp_path / "o.csv")
+    totals = [r for r in out if r["reason"].startswith("total row")]
+    assert [r["项目编号"] if "项目编号" in r else r["project_id"] for r in totals] == [w for w, _, _ in expected]
+    assert all(r["error"] == "" for r in out) and summary.errors == 0
+    assert summary.arrivals == sum(len(r) == 5 for r in rows) == sum(int(r["arrivals"] or 0) for r in out)
+    got = [(t.label, t.checks["金额"].rows_above, t.checks["金额"].equal) for t in summary.totals]
+    assert got == [(w, D(want), ok) for w, want, ok in expected]

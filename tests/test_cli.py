@@ -38,8 +38,9 @@ def test_calc_itemised_breakdown():
     assert result.exit_code == 0, result.output
     for expected in ["cn-cq-2023", "USD 42,000,000.00", "USD 5,000,000.00", "not counted", "manufacturing tier",
                      "7.1 CNY/USD", "CNY 11,928,000.00", "binds", "CNY 10,000,000.00", "caveats",
-                     "what would change the answer", "不低于4%"]:
+                     "what would change the answer"]:
         assert expected in result.output, expected
+    assert "不低于4%" in fdi(*CALC, "--caveats").output  # (a footnote's whole clause)
 
 
 def test_calc_json_shape():
@@ -259,7 +260,7 @@ def test_batch_help_wraps_its_paragraphs_at_the_terminal_width():
     text = fdi("batch", "--help").output
     description = text.split("Usage:", 1)[1].split("╭", 1)[0].splitlines()[2:]
     for line, after in zip(description, description[1:] + [""]):
-        if line.strip() and after.strip() and not line.strip().endswith(":"):
+        if line.strip() and after.strip() and not line.strip().endswith((":", "\\")):  # (an example continues after a \\)
             assert len(line.rstrip()) > 60, line
 
 
@@ -282,3 +283,110 @@ def test_the_example_ledger_and_its_projects_file_are_on_the_record(tmp_path):
     rows = {(r["project_id"], r["year"]): r for r in __import__("csv").DictReader((tmp_path / "out.csv").open(encoding="utf-8"))}
     assert rows[("CQ-001", "2024")]["shareholder_loans_usd"] == "5000000.00"  # (shown, not counted)
     assert rows[("CQ-001", "2024")]["base_usd"] == "12000000.00" and rows[("CQ-003", "2025")]["eligible"] == "false"
+
+
+def test_a_batch_names_each_rate_in_a_few_words_and_explains_the_ecb_cross_once(tmp_path):
+    """Issue 22 #24: each row's fx_source carried a ~150-character disclaimer, and the summary repeated
+    it once per year in no order. The cell names the source in a few words; the summary explains it
+    once, its sources in year order."""
+    import csv
+
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,sector,paid_in_usd\nA,2024,services,20000000\nB,2021,services,20000000\n"
+                   "C,2023,services,20000000\nD,2022,services,20000000\n", encoding="utf-8")
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    result = fdi("batch", src, "-o", out, "--summary-json", summary, "--no-progress")
+    assert result.exit_code == 0, result.output
+    cells = [r["fx_source"] for r in csv.DictReader(out.open(encoding="utf-8"))]
+    assert cells == ["ECB cross, 2024 average", "ECB cross, 2021 average", "ECB cross, 2023 average", "ECB cross, 2022 average"]
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["fx_sources"] == [f"ECB cross, {y} average" for y in (2021, 2022, 2023, 2024)]
+    said = json.dumps(data)
+    assert said.count("not the PBOC central parity") == 1 and "--fx-table" in said
+    shown = " ".join(result.output.split())
+    assert shown.count("not the PBOC central parity") == 1
+
+
+ONE_YEAR = [CALC, ["calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "12000000", "--reinvested-profit-cny",
+                   "5000000", "--fx-rate", "7.1"],
+            ["calc", "--year", "2025", "--sector", "services", "--paid-in", "12000000", "--currency", "EUR"],
+            ["calc", "--year", "2024", "--industry-code", "K7010", "--paid-in-usd", "20000000", "--fx-rate", "7.1"],
+            ["calc", "--year", "2021", "--sector", "manufacturing", "--paid-in-usd", "8000000", "--fx-rate", "6.5"]]
+
+
+@pytest.mark.parametrize("args", ONE_YEAR, ids=lambda a: " ".join(a[1:5]))
+def test_a_one_year_calc_fits_a_40_line_terminal_with_its_caveats_a_line_each(args):
+    """Issue 22 #25: one year printed about 100 lines at 80 columns. It fits 40 lines: each caveat a
+    line under its id; the full texts with --caveats (and in `fdi policy show`)."""
+    short = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert short.exit_code == 0, short.output
+    lines = short.output.splitlines()
+    assert len(lines) <= 40, short.output
+    assert max(len(line) for line in lines) <= 80
+    for needed in ["payout", "rounded once", "base", "[floor-rates]", "[fx-rate]", "--caveats"]:
+        assert needed in short.output, needed
+    full = runner.invoke(app, [*args, "--caveats"], env={"COLUMNS": "80"})
+    assert full.exit_code == 0 and len(full.output.splitlines()) > len(lines)
+    assert "no bureau uses that rate" in " ".join(full.output.split())  # a caveat's full text
+    assert "no bureau uses that rate" not in " ".join(short.output.split())
+
+
+def test_services_are_shown_as_category_other_with_the_sector_that_put_them_there():
+    """Issue 22 #28: `services` was reported as category `other`, and a reader could not see why."""
+    calc = fdi("calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "20000000", "--fx-rate", "7.1")
+    assert re.search(r"category\s+│\s+other \(services\)", calc.output), calc.output
+    plan = fdi("plan", "--total-usd", "30000000", "--years", "2024-2025", "--sector", "services", "--fx-rate", "7.1")
+    assert "of other (services) capital" in " ".join(plan.output.split()), plan.output
+    same = fdi("calc", "--year", "2024", "--sector", "manufacturing", "--paid-in-usd", "20000000", "--fx-rate", "7.1")
+    assert "manufacturing (manufacturing)" not in same.output
+
+
+def test_a_sheets_project_name_labels_its_rows_and_a_total_that_differs_exits_1(tmp_path):
+    """Issue 22 #28: with no id column, a sheet's 项目名称 labels the rows in errors and the summary;
+    a 合计 that does not match the rows above it exits 1, naming the row."""
+    src = tmp_path / "in.csv"
+    src.write_text("项目名称,年份,行业,实际到位外资（万美元）,汇率\n长安新厂,2024,汽车,3500,7.1\n西永二期,2024,火箭,1200,7.1\n"
+                   "合计,,,4800,\n", encoding="utf-8")
+    summary = tmp_path / "s.json"
+    result = fdi("batch", src, "-o", tmp_path / "o.csv", "--summary-json", summary, "--no-progress")
+    assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["first_errors"][0]["project_name"] == "西永二期"
+    assert "(西永二期)" in result.output
+    assert "line 4 (合计)" in " ".join(result.output.split())
+    # the rows right, the total wrong: exit 1 all the same, naming the row
+    src.write_text("项目名称,年份,行业,实际到位外资（万美元）,汇率\n长安新厂,2024,汽车,3500,7.1\n西永二期,2024,电子信息,1200,7.1\n"
+                   "合计,,,4800,\n", encoding="utf-8")
+    result = fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress")
+    assert result.exit_code == ExitCode.ROW_ERRORS, result.output
+    assert re.search(r"line 4 \(合计\).*does not match", " ".join(result.output.split())), result.output
+    src.write_text("项目名称,年份,行业,实际到位外资（万美元）,汇率\n长安新厂,2024,汽车,3500,7.1\n西永二期,2024,电子信息,1200,7.1\n"
+                   "合计,,,4700,\n", encoding="utf-8")
+    assert fdi("batch", src, "-o", tmp_path / "o.csv", "--no-progress").exit_code == 0
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(2019, 2025), min_size=1, max_size=12), st.booleans())
+def test_any_years_in_any_order_name_their_ecb_rate_briefly_sorted_and_explained_once(tmp_path, years, dated):
+    """The family of #24: rows of any years in any order, undated (a year's average) or a ledger's
+    dated arrivals: each cell a short name, the summary's sources sorted, the explanation once."""
+    import csv
+
+    from fdi_incentive.batch import score_file
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    if dated:
+        src.write_text("project_id,date,type,amount,sector\n" + "".join(
+            f"P{i},{y}-03-1{i % 10},equity,20000000,services\n" for i, y in enumerate(years)), encoding="utf-8")
+    else:
+        src.write_text("project_id,year,sector,paid_in_usd\n" + "".join(
+            f"P{i},{y},services,20000000\n" for i, y in enumerate(years)), encoding="utf-8")
+    summary = score_file(src, out)
+    cells = [r["fx_source"] for r in csv.DictReader(out.open(encoding="utf-8-sig"))]
+    assert all(c.startswith("ECB cross, ") and len(c) <= 60 for c in cells), cells
+    assert summary.fx_sources == sorted(set(summary.fx_sources))
+    assert sum("not the PBOC central parity" in n for n in summary.notes) == 1

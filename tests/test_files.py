@@ -503,6 +503,8 @@ def lookalikes(draw, out_name: str):
         ("tmp", f"fdi-run-{pid}-{word}"),
         ("tmp", f"fdi-{pid}-{word}"),
         ("out", f".{out_name}.{pid}.{word}.part"),
+        # (a part beside another output of that folder: removed too, when it is certainly a run's)
+        ("out", f".{draw(st.sampled_from(['report.xlsx', 'a.b.json', out_name + '.1', '.x']))}.{pid}.{word}.part"),
     ]))
     return where, name, draw(st.booleans()), draw(_content), pid, word
 
@@ -607,7 +609,7 @@ def test_any_name_of_a_file_the_run_reads_is_refused_as_an_output(tmp_path_facto
 def test_a_crash_while_json_lines_are_converted_leaves_no_temporary_file(tmp_path, monkeypatch):
     import tempfile
 
-    import fdi_incentive.io.sheets as sheets  # (where JSON Lines are converted)
+    import fdi_incentive.io.jsonl as sheets  # (where JSON Lines are converted)
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()

@@ -35,12 +35,12 @@ def test_embedded_ecb_rates_are_offline_and_say_so():
     q = RateChain().quote("USD", on=date(2024, 3, 15), year=2024)
     assert D(6) < q.rate < D(8) and "ECB" in q.source and "2024-03-15" in q.source
     avg = RateChain().quote("USD", on=None, year=2024)
-    assert "average of" in avg.source and avg.rate == avg.rate.quantize(D("0.000001"))
+    assert avg.source == "ECB cross, 2024 average" and avg.rate == avg.rate.quantize(D("0.000001"))
 
 
 def test_no_rate_is_an_error_that_says_what_to_give():
     last = EmbeddedECB.load().last_date()
-    with pytest.raises(FxError, match="give --fx-rate or --fx-table"):
+    with pytest.raises(FxError, match="give fx, a rate such as '7.1' or a RateTable"):
         RateChain().quote("USD", on=None, year=last.year + 3)
 
 

@@ -22,14 +22,38 @@ def commands(command, path: tuple[str, ...] = ()):
             yield from commands(sub, path + (name,))
 
 
+def joined(lines):
+    """Lines with a shell's continuations (a `\\` at the end) joined into one."""
+    out, held = [], ""
+    for line in lines:
+        if line.rstrip().endswith("\\"):
+            held += line.rstrip()[:-1].rstrip() + " " if held else line.rstrip()[:-1].rstrip() + " "
+            continue
+        out.append(held + line.strip() if held else line)
+        held = ""
+    return out
+
+
 def examples():
     found = []
     for path, command in commands(get_command(app)):
-        for line in (command.help or "").splitlines():
+        for line in joined((command.help or "").splitlines()):
             m = EXAMPLE.match(line)
             if m:
-                found.append((" ".join(path), m.group(1)))
+                found.append((" ".join(path), " ".join(m.group(1).split())))
     return found
+
+
+@pytest.mark.parametrize("path", [" ".join(p) for p, _ in commands(get_command(app))], ids=lambda p: p or "fdi")
+def test_help_at_80_columns_pastes_whole_commands_and_shows_no_bool_placeholder(path):
+    """Issue 22 #26: at 80 columns an example wrapped in the middle of a command (pasting it broke),
+    and flags showed a `<bool>` placeholder as if they took a value. Each example printed fits the
+    line or continues with a `\\` a shell accepts; pasted, it is the example."""
+    out = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "80"}, terminal_width=80).output
+    assert "<bool>" not in out, out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    printed = [" ".join(m.group(1).split()) for line in joined(out.splitlines()) if (m := EXAMPLE.match(line))]
+    assert printed == [line for p, line in examples() if p == path], out
 
 
 def test_every_command_has_an_example():

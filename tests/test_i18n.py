@@ -96,9 +96,13 @@ def test_shipped_policies_say_in_chinese_what_they_say_in_english():
 
 
 def test_calc_in_chinese_prints_the_whole_breakdown_in_chinese():
-    result = fdi(*CALC, "--loans-usd", "5000000", "--lang", "zh")
-    assert result.exit_code == 0, result.output
+    short = fdi(*CALC, "--loans-usd", "5000000", "--lang", "zh")
+    result = fdi(*CALC, "--loans-usd", "5000000", "--lang", "zh", "--caveats")  # (the texts in full)
+    assert result.exit_code == 0 == short.exit_code, result.output
     out = re.sub(r"\s+", "", result.output)  # (lines wrap anywhere in Chinese)
+    for words in ["实际到位外资", "外方股东贷款", "不计入", "基数", "一般档", "制造业档", "超过USD", "奖励合计：CNY10,000,000.00",
+                  "注意事项", "不低于", "哪些变化会改变结果"]:
+        assert words in re.sub(r"\s+", "", short.output), words
     for words in ["实际到位外资", "外方股东贷款", "不计入", "基数", "一般档：超过USD", "制造业档：超过USD", "年度奖励金额上限",
                   "年度奖励金额", "封顶", "奖励合计：CNY10,000,000.00", "注意事项", "不低于", "哪些变化会改变结果",
                   "原文：", "我们的理解：", "假设：", "给定汇率"]:
@@ -107,7 +111,7 @@ def test_calc_in_chinese_prints_the_whole_breakdown_in_chinese():
     for m in messages():
         english = re.sub(r"\[/?[a-z ]*\]", "", m.id).strip()
         if "{" not in english and " " in english and len(english) >= 8 and english != m.string:
-            assert english not in result.output, english
+            assert english not in result.output and english not in short.output, english
     p = next(lp.policy for lp in bundled_policies() if lp.policy.id == "cn-cq-2023")
     for text in [c.text for c in p.caveats] + [part.reading or part.assumption or "" for part in (p.base, p.stacking)]:
         assert re.sub(r"\s+", "", text[:40]) not in out, text
@@ -436,7 +440,7 @@ def test_policy_show_in_chinese_names_every_value_in_chinese():
 
 
 def test_calc_header_and_reasons_in_chinese_name_the_issuer_and_rounding_in_chinese():
-    result = fdi(*CALC, "--lang", "zh")
+    result = fdi(*CALC, "--lang", "zh", "--caveats")
     out = re.sub(r"\s+", "", result.output)
     assert "条款引自：重庆市渝中区外商投资政策汇编(中英文)，重庆市渝中区商务委" in out, result.output
     assert "自2023-01-01起适用，无截止日期" in out and "至无截止日期" not in out, result.output
@@ -548,12 +552,12 @@ def test_a_batch_that_scores_no_row_says_no_policy_was_used(tmp_path):
 
 
 def test_columns_that_name_one_thing_and_differ_say_which_is_empty_in_words(tmp_path):
-    """Two JSON Lines keys for project_id (项目编号 on one line, project_id on the next): the refusal
-    names the empty one in words, never Python's None, and reads as a Chinese sentence."""
-    src = tmp_path / "t2.jsonl"
-    src.write_text('{"项目编号": "J-1", "year": 2024, "sector": "manufacturing", "paid_in_usd": "20000000"}\n'
-                   '{"project_id": "J-2", "year": 2024, "sector": "manufacturing", "paid_in_usd": "20000000"}\n',
-                   encoding="utf-8")
+    """Two columns for project_id (项目编号 filled, project_id empty): the refusal names the empty one
+    in words, never Python's None, and reads as a Chinese sentence. (In JSON Lines a key a line
+    does not give is no disagreement: issue 22, item 19.)"""
+    src = tmp_path / "t2.csv"
+    src.write_text("项目编号,year,sector,paid_in_usd,project_id\nJ-1,2024,manufacturing,20000000,\n"
+                   "J-2,2024,manufacturing,20000000,J-2\n", encoding="utf-8")
     for lang, words in (("zh", "（项目编号 = 'J-1'、project_id 为空）"), ("en", "(项目编号 = 'J-1', project_id empty)")):
         result = fdi("batch", src, "-o", tmp_path / "o.csv", "--lang", lang)
         assert result.exit_code == ExitCode.USAGE and words in result.output, result.output
@@ -614,8 +618,8 @@ def test_the_rate_sources_are_listed_in_the_same_order_in_both_languages(tmp_pat
             "-o", tmp_path / "o.csv", "--no-progress"]
     en = _notes(fdi(*args, "--lang", "en").output).split("FX:", 1)[1]
     zh = _notes(fdi(*args, "--lang", "zh").output).split("汇率：", 1)[1]
-    assert en.index("ECBreference") < en.index("weightedmean"), en
-    assert zh.index("欧洲央行参考汇率") < zh.index("加权平均"), zh
+    assert en.index("ECBcross") < en.index("weightedmean"), en
+    assert zh.index("欧洲央行（ECB）交叉汇率") < zh.index("加权平均"), zh
 
 
 def test_the_total_rows_are_checked_in_the_units_of_the_sheet_in_chinese(tmp_path):
@@ -639,7 +643,7 @@ PROJECT = ["calc", "--project", ROOT / "examples" / "project.toml", "--fx-table"
 def test_every_caveat_a_footnote_points_to_is_in_the_caveats_panel_under_its_id(lang):
     """A footnote's `see caveat 'reinvested-profit'` finds `[reinvested-profit]` in the panel below."""
     for args in (PROJECT, ["calc", "--year", "2020", "--sector", "services", "--paid-in-usd", "6000000", "--fx-rate", "7"]):
-        out = flat(fdi(*args, "--lang", lang).output)
+        out = flat(fdi(*args, "--lang", lang, "--caveats").output)  # (the footnotes in full: --caveats)
         ids = {c.id for p in bundled_policies() for c in p.policy.caveats}
         pointed = {i for i in ids if f"'{i}'" in out or f"“{i}”" in out}
         assert pointed, out
@@ -760,7 +764,7 @@ def test_policy_validate_given_an_id_says_it_wants_a_file(lang, words):
 
 
 def test_calc_policy_panel_speaks_in_words():
-    out = flat(fdi(*CALC, "--lang", "en").output)
+    out = flat(fdi(*CALC, "--lang", "en", "--caveats").output)
     assert "reliability:officialrestatement" in out and "official_restatement" not in out, out
     assert "appliedfrom2023-01-01,noenddate" in out and "tonoenddate" not in out, out
 

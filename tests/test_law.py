@@ -243,7 +243,7 @@ def test_the_conversion_caveat_gives_the_evidence_both_ways(policy):
 
 def test_the_default_rate_says_it_is_an_ecb_cross_not_the_pboc_central_parity():
     y = one(2024, "15000000", "services", fx=None)
-    assert "ECB" in y.fx_source and "not the PBOC central parity" in y.fx_source and "--fx-table" in y.fx_source
+    assert y.fx_source == "ECB cross, 2024 average"  # (in a few words: what that is, the caveat and the breakdown say)
     caveat = next(c for c in y.caveats if "names the exchange rate" in c)
     assert "not the PBOC central parity" in caveat and "--fx-table" in caveat
 

@@ -15,9 +15,12 @@ from fdi_incentive.cli import app
 from fdi_incentive import optimum
 from fdi_incentive.errors import FxError
 from fdi_incentive.fx import RateChain, RateTable, assumed_rate
+from fdi_incentive.money import money_fmt
 from fdi_incentive.plan import parse_years, plan
 
-from .strategies import junk_values
+from .strategies import generated_bases, junk_values
+
+FX_TABLE = __import__("pathlib").Path(__file__).parents[1] / "examples" / "pboc-central-parity.csv"
 
 
 def calc_reward(year, amount, sector, fx, reading=None, granted=None):
@@ -164,7 +167,7 @@ def test_the_issue_ten_year_plan_prints_its_optimum_and_its_json_reassesses():
     args = ["plan", "--total-usd", "200000000", "--years", "2024-2033", "--sector", "manufacturing", "--fx-rate", "7.1"]
     table = CliRunner().invoke(app, args)
     assert table.exit_code == 0, table.output
-    assert "CNY 56,800,000.00" in table.output and "pays in earliest" in table.output
+    assert "56,800,000.00" in table.output and "pays in earliest" in table.output
     data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     assert sum(D(y["paid_in_usd"]) for y in data["schedule"]) == D(200_000_000)
     assert data["total_incentive_cny"] == "56800000.00"
@@ -208,9 +211,11 @@ def test_years_after_the_stated_period_are_marked_as_assumed_continuation():
 def test_thirty_years_are_planned():
     p = plan(D(1_000_000_000), list(range(2024, 2054)), sector="manufacturing", fx="7.1")
     assert len(p.schedule) == 30 and sum(y.paid_in_usd for y in p.schedule) == D(1_000_000_000)
-    # every year in the 4% tier: 0.284 CNY a USD, and three fen more: a year at the cap point's last cent
-    # (USD 35,211,267.60, CNY 9,999,999.9984) is paid CNY 10,000,000.00 once rounded
-    assert p.total_incentive_cny == D("284000000.03")
+    # every year in the 4% tier: 0.284 CNY a USD, and ten fen more: the equal split's USD 33,333,333.34
+    # (CNY 9,466,666.66856) is paid 9,466,666.67 once rounded, and so is its 33,333,333.33; the search's
+    # schedule (three fen more, from years at the cap point's last cent) pays less once rounded
+    assert p.total_incentive_cny == D("284000000.10")
+    assert [y.paid_in_usd for y in p.schedule] == [y.paid_in_usd for y in p.baselines["equal_split"].schedule]
 
 
 def test_issue_example_and_every_year_matches_calc():
@@ -245,8 +250,8 @@ def test_fx_shock_moves_the_reward():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(fixed={2030: D(1)}), "a year within --years"),
-        (dict(fixed={2024: D(90_000_000)}), "no more than --total-usd"),
+        (dict(fixed={2030: D(1)}), "a year within years"),
+        (dict(fixed={2024: D(90_000_000)}), "no more than total_usd"),
         (dict(max_per_year=D(10_000_000)), "a total from 0.00 to 30,000,000.00"),
         (dict(step=D("3000000")), "a step that divides"),
     ],
@@ -271,7 +276,7 @@ def test_cli_plan_json_and_table():
     assert set(data["schedule"][0]) >= {"year", "paid_in_usd", "tier", "incentive_cny"}
     assert data["total_incentive_cny"] == "21300000.00"
     table = runner.invoke(app, args)
-    assert table.exit_code == 0 and "CNY 21,300,000.00" in table.output and "Advice under the stated policy" in table.output
+    assert table.exit_code == 0 and "21,300,000.00" in table.output and "Advice under the stated policy" in table.output
     bad = runner.invoke(app, [*args, "--fixed", "2024:5"])
     assert bad.exit_code == 2 and "YEAR=AMOUNT" in bad.output
 
@@ -283,13 +288,13 @@ def test_the_assumed_rate_is_the_last_full_year_of_the_sources_or_the_one_given(
     assert q.assumed and q.rate == D("7.1") and "2030 average" in q.source  # 2031 is not a full year
     given = assumed_rate(RateChain(table, embedded=False), 2035, rate=D("6.8"))
     assert given.assumed and given.rate == D("6.8")
-    with pytest.raises(FxError, match="--fx-assume"):
+    with pytest.raises(FxError, match="give fx_assume"):
         assumed_rate(RateChain(embedded=False), 2035)
 
 
 def test_a_search_past_its_budget_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(optimum, "MAX_STATES", 50)
-    with pytest.raises(InputError, match="coarser --step"):
+    with pytest.raises(InputError, match="coarser step"):
         plan(D(200_000_000), list(range(2024, 2034)), sector="manufacturing", fx="7.1")
 
 
@@ -355,8 +360,122 @@ def test_plan_with_junk_in_any_argument_raises_only_fdi_errors(name, junk):
     try:
         p = plan(**{**GOOD_PLAN, name: junk})
     except FdiError as e:
+        assert not str(e).startswith("--") and not getattr(e, "field", "").startswith("--"), str(e)  # (an argument, not an option)
         if "float" in str(e):
             assert "a float is refused (it cannot hold every decimal exactly)" in str(e)
         return
     assert sum(y.paid_in_usd for y in p.schedule) == p.total_usd
     assert p.total_incentive_cny == sum(y.incentive_cny for y in p.schedule)
+
+
+def test_a_policy_that_does_not_count_equity_plans_what_calc_pays():
+    """Issue 22 #5: a policy counting only reinvested profits paid CNY 2,800,000 on USD 20M of equity in
+    the plan while `fdi calc` paid 0.00 for the same year."""
+    from .strategies import _policy_from
+    from fdi_incentive.policy import LoadedPolicy
+
+    pol = LoadedPolicy(policy=_policy_from([(D(10_000_000), "gt", D("0.02"), [])], D(10_000_000), [],
+                                           counts=["reinvested_profit"]), origin="test", sha256="0" * 64)
+    p = plan(D(20_000_000), [2024], sector="services", fx="7", policy=pol)
+    calc = assess(Project.for_year(2024, paid_in=D(20_000_000), sector="services"), fx="7", policy=pol)
+    assert calc.total_incentive_cny == D(0)
+    assert p.total_incentive_cny == D(0) and p.schedule[0].incentive_cny == D(0)
+    assert any("does not count equity" in n for n in p.notes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy=generated_bases, kind=st.sampled_from(["new", "capital_increase"]),
+       sector=st.sampled_from(["manufacturing", "services", "real-estate"]),
+       total=st.integers(0, 120).map(lambda n: D(n) * D(1_000_000)), fx=st.sampled_from([D("7.1"), D("6.9871")]))
+def test_every_planned_year_reassessed_pays_what_the_plan_claims_under_generated_policies(policy, kind, sector, total, fx):
+    """Over generated valid policies (counted contributions, rewarded kinds, tiers, caps, exclusions):
+    each planned year, assessed as `fdi calc` assesses it, pays the plan's payout."""
+    from fdi_incentive.policy import LoadedPolicy
+
+    lp = LoadedPolicy(policy=policy, origin="generated", sha256="0" * 64)
+    p = plan(total, [2024, 2025, 2026], sector=sector, kind=kind, fx=fx, policy=lp, step=D(1_000_000))
+    for y in p.schedule:
+        project = Project.for_year(y.year, paid_in=y.paid_in_usd, sector=sector, kind=kind)
+        assert assess(project, fx=fx, policy=lp).years[0].incentive_cny == y.incentive_cny, y
+    for b in p.baselines.values():
+        for y in b.schedule:
+            project = Project.for_year(y.year, paid_in=y.paid_in_usd, sector=sector, kind=kind)
+            assert assess(project, fx=fx, policy=lp).years[0].incentive_cny == y.incentive_cny, y
+
+
+def test_a_plan_never_pays_less_than_a_naive_schedule_it_prints():
+    """Issue 22 #22: over 30 years the equal split paid CNY 0.07 more once each year was rounded to the
+    fen, and the terminal said "plan's gain CNY 0.07" (the sign lost). The plan takes a schedule
+    within the constraints that pays more, says so, and never shows a gain below zero."""
+    args = ["plan", "--total-usd", "1000000000", "--years", "2024-2053", "--sector", "manufacturing", "--fx-rate", "7.1"]
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    assert all(D(g) >= 0 for g in data["gain_over_baselines_cny"].values())
+    assert D(data["total_incentive_cny"]) >= D(data["baselines"]["equal_split"]["total_incentive_cny"])
+    assert any("rounded to the fen" in n and "equal split" in n for n in data["notes"])
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+    assert "-0.07" not in table.output and "pays CNY 0.07 more" in " ".join(table.output.split())
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(2, 30), per_year=st.integers(1, 60), cents=st.integers(0, 99),
+       sector=st.sampled_from(["manufacturing", "services"]), fx=st.sampled_from([D("7.1"), D("7.123456"), D("6.9871")]))
+def test_no_naive_schedule_within_the_constraints_pays_more_than_the_plan(n, per_year, cents, sector, fx):
+    p = plan(D(per_year) * D(1_000_000) * n + D(cents) / 100, list(range(2024, 2024 + n)), sector=sector, fx=fx)
+    for key, b in p.baselines.items():
+        if b.within_constraints:
+            assert p.gain_over_baselines_cny[key] >= 0, key
+
+
+def test_a_gain_that_only_an_assumed_rate_rewards_is_named_with_its_amount():
+    """Issue 22 #23: README's third example moved USD 45M to 2027 because 2027's rate is assumed
+    (the last full year's average, above 2026's); with one rate the gain is 0. The plan says how much
+    of its gain rests on the assumed rates: planned with those years at no more than the lowest rate
+    a source gives, the gain is what remains."""
+    args = ["plan", "--total-usd", "60000000", "--years", "2025-2027", "--sector", "services",
+            "--fixed", "2025=15000000", "--step", "1000000"]
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    gain = D(data["gain_over_baselines_cny"]["equal_split"])
+    assert gain > 0
+    assert D(data["gain_resting_on_assumed_rates_cny"]["equal_split"]) == gain  # all of it
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+    text = " ".join(table.output.split())
+    assert "rests on the assumed exchange rate" in text and money_fmt(gain) in text
+    # with one rate for every year no gain rests on an assumption, and nothing is said
+    one = plan(D(60_000_000), [2025, 2026, 2027], sector="services", fx="7.1", fixed={2025: D(15_000_000)}, step=D(1_000_000))
+    assert one.gain_resting_on_assumed_rates_cny == {}
+
+
+@settings(max_examples=15, deadline=None)
+@given(rates=st.lists(st.integers(65_000, 75_000).map(lambda n: D(n) / 10_000), min_size=1, max_size=3),
+       assume=st.integers(65_000, 75_000).map(lambda n: D(n) / 10_000), later=st.integers(1, 3),
+       total=st.integers(10, 90).map(lambda n: D(n) * D(1_000_000)), sector=st.sampled_from(["manufacturing", "services"]))
+def test_the_gain_resting_on_assumed_rates_is_what_a_plan_without_their_advantage_loses(rates, assume, later, total, sector):
+    """Known years at their rates, later years at an assumed one: the part of each gain resting on the
+    assumed rates is the gain less the gain of the plan made with those years at the lowest known rate."""
+    years = list(range(2024, 2024 + len(rates) + later))
+    fx = rates_by_year(dict(zip(years, rates)))
+    p = plan(total, years, sector=sector, fx=RateChain(fx.sources[0], embedded=False), fx_assume=assume, step=D(1_000_000))
+    low = plan(total, years, sector=sector, fx=RateChain(fx.sources[0], embedded=False), fx_assume=min(rates), step=D(1_000_000))
+    for key, gain in p.gain_over_baselines_cny.items():
+        resting = gain - low.gain_over_baselines_cny[key]
+        assert p.gain_resting_on_assumed_rates_cny.get(key, D(0)) == max(resting, D(0))
+
+
+def test_a_ten_year_plan_shows_its_shape_in_bars_the_naive_schedules_by_totals_and_one_cap_point():
+    """Issue 22 #30: at 10-30 years the comparison put every year's amount in one wrapped cell (30
+    lines for three schedules at 100 columns) and the cap point was repeated once per year."""
+    args = ["plan", "--total-usd", "200000000", "--years", "2024-2033", "--sector", "manufacturing", "--fx-rate", "7.1"]
+    for width in (80, 100):
+        out = CliRunner().invoke(app, args, env={"COLUMNS": str(width)}).output
+        lines = out.splitlines()
+        assert max(len(line.rstrip()) for line in lines) <= width
+        start = next(i for i, line in enumerate(lines) if "against the naive schedules" in line)
+        end = next(i for i, line in enumerate(lines) if i > start and "fragility" in line)
+        assert end - start <= 10, "\n".join(lines[start:end + 1])  # a line or two per schedule, not a wall
+        assert sum(line.strip()[:4].isdigit() and "█" in line for line in lines[:start]) == 6  # a bar per year paid in
+        assert " ".join(out.split()).count("the cap binds above USD 35,211,267.60") == 1
+        assert "2025: the cap binds" not in out
+    # a year whose cap point differs is named with its own
+    varied = CliRunner().invoke(app, ["plan", "--total-usd", "80000000", "--years", "2024-2026", "--sector", "manufacturing",
+                                      "--fx-table", str(FX_TABLE)], env={"COLUMNS": "100"}).output
+    assert " ".join(varied.split()).count("the cap binds above") >= 1

@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -557,6 +558,8 @@ def test_a_ledger_with_blank_merged_and_clashing_cells_loses_nothing(tmp_path, a
 
     from fdi_incentive.ledger import parse_day
 
+    from .test_batch import meaning
+
     filled, last = [], ""
     for pid, day, kind, sector in arrivals:
         pid = last if pid is None else pid
@@ -589,7 +592,9 @@ def test_a_ledger_with_blank_merged_and_clashing_cells_loses_nothing(tmp_path, a
         if r["error"] == "":
             mine = [a for a in filled if a[0].strip() == r["project_id"] and (d := parse_day(a[1])) and str(d.year) == r["year"]]
             assert len(mine) == int(r["arrivals"])
-            assert len({a[5] for a in mine} - {""}) <= 1 and len({a[6] for a in mine} - {""}) <= 1
+            # (as they are read: 增资 and capital_increase, services and Services alike)
+            assert len({meaning("kind", a[5]) for a in mine} - {None}) <= 1
+            assert len({meaning("sector", a[6]) for a in mine} - {None}) <= 1
 
 
 @FUZZ
@@ -627,3 +632,404 @@ def test_a_file_in_any_encoding_with_bytes_it_cannot_read_keeps_every_row(tmp_pa
             assert "not " in row["error"] and "\ufffd" in "".join(cells), row
         else:
             assert cells[:5] == record[:5], (record, row)
+
+
+# --- issue 22, item 3: every unit README lists, in every amount column ------------------------------
+
+# (spelling, currency, scale): README's units (万, 百万, 亿, 千 of USD, CNY, RMB, 美元, 元, 人民币), as
+# Chinese sheets and English ones write them; the oracle, written apart from `io.units`
+_ZH_SCALES = {"": 1, "千": 10**3, "万": 10**4, "百万": 10**6, "亿": 10**8}
+_EN_SCALES = {"k": 10**3, "1k": 10**3, "thousand": 10**3, "'000": 10**3, "10k": 10**4, "10,000": 10**4,
+              "m": 10**6, "mn": 10**6, "million": 10**6, "1m": 10**6, "100m": 10**8, "100 million": 10**8}
+UNIT_SPELLINGS = sorted(
+    {(f"{s}美元", "USD", n) for s, n in _ZH_SCALES.items()}
+    | {(f"{s}元", "CNY", n) for s, n in _ZH_SCALES.items()}
+    | {(f"{s}人民币", "CNY", n) for s, n in _ZH_SCALES.items()}
+    | {(f"人民币{s}元", "CNY", n) for s, n in _ZH_SCALES.items()}
+    | {(f"{s}元人民币", "CNY", n) for s, n in _ZH_SCALES.items()}
+    | {(f"{c} {s}", cur, n) for c, cur in (("USD", "USD"), ("CNY", "CNY"), ("RMB", "CNY")) for s, n in _EN_SCALES.items()}
+    | {(f"{s} {c}", cur, n) for c, cur in (("USD", "USD"), ("CNY", "CNY"), ("RMB", "CNY")) for s, n in _EN_SCALES.items()}
+    | {("USD", "USD", 1), ("CNY", "CNY", 1), ("RMB", "CNY", 1), ("cny 1K", "CNY", 10**3), ("Usd Million", "USD", 10**6),
+       ("单位：万美元", "USD", 10**4), ("单位:千元", "CNY", 10**3), ("unit: USD 10k", "USD", 10**4), ("in CNY m", "CNY", 10**6)})
+BRACKETS = [("（", "）"), ("(", ")"), (" (", ")"), ("[", "]"), ("【", "】")]
+AMOUNT_COLUMNS = ["paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount"]
+
+
+def write_table(tmp_path: Path, rows: list[list[str]], fmt: str = "csv") -> Path:
+    """A header and rows of text as a file of ``fmt``: csv (UTF-8), gbk (a CSV), xlsx, jsonl or parquet."""
+    if fmt in ("csv", "gbk"):
+        src = tmp_path / "in.csv"
+        with src.open("w", encoding="utf-8" if fmt == "csv" else "gbk", newline="") as f:
+            csv.writer(f).writerows(rows)
+    elif fmt == "xlsx":
+        import xlsxwriter
+
+        src = tmp_path / "in.xlsx"
+        book = xlsxwriter.Workbook(str(src))
+        sheet = book.add_worksheet()
+        for i, row in enumerate(rows):
+            sheet.write_row(i, 0, row)
+        book.close()
+    elif fmt == "jsonl":
+        src = tmp_path / "in.jsonl"
+        src.write_text("".join(json.dumps(dict(zip(rows[0], r)), ensure_ascii=False) + "\n" for r in rows[1:]), encoding="utf-8")
+    else:
+        import polars as pl
+
+        src = tmp_path / "in.parquet"
+        pl.DataFrame({h: [r[i] for r in rows[1:]] for i, h in enumerate(rows[0])}).write_parquet(src)
+    for other in tmp_path.glob("in.*"):
+        if other != src:
+            other.unlink()
+    return src
+
+
+def _unit_case(tmp_path: Path, canon: str, alias: str, words: str, currency: str, brackets: tuple[str, str],
+               fmt: str = "csv") -> Path:
+    """A one-row file whose ``canon`` column (headed ``alias`` and its unit) holds 3 units (21 of
+    CNY: USD 3 of the unit at FX 7); the rest of the base from a plain USD column where needed."""
+    header = f"{alias}{brackets[0]}{words}{brackets[1]}"
+    cell = "21" if currency == "CNY" else "3"
+    if canon == "amount":
+        rows = [["project_id", "date", "type", header, "currency", "sector"], ["A", "2024-03-15", "equity", cell, currency, "services"]]
+    else:
+        extra = {"paid_in": (["currency"], [currency]), "reinvested_profit": ([], [])}.get(canon, ([], []))
+        paid = [] if canon in ("paid_in_usd", "paid_in") else ["paid_in_usd"]
+        rows = [["project_id", "year", "sector", *paid, header, *extra[0], "fx_rate"],
+                ["A", "2024", "services", *(["0"] if paid else []), cell, *extra[1], "7"]]
+    return write_table(tmp_path, rows, fmt)
+
+
+def _read_or_stopped(tmp_path: Path, canon: str, alias: str, words: str, currency: str, scale: int | None,
+                     brackets=("（", "）"), fmt: str = "csv") -> None:
+    """Read with the right scale (when the unit's currency is the column's), or stopped naming the
+    column: never listed among the columns ignored."""
+    src = _unit_case(tmp_path, canon, alias, words, currency, brackets, fmt)
+    header = f"{alias}{brackets[0]}{words}{brackets[1]}"
+    out = tmp_path / "out.csv"
+    out.unlink(missing_ok=True)
+    fixed = {"paid_in_usd": "USD", "shareholder_loans_usd": "USD", "reinvested_profit": "CNY"}.get(canon)
+    try:
+        summary = score_file(src, out, options=Options(fx_rate=D("7")))
+    except InputError as exc:
+        assert header.strip() in str(exc) or header in str(exc), str(exc)
+        assert scale is None or (fixed is not None and fixed != currency), f"{header} was refused: {exc}"
+        assert not out.exists()
+        return
+    assert header not in summary.ignored_columns, f"{header} ignored"
+    assert scale is not None and (fixed is None or fixed == currency), f"{header} read, but not a unit of {canon}"
+    row = read_csv(out)[0]
+    assert not row["error"], row["error"]
+    base = D(row["base_usd"])
+    expected = D(0) if canon == "shareholder_loans_usd" else D(3 * scale)  # (loans are shown, never counted)
+    assert base == expected, f"{header}: base {base}, expected {expected}"
+
+
+@pytest.mark.parametrize("words", ["千元", "千人民币", "万人民币", "CNY 1k"])
+def test_a_profit_column_in_thousands_of_yuan_is_read_not_ignored(tmp_path, words):
+    """利润再投资（千元）, （千人民币）, （万人民币）, (CNY 1k) were listed under "columns ignored": base
+    USD 9,000,000, payout 0.00, exit 0, while 万元 and 千美元 were read."""
+    src = tmp_path / "in.csv"
+    src.write_text(f"项目编号,年份,行业,实际到位外资（万美元）,利润再投资（{words}）,汇率\nA,2024,services,900,10000,7\n",
+                   encoding="utf-8")
+    summary = score_file(src, tmp_path / "out.csv")
+    scale = 10**4 if "万" in words else 10**3
+    row = read_csv(tmp_path / "out.csv")[0]
+    assert summary.ignored_columns == [] and row["base_usd"] == f"{D(9_000_000) + (D(10_000 * scale) / 7).quantize(D('0.01'))}"
+    assert row["eligible"] == "true"
+
+
+@pytest.mark.parametrize("header", ["利润再投资（千克）", "实际到位外资（万）", "paid_in_usd (USD 10 thousand-ish)", "外方股东贷款【EUR】"])
+def test_a_known_column_with_a_unit_we_cannot_read_stops_the_run(tmp_path, header):
+    """A header naming a known amount with a unit we do not read was listed as ignored (its money
+    dropped at exit 0): it stops the run (exit 2) naming the column."""
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["项目编号", "年份", "行业", "实际到位外资" if not header.startswith("实际") else "x", header, "汇率"],
+                                 ["A", "2024", "services", "9000000", "1000", "7"]])
+    run = fdi("batch", "in.csv", "-o", "out.csv", "--no-progress", cwd=tmp_path)
+    assert run.returncode == 2 and header in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.csv").exists()
+
+
+@FUZZ
+@given(canon=st.sampled_from(AMOUNT_COLUMNS), data=st.data(), unit=st.sampled_from(UNIT_SPELLINGS),
+       brackets=st.sampled_from(BRACKETS), fmt=st.sampled_from(["csv", "csv", "xlsx", "jsonl", "parquet"]))
+def test_every_unit_readme_lists_in_every_amount_column_is_read_or_stops(tmp_path, canon, data, unit, brackets, fmt):
+    """Every (amount column alias) × (every unit spelling README lists, in every bracket style), in
+    every input format: read at the right scale, or (a currency not the column's) the run stops
+    naming the column."""
+    from fdi_incentive.io.headers import ALIASES
+
+    alias = data.draw(st.sampled_from([a for a in ALIASES[canon] if "(" not in a]), label="alias")
+    words, currency, scale = unit
+    _read_or_stopped(tmp_path, canon, alias, words, currency, scale, brackets, fmt)
+
+
+def test_every_unit_readme_lists_after_every_amount_alias_names_that_column_and_unit():
+    """The generator's whole space, as the header reader sees it: every alias of every amount column,
+    every spelling, every bracket style, names that column in that currency and scale."""
+    from fdi_incentive.io.headers import ALIASES, canonical
+    from fdi_incentive.io.units import split_unit
+
+    for canon in AMOUNT_COLUMNS:
+        for alias in ALIASES[canon]:
+            for words, currency, scale in UNIT_SPELLINGS:
+                for left, right in BRACKETS:
+                    header = f"{alias}{left}{words}{right}"
+                    assert canonical(header) == canon and split_unit(header)[1][1:] == (currency, scale), header
+
+
+@FUZZ
+@given(canon=st.sampled_from(AMOUNT_COLUMNS), data=st.data(),
+       words=st.text(alphabet="千万百亿元美人民币USDCNYRMBkmKM 1,0'$€EUR克斤", min_size=1, max_size=8))
+def test_any_bracketed_text_after_an_amount_is_read_or_stops_never_ignored(tmp_path, canon, data, words):
+    """Any text in brackets after an amount column's name: read (then at a scale README lists) or
+    the run stops naming the column; never a column ignored at exit 0."""
+    from fdi_incentive.io.headers import ALIASES
+
+    alias = data.draw(st.sampled_from([a for a in ALIASES[canon] if "(" not in a]), label="alias")
+    known = {w.lower().replace(" ", ""): (c, n) for w, c, n in UNIT_SPELLINGS}
+    currency, scale = known.get(words.lower().replace(" ", ""), ("USD", None))
+    src = _unit_case(tmp_path, canon, alias, words, currency, ("（", "）"))
+    out = tmp_path / "out.csv"
+    out.unlink(missing_ok=True)
+    try:
+        summary = score_file(src, out, options=Options(fx_rate=D("7")))
+    except InputError as exc:
+        assert f"{alias}（{words}）" in str(exc) or alias in str(exc), str(exc)
+        return
+    assert not [c for c in summary.ignored_columns if c.startswith(alias)], summary.ignored_columns
+
+
+# --- issue 22, item 4: the same header twice ------------------------------------------------------
+
+def test_the_same_header_twice_with_different_values_stops_the_run(tmp_path):
+    """`paid_in_usd` twice (9000000, 13000000) paid 0.00: the first was read, the second renamed
+    paid_in_usd_1 and ignored. As for differently-spelt names: exit 2 naming both."""
+    (tmp_path / "in.csv").write_text("project_id,year,sector,paid_in_usd,paid_in_usd,fx_rate\nA,2024,services,9000000,13000000,7\n",
+                                     encoding="utf-8")
+    run = fdi("batch", "in.csv", "-o", "out.csv", "--no-progress", cwd=tmp_path)
+    assert run.returncode == 2 and not (tmp_path / "out.csv").exists(), run.stderr
+    said = " ".join(run.stderr.split())
+    assert said.count("paid_in_usd") >= 2 and "differ on row 1" in said and "Traceback" not in said, said
+    # the same values in both: read as one column
+    (tmp_path / "in.csv").write_text("project_id,year,sector,paid_in_usd,paid_in_usd,fx_rate\nA,2024,services,13000000,13000000,7\n",
+                                     encoding="utf-8")
+    assert score_file(tmp_path / "in.csv", tmp_path / "out.csv").errors == 0
+    assert read_csv(tmp_path / "out.csv")[0]["base_usd"] == "13000000.00"
+
+
+def test_the_same_chinese_header_twice_in_gbk_and_in_a_workbook_stops_the_run(tmp_path):
+    import xlsxwriter
+
+    header = ["项目编号", "年份", "行业", "实际到位外资", "实际到位外资", "汇率"]
+    row = ["A", "2024", "服务业", "9000000", "13000000", "7"]
+    (tmp_path / "in.csv").write_bytes((",".join(header) + "\n" + ",".join(row) + "\n").encode("gbk"))
+    with pytest.raises(InputError, match="实际到位外资.*实际到位外资.*differ on row 1"):
+        score_file(tmp_path / "in.csv", tmp_path / "out.csv")
+    book = xlsxwriter.Workbook(str(tmp_path / "in.xlsx"))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, header)
+    sheet.write_row(1, 0, row)
+    book.close()
+    with pytest.raises(InputError, match="实际到位外资.*实际到位外资.*differ on row 1"):
+        score_file(tmp_path / "in.xlsx", tmp_path / "out.csv")
+
+
+@FUZZ
+@given(data=st.data(), same=st.booleans(), twice=st.integers(2, 3), fmt=st.sampled_from(["csv", "gbk", "xlsx"]))
+def test_any_known_header_repeated_exactly_agrees_or_stops(tmp_path, data, same, twice, fmt):
+    """Every known field's every name, repeated exactly (in a UTF-8 or GBK CSV, or a workbook): with
+    different values the run stops naming it; with the same values the file scores as with one column."""
+    from fdi_incentive.io.headers import ALIASES
+
+    values = {"project_id": ("A", "B"), "year": ("2024", "2023"), "sector": ("services", "manufacturing"),
+              "paid_in_usd": ("13000000", "9000000"), "fx_rate": ("7", "7.1"), "kind": ("new", "expansion"),
+              "industry_code": ("C36", "C39"), "shareholder_loans_usd": ("1", "2"), "reinvested_profit": ("7", "14"),
+              "currency": ("USD", "EUR"), "paid_in": ("1", "2"), "reinvested_profit_currency": ("CNY", "USD")}
+    canon = data.draw(st.sampled_from(sorted(values)), label="canon")
+    name = data.draw(st.sampled_from(ALIASES[canon]), label="name")
+    base = {"project_id": "A", "year": "2024", "sector": "services", "paid_in_usd": "13000000", "fx_rate": "7"}
+    header = [k for k in base if k != canon] + [name] * twice
+    cells = [base[k] for k in base if k != canon] + [values[canon][0]] + [values[canon][0 if same else 1]] * (twice - 1)
+    out = tmp_path / "out.csv"
+    out.unlink(missing_ok=True)
+    src = write_table(tmp_path, [header, cells], fmt)
+    if same:
+        assert score_file(src, out).rows == 1
+        return
+    with pytest.raises(InputError, match=re.escape(name.strip()) + ".*differ on row 1"):
+        score_file(src, out)
+    assert not out.exists()
+
+
+# --- issue 22, item 14: a UTF-8 BOM before a GBK body ---------------------------------------------
+
+def test_a_utf8_bom_before_a_gbk_body_is_read_as_gbk(tmp_path):
+    """The BOM and the first GBK bytes were read as one GB18030 character: 项目编号 became mojibake
+    and was ignored. The body is read as what it is; its first header is its name."""
+    body = "项目编号,年份,行业,实际到位外资,汇率\n渝A-1,2024,服务业,15000000,7.1\n".encode("gbk")
+    (tmp_path / "in.csv").write_bytes(b"\xef\xbb\xbf" + body)
+    summary = score_file(tmp_path / "in.csv", tmp_path / "out.csv")
+    assert summary.column_mapping["project_id"] == "项目编号" and summary.ignored_columns == []
+    row = read_csv(tmp_path / "out.csv")[0]
+    assert row["项目编号"] == "渝A-1" and row["base_usd"] == "15000000.00" and not row["error"]
+    # named by --encoding alike, and a row's error found on its line of the file
+    (tmp_path / "in.csv").write_bytes(b"\xef\xbb\xbf" + body + "渝A-2,2024,服务业,abc,7.1\n".encode("gbk"))
+    for given in ("gbk", None):
+        summary = score_file(tmp_path / "in.csv", tmp_path / "out.csv", encoding=given)
+        assert summary.ignored_columns == [] and [e.line for e in summary.first_errors] == ["line 3"], given
+
+
+@FUZZ
+@given(rows=st.lists(st.tuples(st.sampled_from(["渝A-1", "项目二", "P3"]), st.sampled_from(["服务业", "制造业", "批发和零售业"])),
+                     min_size=1, max_size=30),
+       encoding=st.sampled_from(["gbk", "gb18030"]), title=st.booleans(), quote=st.booleans())
+def test_a_bom_before_any_gbk_file_reads_as_the_file_without_it(tmp_path, rows, encoding, title, quote):
+    """A UTF-8 BOM in front of a GBK/GB18030 file (title line or not, a quote inside a cell or
+    not) reads exactly as the file without it."""
+    text = ("2024年度测算\n" if title else "") + "项目编号,年份,行业,实际到位外资,汇率\n" + "".join(
+        f'{p}{"x" if not quote else chr(34) + "x"},2024,{s},15000000,7.1\n' for p, s in rows)
+    (tmp_path / "plain.csv").write_bytes(text.encode(encoding))
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode(encoding))
+    a = score_file(tmp_path / "plain.csv", tmp_path / "a.csv")
+    b = score_file(tmp_path / "bom.csv", tmp_path / "b.csv")
+    assert read_csv(tmp_path / "a.csv") == read_csv(tmp_path / "b.csv")
+    assert a.column_mapping == b.column_mapping and b.ignored_columns == [] and b.rows == len(rows)
+
+
+# --- issue 22, item 19: JSON Lines keys ---------------------------------------------------------
+
+def test_a_key_given_twice_in_a_json_line_is_that_rows_error(tmp_path):
+    """`paid_in_usd` 12000000 then 9000000 in one line: the last was taken silently (payout 0)."""
+    good = '{"project_id":"B","year":"2024","sector":"services","paid_in_usd":"12000000","fx_rate":"7"}'
+    (tmp_path / "in.jsonl").write_text(
+        '{"project_id":"A","year":"2024","sector":"services","paid_in_usd":12000000,"paid_in_usd":9000000,"fx_rate":"7"}\n'
+        + good + "\n", encoding="utf-8")
+    summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    a, b = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 2 and summary.errors == 1
+    assert "paid_in_usd" in a["error"] and "more than once" in a["error"] and a["incentive_cny"] == ""
+    assert a["project_id"] == "A" and not b["error"] and b["incentive_cny"] == "1680000.00"
+
+
+def test_a_key_missing_from_some_json_lines_is_an_empty_cell(tmp_path):
+    """`year` in one line, `年份` in the next: the file stopped, blaming row 1 ("年份 empty")."""
+    (tmp_path / "in.jsonl").write_text(
+        '{"project_id":"A","year":"2024","sector":"services","paid_in_usd":"12000000","fx_rate":"7"}\n'
+        '{"project_id":"B","年份":"2024","year":"2024","sector":"services","paid_in_usd":"12000000","fx_rate":"7"}\n'
+        '{"project_id":"C","年份":"2024","sector":"services","paid_in_usd":"12000000","fx_rate":"7","note":"x"}\n', encoding="utf-8")
+    summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    a, b, c = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and a["incentive_cny"] == b["incentive_cny"] == "1680000.00"
+    assert c["note"] == "x" and (c["error"] or c["incentive_cny"] == "1680000.00")
+    # two values that differ in one line still stop the run, as in any file
+    (tmp_path / "in.jsonl").write_text(
+        '{"project_id":"A","year":"2024","年份":"2023","sector":"services","paid_in_usd":"12000000","fx_rate":"7"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="year, 年份"):
+        score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+
+
+@FUZZ
+@given(lines=st.lists(st.tuples(st.sets(st.sampled_from(["year", "年份", "sector", "paid_in_usd", "实际到位外资", "note"])),
+                                st.lists(st.sampled_from(["paid_in_usd", "year", "note"]), max_size=2)),
+                      min_size=1, max_size=8))
+def test_json_lines_with_any_keys_missing_or_repeated_keep_every_row(tmp_path, lines):
+    """Lines with any subset of keys and any key repeated: every line is a row; a repeated key
+    makes its row an error naming the key; a missing key is an empty cell (no other row blamed)."""
+    value = {"year": '"2024"', "年份": '"2024"', "sector": '"services"', "paid_in_usd": '"12000000"', "实际到位外资": '"12000000"',
+             "note": '"n"'}
+    text = []
+    for n, (keys, again) in enumerate(lines):
+        pairs = [f'"project_id": "P{n}"', '"fx_rate": "7"'] + [f'"{k}": {value[k]}' for k in sorted(keys)]
+        pairs += [f'"{k}": {value[k]}' for k in again]
+        text.append("{" + ", ".join(pairs) + "}")
+    (tmp_path / "in.jsonl").write_text("\n".join(text) + "\n", encoding="utf-8")
+    try:
+        summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    except InputError as exc:  # (no line names a year, an amount and a sector: no file to score)
+        assert "a header naming" in str(exc), str(exc)
+        return
+    got = read_csv(tmp_path / "out.csv")
+    assert summary.rows == len(got) == len(lines)
+    for (keys, again), row in zip(lines, got):
+        repeated = sorted(k for k in set(again) if (k in keys) + again.count(k) > 1)
+        if repeated:
+            assert "more than once" in row["error"] and all(k in row["error"] for k in repeated), row
+        elif {"year", "年份"} & keys and {"paid_in_usd", "实际到位外资"} & keys and "sector" in keys:
+            assert row["error"] == "" or "missing" in row["error"], row
+
+
+# --- issue 22, item 15: a record past the size limit --------------------------------------------
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_record_past_the_limit_is_refused_quickly_naming_its_line(tmp_path, monkeypatch, quoted):
+    """A record longer than the limit was refused as "a quote that never closes?" when it held no
+    quote, and a properly quoted cell that long took 25 s to refuse: the message names its line and
+    the limit, and comes at once."""
+    import time
+
+    monkeypatch.setattr(csvfile, "LONGEST", 4 << 20)  # (the test of a 64 MiB record, at 4 MiB, in blocks of 1 MiB)
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=1 << 20))
+    cell = ("x" * 99 + "\n") * (50_000) if quoted else "x" * (5 << 20)
+    (tmp_path / "in.csv").write_text("project_id,year,sector,paid_in_usd,note\nA,2024,services,15000000,x\n"
+                                     "B,2024,services,15000000,x\n"
+                                     + ('C,2024,services,15000000,"' + cell + '"\n' if quoted else f"C,2024,services,15000000,{cell}\n"),
+                                     encoding="utf-8")
+    began = time.monotonic()
+    with pytest.raises(InputError) as exc:
+        score_file(tmp_path / "in.csv", tmp_path / "out.csv", options=OPTS)
+    said = str(exc.value)
+    assert "line 4" in said and "4 MiB" in said and ("never closes" not in said or quoted), said
+    assert time.monotonic() - began < 5
+
+
+@FUZZ
+@given(long=st.booleans(), quoted=st.booleans(), lines_in_cell=st.booleans(), titles=st.integers(0, 2), stray=st.booleans(),
+       encoding=st.sampled_from(["utf-8", "gbk"]), before=st.integers(0, 30))
+def test_a_record_of_any_length_is_read_whole_or_refused_naming_its_line(tmp_path, monkeypatch, long, quoted, lines_in_cell,
+                                                                          titles, stray, encoding, before):
+    """A record under the limit is read whole; past it (quoted or not, a title line above the
+    header or not, read in blocks or row by row, in any encoding) the file is refused naming the
+    line the record starts on and the limit."""
+    monkeypatch.setattr(csvfile, "LONGEST", 64 << 10)
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=16 << 10))
+    limit = csvfile.csv.field_size_limit(64 << 10)  # (the row-by-row reading's bound: `LONGEST`, here 64 KiB)
+    try:
+        size = (128 << 10) if long else (12 << 10)
+        piece = ("y" * 63 + "\n") if quoted and lines_in_cell else "y" * 64
+        cell = piece * (size // 64)
+        cell = f'"{cell}"' if quoted else cell
+        text = "".join(f"报表{i}\n" for i in range(titles)) + "project_id,year,sector,paid_in_usd,fx_rate,note\n"
+        text += "".join(f"P{i},2024,services,15000000,7.1,{'x' + chr(34) + 'y' if stray and i == 0 else 'n'}\n" for i in range(before))
+        line = titles + 2 + before
+        text += f"Q,2024,services,15000000,7.1,{cell}\nZ,2024,services,15000000,7.1,n\n"
+        (tmp_path / "in.csv").write_bytes(text.encode(encoding))
+        out = tmp_path / "out.csv"
+        out.unlink(missing_ok=True)
+        if not long:
+            summary = score_file(tmp_path / "in.csv", out)
+            assert summary.rows == before + 2
+            assert read_csv(out)[-2]["note"] == cell.strip('"')
+            return
+        with pytest.raises(InputError) as exc:
+            score_file(tmp_path / "in.csv", out)
+        said = str(exc.value)
+        assert f"line {line:,}" in said and "64 KiB" not in said and "0.0625 MiB" in said and "in.csv" in said, said
+        assert "scratch" not in said and not out.exists()
+    finally:
+        csvfile.csv.field_size_limit(limit)
+
+
+def test_a_json_line_past_the_limit_is_that_rows_error(tmp_path, monkeypatch):
+    """A JSON line longer than a CSV record may be: its row's error, every other line read (it was
+    refused as a record of the converted file, naming a temporary file's line)."""
+    monkeypatch.setattr(csvfile, "LONGEST", 64 << 10)
+    monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=16 << 10))
+    good = '{"project_id":"%s","year":"2024","sector":"services","paid_in_usd":"12000000","fx_rate":"7","note":"%s"}\n'
+    (tmp_path / "in.jsonl").write_text(good % ("A", "n") + good % ("B", "y" * (100 << 10)) + good % ("C", "n"), encoding="utf-8")
+    summary = score_file(tmp_path / "in.jsonl", tmp_path / "out.csv")
+    a, b, c = read_csv(tmp_path / "out.csv")
+    assert summary.rows == 3 and summary.errors == 1 and "line 2 is longer than 0.0625 MiB" in b["error"]
+    assert a["incentive_cny"] == c["incentive_cny"] == "1680000.00"

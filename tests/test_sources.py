@@ -109,7 +109,7 @@ def test_results_say_the_period_its_source_covers_and_whose_reading_the_end_is()
     reason = one(2024, "15000000", "services").reasons[0]
     assert "source states" not in reason
     assert "in force in 2024: within 2023-2024, the period its source covers (our reading: a clause from 2023 in a plan titled 2022—2024" in reason
-    out = fdi("calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7").output
+    out = fdi("calc", "--year", "2024", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7", "--caveats").output
     assert "source states" not in out and "within the period its source covers" in re.sub(r"[\s│]+", " ", out)
     shown = wide("policy", "show", "cn-cq-2023").output
     assert "source states" not in shown and "2023-2024, the period its source covers (our reading: a clause from 2023" in shown
@@ -174,7 +174,7 @@ def test_reliability_stands_beside_the_url_of_the_source_it_rates(year, url, rel
     used = json.loads(fdi(*args, "--json").output)["policies"][0]
     assert (used["clause_source_url"], used["reliability"]) == (url, reliability)
     assert used["url"] != url  # `url` is the text's own
-    out = flat(wide(*args).output)
+    out = flat(wide(*args, "--caveats").output)  # (the addresses: in full, with --caveats)
     assert flat(f"reliability: {reliability.replace('_', ' ')}{url}") in out
     assert "clause_source_url" in fdi("schema", "output").output
 

@@ -352,7 +352,7 @@ def test_a_total_row_is_kept_marked_not_scored_and_checked(tmp_path, to):
         ["合计", "", "", "6200.5", "400", ""],
     ])
     r = fdi("batch", src, "-o", tmp_path / to, "--unit", "10k", "--summary-json", tmp_path / "s.json")
-    assert r.exit_code == 0, r.output  # a total row is not an error
+    assert r.exit_code == 1, r.output  # a total that does not add up exits 1 (the 400 below); its row is no error row
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert summary["rows"] == 4 and summary["errors"] == 0 and summary["scored"] == 3
     [total] = summary["totals"]
@@ -610,3 +610,216 @@ def test_the_summary_names_only_unknown_sector_names_that_are_errors(tmp_path):
     said = [n for n in summary.notes if "汽车零部件" in n]
     assert len(said) == 1 and "新能源整车" not in said[0], summary.notes
     assert summary.errors == 1
+
+
+# --- issue 22, items 8, 9, 15: what a workbook holds that calamine alone does not say ------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SHEET_HEAD = ["project_id", "year", "kind", "sector", "industry_code", "paid_in_usd", "shareholder_loans_usd",
+              "reinvested_profit", "fx_rate", "note"]
+FORMULAS = ["=7.1+0.1", "=2*5000000", '="services"', "=B2", "=SUM(F2:F3)", '=IF(1>0,"new","x")']
+
+
+def _letters(j: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(j + 1)
+
+
+def _rows_out(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.open(encoding="utf-8-sig", newline="")))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 5), data=st.data(), writer=st.sampled_from(["openpyxl", "xlsxwriter"]))
+def test_a_formula_whose_value_the_file_does_not_hold_is_its_rows_error(tmp_path, n, data, writer):
+    """Formula cells in every column kind, written by a program (openpyxl: no value; xlsxwriter: 0 and
+    "calculate again when opened"): each row holding one in a column fdi reads is an error naming the
+    column and the cell, never read as empty (an fx_rate falling back to the ECB rate, a profit of 0);
+    in a column fdi does not read, the cell keeps the formula's text; every other row is scored."""
+    cells = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, len(SHEET_HEAD) - 1),
+                                         st.sampled_from(FORMULAS)), max_size=4, unique_by=lambda t: t[:2]))
+    rows = [[f"P{i}", 2024, "new", "services", None, 20000000, 0, 0, 7.1, "x"] for i in range(n)]
+    path = tmp_path / "in.xlsx"
+    if writer == "openpyxl":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(SHEET_HEAD)
+        for i, row in enumerate(rows):
+            sheet.append(row)
+        for i, j, formula in cells:
+            sheet.cell(row=i + 2, column=j + 1, value=formula)
+        book.save(path)
+    else:
+        import xlsxwriter
+
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, SHEET_HEAD)
+        at = {(i, j): f for i, j, f in cells}
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                if (i, j) in at:
+                    sheet.write_formula(i + 1, j, at[(i, j)])
+                elif value is not None:
+                    sheet.write(i + 1, j, value)
+        book.close()
+    summary = score_file(path, tmp_path / "out.csv")
+    got = _rows_out(tmp_path / "out.csv")
+    assert len(got) == summary.rows == n
+    for i, row in enumerate(got):
+        mine = [(j, f) for r, j, f in cells if r == i]
+        read = [(j, f) for j, f in mine if SHEET_HEAD[j] != "note"]
+        for j, formula in read:
+            assert f"{SHEET_HEAD[j]}: cell {_letters(j)}{i + 2} holds the formula {formula}" in row["error"], row
+        if not read:
+            assert row["error"] == "" and row["incentive_cny"] == "2840000.00", row
+        for j, formula in mine:
+            if SHEET_HEAD[j] == "note":
+                assert row["note"] == "'" + formula  # (its text, neutralised as every formula start is)
+
+
+def test_a_formula_without_its_value_in_a_ledger_is_its_project_years_error(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["project_id", "date", "type", "amount", "currency", "sector"])
+    sheet.append(["A", "2024-03-01", "equity", "=2*10000000", "USD", "services"])
+    sheet.append(["B", "2024-03-01", "equity", 20000000, "USD", "services"])
+    book.save(tmp_path / "l.xlsx")
+    r = fdi("batch", tmp_path / "l.xlsx", "-o", tmp_path / "out.csv", "--fx-rate", "7.1")
+    assert r.exit_code == 1
+    a, b = _rows_out(tmp_path / "out.csv")
+    assert "amount: cell D2 holds the formula =2*10000000 without its value" in a["error"] and a["incentive_cny"] == ""
+    assert b["error"] == "" and b["incentive_cny"] == "2840000.00"
+
+
+def _book(path: Path, sheets: list[tuple[str, str, list[list]]]) -> Path:
+    """A workbook of (name, state: visible / hidden / veryHidden, rows) sheets."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, state, rows in sheets:
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = state
+    book.save(path)
+    return path
+
+
+def test_a_hidden_first_sheet_is_passed_over_and_named(tmp_path):
+    head = ["project_id", "year", "sector", "paid_in_usd", "fx_rate"]
+    path = _book(tmp_path / "in.xlsx", [("Old", "hidden", [head, ["OLD", 2023, "services", 99000000, 7.1]]),
+                                        ("2024", "visible", [head, ["NEW", 2024, "services", 20000000, 7.1]])])
+    r = fdi("batch", path, "-o", tmp_path / "out.csv", "--summary-json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    assert [row["project_id"] for row in _rows_out(tmp_path / "out.csv")] == ["NEW"]
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["input_format"] == "Excel sheet '2024'"
+    assert any("'Old' (hidden)" in n and "not read" in n for n in summary["notes"]), summary["notes"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["visible", "hidden", "veryHidden"]), st.booleans()), min_size=1, max_size=5)
+       .filter(lambda s: any(state == "visible" for state, _ in s)))
+def test_the_first_visible_sheet_with_a_header_is_read_and_every_other_one_is_named(tmp_path, sheets):
+    """Sheets visible, hidden or very hidden, with a project header or only notes: the first visible
+    one with a header is read (else the first visible one, an error); every other sheet with a
+    header is named in the summary, the hidden ones said to be hidden."""
+    head = ["project_id", "year", "sector", "paid_in_usd", "fx_rate"]
+    made = [(f"S{k}", state, [head, [f"P{k}", 2024, "services", 20000000, 7.1]] if has else [["notes"], ["x"]])
+            for k, (state, has) in enumerate(sheets)]
+    path = _book(tmp_path / "in.xlsx", made)
+    read = next((k for k, (state, has) in enumerate(sheets) if state == "visible" and has), None)
+    if read is None:
+        with pytest.raises(InputError):
+            score_file(path, tmp_path / "out.csv")
+        return
+    summary = score_file(path, tmp_path / "out.csv")
+    assert [row["project_id"] for row in _rows_out(tmp_path / "out.csv")] == [f"P{read}"]
+    others = [(f"S{k}", state) for k, (state, has) in enumerate(sheets) if has and k != read]
+    said = [n for n in summary.notes if "not read" in n]
+    if not others:
+        assert said == []
+    else:
+        [note] = said
+        for name, state in others:
+            assert (f"'{name}' (hidden)" if state != "visible" else f"'{name}'") in note
+            assert f"'{name}' (hidden)" not in note or state != "visible"
+
+
+def _with_sheet_xml(path: Path, xml: bytes, level: int = 1) -> Path:
+    """An openpyxl workbook with its first sheet's XML replaced by ``xml``."""
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["project_id", "year", "sector", "paid_in_usd", "fx_rate"])
+    book.save(tmp := path.with_suffix(".tmp.xlsx"))
+    with zipfile.ZipFile(tmp) as z_in, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as z_out:
+        for info in z_in.infolist():
+            z_out.writestr(info.filename, xml if info.filename == "xl/worksheets/sheet1.xml" else z_in.read(info.filename))
+    return path
+
+
+SHEET_XML = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">%s<sheetData>'
+             b'<row r="1"><c r="A1" t="inlineStr"><is><t>project_id</t></is></c><c r="B1" t="inlineStr"><is><t>year</t></is></c>'
+             b'<c r="C1" t="inlineStr"><is><t>sector</t></is></c><c r="D1" t="inlineStr"><is><t>paid_in_usd</t></is></c></row>'
+             b'%s</sheetData></worksheet>')
+
+
+@pytest.mark.parametrize("dimension, rows, words", [
+    (b'<dimension ref="A1:D3000000"/>', b'<row r="2"><c r="A2"><v>1</v></c></row>', "3,000,000 rows"),
+    (b"", b"".join(b'<row r="%d"><c r="B%d"><v>2024</v></c><c r="D%d"><v>%d</v></c></row>' % (r, r, r, r)
+                   for r in range(2, 1_048_578)), "1,048,577 rows"),
+    (b'<dimension ref="A1:D2"/>', b'<row r="2"><c r="A2"><v>1</v></c><c r="XFE2"><v>1</v></c></row>', "column 16,385"),
+    (b"", b'<row r="2"><c r="A2"><v>1</v></c></row><row r="2000000"><c r="A2000000"><v>1</v></c></row>', "2,000,000 rows"),
+], ids=["dimension", "rows-counted", "column", "row-number"])
+def test_a_sheet_past_excels_limits_is_refused_before_its_cells_are_read(tmp_path, dimension, rows, words):
+    """Its dimension says so, or its rows and cells as they stream by (a dimension left out or
+    wrong): exit 2 naming the sheet and the limit, without reading the sheet into memory."""
+    path = _with_sheet_xml(tmp_path / "big.xlsx", SHEET_XML % (dimension, rows))
+    r = fdi("batch", path, "-o", tmp_path / "out.csv")
+    assert r.exit_code == 2 and not (tmp_path / "out.csv").exists()
+    said = " ".join(r.output.split())
+    assert "1,048,576 rows and 16,384 columns" in said and "sheet 'Sheet'" in said and words in said, said
+
+
+def test_a_part_that_expands_past_its_bound_is_refused(tmp_path):
+    """A zip bomb: a part expanding to 1,000 times its compressed size is refused before any is inflated."""
+    filler = b"<!--" + b" " * (64 << 20) + b"-->"
+    path = _with_sheet_xml(tmp_path / "bomb.xlsx", SHEET_XML % (b"", filler), level=9)
+    r = fdi("batch", path, "-o", tmp_path / "out.csv")
+    assert r.exit_code == 2
+    said = " ".join(r.output.split())
+    assert "zip bomb" in said and "xl/worksheets/sheet1.xml" in said and "100 times" in said, said
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/styles.xml"])
+def test_a_part_that_holds_more_than_its_zip_says_is_refused(tmp_path, part):
+    """A part whose stated size is smaller than what it inflates to (a zip bomb that lies about its
+    size): inflated only as far as it says, then refused, its sheet never read."""
+    import struct
+
+    rows = b"".join(b'<row r="%d"><c r="B%d"><v>2024</v></c></row>' % (r, r) for r in range(2, 20000))
+    path = _with_sheet_xml(tmp_path / "lies.xlsx", SHEET_XML % (b"", rows))
+    raw = bytearray(path.read_bytes())
+    name = part.encode()
+    for signature, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        at = raw.find(signature + b"", 0)
+        while at >= 0:
+            if raw[at + name_at:at + name_at + len(name)] == name:
+                raw[at + size_at:at + size_at + 4] = struct.pack("<I", 100)
+            at = raw.find(signature, at + 4)
+    path.write_bytes(bytes(raw))
+    r = fdi("batch", path, "-o", tmp_path / "out.csv")
+    assert r.exit_code == 2 and "a readable Excel workbook" in " ".join(r.output.split()), r.output
+    assert "Traceback" not in r.output

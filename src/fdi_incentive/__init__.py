@@ -6,13 +6,12 @@
     '2160000.00'
 """
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # (not typing's: importing typing at start-up takes time a Ctrl-C may land in; type checkers read it alike)
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported when first used
     from .engine import assess, evaluate_year
     from .errors import FdiError, FxError, InputError, PolicyError
     from .fx import EmbeddedECB, FixedRate, Quote, RateChain, RateTable
-    from .i18n import set_language, using
+    from .language import set_language, using
     from .industry import Classification, classify
     from .models import Arrival, Assessment, Project, YearResult
     from .policy import LoadedPolicy, Policy, bundled_policies, get_policy, load_policy_file, policy_for_year
@@ -36,7 +35,7 @@ _HOMES = {
     "Arrival": "models", "Assessment": "models", "Project": "models", "YearResult": "models",
     "LoadedPolicy": "policy", "Policy": "policy", "bundled_policies": "policy", "get_policy": "policy",
     "load_policy_file": "policy", "policy_for_year": "policy",
-    "set_language": "i18n", "using": "i18n",
+    "set_language": "language", "using": "language",
 }
 
 

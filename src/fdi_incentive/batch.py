@@ -10,7 +10,7 @@ import re
 import hashlib
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,11 +21,13 @@ from .errors import InputError
 from .i18n import _
 from .ahead import ahead as _ahead
 from .frame import FORMULA_STARTS, RESULT_COLUMNS, Options, Scorer, formula_starts
+from .fx import source_notes
 from .io.readers import Source, Unreadable, describe, frames, row_by_row
-from .io.scratch import run_folder
-from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, atomic_output, check_outputs, output_format
+from .io.scratch import held_signals, run_folder
+from .io.outputs import Outputs, check_outputs
+from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, output_format
 from .money import Money
-from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, locate, unit_hints,
+from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, ledger_totals, locate, unit_hints,
                       unknown_sectors_note)
 from .text import neutral
 
@@ -149,8 +151,13 @@ def score_file(
     stdout=None,
     projects_path: str | Path | None = None,
     output_encoding: str | None = None,
+    summary_json: str | Path | None = None,
+    reads: tuple[str | Path | None, ...] = (),
 ) -> BatchSummary:
-    """Score every row of ``input_path`` into ``output_path`` (CSV to ``stdout`` when None).
+    """Score every row of ``input_path`` into ``output_path`` (CSV to ``stdout`` when None), and
+    the summary as JSON into ``summary_json`` if given: the two are put in place together, at the
+    end, or neither is (`io.outputs.Outputs`). ``reads``: other files the run reads (--fx-table),
+    which no output may be.
 
     ``output_encoding`` (a CSV's: utf-8, utf-8-sig or gbk): by default UTF-8, with a BOM when the
     input is a CSV that came in GBK/GB18030 or with a BOM, so that Excel opens the output as UTF-8.
@@ -161,6 +168,15 @@ def score_file(
     options = options or Options()
     input_path = Path(input_path)
     out = Path(output_path) if output_path is not None else None
+    summary_path = Path(summary_json) if summary_json is not None else None
+    with Outputs({"-o": out, "--summary-json": summary_path}) as outputs:
+        return _score_outputs(input_path, out, summary_path, outputs, options, encoding, progress, hash_input, stdout,
+                              projects_path, output_encoding, reads)
+
+
+def _score_outputs(input_path: Path, out: Path | None, summary_path: Path | None, outputs: Outputs, options: Options,
+                   encoding: str | None, progress, hash_input: bool, stdout, projects_path, output_encoding: str | None,
+                   reads: tuple) -> BatchSummary:
     fmt = output_format(out) if out is not None else "csv"
     if output_encoding is not None:
         if output_encoding.strip().lower() not in CSV_ENCODINGS:
@@ -169,14 +185,20 @@ def score_file(
             raise InputError("--output-encoding", output_encoding, _("a CSV output (-o {out} is {format}, which has no encoding to choose)").format(out=out, format=fmt))
         output_encoding = output_encoding.strip().lower()
     policy_file = Path(options.policy.origin) if options.policy is not None else None
-    check_outputs({"-o": out}, [input_path, projects_path, policy_file])  # (before any work)
+    check_outputs({"-o": out, "--summary-json": summary_path}, [input_path, projects_path, policy_file, *reads])  # (before any work)
     with run_folder() as work:  # (every temporary file of the run: removed however the run ends)
-        return _score_file(input_path, out, fmt, options, encoding, progress, hash_input, stdout, projects_path, work,
-                           output_encoding)
+        summary = _score_file(input_path, out, fmt, options, encoding, progress, hash_input, stdout, projects_path, work,
+                              output_encoding, outputs)
+        if summary_path is not None:
+            with outputs.stage(summary_path, "--summary-json", ".json") as tmp:
+                tmp.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+        outputs.commit()  # (-o and --summary-json together, or neither)
+        return summary
 
 
 def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, encoding: str | None, progress,
-                hash_input: bool, stdout, projects_path, work: Path, output_encoding: str | None) -> BatchSummary:
+                hash_input: bool, stdout, projects_path, work: Path, output_encoding: str | None,
+                outputs: Outputs) -> BatchSummary:
     src = first = describe(input_path, encoding=encoding)
     # how the CSV came (GBK, with a BOM; a copy below title lines is UTF-8 whatever the file was): the output's BOM
     came_as = None
@@ -191,11 +213,13 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
             made.append(projects)
         options, column_units = header_units_of(src, options)
         notes = [_("input converted: {how}").format(how=src.converted_text())] if src.conversions else []
+        # (what the reading found beside how it read: an Excel workbook's other sheets with a header)
+        notes += [src.note.text()] if src.note is not None and src.note not in src.conversions else []
         for attempt in (1, 2):
             try:
                 rows = _project_years(src, options, work, projects, progress) if src.shape == "ledger" else src
                 said = [rows.note.text()] if rows is not src and rows.note else []  # (--projects rows not used)
-                summary = _score(rows, first, input_path, out, fmt, options, work, progress, [*notes, *said], hash_input, stdout,
+                summary = _score(rows, first, input_path, out, fmt, options, work, outputs, progress, [*notes, *said], hash_input, stdout,
                                  output_encoding, came_as)
                 summary.column_units = column_units
                 if projects is not None:  # (an input too: named, hashed and its columns stated like the ledger's)
@@ -212,8 +236,9 @@ def _score_file(input_path: Path, out: Path | None, fmt: str, options: Options, 
                 notes.append(_("input {note}").format(note=src.note.text()))
         raise AssertionError("unreachable")
     finally:
-        for source in made:
-            source.cleanup()
+        with held_signals():  # (a stop does not cut the clean-up short)
+            for source in made:
+                source.cleanup()
 
 
 LEDGER_SHARE = 65  # of a ledger's progress bar: adding up the arrivals (the rest: scoring its project-years)
@@ -228,16 +253,18 @@ def _project_years(src: Source, options: Options, work: Path, projects: Source |
     return project_years(src, options, work, projects, done)
 
 
-def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path,
+def _score(src: Source, original: Source, input_path: Path, out: Path | None, fmt: str, options: Options, work: Path, outputs: Outputs,
            progress, notes: list[str], hash_input: bool, stdout,
            output_encoding: str | None = None, came_as: str | None = None) -> BatchSummary:
     import polars as pl
 
     ledger = original.shape == "ledger"
+    from .io.csvfile import encoding_label
+
     encoding = output_encoding or _default_encoding(came_as, out, fmt)
     if fmt == "csv" and output_encoding is None and encoding != "utf-8":
         notes = [*notes, _("written as UTF-8 with a BOM, as the input came ({encoding}): Excel opens it with "
-                           "its Chinese intact (--output-encoding utf-8 for none)").format(encoding=came_as)]
+                           "its Chinese intact (--output-encoding utf-8 for none)").format(encoding=encoding_label(came_as))]
     if ledger:  # (its arrivals were read at --unit; the project-years are in USD)
         options = dataclasses.replace(options, unit=Decimal(1))
     scorer = Scorer(src.columns, {**original.mapping, **src.mapping} if src.columns == original.columns else src.mapping,
@@ -248,8 +275,10 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     lines = fmt == "csv" and src.format == "csv" and src.delimiter == "," and scorer.inputs == src.columns
     names = scorer.output_names()
     header = [neutral(name) for name in names] if fmt in ("csv", "xlsx") else names  # (a header cell may begin with =)
-    with atomic_output(target) as tmp, BatchWriter(tmp, fmt, work, names, header, name=out, encoding=encoding,
-                                                   numbers=_number_columns(scorer, ledger, original)) as writer:
+    # (-o is staged, put in place with --summary-json at the end; standard output's copy is written in the run's folder)
+    staged = outputs.stage(out, "-o", f".{fmt}") if out is not None else nullcontext(target)
+    with staged as tmp, BatchWriter(tmp, fmt, work, names, header, name=out, encoding=encoding,
+                                    numbers=_number_columns(scorer, ledger, original)) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
         scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
@@ -272,6 +301,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     if not ledger:
         notes = [*notes, *unit_hints(scorer, options, tally)]
         locate(tally, original, input_path, came_as)
+    elif src.totals:  # (a ledger's total rows: checked against its arrivals)
+        ledger_totals(tally, src.totals, original, input_path, came_as)
     unknown = unknown_sectors_note(scorer.unknown_sectors)
     if unknown:
         notes = [*notes, unknown]
@@ -299,7 +330,7 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
         policies={p: scorer.policies[p].sha256 for p in sorted(tally.policies) if p in scorer.policies},
         # (sorted by the cells' English, then said in the interface's language: the same order in both)
         fx_sources=list(dict.fromkeys(scorer.shown.get(s) or src.shown.get(s) or _(s) for s in sorted(tally.fx_sources))),
-        notes=notes,
+        notes=notes + source_notes(sorted(tally.fx_sources)),  # (what the sources named in a few words are, once)
     )
 
 

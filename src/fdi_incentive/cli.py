@@ -3,10 +3,8 @@
 
 import contextlib
 import functools
-import json
 import os
 import sys
-import tomllib
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any, Callable, NoReturn, Optional
@@ -16,10 +14,30 @@ from pydantic import ValidationError
 
 from . import __version__
 from .errors import FdiError, InputError
-from .i18n import _, get_language, language_from_env, parse_language, set_language
+from .i18n import N_, _, get_language, language_from_env
+from .language import parse_language, set_language
 from .policy import MAX_KEY_PARTS, describe_validation_error, toml_key_too_deep
 
+def _flags_take_no_value(params: list) -> list:
+    """Every flag (--help, --json, --install-completion ...) shown without a `<bool>` placeholder."""
+    for p in params:
+        if getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = FLAG
+    return params
+
+
+class _Command(typer.core.TyperCommand):
+    def get_params(self, ctx):  # noqa: ANN001, ANN201
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+class _Group(typer.core.TyperGroup):
+    def get_params(self, ctx):  # noqa: ANN001, ANN201
+        return _flags_take_no_value(super().get_params(ctx))
+
+
 app = typer.Typer(
+    cls=_Group,
     name="fdi",
     help="Exact, explained cash incentives for foreign investment under Chinese city reward policies (Chongqing first).",
     no_args_is_help=True,
@@ -27,7 +45,7 @@ app = typer.Typer(
     add_completion=True,
     rich_markup_mode="rich",
 )
-policy_app = typer.Typer(help="List, show and validate reward policies.", no_args_is_help=True)
+policy_app = typer.Typer(cls=_Group, help="List, show and validate reward policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
 
@@ -83,14 +101,20 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 # an option, the error names the option
 OPTIONS = {"rate": "--rate", "granted_rate": "--rate", "sector": "--sector", "kind": "--kind", "industry_code": "--industry-code",
            "policy": "--policy", "step": "--step", "total_usd": "--total-usd", "min_per_year": "--min-per-year",
-           "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years"}
+           "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years",
+           "fx": N_("--fx-rate or --fx-table"), "fx_table": N_("an --fx-table")}
 
 
 @contextlib.contextmanager
 def _named_as_options(*fields: str):
-    """An InputError raised inside about one of ``fields`` names its option instead."""
+    """Inside, an error about one of ``fields`` names its option instead: the library builds its
+    messages with the options' names (`errors.called_as`), and an InputError raised about the
+    argument is renamed."""
+    from .errors import called_as
+
     try:
-        yield
+        with called_as({f: OPTIONS[f] for f in fields}):
+            yield
     except InputError as exc:
         if exc.field in fields:
             raise exc.named(OPTIONS[exc.field]) from None
@@ -111,6 +135,8 @@ def _console(stderr: bool = False):
 
 
 def _print_json(obj: Any) -> None:
+    import json
+
     from .text import json_safe
 
     typer.echo(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)))  # (C1 controls escaped too)
@@ -140,6 +166,8 @@ def _fx_source(fx_rate: str | None, fx_table: Path | None):
 
 
 def _load_project_file(path: Path):
+    import json
+    import tomllib
     from decimal import Decimal
 
     from .models import Project
@@ -168,7 +196,7 @@ def _load_project_file(path: Path):
         raise InputError("--project", str(path), _("a project file whose lists and tables are not nested so deep")) from None
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def calc(
     year: Annotated[Optional[str], typer.Option(help="Calendar year the capital was paid in, e.g. 2024 (or 2024年).")] = None,
@@ -187,13 +215,15 @@ def calc(
     reading: Annotated[Optional[str], typer.Option(help="converted (default: USD base × FX × rate) or nominal (rate × USD figure, paid as yuan).")] = None,
     project: Annotated[Optional[Path], typer.Option(help="JSON or TOML file with a project and its dated capital arrivals over several years.")] = None,
     as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print one JSON object instead of the table.")] = False,
+    caveats: Annotated[bool, typer.Option("--caveats", metavar=FLAG, help="Print the sources, footnotes and caveats in full, not a line each.")] = False,
     lang: Lang = None,
 ) -> None:
     """Calculate the reward for one project, itemised, with every figure traced to the policy.
 
     Example:
 
-        fdi calc --year 2024 --sector manufacturing --paid-in-usd 42000000 --loans-usd 5000000 --fx-rate 7.1
+        fdi calc --year 2024 --sector manufacturing --paid-in-usd 42000000 \\
+            --loans-usd 5000000 --fx-rate 7.1
 
         fdi calc --project examples/project.toml --json
     """
@@ -232,7 +262,8 @@ def calc(
 
     granted = parse_granted_rate(rate, "--rate") if rate is not None else None
     # (a project file's own sector, kind or code is named by its key, not by an option)
-    named = ("rate", "policy") if project is not None else ("rate", "policy", "kind", "sector", "industry_code")
+    named = ("rate", "policy", "fx", "fx_table") if project is not None else ("rate", "policy", "fx", "fx_table", "kind", "sector",
+                                                                              "industry_code")
     with _named_as_options(*named):
         result = assess(proj, policy=policy, fx=_fx_source(fx_rate, fx_table), reading=_reading(reading), granted_rate=granted)
     if as_json:
@@ -240,10 +271,10 @@ def calc(
     else:
         from .render import render_assessment
 
-        _console().print(render_assessment(result))
+        _console().print(render_assessment(result, full=caveats))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def plan(
     total_usd: Annotated[str, typer.Option(help="Total foreign capital to pay in over the years, USD.")],
@@ -270,11 +301,14 @@ def plan(
 
     Example:
 
-        fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing --fx-rate 7.1
+        fdi plan --total-usd 80000000 --years 2024-2026 --sector manufacturing \\
+            --fx-rate 7.1
 
-        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing --fx-rate 7.1 --json
+        fdi plan --total-usd 200000000 --years 2024-2033 --sector manufacturing \\
+            --fx-rate 7.1 --json
 
-        fdi plan --total-usd 60000000 --years 2025-2027 --sector services --fixed 2025=15000000 --step 1000000
+        fdi plan --total-usd 60000000 --years 2025-2027 --sector services \\
+            --fixed 2025=15000000 --step 1000000
     """
     from .engine import parse_granted_rate
     from .money import parse_amount, parse_rate, parse_year
@@ -303,7 +337,7 @@ def plan(
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
-        from .render import render_plan
+        from .plan_view import render_plan
 
         _console().print(render_plan(result))
 
@@ -311,7 +345,7 @@ def plan(
 UNITS = {"1": "1", "10k": "10000", "1m": "1000000", "万": "10000", "百万": "1000000"}
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def batch(
     input: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), .xlsx, .parquet or .jsonl: project-years or a ledger of arrivals.")],
@@ -339,7 +373,8 @@ def batch(
 
     Example:
 
-        fdi batch examples/projects.csv -o scored.xlsx --summary-json summary.json
+        fdi batch examples/projects.csv -o scored.xlsx \\
+            --summary-json summary.json
     """  # (a paragraph is one line: Typer's rich mode keeps every line break)
     from decimal import Decimal
 
@@ -368,41 +403,52 @@ def batch(
         options.policy = get_policy(policy)
     from .io.writers import check_outputs
 
-    # every output, before any work: writable, and none of the files the run reads by any name
-    policy_file = Path(options.policy.origin) if options.policy is not None else None
-    check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
     err_console = _console(stderr=True)
     show_progress = err_console.is_terminal if progress is None else progress
     to_stdout = output is None
     bar = None
-    if show_progress:
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
-        task = bar.add_task("scoring", total=100)
-        bar.start()
     try:
-        summary = score_file(
-            input, output, options=options, encoding=encoding,
-            progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
-            hash_input=summary_json is not None,
-            stdout=sys.stdout,
-            projects_path=projects, output_encoding=output_encoding,
-        )
+        # every output, before any work: writable, and none of the files the run reads by any name
+        policy_file = Path(options.policy.origin) if options.policy is not None else None
+        check_outputs({"-o": output, "--summary-json": summary_json}, [input, projects, fx_table, policy_file])
+        if show_progress:
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            bar = Progress(TextColumn(_("scoring")), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err_console)
+            task = bar.add_task("scoring", total=100)
+            bar.start()
+        with _named_as_options("fx", "fx_table"):  # (a row's "no rate" error names the options that give one)
+            summary = score_file(
+                input, output, options=options, encoding=encoding,
+                progress=(lambda pct: bar.update(task, completed=pct)) if bar else None,
+                hash_input=summary_json is not None,
+                stdout=sys.stdout,
+                projects_path=projects, output_encoding=output_encoding,
+                summary_json=summary_json, reads=(fx_table,),  # (-o and the summary: put in place together)
+            )
+    except Stopped as exc:  # (what score_file put in place, if it got so far: else no output was touched)
+        exc.outputs = getattr(exc, "outputs", None) or []
+        raise
     finally:
         if bar:
             bar.stop()
-    if to_stdout:
-        _release_stdout()
-    if summary_json is not None:
-        from .io.writers import atomic_output
+    try:
+        if to_stdout:
+            _release_stdout()
+        from .render import render_batch_summary
 
-        with atomic_output(summary_json, "--summary-json") as tmp:
-            tmp.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
-    from .render import render_batch_summary
+        (err_console if to_stdout else _console()).print(render_batch_summary(summary))
+    except Stopped as exc:  # (the outputs are in place: a stop now says so)
+        exc.outputs = [(option, str(path), "written") for option, path in (("-o", output), ("--summary-json", summary_json))
+                       if path is not None] or None  # (None: standard output only, printed already)
+        raise
+    from .summary import totals_that_differ
 
-    (err_console if to_stdout else _console()).print(render_batch_summary(summary))
-    if summary.errors:
+    differ = totals_that_differ(summary.totals)
+    for t in differ:  # (a total that does not add up is a row in error, as the exit code says)
+        typer.echo(_("fdi: {where} ({label}): the total does not match the rows above it (see the summary)").format(
+            where=t.line or _("row {row}").format(row=t.row), label=t.label), err=True)
+    if summary.errors or differ:
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
 
@@ -419,10 +465,14 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
     if output is None:
         _fail(_("-o: --engine spark writes a file; give -o OUT.csv, .parquet or .jsonl"))
     from . import spark
-    from .io.writers import check_target
+    from .io.outputs import check_target, is_node, place
 
     spark.check_file(input, output)  # (every option and the header checked before Spark starts, which takes seconds)
+    if is_node(output):  # (Spark's result is a file renamed into place: it would replace the node)
+        raise InputError("-o", str(output), _("a regular file with --engine spark (use the default engine to write "
+                                              "into a device or a FIFO)"))
     check_target(output, "-o", input)
+    output = place(output)  # (a symlink: the file it names is replaced, the link kept)
     chosen, rate, way = get_policy(policy) if policy else None, parse_rate(fx_rate, "--fx-rate") if fx_rate else None, _reading(reading)
     started = time.perf_counter()
     from .io.scratch import run_folder
@@ -440,7 +490,7 @@ def _batch_on_spark(input: Path, output: Optional[Path], fx_rate: Optional[str],
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
 
-@app.command("sql")
+@app.command(cls=_Command, name="sql")
 @handles_errors
 def sql_command(
     dialect: Annotated[str, typer.Option(help="duckdb, postgres, spark, trino, bigquery or snowflake.")] = "duckdb",
@@ -508,7 +558,7 @@ def _release_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-@policy_app.command("list")
+@policy_app.command(cls=_Command, name="list")
 @handles_errors
 def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, help="Print JSON.")] = False, lang: Lang = None) -> None:
     """List the shipped policies and the years they are in force.
@@ -525,7 +575,7 @@ def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, he
     _console().print(render_policy_list(list(bundled_policies())))
 
 
-@policy_app.command("show")
+@policy_app.command(cls=_Command, name="show")
 @handles_errors
 def policy_show(
     ref: Annotated[str, typer.Argument(help="A policy id such as cn-cq-2023, or a policy file.")],
@@ -547,7 +597,7 @@ def policy_show(
     _console().print(render_policy(lp))
 
 
-@policy_app.command("validate")
+@policy_app.command(cls=_Command, name="validate")
 @handles_errors
 def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML file to check.")], lang: Lang = None) -> None:
     """Check a policy file strictly: unknown keys, wrong types, dates out of order, rates above 1.
@@ -565,7 +615,7 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="A policy TOML fil
         file=file, id=lp.policy.id, tiers=len(lp.policy.tiers), sha=lp.sha256)))
 
 
-@app.command()
+@app.command(cls=_Command)
 @handles_errors
 def schema(
     which: Annotated[str, typer.Argument(help="input, output or both.")] = "both",
@@ -596,46 +646,77 @@ def _root(
 
 
 class Stopped(BaseException):
-    """SIGTERM or SIGHUP: raised where the run is, so that it ends as on Ctrl-C, its temporary
-    files removed and the old output kept (a BaseException: no ``except Exception`` stops it)."""
+    """SIGINT, SIGTERM or SIGHUP: raised where the run is, its temporary files removed and the old
+    output kept (a BaseException: no ``except Exception`` stops it). ``outputs``, when set: what
+    each output became, (option, path, "kept" | "written" | "partial") (see `io.outputs.Outputs`)."""
 
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum
 
 
+CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
 def _stop(signum: int, frame: Any) -> None:
     import signal
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # (once: a second signal does not break the cleanup)
-        signal.signal(sig, signal.SIG_IGN)
+    for name in CAUGHT:  # (once: a second signal does not break the cleanup)
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
     raise Stopped(signum)
 
 
+OUTPUT_STATES = {
+    "written": N_("{option} {path} was written in full"),
+    "partial": N_("{option} {path} received only part of its output"),
+    "kept": N_("{option} {path} was left as it was"),
+}
+
+
+def stopped_message(signum: int, outputs: list[tuple[str, str, str]] | None) -> str:
+    """What a stop did to the outputs, as it is: left as they were, or which were written
+    (``outputs`` None: the command had none under way)."""
+    import signal
+
+    name = signal.Signals(signum).name
+    if outputs is None:  # (a command that writes no file, or stopped before a batch began)
+        return _("fdi: stopped by {signal}").format(signal=name)
+    if not any(state != "kept" for _option, _path, state in outputs or []):
+        return _("fdi: stopped by {signal}; the output was left as it was").format(signal=name)
+    said = "; ".join(_(OUTPUT_STATES[state]).format(option=option, path=path) for option, path, state in outputs)
+    return _("fdi: stopped by {signal}; {outputs}").format(signal=name, outputs=said)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run `fdi` with ``argv`` and return its exit code (128 + the signal's number when SIGTERM or
-    SIGHUP stopped it, as a shell reports it)."""
+    """Run `fdi` with ``argv`` and return its exit code (128 + the signal's number when SIGINT,
+    SIGTERM or SIGHUP stopped it, as a shell reports it)."""
     import signal
     import threading
 
-    caught = (signal.SIGTERM, signal.SIGHUP)
-    main_thread = threading.current_thread() is threading.main_thread()
-    before = {sig: signal.signal(sig, _stop) for sig in caught} if main_thread else {}
+    before = {}
     try:
+        if threading.current_thread() is threading.main_thread():
+            for name in CAUGHT:
+                number = getattr(signal, name)
+                before[number] = signal.signal(number, _stop)
         app(args=argv, prog_name="fdi")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except Stopped as exc:
-        typer.echo(_("fdi: stopped by {signal}; the output was left as it was").format(signal=signal.Signals(exc.signum).name), err=True)
+        from .text import printable
+
+        typer.echo(printable(stopped_message(exc.signum, getattr(exc, "outputs", None))), err=True)
         return 128 + exc.signum
+    except KeyboardInterrupt:  # (Ctrl-C before our handler was set: nothing was written yet)
+        return 128 + signal.SIGINT
     finally:
         for sig, handler in before.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
     return ExitCode.OK
 
 
 def run() -> None:
-    """Console-script entry point.
+    """Console-script entry point (see `fdi_incentive.start`, which imports this module).
 
     The process ends without tearing the interpreter down: once polars is loaded, freeing every
     module and object one by one takes 0.1-0.2 s after the work is done (a tenth of a
@@ -643,12 +724,16 @@ def run() -> None:
     temporary files are gone, and the standard streams and exit handlers are run here.
     """
     import atexit
+    import signal
 
     code = main()
-    atexit._run_exitfuncs()  # (what the libraries registered; none of ours)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`fdi batch FILE | head`) or stream
-            pass
+    try:
+        atexit._run_exitfuncs()  # (what the libraries registered; none of ours)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`fdi batch FILE | head`) or stream
+                pass
+    except KeyboardInterrupt:  # (Ctrl-C as the process ends: its work is done, quietly)
+        code = code or 128 + signal.SIGINT
     os._exit(code)

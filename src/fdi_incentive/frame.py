@@ -27,7 +27,8 @@ import polars as pl
 
 from .io.columns import named
 from .errors import FxError, InputError, PolicyError
-from .i18n import N_, _, get_language, in_english, said_both, using
+from .i18n import N_, _, get_language, in_english
+from .language import said_both, using
 from .fx import RateChain, check_currency, given_rate_source, parse_rate
 from .industry import UnknownSector, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
@@ -306,9 +307,9 @@ class Scorer:
         self.columns, self.m, self.o = columns, mapping, options
         self.inputs = [c for c in columns if c not in HIDDEN]  # the columns shown
         self.k = unit_digits(options.unit)
-        # where a total row says what it is (合计, Total): the project id, and the first column
-        self.total_columns = [c for c in dict.fromkeys([mapping.get("project_id"), *self.inputs[:1]]) if c] \
-            if "__equity_cny" not in columns else []
+        # where a total row says what it is (合计, Total): the project id, and the first column (a ledger's
+        # total rows come as rows of their own, their project id the total's word: see ledger_totals.py)
+        self.total_columns = [c for c in dict.fromkeys([mapping.get("project_id"), *self.inputs[:1]]) if c]
         self.paid_col = "paid_in_usd" if "paid_in_usd" in mapping or "paid_in" not in mapping else "paid_in"
         self.ledger = "__equity_cny" in columns
         self.policies: dict[str, LoadedPolicy] = {}

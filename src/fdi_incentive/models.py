@@ -58,7 +58,7 @@ def _invalid(model: type[BaseModel], exc: ValidationError) -> InputError:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # Bad input is an FdiError (an InputError wrapping pydantic's ValidationError), as everywhere in the library.
     def __init__(self, **data: Any) -> None:
@@ -136,6 +136,7 @@ class Project(_Model):
     ) -> "Project":
         """A project with one year's totals, as `fdi calc` takes them on the command line."""
         year = parse_year(year, "year")
+        paid_in = parse_amount(paid_in, "paid_in")  # (an error names the argument given, not the arrival's field)
         arrivals = [Arrival(year=year, amount=paid_in, currency=currency, type="equity")]
         profit = parse_amount(reinvested_profit, "reinvested_profit")
         if profit:

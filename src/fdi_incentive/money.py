@@ -166,10 +166,12 @@ def rate_str(value: Decimal) -> str:
 
 
 def money_fmt(value: Decimal, currency: str = "") -> str:
-    """Money for people: thousands separators, at least two decimals."""
+    """Money for people: thousands separators, at least two decimals, the sign of a negative value
+    kept (-0.07; a zero has none)."""
     text = money_str(value)
-    whole, _, frac = text.partition(".")
-    out = f"{int(whole):,}.{frac}"
+    sign = "-" if text.startswith("-") and value != 0 else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    out = f"{sign}{int(whole):,}.{frac}"
     return f"{currency} {out}" if currency else out
 
 

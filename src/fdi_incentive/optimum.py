@@ -9,7 +9,7 @@ from bisect import bisect_left
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Callable
 
-from .errors import InputError
+from .errors import InputError, arg
 from .i18n import _
 from .money import EXACT
 
@@ -154,9 +154,10 @@ def optimise(free: list[Any], cands: list[list[int]], total: int, value: Value, 
                     rem = dict(sorted(rem.items(), key=lambda s: -(s[1] + bound(t + 1, s[0][0], s[0][1])))[:beam])
                 examined += len(plain) + len(rem)
                 if examined > MAX_STATES:
-                    raise InputError("--step", str(step), _("a coarser --step or fewer free years: the exact search "
-                                                            "passed {most} partial schedules (many different exchange rates and "
-                                                            "binding per-year bounds make it grow)").format(most=f"{MAX_STATES:,}"))
+                    raise InputError("step", str(step), _("a coarser {step} or fewer free years: the exact search "
+                                                          "passed {most} partial schedules (many different exchange rates and "
+                                                          "binding per-year bounds make it grow)").format(
+                        step=arg("step"), most=f"{MAX_STATES:,}"))
                 kept_plain.append(set(plain))
                 kept_rem.append(set(rem))
             finals = [got[0] for left, got in plain.items() if left == 0]
@@ -207,7 +208,7 @@ def optimise(free: list[Any], cands: list[list[int]], total: int, value: Value, 
                     nrem_b[(left, g)] = best
             best_plain, best_rem = nplain_b, nrem_b
     if total not in best_plain:  # (the bounds were checked: cannot happen)
-        raise InputError("--total-usd", str(total), _("a total that fits between the per-year minimum and maximum"))
+        raise InputError("total_usd", str(total), _("a total that fits between the per-year minimum and maximum"))
     return list(best_plain[total][1]), examined
 
 

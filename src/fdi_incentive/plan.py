@@ -68,7 +68,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .engine import _fx_chain, cap_point, check_granted_rate, decide, parse_granted_rate
-from .errors import FxError, InputError
+from .errors import FxError, InputError, arg
 from .i18n import N_, _
 from .fx import Quote, RateSource, assumed_rate
 from .industry import classify, normalise_name
@@ -78,6 +78,7 @@ from .plan_input import MAX_YEARS, parse_years, read_plan_args, read_text  # noq
 from .policy import KIND_NAMES, LoadedPolicy, Policy, PolicyStatus, Reading, get_policy, policy_for_year
 
 FX_SHOCK = Decimal("0.05")
+COUNTED = {"equity": N_("equity"), "reinvested_profit": N_("reinvested profit")}  # (what a policy's base counts)
 TIE_RULE = N_("Of schedules paying the same total, the plan pays in earliest: the most in the first year, then the second, and so on.")
 
 
@@ -131,8 +132,13 @@ class Plan(BaseModel):
     total_usd: Money
     baselines: dict[str, Schedule]
     gain_over_baselines_cny: dict[str, Money]
+    gain_resting_on_assumed_rates_cny: dict[str, Money] = Field(
+        {}, description="of each gain over a naive schedule, the part that rests on the rates assumed for years no source "
+                        "covers: the gain less the gain of the plan made with those years at the lowest rate a source gives "
+                        "for the plan's other years (absent: none)")
     fx_sensitivity: dict[str, Money] = Field(description="the plan's total if every year's FX rate moves by -5% / +5%")
     category: str
+    sector: str | None = Field(None, description="the sector as given (services, 电子信息 …), which put the plan in its category")
     reading: Reading
     step_usd: Money
     fx_sources: dict[int, str]
@@ -154,6 +160,11 @@ class _Year:
     lo: int  # in steps (fixed years: in cents... unused: see `amount`)
     hi: int
     fixed: Decimal | None
+
+    @property
+    def counted(self) -> bool:
+        """Whether the policy counts equity paid in (what the plan places) toward the year's base."""
+        return "equity" in self.policy.base.counts
 
 
 def _feasible_totals(free_years: int, least: Decimal, most: Decimal | None, fixed: Decimal) -> str:
@@ -198,9 +209,9 @@ def plan(
                           max_per_year=max_per_year, fixed=fixed, step=step)
     total_usd, years, step, fixed = args["total_usd"], args["years"], args["step"], args["fixed"]
     fx_assume, min_per_year, max_per_year = args["fx_assume"], args["min_per_year"], args["max_per_year"]
-    kind_norm = KIND_NAMES.get(normalise_name(read_text(kind, "--kind", N_("new or capital-increase"), optional=False)))
+    kind_norm = KIND_NAMES.get(normalise_name(read_text(kind, "kind", N_("new or capital-increase"), optional=False)))
     if kind_norm is None:
-        raise InputError("--kind", kind, _("new or capital-increase"))
+        raise InputError("kind", kind, _("new or capital-increase"))
     if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
         raise InputError("policy", policy, _("a policy id, a policy file's path or a LoadedPolicy"))
     if reading is not None and reading not in ("converted", "nominal"):
@@ -210,17 +221,20 @@ def plan(
     if granted_rate is not None:
         granted_rate = parse_granted_rate(granted_rate, "granted_rate")
     if max_per_year is not None and max_per_year < min_per_year:
-        raise InputError("--max-per-year", str(max_per_year), _("at least --min-per-year ({minimum})").format(minimum=min_per_year))
+        raise InputError("max_per_year", str(max_per_year), _("at least {min_per_year} ({minimum})").format(
+            min_per_year=arg("min_per_year"), minimum=min_per_year))
     for y in fixed:
         if y not in years:
-            raise InputError("--fixed", f"{y}={fixed[y]}", _("a year within --years ({first}-{last})").format(first=years[0], last=years[-1]))
+            raise InputError("fixed", f"{y}={fixed[y]}", _("a year within {years} ({first}-{last})").format(
+                years=arg("years"), first=years[0], last=years[-1]))
     forced = get_policy(policy) if isinstance(policy, str) else policy
     chain = _fx_chain(fx)
     free_total = total_usd - sum(fixed.values(), Decimal(0))
     if free_total < 0:
-        raise InputError("--fixed", str(sum(fixed.values())), _("amounts adding up to no more than --total-usd ({total})").format(total=total_usd))
+        raise InputError("fixed", str(sum(fixed.values())), _("amounts adding up to no more than {total_usd} ({total})").format(
+            total_usd=arg("total_usd"), total=total_usd))
     if (free_total / step) % 1 != 0:
-        raise InputError("--step", str(step), _("a step that divides the amount left to plan ({left})").format(left=free_total))
+        raise InputError("step", str(step), _("a step that divides the amount left to plan ({left})").format(left=free_total))
     units = int(free_total / step)
     lo_units = int(_grid_ceil(min_per_year, step) / step)
     hi_units = units if max_per_year is None else min(units, int(_grid_floor(max_per_year, step) / step))
@@ -239,18 +253,19 @@ def plan(
         ys.append(_Year(year, pol, rd, rate, q, lo_units, hi_units, fixed.get(year)))
     free = [y for y in ys if y.fixed is None]
     if not free and free_total != 0:
-        raise InputError("--fixed", "", "", _("--fixed: every year is fixed, and the amounts add up to {fixed}, not --total-usd "
-                                               "({total}); leave a year free or make them add up").format(
-            fixed=money_fmt(total_usd - free_total), total=money_fmt(total_usd)))
+        raise InputError("fixed", "", "", _("{fixed_arg}: every year is fixed, and the amounts add up to {fixed}, not {total_usd} "
+                                             "({total}); leave a year free or make them add up").format(
+            fixed_arg=arg("fixed"), fixed=money_fmt(total_usd - free_total), total_usd=arg("total_usd"), total=money_fmt(total_usd)))
     if len(free) * lo_units > units or (free and len(free) * hi_units < units):
-        raise InputError("--total-usd", str(total_usd), _feasible_totals(len(free), lo_units * step, hi_units * step if max_per_year is not None
+        raise InputError("total_usd", str(total_usd), _feasible_totals(len(free), lo_units * step, hi_units * step if max_per_year is not None
                                                                            else None, total_usd - free_total))
 
     def reward(y: _Year, amount: Decimal, fx_factor: Decimal = Decimal(1)):
+        base = amount if y.counted else Decimal(0)  # (the base as `fdi calc` counts it: see engine.evaluate_year)
         with decimal.localcontext(EXACT):
             return decide(
-                y.policy, category=cls.category, code=cls.code, kind=kind_norm, base_usd=amount,
-                base_cny_converted=amount * y.fx * fx_factor, reading=y.reading, granted_rate=granted_rate,
+                y.policy, category=cls.category, code=cls.code, kind=kind_norm, base_usd=base,
+                base_cny_converted=base * y.fx * fx_factor, reading=y.reading, granted_rate=granted_rate,
             )
 
     def value(y: _Year, units_: int) -> tuple[Decimal, Decimal]:
@@ -272,7 +287,7 @@ def plan(
         rows = []
         for y in ys:
             d = reward(y, amts[y.year], fx_factor)
-            near, dist = _nearest_threshold(y.policy, cls.category, amts[y.year])
+            near, dist = _nearest_threshold(y.policy, cls.category, amts[y.year]) if y.counted else (None, None)
             rows.append(PlanYear(
                 year=y.year, paid_in_usd=amts[y.year], fixed=y.fixed is not None, policy=y.policy.id,
                 tier=d.tier.id if d.tier else None, rate=d.rate,
@@ -281,7 +296,7 @@ def plan(
                 incentive_cny=d.incentive_cny, capped=d.capped, nearest_threshold=near,
                 distance_to_threshold_usd=dist,
                 cap_binds_above_usd=cap_point(y.policy, cls.category, fx=y.fx * fx_factor, reading=y.reading,
-                                              granted_rate=granted_rate, code=cls.code) if d.rate is not None else None,
+                                              granted_rate=granted_rate, code=cls.code) if d.rate is not None and y.counted else None,
                 policy_status=y.policy.status_for(y.year),
             ))
         within = all(
@@ -302,6 +317,17 @@ def plan(
         for i, y in enumerate(free):
             equal[y.year] = (each + (1 if i < extra else 0)) * step
         baselines["equal_split"] = schedule(_("equal split"), equal)
+    # The search is exact before each year's rounding to the fen; after it a naive schedule may pay a
+    # few fen more. Then the plan is that schedule (within the constraints), and says so.
+    better = max((b for b in baselines.values() if b.within_constraints and b.total_incentive_cny > best_s.total_incentive_cny),
+                 key=lambda b: b.total_incentive_cny, default=None)
+    rounding_note = None
+    if better is not None:
+        rounding_note = _("Once each year is rounded to the fen, the {schedule} pays {amount} more than the schedule the "
+                          "search found (the best before that rounding): the plan is the {schedule}.").format(
+            schedule=better.name, amount=money_fmt(better.total_incentive_cny - best_s.total_incentive_cny, "CNY"))
+        amounts = {y.year: y.paid_in_usd for y in better.schedule}
+        best_s = schedule("plan", amounts)
     gains = {k: best_s.total_incentive_cny - b.total_incentive_cny for k, b in baselines.items()}
     shocks = {
         "fx_-5%": schedule("fx -5%", amounts, 1 - FX_SHOCK).total_incentive_cny,
@@ -315,6 +341,14 @@ def plan(
         _("Each year's payout is rounded once to the fen, as fdi calc does; the plan is exact before that rounding "
           "and no schedule pays more than a fen a year more."),
     ]
+    if rounding_note:
+        notes.append(rounding_note)
+    uncounted = [y.year for y in ys if not y.counted]
+    if uncounted:
+        notes.append(_("{years}: {policies} does not count equity paid in toward the base (it counts {counts}): "
+                       "capital planned in those years earns nothing, as fdi calc says.").format(
+            years=_years_text(uncounted), policies=", ".join(sorted({y.policy.id for y in ys if not y.counted})),
+            counts=_(", ").join(_(COUNTED[c]) for c in sorted({c for y in ys if not y.counted for c in y.policy.base.counts}))))
     continued = [y.year for y in ys if y.policy.status_for(y.year) == "assumed_continuation"]
     if continued:
         ids = sorted({y.policy.id for y in ys if y.year in continued})
@@ -324,9 +358,19 @@ def plan(
     if assumed:
         notes.append(_("No exchange rate is known for {years}: those years are planned at an assumed "
                        "rate (see FX); their payouts rest on it.").format(years=_years_text(assumed)))
+    resting = _gain_on_assumed_rates(ys, gains, lambda low: plan(
+        total_usd, years, sector=sector, industry_code=industry_code, kind=kind, fx=chain, fx_assume=low,
+        policy=forced, reading=reading, min_per_year=min_per_year, max_per_year=max_per_year, fixed=fixed, step=step,
+        granted_rate=granted_rate), fx_assume)
+    if resting:
+        key = "equal_split" if "equal_split" in resting else next(iter(resting))
+        notes.append(_("Of the gain over the {schedule}, {amount} rests on the assumed exchange rate of {years}: planned "
+                       "with those years at the lowest rate a source gives for the others, the plan gains {left}.").format(
+            schedule=baselines[key].name, amount=money_fmt(resting[key], "CNY"), years=_years_text(assumed),
+            left=money_fmt(gains[key] - resting[key], "CNY")))
     return Plan(
         schedule=best_s.schedule, total_incentive_cny=best_s.total_incentive_cny, total_usd=total_usd,
-        baselines=baselines, gain_over_baselines_cny=gains, fx_sensitivity=shocks, category=cls.category,
+        baselines=baselines, gain_over_baselines_cny=gains, gain_resting_on_assumed_rates_cny=resting, fx_sensitivity=shocks, category=cls.category, sector=cls.sector,
         reading=reading or ys[0].reading, step_usd=step,
         fx_sources={y.year: (y.quote.source if y.quote else _("nominal reading: no exchange rate")) for y in ys},
         fx_assumed_years=assumed, assumed_continuation_years=continued, policies=sorted({y.policy.id for y in ys}),
@@ -334,6 +378,20 @@ def plan(
                       states_examined=examined, seconds=round(seconds, 6), tie_rule=_(TIE_RULE)),
         notes=notes,
     )
+
+
+def _gain_on_assumed_rates(ys: list[_Year], gains: dict[str, Decimal], replan, fx_assume: Decimal | None) -> dict[str, Decimal]:
+    """Of each gain, the part resting on the rates assumed for years no source covers: the gain less
+    the gain of the plan ``replan(rate)`` makes with those years at the lowest rate a source gives
+    for the others (so no assumed year is favoured by its rate). Empty when no year is assumed, no
+    year is known, or the assumed rate is already that lowest one."""
+    known = [y.fx for y in ys if y.quote is not None and not y.quote.assumed]
+    if not known or not any(y.quote is not None and y.quote.assumed for y in ys) or fx_assume == min(known):
+        return {}
+    low = replan(min(known))
+    with decimal.localcontext(EXACT):
+        resting = {k: g - low.gain_over_baselines_cny.get(k, Decimal(0)) for k, g in gains.items()}
+    return {k: r for k, r in resting.items() if r > 0}
 
 
 def _years_text(years: list[int]) -> str:
@@ -361,6 +419,8 @@ def _units_floor(x: Decimal, step: Decimal) -> int:
 def _candidates(y: _Year, category: str, step: Decimal, granted: Decimal | None) -> list[int]:
     """The ends of the linear pieces of one year's reward, in steps, within the year's bounds."""
     points = {y.lo, y.hi}
+    if not y.counted:  # (nothing the plan places counts: the reward is flat)
+        return sorted(points)
     rates = set()
     for tier in y.policy.tiers:
         if not tier.applies_to(category):
@@ -384,7 +444,7 @@ def _check_granted(free: list[_Year], category: str, step: Decimal, granted: Dec
     """A granted rate must suit every tier the plan may reach (a floor's granted rate is not below it)."""
     for y in free:
         for tier in y.policy.tiers:
-            if tier.applies_to(category) and tier.threshold.passed_by(y.hi * step):
+            if y.counted and tier.applies_to(category) and tier.threshold.passed_by(y.hi * step):
                 check_granted_rate(tier, granted)
 
 

@@ -6,20 +6,20 @@ and loads it; it never computes a payout.
 
 
 import decimal
-import hashlib
 import re
-import tomllib
+import sys
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from . import money, validation
 from .errors import PolicyError, UnknownPolicy
 from .i18n import N_, _, pick
+from .kept import kept
 from .money import EXACT, FX_RATE_DECIMALS, MAX_AMOUNT, QUANTA
 from .validation import Expected, describe_validation_error, either
 
@@ -125,7 +125,7 @@ def _usd_cent(value: Decimal) -> Decimal:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, str_max_length=MAX_TEXT)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, str_max_length=MAX_TEXT, defer_build=True)
 
 
 class Said(_Strict):
@@ -394,7 +394,7 @@ class Policy(_Strict):
 class LoadedPolicy(BaseModel):
     """A validated policy together with where it came from (for audit trails)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     policy: Policy
     origin: str
@@ -404,6 +404,9 @@ class LoadedPolicy(BaseModel):
 def parse_policy(text: str, origin: str) -> LoadedPolicy:
     """Validate the text of a policy file strictly; raise PolicyError naming every problem.
     A byte order mark before the text is passed over (the hash is of the text as given)."""
+    import hashlib
+    import tomllib
+
     if len(text) > MAX_POLICY_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
         raise PolicyError(_("{origin}: a policy file holds at most {most} bytes").format(origin=origin, most=f"{MAX_POLICY_BYTES:,}"))
     if toml_key_too_deep(text):
@@ -440,14 +443,23 @@ def load_policy_file(path: str | Path) -> LoadedPolicy:
 
 @cache
 def bundled_policies() -> tuple[LoadedPolicy, ...]:
-    """The policies shipped with the package, oldest first."""
-    folder = resources.files(__package__).joinpath("policies")
-    loaded = [
-        parse_policy(entry.read_text(encoding="utf-8"), f"policies/{entry.name}")
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".toml")
-    ]
-    return tuple(sorted(loaded, key=lambda lp: lp.policy.effective.from_))
+    """The policies shipped with the package, oldest first: validated once, and kept (`kept`) for
+    the runs after, while neither the files nor the code that validates them change."""
+    folder = Path(__file__).with_name("policies")
+    if not folder.is_dir():  # (a package in a zip file, say)
+        from importlib import resources
+
+        folder = resources.files(__package__).joinpath("policies")
+    entries = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
+
+    def parsed() -> tuple[LoadedPolicy, ...]:
+        loaded = [parse_policy(entry.read_text(encoding="utf-8"), f"policies/{entry.name}") for entry in entries]
+        return tuple(sorted(loaded, key=lambda lp: lp.policy.effective.from_))
+
+    if not isinstance(folder, Path):  # (a package in a zip file: nothing is kept)
+        return parsed()
+    code = [Path(module.__file__) for module in (sys.modules[__name__], money, validation)]
+    return kept(folder / "__pycache__" / f"bundled.{sys.implementation.cache_tag}.pickle", [*code, *entries], parsed)
 
 
 def get_policy(ref: str | Path) -> LoadedPolicy:

@@ -5,6 +5,7 @@ Every word shown is wrapped in ``_()`` (the language of `i18n`); ids, codes and 
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markup import escape as _e  # text from a file or a cell is shown as it is, never read as markup
 from rich.panel import Panel
@@ -22,17 +23,18 @@ from .money import usd as _usd
 from .policy import (CATEGORY_NAMES, COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES,
                      SOURCE_ROLES, STACKING_NAMES, LoadedPolicy, Said, category_name, covered_period, get_policy)
 from .errors import FdiError
+from .fx import source_notes
 from .text import printable
 
 if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner's or batch's models, nor `fdi batch` calc's
     from .models import Assessment, YearResult
     from .batch import BatchSummary
-    from .plan import Plan
 
 KIND_WORDS = {"new": N_("new project (新设)"), "capital_increase": N_("capital increase (增资)")}
 PASS, FAIL = N_("[green]✓ passed[/]"), N_("[red]✗ not passed[/]")
 STATUS_WORDS = {"in_force": N_("in force: within the period its source covers (see the policy above)"),
                 "assumed_continuation": N_("[yellow]assumed continuation[/]: after the period its source covers (see caveats)")}
+STATUS_SHORT = {"in_force": N_("in force"), "assumed_continuation": N_("[yellow]assumed continuation[/]")}
 # the names of machine values as a reader sees them (the values themselves stay in JSON and CSV)
 RATE_BASES = {"granted": N_("granted"), "floor": N_("the floor"), "exact": N_("the exact"), "ceiling": N_("the ceiling")}
 READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}
@@ -58,12 +60,25 @@ def _name(names: dict[str, str], value: str) -> str:
     return _(names[value]) if value in names else value.replace("_", " ")
 
 
+def category_said(category: str, sector: str | None) -> str:
+    """A category with the sector that put a project in it, where they differ: `other (services)`."""
+    name = category_name(category)
+    if not sector or sector.strip().casefold() in {name.casefold(), category.casefold(), category.replace("_", "-")}:
+        return name
+    return _("{category} ({sector})").format(category=name, sector=sector.strip())
+
+
 def _tier_name(y: YearResult, tier: str | None) -> str:
     """A tier as a reader names it: its id, or under --lang zh its Chinese label (the id stays in JSON and CSV)."""
     return pick(tier or "", next((t.label for t in y.tier_tests if t.tier == tier), None)) if tier else _("none")
 
 
-def _year_table(y: YearResult, kind: str) -> RenderableType:
+def _one_line(text: str, style: str | None = None) -> Text:
+    """A text on one line, cut with an ellipsis at the terminal's width (the full text: --caveats)."""
+    return Text(" ".join(text.split()), style=style or "", no_wrap=True, overflow="ellipsis")
+
+
+def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None = None) -> RenderableType:
     notes: list[str] = []
 
     def cite(text: str) -> str:
@@ -72,14 +87,14 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
         return f"[{notes.index(text) + 1}]"
 
     t = Table(title=(_("{year}: [green]eligible[/]") if y.eligible else _("{year}: [yellow]no reward[/]")).format(year=y.year),
-              title_justify="left")
+              title_justify="left", **({} if full else {"box": box.MINIMAL, "show_edge": False, "show_header": False}))
     t.add_column(_("step"), style="bold")
     t.add_column(_("value"), justify="right", no_wrap=True)
     t.add_column(_("why"), overflow="fold")
-    t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status]))
+    t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status] if full else STATUS_SHORT[y.policy_status]))
     t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
               "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
-    t.add_row(_("category"), category_name(y.category), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
+    t.add_row(_("category"), _e(category_said(y.category, sector)), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
         t.add_row(_("reinvested profits"), _usd(y.reinvested_usd), _("counted"))
@@ -93,15 +108,18 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
             verdict = _("[dim]n/a[/]")
         else:
             verdict = _(PASS) if test.passed else _(FAIL)
-        t.add_row(_("{tier}: {comparator} {threshold}").format(tier=_e(test.label), comparator=words, threshold=_usd(test.threshold_usd)), verdict,
-                  f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
+        if full:
+            t.add_row(_("{tier}: {comparator} {threshold}").format(tier=_e(test.label), comparator=words, threshold=_usd(test.threshold_usd)),
+                      verdict, f"{_name(RATE_TYPE_NAMES, test.rate_type)} {percent_fmt(test.rate)} " + cite(test.citation))
+        else:  # (the threshold beside its verdict: a label of 40 characters left the why column a word wide)
+            t.add_row(_e(test.label), verdict, f"{words} {_usd(test.threshold_usd)} · {percent_fmt(test.rate)} " + cite(test.citation))
     if y.tier:
         t.add_row(_("tier applied"), _e(_tier_name(y, y.tier)), _("no stacking ") + cite(y.citations["stacking"]))
         t.add_row(_("rate"), percent_fmt(y.rate), _name(RATE_BASES, y.rate_basis or ""))
     else:
         t.add_row(_("tier applied"), _("none"), "")
     if y.reading == "converted":
-        t.add_row(_("FX rate"), f"{y.fx_rate} CNY/USD", cite(y.fx_source or ""))
+        t.add_row(_("FX rate"), f"{y.fx_rate} CNY/USD", " ".join(cite(n) for n in [y.fx_source or "", *(source_notes([y.fx_source or ""]) if full else [])]))
         t.add_row(_("base in CNY"), _cny(y.base_cny), "")
     else:
         t.add_row(_("reading"), _("nominal"), _("rate × USD figure, paid as yuan"))
@@ -111,14 +129,23 @@ def _year_table(y: YearResult, kind: str) -> RenderableType:
     else:  # "none" is itself a reading or an assumption of the policy: its note says which
         t.add_row(_("annual cap"), _("none"), cite(y.citations["cap"]) if y.citations.get("cap") else "")
     t.add_row(_("[bold]payout[/]"), f"[bold]{_cny(y.incentive_cny)}[/]", _("rounded once"))
-    foot = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
-    if any(a.date is not None or a.currency != "USD" for a in y.arrivals):
-        return Group(_arrivals_table(y), t, foot)
+    if full:
+        foot: RenderableType = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
+    else:
+        foot = Group(*(_one_line(f"[{i}] {n}", "dim") for i, n in enumerate(notes, 1)))
+    if any(a.date is not None for a in y.arrivals) or (full and any(a.currency != "USD" for a in y.arrivals)):
+        return Group(_arrivals_table(y, full), t, foot)
+    converted = [_("{amount} {type} = {usd}: {source}").format(
+        amount=money_fmt(a.amount, a.currency), type=_name(CONTRIBUTIONS, a.type), usd=_usd(a.usd), source=a.source)
+        for a in y.arrivals if a.currency != "USD"]  # (undated amounts: a line each says how they became USD)
+    if converted:
+        return Group(Text("\n".join(converted), style="dim"), t, foot)
     return Group(t, foot)
 
 
-def _arrivals_table(y: YearResult) -> RenderableType:
-    t = Table(title=_("{year}: capital arrivals").format(year=y.year), title_justify="left")
+def _arrivals_table(y: YearResult, full: bool = True) -> RenderableType:
+    t = Table(title=_("{year}: capital arrivals").format(year=y.year), title_justify="left",
+              **({} if full else {"box": box.SIMPLE_HEAD, "show_edge": False}))
     for col, just in ((N_("date"), "left"), (N_("type"), "left"), (N_("amount"), "right"), (N_("in USD"), "right"),
                       (N_("counted"), "left")):
         t.add_column(_(col), justify=just, no_wrap=True)
@@ -149,29 +176,35 @@ def _what_if(y: YearResult) -> list[str]:
     return lines
 
 
-def render_assessment(a: Assessment) -> RenderableType:
-    """The itemised breakdown of `fdi calc`."""
+def render_assessment(a: Assessment, full: bool = False) -> RenderableType:
+    """The itemised breakdown of `fdi calc`: the sources, footnotes and caveats a line each, or with
+    ``full`` (--caveats) in full."""
     parts: list[RenderableType] = []
     for p in a.policies:
+        covers = (_("applied {start} to {end} · {covers}") if p.effective_to else
+                  _("applied from {start}, no end date · {covers}")).format(start=p.effective_from, end=p.effective_to, covers=p.source_covers)
+        quoted = _("the clause as quoted by: {source} · reliability: {reliability}").format(
+            source=p.clause_source, reliability=_name(RELIABILITY, p.reliability))
+        if not full:
+            parts.append(Text.assemble((p.id, "bold"), "  ", " ".join(_("{title} · {reliability}").format(
+                title=p.title, reliability=_name(RELIABILITY, p.reliability)).split()), no_wrap=True, overflow="ellipsis"))
+            continue  # (its dates, sources and their addresses in full: --caveats)
         head = Text.assemble((p.id, "bold"), "  ", p.title, "\n", (p.source, "italic"))
         if p.url:
             head.append(f"\n{p.url}", style="dim")
-        head.append("\n" + (_("applied {start} to {end} · {covers}") if p.effective_to else
-                             _("applied from {start}, no end date · {covers}")).format(
-            start=p.effective_from, end=p.effective_to, covers=p.source_covers))
-        head.append("\n" + _("the clause as quoted by: {source} · reliability: {reliability}").format(
-            source=p.clause_source, reliability=_name(RELIABILITY, p.reliability)))
+        head.append("\n" + covers)
+        head.append("\n" + quoted)
         if p.clause_source_url:
             head.append(f"\n{p.clause_source_url}", style="dim")
         parts.append(Panel(head, title=_("policy"), title_align="left"))
     c = a.classification
     kind = _name(KIND_WORDS, a.project.kind)
     cls = Text((_("Project: {id}, {kind}").format(id=a.project.id, kind=kind) if a.project.id else _("Project: {kind}").format(kind=kind))
-               + "\n" + _("Category: {category}, from {basis}").format(category=category_name(c.category), basis=c.basis))
+               + (_("; ") if not full else "\n") + _("Category: {category}, from {basis}").format(category=category_name(c.category), basis=c.basis))
     for note in c.notes:
         cls.append("\n" + _("note: {note}").format(note=note), style="yellow")
     parts.append(cls)
-    parts.extend(_year_table(y, a.project.kind) for y in a.years)
+    parts.extend(_year_table(y, a.project.kind, full, c.sector) for y in a.years)
     if len(a.years) > 1:
         total = Table(title=_("total"), title_justify="left")
         total.add_column(_("year"))
@@ -184,14 +217,20 @@ def render_assessment(a: Assessment) -> RenderableType:
     else:
         parts.append(Text.from_markup("[bold]" + _("Total incentive: {amount}").format(amount=_cny(a.total_incentive_cny)) + "[/]"))
     what_if = [line for y in a.years for line in _what_if(y)]
-    if what_if:
+    if what_if and full:
         parts.append(Panel(_e("\n".join(what_if)), title=_("what would change the answer"), title_align="left"))
+    elif what_if:
+        parts.append(Text(_("what would change the answer: {lines}").format(lines="\n".join(what_if))))
     # each under its id, as the footnotes point to it ("see caveat 'reinvested-profit'")
     caveats = [(i, c) for p in a.policies for i, c in zip(p.caveat_ids or [""] * len(p.caveats), p.caveats)]
-    if caveats:
+    if caveats and full:
         parts.append(Panel(Text("\n".join((_("• [{id}] {caveat}") if i else _("• {caveat}")).format(id=i, caveat=c)
                                           for i, c in dict.fromkeys(caveats))), title=_("caveats"),
                            title_align="left", border_style="yellow"))
+    elif caveats:
+        parts.append(Text(_("caveats, a line each (the full texts: --caveats, or fdi policy show)"), style="bold yellow"))
+        parts.extend(_one_line((_("• [{id}] {caveat}") if i else _("• {caveat}")).format(id=i, caveat=c))
+                     for i, c in dict.fromkeys(caveats))
     return Group(*parts)
 
 
@@ -315,70 +354,6 @@ def _policy_tier_name(policies: list[str], tier: str | None) -> str:
     return pick(tier, labels.get(tier))
 
 
-def render_plan(p: "Plan") -> RenderableType:
-    """The recommended schedule, the naive ones beside it, the gain, and how fragile it is."""
-    t = Table(title=_("Plan: USD {total} of {category} capital").format(total=money_fmt(p.total_usd), category=category_name(p.category)),
-              title_justify="left")
-    t.add_column(_("year"), no_wrap=True)
-    t.add_column(_("pay in, USD"), justify="right", no_wrap=True)
-    t.add_column(_("tier"), no_wrap=True)
-    t.add_column(_("reward, CNY"), justify="right", no_wrap=True)
-    t.add_column(_("vs nearest threshold"), justify="right")
-    for y in p.schedule:
-        dist = ""
-        if y.distance_to_threshold_usd is not None:
-            d = y.distance_to_threshold_usd
-            dist = _("{distance} ({tier})").format(
-                distance=f"+{money_fmt(d)}" if d > 0 else _("{amount}, not over").format(amount=money_fmt(d)),
-                tier=_policy_tier_name([y.policy], y.nearest_threshold))
-        marks = ("[yellow]~[/]" if y.fx_assumed else "") + ("[yellow]*[/]" if y.policy_status == "assumed_continuation" else "")
-        t.add_row(f"{y.year}{marks}" + (_(" fixed") if y.fixed else ""), money_fmt(y.paid_in_usd), _e(_policy_tier_name([y.policy], y.tier)),
-                  money_fmt(y.incentive_cny) + (_(" [yellow]cap[/]") if y.capped else ""), dist)
-    t.add_row(_("[bold]total[/]"), money_fmt(p.total_usd), "", f"[bold]{money_fmt(p.total_incentive_cny)}[/]", "")
-    legend = []
-    if p.fx_assumed_years:
-        legend.append(_("~ planned at an assumed exchange rate: no source has one for the year (see FX below)"))
-    if p.assumed_continuation_years:
-        legend.append(_("* policy applied after the period its source states (assumed continuation): "
-                        "the year's payout rests on that assumption"))
-    if legend:
-        t.caption, t.caption_justify = "\n".join(legend), "left"
-    c = Table(title=_("against the naive schedules"), title_justify="left")
-    c.add_column(_("schedule"))
-    c.add_column(_("USD per year"), overflow="fold")
-    c.add_column(_("reward"), justify="right", no_wrap=True)
-    c.add_column(_("plan's gain"), justify="right", no_wrap=True)
-    c.add_row(_("plan"), " / ".join(money_fmt(y.paid_in_usd) for y in p.schedule), _cny(p.total_incentive_cny), "")
-    for key, b in p.baselines.items():
-        flag = "" if b.within_constraints else _(" [yellow](breaks a constraint)[/]")
-        c.add_row(b.name + flag, " / ".join(money_fmt(y.paid_in_usd) for y in b.schedule), _cny(b.total_incentive_cny),
-                  _cny(p.gain_over_baselines_cny[key]))
-    lines = [_("If every year's FX rate moves -5%: {minus}; +5%: {plus} (the cap point moves with FX).").format(
-        minus=_cny(p.fx_sensitivity['fx_-5%']), plus=_cny(p.fx_sensitivity['fx_+5%']))]
-    if p.fx_assumed_years:
-        years = _(", ").join(str(y) for y in p.fx_assumed_years)
-        lines.append((_("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of that year rest on the assumed "
-                        "rate (see FX below), and the ±5% above is the least to allow for.") if len(p.fx_assumed_years) == 1 else
-                      _("[yellow]FX assumed[/] for {years}: no source has a rate; the payouts of those years rest on the assumed "
-                        "rate (see FX below), and the ±5% above is the least to allow for.")).format(years=years))
-    for y in p.schedule:
-        if y.cap_binds_above_usd is not None:
-            lines.append(_("{year}: the cap binds above USD {amount}.").format(year=y.year, amount=money_fmt(y.cap_binds_above_usd)))
-    fx = "\n".join(_("{year}: {source}").format(year=year, source=src) for year, src in p.fx_sources.items())
-    s = p.search
-    return Group(
-        t,
-        c,
-        Panel("\n".join(lines), title=_("fragility"), title_align="left"),
-        Text(_("Policies: {policies} · reading: {reading} · step USD {step} · {candidates} candidate amounts, {states} partial "
-               "schedules examined in {seconds} s\n{tie_rule}\nFX: {fx}").format(
-            policies=", ".join(p.policies), reading=_(READINGS.get(p.reading, p.reading)), step=money_fmt(p.step_usd),
-            candidates=sum(len(v) for v in s.candidates_usd.values()), states=f"{s.states_examined:,}",
-            seconds=f"{s.seconds:.3f}", tie_rule=_(s.tie_rule), fx=fx), style="dim"),
-        Panel(_e("\n".join(p.notes)), title=_("what this is not"), title_align="left", border_style="yellow"),
-    )
-
-
 SOURCES_SHOWN = 5  # FX sources named in a batch's summary on the terminal
 
 
@@ -436,7 +411,9 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         head.add_row(_("scored under an assumed policy"), f"[yellow]{b.assumed_continuation:,}[/]")
     head.add_row(_("total payout"), f"[bold]{_cny(b.total_incentive_cny)}[/]")
     parts: list[RenderableType] = [Panel(head, title=Text(f"fdi batch: {b.input}"), title_align="left")]
-    for title, column, groups, names in ((N_("by sector category"), N_("category"), b.by_category, CATEGORY_NAMES),
+    # (a reader sees why services are "other": the category named by what it holds)
+    categories = {**CATEGORY_NAMES, "other": N_("other (services, and any sector in no other category)")}
+    for title, column, groups, names in ((N_("by sector category"), N_("category"), b.by_category, categories),
                                          (N_("by year"), N_("year"), b.by_year, {})):
         if groups:
             t = Table(title=_(title), title_justify="left")
@@ -453,7 +430,7 @@ def render_batch_summary(b: "BatchSummary") -> RenderableType:
         more = (_(" (first {shown} of {errors})").format(shown=len(b.first_errors), errors=f"{b.errors:,}")
                 if b.errors > len(b.first_errors) else "")
         parts.append(Panel(Text("\n".join(_("{where}{project}: {error}").format(
-            where=e.line or _("row {row}").format(row=e.row), project=_(" ({project})").format(project=e.project_id) if e.project_id else "", error=b.errors_shown.get(e.row, e.error))
+            where=e.line or _("row {row}").format(row=e.row), project=_(" ({project})").format(project=e.project_id or e.project_name) if e.project_id or e.project_name else "", error=b.errors_shown.get(e.row, e.error))
             for e in b.first_errors)),
                            title=_("errors") + more, title_align="left", border_style="red"))
     def columns(mapping: dict[str, str]) -> str:

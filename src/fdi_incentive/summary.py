@@ -23,6 +23,7 @@ class RowError(BaseModel):
     error: str
     line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
     project_id: str | None = None
+    project_name: str | None = Field(None, description="the row's project name (项目名称), where the file has no id column")
 
 
 class Group(BaseModel):
@@ -51,6 +52,21 @@ class TotalCheck(BaseModel):
     checks: dict[str, AmountCheck] = Field(description="amount column -> the check")
 
 
+# a column that names the projects (项目名称): it labels the rows where the file has no id column
+NAME_HEADERS = {"项目名称", "项目", "名称", "project_name", "projectname", "project name", "name"}
+
+
+def name_column(scorer: Scorer) -> str | None:
+    """The input column that names the projects, if the file has one."""
+    return next((c for c in scorer.inputs if "".join(str(c).split()).casefold().replace("_", "") in
+                 {"".join(h.split()).replace("_", "") for h in NAME_HEADERS}), None)
+
+
+def totals_that_differ(totals: list[TotalCheck]) -> list[TotalCheck]:
+    """The total rows whose amount is not the sum of the rows above them: the batch exits 1 naming each."""
+    return [t for t in totals if any(c.equal is False for c in t.checks.values())]
+
+
 def cells_of(scored: Scored, scorer: Scorer, column: str | None, rows: list[int]) -> list[str]:
     """A column's cells in some rows of a scored batch (a record copied as it stands: its field)."""
     if column is None or column not in scorer.inputs:
@@ -73,6 +89,17 @@ def _total_label(scored: Scored, scorer: Scorer, i: int) -> str:
         named = [str(scored.rows[c][i]) for c in scorer.total_columns if c in scored.rows.columns]
     words = {w.casefold() for w in TOTAL_WORDS}
     return next((n.strip() for n in named if "".join(n.split()).rstrip(":：").casefold() in words), named[0] if named else "")
+
+
+def total_word(label: str) -> str:
+    """A total row's word as it is compared: 合计, 总计, 小计, total."""
+    return "".join(label.split()).rstrip(":：").casefold()
+
+
+def is_subtotal(word: str, data_follows: bool) -> bool:
+    """Whether a total row adds up only the rows since the previous total row (小计, and a 合计 data
+    rows follow), not every row above it (总计, Total, a 合计 that ends the data)."""
+    return word == "小计" or (word == "合计" and data_follows)
 
 
 class Tally:
@@ -125,8 +152,11 @@ class Tally:
         if errors and len(self.first) < FIRST_ERRORS:
             bad_rows = pl.DataFrame({"row": pl.int_range(1, len(scored.rows) + 1, eager=True) + self.rows,
                                      "error": scored.errors}).filter(scored.is_error).head(FIRST_ERRORS - len(self.first))
-            ids = cells_of(scored, scorer, scorer.m.get("project_id"), [r - self.rows - 1 for r, _ in bad_rows.iter_rows()])
-            self.first += [RowError(row=r, error=e, project_id=i or None) for (r, e), i in zip(bad_rows.iter_rows(), ids)]
+            at = [r - self.rows - 1 for r, _ in bad_rows.iter_rows()]
+            ids = cells_of(scored, scorer, scorer.m.get("project_id"), at)
+            names = cells_of(scored, scorer, name_column(scorer), at) if scorer.m.get("project_id") is None else ids
+            self.first += [RowError(row=r, error=e, project_id=i or None, project_name=(n or None) if not i else None)
+                           for (r, e), i, n in zip(bad_rows.iter_rows(), ids, names)]
         self._check_totals(scored, scorer)
         self.rows += len(scored.rows)
         self.errors += errors
@@ -155,14 +185,12 @@ class Tally:
                         unit=int(scorer.unit_of(canon)))
                 self.at_total[key] = run
             label = _total_label(scored, scorer, int(t["_i"]))
-            word = "".join(label.split()).rstrip(":：").casefold()
-            check = TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label, checks=group_checks if word == "小计" else run_checks)
+            word, follows = total_word(label), last_data > int(t["_i"])
+            check = TotalCheck(row=self.rows + int(t["_i"]) + 1, label=label,
+                               checks=group_checks if is_subtotal(word, follows) else run_checks)
             self.totals.append(check)
-            if word == "合计":  # a grand total if it ends the data, a subtotal if data rows follow
-                if last_data > int(t["_i"]):
-                    check.checks = group_checks
-                else:
-                    self._open, self._open_group = check, group_checks
+            if word == "合计" and not follows:  # a grand total if it ends the data, a subtotal if data rows follow
+                self._open, self._open_group = check, group_checks
         for key in keys:
             a = scored.amounts
             for j, f in enumerate(("sum", "n", "bad")):
@@ -176,16 +204,28 @@ class Tally:
 
 def locate(tally: Tally, src: Source, input_path: Path, came_as: str | None) -> None:
     """Name the rows reported (errors, totals) as the analyst finds them: a CSV's line, a sheet's row."""
-    from .io.lines import where
-
     rows = {e.row for e in tally.first} | {t.row for t in tally.totals}
-    if not rows:
-        return
-    sheet = (src.converted_from or "").startswith("Excel sheet")
-    path = src.path if sheet else input_path
-    found = where(src.format, src.converted_from, path, came_as or src.encoding, src.delimiter, src.columns, rows)
+    found = _places(src, input_path, came_as, rows)
     for item in [*tally.first, *tally.totals]:
         item.line = found.get(item.row)
+
+
+def _places(src: Source, input_path: Path, came_as: str | None, rows: set[int]) -> dict[int, str]:
+    from .io.lines import where
+
+    if not rows:
+        return {}
+    sheet = (src.converted_from or "").startswith("Excel sheet")
+    path = src.path if sheet else input_path
+    return where(src.format, src.converted_from, path, came_as or src.encoding, src.delimiter, src.columns, rows)
+
+
+def ledger_totals(tally: Tally, checks: list[tuple[int, dict]], ledger: Source, input_path: Path, came_as: str | None) -> None:
+    """A ledger's total rows: their checks are the ledger's own, of its amount column against the
+    arrivals above them (`ledger_totals`), and each is named where it stands in the ledger."""
+    found = _places(ledger, input_path, came_as, {line for line, _ in checks})
+    for total, (line, amounts) in zip(tally.totals, checks):
+        total.checks, total.line = amounts, found.get(line)
 
 
 UNIT_HINT_BELOW = 100_000  # USD: a column whose every amount is below this may be in 万美元 (a hint, not a rule)
@@ -252,8 +292,9 @@ def header_units_of(src: Source, options: Options) -> tuple[Options, dict[str, s
 
 
 def ignored_columns(src: Source) -> list[str]:
-    """The input's columns that mean nothing to the tool (kept in the output as they are)."""
+    """The input's columns that mean nothing to the tool (kept in the output as they are): not one
+    the scorer reads, nor one checked against it (`year` beside `年份`, a name given twice)."""
     from .frame import HIDDEN
 
-    used = set(src.mapping.values())
+    used = set(src.mapping.values()) | {c for cols in src.collisions.values() for c in cols}
     return [c for c in src.columns if c not in used and c not in HIDDEN]

@@ -10,7 +10,6 @@ a type not said here is named by its type id, with pydantic's words in English o
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -73,6 +72,8 @@ def shown(value: Any) -> str:
     elif isinstance(value, (dt.date, dt.time)):
         text = value.isoformat()
     elif isinstance(value, (list, tuple, dict)):
+        import json
+
         text = json.dumps(value, ensure_ascii=False, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
     else:
         return quoted(value)

@@ -19,7 +19,6 @@ from pathlib import Path
 from ..errors import InputError
 from ..i18n import N_, _
 
-csv.field_size_limit(2**31 - 1)  # very long cells are kept, not refused
 
 UTF8 = ("utf-8", "utf8", "utf-8-sig")
 STRAYS_AT_MOST = 1000  # bytes that are not UTF-8 in a file read as UTF-8 all the same (more: it is GB18030)
@@ -32,6 +31,55 @@ class Unreadable(Exception):
 
 
 # --- the encoding -------------------------------------------------------------------------------
+
+AFTER_BOM = "_after_utf8_bom"  # a codec's name + this: that codec, a UTF-8 BOM in front of the text passed over
+
+
+def after_bom(encoding: str) -> str:
+    """The codec that reads a file in ``encoding`` behind a UTF-8 BOM (some tools put one in front
+    of GBK text): the BOM passed over, not read as the first character of its first cell."""
+    return encoding if encoding.endswith(AFTER_BOM) else encoding + AFTER_BOM
+
+
+def encoding_label(encoding: str, bom: bool = True) -> str:
+    """An encoding as a person reads it: gb18030, or (``bom``) "gb18030 after a UTF-8 BOM"."""
+    if not encoding.endswith(AFTER_BOM):
+        return encoding
+    return encoding[:-len(AFTER_BOM)] + (_(" after a UTF-8 BOM") if bom else "")
+
+
+def _search_after_bom(name: str) -> codecs.CodecInfo | None:
+    if not name.endswith(AFTER_BOM):
+        return None
+    base = codecs.lookup(name[:-len(AFTER_BOM)])
+
+    class Decoder(codecs.IncrementalDecoder):
+        def __init__(self, errors: str = "strict") -> None:
+            super().__init__(errors)
+            self._inner = base.incrementaldecoder(errors)
+            self._head: bytes | None = b""  # (None: the start is passed)
+
+        def decode(self, data: bytes, final: bool = False) -> str:
+            if self._head is not None:
+                head = self._head + bytes(data)
+                if len(head) < 3 and codecs.BOM_UTF8.startswith(head) and not final:
+                    self._head = head
+                    return ""
+                self._head, data = None, head[3:] if head.startswith(codecs.BOM_UTF8) else head
+            return self._inner.decode(data, final)
+
+        def reset(self) -> None:
+            self._inner.reset()
+            self._head = b""
+
+    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+        return Decoder(errors).decode(data, final=True), len(data)
+
+    return codecs.CodecInfo(base.encode, decode, incrementalencoder=base.incrementalencoder, incrementaldecoder=Decoder,
+                            name=name)
+
+
+codecs.register(_search_after_bom)
 
 HEAD = 1 << 20  # bytes of a file whose decoding decides its encoding before it is read (the rest: see `detect_encoding`)
 
@@ -68,7 +116,10 @@ def detect_encoding(path: Path, whole: bool = False) -> tuple[str, int, bool]:
         except UnicodeDecodeError:
             pass
     strays = utf8_strays(path)
-    return (encoding, strays, True) if strays is not None else ("gb18030", 0, True)
+    if strays is not None:
+        return encoding, strays, True
+    # GBK text, behind a UTF-8 BOM where a tool put one in front of it (the BOM passed over)
+    return ("gb18030" if encoding == "utf-8" else after_bom("gb18030")), 0, True
 
 
 _STRAY_RUN = re.compile("[\udc80-\udcff]+")
@@ -126,6 +177,8 @@ def check_encoding(name: str, path: Path) -> str:
         codecs.getincrementaldecoder(info.name)(errors="replace").decode(start)
     except (UnicodeError, ValueError) as exc:
         raise InputError("--encoding", name, "{expected} ({reason})".format(expected=_(EXPECTED_ENCODING), reason=str(exc).splitlines()[0][:200])) from None
+    if start.startswith(codecs.BOM_UTF8) and not info.name.startswith(("utf-8", "utf-16", "utf-32")):
+        return after_bom(info.name)  # (GBK behind a UTF-8 BOM: the BOM is no character of the text)
     return "utf-8-sig" if info.name == "utf-8" and start.startswith(codecs.BOM_UTF8) else info.name
 
 
@@ -254,18 +307,87 @@ def _not_blank(buf: bytes) -> bool:
     return bool(buf.replace(b"\r\n", b"").strip(b"\n"))
 
 
-def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encoding: str = "utf-8",
-               delimiter: str = ",") -> Iterator[tuple[bytes, int]]:
+LONGEST = 64 << 20  # the longest record (in UTF-8 bytes) a CSV may hold: past it, the file is refused naming its line
+csv.field_size_limit(LONGEST)  # (so in the row-by-row reading: `records`)
+
+
+class TooLong(Exception):
+    """A record longer than `LONGEST`: the line it starts on (of the lines read), whether a quoted cell is open."""
+
+    def __init__(self, line: int, quoted: bool = True) -> None:
+        super().__init__(line)
+        self.line, self.quoted = line, quoted
+
+
+def too_long(path: Path | str, line: int, quoted: bool, longest: int | None = None) -> InputError:
+    """The error for a record longer than the limit: the file, the record's line and the limit."""
+    longest = LONGEST if longest is None else longest
+    if quoted:
+        said = _("a CSV whose records are at most {mib} MiB: the quoted cell of the record on line {line} runs on past "
+                 "{mib} MiB (a cell that long, or a quote that never closes?)")
+    else:
+        said = _("a CSV whose records are at most {mib} MiB: the record on line {line} is longer")
+    return InputError("INPUT", str(path), said.format(line=f"{line:,}", mib=f"{longest / (1 << 20):g}"))
+
+
+def _line_of(path: Path, encoding: str, offset: int) -> int:
+    """The line of the file on which the byte ``offset`` of its UTF-8 text lies (an error's path: read again)."""
+    lines = 1
+    with path.open("rb") as raw:
+        f = raw if encoding in UTF8 else Utf8Reader(raw, encoding)
+        while offset > 0 and (chunk := f.read(min(offset, 1 << 22))):
+            lines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return lines
+
+
+def _read_on(f, buf: bytes, block: int, longest: int, delimiter: bytes) -> tuple[bytes, bool, int, bool]:
+    """A record longer than a block: ``buf`` (from the record's start, holding no record end outside
+    quotes) read on, a block at a time, until a record end outside quotes or the end of the file.
+    Returns the bytes, whether the file ended, the record's length, and whether it ends inside a
+    quoted cell; past ``longest`` bytes it stops (no bytes, the length so far). Each block is looked
+    at once, quote to quote, so a long cell costs one pass."""
+    if b'"' in buf:
+        _open_quote_end(buf, delimiter)  # (its quotes well placed so far, else Unreadable: read row by row)
+    inside = buf.count(b'"') % 2 == 1
+    parts, size = [buf], len(buf)
+    while True:
+        if size > longest:
+            return b"", False, size, inside
+        more = f.read(block)
+        if not more:
+            return b"".join(parts), True, size, inside
+        parts.append(more)
+        size += len(more)
+        pos = 0
+        while True:  # (the first line end outside quotes in this block, hopping from quote to quote)
+            quote = more.find(b'"', pos)
+            if inside:
+                if quote < 0:
+                    break
+                inside, pos = False, quote + 1
+                continue
+            end = more.find(b"\n", pos)
+            if end >= 0 and (quote < 0 or end < quote):
+                return b"".join(parts), False, size - len(more) + end, False
+            if quote < 0:
+                break
+            inside, pos = True, quote + 1
+
+
+def csv_blocks(path: Path, block: int = 6 << 20, longest: int | None = None, encoding: str = "utf-8",
+               delimiter: str = ",", lines_above: int = 0, name: Path | None = None) -> Iterator[tuple[bytes, int]]:
     """A CSV as blocks of whole records in UTF-8 (about ``block`` bytes each), each led by the
     header line, with the bytes of the file read so far: memory stays bounded however large the
     file, and no record is cut. A file in another ``encoding`` is transcoded as it is read (as
     `transcode_csv` does, in the thread that reads). A block whose quotes are not all well placed
     raises Unreadable (the file is then read row by row); a record longer than ``longest`` bytes
-    is taken for a quote that never closes (the rest of the file would be one cell) and refused."""
+    (`LONGEST`) is refused naming its line (of the user's file ``name``, where ``path`` is a copy of
+    it without its ``lines_above`` title lines)."""
+    longest = LONGEST if longest is None else longest
 
-    def runaway(at: int) -> InputError:
-        return InputError("INPUT", str(path), _("a CSV whose quotes close: a record from byte {at} runs on for more than "
-                                                "{mib} MiB (a quote that never closes?)").format(at=f"{at:,}", mib=longest >> 20))
+    def refused(at: int, quoted: bool) -> InputError:
+        return too_long(name or path, _line_of(path, encoding, at) + lines_above, quoted, longest)
 
     d = delimiter.encode()
     with path.open("rb") as raw:
@@ -283,7 +405,7 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encodi
             buf += more
             start = _first_record_end(buf)
             if start == -1 and len(buf) > longest:
-                raise runaway(0)
+                raise refused(0, buf.count(b'"') % 2 == 1)
         header, buf, done = buf[:start], buf[start:], start
         if b'"' in header and not well_quoted(header, d):
             raise Unreadable("a quote inside a header cell")
@@ -303,13 +425,9 @@ def csv_blocks(path: Path, block: int = 6 << 20, longest: int = 64 << 20, encodi
             if cut > 0 and b'"' in buf and not well_quoted(memoryview(buf)[:cut], d):
                 raise Unreadable("a quote inside a cell")
             if cut <= 0:  # one record longer than a block: read on (if its quotes are well placed so far)
-                if b'"' in buf:
-                    _open_quote_end(buf, d)
-                if len(buf) > longest:
-                    raise runaway(done)
-                more = f.read(block)
-                eof = not more
-                buf += more
+                buf, eof, length, inside = _read_on(f, buf, block, longest, d)
+                if length > longest:
+                    raise refused(done, inside)
                 continue
             if cut > 4096 or _not_blank(buf[:cut]):  # (blank lines in a big block are skipped later)
                 yield b"".join((header, memoryview(buf)[:cut])), read_so_far(done + cut)
@@ -340,5 +458,13 @@ def physical_lines(f, newline: str = "\n") -> Iterator[str]:
 def records(lines: Iterable[str], delimiter: str, newline: str = "\n") -> Iterator[list[str]]:
     """The CSV records of `physical_lines`, each a list of its cells (the character kept back in its cell)."""
     kept = "\r" if newline == "\n" else "\n"
-    for row in csv.reader(lines, delimiter=delimiter, strict=False):
-        yield [c.replace("\0", kept) if "\0" in c else c for c in row]
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    start = 1
+    try:
+        for row in reader:
+            yield [c.replace("\0", kept) if "\0" in c else c for c in row]
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # (a cell past `LONGEST`)
+            raise TooLong(start) from None
+        raise

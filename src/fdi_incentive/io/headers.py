@@ -56,6 +56,30 @@ def canonical(name: str) -> str | None:
     return found
 
 
+AMOUNTS = ("paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount")
+
+
+def check_brackets(columns: list[str]) -> None:
+    """A header naming a known column with a bracketed text after it that is no unit we read
+    (利润再投资（千克）, 汇率（美元/元）) stops the run naming it (InputError): never a column ignored
+    whose money is then missing."""
+    from .units import KNOWN_UNITS, bracketed
+
+    for col in columns:
+        if canonical(col) is not None or (found := bracketed(col)) is None:
+            continue
+        canon = _ALIAS_INDEX.get(normalise_header(found[0]))
+        if canon is None:
+            continue
+        if canon in AMOUNTS:
+            expected = _("a unit we read after {column} ({units}: 万美元, 千元, 人民币万元, USD 10k, CNY 1k), or none").format(
+                column=canon, units=KNOWN_UNITS)
+        else:
+            expected = _("{column} with no bracketed text after it (a unit is read after an amount only): rename the column").format(
+                column=canon)
+        raise InputError("INPUT", col, expected)
+
+
 def map_columns(columns: list[str]) -> dict[str, str]:
     """Canonical name -> the file's column, by forgiving match (case, spaces, underscores, Chinese
     aliases): the first column of each name (see `collisions` for the others)."""
@@ -68,13 +92,40 @@ def map_columns(columns: list[str]) -> dict[str, str]:
 
 
 def collisions(columns: list[str]) -> dict[str, list[str]]:
-    """Canonical name -> every column naming it, where more than one does (`year, 年份, Year`):
-    their cells must agree row by row (see `readers.check_collisions`), else the run stops."""
+    """Canonical name -> every column naming it, where more than one does (`year, 年份, Year`, or
+    the same name twice: `repeats`): their cells must agree row by row (see
+    `readers.check_collisions`), else the run stops."""
     named: dict[str, list[str]] = {}
+    again = repeats(columns)
     for col in columns:
-        if (canon := canonical(col)) is not None:
+        if (canon := canonical(again.get(col, col))) is not None:
             named.setdefault(canon, []).append(col)
     return {canon: cols for canon, cols in named.items() if len(cols) > 1}
+
+
+def repeats(columns: list[str]) -> dict[str, str]:
+    """The columns `unique` renamed (a header naming a known column twice, exactly: the second
+    `paid_in_usd` read as ``paid_in_usd_1``) -> the name the header gives them. (A header that
+    itself writes ``paid_in_usd_1`` beside ``paid_in_usd`` is read alike: the two must agree.)"""
+    present = set(columns)
+    found: dict[str, str] = {}
+    for col in columns:
+        m = _REPEAT.match(col)
+        if m and m.group(1) in present and canonical(m.group(1)) is not None:
+            found[col] = m.group(1)
+    return found
+
+
+def shown_name(col: str, columns: list[str]) -> str:
+    """A column as a message names it: its name, and its place where the header gives the name twice."""
+    again = repeats(columns)
+    name = again.get(col, col)
+    if name in again.values():
+        return _("{name} (column {n})").format(name=name, n=columns.index(col) + 1)
+    return col
+
+
+_REPEAT = re.compile(r"^(.*\S)_([1-9][0-9]*)$")
 
 
 def unique(header: list[str]) -> list[str]:

@@ -3,11 +3,13 @@ number Excel shows (title rows counted), rather than its place among the data ro
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from pathlib import Path
 
 from ..i18n import _
+from .csvfile import after_bom
 
 _SHEET = re.compile(r"Excel sheet '(.*)'(?:, header on row (\d+))?")  # (`Source.converted_from`, in English)
 
@@ -24,6 +26,9 @@ def csv_lines(path: Path, encoding: str, delimiter: str, header: list[str], rows
         return found
     last = max(rows)
     want = [c.strip() for c in header]
+    with path.open("rb") as raw:
+        if raw.read(3) == codecs.BOM_UTF8 and not codecs.lookup(encoding).name.startswith(("utf-8", "utf-16", "utf-32")):
+            encoding = after_bom(encoding)  # (GBK behind a UTF-8 BOM, as `--encoding gbk` names it: read as describe read it)
     with path.open(encoding=encoding, errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
         start, seen_header, n = 1, False, 0

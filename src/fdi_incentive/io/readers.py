@@ -25,13 +25,15 @@ from typing import Any
 
 from .columns import named
 from ..errors import InputError
-from ..i18n import N_, _, get_language, said_both
+from ..i18n import N_, _, get_language
+from ..language import said_both
 from ..text import quoted
-from .csvfile import (UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, lone_cr,
-                      physical_lines, records, well_quoted)
-from .headers import (ALIASES, HEADER_TESTS, collisions, map_columns, names_a_header, names_a_project_list,
-                      normalise_header, shape_of, unique)
-from .sheets import HEADER_SEARCH, from_excel, from_jsonl, from_parquet, as_text, needs_text
+from .csvfile import (AFTER_BOM, UTF8, Unreadable, Utf8Reader, check_encoding, csv_blocks, detect_encoding, encoding_label,
+                      TooLong, lone_cr, physical_lines, records, too_long, well_quoted)
+from .headers import (ALIASES, HEADER_TESTS, check_brackets, collisions, map_columns, names_a_header, names_a_project_list,
+                      normalise_header, shape_of, shown_name, unique)
+from .jsonl import from_jsonl
+from .sheets import HEADER_SEARCH, from_excel, from_parquet, as_text, needs_text
 from .source import PARSE_ERROR, Note, Source, temp_file
 
 __all__ = ["ALIASES", "PARSE_ERROR", "Source", "Unreadable", "as_text", "csv_blocks", "describe", "frames", "map_columns",
@@ -59,6 +61,7 @@ def describe(path: str | Path, *, encoding: str | None = None, role: str = "data
     else:
         raise InputError("INPUT", str(path), _("a .csv, .tsv, .xlsx, .parquet or .jsonl file"))
     try:
+        check_brackets(src.columns)
         src.shape = shape_of(role, src.mapping, src.columns, str(path))
     except InputError:
         src.cleanup()
@@ -108,7 +111,7 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
         if not any(_first_record(lines, delimiter, newline)):
             raise InputError("INPUT", str(path), _("a CSV file whose first line is a header naming the columns"))
     src = Source(path=path, format="csv", columns=header, mapping=map_columns(header), encoding=enc,
-                 delimiter=delimiter, conversions=() if enc in UTF8 else (Note.of(N_("transcoded from {encoding}"), encoding=enc),), skip=above,
+                 delimiter=delimiter, conversions=() if enc in UTF8 else (_transcoded(enc),), skip=above,
                  encoding_sure=sure, newline=newline)
     header_line = lines[above].encode("utf-8") if lines else b""
     if strays or newline == "\r" or (b'"' in header_line and not well_quoted(header_line, delimiter.encode())):
@@ -116,6 +119,12 @@ def _from_csv(path: Path, encoding: str | None, is_header) -> Source:
     # polars reads UTF-8 (any delimiter): another encoding is transcoded as the file is read, a block
     # at a time (`csv_blocks`), keeping the user's values as they were
     return src if above == 0 else _lines_passed_over(src, above)
+
+
+def _transcoded(encoding: str) -> Note:
+    """"transcoded from gbk", and where a UTF-8 BOM stood in front of the text, that it was passed over."""
+    note = Note.of(N_("transcoded from {encoding}"), encoding=encoding_label(encoding, bom=False))
+    return note + Note.of(N_(" (a UTF-8 BOM in front of it passed over)")) if encoding.endswith(AFTER_BOM) else note
 
 
 def _lines_passed_over(src: Source, above: int) -> Source:
@@ -129,7 +138,7 @@ def _lines_passed_over(src: Source, above: int) -> Source:
         return row_by_row(src)
     note = Note.of(N_("header on line {line}, 1 title line above it passed over") if above == 1 else
                    N_("header on line {line}, {above} title lines above it passed over"), line=above + 1, above=above)
-    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0,
+    return dataclasses.replace(src, path=out, encoding="utf-8", temp_files=[*src.temp_files, out], skip=0, lines_above=above, origin=src.path,
                                conversions=(*src.conversions, note) if src.conversions else (Note.of(N_("CSV, ")) + note,))
 
 
@@ -161,7 +170,7 @@ def row_by_row(src: Source) -> Source:
     width = len(src.columns)
     utf8 = src.encoding in UTF8
     strays = ragged = 0
-    label = "UTF-8" if utf8 else src.encoding
+    label = "UTF-8" if utf8 else encoding_label(src.encoding, bom=False)
     with src.path.open(encoding=src.encoding, errors="surrogateescape", newline=src.newline) as f_in, \
             out.open("w", encoding="utf-8", newline="") as f_out:
         lines = physical_lines(f_in, src.newline)
@@ -169,9 +178,12 @@ def row_by_row(src: Source) -> Source:
             next(lines, None)
         reader = records(lines, src.delimiter, src.newline)
         writer = csv.writer(f_out, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
-        next(reader, None)
+        try:
+            next(reader, None)
+        except TooLong:
+            raise too_long(src.origin or src.path, src.skip + src.lines_above + 1, False) from None
         writer.writerow([*src.columns, PARSE_ERROR])
-        for row in reader:
+        for row in _until_too_long(reader, src):
             if not any(row):
                 continue  # a blank line, or a row of empty cells, holds no project (the fast path skips it too)
             problems = []
@@ -190,7 +202,7 @@ def row_by_row(src: Source) -> Source:
         found.append(Note.of(N_("{count} row(s) holding bytes that are not {encoding} replaced by U+FFFD"),
                              count=f"{strays:,}", encoding=label))
     note = (Note.of(N_("read row by row as UTF-8")) if utf8 else
-            Note.of(N_("transcoded from {encoding}, read row by row"), encoding=src.encoding))
+            _transcoded(src.encoding) + Note.of(N_(", read row by row")))
     if src.newline == "\r":
         note += Note.of(N_(", its lines ending in CR"))
     if found:
@@ -198,6 +210,14 @@ def row_by_row(src: Source) -> Source:
     return dataclasses.replace(src, path=out, columns=[*src.columns, PARSE_ERROR], encoding="utf-8", delimiter=",",
                                skip=0, newline="\n", conversions=(*src.conversions, note),
                                temp_files=[*src.temp_files, out], note=note)
+
+
+def _until_too_long(reader: Iterator[list[str]], src: Source) -> Iterator[list[str]]:
+    """The rows of `records`, a record past the limit refused naming its line in the user's file."""
+    try:
+        yield from reader
+    except TooLong as exc:
+        raise too_long(src.origin or src.path, src.skip + src.lines_above + exc.line, False) from None
 
 
 _STRAYS = re.compile("[\udc80-\udcff]+")
@@ -246,7 +266,8 @@ def frames(src: Source, *, block: int | None = None, rows: int = 100_000, text: 
         return
     size = src.path.stat().st_size or 1
     sized = {"block": block} if block is not None else {}
-    for chunk, done in csv_blocks(src.path, encoding=src.encoding, delimiter=src.delimiter, **sized):
+    for chunk, done in csv_blocks(src.path, encoding=src.encoding, delimiter=src.delimiter, lines_above=src.lines_above,
+                                  name=src.origin, **sized):
         if lone_cr(chunk, src.delimiter.encode()):  # (polars would drop it where it ends a cell or begins a line)
             raise Unreadable("a CR that does not end a line")
         try:
@@ -273,14 +294,18 @@ def check_collisions(src: Source, df, before: int) -> None:
 
     for canon, cols in src.collisions.items():
         cells = [named(c).cast(pl.String).str.strip_chars().fill_null("") for c in cols]
-        differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
+        if src.blank_is_absent:  # (a JSON line without one of the keys: only the values given must agree)
+            differ = pl.any_horizontal((a != b) & (a != "") & (b != "") for i, a in enumerate(cells) for b in cells[i + 1:])
+        else:
+            differ = pl.any_horizontal(a != cells[0] for a in cells[1:])
         bad = df.with_row_index("__n", offset=before + 1).filter(differ).head(1)
         if bad.height:
-            values = _(", ").join(_("{column} empty").format(column=c) if _blank(bad[c][0]) else f"{c} = {quoted(bad[c][0])}"
-                                  for c in cols)
-            raise InputError("columns", ", ".join(cols), _("one column for {canon}").format(canon=canon), _(
+            shown = [shown_name(c, src.columns) for c in cols]
+            values = _(", ").join(_("{column} empty").format(column=s) if _blank(bad[c][0]) else f"{s} = {quoted(bad[c][0])}"
+                                  for c, s in zip(cols, shown))
+            raise InputError("columns", ", ".join(shown), _("one column for {canon}").format(canon=canon), _(
                 "{field}: {value} is not valid; expected one column for {canon}: they differ on row {row} read ({values}); "
-                "remove or rename all but one").format(field="columns", value=quoted(", ".join(cols)), canon=canon,
+                "remove or rename all but one").format(field="columns", value=quoted(", ".join(shown)), canon=canon,
                                                        row=bad['__n'][0], values=values))
 
 

@@ -6,7 +6,7 @@ the next run, and only what is certainly its own, never a file by its name alone
 - a run's folder ``fdi-run-<pid>-<token>`` when it holds the marker the run wrote in it at once
   (the tool's name, the pid and the token of the folder's name), nothing but files a run writes,
   is this user's, and its process is no longer running;
-- a part ``.<NAME>.<pid>.<random><check>.part`` beside the output NAME being written again, when
+- a part ``.<NAME>.<pid>.<random><check>.part`` in the folder of any output a run writes, when
   its check (a digest of NAME, pid and random) holds, it is a file of this user's and its process
   has ended.
 A user's file or folder shaped like these (a report named fdi-2024-report.csv, a folder of notes)
@@ -20,7 +20,7 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -105,29 +105,33 @@ def new_part(path: Path, folder: Path) -> Path:
     for _ in range(100):
         random = secrets.token_hex(4)
         part = folder / f".{path.name}.{pid}.{random}{_check(path.name, pid, random)}.part"
-        try:
-            fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        os.close(fd)
+        with held_signals():  # (made and closed, or not made: never left open by a stop)
+            try:
+                fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            os.close(fd)
         return part
     raise FileExistsError(f"no free name for a temporary file beside {path}")
 
 
-def remove_left_parts(path: Path, folder: Path) -> None:
-    """Remove the parts that ended runs left beside ``path`` in ``folder`` (see `new_part`): only
-    for this very NAME, only with a check that holds, a file of this user's whose process has ended."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.([0-9a-f]{{8}})([0-9a-f]{{8}})\.part")
+_PART = re.compile(r"\.(.+)\.(\d+)\.([0-9a-f]{8})([0-9a-f]{8})\.part")
+
+
+def remove_left_parts(folder: Path) -> None:
+    """Remove the parts that ended runs left in ``folder`` (see `new_part`), beside any output: only
+    with a check that holds for the NAME and pid they carry, a file of this user's whose process has
+    ended. (A run writing any output in a folder clears what a killed run left there.)"""
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
-        found = pattern.fullmatch(entry.name)
+        found = _PART.fullmatch(entry.name)
         if found is None:
             continue
-        pid, random, check = int(found.group(1)), found.group(2), found.group(3)
-        if check != _check(path.name, pid, random):
+        name, pid, random, check = found.group(1), int(found.group(2)), found.group(3), found.group(4)
+        if check != _check(name, pid, random):
             continue
         try:
             if not _mine(entry.stat(follow_symlinks=False), stat.S_ISREG):
@@ -139,10 +143,36 @@ def remove_left_parts(path: Path, folder: Path) -> None:
 
 
 @contextmanager
+def held_signals(signals: Iterable[str] = ("SIGINT", "SIGTERM", "SIGHUP")) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP wait until the block has run; then the handlers in place act on
+    them. (Python acts on signals in the main thread: elsewhere nothing needs holding.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    held = {}
+    for name in signals:
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not None:  # (None: a handler Python did not set)
+            held[number] = signal.signal(number, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(pending):
+            signal.raise_signal(number)
+
+
+@contextmanager
 def run_folder() -> Iterator[Path]:
     """One folder for the run's temporary files (`scratch_file` puts them there), removed when the
     block ends however it ends; the folders ended runs left go first."""
-    base = Path(tempfile.gettempdir())
+    with held_signals():  # (Python's first look makes and removes a file there to try it)
+        base = Path(tempfile.gettempdir())
     remove_left_runs(base)
     pid = os.getpid()
     while True:
@@ -163,7 +193,8 @@ def run_folder() -> Iterator[Path]:
         yield folder
     finally:
         _folder.reset(context)
-        shutil.rmtree(folder, ignore_errors=True)
+        with held_signals():  # (a stop does not cut the removal short)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def scratch_file(suffix: str) -> Path:

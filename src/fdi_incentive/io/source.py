@@ -48,12 +48,16 @@ class Source:
     frame: Any = None  # the rows of format "frames": polars DataFrames of text, each with the share done after it
     shape: str = "project-years"  # or "ledger" (arrivals), "projects" (a ledger's --projects file)
     skip: int = 0  # lines above the header (title lines) that a row-by-row reading passes over
+    lines_above: int = 0  # title lines a copy of the file (``path``) left out: its line 1 is the file's line 1 + this
+    origin: Path | None = None  # the user's file, where ``path`` is a copy of it made to be scanned (its title lines left out)
     newline: str = "\n"  # what ends its lines: LF (CR LF too), or CR in a file that holds no LF
     collisions: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the columns naming it, if several
     note: Note | None = None  # what the last reading of it found (`row_by_row`), or --projects rows not used
     number_columns: list[str] = field(default_factory=list)  # an Excel sheet's columns of numbers only
     shown: dict[str, str] = field(default_factory=dict)  # a rate source its rows state -> in the interface's language
     encoding_sure: bool = True  # False: UTF-8 from the file's first MiB (polars checks the rest as it reads)
+    blank_is_absent: bool = False  # an empty cell may be a key its line does not give (JSON Lines): never a disagreement
+    totals: list = field(default_factory=list)  # a ledger's total rows: (line, their checks), see `ledger_totals`
 
     def cleanup(self) -> None:
         for p in self.temp_files:

@@ -15,20 +15,42 @@ from ..errors import InputError
 from ..i18n import _
 from ..text import quoted
 
-# a unit's words (after `_unit_key`) -> (currency, how many of the currency one unit is)
-UNIT_WORDS: dict[str, tuple[str, int]] = {
-    "美元": ("USD", 1), "万美元": ("USD", 10**4), "百万美元": ("USD", 10**6), "亿美元": ("USD", 10**8),
-    "千美元": ("USD", 10**3),
-    "元": ("CNY", 1), "人民币": ("CNY", 1), "人民币元": ("CNY", 1), "元人民币": ("CNY", 1),
-    "万元": ("CNY", 10**4), "万元人民币": ("CNY", 10**4), "人民币万元": ("CNY", 10**4), "百万元": ("CNY", 10**6),
-    "亿元": ("CNY", 10**8),
-    "usd": ("USD", 1), "us$": ("USD", 1), "$": ("USD", 1), "usd10k": ("USD", 10**4), "10kusd": ("USD", 10**4),
-    "usd10,000": ("USD", 10**4), "usd10000": ("USD", 10**4), "usdthousand": ("USD", 10**3), "usd1k": ("USD", 10**3),
-    "usdk": ("USD", 10**3), "usdm": ("USD", 10**6), "usdmn": ("USD", 10**6), "usdmillion": ("USD", 10**6),
-    "usd1m": ("USD", 10**6), "musd": ("USD", 10**6),
-    "cny": ("CNY", 1), "rmb": ("CNY", 1), "cny10k": ("CNY", 10**4), "rmb10k": ("CNY", 10**4), "10kcny": ("CNY", 10**4),
-    "10krmb": ("CNY", 10**4), "cnym": ("CNY", 10**6), "cnymillion": ("CNY", 10**6), "rmbmillion": ("CNY", 10**6),
+# a unit is a currency and a scale, in either order (万美元, 人民币万元, 万元人民币, USD 10k, 1k CNY):
+# the currency's words, and the scale's (after `_unit_key`) -> how many of the currency one unit is
+CURRENCY_WORDS: dict[str, str] = {"美元": "USD", "usd": "USD", "us$": "USD", "$": "USD",
+                                  "元": "CNY", "人民币": "CNY", "人民币元": "CNY", "元人民币": "CNY", "cny": "CNY", "rmb": "CNY"}
+SCALE_WORDS: dict[str, int] = {
+    "": 1, "1": 1,
+    "千": 10**3, "k": 10**3, "1k": 10**3, "thousand": 10**3, "thousands": 10**3, "1000": 10**3, "000": 10**3,
+    "万": 10**4, "10k": 10**4, "10000": 10**4, "tenthousand": 10**4, "10thousand": 10**4,
+    "百万": 10**6, "m": 10**6, "mn": 10**6, "mm": 10**6, "million": 10**6, "millions": 10**6, "1m": 10**6, "1mn": 10**6,
+    "1million": 10**6, "1000000": 10**6,
+    "亿": 10**8, "100m": 10**8, "100mn": 10**8, "100million": 10**8, "100000000": 10**8,
 }
+# the spellings README names, for a message
+KNOWN_UNITS = "万, 百万, 亿, 千; USD, CNY, RMB, 美元, 元, 人民币"
+
+
+_UNIT_SAID = re.compile(r"^(?:单位|units?|in)[:]?")  # 单位：万元, unit: USD 10k, in USD m
+
+
+def read_unit(words: str) -> tuple[str, int] | None:
+    """(currency, scale) of a unit as a header writes it, or None: a currency and a scale in either
+    order (千元, 万人民币, 人民币千元, 万元人民币, CNY 1k, 10k USD, USD million), after 单位： or unit: if
+    the header says so."""
+    key = _UNIT_SAID.sub("", _unit_key(words))
+    if key in CURRENCY_WORDS:
+        return CURRENCY_WORDS[key], 1
+    for word, currency in sorted(CURRENCY_WORDS.items(), key=lambda w: -len(w[0])):
+        if key.endswith(word) and key[:-len(word)] in SCALE_WORDS:
+            return currency, SCALE_WORDS[key[:-len(word)]]
+        if key.startswith(word) and key[len(word):] in SCALE_WORDS:
+            return currency, SCALE_WORDS[key[len(word):]]
+    if key.startswith("人民币") and key.endswith("元") and key[3:-1] in SCALE_WORDS:  # 人民币万元
+        return "CNY", SCALE_WORDS[key[3:-1]]
+    return None
+
+
 # what the amount columns are in (a header naming another currency contradicts the column)
 COLUMN_CURRENCY = {"paid_in_usd": "USD", "shareholder_loans_usd": "USD", "reinvested_profit": "CNY"}
 _BRACKETED = re.compile(r"^(.*?)\s*[(\[【]\s*([^()\[\]【】]+?)\s*[)\]】]\s*$")
@@ -49,20 +71,24 @@ class HeaderUnit:
 
 
 def _unit_key(words: str) -> str:
-    return re.sub(r"[\s_\-'’]+", "", words.lower())
+    return re.sub(r"[\s_\-'’,]+", "", unicodedata.normalize("NFKC", words).lower())
+
+
+def bracketed(header: str) -> tuple[str, str] | None:
+    """A header ending in a bracketed text (实际到位外资（万美元）, paid_in (USD 10k)): the name before
+    it and the text; None for a header with no such ending. Full- and half-width brackets alike."""
+    m = _BRACKETED.match(unicodedata.normalize("NFKC", str(header)).strip())
+    return (m.group(1), m.group(2)) if m and m.group(1) else None
 
 
 def split_unit(header: str) -> tuple[str, tuple[str, str, int] | None]:
     """A header without its bracketed unit, and the unit (words, currency, scale); the header
-    unchanged and None when it ends in no unit we know. Full- and half-width brackets alike."""
-    text = unicodedata.normalize("NFKC", str(header)).strip()
-    m = _BRACKETED.match(text)
-    if not m or not m.group(1):
+    unchanged and None when it ends in no unit we know (`read_unit`)."""
+    found = bracketed(header)
+    unit = read_unit(found[1]) if found else None
+    if unit is None:
         return str(header), None
-    found = UNIT_WORDS.get(_unit_key(m.group(2)))
-    if found is None:
-        return str(header), None
-    return m.group(1), (m.group(2), *found)
+    return found[0], (found[1], *unit)
 
 
 def header_units(columns: list[str], mapping: dict[str, str], map_columns) -> dict[str, HeaderUnit]:

@@ -1,20 +1,20 @@
 """Writing results: the format follows the output's extension; files appear whole or not at all."""
 
 import codecs
-import errno
 import io
 import itertools
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .columns import named
 from ..errors import InputError
 from ..i18n import _
-from .scratch import new_part, remove_left_parts
+from .outputs import (DISK_FULL, atomic_output, check_outputs, check_target, error_number,  # noqa: F401 (callers import them from here too)
+                      is_node, same_file)
 
 OUTPUT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EXCEL_MAX_ROWS = 1_048_576
@@ -35,87 +35,20 @@ NUMBER_FORMATS = {
 WIDTH_ROWS = 100_000  # rows a column's width is measured on
 COLUMN_MAX_WIDTH = 50  # characters: a long reason wraps no further than this
 EXCEL_DIGITS = 15  # significant digits a double holds exactly as a decimal: more, and the cell stays text
+# an .xlsx file's time (docProps/core.xml's created and modified): fixed, so that the same input gives the
+# same bytes; 1980-01-01, the date the archive's parts carry (xlsxwriter's, and zipfile's for the sheet)
+WORKBOOK_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def output_format(path: Path) -> str:
+    """The format an output's extension names; a character device or a FIFO without one (/dev/null)
+    takes CSV, as standard output does."""
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
+    if fmt is None and is_node(path):
+        return "csv"
     if fmt is None:
         raise InputError("-o", str(path), _("a file ending in .csv, .xlsx, .parquet or .jsonl"))
     return fmt
-
-
-# --- files appear whole or not at all, never in place of a file the run reads ---------------------
-
-DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}  # a write that failed for want of room
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file: the same inode where both exist (a hard link, a symlink,
-    any spelling of the path), else the same path once symlinks and ``..`` are resolved."""
-    try:
-        sa, sb = os.stat(a), os.stat(b)
-        return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
-    except OSError:
-        return Path(a).resolve() == Path(b).resolve()
-
-
-def _new_part(path: Path, folder: Path, option: str) -> Path:
-    """A new empty hidden file beside ``path``, named by this process (see `scratch.new_part`)."""
-    try:
-        return new_part(path, folder)
-    except OSError as exc:
-        raise InputError(option, str(path), _("a file in a folder that can be written ({reason})").format(reason=exc.strerror or exc)) from None
-
-
-def check_target(path: Path, option: str = "-o", *others: Path | None) -> Path:
-    """A file to write, refused before any work if it could not be written where it is (a file is
-    made in its folder and removed), or if it is one of ``others`` (a file the run reads, another
-    output of the run) by any name; its folder."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        # (the nearest part of the path that exists: a file there is not a folder, whatever follows it)
-        there = next((p for p in (folder, *folder.parents) if p.exists()), None)
-        if there is not None and not there.is_dir():
-            raise InputError(option, str(path), _("a file in an existing folder ({folder} is a file, not a folder)").format(folder=there))
-        raise InputError(option, str(path), _("a file in an existing folder ({folder} does not exist)").format(folder=folder))
-    if path.is_dir():  # (found before the work, not when the result is renamed into place)
-        raise InputError(option, str(path), _("a file, not a folder"))
-    for other in others:
-        if other is not None and same_file(path, Path(other)):
-            raise InputError(option, str(path), _("a file other than the input and the other files the run reads or "
-                                                  "writes ({other} is one)").format(other=other))
-    _new_part(path, folder, option).unlink()
-    return folder
-
-
-def check_outputs(outputs: dict[str, Path | None], reads: Iterable[Path | None]) -> None:
-    """Every output of a run, checked before any work: each can be written in its folder, and none
-    is a file the run reads (the input, --projects, --fx-table, --policy) or another output."""
-    reads = [r for r in reads if r is not None]
-    given = [(option, path) for option, path in outputs.items() if path is not None]
-    for i, (option, path) in enumerate(given):
-        check_target(path, option, *reads, *(p for _, p in given[:i]))
-
-
-@contextmanager
-def atomic_output(path: Path, option: str = "-o") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; put it in place of ``path`` only if the block
-    succeeds, by one rename (``path`` names the old file or the new one at every instant, also
-    when the run is stopped in between). An error for want of room, or one naming the temporary
-    file, names ``path``. The parts that ended runs left beside ``path`` go first."""
-    folder = check_target(path, option)
-    remove_left_parts(path, folder)
-    tmp = _new_part(path, folder, option)
-    tmp.unlink()  # the writer creates it
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as exc:
-        if _error_number(exc) in DISK_FULL or exc.filename in (str(tmp), tmp):
-            raise InputError(option, str(path), _("a file that can be written ({reason})").format(reason=exc.strerror or exc)) from None
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -127,18 +60,10 @@ def writing(path: Path, option: str = "-o") -> Iterator[None]:
     try:
         yield
     except (OSError, pl.exceptions.PolarsError) as exc:
-        code = _error_number(exc)
+        code = error_number(exc)
         if code not in DISK_FULL:
             raise
         raise InputError(option, str(path), _("a file that can be written ({reason})").format(reason=os.strerror(code))) from None
-
-
-def _error_number(exc: Exception) -> int | None:
-    """The OS error number of an error, also where polars gives it only in its text ("... (os error 28)")."""
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return exc.errno
-    found = re.search(r"\(os error (\d+)\)", str(exc))
-    return int(found.group(1)) if found else None
 
 
 PARQUET_ZSTD_LEVEL = 1  # 1M rows in 0.86 s instead of 1.17 s at polars' default level, and no larger
@@ -418,12 +343,14 @@ class SheetRows:
 
     def workbook(self, path: Path, work: Path) -> None:
         """The .xlsx file: xlsxwriter's parts for a workbook of one empty sheet, the sheet's rows put in."""
+        import datetime
         import zipfile
 
         import xlsxwriter
 
         empty = work / "empty.xlsx"
         book = xlsxwriter.Workbook(str(empty), EXCEL_OPTIONS)
+        book.set_properties({"created": datetime.datetime(*WORKBOOK_TIME, tzinfo=datetime.timezone.utc)})
         sheet = book.add_worksheet(SHEET)
         formats = {kind: book.add_format({"num_format": NUMBER_FORMATS[kind]}) for kind in self.styles}
         for j, chars in enumerate(self.widths):
@@ -445,7 +372,7 @@ class SheetRows:
                 head, tail = parts.read(info).decode("utf-8").split("<sheetData/>")
                 last = f"{self.letter(self.width - 1)}{self.rows}"
                 head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{"A1" if last == "A1" else "A1:" + last}"/>', head)
-                # (by name: the archive's compression level, 1; the other parts keep xlsxwriter's)
+                # (by name: the archive's compression level, 1, and ZipInfo's date, 1980-01-01; the other parts keep xlsxwriter's)
                 with out.open(info.filename, "w", force_zip64=size > (1 << 31)) as f, self.path.open("rb") as rows:
                     f.write(f"{head}<sheetData>".encode())
                     shutil.copyfileobj(rows, f, 1 << 20)
