@@ -304,6 +304,15 @@ class Scorer:
     """
 
     def __init__(self, columns: list[str], mapping: dict[str, str], options: Options):
+        self.profit_currency = "CNY"  # what a reinvested profit is in where its row does not say
+        if "reinvested_profit_usd" in mapping:  # (the name `fdi sql`'s table and Spark read: profits in USD)
+            given = [mapping[c] for c in ("reinvested_profit", "reinvested_profit_currency") if c in mapping]
+            if given:
+                raise InputError("INPUT", ", ".join([mapping["reinvested_profit_usd"], *given]), _(
+                    "reinvested profits in one column: reinvested_profit_usd (in USD), or reinvested_profit with its "
+                    "currency in reinvested_profit_currency"))
+            mapping = {("reinvested_profit" if c == "reinvested_profit_usd" else c): col for c, col in mapping.items()}
+            self.profit_currency = "USD"
         self.columns, self.m, self.o = columns, mapping, options
         self.inputs = [c for c in columns if c not in HIDDEN]  # the columns shown
         self.k = unit_digits(options.unit)
@@ -605,7 +614,7 @@ class Scorer:
         """The repeating cells: canonical column -> (its lookup, the value of an absent or empty cell)."""
         return {"year": (self.years, None), "kind": (self.kinds, None), "sector": (self.sectors, None),
                 "industry_code": (self.codes, None), "fx_rate": (self.fx, None),
-                "currency": (self.currencies, "USD"), "reinvested_profit_currency": (self.currencies, "CNY")}
+                "currency": (self.currencies, "USD"), "reinvested_profit_currency": (self.currencies, self.profit_currency)}
 
     def _indexes(self, df: pl.DataFrame) -> pl.LazyFrame:
         """Per row: an index into the answers for each repeating cell, and the amounts in cents.

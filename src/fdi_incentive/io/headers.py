@@ -27,6 +27,8 @@ ALIASES: dict[str, list[str]] = {
     "shareholder_loans_usd": ["shareholder_loans_usd", "shareholder_loans", "loans_usd", "外方股东贷款", "股东贷款"],
     "reinvested_profit": ["reinvested_profit", "reinvested_profit_cny", "利润再投资", "再投资利润"],
     "reinvested_profit_currency": ["reinvested_profit_currency", "利润再投资币种"],
+    # reinvested profits in USD: the column of `fdi sql`'s table and of --engine spark
+    "reinvested_profit_usd": ["reinvested_profit_usd"],
     "fx_rate": ["fx_rate", "fx", "汇率"],
     # the ledger shape
     "date": ["date", "arrival_date", "日期", "到位日期"],
