@@ -591,3 +591,44 @@ def test_batch_engine_spark_says_its_own_progress_and_passes_cells_through(tmp_p
     with out.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["project_id"], r["kind"], r["sector"]) for r in rows] == [("A", " new ", "manufacturing"), (" B ", "new", " services ")]
+
+
+REPRODUCERS = "project_id,year,sector,paid_in_usd,reinvested_profit_usd,fx_rate\nA,2024,services,25000000,1000000,7.1\n" \
+              "B,2024,services,20000000.001,,7.1\n"
+AMOUNT_ERROR = "paid_in_usd: '20000000.001' is not valid; expected an amount to the cent (at most two decimal places)"
+
+
+def test_batch_reads_reinvested_profit_usd_and_the_ddl_keeps_a_third_decimal(tmp_path):
+    """fdi batch ignored reinvested_profit_usd (CNY 3,550,000.00, exit 0; Spark paid it); the documented
+    DECIMAL(18,2) rounded 20000000.001 on insert, so the SQL paid what batch refused."""
+    import duckdb
+
+    from fdi_incentive.sql import input_ddl
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(REPRODUCERS, encoding="utf-8")
+    summary = score_file(src, out, options=Options())
+    with out.open(encoding="utf-8", newline="") as f:
+        batch = {r["project_id"]: r for r in csv.DictReader(f)}
+    assert summary.errors == 1 and batch["A"]["incentive_cny"] == "3692000.00"  # (25M + 1M) x 7.1 x 2%
+    assert batch["B"]["error"] == AMOUNT_ERROR
+    con = duckdb.connect()
+    con.execute(input_ddl("duckdb"))
+    con.execute(f"INSERT INTO projects SELECT project_id, year, NULL, sector, NULL, paid_in_usd, NULL, reinvested_profit_usd, "
+                f"fx_rate FROM read_csv('{src}', header=true, all_varchar=true)")
+    rows = {r[0]: dict(zip(COLUMNS + RESULT_COLUMNS, r)) for r in con.execute(compile_sql("duckdb", SqlOptions(inline=True))).fetchall()}
+    assert rows["A"]["incentive_cny"] == D("3692000.00") and rows["B"]["error"] == AMOUNT_ERROR
+
+
+def test_spark_gives_the_reproducers_batchs_values(tmp_path, spark):
+    from typer.testing import CliRunner
+
+    from fdi_incentive.cli import app
+
+    src = tmp_path / "in.csv"
+    src.write_text(REPRODUCERS, encoding="utf-8")
+    result = CliRunner().invoke(app, ["batch", "--engine", "spark", str(src), "-o", str(tmp_path / "spark.csv")])
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "spark.csv").open(encoding="utf-8", newline="") as f:
+        rows = {r["project_id"]: r for r in csv.DictReader(f)}
+    assert rows["A"]["incentive_cny"] == "3692000.00" and rows["B"]["error"] == AMOUNT_ERROR
