@@ -1408,7 +1408,8 @@ def test_a_ledgers_total_rows_are_kept_marked_not_scored_and_checked(tmp_path):
                     ["合计", "", "", "4100", "", ""]], header=LEDGER_HEAD)
     r = fdi_cli("batch", src, "-o", tmp_path / "o.csv", "--unit", "10k", "--fx-rate", "7.1", "--summary-json",
                 tmp_path / "s.json")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # (the 合计 does not add up: a ledger's total row, as a sheet's, exits 1)
+    assert "(合计): the total does not match the rows above it" in " ".join(r.output.split()), r.output
     rows = read_csv(tmp_path / "o.csv")
     assert [x["project_id"] for x in rows] == ["A", "B", "小计", "合计"]
     for total in rows[2:]:
