@@ -265,7 +265,7 @@ class BatchWriter:
         import polars as pl
 
         cast = {c: t for c, t in self.types.items() if c in df.columns and df.schema[c] != t}
-        decimals = [named(c).str.contains(rf"\.[0-9]{{{t.scale}}}[0-9]*[1-9]").any() for c, t in cast.items()
+        decimals = [named(c).str.contains(rf"\.[0-9]{{{t.scale}}}0*[1-9][0-9]*$").any() for c, t in cast.items()
                     if isinstance(t, pl.Decimal) and df.schema[c] == pl.String]
         if decimals and any(df.select(decimals).row(0)):
             raise AssertionError("a Parquet column's decimal text has more decimals than its type holds")
