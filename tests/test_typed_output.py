@@ -68,6 +68,15 @@ def test_a_parquet_output_is_summed_in_duckdb_without_a_cast(tmp_path):
     assert eligible == sum(summary.eligible_by_tier.values()) and capped == summary.capped
 
 
+def test_a_header_alone_gives_the_same_types(tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.parquet"
+    write_csv(src, [])
+    score_file(src, out)
+    types = schema(out)
+    assert {c: types["fdi_fx_rate" if c == "fx_rate" else c] for c in DECIMALS} == DECIMALS
+    assert {types[c] for c in BOOLEANS} == {"BOOLEAN"} and duckdb.sql(f"SELECT COUNT(*) FROM '{out}'").fetchall() == [(0,)]
+
+
 def test_a_typed_parquet_input_keeps_its_types_beside_typed_results(tmp_path):
     src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
     duckdb.connect().execute(
@@ -155,6 +164,33 @@ def test_parquet_values_are_the_csv_texts_read_as_decimals(tmp_path, rows, polic
             assert t[name] == (c[name] or None) or t[name] == c[name], name  # (CSV input: strings as read)
         for name in (*DECIMALS, *BOOLEANS):
             assert t[aliases[name]] == as_typed(c[aliases[name]], name), name
+
+
+ledger_arrival = st.tuples(
+    st.sampled_from(["p1", "p2", ""]), st.sampled_from(["2024-03-15", "2024-09-02", "2025-04-10", "2024-02-30", ""]),
+    st.sampled_from(["equity", "reinvested_profit", "shareholder_loan", "利润再投资"]), extreme_amounts,
+    st.sampled_from(["USD", "EUR", "CNY", ""]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(ledger_arrival, min_size=1, max_size=12))
+@example([("p1", "2024-03-15", "equity", "99999999999999.99", "USD")] * 3)  # a sum past every bound of money.py
+def test_a_ledgers_parquet_values_are_its_csv_texts(tmp_path, arrivals):
+    """A ledger's project-years (bad arrivals, undated rows and sums past the bounds among them): each
+    amount, result and count in the Parquet output is the CSV output's text, typed."""
+    src = tmp_path / "ledger.csv"
+    write_csv(src, [[*a, "new", "services"] for a in arrivals],
+              header=["project_id", "date", "type", "amount", "currency", "kind", "sector"])
+    options = Options(rates=batch_rates())
+    score_file(src, tmp_path / "out.csv", options=options)
+    score_file(src, tmp_path / "out.parquet", options=options)
+    texts = read_csv(tmp_path / "out.csv")
+    typed = pl.read_parquet(tmp_path / "out.parquet").to_dicts()
+    assert len(typed) == len(texts)
+    for t, c in zip(typed, texts):
+        for name in ("paid_in_usd", "reinvested_profit", "shareholder_loans_usd", *DECIMALS, *BOOLEANS):
+            assert t[name] == as_typed(c[name], name), name
+        assert t["arrivals"] == int(c["arrivals"]) and t["year"] == (c["year"] or None)
 
 
 def test_a_text_that_would_round_stops_the_parquet_write(tmp_path):
