@@ -253,8 +253,8 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
                                                    types=_parquet_types(scorer, ledger)) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
-        scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
-                               for df, text, starts in blocks)
+        scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts,
+                                            typed=fmt == "parquet") for df, text, starts in blocks)
 
         arrivals = 0  # a ledger's, added up into its project-years
 

@@ -259,12 +259,16 @@ class BatchWriter:
                 self.path, compression="zstd", compression_level=PARQUET_ZSTD_LEVEL)
 
     def _typed(self, df):
-        """A batch for Parquet: the columns named in ``types`` cast from their text to their type
-        (a decimal exactly: polars would round a text with more decimals than the type's scale, so
-        such a text, which the scorer never makes, stops the write rather than being rounded)."""
+        """A batch for Parquet: the columns named in ``types`` cast to their type, from their text or
+        a decimal of as many decimals or fewer. Exactly: polars would round a text with more decimals
+        than the type's scale, so such a text (or a decimal of a finer scale), which the scorer never
+        makes, stops the write rather than being rounded; so does a value too large for the type."""
         import polars as pl
 
         cast = {c: t for c, t in self.types.items() if c in df.columns and df.schema[c] != t}
+        if any(isinstance(df.schema[c], pl.Decimal) and df.schema[c].scale > t.scale for c, t in cast.items()
+               if isinstance(t, pl.Decimal)):
+            raise AssertionError("a Parquet column's decimals are finer than its type holds")
         decimals = [named(c).str.contains(rf"\.[0-9]{{{t.scale}}}0*[1-9][0-9]*$").any() for c, t in cast.items()
                     if isinstance(t, pl.Decimal) and df.schema[c] == pl.String]
         if decimals and any(df.select(decimals).row(0)):
