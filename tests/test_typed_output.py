@@ -203,6 +203,13 @@ def test_a_text_that_would_round_stops_the_parquet_write(tmp_path):
     with pytest.raises(AssertionError, match="more decimals"):
         with BatchWriter(tmp_path / "bad.parquet", "parquet", tmp_path, columns, types={"money": pl.Decimal(10, 2)}) as writer:
             writer.write_all(iter([(pl.DataFrame({"money": ["1.20", "1.235"]}), False)]))
+    finer = pl.DataFrame({"money": ["1.235"]}).with_columns(pl.col("money").cast(pl.Decimal(38, 3)))
+    with pytest.raises(AssertionError, match="finer"):
+        with BatchWriter(tmp_path / "bad.parquet", "parquet", tmp_path, columns, types={"money": pl.Decimal(10, 2)}) as writer:
+            writer.write(finer)
+    with pytest.raises(pl.exceptions.InvalidOperationError):  # (a value too large for the type: not written)
+        with BatchWriter(tmp_path / "bad.parquet", "parquet", tmp_path, columns, types={"money": pl.Decimal(4, 2)}) as writer:
+            writer.write(pl.DataFrame({"money": ["123.45"]}))
 
 
 def _parts(path: Path) -> dict[str, bytes]:
