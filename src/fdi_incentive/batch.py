@@ -329,9 +329,11 @@ def _whole_digits(bound: Decimal) -> int:
 
 
 # A Parquet output's result columns, typed so that a user sums them without a cast (CSV, JSON Lines
-# and Excel write the same values as text, as before): (precision, scale) of a decimal, read exactly
-# from the text the other formats write (io.writers refuses a text it would have to round), or a type.
-# Each precision is the least that holds every value the bounds of money.py allow:
+# and Excel write the same values as text, as before): (precision, scale) of a decimal, or a type.
+# Each value is exactly the one the other formats write: the money made from the scorer's integers
+# (`frame.decimal_value`), the rates and a ledger's sums cast from their text by io.writers, which
+# refuses a text it would have to round. Each precision is the least that holds every value the
+# bounds of money.py allow:
 # - base_usd: two amounts (paid in and profit) each below MAX_AMOUNT, in cents: below 2 x 10^14 (15 digits);
 # - base_cny: that base times a rate below MAX_FX_RATE, below 2 x 10^18 (19 digits; a ledger's, at its
 #   arrivals' own rates, exceeds that by at most half a cent times the rate per arrival), with all the

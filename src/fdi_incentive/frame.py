@@ -755,7 +755,8 @@ class Scorer:
         neutralised or it has fewer fields than the header, and the results come as CSV text.
         ``starts``: the characters of `FORMULA_STARTS` the lines may hold, and AFTER_BLANKS if one
         may follow blanks (see `formula_starts`); a cell cannot begin with any other.
-        ``typed``: the money columns as Decimals (for Parquet), not text.
+        ``typed``: the money columns (base_usd, base_cny, gross_cny, incentive_cny) as Decimals of
+        their scale (for Parquet, whose writer casts them to their types), not text.
         """
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
