@@ -261,7 +261,7 @@ def test_output_formats_and_refusals(tmp_path):
 
     for name in ("out.parquet", "out.jsonl", "out.xlsx"):
         score_file(src, tmp_path / name)
-    assert duckdb.sql(f"SELECT incentive_cny FROM '{tmp_path / 'out.parquet'}'").fetchall()[0][0] == "2160000.00"
+    assert duckdb.sql(f"SELECT incentive_cny FROM '{tmp_path / 'out.parquet'}'").fetchall()[0][0] == D("2160000.00")
     assert '"incentive_cny":"2160000.00"' in (tmp_path / "out.jsonl").read_text(encoding="utf-8")
     from python_calamine import CalamineWorkbook
 
@@ -775,7 +775,7 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     score_file(tmp_path / "whole.parquet", tmp_path / "again.parquet")  # Parquet in, in slices of 700 rows
     again = pl.read_parquet(tmp_path / "again.parquet")
     assert again["project_id"].to_list() == ids
-    assert again["incentive_cny"].to_list() == [r["incentive_cny"] for r in read_csv(tmp_path / "whole.csv")]
+    assert again["incentive_cny"].to_list() == [D(r["incentive_cny"]) for r in read_csv(tmp_path / "whole.csv")]
 
 
 def test_values_first_met_in_a_late_block_are_scored_alike(tmp_path, monkeypatch):
@@ -1408,7 +1408,8 @@ def test_a_ledgers_total_rows_are_kept_marked_not_scored_and_checked(tmp_path):
                     ["合计", "", "", "4100", "", ""]], header=LEDGER_HEAD)
     r = fdi_cli("batch", src, "-o", tmp_path / "o.csv", "--unit", "10k", "--fx-rate", "7.1", "--summary-json",
                 tmp_path / "s.json")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # (the 合计 does not add up: a ledger's total row, as a sheet's, exits 1)
+    assert "(合计): the total does not match the rows above it" in " ".join(r.output.split()), r.output
     rows = read_csv(tmp_path / "o.csv")
     assert [x["project_id"] for x in rows] == ["A", "B", "小计", "合计"]
     for total in rows[2:]:

@@ -20,13 +20,13 @@ from . import __version__
 from .errors import InputError
 from .i18n import _
 from .ahead import ahead as _ahead
-from .frame import FORMULA_STARTS, RESULT_COLUMNS, Options, Scorer, formula_starts
+from .frame import CNY_SCALE, FORMULA_STARTS, GROSS_SCALE, RESULT_COLUMNS, Options, Scorer, formula_starts
 from .fx import source_notes
 from .io.readers import Source, Unreadable, describe, frames, row_by_row
 from .io.scratch import held_signals, run_folder
 from .io.outputs import Outputs, check_outputs
 from .io.writers import CSV_ENCODINGS, OUTPUT_FORMATS, BatchWriter, output_format
-from .money import Money
+from .money import FX_RATE_DECIMALS, MAX_AMOUNT, MAX_FX_RATE, Money
 from .summary import (Group, RowError, Tally, TotalCheck, header_units_of, ignored_columns, ledger_totals, locate, unit_hints,
                       unknown_sectors_note)
 from .text import neutral
@@ -278,11 +278,12 @@ def _score(src: Source, original: Source, input_path: Path, out: Path | None, fm
     # (-o is staged, put in place with --summary-json at the end; standard output's copy is written in the run's folder)
     staged = outputs.stage(out, "-o", f".{fmt}") if out is not None else nullcontext(target)
     with staged as tmp, BatchWriter(tmp, fmt, work, names, header, name=out, encoding=encoding,
-                                    numbers=_number_columns(scorer, ledger, original)) as writer:
+                                    numbers=_number_columns(scorer, ledger, original),
+                                    types=_parquet_types(scorer, ledger)) as writer:
         # three stages at once, on neighbouring blocks: read, score, write (see `_ahead`)
         blocks = _ahead(_batches(src, progress, (LEDGER_SHARE if ledger else 0, 100), lines=lines))
-        scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts)
-                               for df, text, starts in blocks)
+        scored_blocks = _ahead(scorer.score(df, neutralise=fmt in ("csv", "xlsx"), lines=text, starts=starts,
+                                            typed=fmt == "parquet") for df, text, starts in blocks)
 
         arrivals = 0  # a ledger's, added up into its project-years
 
@@ -351,6 +352,57 @@ def _number_columns(scorer: Scorer, ledger: bool, original: Source) -> dict[str,
     if ledger:
         numbers |= {name: kind for name, kind in LEDGER_NUMBERS.items() if name in scorer.inputs}
     return numbers
+
+
+def _whole_digits(bound: Decimal) -> int:
+    """The digits of the whole part of the largest value strictly below ``bound``."""
+    return len(str(int(bound) - 1 if bound == int(bound) else int(bound)))
+
+
+# A Parquet output's result columns, typed so that a user sums them without a cast (CSV, JSON Lines
+# and Excel write the same values as text, as before): (precision, scale) of a decimal, or a type.
+# Each value is exactly the one the other formats write: the money made from the scorer's integers
+# (`frame.decimal_value`), the rates and a ledger's sums cast from their text by io.writers, which
+# refuses a text it would have to round. Each precision is the least that holds every value the
+# bounds of money.py allow:
+# - base_usd: two amounts (paid in and profit) each below MAX_AMOUNT, in cents: below 2 x 10^14 (15 digits);
+# - base_cny: that base times a rate below MAX_FX_RATE, below 2 x 10^18 (19 digits; a ledger's, at its
+#   arrivals' own rates, exceeds that by at most half a cent times the rate per arrival), with all the
+#   decimals the batch keeps it exact with (CNY_SCALE: cents times a rate of 8 decimals);
+# - gross_cny: base_cny times a tier's rate (at most 1, 8 decimals): the same 19 digits, GROSS_SCALE decimals;
+# - incentive_cny: the payout to the fen (a policy rounds to 0.01 yuan or coarser), 38 digits as a sum of it
+#   keeps them (DuckDB, Spark and Arrow sum a DECIMAL into DECIMAL(38, s));
+# - rate: a tier's rate, at most 1 with 8 decimals; fx_rate: below MAX_FX_RATE, 8 decimals.
+# eligible and capped are booleans; policy, tier, fx_source, reason and error text.
+_BASE_DIGITS = _whole_digits(2 * MAX_AMOUNT)
+_CNY_DIGITS = _whole_digits(2 * MAX_AMOUNT * MAX_FX_RATE)
+RESULT_TYPES: dict[str, tuple[int, int] | str] = {
+    "eligible": "bool", "rate": (1 + FX_RATE_DECIMALS, FX_RATE_DECIMALS), "base_usd": (_BASE_DIGITS + 2, 2),
+    "fx_rate": (_whole_digits(MAX_FX_RATE) + FX_RATE_DECIMALS, FX_RATE_DECIMALS),
+    "base_cny": (_CNY_DIGITS + CNY_SCALE, CNY_SCALE), "gross_cny": (_CNY_DIGITS + GROSS_SCALE, GROSS_SCALE),
+    "capped": "bool", "incentive_cny": (38, 2),
+}
+# a ledger's project-years (ours): its amounts are sums of any number of arrivals, which no bound of
+# money.py holds (a sum past MAX_AMOUNT is the row's error, its sum still shown): 38 digits; its year
+# stays text as a project-year file's does, its count of arrivals is an integer
+LEDGER_TYPES: dict[str, tuple[int, int] | str] = {
+    "paid_in_usd": (38, 2), "reinvested_profit": (38, 2), "shareholder_loans_usd": (38, 2), "arrivals": "int"}
+assert all(t[0] <= 38 for t in [*RESULT_TYPES.values(), *LEDGER_TYPES.values()] if isinstance(t, tuple))
+
+
+def _parquet_types(scorer: Scorer, ledger: bool) -> dict:
+    """A Parquet output's typed columns: name -> polars type (see RESULT_TYPES). The input's own
+    columns keep what they were read as (text from a CSV; a typed Parquet column's type)."""
+    import polars as pl
+
+    def dtype(kind):
+        return pl.Boolean if kind == "bool" else pl.Int64 if kind == "int" else pl.Decimal(*kind)
+
+    aliases = scorer.result_aliases()
+    types = {aliases[name]: dtype(kind) for name, kind in RESULT_TYPES.items()}
+    if ledger:
+        types |= {name: dtype(kind) for name, kind in LEDGER_TYPES.items() if name in scorer.inputs}
+    return types
 
 
 def _default_encoding(came_as: str | None, out: Path | None, fmt: str) -> str:

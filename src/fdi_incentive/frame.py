@@ -225,6 +225,14 @@ def decimal_text(value: pl.Expr, scale: int, least: int = 2) -> pl.Expr:
     return text.str.strip_chars_end("0").str.pad_end(text.str.len_bytes() - (scale - least), "0")
 
 
+def decimal_value(value: pl.Expr, scale: int, least: int = 2) -> pl.Expr:
+    """`decimal_text`'s number as a Decimal with ``max(scale, least)`` decimals, for a typed output (exact)."""
+    if scale < least:
+        value, scale = value * (10 ** (least - scale)), least
+    unit = pl.lit(f"{Decimal(1).scaleb(-scale):f}").cast(pl.Decimal(38, scale))
+    return (value.cast(pl.Decimal(38, 0)) * unit).cast(pl.Decimal(38, scale))
+
+
 def round_div(num: pl.Expr, den: pl.Expr | int, mode: str) -> pl.Expr:
     """Integer division of non-negative integers, rounded as a policy says."""
     den = pl.lit(den, dtype=I128) if isinstance(den, int) else den
@@ -742,7 +750,7 @@ class Scorer:
 
     @in_english  # (the cells it writes, errors and sources included, are the same in every language)
     def score(self, df: pl.DataFrame, neutralise: bool = False, lines: pl.Series | None = None,
-              starts: Sequence[str] = ALL_STARTS) -> Scored:
+              starts: Sequence[str] = ALL_STARTS, typed: bool = False) -> Scored:
         """The input columns (formula-like text neutralised if asked) and the result columns, with
         the summary's counts.
 
@@ -751,6 +759,8 @@ class Scorer:
         neutralised or it has fewer fields than the header, and the results come as CSV text.
         ``starts``: the characters of `FORMULA_STARTS` the lines may hold, and AFTER_BLANKS if one
         may follow blanks (see `formula_starts`); a cell cannot begin with any other.
+        ``typed``: the money columns (base_usd, base_cny, gross_cny, incentive_cny) as Decimals of
+        their scale (for Parquet, whose writer casts them to their types), not text.
         """
         Y, F, CC, R = self.years, self.fx, self.ccy_year, self.rules
         mode = self.usd_mode[0] if self.usd_mode else "half_up"
@@ -798,7 +808,7 @@ class Scorer:
         incentive, self.inc_scale = self._rounded(paid, g)
         flag, text = self._error_exprs(any(c in df.columns for c in (PARSE_ERROR, LEDGER_ERROR)))
         w = q.with_columns(incentive.alias("_inc"), flag.alias("_bad")).collect()
-        return self._output(df, w, text, neutralise, lines, starts)
+        return self._output(df, w, text, neutralise, lines, starts, typed)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
         """The one rounding step, as the policy of the row's tier says; the result at the finest scale used."""
@@ -865,7 +875,7 @@ class Scorer:
         return self.inputs + list(self.result_aliases().values())
 
     def _output(self, df: pl.DataFrame, w: pl.DataFrame, error: pl.Expr, neutralise: bool, lines: pl.Series | None,
-                starts: Sequence[str] = ALL_STARTS) -> Scored:
+                starts: Sequence[str] = ALL_STARTS, typed: bool = False) -> Scored:
         """The rows to write and the summary's counts, from the payout ``w`` (which flags the rows
         with an error in `_bad`; ``error`` is their text): one parallel run of polars."""
         Y, F = self.years, self.fx
@@ -908,14 +918,16 @@ class Scorer:
             "eligible": pl.when(~total).then(g.is_not_null()),
             "tier": pl.lit(tier_ids).gather(g),
             "rate": pl.lit(rate_texts).gather(g),
-            "base_usd": decimal_text(pl.col("_base"), 2),
+            "base_usd": (decimal_value if typed else decimal_text)(pl.col("_base"), 2),
             "fx_rate": pl.coalesce(*([pl.col("_lfx_text")] if self.ledger else []), F.get("text", "_fx"), Y.get("usd_text", "_y")),
             "fx_source": pl.when(has_rate).then(pl.when(pl.col("_own")).then(shown_source)
                                                 .otherwise(Y.get("usd_src", "_y", quoted=raw))),
-            "base_cny": decimal_text(*self._fewer_zeros(pl.col("_bcny"), CNY_SCALE, cny_zeros)),
-            "gross_cny": decimal_text(*self._fewer_zeros(pl.col("_gross"), GROSS_SCALE, gross_zeros)),
+            "base_cny": decimal_value(pl.col("_bcny"), CNY_SCALE) if typed
+            else decimal_text(*self._fewer_zeros(pl.col("_bcny"), CNY_SCALE, cny_zeros)),
+            "gross_cny": decimal_value(pl.col("_gross"), GROSS_SCALE) if typed
+            else decimal_text(*self._fewer_zeros(pl.col("_gross"), GROSS_SCALE, gross_zeros)),
             "capped": pl.col("_capped"),
-            "incentive_cny": decimal_text(pl.col("_inc"), self.inc_scale),
+            "incentive_cny": (decimal_value if typed else decimal_text)(pl.col("_inc"), self.inc_scale),
             "reason": reason,
         }
         aliases = self.result_aliases()

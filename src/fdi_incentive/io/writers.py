@@ -80,12 +80,14 @@ class BatchWriter:
     """
 
     def __init__(self, path: Path, fmt: str, work: Path, columns: list[str], header: list[str] | None = None,
-                 name: Path | None = None, encoding: str = "utf-8", numbers: dict[str, str] | None = None):
+                 name: Path | None = None, encoding: str = "utf-8", numbers: dict[str, str] | None = None,
+                 types: dict | None = None):
         self.path, self.fmt, self.work, self.columns = path, fmt, work, columns
         self.header = header or columns  # the names as the header shows them (neutralised for CSV and Excel)
         self.name = name or path  # the output as the user named it (``path`` may be a temporary file)
         self.encoding = encoding  # a CSV's: utf-8, utf-8-sig (a BOM first, for Excel) or gbk
         self.numbers = numbers or {}  # an Excel sheet's columns of numbers: name -> a kind of NUMBER_FORMATS
+        self.types = types or {}  # a Parquet file's typed columns: name -> polars type (see `_typed`)
         self.rows = 0
         self._parts: list[Path] = []
         self._file = None
@@ -142,7 +144,7 @@ class BatchWriter:
             df.write_ndjson(self._file)
         elif self.fmt == "parquet":
             part = self.work / f"part-{len(self._parts):06d}.arrow"
-            df.write_ipc(part)
+            self._typed(df).write_ipc(part)
             self._parts.append(part)
         else:
             self._write_xlsx(df)
@@ -173,11 +175,30 @@ class BatchWriter:
             for df, _ in itertools.chain([first], batches):
                 self.rows += len(df)
                 self._started = True
+                df = self._typed(df)
                 yield df if with_columns is None else df.select(with_columns)
 
+        schema = {name: self.types.get(name, dtype) for name, dtype in first[0].schema.items()}
         with writing(self.name):
-            register_io_source(io_source=source, schema=first[0].schema).sink_parquet(
+            register_io_source(io_source=source, schema=schema).sink_parquet(
                 self.path, compression="zstd", compression_level=PARQUET_ZSTD_LEVEL)
+
+    def _typed(self, df):
+        """A batch for Parquet: the columns named in ``types`` cast to their type, from their text or
+        a decimal of as many decimals or fewer. Exactly: polars would round a text with more decimals
+        than the type's scale, so such a text (or a decimal of a finer scale), which the scorer never
+        makes, stops the write rather than being rounded; so does a value too large for the type."""
+        import polars as pl
+
+        cast = {c: t for c, t in self.types.items() if c in df.columns and df.schema[c] != t}
+        if any(isinstance(df.schema[c], pl.Decimal) and df.schema[c].scale > t.scale for c, t in cast.items()
+               if isinstance(t, pl.Decimal)):
+            raise AssertionError("a Parquet column's decimals are finer than its type holds")
+        decimals = [named(c).str.contains(rf"\.[0-9]{{{t.scale}}}0*[1-9][0-9]*$").any() for c, t in cast.items()
+                    if isinstance(t, pl.Decimal) and df.schema[c] == pl.String]
+        if decimals and any(df.select(decimals).row(0)):
+            raise AssertionError("a Parquet column's decimal text has more decimals than its type holds")
+        return df.with_columns(named(c).cast(t, strict=True) for c, t in cast.items()) if cast else df
 
     def _write_xlsx(self, df) -> None:
         import polars as pl
