@@ -632,3 +632,24 @@ def test_spark_gives_the_reproducers_batchs_values(tmp_path, spark):
     with (tmp_path / "spark.csv").open(encoding="utf-8", newline="") as f:
         rows = {r["project_id"]: r for r in csv.DictReader(f)}
     assert rows["A"]["incentive_cny"] == "3692000.00" and rows["B"]["error"] == AMOUNT_ERROR
+
+
+def test_spark_parquet_is_typed_as_batch_parquet(tmp_path, spark):
+    """Spark's Parquet output had its money and rates as strings: the types and values of fdi batch's."""
+    import duckdb
+    from typer.testing import CliRunner
+
+    from fdi_incentive.cli import app
+
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,paid_in_usd,fx_rate\nA,2024,new,manufacturing,40000000,7.1\n"
+                   "B,2024,new,services,30000000.01,7.2\nC,2024,new,real-estate,50000000,7.1\n", encoding="utf-8")
+    assert CliRunner().invoke(app, ["batch", "--engine", "spark", str(src), "-o", str(tmp_path / "s.parquet")]).exit_code == 0
+    assert CliRunner().invoke(app, ["batch", str(src), "-o", str(tmp_path / "b.parquet")]).exit_code == 0
+    con = duckdb.connect()
+    types = {p: {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM '{tmp_path / p}'").fetchall()}
+             for p in ("s.parquet", "b.parquet")}
+    for name in ("eligible", "rate", "base_usd", "base_cny", "gross_cny", "capped", "incentive_cny"):
+        assert types["s.parquet"][name] == types["b.parquet"][name], name
+    total = {p: con.execute(f"SELECT SUM(incentive_cny) FROM '{tmp_path / p}'").fetchone()[0] for p in ("s.parquet", "b.parquet")}
+    assert total["s.parquet"] == total["b.parquet"] == D("14320000.00")  # 10,000,000 capped + 4,320,000.00144 rounded

@@ -191,6 +191,10 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
 
     src, out = Path(input_path), Path(output_path)
     fmt = check_paths(src, out)
+    if fmt == "parquet":
+        from .batch import RESULT_TYPES as PARQUET_TYPES
+    else:
+        PARQUET_TYPES = {}
     if src.suffix.lower() == ".parquet":
         raw = session.read.parquet(str(src))
         raw = raw.select([F.col(f"`{c}`").cast("string").alias(c) for c in raw.columns])
@@ -228,7 +232,10 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
         if name == "error":  # (a cell that is not a number is read as empty: what the SQL says of it would mislead)
             value = F.coalesce(cells, value)
         else:
-            if (name in MONEY or name == "rate") and fmt != "parquet":  # (Parquet keeps the DECIMALs, exact and typed)
+            if fmt == "parquet" and name in PARQUET_TYPES:  # (typed as fdi batch types its Parquet: exact DECIMALs)
+                kind = PARQUET_TYPES[name]
+                value = value.cast("boolean" if kind == "bool" else f"decimal({kind[0]},{kind[1]})")
+            elif name in MONEY or name == "rate":
                 value = _money_text(value, 2 if name in MONEY else 0)
             value = F.when(cells.isNull(), value)
         results.append(value.alias(name))
