@@ -454,7 +454,7 @@ def test_excluded_codes_apply_to_the_code_a_sector_name_stands_for(tmp_path, sec
     score_file(src, out, options=Options(policy=policy))
     batch = pl.read_parquet(out).to_dicts()[0]
     got = dict(zip(COLUMNS + RESULT_COLUMNS, sql_rows(rows_in, policy)[0]))
-    assert batch["incentive_cny"] == "0.00" and got["incentive_cny"] == D("0.00"), (batch, got)
+    assert D(batch["incentive_cny"]) == got["incentive_cny"] == D("0.00"), (batch, got)
     assert got["reason"] == batch["reason"] and got["eligible"] is False
 
 
