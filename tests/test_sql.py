@@ -653,3 +653,37 @@ def test_spark_parquet_is_typed_as_batch_parquet(tmp_path, spark):
         assert types["s.parquet"][name] == types["b.parquet"][name], name
     total = {p: con.execute(f"SELECT SUM(incentive_cny) FROM '{tmp_path / p}'").fetchone()[0] for p in ("s.parquet", "b.parquet")}
     assert total["s.parquet"] == total["b.parquet"] == D("14320000.00")  # 10,000,000 capped + 4,320,000.00144 rounded
+
+
+def test_spark_reason_texts_with_escapes_and_line_ends_agree(tmp_path, spark):
+    """Spark's string literals take a backslash as an escape: the texts come through as batch writes them."""
+    from fdi_incentive import spark as fdi_spark
+
+    policy = get_policy(user_policy(tmp_path, name="esc-spark", label="tier \\n with \\t escapes",
+                                    citation="CR LF\r\nand back\\slash"))
+    rows_in = table([(2024, "new", "services", None, D("20000000"), None, None, D("7")),
+                     (2024, "new", "real-estate", None, D("20000000"), None, None, D("7"))])
+    src = tmp_path / "in.csv"
+    src.write_text("project_id,year,kind,sector,paid_in_usd,fx_rate\nP0,2024,new,services,20000000,7\n"
+                   "P1,2024,new,real-estate,20000000,7\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    score_file(src, out, options=Options(policy=policy))
+    batch = [b["reason"] for b in pl.read_parquet(out).to_dicts()]
+    got = sorted(fdi_spark.score(spark_frame(spark, rows_in), policy=policy).collect(), key=lambda r: r["project_id"])
+    assert [r["reason"] for r in got] == batch
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=4).map(".".join), st.sampled_from(DIALECTS))
+def test_any_table_name_is_refused_or_read_as_that_one_table(name, dialect):
+    """Generated names (quotes, comment markers, semicolons, dots, blanks, NUL): refused with the option named,
+    or one statement reading the table of exactly that name, never SQL of the name's making."""
+    try:
+        text = compile_sql(dialect, SqlOptions(table=name, inline=True))
+    except InputError as exc:
+        assert exc.field == "--table"
+        return
+    statements = sqlglot.parse(text, read=dialect)
+    assert len(statements) == 1
+    sources = [t for t in statements[0].find_all(sqlglot.exp.Table) if not t.name.startswith("fdi_")]
+    assert [".".join(p for p in (t.catalog, t.db, t.name) if p) for t in sources] == [name]
