@@ -7,9 +7,10 @@ median ratio with its min-max, and peak RSS. One run of this script times every 
 
 * polars: `fdi batch FILE -o OUT.csv` beside polars reading the CSV and writing fdi's own output
   (its input columns and its result columns taken from fdi's output beforehand: bench/batch.py --wide);
-* DuckDB: a process that loads the CSV into a typed table, makes the reference tables
-  (`fdi sql --tables`) and COPYs `fdi sql`'s query to a CSV, beside one that loads the same table
-  and COPYs a SELECT * with twelve computed DECIMAL and text columns;
+* DuckDB: a process that loads the CSV into a typed table, makes the reference tables (the
+  statements `fdi sql --tables` printed beforehand) and COPYs `fdi sql`'s query (printed beforehand)
+  to a CSV, beside one that loads the same table and COPYs a SELECT * with twelve computed DECIMAL
+  and text columns;
 * Spark: `fdi batch --engine spark FILE -o OUT.csv` beside a local session reading the CSV,
   casting it, computing one DECIMAL product, checkpointing, and writing one CSV in input order
   (both pay Spark's start-up);
@@ -45,11 +46,12 @@ con = duckdb.connect()
 columns = {COLUMNS}
 con.execute(f"CREATE TABLE projects AS SELECT * FROM read_csv('{{src}}', header=true, columns={{columns!r}})")
 """
+# (DuckDB running the SQL `fdi sql --tables` and `fdi sql` printed beforehand, as a user runs it: no fdi in the process)
 DUCKDB = LOAD + """
-from fdi_incentive.sql import SqlOptions, compile_sql, reference_sql
-for statement in reference_sql("duckdb"):
-    con.execute(statement)
-con.execute(f"COPY ({compile_sql('duckdb', SqlOptions(), pretty=False)}) TO '{out}' (HEADER, DELIMITER ',')")
+from pathlib import Path
+con.execute(Path(sys.argv[3]).read_text(encoding="utf-8"))
+query = Path(sys.argv[4]).read_text(encoding="utf-8").rstrip().rstrip(";")
+con.execute(f"COPY ({query}) TO '{out}' (HEADER, DELIMITER ',')")
 """
 # twelve computed columns, as wide as fdi's: DECIMAL products and sums, texts, a boolean
 WIDE_SELECT = """SELECT *, 'cn-cq-2023' AS policy, 'in_force' AS policy_status, paid_in_usd > 10000000 AS eligible,
@@ -173,8 +175,12 @@ def main() -> None:
         scored.select(scored.columns[-RESULTS:]).write_ipc(t / "results.arrow", compression="uncompressed")
         report("fdi batch (polars)", *pairs([py, "-c", WIDE, str(src), str(t / "results.arrow"), str(t / "wide.csv")], batch,
                                             args.pairs))
+        for name, extra in (("tables.sql", ["--tables"]), ("query.sql", [])):
+            made = subprocess.run([py, "-m", "fdi_incentive", "sql", "--dialect", "duckdb", *extra], capture_output=True, check=True)
+            (t / name).write_bytes(made.stdout)
         report("DuckDB, fdi sql's query", *pairs([py, "-c", DUCKDB_FLOOR, str(sql_src), str(t / "floor.csv")],
-                                                [py, "-c", DUCKDB, str(sql_src), str(t / "duckdb.csv")], args.pairs))
+                                                [py, "-c", DUCKDB, str(sql_src), str(t / "duckdb.csv"), str(t / "tables.sql"),
+                                                 str(t / "query.sql")], args.pairs))
         if not args.no_spark:
             report("fdi batch --engine spark", *pairs(
                 [py, "-c", SPARK_FLOOR, str(sql_src), str(t / "spark-floor.csv")],

@@ -122,7 +122,12 @@ def cells(source: exp.Expression, keep: tuple[str, ...]) -> exp.Select:
                         "_f_named": exp.Coalesce(this=col("_f_named1"), expressions=[col("_f_named2")])})
     div = exp.Substring(this=col("_f_dig"), start=exp.Literal.number(1), length=exp.Literal.number(2))
     four = exp.EQ(this=exp.Length(this=col("_f_dig")), expression=exp.Literal.number(4))
-    q = layer(q, "l5", {"_f_div": div, "_f_four": four, **{f"_f_e{n}": escaped(col(f"_f_h{n}")) for n in QUOTED}})
+    # a value's escapes, only where a message may quote it: a kind we do not know, a sector we do not know or
+    # given with a code, a code (the few rows with an error; the others skip the work)
+    quoted_when = {"kin": is_null(col("_f_k")), "sec": exp.or_(is_null(col("_f_byname")), given(col("_f_cod"))),
+                   "cod": given(col("_f_cod"))}
+    q = layer(q, "l5", {"_f_div": div, "_f_four": four,
+                        **{f"_f_e{n}": case([(quoted_when[n], escaped(col(f"_f_h{n}")))]) for n in QUOTED}})
     q = layer(q, "l5r", {f"_f_r{n}": repr_of(col(f"_f_e{n}")) for n in QUOTED})
     q = layer(q, "l6", {}, [
         ("fdi_division", "d", exp.EQ(this=ref("d", "division"), expression=ref("l6", "_f_div")),
