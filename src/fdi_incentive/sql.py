@@ -31,7 +31,7 @@ from .errors import InputError, PolicyError
 from .i18n import _
 from .policy import LoadedPolicy, Policy, bundled_policies
 from .reference import BOOL, INT, TEXT, Reference, Table, reference
-from .sql_base import BASE_CNY, CNY_WHOLE, FX, INPUT_COLUMNS, RESULT_COLUMNS, Arith, dec, num
+from .sql_base import BASE_CNY, CNY_WHOLE, INPUT_COLUMNS, RESULT_COLUMNS, Arith, dec, num
 from .sql_cells import cells
 from .sql_payout import output, payout
 

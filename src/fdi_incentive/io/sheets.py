@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -241,52 +240,3 @@ def from_parquet(path: Path) -> Source:
     except Exception as exc:  # polars raises its own error types for unreadable files
         raise InputError("INPUT", str(path), _("a readable Parquet file ({reason})").format(reason=str(exc).splitlines()[0])) from None
     return Source(path=path, format="parquet", columns=cols, mapping=map_columns(cols))
-
-
-def from_jsonl(path: Path) -> Source:
-    """JSON Lines: numbers are kept as the text they were written as, so amounts stay exact.
-
-    One pass, a line at a time (memory does not grow with the file): each record is written
-    with the keys met so far, a key first met later adds a column at the end (earlier rows are
-    read with it empty), and the header goes in front at the end."""
-    keys: dict[str, None] = {}
-    body = temp_file(".csv")
-    with path.open(encoding="utf-8-sig", errors="replace") as f, body.open("w", encoding="utf-8", newline="") as b:
-        writer = csv.writer(b, lineterminator="\r\n")  # \r\n: a cell holding \r or \n gets quoted
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line, parse_float=str, parse_int=str)
-                if not isinstance(obj, dict):
-                    raise ValueError("not an object")
-                keys.update(dict.fromkeys(obj))
-                cells = [_json_cell(obj.get(k)) for k in keys]
-            except ValueError as exc:
-                writer.writerow([f"line {n} is not a JSON object ({exc})"])
-                continue
-            except RecursionError:
-                writer.writerow([f"line {n} is not a JSON object fdi can read (nested too deeply)"])
-                continue
-            writer.writerow(["", *cells])
-    header = unique(list(keys))
-    out = temp_file(".csv")
-    try:
-        with out.open("w", encoding="utf-8", newline="") as f:
-            csv.writer(f, lineterminator="\r\n").writerow([PARSE_ERROR, *header])
-            with body.open(encoding="utf-8", newline="") as b:
-                shutil.copyfileobj(b, f, 1 << 20)
-    finally:
-        body.unlink(missing_ok=True)
-    return Source(path=out, format="csv", columns=[PARSE_ERROR, *header], mapping=map_columns(header),
-                  conversions=(Note.of("JSON Lines"),), temp_files=[out])
-
-
-def _json_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
