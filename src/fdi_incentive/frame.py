@@ -17,7 +17,6 @@ cap and the rounding come from each policy. A property test holds the results to
 `assess()` field by field (tests/test_batch.py).
 """
 
-import decimal
 import itertools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -29,20 +28,17 @@ from .io.columns import named
 from .errors import FxError, InputError, PolicyError
 from .i18n import N_, _, get_language, in_english
 from .language import said_both, using
-from .fx import RateChain, check_currency, given_rate_source, parse_rate
+from .fx import check_currency, given_rate_source, parse_rate
 from .industry import UnknownSector, classify, normalise_name
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
-from .money import (EXACT, FX_RATE_DECIMALS, GROUPED_PATTERN, GROUPING, MAX_AMOUNT, YEARS, converted_too_large,
-                    parse_amount, parse_year, rate_str)
+from .money import GROUPED_PATTERN, GROUPING, YEARS, converted_too_large, parse_amount, parse_year, rate_str
+from .options import Options
 from .policy import KIND_NAMES, LoadedPolicy, Policy, policy_for_year
 from .rules import TierRow, excluded_by_code, rule
+from .scaled import (CNY_SCALE, CSV_SPECIAL, E8, FX_DECIMALS, GROSS_SCALE, I128, MAX_AMOUNT, MAX_CENTS, _e8,  # noqa: F401
+                     _scale_of, _units, _zeros, csv_field, csv_field_expr, decimal_text, decimal_value, round_div,
+                     unit_digits)
 from .text import BLANKS, FORMULA_PATTERN, FORMULA_STARTS, neutral
-
-FX_DECIMALS = FX_RATE_DECIMALS  # (the bounds are money.py's: every amount below MAX_AMOUNT, rates as money.parse_rate reads them)
-E8 = 10**FX_DECIMALS
-MAX_CENTS = int(MAX_AMOUNT.scaleb(2))  # an amount converted to USD cents must stay below it
-CNY_SCALE = 2 + FX_DECIMALS  # base in CNY: USD cents x CNY-per-USD x 10^8
-GROSS_SCALE = CNY_SCALE + FX_DECIMALS  # times the rate x 10^8
 
 RESULT_COLUMNS = [
     "policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny", "gross_cny",
@@ -52,35 +48,8 @@ LEDGER_ERROR = "__ledger_error"  # a ledger project-year's error (an arrival tha
 # what a reader or the ledger adds to the input's columns, never shown (a column of the user's own is, whatever its name)
 # a ledger's project-year: its CNY at the arrivals' own rates (x 10^10), its rate (x 10^8, and as text) and source
 HIDDEN = {PARSE_ERROR, LEDGER_ERROR, "__equity_cny", "__profit_cny", "__fx_rate_e8", "__fx_rate_text", "__fx_source_text"}
-I128 = pl.Int128
 SEEN_AT_MOST = 4096  # a column whose values so far are more is answered from each batch's distinct values alone
 DENSE_AT_MOST = 1 << 16  # a pair of small indexes is looked up in a table of all pairs up to this size (else by hash)
-
-
-@dataclass
-class Options:
-    """What the user chose for a batch."""
-
-    policy: LoadedPolicy | None = None  # forced; None = the one in force each year
-    reading: str | None = None
-    fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
-    rates: RateChain = field(default_factory=RateChain)
-    unit: Decimal = Decimal(1)
-    units: dict[str, Decimal] = field(default_factory=dict)  # an amount column's own unit (from its header): canon -> unit
-    unit_given: bool = False  # --unit was given (a header naming another unit contradicts it)
-    unit_text: str | None = None  # --unit as the user typed it (an error quotes it so)
-
-    def __post_init__(self) -> None:
-        if self.fx_rate is not None:  # (as --fx-rate is read: within the bounds the integers hold)
-            self.fx_rate = parse_rate(self.fx_rate, "fx_rate")
-
-
-def unit_digits(unit: Decimal) -> int:
-    """--unit as a power of ten: 1 -> 0, 10000 -> 4, 1000000 -> 6."""
-    digits = len(str(int(unit))) - 1
-    if unit != Decimal(10) ** digits:
-        raise InputError("--unit", str(unit), _("1, 10k or 1m"))
-    return digits
 
 
 # --- distinct values -> answers ---------------------------------------------------------------
@@ -187,80 +156,6 @@ def dense_lookup(parts: list[pl.Expr], answers: dict[tuple[int, ...], int], boun
     for part, d in zip(parts[1:], dims[1:]):
         position = position * d + part.cast(pl.Int64)
     return pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(position)
-
-
-CSV_SPECIAL = [",", '"', "\n", "\r"]  # what makes polars quote a CSV field (and an empty text)
-
-
-def csv_field(text: str | None) -> str | None:
-    """Text as polars writes it as one CSV field (quote style "necessary"): quoted where it holds a
-    comma, a quote or a line end, or is empty. Pre-quoted text is written with quote style "never"."""
-    if text is None or (text and not any(ch in text for ch in CSV_SPECIAL)):
-        return text
-    return '"' + text.replace('"', '""') + '"'
-
-
-def csv_field_expr(text: pl.Expr) -> pl.Expr:
-    """`csv_field` for a column."""
-    quoted = pl.lit('"') + text.str.replace_all('"', '""', literal=True) + pl.lit('"')
-    return pl.when(text.str.contains_any(CSV_SPECIAL) | (text == "")).then(quoted).otherwise(text)
-
-
-def decimal_text(value: pl.Expr, scale: int, least: int = 2) -> pl.Expr:
-    """A non-negative integer count of 10^-scale as text with at least ``least`` decimals (money:
-    two; a rate as `rate_str` writes it: none), never rounded.
-
-    (polars writes a Decimal with all its scale's digits; trailing zeros past the least go.)
-    """
-    def as_decimal(v: pl.Expr, s: int) -> pl.Expr:
-        unit = pl.lit(f"{Decimal(1).scaleb(-s):f}").cast(pl.Decimal(38, s))  # (a Decimal literal would import numpy)
-        return (v.cast(pl.Decimal(38, 0)) * unit).cast(pl.Decimal(38, s)).cast(pl.String)
-
-    if least == 0:
-        return as_decimal(value, scale).str.strip_chars_end("0").str.strip_chars_end(".")
-    if scale <= least:
-        return as_decimal(value * (10 ** (least - scale)) if scale < least else value, least)
-    text = as_decimal(value, scale)
-    # trailing zeros go, then back to the least decimals: the whole part is len - scale - 1 long
-    return text.str.strip_chars_end("0").str.pad_end(text.str.len_bytes() - (scale - least), "0")
-
-
-def decimal_value(value: pl.Expr, scale: int, least: int = 2) -> pl.Expr:
-    """`decimal_text`'s number as a Decimal with ``max(scale, least)`` decimals, for a typed output (exact)."""
-    if scale < least:
-        value, scale = value * (10 ** (least - scale)), least
-    unit = pl.lit(f"{Decimal(1).scaleb(-scale):f}").cast(pl.Decimal(38, scale))
-    return (value.cast(pl.Decimal(38, 0)) * unit).cast(pl.Decimal(38, scale))
-
-
-def round_div(num: pl.Expr, den: pl.Expr | int, mode: str) -> pl.Expr:
-    """Integer division of non-negative integers, rounded as a policy says."""
-    den = pl.lit(den, dtype=I128) if isinstance(den, int) else den
-    if mode == "half_up":
-        return (num * 2 + den) // (den * 2)
-    if mode == "down":
-        return num // den
-    if mode == "up":
-        return (num + den - 1) // den
-    q, r = num // den, num % den
-    return pl.when(r * 2 > den).then(q + 1).when(r * 2 < den).then(q).otherwise(q + q % 2)
-
-
-def _units(amount: Decimal, scale: int, comparator: str) -> int:
-    """The least whole count of 10^-scale that passes `amount` with `comparator` (gt or ge)."""
-    with decimal.localcontext(EXACT):
-        scaled = amount.scaleb(scale)
-        whole = int(scaled.to_integral_value(decimal.ROUND_FLOOR))
-        if comparator == "gt":
-            return whole + 1
-        return whole if whole == scaled else whole + 1
-
-
-def _scale_of(quantum: Decimal) -> int:
-    exp = quantum.normalize().as_tuple().exponent
-    if quantum.normalize() != Decimal(1).scaleb(exp):  # type: ignore[arg-type]
-        raise PolicyError(_("rounding: the batch engine needs a power of ten as quantum, not {quantum}").format(quantum=quantum))
-    return -int(exp)  # type: ignore[arg-type]  (negative for tens of yuan and coarser)
 
 
 # --- the scorer ------------------------------------------------------------------------------
@@ -1077,15 +972,3 @@ def formula_starts(text: bytes, start: int = 0) -> list[str]:
     if found and any(text.find(hint, start) != -1 for hint in BLANK_HINTS):
         found.append(AFTER_BLANKS)
     return found
-
-
-def _zeros(n: int) -> int:
-    """How many zeros a positive integer ends in."""
-    text = str(n)
-    return len(text) - len(text.rstrip("0"))
-
-
-def _e8(rate: Decimal) -> int | None:
-    """A rate as a whole count of 10^-8, or None when it has more decimals than that."""
-    scaled = rate.scaleb(FX_DECIMALS)
-    return int(scaled) if scaled == scaled.to_integral_value() else None

@@ -34,7 +34,8 @@ from .ahead import ahead
 from .errors import FxError, InputError, PolicyError
 from .i18n import N_, _, get_language, in_english
 from .language import said_both, using
-from .frame import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, Options, _e8, _scale_of, decimal_text, round_div, unit_digits
+from .options import Options
+from .scaled import FX_DECIMALS, I128, MAX_AMOUNT, MAX_CENTS as MAX_AMOUNT_CENTS, _e8, _scale_of, decimal_text, round_div, unit_digits
 from .io.readers import PARSE_ERROR, Source, Unreadable, frames, whole_text
 from .io.source import Note
 from .fx import given_rate_source

@@ -105,7 +105,7 @@ class BatchWriter:
         if self.fmt == "csv":
             import polars as pl
 
-            from ..frame import csv_field
+            from ..scaled import csv_field
 
             if self.encoding == "utf-8-sig":
                 self._file.write(codecs.BOM_UTF8)
