@@ -137,3 +137,14 @@ def test_no_import_circles():
     imports it back (directly or through others): the package reads from the bottom up."""
     circles = _cycles(_imports())
     assert circles == [], "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
+
+
+def test_reading_files_does_not_reach_an_engine():
+    """Readers, writers and the ledger take what they share with the batch engine (cents, rates x 10^8,
+    `csv_field`, `Options`) from the modules below both, never from frame.py or the other engines."""
+    graph = _imports()
+    engines = {"frame", "engine", "sql", "spark", "batch", "plan"}
+    files = [m for m in graph if m.startswith("io.") or m.startswith("ledger") or m in ("io", "scaled", "options", "scored")]
+    for name in files:
+        reached = engines & (_reaches(graph, name) | {name})
+        assert not reached, f"{name} reaches {sorted(reached)}"

@@ -18,7 +18,8 @@ from .io.readers import PARSE_ERROR
 from .language import using
 from .money import GROUPED_PATTERN, GROUPING, MAX_AMOUNT, parse_amount
 from .scaled import I128, unit_digits
-from .scored import LEDGER_ERROR, TOTAL_WORDS
+from .scored import LEDGER_ERROR
+from .totals import total_rows
 
 SEEN_AT_MOST = 4096  # a column whose values so far are more is answered from each batch's distinct values alone
 PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified without looking for the pairs present
@@ -93,13 +94,7 @@ class Cells:
 
     def _is_total(self) -> pl.Expr:
         """A total row: its project id or first cell is 合计, 总计, 小计 or Total (spaces and a colon aside)."""
-        if not self.total_columns:
-            return pl.lit(False)
-        words = [w.casefold() for w in TOTAL_WORDS]
-        return pl.any_horizontal([
-            named(c).cast(pl.String).str.replace_many([" ", "\u3000", "\t", ":", "："], [""] * 5).str.to_lowercase()
-            .is_in(words).fill_null(False)
-            for c in self.total_columns])
+        return total_rows(self.total_columns)
 
     def _keys(self) -> dict[str, tuple[Lookup, str | None]]:
         """The repeating cells: canonical column -> (its lookup, the value of an absent or empty cell)."""

@@ -11,6 +11,7 @@ import polars as pl
 from .i18n import N_
 from .io.readers import PARSE_ERROR  # a reader's per-row error (a ragged line, a line that is not JSON)
 from .text import FORMULA_STARTS
+from .totals import TOTAL_WORDS, total_rows  # noqa: F401 (the scorer's, from here too)
 
 RESULT_COLUMNS = [
     "policy", "policy_status", "eligible", "tier", "rate", "base_usd", "fx_rate", "fx_source", "base_cny", "gross_cny",
@@ -29,8 +30,8 @@ ALL_STARTS = [*FORMULA_STARTS, AFTER_BLANKS]
 # a search for one byte is ~50 times faster than for two (a block without them needs no search by pattern)
 BLANK_HINTS = (b" ", b"\t", b"\x0b", b"\x0c", b"\xc2", b"\xe1", b"\xe2", b"\xe3", b"\xef")
 LINE = "__line"  # the input record's own text, in a batch scored for CSV from its lines
-TOTAL_WORDS = ["合计", "总计", "小计", "Total"]  # the project id or first cell of a total row (see `Scorer._is_total`)
 TOTAL_REASON = "total row: not scored; its amounts are checked against the rows above (see the summary)"
+
 
 
 @dataclass
