@@ -133,7 +133,7 @@ class BatchWriter:
 
     def write(self, df, csv_ready: bool = False) -> None:
         """Append a batch with the columns given at the start (``csv_ready``: CSV text already,
-        see `frame.Scored`)."""
+        see `scored.Scored`)."""
         with writing(self.name):
             self._write(df, csv_ready)
 
