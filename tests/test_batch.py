@@ -754,7 +754,8 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     import sys
 
     import fdi_incentive.batch as batch
-    import fdi_incentive.frame as frame
+    import fdi_incentive.frame_cells as frame_cells
+    import fdi_incentive.frame_lookup as frame_lookup
     from fdi_incentive.io.readers import csv_blocks
 
     src = tmp_path / "in.csv"
@@ -763,8 +764,8 @@ def test_many_small_batches_give_the_same_rows_and_summary(tmp_path, monkeypatch
     score_file(src, tmp_path / "whole.parquet")
     monkeypatch.setattr(readers, "csv_blocks", functools.partial(csv_blocks, block=50_000))  # about 60 blocks
     monkeypatch.setattr(batch, "BATCH_ROWS", 700)
-    monkeypatch.setattr(frame, "PAIRS_AT_ONCE", 0)  # and (sector, code) pairs looked for in the rows
-    monkeypatch.setattr(frame, "DENSE_AT_MOST", 0)  # and pairs of indexes looked up by hash, not in a table
+    monkeypatch.setattr(frame_cells, "PAIRS_AT_ONCE", 0)  # and (sector, code) pairs looked for in the rows
+    monkeypatch.setattr(frame_lookup, "DENSE_AT_MOST", 0)  # and pairs of indexes looked up by hash, not in a table
     pieces = score_file(src, tmp_path / "pieces.csv")
     assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert pieces.model_dump(exclude={"output"}) == whole.model_dump(exclude={"output"})

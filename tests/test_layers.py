@@ -88,3 +88,63 @@ def test_calc_loads_only_what_it_uses():
         assert run["code"] == 0 and ("10,000,000.00" in run["out"] or "\"10000000.00\"" in run["out"]), run["out"]
         loaded = [m for m in run["modules"] if any(m == name or m.startswith(name + ".") for name in NOT_FOR_CALC)]
         assert loaded == [], f"fdi calc {' '.join(extra)} loaded {loaded}"
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import circle of ``graph``: one per strongly connected component of more than one module
+    (or a module that imports itself), named by its modules, sorted (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in graph.get(node, ()):
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_cycles_are_found():
+    """The walker names a circle of three and leaves a chain alone."""
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_no_import_circles():
+    """No module of the package imports, even inside a function or for type checkers, a module that
+    imports it back (directly or through others): the package reads from the bottom up."""
+    circles = _cycles(_imports())
+    assert circles == [], "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
+
+
+def test_reading_files_does_not_reach_an_engine():
+    """Readers, writers and the ledger take what they share with the batch engine (cents, rates x 10^8,
+    `csv_field`, `Options`) from the modules below both, never from frame.py or the other engines."""
+    graph = _imports()
+    engines = {"frame", "engine", "sql", "spark", "batch", "plan"}
+    files = [m for m in graph if m.startswith("io.") or m.startswith("ledger") or m in ("io", "scaled", "options", "scored")]
+    for name in files:
+        reached = engines & (_reaches(graph, name) | {name})
+        assert not reached, f"{name} reaches {sorted(reached)}"

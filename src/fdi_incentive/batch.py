@@ -362,7 +362,7 @@ def _whole_digits(bound: Decimal) -> int:
 # A Parquet output's result columns, typed so that a user sums them without a cast (CSV, JSON Lines
 # and Excel write the same values as text, as before): (precision, scale) of a decimal, or a type.
 # Each value is exactly the one the other formats write: the money made from the scorer's integers
-# (`frame.decimal_value`), the rates and a ledger's sums cast from their text by io.writers, which
+# (`scaled.decimal_value`), the rates and a ledger's sums cast from their text by io.writers, which
 # refuses a text it would have to round. Each precision is the least that holds every value the
 # bounds of money.py allow:
 # - base_usd: two amounts (paid in and profit) each below MAX_AMOUNT, in cents: below 2 x 10^14 (15 digits);

@@ -7,7 +7,6 @@ a subtotal (小计, a 合计 arrivals follow) against those since the previous t
 from __future__ import annotations
 
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from .io.columns import named
@@ -17,10 +16,10 @@ if TYPE_CHECKING:
 
 
 def is_total(columns: list[str]) -> pl.Expr:
-    """A row whose cell in one of ``columns`` names a total: the scorer's own test (`Scorer._is_total`)."""
-    from .frame import Scorer
+    """A row whose cell in one of ``columns`` names a total: the scorer's own test (`totals.total_rows`)."""
+    from .totals import total_rows
 
-    return Scorer._is_total(SimpleNamespace(total_columns=columns))  # type: ignore[arg-type]
+    return total_rows(columns)
 
 
 class LedgerTotals:
@@ -55,8 +54,8 @@ class LedgerTotals:
             self.last_arrival = max(self.last_arrival, last or 0)
 
     def checks(self, column: str, unit: Decimal) -> list[tuple[int, dict]]:
-        """Each total row's line and its check of ``column`` (`summary.AmountCheck`), grand or subtotal."""
-        from .summary import AmountCheck, is_subtotal, total_word
+        """Each total row's line and its check of ``column`` (`totals.AmountCheck`), grand or subtotal."""
+        from .totals import AmountCheck, is_subtotal, total_word
 
         out = []
         for line, label, total, run, group in self.found:

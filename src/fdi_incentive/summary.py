@@ -14,6 +14,7 @@ from .i18n import _
 from .frame import SUMMARY_KEYS, Options, Scored, Scorer
 from .io.readers import Source
 from .money import Money
+from .totals import TOTAL_WORDS, AmountCheck, TotalCheck, is_subtotal, total_word  # noqa: F401 (and from here)
 
 FIRST_ERRORS = 10
 
@@ -30,26 +31,6 @@ class Group(BaseModel):
     rows: int
     eligible: int
     incentive_cny: Money
-
-
-class AmountCheck(BaseModel):
-    total: Money | None = Field(description="the total row's amount (at the column's unit: in currency units), None if empty or unreadable")
-    rows_above: Money = Field(description="the sum of the data rows above it (a subtotal's: since the previous total row)")
-    rows: int = Field(description="the rows added up")
-    unreadable: int = Field(description="rows above whose amount could not be read (left out of the sum)")
-    equal: bool | None = Field(description="whether the total equals the sum; None when the total row has no amount")
-    unit: int = Field(1, description="how many currency units one of the column's is (10000 for 万美元 or --unit 10k): "
-                                     "the sheet writes the amounts divided by it")
-
-
-class TotalCheck(BaseModel):
-    """A total row (合计, Total): kept, not scored, its amounts checked against the rows above it
-    (a grand total: 总计, Total, a 合计 that ends the data; a subtotal: 小计, a 合计 data rows follow)."""
-
-    row: int = Field(description="data row number, 1 = the first row after the header")
-    line: str | None = Field(None, description="where the analyst finds it: 'line 6' of a CSV, \"sheet 'Sheet1' row 6\"")
-    label: str = Field(description="what the row calls itself: 合计, 总计, 小计, Total")
-    checks: dict[str, AmountCheck] = Field(description="amount column -> the check")
 
 
 # a column that names the projects (项目名称): it labels the rows where the file has no id column
@@ -80,8 +61,6 @@ def cells_of(scored: Scored, scorer: Scorer, column: str | None, rows: list[int]
 
 def _total_label(scored: Scored, scorer: Scorer, i: int) -> str:
     """What a total row calls itself: the text of its project id or first cell that names it."""
-    from .frame import TOTAL_WORDS
-
     if scored.csv_ready:  # (the record as it stands: its first fields)
         cells = str(scored.rows[scored.rows.columns[0]][i]).split(",")
         named = [cells[scorer.inputs.index(c)] for c in scorer.total_columns if scorer.inputs.index(c) < len(cells)]
@@ -89,17 +68,6 @@ def _total_label(scored: Scored, scorer: Scorer, i: int) -> str:
         named = [str(scored.rows[c][i]) for c in scorer.total_columns if c in scored.rows.columns]
     words = {w.casefold() for w in TOTAL_WORDS}
     return next((n.strip() for n in named if "".join(n.split()).rstrip(":：").casefold() in words), named[0] if named else "")
-
-
-def total_word(label: str) -> str:
-    """A total row's word as it is compared: 合计, 总计, 小计, total."""
-    return "".join(label.split()).rstrip(":：").casefold()
-
-
-def is_subtotal(word: str, data_follows: bool) -> bool:
-    """Whether a total row adds up only the rows since the previous total row (小计, and a 合计 data
-    rows follow), not every row above it (总计, Total, a 合计 that ends the data)."""
-    return word == "小计" or (word == "合计" and data_follows)
 
 
 class Tally:

@@ -105,7 +105,7 @@ class BatchWriter:
         if self.fmt == "csv":
             import polars as pl
 
-            from ..frame import csv_field
+            from ..scaled import csv_field
 
             if self.encoding == "utf-8-sig":
                 self._file.write(codecs.BOM_UTF8)
@@ -133,7 +133,7 @@ class BatchWriter:
 
     def write(self, df, csv_ready: bool = False) -> None:
         """Append a batch with the columns given at the start (``csv_ready``: CSV text already,
-        see `frame.Scored`)."""
+        see `scored.Scored`)."""
         with writing(self.name):
             self._write(df, csv_ready)
 
