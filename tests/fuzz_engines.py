@@ -250,16 +250,16 @@ def calc_of(r: dict, heads: dict, spec) -> dict | str:
         scale = heads[f][1]
         return text if scale == 1 else str(parse_amount(text, CANONICAL[f], scale=D(scale)))
 
+    def cell(f: str, default=None):  # (a cell of blanks in a file gives nothing, as an empty one)
+        return r[f] if f in heads and r[f].strip() else default
+
     try:
         project = Project.for_year(
-            r["year"], paid_in=amount("paid_in"), currency=(r["currency"] if "currency" in heads else "") or "USD",
+            r["year"], paid_in=amount("paid_in"), currency=cell("currency", "USD"),
             shareholder_loans_usd=amount("shareholder_loans"), reinvested_profit=amount("reinvested_profit"),
-            reinvested_profit_currency=(r["reinvested_profit_currency"] if "reinvested_profit_currency" in heads
-                                        else "") or "CNY",
-            kind=(r["kind"] if "kind" in heads else "") or "new",
-            sector=(r["sector"] if "sector" in heads else "") or None,
-            industry_code=(r["industry_code"] if "industry_code" in heads else "") or None, id=r["project_id"])
-        fx = (r["fx_rate"] if "fx_rate" in heads else "").strip() or spec["fx"]
+            reinvested_profit_currency=cell("reinvested_profit_currency", "CNY"), kind=cell("kind", "new"),
+            sector=cell("sector"), industry_code=cell("industry_code"), id=r["project_id"])
+        fx = cell("fx_rate", spec["fx"])
         y = assess(project, fx=fx, policy=spec["policy"]).years[0]
     except FdiError as e:
         return str(e)
