@@ -44,3 +44,22 @@ def test_a_year_without_an_fx_rate_is_the_same_error_in_sql_as_in_batch(tmp_path
     sql = sql_cells(capsys, [("P1", 2027, "manufacturing", "30000000.01")])
     assert batch[0]["error"].startswith("fx: no USD rate in 2027") and "--fx-rate" in batch[0]["error"]
     assert sql[0]["error"] == batch[0]["error"]
+
+
+@pytest.mark.xfail(strict=True, reason="a currency with no rate beside a zero or empty paid_in: fdi calc and the "
+                                       "library refuse the project (no rate for ABC), fdi batch pays the row "
+                                       "(CNY 2,000,000.00 on its reinvested profit)")
+@pytest.mark.parametrize("paid_in", ["0", ""])
+def test_a_currency_without_a_rate_is_refused_by_batch_as_by_calc(tmp_path, capsys, paid_in):
+    """fuzz_engines --seed 22: `paid_in` 0.00 in currency XXX, reinvested profit CNY 10,000,000."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(f"project_id,year,sector,paid_in,currency,reinvested_profit\nP1,2024,manufacturing,{paid_in},ABC,"
+                   "100000000\n", encoding="utf-8")
+    main(["batch", str(src), "-o", str(out), "--no-progress"])
+    calc = main(["calc", "--year", "2024", "--sector", "manufacturing", "--paid-in", paid_in or "0", "--currency", "ABC",
+                 "--reinvested-profit-cny", "100000000", "--json"])
+    said = capsys.readouterr().err
+    with out.open(encoding="utf-8", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert calc == 2 and "no rate for ABC" in said
+    assert "no rate for ABC" in row["error"] and row["incentive_cny"] == "", row
