@@ -13,7 +13,6 @@ import argparse
 import csv
 import io
 import json
-import random
 import re
 import shutil
 import subprocess
