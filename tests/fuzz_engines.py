@@ -56,8 +56,8 @@ GBT_SECTORS = ["制造业", "批发和零售业", "批发业", "金融业", "货
 TOTALS = ["合计", "总计", "小计", "Total"]
 TITLES = ["2024年重庆市外资项目到位资金汇总表", "填报单位：市商务委", "单位：万美元", "Report of paid-in capital"]
 FORMATS = ["csv-utf8", "csv-bom", "csv-gbk", "xlsx-xlsxwriter", "xlsx-openpyxl", "parquet", "jsonl"]
-PLAIN = re.compile(r"-?\d{1,17}(\.\d{1,3})?")
-PLAIN_RATE = re.compile(r"\d{1,5}(\.\d{1,9})?")
+PLAIN = re.compile(r"-?[0-9]{1,17}(\.[0-9]{1,3})?")  # (ASCII digits: \d takes ١٢ too)
+PLAIN_RATE = re.compile(r"[0-9]{1,5}(\.[0-9]{1,9})?")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 CANONICAL = {"paid_in": "paid_in", "shareholder_loans": "shareholder_loans_usd", "reinvested_profit": "reinvested_profit"}
@@ -176,7 +176,7 @@ def table_of(spec) -> tuple[list[str], list[str], list[list[str]], list[bool]]:
 
 def xlsx_cell(text: str):
     """A number where the text is one that a double holds exactly, else the text."""
-    if re.fullmatch(r"\d{1,15}", text):
+    if re.fullmatch(r"[0-9]{1,15}", text):
         return int(text)
     return text
 
@@ -286,7 +286,7 @@ def sql_row(r: dict, heads: dict) -> tuple | None:
     if any(h[1] != 1 for f, h in heads.items() if f in ("paid_in", "shareholder_loans")) or "currency" in heads:
         return None
     year = r["year"]
-    if not re.fullmatch(r"-?\d{1,9}", year):
+    if not re.fullmatch(r"-?[0-9]{1,9}", year):
         return None
     amounts = []
     for f in ("paid_in", "shareholder_loans", "reinvested_profit"):
