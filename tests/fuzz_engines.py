@@ -278,7 +278,8 @@ def statement(policy: str | None, fx: str | None) -> str:
     from fdi_incentive.policy import get_policy
     from fdi_incentive.sql import SqlOptions, compile_sql
 
-    return compile_sql("duckdb", SqlOptions(policy=get_policy(policy) if policy else None, fx_rate=D(fx) if fx else None))
+    return compile_sql("duckdb", SqlOptions(policy=get_policy(policy) if policy else None, fx_rate=D(fx) if fx else None,
+                                            inline=True))
 
 
 def sql_row(r: dict, heads: dict) -> tuple | None:

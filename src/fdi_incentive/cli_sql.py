@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_base import (FLAG, _Command, _fail, _reading, app, handles_errors)
+from .cli_base import (FLAG, _Command, _fail, _named_as_options, _reading, app, handles_errors)
 from .i18n import _
 
 
@@ -50,17 +50,18 @@ def sql_command(
     if ddl:
         typer.echo(input_ddl(dialect, table) + ";")
         return
-    granted = parse_granted_rate(rate, "--rate") if rate is not None else None  # (calc's and plan's parser)
-    options = SqlOptions(table=table, view=view, policy=get_policy(policy) if policy else None, reading=_reading(reading),
-                         fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None, rate=granted, inline=inline)
-    if tables:
-        typer.echo("".join(statement + ";\n" for statement in reference_sql(dialect, options)), nl=False)
-        return
-    if seeds is not None:
-        from .reference import write_seeds
-        from .sql import reference_tables
+    with _named_as_options("fx", "fx_table"):  # (a year's "no rate" error names the options that give one, as batch's)
+        granted = parse_granted_rate(rate, "--rate") if rate is not None else None  # (calc's and plan's parser)
+        options = SqlOptions(table=table, view=view, policy=get_policy(policy) if policy else None, reading=_reading(reading),
+                             fx_rate=parse_rate(fx_rate, "--fx-rate") if fx_rate else None, rate=granted, inline=inline)
+        if tables:
+            typer.echo("".join(statement + ";\n" for statement in reference_sql(dialect, options)), nl=False)
+            return
+        if seeds is not None:
+            from .reference import write_seeds
+            from .sql import reference_tables
 
-        for path in write_seeds(reference_tables(options), seeds):
-            typer.echo(str(path))
-        return
-    typer.echo(compile_sql(dialect, options) + ";")
+            for path in write_seeds(reference_tables(options), seeds):
+                typer.echo(str(path))
+            return
+        typer.echo(compile_sql(dialect, options) + ";")

@@ -427,8 +427,8 @@ def _assess_year(
                     if a.currency != "USD" or reading == "converted":
                         raise
                     convertible = False
-            if a.currency == "USD":
-                usd, source = a.amount, "USD"
+            if a.currency == "USD" or not a.amount:  # (nothing to convert: no rate is needed, as the batch needs none)
+                usd, source = a.amount, a.currency
             else:
                 own = chain.quote(a.currency, on=a.date, year=year)
                 usd = round_money(a.amount * own.rate / usd_quote.rate, usd_q, policy.rounding.mode)
