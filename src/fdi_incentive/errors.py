@@ -22,6 +22,11 @@ def arg(name: str, words: str | None = None) -> str:
     return _(_names[name]) if name in _names else words or name  # (an option's words in the language of the moment)
 
 
+def naming() -> tuple[tuple[str, str], ...]:
+    """How arguments are named at the moment (see `called_as`): a key for what caches messages."""
+    return tuple(sorted(_names.items()))
+
+
 @contextmanager
 def called_as(names: dict[str, str]) -> Iterator[None]:
     """Inside the block, errors name each argument of ``names`` as the caller gave it (``--rate``)."""

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import industry
+from .errors import naming
 from .i18n import in_english
 from .policy import KIND_NAMES, LoadedPolicy
 from .rules import Rule, rules, years
@@ -85,7 +86,7 @@ def reference(policies: list[LoadedPolicy], forced: LoadedPolicy | None = None, 
               fx_rate: Decimal | None = None, granted: Decimal | None = None) -> Reference:
     """The reference tables for scoring under ``policies`` (``forced``: that one alone, every year); made
     once for each set of options."""
-    key = (tuple(id(lp) for lp in policies), id(forced), reading, fx_rate, granted)
+    key = (tuple(id(lp) for lp in policies), id(forced), reading, fx_rate, granted, naming())  # (its messages name options so)
     found = _MADE.get(key)
     if found is None or any(a is not b for a, b in zip(found[0], [*policies, forced])):
         found = _MADE[key] = ([*policies, forced], _reference(policies, forced, reading, fx_rate, granted))
