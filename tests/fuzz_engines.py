@@ -275,11 +275,15 @@ def calc_of(r: dict, heads: dict, spec) -> dict | str:
 
 @cache
 def statement(policy: str | None, fx: str | None) -> str:
+    """`fdi sql --inline`'s statement, its messages naming the options as the command line's do (as batch's cells)."""
+    from fdi_incentive.cli_base import OPTIONS
+    from fdi_incentive.errors import called_as
     from fdi_incentive.policy import get_policy
     from fdi_incentive.sql import SqlOptions, compile_sql
 
-    return compile_sql("duckdb", SqlOptions(policy=get_policy(policy) if policy else None, fx_rate=D(fx) if fx else None,
-                                            inline=True))
+    with called_as({name: OPTIONS[name] for name in ("fx", "fx_table")}):
+        return compile_sql("duckdb", SqlOptions(policy=get_policy(policy) if policy else None, fx_rate=D(fx) if fx else None,
+                                                inline=True))
 
 
 def sql_row(r: dict, heads: dict) -> tuple | None:
