@@ -144,18 +144,22 @@ def check(tmp_path, data, which, run) -> None:
 
 # --- DuckDB, in process --------------------------------------------------------------------------
 
-def duckdb_run(rows_in, which, inline=True):
+def duckdb_scored(rows_in, made: tuple[str, ...] | list[str], query: str) -> list[tuple]:
+    """The rows in DuckDB's table `projects` (``made``: the reference tables' statements first), scored by ``query``."""
     import duckdb
 
     con = duckdb.connect()
-    if not inline:
-        for made in tables("duckdb", which):
-            con.execute(made)
+    for statement_ in made:
+        con.execute(statement_)
     con.execute(f"""CREATE TABLE projects (project_id VARCHAR, year INTEGER, kind VARCHAR, sector VARCHAR,
         industry_code VARCHAR, paid_in_usd DECIMAL{AMOUNT_TYPE}, shareholder_loans_usd DECIMAL{AMOUNT_TYPE},
         reinvested_profit_usd DECIMAL{AMOUNT_TYPE}, fx_rate DECIMAL{FX_TYPE})""")
     con.executemany("INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_in)
-    return con.execute(statement("duckdb", which, inline=inline)).fetchall()
+    return con.execute(query).fetchall()
+
+
+def duckdb_run(rows_in, which, inline=True):
+    return duckdb_scored(rows_in, () if inline else tables("duckdb", which), statement("duckdb", which, inline=inline))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -425,19 +429,9 @@ def user_policy(tmp_path, name: str = "mine", categories: list[str] | None = Non
     return path
 
 
-def sql_rows(rows_in, policy, dialect_run="duckdb", inline=True, **extra):
-    import duckdb
-
-    con = duckdb.connect()
-    options = SqlOptions(policy=policy, fx_rate=D("7"), inline=inline, **extra)
-    if not inline:
-        for made in reference_sql("duckdb", options):
-            con.execute(made)
-    con.execute(f"""CREATE TABLE projects (project_id VARCHAR, year INTEGER, kind VARCHAR, sector VARCHAR,
-        industry_code VARCHAR, paid_in_usd DECIMAL{AMOUNT_TYPE}, shareholder_loans_usd DECIMAL{AMOUNT_TYPE},
-        reinvested_profit_usd DECIMAL{AMOUNT_TYPE}, fx_rate DECIMAL{FX_TYPE})""")
-    con.executemany("INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_in)
-    return con.execute(compile_sql("duckdb", options)).fetchall()
+def sql_rows(rows_in, policy, inline=True):
+    options = SqlOptions(policy=policy, fx_rate=D("7"), inline=inline)
+    return duckdb_scored(rows_in, () if inline else reference_sql("duckdb", options), compile_sql("duckdb", options))
 
 
 @pytest.mark.parametrize("sector, code", [("批发和零售业", None), ("批发业", None), ("货币金融服务", None),

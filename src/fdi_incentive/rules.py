@@ -81,11 +81,6 @@ def ranked(policy: Policy, category: str) -> list[Tier]:
     return [t for _, t in sorted(applicable, key=lambda it: (it[1].rate, it[0]), reverse=True)]
 
 
-def excluded_codes(policy: Policy) -> tuple[str, ...]:
-    """The GB/T code prefixes a policy excludes (a prefix excludes every code below it)."""
-    return tuple(policy.exclusions.codes)
-
-
 def excluded_by_code(policy: Policy, code: str | None) -> bool:
     return code is not None and any(code.startswith(prefix) for prefix in policy.exclusions.codes)
 
@@ -148,8 +143,8 @@ def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted
     rows = tuple(
         TierRow(tier=t, threshold=t.threshold.amount, comparator=t.threshold.comparator,
                 rate=t.rate if granted is None else granted, rate_type=t.rate_type, cap=policy.cap.amount,
-                reason=_reasons(policy, t)[0], capped_reason=_reasons(policy, t)[1], rate_error=_granted_error(t, granted))
-        for t in tiers)
+                reason=reason, capped_reason=capped, rate_error=_granted_error(t, granted))
+        for t in tiers for reason, capped in [_reasons(policy, t)])
     return Rule(
         policy=policy.id, category=category, kind=kind, excluded=excluded,
         excluded_reason=f"excluded: {category_label(category)} ({policy.exclusions.citation})",

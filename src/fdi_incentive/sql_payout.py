@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .scaled import _scale_of
 from .sql_base import (BASE, BASE_CNY, INPUT_COLUMNS, Arith, _cat, case, col, dec, is_null, layer, lit, num, ref)
 
 
@@ -59,19 +60,14 @@ def payout(q: exp.Select, *, tiers: int, rate_type: tuple[int, int], gross: tupl
     q = layer(q, "m5", {"_f_gross": exp.cast(product, dec(*gross))})
     q = layer(q, "m6", {"_f_capped": exp.func("COALESCE", exp.GT(this=col("_f_gross"), expression=col("_f_cap")), exp.false())})
     paid = exp.cast(case([(col("_f_capped"), col("_f_cap"))], col("_f_gross")), dec(*gross))
-    scale = max(max(_scale(q_) for q_, _ in modes), 0) if modes else 2
+    scale = max(max(_scale_of(q_) for q_, _ in modes), 0) if modes else 2
     inc_type = dec(gross[0] - gross[1] + scale + 1, scale)
     ways = [(exp.and_(exp.EQ(this=col("quantum"), expression=num(quantum)), exp.EQ(this=col("rounding"), expression=lit(mode))),
-             exp.cast(arith.rounded(paid, gross, _scale(quantum), mode), inc_type)) for quantum, mode in modes]
+             exp.cast(arith.rounded(paid, gross, _scale_of(quantum), mode), inc_type)) for quantum, mode in modes]
     incentive = ways[0][1] if len(ways) == 1 else case(ways)
     q = layer(q, "m7", {"_f_inc": incentive,
                         "_f_error": exp.func("COALESCE", col("_f_err1"), col("_f_err2"), col("_f_gerr"))})
     return q
-
-
-def _scale(quantum) -> int:
-    """0.01 -> 2, 1 -> 0, 100 -> -2."""
-    return -quantum.normalize().as_tuple().exponent
 
 
 def _reason(tiers: int) -> exp.Expression:
