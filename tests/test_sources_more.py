@@ -277,7 +277,14 @@ def test_policy_show_fits_80_columns(pid):
     ("cn-cq-tongliang-2025", 2025, "in_force"), ("cn-cq-tongliang-2025", 2026, "assumed_continuation"),
 ])
 def test_each_year_has_the_status_its_dates_give(pid, year, status):
-    assert get_policy(pid).policy.status_for(year) == status
+    assert get_policy(pid).policy.status_in(year) == status
+
+
+@pytest.mark.parametrize("pid, confidence", [("cn-gd-foshan-2023", "mirror"), ("cn-sn-2023", "secondary"),
+                                             ("cn-fj-2023", "mirror"), ("cn-cq-tongliang-2025", "official")])
+def test_confidence_is_the_best_reliability_among_the_sources_quoting_the_clause(pid, confidence):
+    assert get_policy(pid).policy.confidence == confidence
+    assert f"## Confidence\n\n**{confidence}**" in (ROOT / f"docs/policies/{pid}.md").read_text(encoding="utf-8")
 
 
 # --- the docs ------------------------------------------------------------------------------------
