@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from fdi_incentive import get_policy
@@ -261,11 +262,12 @@ def test_each_file_validates_and_its_sources_are_the_files(pid):
     assert runner.invoke(app, ["policy", "validate", str(POLICIES / f"{pid}.toml")]).exit_code == 0
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("pid", OURS)
-def test_policy_show_fits_80_columns(pid):
-    result = runner.invoke(app, ["policy", "show", pid], env={"COLUMNS": "80"})
+def test_policy_show_fits_80_columns(pid, lang):
+    result = runner.invoke(app, ["policy", "show", pid, "--lang", lang], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert max(cell_len(line) for line in result.output.splitlines()) <= 80  # (a Chinese character is two columns)
     flat = re.sub(r"[\s│]+", "", result.output)
     assert re.sub(r"\s+", "", raw(pid)["tiers"][0]["citation"].split(" … ")[0]) in flat
 
@@ -308,3 +310,76 @@ def test_the_docs_page_quotes_the_clause_and_tables_every_parameter(pid):
     cells = [c.strip() for c in (r[3] for r in rows) if re.search(r"[\u4e00-\u9fff]", c) and not c.strip().startswith("(")]
     missing = [f for c in cells for f in fragments(c) if f not in words]
     assert missing == []
+
+
+# --- what the files make the tool pay (boundaries under each comparator, bands, flags, dates) -------
+
+def pays(pid, year, paid_in, sector="manufacturing", fx="7", location=None, **flags):
+    from fdi_incentive import Project, assess
+
+    y = assess(Project.for_year(year, paid_in=paid_in, sector=sector, location=location, **flags), policy=pid, fx=fx).years[0]
+    return y.policy_status, y.tier, f"{y.incentive_cny:.2f}"
+
+
+@pytest.mark.parametrize("year, paid_in, sector, flags, expected", [
+    (2023, "4999999.99", "manufacturing", {}, ("in_force", None, "0.00")),
+    (2023, "5000000", "manufacturing", {}, ("in_force", "band-5m", "700000.00")),  # 或以上: inclusive
+    (2023, "9999999.99", "manufacturing", {}, ("in_force", "band-5m", "1400000.00")),  # 少於: below 10M (69,999,999.93 yuan × 2%)
+    (2023, "10000000", "manufacturing", {}, ("in_force", "band-10m", "2100000.00")),
+    (2023, "50000000", "manufacturing", {}, ("in_force", "band-50m", "17500000.00")),
+    (2023, "60000000", "manufacturing", {}, ("in_force", "band-50m", "20000000.00")),  # 2000萬 cap
+    (2023, "4000000", "manufacturing", {}, ("in_force", None, "0.00")),  # no flag: the general schedule
+    (2023, "3000000", "manufacturing", {"priority": True}, ("in_force", "priority-3m", "420000.00")),
+    (2023, "60000000", "services", {}, ("in_force", None, "0.00")),  # manufacturing only (assumed)
+    (2024, "6000000", "manufacturing", {}, ("assumed_continuation", "band-5m", "840000.00")),
+])
+def test_foshan_pays_its_bands(year, paid_in, sector, flags, expected):
+    assert pays("cn-gd-foshan-2023", year, paid_in, sector, **flags) == expected
+
+
+@pytest.mark.parametrize("year, paid_in, sector, expected", [
+    (2025, "999999.99", "manufacturing", ("in_force", None, "0.00")),
+    (2025, "1000000", "manufacturing", ("in_force", "band-1m", "70000.00")),  # (含)以上: inclusive
+    (2025, "29999999.99", "manufacturing", ("in_force", "band-10m", "4200000.00")),  # 2%, not 3%
+    (2025, "30000000", "manufacturing", ("in_force", "band-30m", "6300000.00")),  # 30M is the top band's
+    (2025, "600000000", "manufacturing", ("in_force", "band-30m", "100000000.00")),  # the top band's 1亿 cap
+    (2025, "60000000", "services", ("in_force", None, "0.00")),
+    (2023, "30000000", "manufacturing", ("in_force", "band-30m", "6300000.00")),
+    (2026, "30000000", "manufacturing", ("expired", None, "0.00")),  # 有效期至2025年12月31日
+])
+def test_shaanxi_pays_its_bands_until_2025(year, paid_in, sector, expected):
+    assert pays("cn-sn-2023", year, paid_in, sector) == expected
+
+
+@pytest.mark.parametrize("year, paid_in, fx, expected", [
+    (2025, "1000000", "7", ("in_force", "subsidy", "20000.00")),
+    (2025, "1000000", "9", ("in_force", "subsidy", "20000.00")),  # no exchange rate enters
+    (2025, "0.01", "7", ("in_force", "subsidy", "0.00")),  # no threshold; 0.0002 yuan rounds to 0
+    (2024, "1000000", "7", ("not_yet", None, "0.00")),
+    (2026, "1000000", "7", ("assumed_continuation", "subsidy", "20000.00")),
+])
+def test_tongliang_pays_two_fen_a_dollar_whatever_the_rate(year, paid_in, fx, expected):
+    assert pays("cn-cq-tongliang-2025", year, paid_in, "services", fx=fx) == expected
+
+
+@pytest.mark.parametrize("location, paid_in, sector, flags, expected", [
+    ("福州市", "4999999.99", "services", {}, ("in_force", None, "0.00")),
+    ("福州市", "5000000", "services", {}, ("in_force", "general", "350000.00")),  # 及以上: inclusive
+    ("三明市", "3000000", "services", {}, ("in_force", "four-cities", "210000.00")),
+    ("宁德市", "3000000", "services", {"hnte": True}, ("in_force", "hnte-four-cities", "315000.00")),
+    ("福州市", "4000000", "services", {"hnte": True}, ("in_force", None, "0.00")),  # 其中: the threshold first
+    ("福州市", "9999999.99", "manufacturing", {}, ("in_force", "general", "700000.00")),  # 1%, not 1.5%
+    ("福州市", "10000000", "manufacturing", {}, ("in_force", "manufacturing", "1050000.00")),
+    ("福州市", "100000000", "manufacturing", {}, ("in_force", "manufacturing", "10000000.00")),  # 1000万 cap
+    ("厦门市", "10000000", "manufacturing", {}, ("in_force", None, "0.00")),  # 不含厦门
+    ("福州市", "10000000", "real-estate", {}, ("in_force", None, "0.00")),
+])
+def test_fujian_pays_by_place_and_flag_in_2023(location, paid_in, sector, flags, expected):
+    pytest.importorskip("fdi_incentive.places")
+    assert pays("cn-fj-2023", 2023, paid_in, sector, location=location, **flags) == expected
+
+
+def test_fujian_rewards_no_year_but_2023():
+    pytest.importorskip("fdi_incentive.places")
+    assert pays("cn-fj-2023", 2024, "10000000", location="福州市")[0] == "expired"
+    assert pays("cn-fj-2023", 2022, "10000000", location="福州市")[0] == "not_yet"
