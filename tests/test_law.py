@@ -112,21 +112,25 @@ def test_the_threshold_per_year_caveat_is_on_every_2018_2022_result(year):
 
 
 @pytest.mark.parametrize("policy, year", [("cn-cq-2023", 2019), ("cn-cq-2023", 2022), ("cn-cq-2018", 2023), ("cn-cq-2018", 2025)])
-def test_a_forced_policy_outside_its_dates_is_refused(policy, year):
-    result = fdi("calc", "--policy", policy, "--year", year, "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7")
-    assert result.exit_code == 2
-    span = "2023 onwards" if policy == "cn-cq-2023" else "2018-2022"
-    assert f"{policy} applies to {span}" in result.output and f"not to {year}" in result.output
+def test_a_named_policy_outside_its_dates_pays_nothing_and_says_why(policy, year):
+    result = fdi("calc", "--policy", policy, "--year", year, "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    status = "not_yet" if policy == "cn-cq-2023" else "expired"
+    assert out["total_incentive_cny"] == "0.00" and out["years"][0]["policy_status"] == status
+    said = "is not yet in force in" if status == "not_yet" else "has expired by"
+    assert f"{policy} ({out['policies'][0]['title']}) {said} {year}" in out["years"][0]["reasons"][0]
 
 
-def test_a_users_policy_file_outside_its_dates_is_refused(tmp_path):
+def test_a_users_policy_file_outside_its_dates_pays_nothing(tmp_path):
     text = (ROOT / "src/fdi_incentive/policies/cn-cq-2023.toml").read_text(encoding="utf-8")
     path = tmp_path / "my-city.toml"
     path.write_text(text.replace('id = "cn-cq-2023"', 'id = "my-city"'), encoding="utf-8")
     result = fdi("calc", "--policy", path, "--year", "2020", "--sector", "services", "--paid-in-usd", "15000000", "--fx-rate", "7")
-    assert result.exit_code == 2 and "my-city applies to 2023 onwards (2023-01-01 to no end date), not to 2020" in result.output
-    with pytest.raises(PolicyError, match="not to 2020"):
-        assess(Project.for_year(2020, paid_in="15000000", sector="services"), policy=str(path), fx="7")
+    assert result.exit_code == 0 and "not yet in force" in result.output
+    a = assess(Project.for_year(2020, paid_in="15000000", sector="services"), policy=str(path), fx="7")
+    assert a.total_incentive_cny == 0 and a.years[0].policy_status == "not_yet" and not a.years[0].eligible
 
 
 def test_batch_has_policy_status_after_policy_and_counts_assumed_rows(tmp_path):

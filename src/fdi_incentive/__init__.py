@@ -8,7 +8,9 @@
 
 TYPE_CHECKING = False  # (not typing's: importing typing at start-up takes time a Ctrl-C may land in; type checkers read it alike)
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported when first used
-    from .engine import assess, evaluate_year
+    from .assessing import assess
+    from .comparing import compare
+    from .engine import evaluate_year
     from .errors import FdiError, FxError, InputError, PolicyError
     from .fx import EmbeddedECB, FixedRate, Quote, RateChain, RateTable
     from .language import set_language, using
@@ -21,14 +23,14 @@ __version__ = "0.1.0"
 __all__ = [
     "Arrival", "Assessment", "Classification", "EmbeddedECB", "FdiError", "FixedRate", "FxError", "InputError",
     "LoadedPolicy", "Policy", "PolicyError", "Project", "Quote", "RateChain", "RateTable", "YearResult",
-    "assess", "bundled_policies", "classify", "evaluate_year", "get_policy", "load_policy_file", "policy_for_year",
+    "assess", "bundled_policies", "classify", "compare", "evaluate_year", "get_policy", "load_policy_file", "policy_for_year",
     "set_language", "using", "__version__",
 ]
 
 # public name -> the module that defines it. Imported on first use (PEP 562), so `fdi batch`,
 # which needs neither the engine nor the models of `fdi calc`, does not build them (~0.1 s).
 _HOMES = {
-    "assess": "engine", "evaluate_year": "engine",
+    "assess": "assessing", "compare": "comparing", "evaluate_year": "engine",
     "FdiError": "errors", "FxError": "errors", "InputError": "errors", "PolicyError": "errors",
     "EmbeddedECB": "fx", "FixedRate": "fx", "Quote": "fx", "RateChain": "fx", "RateTable": "fx",
     "Classification": "industry", "classify": "industry",

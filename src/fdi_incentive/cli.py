@@ -17,6 +17,7 @@ from .cli_base import (FLAG, OPTIONS, READING_NAMES, ExitCode, Lang, Stopped, _C
                        _release_stdout, app, handles_errors, policy_app)
 # the commands register on `app` as they are imported, in this order (as `fdi --help` lists them)
 from .cli_calc import _load_project_file, calc  # noqa: F401
+from .cli_compare import compare  # noqa: F401
 from .cli_plan import plan  # noqa: F401
 from .cli_batch import UNITS, _batch_on_spark, batch  # noqa: F401
 from .cli_sql import sql_command  # noqa: F401

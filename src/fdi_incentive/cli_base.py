@@ -104,7 +104,7 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 OPTIONS = {"rate": "--rate", "granted_rate": "--rate", "sector": "--sector", "kind": "--kind", "industry_code": "--industry-code",
            "policy": "--policy", "step": "--step", "total_usd": "--total-usd", "min_per_year": "--min-per-year",
            "max_per_year": "--max-per-year", "fixed": "--fixed", "fx_assume": "--fx-assume", "years": "--years",
-           "fx": N_("--fx-rate or --fx-table"), "fx_table": N_("an --fx-table")}
+           "fx": N_("--fx-rate or --fx-table"), "fx_table": N_("an --fx-table"), "location": "--location"}
 
 
 @contextlib.contextmanager

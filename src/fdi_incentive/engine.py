@@ -10,31 +10,26 @@ cap, and round once. Every number comes from the policy file.
 from __future__ import annotations
 
 import decimal
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import FxError, InputError
+from .errors import InputError
 from .i18n import N_, _, pick
-from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
-from .industry import Classification, category_label, classify
+from .industry import Classification
 from .models import (
-    Arrival,
     ArrivalLine,
-    Assessment,
-    ClassificationOut,
-    PolicyUsed,
-    Project,
+    PartResult,
     Sensitivity,
     TierTest,
     YearResult,
 )
 from .rules import check_granted_rate, excluded_by_code, rule
-from .money import EXACT, MAX_AMOUNT, converted_too_large, percent_fmt, round_money
+from .money import EXACT, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
-from .policy import (COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES, LoadedPolicy, Policy, Reading, Tier,
-                     category_name, covered_period, get_policy, policy_for_year)
+from .placing import Where
+from .policy import (FLAG_NAMES, Part, COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, ROUNDING_NAMES, LoadedPolicy, Policy, Reading, Tier,
+                     category_name, covered_period)
 
 _ZERO = Decimal(0)
 FIELDS = {"equity": "paid_in", "reinvested_profit": "reinvested_profit", "shareholder_loan": "shareholder_loans_usd"}
@@ -81,6 +76,20 @@ class Decision:
     capped: bool
     incentive_cny: Decimal
     other_reading_incentive_cny: Decimal | None
+    cap: Decimal | None = None  # the cap a project a year that applied (the lower of the policy's and the tier's)
+    parts: tuple[tuple[Part, Decimal, Decimal], ...] = ()  # each part paid: (part, its rate, its payout)
+    period_left: Decimal | None = None  # what a cap over a period of years left for this year
+    period_capped: bool = False
+
+
+def part_rates(tier: Tier, rate: Decimal) -> list[tuple[Part, Decimal]]:
+    """Each part's rate under the tier's rate or a granted one: exact parts keep theirs, the first
+    other part takes the rest (a granted rate is the whole rate)."""
+    if rate == tier.rate:
+        return [(p, p.rate) for p in tier.parts]
+    flexible = next((i for i, p in enumerate(tier.parts) if p.rate_type != "exact"), 0)
+    others = sum((p.rate for i, p in enumerate(tier.parts) if i != flexible), _ZERO)
+    return [(p, rate - others if i == flexible else p.rate) for i, p in enumerate(tier.parts)]
 
 
 def decide(
@@ -94,17 +103,25 @@ def decide(
     reading: Reading,
     granted_rate: Decimal | None = None,
     convertible: bool = True,
+    group: str | None = None,
+    flags: frozenset[str] = frozenset(),
+    year: int | None = None,
+    paid_before: Decimal = _ZERO,
 ) -> Decision:
-    """The rule itself, for one project-year: exclusion, tier, rate, conversion, cap, one rounding.
+    """The rule itself, for one project-year: exclusion, tier, rate, conversion, caps, one rounding
+    of each part paid.
 
     ``base_cny_converted`` is the base converted at the arrivals' rates (the converted
-    reading); under the nominal reading the USD figure is paid as yuan. Pure and fast:
-    `evaluate_year` explains it, the planner searches with it.
+    reading); under the nominal reading the USD figure is paid as yuan. ``group`` is the policy's
+    place group the project is in, ``flags`` what it has (high_tech, hnte, priority);
+    ``paid_before`` what the policy paid the project in earlier years of a tier's period cap.
+    Pure and fast: `evaluate_year` explains it, the planner searches with it.
     """
-    r = rule(policy, category, kind)  # (what the policy decides for the category and kind: rules.py)
+    r = rule(policy, category, kind, group=group, flags=flags)  # (what the policy decides: rules.py)
     excluded = r.excluded or excluded_by_code(policy, code)
     kind_ok = r.kind_ok
-    tests = [(t, t.applies_to(category), t.applies_to(category) and t.threshold.passed_by(base_usd)) for t in policy.tiers]
+    reachable = {t.id for t in r.tiers}
+    tests = [(t, t.id in reachable, t.id in reachable and t.passed_by(base_usd)) for t in policy.tiers]
     picked = None if excluded else r.pick(base_usd)
     tier = picked.tier if picked is not None else None
     rate = None
@@ -112,21 +129,38 @@ def decide(
         if granted_rate is not None:
             check_granted_rate(tier, granted_rate)
         rate = tier.rate if granted_rate is None else granted_rate
+    cap = picked.cap if picked is not None else None
+    period = tier.period_cap if tier is not None and tier.period_cap and year is not None and tier.period_cap.covers(year) else None
     with decimal.localcontext(EXACT):
-        cap = policy.cap.amount
         quantum, mode = policy.rounding.quantum, policy.rounding.mode
+        left = max(period.amount - paid_before, _ZERO) if period is not None else None
 
-        def payout(base_cny: Decimal) -> tuple[Decimal, Decimal, bool]:
-            gross = base_cny * rate if rate is not None else _ZERO
+        def payout(base_cny: Decimal) -> tuple[Decimal, Decimal, bool, bool, tuple]:
+            if rate is None:
+                return _ZERO, _ZERO, False, False, ()
+            gross = base_cny * rate
             capped = cap is not None and gross > cap
-            return gross, round_money(cap if capped else gross, quantum, mode), capped
+            limit = cap if capped else None
+            period_capped = left is not None and (cap if capped else gross) > left
+            if period_capped:
+                limit = left
+            shares = [(p, pr, base_cny * pr) for p, pr in part_rates(tier, rate)] if tier.parts else [(None, rate, gross)]
+            room = None if limit is None else round_money(limit, quantum, mode)
+            paid = []
+            for p, pr, share in shares:  # (each part rounded once; under a cap, paid in the order the text lists them)
+                each = round_money(share, quantum, mode)
+                if room is not None:
+                    each = min(each, room)
+                    room -= each
+                paid.append((p, pr, each))
+            return gross, sum((e for _, _, e in paid), _ZERO), capped, period_capped, tuple(x for x in paid if x[0] is not None)
 
         base_cny = base_cny_converted if reading == "converted" else base_usd
-        gross, incentive, capped = payout(base_cny)
+        gross, incentive, capped, period_capped, parts = payout(base_cny)
         other = None
-        if reading == "converted" or convertible:
-            _, other, _ = payout(base_usd if reading == "converted" else base_cny_converted)
-    return Decision(excluded, kind_ok, tier, tests, rate, base_cny, gross, capped, incentive, other)
+        if (reading == "converted" or convertible) and not policy.conversion.fixed:
+            other = payout(base_usd if reading == "converted" else base_cny_converted)[1]
+    return Decision(excluded, kind_ok, tier, tests, rate, base_cny, gross, capped, incentive, other, cap, parts, left, period_capped)
 
 
 def evaluate_year(
@@ -145,32 +179,63 @@ def evaluate_year(
     granted_rate: Decimal | None = None,
     arrivals: list[ArrivalLine] | None = None,
     convertible: bool = True,
+    where: Where | None = None,
+    flags: frozenset[str] = frozenset(),
+    spent_usd: Decimal | None = None,
+    paid_before: Decimal = _ZERO,
+    any_year: bool = False,
 ) -> YearResult:
     """The reward of one project-year under one policy, with every step explained.
 
     ``base_cny_converted`` is the counted base converted into CNY at the rates of
     the arrivals (used under the converted reading); ``fx_rate`` is the rate stated.
+    ``where`` is the project's place as the policy sees it, ``flags`` what it has, ``spent_usd``
+    the amount spent (for a base of the amount spent), ``paid_before`` what the policy paid in the
+    earlier years of a period cap. With ``any_year``, a year outside the policy's dates pays
+    nothing (not_yet, expired); without it, such a year is refused.
     """
     policy = lp.policy
-    status = policy.status_for(year)  # (a year outside the policy's dates is refused here)
+    status = policy.status_in(year) if any_year else policy.status_for(year)
     category = classification.category
     counts = set(policy.base.counts)
     base_usd = (paid_in_usd if "equity" in counts else _ZERO) + (reinvested_usd if "reinvested_profit" in counts else _ZERO)
-    d = decide(
-        policy, category=category, code=classification.code, kind=kind, base_usd=base_usd,
-        base_cny_converted=base_cny_converted, reading=reading, granted_rate=granted_rate, convertible=convertible,
-    )
+    paid_in_base = base_usd
+    if policy.base.measure == "spent" and spent_usd is not None:
+        base_usd = spent_usd
+    shut = status in ("not_yet", "expired") or (where is not None and where.state != "in")
+    if shut:
+        r = rule(policy, category, kind)
+        d = Decision(where is not None and where.state == "excluded", r.kind_ok, None, [], None, _ZERO, _ZERO, False, _ZERO, None)
+    else:
+        d = decide(
+            policy, category=category, code=classification.code, kind=kind, base_usd=base_usd,
+            base_cny_converted=base_cny_converted * (base_usd / paid_in_base) if base_usd != paid_in_base and paid_in_base else
+            base_cny_converted, reading=reading, granted_rate=granted_rate, convertible=convertible,
+            group=where.group if where else None, flags=flags, year=year, paid_before=paid_before,
+        )
 
     covers = covered_period(policy)
-    if status == "in_force":
+    if status in ("not_yet", "expired"):
+        reasons = [(_("{policy} ({title}) is not yet in force in {year}: it applies from {start}.") if status == "not_yet" else
+                    _("{policy} ({title}) has expired by {year}: it applied to {end} ({cited}); nothing is paid.")).format(
+            policy=policy.id, title=pick(policy.title, policy.title_zh), year=year, start=policy.effective.from_,
+            end=policy.effective.to, cited=policy.effective.cited)]
+    elif status == "in_force":
         reasons = [_("{policy} ({title}) is in force in {year}: within {covers}.").format(
             policy=policy.id, title=pick(policy.title, policy.title_zh), year=year, covers=covers)]
     else:
         reasons = [_("{policy} ({title}) is applied to {year} as an assumed continuation: after {covers}, "
                      "and no later rule was found.").format(policy=policy.id, title=pick(policy.title, policy.title_zh),
                                                             year=year, covers=covers)]
+    if where is not None:
+        reasons.append(where.reason)
     reasons.append(_("Category: {category}, from {basis}.").format(category=category_name(category), basis=classification.basis))
     reasons.extend(classification.notes)
+    if policy.base.measure == "spent":
+        reasons.append((_("Base: the amount spent, {amount}, as given ({cited}).") if spent_usd is not None else
+                        _("Base: the amount spent rules ({cited}); none was given, so the amount paid in is used: "
+                          "give the amount spent (spent_usd) where it differs.")).format(
+            amount=_usd(spent_usd) if spent_usd is not None else "", cited=policy.base.cited))
     if reinvested_usd and "reinvested_profit" in counts:
         reasons.append(_("Reinvested profits {amount} count toward the base ({cited}).").format(
             amount=_usd(reinvested_usd), cited=policy.base.cited))
@@ -188,7 +253,9 @@ def evaluate_year(
         )
         for t, applies, passed in d.tests
     ]
-    if d.excluded:
+    if shut:
+        pass
+    elif d.excluded:
         reasons.append(_("Excluded: {category} projects get nothing ({cited}).").format(
             category=category_name(category), cited=policy.exclusions.cited))
     elif not d.kind_ok:
@@ -197,7 +264,9 @@ def evaluate_year(
     else:
         for t in tests:
             if not t.applies_to_category:
-                reasons.append(_("{tier}: not for {category} projects.").format(tier=t.label, category=category_name(category)))
+                tt = next(x for x in policy.tiers if x.id == t.tier)
+                reasons.append(_("{tier}: not for {category} projects.").format(tier=t.label, category=category_name(category))
+                               if not tt.applies_to(category) else _("{tier}: only for {what}.").format(tier=t.label, what=_for_whom(policy, tt)))
             else:
                 verdict = _("passed") if t.passed else _("not passed")
                 reasons.append(_("{tier}: is the base {comparator} {threshold}? {verdict} ({cited}).").format(
@@ -225,15 +294,30 @@ def evaluate_year(
             rate=fx_rate, source=fx_source, base=_cny(d.base_cny)))
     else:
         reasons.append(_("Nominal reading: the rate is applied to the USD figure and paid as yuan; no exchange rate is used."))
-    cap = policy.cap.amount
+    cap = d.cap if d.tier is not None else policy.cap.amount
     if d.rate is not None:
         reasons.append(_("Gross reward: {base} × {rate} = {gross}.").format(base=_cny(d.base_cny), rate=percent_fmt(d.rate),
                                                                           gross=_cny(d.gross_cny)))
         if cap is not None:
+            cited = tier.cap.cited if tier.cap is not None and tier.cap.amount == cap else policy.cap.cited
             if d.capped:
-                reasons.append(_("Capped at {cap} a project a year ({cited}).").format(cap=_cny(cap), cited=policy.cap.cited))
+                reasons.append(_("Capped at {cap} a project a year ({cited}).").format(cap=_cny(cap), cited=cited))
             else:
-                reasons.append(_("Within the annual cap of {cap} ({cited}).").format(cap=_cny(cap), cited=policy.cap.cited))
+                reasons.append(_("Within the annual cap of {cap} ({cited}).").format(cap=_cny(cap), cited=cited))
+        if d.period_left is not None:
+            pc = tier.period_cap
+            reasons.append((_("Capped by the total over {start}-{end}: {left} of {cap} was left ({cited}).") if d.period_capped else
+                            _("Within the total over {start}-{end}: {left} of {cap} was left ({cited}).")).format(
+                start=pc.from_, end=pc.to, left=_cny(d.period_left), cap=_cny(pc.amount), cited=pc.cited))
+        for part, prate, paid in d.parts:
+            reasons.append(_("{payer}: {rate} ({rate_type}), pays {payout} ({cited}).").format(
+                payer=pick(part.label, part.label_zh), rate=percent_fmt(prate), rate_type=_(RATE_TYPE_NAMES[part.rate_type]),
+                payout=_cny(paid), cited=part.cited))
+        if d.parts and (d.capped or d.period_capped):
+            reasons.append(_("Under the cap the parts are paid in the order the text lists them (our assumption: no text "
+                             "says how a capped sum is shared)."))
+        if tier.rate_type == "ceiling" and granted_rate is None:
+            reasons.append(_("Up to: the rate is a ceiling (不高于), so the payout is the most the bureau may pay."))
         reasons.append(_("Payout {payout}, rounded once to {quantum} CNY, {mode}.").format(
             payout=_cny(d.incentive_cny), quantum=policy.rounding.quantum, mode=_(ROUNDING_NAMES[policy.rounding.mode])))
         if d.other_reading_incentive_cny is not None:
@@ -259,8 +343,24 @@ def evaluate_year(
             "conversion": policy.conversion.cited, "rounding": policy.rounding.cited,
         },
         caveats=[pick(c.text, c.text_zh) for c in policy.caveats if c.shown_for(status)], kind_rewarded=d.kind_ok,
+        rate_type=tier.rate_type if tier else None, confidence=policy.confidence, jurisdiction=policy.jurisdiction,
+        parts=[PartResult(payer=p.payer, label=pick(p.label, p.label_zh), rate=r, rate_type=p.rate_type, incentive_cny=v)
+               for p, r, v in d.parts],
+        location_group=where.group if where else None, period_left_cny=d.period_left,
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
+
+
+def _for_whom(policy: Policy, tier: Tier) -> str:
+    """Who a tier is for, beyond its categories: its kinds, place groups and flags."""
+    said = [_kind(k) for k in tier.kinds]
+    if tier.groups and policy.place is not None:
+        labels = {g.id: pick(g.label, g.label_zh) for g in policy.place.groups}
+        if policy.place.others:
+            labels[policy.place.others] = pick(policy.place.others_label or "", policy.place.others_label_zh)
+        said += [labels.get(g, g) for g in tier.groups]
+    said += [_(FLAG_NAMES[f]) for f in tier.requires]
+    return _(", ").join(said)
 
 
 def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:
@@ -332,159 +432,3 @@ def _sensitivity(
         next_from = th.amount + step if th.comparator == "gt" else th.amount
     cap_above = cap_point(policy, category, fx=fx, reading=reading, granted_rate=granted_rate)
     return Sensitivity(next_tier=nxt.id if nxt else None, next_tier_from_usd=next_from, cap_binds_above_usd=cap_above)
-
-
-def _fx_chain(fx: RateSource | Decimal | str | None) -> RateChain:
-    if fx is None:
-        return RateChain()
-    if isinstance(fx, RateChain):
-        return fx
-    if isinstance(fx, (Decimal, str, int, float)):  # (a float is refused by the parser, with its reason)
-        from .fx import parse_rate
-
-        return RateChain(FixedRate(parse_rate(fx)))
-    if not callable(getattr(fx, "quote", None)) or isinstance(fx, bool):
-        raise InputError("fx", fx, _("a rate such as '7.1' (str, int or Decimal) or a rate source (FixedRate, RateTable, RateChain)"))
-    return RateChain(fx)
-
-
-def assess(
-    project: Project,
-    *,
-    policy: str | LoadedPolicy | None = None,
-    fx: RateSource | Decimal | str | None = None,
-    reading: Reading | None = None,
-    granted_rate: Decimal | str | None = None,
-) -> Assessment:
-    """Assess a project: one result per calendar year in which capital arrived, and the total.
-
-    ``policy`` forces one policy (an id, a file path, or a loaded policy); by default the
-    version in force in each year is used. ``fx`` is a rate source, or one CNY-per-USD rate;
-    the embedded ECB rates fill in whatever it does not cover. ``reading`` overrides the
-    policy's default conversion reading. Never prints; raises FdiError subclasses.
-    """
-    if not isinstance(project, Project):
-        raise InputError("project", project, _("a Project (Project.for_year(...) or Project.model_validate(...))"))
-    if policy is not None and not isinstance(policy, (str, LoadedPolicy)):
-        raise InputError("policy", policy, _("a policy id, a policy file's path or a LoadedPolicy"))
-    if reading is not None and reading not in ("converted", "nominal"):
-        raise InputError("reading", reading, _("converted or nominal"))
-    forced = get_policy(policy) if isinstance(policy, str) else policy
-    chain = _fx_chain(fx)
-    granted = None
-    if granted_rate is not None:
-        granted = parse_granted_rate(granted_rate, "rate")
-    classification = classify(project.sector, project.industry_code)
-
-    by_year: dict[int, list[Arrival]] = defaultdict(list)
-    for arrival in project.arrivals:
-        by_year[arrival.calendar_year].append(arrival)
-
-    years, used, statuses = [], {}, defaultdict(set)
-    for year in sorted(by_year):
-        lp = forced or policy_for_year(year)
-        statuses[lp.policy.id].add(lp.policy.status_for(year))  # (refuses a forced policy outside its dates)
-        used[lp.policy.id] = lp
-    for year in sorted(by_year):
-        lp = forced or policy_for_year(year)
-        result = _assess_year(lp, project, classification, year, by_year[year], chain, reading, granted)
-        years.append(result)
-
-    with decimal.localcontext(EXACT):
-        total = sum((y.incentive_cny for y in years), _ZERO)
-    return Assessment(
-        project=project,
-        classification=ClassificationOut(
-            category=classification.category, code=classification.code, sector=classification.sector,
-            basis=classification.basis, notes=list(classification.notes),
-        ),
-        years=years,
-        total_incentive_cny=total,
-        policies=[_policy_used(lp, statuses[pid]) for pid, lp in used.items()],
-        granted_rate=granted,
-    )
-
-
-def _assess_year(
-    lp: LoadedPolicy, project: Project, classification: Classification, year: int,
-    arrivals: list[Arrival], chain: RateChain, reading: Reading | None, granted: Decimal | None,
-) -> YearResult:
-    """Convert one year's arrivals to USD (to the cent) and CNY, then evaluate the year."""
-    policy = lp.policy
-    reading = reading or policy.conversion.default
-    usd_q, counts = policy.rounding.usd_quantum, set(policy.base.counts)
-    totals = {"equity": _ZERO, "reinvested_profit": _ZERO, "shareholder_loan": _ZERO}
-    lines, base_cny, usd_quotes = [], _ZERO, {}
-    convertible = True  # under the nominal reading a missing rate only hides the other reading
-    with decimal.localcontext(EXACT):
-        for a in arrivals:
-            counted = a.type in counts
-            usd_quote = None
-            if a.currency != "USD" or counted:
-                try:
-                    usd_quote = chain.quote("USD", on=a.date, year=year)
-                except FxError:
-                    if a.currency != "USD" or reading == "converted":
-                        raise
-                    convertible = False
-            if a.currency == "USD" or not a.amount:  # (nothing to convert: no rate is needed, as the batch needs none)
-                usd, source = a.amount, a.currency
-            else:
-                own = chain.quote(a.currency, on=a.date, year=year)
-                usd = round_money(a.amount * own.rate / usd_quote.rate, usd_q, policy.rounding.mode)
-                if usd >= MAX_AMOUNT:  # (the bound every path holds: the batch's integers too)
-                    field = FIELDS[a.type]
-                    raise InputError(field, a.amount, _("an amount below {most} once converted").format(most=_usd(MAX_AMOUNT)),
-                                     converted_too_large(field))
-                source = _("{rate} CNY per {currency} ({source}) ÷ {usd_rate} CNY per USD").format(
-                    rate=own.rate, currency=a.currency, source=own.source, usd_rate=usd_quote.rate)
-            totals[a.type] += usd
-            if counted and usd_quote is not None:
-                base_cny += usd * usd_quote.rate
-                usd_quotes[(usd_quote.rate, usd_quote.source)] = None
-            lines.append(
-                ArrivalLine(
-                    date=a.date, type=a.type, amount=a.amount, currency=a.currency, usd=usd, counted=counted,
-                    usd_rate_cny=usd_quote.rate if counted and usd_quote else None, source=source,
-                )
-            )
-        for kind, total in totals.items():
-            if total >= MAX_AMOUNT:  # a year's arrivals of one type add up to what one amount may be, at most
-                raise InputError(FIELDS[kind], total, _("a year's total below {most}").format(most=_usd(MAX_AMOUNT)))
-        fx_rate = fx_source = None
-        if len(usd_quotes) == 1:
-            fx_rate, fx_source = next(iter(usd_quotes))
-        elif usd_quotes:
-            base = sum((totals[t] for t in counts), _ZERO)
-            fx_rate = (base_cny / base).quantize(RATE_QUANTUM, decimal.ROUND_HALF_UP) if base else None
-            fx_source = _("weighted mean of the rates of {n} arrival dates (see arrivals)").format(n=len(usd_quotes))
-        elif reading == "converted":  # nothing counted this year: still state a rate for the reader
-            q = chain.quote("USD", on=None, year=year)
-            fx_rate, fx_source = q.rate, q.source
-    return evaluate_year(
-        lp, year=year, kind=project.kind, classification=classification,
-        paid_in_usd=totals["equity"], reinvested_usd=totals["reinvested_profit"],
-        shareholder_loans_usd=totals["shareholder_loan"], base_cny_converted=base_cny,
-        fx_rate=fx_rate, fx_source=fx_source, reading=reading, granted_rate=granted, arrivals=lines,
-        convertible=convertible,
-    )
-
-
-def _policy_used(lp: LoadedPolicy, statuses: set[str]) -> PolicyUsed:
-    """A policy as a result names it: its text, its sources, and the caveats shown on its years."""
-    p = lp.policy
-    text = next((s for s in p.sources if s.role == "text"), p.clause_source)
-    sp = p.source_period or p.effective
-    return PolicyUsed(
-        id=p.id, title=pick(p.title, p.title_zh), source=text.title + (f" ({text.document_number})" if text.document_number else ""),
-        url=text.url, clause_source=p.clause_source.name, clause_source_url=p.clause_source.url,
-        reliability=p.clause_source.reliability, source_covers=covered_period(p), effective_from=p.effective.from_,
-        effective_to=p.effective.to, source_period_from=sp.from_, source_period_to=sp.to,
-        sources=[(_("{role}: {name}, {url} ({reliability}). Seen: {seen}") if s.url else
-                  _("{role}: {name} ({reliability}). Seen: {seen}")).format(
-            role=_(ROLE_NAMES[s.role]), name=s.name, url=s.url, reliability=_(RELIABILITY_NAMES[s.reliability]),
-            seen=pick(s.seen, s.seen_zh)) for s in p.sources],
-        origin=lp.origin, sha256=lp.sha256,
-        caveats=[pick(c.text, c.text_zh) for c in p.caveats if any(c.shown_for(st) for st in statuses)],
-        caveat_ids=[c.id for c in p.caveats if any(c.shown_for(st) for st in statuses)],
-    )

@@ -44,7 +44,7 @@ from .ledger_arrivals import (ARRIVAL_ROW, CAN_COUNT, FIELD, PIECES, TYPES, Arri
 from .ledger_totals import LedgerTotals
 from .projects_file import NOT_LISTED, listed_differently, meaning_of, stripped, unnamed
 from .text import quoted
-from .policy import bundled_policies
+from .policy import family_versions
 
 if TYPE_CHECKING:
     import polars as pl
@@ -62,7 +62,7 @@ ATTRIBUTES = ("kind", "sector", "industry_code")  # a project's, on each arrival
 def policy_ways(options: Options) -> tuple[str, tuple[str, ...]]:
     """How arrivals are rounded to the USD cent, and which of them count (whose days' rates make
     the rate a project-year states): as the policies the batch may use say (they must agree)."""
-    policies = [options.policy] if options.policy is not None else list(bundled_policies())
+    policies = [options.policy] if options.policy is not None else list(family_versions())
     ways = {(lp.policy.rounding.mode, _scale_of(lp.policy.rounding.usd_quantum),
              tuple(t for t in CAN_COUNT if t in lp.policy.base.counts)) for lp in policies}
     if len(ways) != 1 or next(iter(ways))[1] != 2:

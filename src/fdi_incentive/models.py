@@ -108,6 +108,14 @@ class Arrival(_Model):
     def calendar_year(self) -> int:
         return self.date.year if self.date is not None else self.year  # type: ignore[return-value]
 
+    def reward_year(self, period: str) -> int:
+        """The reward year the arrival falls in: its calendar year, or under an October-September year
+        (N runs from 1 October N to 30 September N+1) the year it began in. An arrival known by its
+        year only is taken to name the reward year."""
+        if period == "october_september" and self.date is not None:
+            return self.date.year if self.date.month >= 10 else self.date.year - 1
+        return self.calendar_year
+
 
 class Project(_Model):
     """A foreign-invested project: what it is and the capital it received."""
@@ -118,6 +126,14 @@ class Project(_Model):
     sector: str | None = Field(None, description="a sector name such as manufacturing, services, electronics")
     industry_code: str | None = Field(None, description="a GB/T 4754-2017 code at any depth: C, 36, C3670, K7010")
     arrivals: list[Arrival] = Field(min_length=1)
+    location: str | None = Field(None, description="where the project is: a Chinese place name as written, or a GB/T 2260 code; "
+                                 "none: Chongqing, unless a policy is named")
+    high_tech: bool = Field(False, description="in a high-tech industry (高技术制造业 / 高技术服务业), as the bureau classifies it")
+    hnte: bool = Field(False, description="a certified high- and new-technology enterprise (国家高新技术企业) or technology-advanced "
+                       "service enterprise (技术先进型服务企业)")
+    priority: bool = Field(False, description="a priority project a policy names (Foshan: Fortune 500 or a \"2+2+4\" cluster project)")
+    spent_usd: dict[Annotated[int, BeforeValidator(_year)], Amount] = Field({}, description="by year, the part of the capital paid in that was spent (实际支出金额), "
+                                        "for a policy whose base is the amount spent")
 
     @classmethod
     def for_year(
@@ -133,6 +149,11 @@ class Project(_Model):
         sector: str | None = None,
         industry_code: str | None = None,
         id: str | None = None,
+        location: str | None = None,
+        high_tech: bool = False,
+        hnte: bool = False,
+        priority: bool = False,
+        spent_usd: Decimal | str | int | None = None,
     ) -> "Project":
         """A project with one year's totals, as `fdi calc` takes them on the command line."""
         year = parse_year(year, "year")
@@ -144,7 +165,14 @@ class Project(_Model):
         loans = parse_amount(shareholder_loans_usd, "shareholder_loans_usd")
         if loans:
             arrivals.append(Arrival(year=year, amount=loans, currency="USD", type="shareholder_loan"))
-        return cls(id=id, kind=kind, sector=sector, industry_code=industry_code, arrivals=arrivals)
+        spent = {} if spent_usd is None else {year: parse_amount(spent_usd, "spent_usd")}
+        return cls(id=id, kind=kind, sector=sector, industry_code=industry_code, arrivals=arrivals, location=location,
+                   high_tech=high_tech, hnte=hnte, priority=priority, spent_usd=spent)
+
+    @property
+    def flags(self) -> frozenset[str]:
+        """The flags a policy's tier may require, that this project has."""
+        return frozenset(f for f in ("high_tech", "hnte", "priority") if getattr(self, f))
 
 
 class TierTest(_Model):
@@ -181,6 +209,16 @@ class Sensitivity(_Model):
     next_tier_from_usd: Money | None = Field(None, description="the smallest base that reaches the next tier")
     cap_binds_above_usd: Money | None = Field(
         None, description="the smallest base above which the annual cap binds, given every tier that base would reach")
+
+
+class PartResult(_Model):
+    """A part of a year's payout paid by one government (Shandong: the province's, the city's)."""
+
+    payer: str
+    label: str
+    rate: Rate
+    rate_type: Literal["floor", "exact", "ceiling"]
+    incentive_cny: Money
 
 
 class YearResult(_Model):
@@ -220,6 +258,15 @@ class YearResult(_Model):
     sensitivity: Sensitivity
     caveats: list[str] = Field(description="the policy's caveats that bear on this year")
     kind_rewarded: bool = Field(True, description="whether the policy rewards the project's kind (new, capital increase) at all")
+    rate_type: Literal["floor", "exact", "ceiling"] | None = Field(
+        None, description="of the tier applied: floor (at least), exact, ceiling (up to: the most the bureau may pay)")
+    parts: list[PartResult] = Field([], description="the payout's parts by payer, where the policy names several; they add up to it")
+    confidence: str = Field("", description="the best reliability among the sources quoting the policy's clause")
+    jurisdiction: str = ""
+    location_group: str | None = Field(None, description="the policy's place group the project's place falls in, where it has groups")
+    combination: str | None = Field(None, description="how this policy's payout combines with another's in this year, if it does")
+    paid: bool = Field(True, description="counted in the total: false for the lower of two under 'the higher of'")
+    period_left_cny: Money | None = Field(None, description="what a cap over a period of years left for this year, where one applies")
 
 
 class PolicyUsed(_Model):
@@ -251,7 +298,7 @@ class ClassificationOut(_Model):
 
 
 class Assessment(_Model):
-    """The whole answer for one project: one line per calendar year and a total."""
+    """The whole answer for one project: one line per year (and per policy, where two combine) and a total."""
 
     project: Project
     classification: ClassificationOut

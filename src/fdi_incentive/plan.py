@@ -67,8 +67,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .engine import _fx_chain, cap_point, check_granted_rate, decide, parse_granted_rate
-from .errors import FxError, InputError, arg
+from .assessing import _fx_chain
+from .engine import cap_point, check_granted_rate, decide, parse_granted_rate
+from .errors import FxError, InputError, PolicyError, arg
 from .i18n import N_, _
 from .fx import Quote, RateSource, assumed_rate
 from .industry import classify, normalise_name
@@ -228,6 +229,10 @@ def plan(
             raise InputError("fixed", f"{y}={fixed[y]}", _("a year within {years} ({first}-{last})").format(
                 years=arg("years"), first=years[0], last=years[-1]))
     forced = get_policy(policy) if isinstance(policy, str) else policy
+    if forced is not None and forced.policy.shapes_plan_cannot():
+        raise PolicyError(_("{policy}: fdi plan cannot plan it yet: {why}; use fdi calc or fdi compare for each year").format(
+            policy=forced.policy.id, why=_("; ").join(_("{shape} ({why})").format(shape=_(a), why=_(b))
+                                                       for a, b in forced.policy.shapes_plan_cannot())))
     chain = _fx_chain(fx)
     free_total = total_usd - sum(fixed.values(), Decimal(0))
     if free_total < 0:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import money, policy_parts, policy_values, validation
 from .errors import PolicyError, UnknownPolicy
-from .i18n import _, pick
+from .i18n import N_, _, pick
 from .kept import kept
 from .policy_parts import (COMBINE_NAMES, COMPARATOR_WORDS, FLAG_NAMES, Base, Cap, Caveat, Combine, Conversion, Effective,  # noqa: F401
                            Exclusions, Flag, Part, PeriodCap, Place, PlaceGroup, Rounding, SourcePeriod, Stacking, Threshold,
@@ -128,6 +128,59 @@ class Policy(_Strict):
         """The best reliability among the sources that quote the clause."""
         return min((s.reliability for s in self.sources if s.quote), key=RELIABILITY_ORDER.index)
 
+    def shapes_calc_only(self) -> list[str]:
+        """The shapes of this rule that only calc, plan and compare score so far: the batch, the SQL
+        and Spark refuse a policy with any of them rather than pay it wrongly."""
+        shapes = []
+        if self.place and (self.place.groups or self.place.excludes):
+            shapes.append(N_("place groups and excluded places"))
+        if any(t.kinds or t.groups or t.requires for t in self.tiers):
+            shapes.append(N_("tiers for some kinds, places or flags only"))
+        if any(t.below is not None for t in self.tiers):
+            shapes.append(N_("bands with an upper bound"))
+        if any(t.period_cap for t in self.tiers):
+            shapes.append(N_("caps over a period of years"))
+        if any(t.parts for t in self.tiers):
+            shapes.append(N_("parts paid by different governments"))
+        if self.base.measure != "paid_in":
+            shapes.append(N_("a base of the amount spent"))
+        if self.base.period != "calendar_year":
+            shapes.append(N_("a reward year other than the calendar year"))
+        if self.combines:
+            shapes.append(N_("a combination with another policy"))
+        return shapes
+
+    def shapes_plan_cannot(self) -> list[tuple[str, str]]:
+        """The shapes of this rule `fdi plan` cannot plan, each with why (untranslated: `_()` them)."""
+        why = []
+        if self.place and (self.place.groups or self.place.excludes) or any(t.groups for t in self.tiers):
+            why.append((N_("place groups"), N_("the plan takes no place, and the threshold depends on it")))
+        if any(t.requires for t in self.tiers):
+            why.append((N_("tiers for flags"), N_("the plan takes no high-tech, hnte or priority flag")))
+        if any(t.kinds for t in self.tiers):
+            why.append((N_("thresholds by kind"), N_("the plan's search assumes one threshold schedule for every kind")))
+        if any(t.cap for t in self.tiers):
+            why.append((N_("a tier's own cap"), N_("the plan finds where a cap binds from the policy's one cap")))
+        if any(t.period_cap for t in self.tiers):
+            why.append((N_("a cap over a period"), N_("a year's reward would depend on the years before it, which the "
+                                                      "plan's year-by-year search does not carry")))
+        if any(t.parts for t in self.tiers):
+            why.append((N_("parts paid by different governments"), N_("each part is rounded on its own, which the plan's "
+                                                                     "search does not model")))
+        if self.base.measure != "paid_in":
+            why.append((N_("a base of the amount spent"), N_("the plan schedules capital paid in, not spent")))
+        if self.base.period != "calendar_year":
+            why.append((N_("an October-September year"), N_("the plan schedules calendar years")))
+        return why
+
+    def refuse_shapes_calc_only(self) -> None:
+        """A PolicyError naming the shapes only calc scores so far, if this rule has any."""
+        shapes = self.shapes_calc_only()
+        if shapes:
+            raise PolicyError(_("{policy} has shapes the batch, fdi sql and Spark do not score yet ({shapes}): "
+                                "use fdi calc or fdi compare for it").format(
+                policy=self.id, shapes=_(", ").join(_(s) for s in shapes)))
+
     def status_in(self, year: int) -> PolicyStatus:
         """The year's status, any year: not_yet before the rule starts, expired after the end it
         has; else as `status_for`."""
@@ -231,9 +284,18 @@ def get_policy(ref: str | Path) -> LoadedPolicy:
         ref=repr(str(ref)), known=known))
 
 
+# the family scored where no place and no policy is given: Chongqing's municipal rule
+DEFAULT_FAMILY = "cn-cq"
+
+
+def family_versions(family: str = DEFAULT_FAMILY) -> tuple[LoadedPolicy, ...]:
+    """The shipped versions of one family's rule, oldest first (Chongqing's by default)."""
+    return tuple(lp for lp in bundled_policies() if lp.policy.family_id == family)
+
+
 def policy_for_year(year: int, candidates: tuple[LoadedPolicy, ...] | None = None) -> LoadedPolicy:
-    """The policy version in force in ``year``."""
-    candidates = bundled_policies() if candidates is None else candidates
+    """The policy version in force in ``year`` (among Chongqing's versions by default)."""
+    candidates = family_versions() if candidates is None else candidates
     for lp in reversed(candidates):
         if lp.policy.effective.covers(year):
             return lp
@@ -259,6 +321,6 @@ def outside_dates_message(policy: "Policy", year: int | str) -> str:
 
 
 def no_policy_message(year: int | str, candidates: tuple[LoadedPolicy, ...] | None = None) -> str:
-    candidates = bundled_policies() if candidates is None else candidates
+    candidates = family_versions() if candidates is None else candidates
     spans = _("; ").join(_("{policy} covers {span}").format(policy=lp.policy.id, span=lp.policy.effective.span) for lp in candidates)
     return _("year: no policy is in force in {year} ({spans})").format(year=year, spans=spans)

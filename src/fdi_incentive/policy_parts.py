@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .i18n import N_, _
 from .money import MAX_AMOUNT
-from .policy_values import (MAX_CODES, _QUANTA_EN, Amount, Category, ExactDecimal, Kind, PositiveDecimal, RateValue, Reading,
+from .policy_values import (MAX_CODES, _QUANTA_EN, Amount, Category, ExactDecimal, Kind, PolicyStatus, PositiveDecimal, RateValue, Reading,
                             RoundingMode, Said, _places, _quantum, _Strict, _usd_cent)
 
 Flag = Literal["high_tech", "hnte", "priority"]

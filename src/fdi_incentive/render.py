@@ -33,8 +33,11 @@ if TYPE_CHECKING:  # only for annotations: `fdi calc` need not build the planner
 KIND_WORDS = {"new": N_("new project (新设)"), "capital_increase": N_("capital increase (增资)")}
 PASS, FAIL = N_("[green]✓ passed[/]"), N_("[red]✗ not passed[/]")
 STATUS_WORDS = {"in_force": N_("in force: within the period its source covers (see the policy above)"),
-                "assumed_continuation": N_("[yellow]assumed continuation[/]: after the period its source covers (see caveats)")}
-STATUS_SHORT = {"in_force": N_("in force"), "assumed_continuation": N_("[yellow]assumed continuation[/]")}
+                "assumed_continuation": N_("[yellow]assumed continuation[/]: after the period its source covers (see caveats)"),
+                "not_yet": N_("[red]not yet in force[/]: before the policy's dates; nothing is paid"),
+                "expired": N_("[red]expired[/]: after the end its text states; nothing is paid")}
+STATUS_SHORT = {"in_force": N_("in force"), "assumed_continuation": N_("[yellow]assumed continuation[/]"),
+                "not_yet": N_("[red]not yet in force[/]"), "expired": N_("[red]expired[/]")}
 # the names of machine values as a reader sees them (the values themselves stay in JSON and CSV)
 RATE_BASES = {"granted": N_("granted"), "floor": N_("the floor"), "exact": N_("the exact"), "ceiling": N_("the ceiling")}
 READINGS = {"converted": N_("converted"), "nominal": N_("nominal")}

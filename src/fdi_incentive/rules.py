@@ -37,17 +37,19 @@ class TierRow:
     comparator: str  # gt (超过) or ge (以上)
     rate: Decimal  # the tier's rate, or the granted rate
     rate_type: str  # floor, exact or ceiling (of the tier)
-    cap: Decimal | None  # CNY, a project a year
+    cap: Decimal | None  # CNY, a project a year: the lower of the policy's cap and the tier's own
     reason: str
     capped_reason: str
     rate_error: str | None = None  # a granted rate this tier does not take: the row's error
+    below: Decimal | None = None  # a band's upper bound, exclusive (USD)
 
     @property
     def id(self) -> str:
         return self.tier.id
 
     def passed_by(self, base_usd: Decimal) -> bool:
-        return base_usd > self.threshold if self.comparator == "gt" else base_usd >= self.threshold
+        over = base_usd > self.threshold if self.comparator == "gt" else base_usd >= self.threshold
+        return over and (self.below is None or base_usd < self.below)
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,12 @@ class Rule:
         return next((t for t in self.tiers if t.passed_by(base_usd)), None)
 
 
-def ranked(policy: Policy, category: str) -> list[Tier]:
-    """The tiers that apply to a category, best first: the highest rate; on a tie, the later tier."""
-    applicable = [(i, t) for i, t in enumerate(policy.tiers) if t.applies_to(category)]
+def ranked(policy: Policy, category: str, kind: str | None = None, group: str | None = None,
+           flags: frozenset[str] = frozenset()) -> list[Tier]:
+    """The tiers a project can reach (its category, kind, place group and flags), best first: the
+    highest rate; on a tie, the later tier. Without a kind, tiers for any kind."""
+    applicable = [(i, t) for i, t in enumerate(policy.tiers)
+                  if t.reaches(category, kind, group, flags) or (kind is None and t.reaches(category, t.kinds[0], group, flags))]
     return [t for _, t in sorted(applicable, key=lambda it: (it[1].rate, it[0]), reverse=True)]
 
 
@@ -85,9 +90,18 @@ def excluded_by_code(policy: Policy, code: str | None) -> bool:
     return code is not None and any(code.startswith(prefix) for prefix in policy.exclusions.codes)
 
 
+def tier_cap(policy: Policy, tier: Tier) -> Decimal | None:
+    """A tier's cap a project a year: the lower of the policy's and the tier's own."""
+    caps = [c for c in (policy.cap.amount, tier.cap.amount if tier.cap else None) if c is not None]
+    return min(caps) if caps else None
+
+
 def _reasons(policy: Policy, tier: Tier) -> tuple[str, str]:
     said = f"{tier.label}: base {tier.threshold.words} USD {money_fmt(tier.threshold.amount)}"
-    capped = f"{said}; capped at CNY {money_fmt(policy.cap.amount)}" if policy.cap.amount is not None else said
+    if tier.below is not None:
+        said += f" and below USD {money_fmt(tier.below)}"
+    cap = tier_cap(policy, tier)
+    capped = f"{said}; capped at CNY {money_fmt(cap)}" if cap is not None else said
     return said, capped
 
 
@@ -117,22 +131,24 @@ _RULES: dict[tuple, tuple[Policy, Rule]] = {}  # (the policy kept: its id is the
 
 
 def rule(policy: Policy | LoadedPolicy, category: str, kind: str, reading: str | None = None,
-         granted: Decimal | None = None) -> Rule:
-    """The rule of one policy for a category and a kind, under the options given (made once each)."""
+         granted: Decimal | None = None, group: str | None = None, flags: frozenset[str] = frozenset()) -> Rule:
+    """The rule of one policy for a category, a kind, a place group and the project's flags, under
+    the options given (made once each)."""
     policy = policy.policy if isinstance(policy, LoadedPolicy) else policy
-    key = (id(policy), category, kind, reading, granted)
+    key = (id(policy), category, kind, reading, granted, group, flags)
     found = _RULES.get(key)
     if found is None or found[0] is not policy:
-        found = _RULES[key] = (policy, _rule(policy, category, kind, reading, granted))
+        found = _RULES[key] = (policy, _rule(policy, category, kind, reading, granted, group, flags))
     return found[1]
 
 
 @in_english
-def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted: Decimal | None) -> Rule:
+def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted: Decimal | None,
+          group: str | None = None, flags: frozenset[str] = frozenset()) -> Rule:
     counts = set(policy.base.counts)
     excluded = category in policy.exclusions.categories
     kind_ok = kind in policy.base.kinds
-    tiers = ranked(policy, category)
+    tiers = ranked(policy, category, kind, group, flags)
     lowest = min(tiers, key=lambda t: t.threshold.amount, default=None)
     if not kind_ok:
         none_reason: str | None = KIND_NOT_REWARDED
@@ -142,14 +158,14 @@ def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted
         none_reason = None
     rows = tuple(
         TierRow(tier=t, threshold=t.threshold.amount, comparator=t.threshold.comparator,
-                rate=t.rate if granted is None else granted, rate_type=t.rate_type, cap=policy.cap.amount,
-                reason=reason, capped_reason=capped, rate_error=_granted_error(t, granted))
+                rate=t.rate if granted is None else granted, rate_type=t.rate_type, cap=tier_cap(policy, t),
+                reason=reason, capped_reason=capped, rate_error=_granted_error(t, granted), below=t.below)
         for t in tiers for reason, capped in [_reasons(policy, t)])
     return Rule(
         policy=policy.id, category=category, kind=kind, excluded=excluded,
         excluded_reason=f"excluded: {category_label(category)} ({policy.exclusions.citation})",
         kind_ok=kind_ok, none_reason=none_reason, counts_equity="equity" in counts,
-        counts_profit="reinvested_profit" in counts, converted=(reading or policy.conversion.default) == "converted",
+        counts_profit="reinvested_profit" in counts, converted=((None if policy.conversion.fixed else reading) or policy.conversion.default) == "converted",
         quantum=policy.rounding.quantum, mode=policy.rounding.mode, tiers=rows)
 
 

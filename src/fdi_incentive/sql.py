@@ -29,7 +29,7 @@ from sqlglot import exp
 
 from .errors import InputError, PolicyError
 from .i18n import _
-from .policy import LoadedPolicy, Policy, bundled_policies
+from .policy import LoadedPolicy, Policy, family_versions
 from .reference import BOOL, INT, TEXT, Reference, Table, reference
 from .sql_base import BASE_CNY, CNY_WHOLE, INPUT_COLUMNS, RESULT_COLUMNS, Arith, dec, num
 from .sql_cells import cells
@@ -129,7 +129,9 @@ class Compiler:
             raise InputError("--prefix", options.prefix, _("letters, digits and _ (a name's beginning)"))
         self.source = table_name(options.table, "--table")
         self.view = table_name(options.view, "--view") if options.view is not None else None
-        self.policies = [options.policy] if options.policy else list(bundled_policies())
+        if options.policy:
+            options.policy.policy.refuse_shapes_calc_only()
+        self.policies = [options.policy] if options.policy else list(family_versions())
         for lp in self.policies:
             _check(lp.policy)
         self.ref: Reference = reference(self.policies, options.policy, options.reading, options.fx_rate, options.rate)
