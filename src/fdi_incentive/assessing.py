@@ -157,7 +157,8 @@ def score_family(project: Project, versions: tuple[LoadedPolicy, ...], classific
     out = []
     for year in sorted(by_year):
         lp = versions[0] if forced else (version_for(versions, year) if any_year else policy_for_year(year, versions))
-        before = sum((v for y, v in paid[lp.policy.id] if y < year), _ZERO)
+        start = min((t.period_cap.from_ for t in lp.policy.tiers if t.period_cap), default=year)  # (a period cap's years)
+        before = sum((v for y, v in paid[lp.policy.id] if start <= y < year), _ZERO)
         result = _assess_year(lp, project, classification, year, by_year[year], chain, reading, granted,
                               where=where(lp), any_year=any_year, paid_before=before)
         if period != "calendar_year":

@@ -23,7 +23,7 @@ from .models import (
     TierTest,
     YearResult,
 )
-from .rules import check_granted_rate, excluded_by_code, rule
+from .rules import _part_rates, check_granted_rate, excluded_by_code, rule
 from .money import EXACT, percent_fmt, round_money
 from .money import cny as _cny
 from .money import usd as _usd
@@ -83,13 +83,8 @@ class Decision:
 
 
 def part_rates(tier: Tier, rate: Decimal) -> list[tuple[Part, Decimal]]:
-    """Each part's rate under the tier's rate or a granted one: exact parts keep theirs, the first
-    other part takes the rest (a granted rate is the whole rate)."""
-    if rate == tier.rate:
-        return [(p, p.rate) for p in tier.parts]
-    flexible = next((i for i, p in enumerate(tier.parts) if p.rate_type != "exact"), 0)
-    others = sum((p.rate for i, p in enumerate(tier.parts) if i != flexible), _ZERO)
-    return [(p, rate - others if i == flexible else p.rate) for i, p in enumerate(tier.parts)]
+    """Each part with the rate it pays under the tier's rate or a granted one (rules.py decides)."""
+    return [(p, r.rate) for p, r in zip(tier.parts, _part_rates(tier, None if rate == tier.rate else rate))]
 
 
 def decide(
@@ -140,20 +135,25 @@ def decide(
                 return _ZERO, _ZERO, False, False, ()
             gross = base_cny * rate
             capped = cap is not None and gross > cap
-            limit = cap if capped else None
-            period_capped = left is not None and (cap if capped else gross) > left
-            if period_capped:
-                limit = left
             shares = [(p, pr, base_cny * pr) for p, pr in part_rates(tier, rate)] if tier.parts else [(None, rate, gross)]
-            room = None if limit is None else round_money(limit, quantum, mode)
-            paid = []
-            for p, pr, share in shares:  # (each part rounded once; under a cap, paid in the order the text lists them)
-                each = round_money(share, quantum, mode)
-                if room is not None:
-                    each = min(each, room)
-                    room -= each
-                paid.append((p, pr, each))
-            return gross, sum((e for _, _, e in paid), _ZERO), capped, period_capped, tuple(x for x in paid if x[0] is not None)
+
+            def fill(room: Decimal | None) -> list:
+                paid = []
+                for p, pr, share in shares:  # (each part rounded once; under a cap, paid in the order the text lists them)
+                    each = round_money(share, quantum, mode)
+                    if room is not None:
+                        each = min(each, room)
+                        room -= each
+                    paid.append((p, pr, each))
+                return paid
+
+            paid = fill(round_money(cap, quantum, mode) if capped else None)
+            total = sum((e for _, _, e in paid), _ZERO)
+            period_capped = left is not None and total > left  # (what the years before left, to the fen: the rest)
+            if period_capped:
+                paid = fill(left)
+                total = left
+            return gross, total, capped, period_capped, tuple(x for x in paid if x[0] is not None)
 
         base_cny = base_cny_converted if reading == "converted" else base_usd
         gross, incentive, capped, period_capped, parts = payout(base_cny)
