@@ -179,9 +179,9 @@ def test_guangdong_2024_thresholds_by_city_group_and_caps_by_industry():
     tiers = {t.id: t for t in gd.tiers}
     assert len(tiers) == 8
     for group, threshold in (("prd6", "50000000"), ("other15", "10000000")):
-        for industry, rate, flags, cap, total in (("high-tech-manufacturing", "0.03", ["high_tech"], "50000000", "150000000"),
-                                                  ("manufacturing", "0.02", [], "50000000", "150000000"),
-                                                  ("high-tech-services", "0.02", ["high_tech"], "20000000", "80000000"),
+        for industry, rate, flags, cap, total in (("hi-tech-mfg", "0.03", ["high_tech"], "50000000", "150000000"),
+                                                  ("mfg", "0.02", [], "50000000", "150000000"),
+                                                  ("hi-tech-svc", "0.02", ["high_tech"], "20000000", "80000000"),
                                                   ("other", "0.01", [], "20000000", "80000000")):
             t = tiers[f"{industry}-{group}"]
             assert (t.groups, t.threshold.amount, t.threshold.comparator) == ([group], Decimal(threshold), "ge")
@@ -342,7 +342,7 @@ def test_places_decide_the_guangdong_group_and_shandong_excludes_qingdao():
     assert pay("cn-gd-2024", 2024, "49999999.99", location="佛山").years[0].incentive_cny == 0
     assert pay("cn-gd-2024", 2024, "10000000", location="汕头").years[0].incentive_cny == Decimal("1400000.00")
     y = pay("cn-gd-2024", 2025, "60000000", location="广州", high_tech=True).years[0]
-    assert (y.tier, y.rate_type, y.incentive_cny) == ("high-tech-manufacturing-prd6", "ceiling", Decimal("12600000.00"))
+    assert (y.tier, y.rate_type, y.incentive_cny) == ("hi-tech-mfg-prd6", "ceiling", Decimal("12600000.00"))
     assert pay("cn-gd-2024", 2025, "60000000", location="广州", sector="finance").years[0].incentive_cny == 0
     assert pay("cn-sd-2023", 2024, "60000000", location="青岛").years[0].incentive_cny == 0
     assert pay("cn-sd-2023", 2024, "60000000", location="烟台").years[0].incentive_cny == Decimal("12600000.00")
