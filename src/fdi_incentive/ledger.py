@@ -63,6 +63,11 @@ def policy_ways(options: Options) -> tuple[str, tuple[str, ...]]:
     """How arrivals are rounded to the USD cent, and which of them count (whose days' rates make
     the rate a project-year states): as the policies the batch may use say (they must agree)."""
     policies = [options.policy] if options.policy is not None else list(family_versions())
+    for lp in policies:
+        if lp.policy.base.period != "calendar_year":
+            raise PolicyError(_("{policy}: a ledger is added up by calendar year, and this policy's reward year runs from "
+                                "October to September; give project-years by reward year, or use fdi calc --project").format(
+                policy=lp.policy.id))
     ways = {(lp.policy.rounding.mode, _scale_of(lp.policy.rounding.usd_quantum),
              tuple(t for t in CAN_COUNT if t in lp.policy.base.counts)) for lp in policies}
     if len(ways) != 1 or next(iter(ways))[1] != 2:

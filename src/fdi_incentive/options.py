@@ -21,7 +21,5 @@ class Options:
     unit_text: str | None = None  # --unit as the user typed it (an error quotes it so)
 
     def __post_init__(self) -> None:
-        if self.policy is not None:
-            self.policy.policy.refuse_shapes_calc_only()
         if self.fx_rate is not None:  # (as --fx-rate is read: within the bounds the integers hold)
             self.fx_rate = parse_rate(self.fx_rate, "fx_rate")
