@@ -59,15 +59,13 @@ LATE = ("{project}: a project's rows under a cap over a period are summed in yea
         "one of the same project in an earlier part of the file; sort the file by project and year")
 
 
-def result_columns(policy: LoadedPolicy | None) -> list[str]:
+def result_columns(policies: list[LoadedPolicy]) -> list[str]:
     """The result columns of a run: RESULT_COLUMNS, and after incentive_cny each part's payout and the
-    place group, where the named policy has parts or place groups."""
+    place group, where the run's named policy (or family) has parts or place groups."""
     names = list(RESULT_COLUMNS)
-    if policy is None:
-        return names
-    p = policy.policy
-    extra = [f"incentive_{payer}_cny" for payer in dict.fromkeys(part.payer for t in p.tiers for part in t.parts)]
-    if p.place and p.place.groups:
+    ps = [lp.policy for lp in policies]
+    extra = [f"incentive_{payer}_cny" for payer in dict.fromkeys(part.payer for p in ps for t in p.tiers for part in t.parts)]
+    if any(p.place and p.place.groups for p in ps):
         extra.append("location_group")
     at = names.index("incentive_cny") + 1
     return names[:at] + extra + names[at:]
@@ -132,7 +130,10 @@ class Scorer(Answers, Cells, Output, Shapes):
                                                               "reason": pl.String})
         self.group_names: list[str] = [""]
         self.payers: list[str] = []
-        self.result_columns = result_columns(options.policy)
+        from .policy import family_versions
+
+        self.result_columns = result_columns([options.policy] if options.policy else
+                                             list(family_versions(options.family)) if options.family else [])
         self.period_paid: dict[tuple, tuple[int, int]] = {}  # (project, policy) -> (last year, paid so far): see `_period`
         self.slow_amounts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
         self.cleaned: set[str] = set()  # amount columns with separators (15,000,000.00) in some batch: cleaned first

@@ -17,8 +17,8 @@ from .industry import UnknownSector, classify, normalise_name
 from .fx import check_currency, given_rate_source, parse_rate
 from .language import using
 from .money import YEARS, parse_year, rate_str
-from .policy import KIND_NAMES, LoadedPolicy, Policy, policy_for_year
-from .rules import TierRow, excluded_by_code, rule, status_reason
+from .policy import KIND_NAMES, LoadedPolicy, Policy, family_versions, policy_for_year
+from .rules import TierRow, excluded_by_code, rule, status_reason, version_for
 from .scaled import E8, FX_DECIMALS, _e8, _scale_of, _units
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
@@ -51,7 +51,7 @@ class Answers:
         except InputError as exc:
             return out | {"err": str(exc)}
         try:
-            lp = self.o.policy or policy_for_year(year)
+            lp = self.o.policy or (version_for(family_versions(self.o.family), year) if self.o.family else policy_for_year(year))
             status = lp.policy.status_in(year)  # (a named policy outside its dates pays nothing: status_reason)
         except PolicyError as exc:
             return out | {"err": str(exc)}

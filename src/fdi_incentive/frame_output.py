@@ -109,7 +109,7 @@ class Output:
         if "location_group" in self.result_columns:
             names = pl.Series([field_of(n) for n in self.group_names], dtype=pl.String)
             results["location_group"] = pl.lit(names).gather(pl.when(pl.col("_gi") >= 0).then(pl.col("_gi")))
-        results = {name: results[name] for name in self.result_columns if name in results}
+        results = {name: results.get(name, pl.lit(None, dtype=pl.String)) for name in self.result_columns if name != "error"}
         aliases = self.result_aliases()
         any_error = bool(w["_bad"].any())
         # a row with an error has no results (where there is none, the columns are not copied again)

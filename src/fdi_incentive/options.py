@@ -12,6 +12,7 @@ class Options:
     """What the user chose for a batch."""
 
     policy: LoadedPolicy | None = None  # forced; None = the one in force each year
+    family: str | None = None  # without a policy: the family whose version for each year scores it (default Chongqing's)
     reading: str | None = None
     fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
     rates: RateChain = field(default_factory=RateChain)
