@@ -327,7 +327,8 @@ def evaluate_year(
     with decimal.localcontext(EXACT):
         # the rate the cap point is found at: the year's own (its arrivals' mean), else the one stated
         fx = d.base_cny / base_usd if reading == "converted" and base_usd > 0 and d.base_cny > 0 else fx_rate
-        sensitivity = _sensitivity(policy, category, d.excluded or not d.kind_ok, tier, reading, fx, granted_rate)
+        sensitivity = _sensitivity(policy, category, d.excluded or not d.kind_ok or shut, tier, reading, fx, granted_rate, kind,
+                                   where.group if where else None, flags)
 
     return YearResult(
         year=year, policy=policy.id, policy_status=status, eligible=tier is not None, excluded=d.excluded, category=category,
@@ -363,9 +364,10 @@ def _for_whom(policy: Policy, tier: Tier) -> str:
     return _(", ").join(said)
 
 
-def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:
+def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None, kind: str = "new",
+                group: str | None = None, flags: frozenset[str] = frozenset()) -> Decimal | None:
     """The rate a base earns (the best tier it passes, or the granted rate), None below every threshold."""
-    picked = rule(policy, category, "new").pick(base_usd)  # (the kind does not change which tier a base reaches)
+    picked = rule(policy, category, kind, group=group, flags=flags).pick(base_usd)
     if picked is None:
         return None
     return picked.tier.rate if granted_rate is None else granted_rate
@@ -373,62 +375,63 @@ def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: 
 
 def cap_point(
     policy: Policy, category: str, *, fx: Decimal | None, reading: Reading,
-    granted_rate: Decimal | None = None, code: str | None = None,
+    granted_rate: Decimal | None = None, code: str | None = None, kind: str = "new",
+    group: str | None = None, flags: frozenset[str] = frozenset(),
 ) -> Decimal | None:
     """The smallest base (USD, on the policy's USD grid) above which the payout is capped, given
     every tier that base would reach: at the point the gross reward is within the cap, a grid
     step above it is over.
 
-    ``fx`` is CNY per USD (used under the converted reading only). None when the policy has
-    no cap, the category or code is excluded, no tier applies, or no rate is known.
+    ``fx`` is CNY per USD (used under the converted reading only). None when no tier the project
+    can reach has a cap, the category or code is excluded, or no rate is known.
 
     The gross reward never falls as the base grows (a tier passed stays passed, the best rate
-    applies), so the point is the largest base whose gross is within the cap. That base sits
-    either just below a threshold (the rate jumps one step above it) or at cap / (FX x rate)
-    for the rate of its own tier: the candidates below.
+    applies), so the point is the largest base whose gross is within its tier's cap. That base
+    sits just below a threshold or a band's top (the rate changes one step beyond it) or at
+    cap / (FX x rate) for a tier's own rate and cap: the candidates below.
     """
-    cap, step = policy.cap.amount, policy.rounding.usd_quantum
-    if cap is None or category in policy.exclusions.categories or excluded_by_code(policy, code):
+    step = policy.rounding.usd_quantum
+    r = rule(policy, category, kind, group=group, flags=flags)
+    if r.excluded or excluded_by_code(policy, code) or not any(t.cap is not None for t in r.tiers):
         return None
     per_usd = Decimal(1) if reading == "nominal" else fx
     if per_usd is None or per_usd <= 0:
-        return None
-    tiers = [t for t in policy.tiers if t.applies_to(category)]
-    if not tiers:
         return None
     with decimal.localcontext(EXACT):
         def floor(x: Decimal) -> Decimal:
             return (x / step).to_integral_value(decimal.ROUND_FLOOR) * step
 
         def within(base: Decimal) -> bool:
-            rate = payout_rate(policy, category, base, granted_rate)
-            return rate is None or base * per_usd * rate <= cap
+            t = r.pick(base)
+            return t is None or t.cap is None or base * per_usd * (t.rate if granted_rate is None else granted_rate) <= t.cap
 
-        rates = {t.rate if granted_rate is None else granted_rate for t in tiers}
-        candidates = {floor(cap / (per_usd * r)) for r in rates}
-        for t in tiers:  # the last grid base that does not yet pass the threshold
-            th = t.threshold.amount
-            candidates.add(floor(th) if t.threshold.comparator == "gt" else
-                           (th / step).to_integral_value(decimal.ROUND_CEILING) * step - step)
+        candidates = {floor(t.cap / (per_usd * (t.rate if granted_rate is None else granted_rate))) for t in r.tiers if t.cap is not None}
+        for t in r.tiers:  # the last grid base that does not yet pass the threshold, or is still below a band's top
+            th = t.threshold
+            candidates.add(floor(th) if t.comparator == "gt" else (th / step).to_integral_value(decimal.ROUND_CEILING) * step - step)
+            if t.below is not None:
+                candidates.add((t.below / step).to_integral_value(decimal.ROUND_CEILING) * step - step)
         return max((c for c in candidates if c >= 0 and within(c)), default=None)
 
 
 def _sensitivity(
     policy: Policy, category: str, ineligible: bool, tier: Tier | None, reading: Reading,
-    fx: Decimal | None, granted_rate: Decimal | None,
+    fx: Decimal | None, granted_rate: Decimal | None, kind: str = "new", group: str | None = None,
+    flags: frozenset[str] = frozenset(),
 ) -> Sensitivity:
     """The base that reaches the next better tier, and the base above which the cap binds."""
     if ineligible:
         return Sensitivity()
     step = policy.rounding.usd_quantum
+    reachable = {t.id for t in rule(policy, category, kind, group=group, flags=flags).tiers}
     better = [
         t for t in policy.tiers
-        if t.applies_to(category) and (tier is None or t.rate > tier.rate)
+        if t.id in reachable and (tier is None or t.rate > tier.rate)
     ]
     nxt = min(better, key=lambda t: t.threshold.amount, default=None)
     next_from = None
     if nxt is not None:
         th = nxt.threshold
         next_from = th.amount + step if th.comparator == "gt" else th.amount
-    cap_above = cap_point(policy, category, fx=fx, reading=reading, granted_rate=granted_rate)
+    cap_above = cap_point(policy, category, fx=fx, reading=reading, granted_rate=granted_rate, kind=kind, group=group, flags=flags)
     return Sensitivity(next_tier=nxt.id if nxt else None, next_tier_from_usd=next_from, cap_binds_above_usd=cap_above)
