@@ -347,7 +347,8 @@ def evaluate_year(
         rate_type=tier.rate_type if tier else None, confidence=policy.confidence, jurisdiction=policy.jurisdiction,
         parts=[PartResult(payer=p.payer, label=pick(p.label, p.label_zh), rate=r, rate_type=p.rate_type, incentive_cny=v)
                for p, r, v in d.parts],
-        location_group=where.group if where else None, period_left_cny=d.period_left,
+        location_group=where.group if where else None, place_state=where.state if where else None,
+        place=where.reason if where else None, period_left_cny=d.period_left,
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
 
