@@ -89,3 +89,17 @@ def test_a_period_cap_sums_a_projects_rows_in_year_order_as_calc_sums_its_years(
             want = assess(Project(sector="manufacturing", arrivals=arrivals), policy=PERIOD, fx=rows[mine[0][1]]["fx_rate"])
             assert paid[project] == want.total_incentive_cny
     assert all(Decimal(g["incentive_cny"]) <= 50_000_000 for g in got)
+
+
+def test_a_ledger_adds_arrivals_up_by_the_policys_october_to_september_year_as_calc_does(tmp_path):
+    lp = policy([tier("t", "0.03", "5000000", "ge")], base={**PARTS.policy.base.model_dump(by_alias=True), "period": "october_september"})
+    src, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    days = ["2023-10-01", "2024-09-30", "2024-10-01"]
+    src.write_text("project_id,date,type,amount,currency,kind,sector\n" + "".join(
+        f"A,{d},equity,3000000,USD,new,manufacturing\n" for d in days), encoding="utf-8")
+    score_file(src, out, options=Options(policy=lp, fx_rate=Decimal("7")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["year"], r["paid_in_usd"], r["eligible"]) for r in rows] == [("2023", "6000000.00", "true"), ("2024", "3000000.00", "false")]
+    arrivals = [Arrival(date=date.fromisoformat(d), amount=Decimal(3_000_000)) for d in days]
+    want = assess(Project(sector="manufacturing", arrivals=arrivals), policy=lp, fx="7")
+    assert [r["incentive_cny"] for r in rows] == [format(y.incentive_cny, ".2f") for y in want.years]
