@@ -87,6 +87,10 @@ def test_a_base_of_the_amount_spent_uses_it_when_given_and_says_so_when_not():
     spent = one(lp, 2024, 80_000_000, spent_usd="60000000").years[0]
     assert spent.base_usd == 60_000_000 and spent.incentive_cny == Decimal(60_000_000) * 7 * Decimal("0.02")
     assert any("amount spent" in r for r in one(lp, 2024, 80_000_000).years[0].reasons)
+    # the threshold is tested on what was paid in (年度到账外资金额), the rate applied to what was spent
+    low_spent = one(lp, 2024, 80_000_000, spent_usd="40000000").years[0]
+    assert low_spent.eligible and low_spent.incentive_cny == Decimal(40_000_000) * 7 * Decimal("0.02")
+    assert not one(lp, 2024, 40_000_000, spent_usd="60000000").years[0].eligible
 
 
 def test_a_fixed_nominal_reading_pays_yuan_per_usd_whatever_reading_is_asked():

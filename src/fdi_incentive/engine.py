@@ -102,6 +102,7 @@ def decide(
     flags: frozenset[str] = frozenset(),
     year: int | None = None,
     paid_before: Decimal = _ZERO,
+    tested_usd: Decimal | None = None,
 ) -> Decision:
     """The rule itself, for one project-year: exclusion, tier, rate, conversion, caps, one rounding
     of each part paid.
@@ -109,15 +110,18 @@ def decide(
     ``base_cny_converted`` is the base converted at the arrivals' rates (the converted
     reading); under the nominal reading the USD figure is paid as yuan. ``group`` is the policy's
     place group the project is in, ``flags`` what it has (high_tech, hnte, priority);
-    ``paid_before`` what the policy paid the project in earlier years of a tier's period cap.
+    ``paid_before`` what the policy paid the project in earlier years of a tier's period cap;
+    ``tested_usd`` the amount the thresholds are tested on where it is not the base (Shandong: the
+    year's arrivals, while the base is the amount spent).
     Pure and fast: `evaluate_year` explains it, the planner searches with it.
     """
     r = rule(policy, category, kind, group=group, flags=flags)  # (what the policy decides: rules.py)
     excluded = r.excluded or excluded_by_code(policy, code)
     kind_ok = r.kind_ok
     reachable = {t.id for t in r.tiers}
-    tests = [(t, t.id in reachable, t.id in reachable and t.passed_by(base_usd)) for t in policy.tiers]
-    picked = None if excluded else r.pick(base_usd)
+    tested = base_usd if tested_usd is None else tested_usd
+    tests = [(t, t.id in reachable, t.id in reachable and t.passed_by(tested)) for t in policy.tiers]
+    picked = None if excluded else r.pick(tested)
     tier = picked.tier if picked is not None else None
     rate = None
     if tier is not None:
@@ -212,6 +216,7 @@ def evaluate_year(
             base_cny_converted=base_cny_converted * (base_usd / paid_in_base) if base_usd != paid_in_base and paid_in_base else
             base_cny_converted, reading=reading, granted_rate=granted_rate, convertible=convertible,
             group=where.group if where else None, flags=flags, year=year, paid_before=paid_before,
+            tested_usd=paid_in_base if base_usd != paid_in_base else None,
         )
 
     covers = covered_period(policy)
@@ -232,7 +237,8 @@ def evaluate_year(
     reasons.append(_("Category: {category}, from {basis}.").format(category=category_name(category), basis=classification.basis))
     reasons.extend(classification.notes)
     if policy.base.measure == "spent":
-        reasons.append((_("Base: the amount spent, {amount}, as given ({cited}).") if spent_usd is not None else
+        reasons.append((_("Base: the amount spent, {amount}, as given; the thresholds are tested on the amount paid in ({cited}).")
+                        if spent_usd is not None else
                         _("Base: the amount spent rules ({cited}); none was given, so the amount paid in is used: "
                           "give the amount spent (spent_usd) where it differs.")).format(
             amount=_usd(spent_usd) if spent_usd is not None else "", cited=policy.base.cited))
@@ -244,7 +250,7 @@ def evaluate_year(
             _("Foreign shareholder loans {amount} are shown but not counted ({cited}).").format(
                 amount=_usd(shareholder_loans_usd), cited=policy.base.cited)
         )
-    reasons.append(_("Base: {amount} of foreign capital paid in during {year}.").format(amount=_usd(base_usd), year=year))
+    reasons.append(_("Base: {amount} of foreign capital paid in during {year}.").format(amount=_usd(paid_in_base), year=year))
     tests = [
         TierTest(
             tier=t.id, label=pick(t.label, t.label_zh), threshold_usd=t.threshold.amount, comparator=t.threshold.comparator,

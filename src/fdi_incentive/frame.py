@@ -183,7 +183,8 @@ class Scorer(Answers, Cells, Output, Shapes):
         below, part_rates, part_slots, self.payers = self._tier_series()
         W = self.wheres
         blocked = Y.has("why", "_y") | W.has("reason", "_w")  # (a year outside a named policy's dates; a place outside or excluded)
-        gid = pl.when(blocked).then(None).otherwise(self._pick_tier(pl.col("_base"), below))
+        # (the thresholds are tested on what counts as paid in, also where the base is the amount spent)
+        gid = pl.when(blocked).then(None).otherwise(self._pick_tier(pl.col("_counted"), below))
         base128 = pl.col("_base").cast(I128)
         if self.ledger:
             at_rates = (pl.when(pl.col("_eq")).then(pl.col("__equity_cny")).otherwise(0)
