@@ -89,7 +89,10 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
             notes.append(text)
         return f"[{notes.index(text) + 1}]"
 
-    t = Table(title=(_("{year}: [green]eligible[/]") if y.eligible else _("{year}: [yellow]no reward[/]")).format(year=y.year),
+    title = (_("{year}: [green]eligible[/]") if y.eligible else _("{year}: [yellow]no reward[/]")).format(year=y.year)
+    if y.combination:  # (two policies for the year: each its own table)
+        title = _("{title} · {policy}").format(title=title, policy=_e(y.policy))
+    t = Table(title=title,
               title_justify="left", **({} if full else {"box": box.MINIMAL, "show_edge": False, "show_header": False}))
     t.add_column(_("step"), style="bold")
     t.add_column(_("value"), justify="right", no_wrap=True)
@@ -98,6 +101,8 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
     t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
               "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
     t.add_row(_("category"), _e(category_said(y.category, sector)), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
+    if y.place:
+        t.add_row(_("place"), _e(y.location_group or ""), _e(y.place))
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
         t.add_row(_("reinvested profits"), _usd(y.reinvested_usd), _("counted"))
@@ -131,7 +136,17 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
         t.add_row(_("annual cap"), _cny(y.cap_cny), (_("[yellow]binds[/] ") if y.capped else _("does not bind ")) + cite(y.citations["cap"]))
     else:  # "none" is itself a reading or an assumption of the policy: its note says which
         t.add_row(_("annual cap"), _("none"), cite(y.citations["cap"]) if y.citations.get("cap") else "")
-    t.add_row(_("[bold]payout[/]"), f"[bold]{_cny(y.incentive_cny)}[/]", _("rounded once"))
+    if y.period_left_cny is not None:
+        t.add_row(_("left of the period's cap"), _cny(y.period_left_cny),
+                  _("[yellow]binds[/]") if y.incentive_cny == y.period_left_cny and y.gross_cny > y.period_left_cny else "")
+    for part in y.parts:
+        t.add_row(_e(part.label), _cny(part.incentive_cny), f"{_name(RATE_TYPE_NAMES, part.rate_type)} {percent_fmt(part.rate)}")
+    payout = _cny(y.incentive_cny)
+    if y.rate_type == "ceiling" and y.rate_basis != "granted" and y.incentive_cny:
+        payout = _("up to {amount}").format(amount=payout)
+    t.add_row(_("[bold]payout[/]"), f"[bold]{payout}[/]", _("each part rounded once") if y.parts else _("rounded once"))
+    if y.combination:
+        t.add_row(_("combination"), "" if y.paid else _("[yellow]not paid[/]"), _e(y.combination))
     if full:
         foot: RenderableType = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
     else:
