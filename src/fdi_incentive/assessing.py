@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from . import placing
 from .engine import FIELDS, _ZERO, evaluate_year, parse_granted_rate
+from .rules import version_for
 from .errors import FxError, InputError
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
 from .i18n import _, pick
@@ -70,15 +71,6 @@ def combination(a: tuple[LoadedPolicy, ...], b: tuple[LoadedPolicy, ...]):
                 if c.with_ == other[0].policy.family_id:
                     return mine, c.mode, c
     return None
-
-
-def version_for(versions: tuple[LoadedPolicy, ...], year: int) -> LoadedPolicy:
-    """The version in force in a year; else the nearest (it pays nothing: not_yet, expired)."""
-    for lp in reversed(versions):
-        if lp.policy.effective.covers(year):
-            return lp
-    before = [lp for lp in versions if lp.policy.effective.from_.year <= year]
-    return before[-1] if before else versions[0]
 
 
 def assess(
