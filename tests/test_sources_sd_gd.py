@@ -312,11 +312,11 @@ def test_shandong_pays_each_part_on_the_amount_spent():
     assert pay("cn-sd-2023", 2024, "40000000", kind="capital_increase").years[0].incentive_cny == Decimal("8400000.00")
 
 
-@pytest.mark.xfail(strict=True, reason="the engine tests the thresholds against the amount spent; the text sets them on "
-                                       "the year's arrivals (年度到账外资金额超过5000万美元) and pays on the amount spent")
 def test_shandong_threshold_is_on_the_arrivals_and_the_payout_on_the_amount_spent():
+    # 年度到账外资金额超过5000万美元 … 按其到账外资实际支出金额: USD 60M arrived passes, 50M spent is paid on
     y = pay("cn-sd-2023", 2024, "60000000", spent_usd="50000000").years[0]
     assert y.eligible and y.incentive_cny == Decimal("10500000.00")
+    assert pay("cn-sd-2023", 2024, "50000000", spent_usd="50000000").years[0].incentive_cny == 0
 
 
 def test_jinan_thresholds_include_their_amount_and_each_category_has_its_cap():
