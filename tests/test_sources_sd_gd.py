@@ -356,3 +356,16 @@ def test_guangdong_2024_period_cap_sums_the_years_in_order():
     p = p.model_copy(update={"arrivals": [p.arrivals[0].model_copy(update={"year": y}) for y in range(2023, 2028)]})
     years = assess(p, policy=get_policy("cn-gd-2024"), fx="7").years
     assert [y.incentive_cny for y in years] == [Decimal("50000000.00")] * 3 + [0, 0]  # 1.5亿 over 2023—2027
+
+
+def test_jinan_dated_arrivals_fall_in_the_reward_year_that_starts_on_1_october():
+    import datetime
+
+    from fdi_incentive import Project, assess
+
+    p = Project.for_year(2024, paid_in="6000000", sector="manufacturing")
+    on = [datetime.date(2024, 9, 30), datetime.date(2024, 10, 1), datetime.date(2025, 9, 30)]
+    p = p.model_copy(update={"arrivals": [p.arrivals[0].model_copy(update={"date": d}) for d in on]})
+    years = assess(p, policy=get_policy("cn-sd-jinan-2020"), fx="7").years
+    # 自当年10月1日起至次年9月30日: 30 Sep 2024 is in reward year 2023; 1 Oct 2024 and 30 Sep 2025 in 2024
+    assert [(y.year, y.incentive_cny) for y in years] == [(2023, Decimal("1260000.00")), (2024, Decimal("2520000.00"))]
