@@ -135,8 +135,8 @@ def decide(
         left = max(period.amount - paid_before, _ZERO) if period is not None else None
 
         def payout(base_cny: Decimal) -> tuple[Decimal, Decimal, bool, bool, tuple]:
-            if rate is None:
-                return _ZERO, _ZERO, False, False, ()
+            if rate is None:  # (nothing paid: 0, written to the payout's quantum as any payout)
+                return _ZERO, round_money(_ZERO, quantum, mode), False, False, ()
             gross = base_cny * rate
             capped = cap is not None and gross > cap
             shares = [(p, pr, base_cny * pr) for p, pr in part_rates(tier, rate)] if tier.parts else [(None, rate, gross)]
@@ -209,7 +209,8 @@ def evaluate_year(
     shut = status in ("not_yet", "expired") or (where is not None and where.state != "in")
     if shut:
         r = rule(policy, category, kind)
-        d = Decision(where is not None and where.state == "excluded", r.kind_ok, None, [], None, _ZERO, _ZERO, False, _ZERO, None)
+        nothing = round_money(_ZERO, policy.rounding.quantum, policy.rounding.mode)
+        d = Decision(where is not None and where.state == "excluded", r.kind_ok, None, [], None, _ZERO, _ZERO, False, nothing, None)
     else:
         d = decide(
             policy, category=category, code=classification.code, kind=kind, base_usd=base_usd,
