@@ -127,6 +127,8 @@ def test_every_name_without_its_suffix_names_its_place_or_is_refused_naming_it()
     ("莱芜区", "370116"), ("济南市莱芜区", "370116"), ("广西", "450000"), ("内蒙古", "150000"), ("新疆", "650000"),
     ("延边", "222400"), ("黔东南", "522600"), ("石柱", "500240"), ("北京朝阳", "110105"), ("长春市朝阳区", "220104"),
     ("Chongqing", "500000"), ("jinan", "370100"), ("FOSHAN", "440600"), ("Inner Mongolia", "150000"),
+    ("Foshan City", "440600"), ("shandong province", "370000"), ("Chongqing Municipality", "500000"),
+    ("Jilin City", "220200"), ("Jilin Province", "220000"),
     (370100, "370100"), (Decimal("500151"), "500151"),
 ])
 def test_names_as_written(text, code):

@@ -29,7 +29,8 @@ are read as ASCII):
   character is not a name (和县 is 和县, never 和). Where a text names places with every part
   written in full and also, read with a suffix dropped, other places, the full reading wins;
 - the English name of a province or prefecture-level city, in any case, spaces, hyphens and
-  apostrophes ignored (Chongqing, Jinan, Foshan, Inner Mongolia).
+  apostrophes ignored, with or without the word City, Province or Municipality after it
+  (Chongqing, Jinan, Foshan City, Inner Mongolia, Shandong Province).
 
 A name that fits several places (朝阳区: in Beijing and in Changchun) is refused, naming each with
 its full name and code; so is one that fits none. Traditional characters, former names (渝北区,
@@ -70,6 +71,7 @@ _AUTONOMOUS = re.compile(rf"(.{{2,}}?)(?:(?:{_PEOPLES})族|(?:{_WITHOUT_ZU}))*�
 _BLANK = re.compile(r"\s+")
 _ENGLISH = re.compile(r"[A-Za-z][A-Za-z .'’-]*")
 _NOT_LETTERS = re.compile(r"[^a-z]")
+_ENGLISH_KIND = re.compile(r"(.+?)(city|province|municipality)")  # (Jinan City, Shandong Province)
 _CODE = re.compile(r"[0-9]+")
 _MUNICIPALITY = "直辖市"
 _SHOWN_AT_MOST = 10  # candidates an ambiguous name's message lists (the rest are counted)
@@ -188,11 +190,23 @@ def _readings(text: str, data: _Data, above: str | None, depth: int) -> list[tup
     return found
 
 
-def _ambiguous(field: str, value: object, codes: set[str], places: dict[str, Place]) -> InputError:
+def _english_names(letters: str, data: _Data) -> set[str]:
+    """The codes an English name (lower case, letters only) names; a name followed by City, Province
+    or Municipality names only the places of that level (Jilin City: the city, not the province)."""
+    if letters in data.english or not (kind := _ENGLISH_KIND.fullmatch(letters)):
+        return set(data.english.get(letters, ()))
+    level = "city" if kind.group(2) == "city" else "province"
+    return {code for code in data.english.get(kind.group(1), ()) if getattr(data.places[code], level) == code}
+
+
+def _ambiguous(field: str, value: object, codes: set[str], places: dict[str, Place], english: bool) -> InputError:
     ordered = sorted(codes)
-    shown = ", ".join("{name} ({code})".format(name=places[c].name, code=c) for c in ordered[:_SHOWN_AT_MOST])
+    shown = _(", ").join(_("{name} ({code})").format(name=places[c].name, code=c) for c in ordered[:_SHOWN_AT_MOST])
     if len(ordered) > _SHOWN_AT_MOST:
         shown = _("{shown} and {count} more").format(shown=shown, count=len(ordered) - _SHOWN_AT_MOST)
+    if english:  # (an English name is never read with its province's: the Chinese name or the code tells them apart)
+        return InputError(field, value, _("one place; it names {count}: {places}; give its Chinese name or its "
+                                          "code").format(count=len(ordered), places=shown))
     return InputError(field, value, _("one place; it names {count}: {places}; add its province or city, or give "
                                       "its code").format(count=len(ordered), places=shown))
 
@@ -211,15 +225,16 @@ def resolve(text: str, field: str = "location") -> Place:
         raise InputError(field, text, _(CODE_WORDS))
     if not written or len(written) > _LONGEST:
         raise InputError(field, text, _(PLACE_WORDS))
-    if _ENGLISH.fullmatch(written):
-        codes = set(data.english.get(_NOT_LETTERS.sub("", written.lower()), ()))
+    english = _ENGLISH.fullmatch(written) is not None
+    if english:
+        codes = _english_names(_NOT_LETTERS.sub("", written.lower()), data)
     else:
         readings = _readings(written, data, None, 1)
         codes = {code for code, full in readings if full} or {code for code, _full in readings}
     if len(codes) == 1:
         return data.places[codes.pop()]
     if codes:
-        raise _ambiguous(field, text, codes, data.places)
+        raise _ambiguous(field, text, codes, data.places, english)
     raise InputError(field, text, _(PLACE_WORDS))
 
 
