@@ -120,6 +120,15 @@ def test_every_name_without_its_suffix_names_its_place_or_is_refused_naming_it()
             assert _names_or_is_refused_naming(m.group(1) + stem, code), m.group(1) + stem
 
 
+def test_every_autonomous_name_without_its_peoples_and_suffix_names_its_place():
+    """广西 for 广西壮族自治区, 延边 for 延边朝鲜族自治州, 石柱 for 石柱土家族自治县: some shorter name,
+    without 自治, names each autonomous division (or is refused as ambiguous, naming it)."""
+    for code, (*_, own) in _expected().items():
+        if "自治" in own:
+            cut = own.index("自治")
+            assert any(_names_or_is_refused_naming(own[:end], code) for end in range(2, cut + 1)), own
+
+
 @pytest.mark.parametrize(("text", "code"), [
     ("济南", "370100"), ("济南市", "370100"), ("山东省济南市", "370100"), ("山东济南", "370100"),
     ("铜梁区", "500151"), ("铜梁", "500151"), ("重庆铜梁", "500151"), ("重庆市铜梁区", "500151"),
