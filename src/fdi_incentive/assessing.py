@@ -177,15 +177,17 @@ def _combine(years: list[YearResult], families, combined) -> list[YearResult]:
             out.extend(pair)
             continue
         a, b = ours[0], theirs[0]
+        cited = {"citations": {**a.citations, "combination": how.cited}}
         if mode == "adds_to":
-            out.append(b.model_copy(update={"combination": _("{a} adds to it").format(a=a.policy)}))
-            out.append(a.model_copy(update={"combination": _("adds to {b} ({cited})").format(b=b.policy, cited=how.cited)}))
+            out.append(b.model_copy(update={"combination": _("{a} adds to it").format(a=a.policy),
+                                            "citations": {**b.citations, "combination": how.cited}}))
+            out.append(a.model_copy(update={"combination": _("adds to {b}").format(b=b.policy), **cited}))
         else:
             a_wins = a.incentive_cny > b.incentive_cny
-            said = _("the higher of {a} and {b} is paid: {winner} ({cited})").format(
-                a=a.policy, b=b.policy, winner=a.policy if a_wins else b.policy, cited=how.cited)
-            out.append(b.model_copy(update={"combination": said, "paid": not a_wins}))
-            out.append(a.model_copy(update={"combination": said, "paid": a_wins}))
+            said = _("the higher of {a} and {b} is paid: {winner}").format(a=a.policy, b=b.policy, winner=a.policy if a_wins else b.policy)
+            out.append(b.model_copy(update={"combination": said, "paid": not a_wins,
+                                            "citations": {**b.citations, "combination": how.cited}}))
+            out.append(a.model_copy(update={"combination": said, "paid": a_wins, **cited}))
     return out
 
 

@@ -100,7 +100,7 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
     t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status] if full else STATUS_SHORT[y.policy_status]))
     t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
               "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
-    t.add_row(_("category"), _e(category_said(y.category, sector)), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
+    t.add_row(_("category"), _e(category_said(y.category, sector)), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded and y.place_state != "excluded" else "")
     if y.place:
         t.add_row(_("place"), _e(y.location_group or ""), _e(y.place))
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
@@ -146,7 +146,8 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
         payout = _("up to {amount}").format(amount=payout)
     t.add_row(_("[bold]payout[/]"), f"[bold]{payout}[/]", _("each part rounded once") if y.parts else _("rounded once"))
     if y.combination:
-        t.add_row(_("combination"), "" if y.paid else _("[yellow]not paid[/]"), _e(y.combination))
+        t.add_row(_("combination"), "" if y.paid else _("[yellow]not paid[/]"),
+                  _e(y.combination) + (" " + cite(y.citations["combination"]) if y.citations.get("combination") else ""))
     if full:
         foot: RenderableType = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
     else:
