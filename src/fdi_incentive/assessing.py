@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from . import placing
 from .engine import FIELDS, _ZERO, evaluate_year, parse_granted_rate
+from .rules import version_for
 from .errors import FxError, InputError
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
 from .i18n import _, pick
@@ -70,15 +71,6 @@ def combination(a: tuple[LoadedPolicy, ...], b: tuple[LoadedPolicy, ...]):
                 if c.with_ == other[0].policy.family_id:
                     return mine, c.mode, c
     return None
-
-
-def version_for(versions: tuple[LoadedPolicy, ...], year: int) -> LoadedPolicy:
-    """The version in force in a year; else the nearest (it pays nothing: not_yet, expired)."""
-    for lp in reversed(versions):
-        if lp.policy.effective.covers(year):
-            return lp
-    before = [lp for lp in versions if lp.policy.effective.from_.year <= year]
-    return before[-1] if before else versions[0]
 
 
 def assess(
@@ -157,7 +149,8 @@ def score_family(project: Project, versions: tuple[LoadedPolicy, ...], classific
     out = []
     for year in sorted(by_year):
         lp = versions[0] if forced else (version_for(versions, year) if any_year else policy_for_year(year, versions))
-        before = sum((v for y, v in paid[lp.policy.id] if y < year), _ZERO)
+        start = min((t.period_cap.from_ for t in lp.policy.tiers if t.period_cap), default=year)  # (a period cap's years)
+        before = sum((v for y, v in paid[lp.policy.id] if start <= y < year), _ZERO)
         result = _assess_year(lp, project, classification, year, by_year[year], chain, reading, granted,
                               where=where(lp), any_year=any_year, paid_before=before)
         if period != "calendar_year":
@@ -184,15 +177,17 @@ def _combine(years: list[YearResult], families, combined) -> list[YearResult]:
             out.extend(pair)
             continue
         a, b = ours[0], theirs[0]
+        cited = {"citations": {**a.citations, "combination": how.cited}}
         if mode == "adds_to":
-            out.append(b.model_copy(update={"combination": _("{a} adds to it").format(a=a.policy)}))
-            out.append(a.model_copy(update={"combination": _("adds to {b} ({cited})").format(b=b.policy, cited=how.cited)}))
+            out.append(b.model_copy(update={"combination": _("{a} adds to it").format(a=a.policy),
+                                            "citations": {**b.citations, "combination": how.cited}}))
+            out.append(a.model_copy(update={"combination": _("adds to {b}").format(b=b.policy), **cited}))
         else:
             a_wins = a.incentive_cny > b.incentive_cny
-            said = _("the higher of {a} and {b} is paid: {winner} ({cited})").format(
-                a=a.policy, b=b.policy, winner=a.policy if a_wins else b.policy, cited=how.cited)
-            out.append(b.model_copy(update={"combination": said, "paid": not a_wins}))
-            out.append(a.model_copy(update={"combination": said, "paid": a_wins}))
+            said = _("the higher of {a} and {b} is paid: {winner}").format(a=a.policy, b=b.policy, winner=a.policy if a_wins else b.policy)
+            out.append(b.model_copy(update={"combination": said, "paid": not a_wins,
+                                            "citations": {**b.citations, "combination": how.cited}}))
+            out.append(a.model_copy(update={"combination": said, "paid": a_wins, **cited}))
     return out
 
 

@@ -42,6 +42,9 @@ class TierRow:
     capped_reason: str
     rate_error: str | None = None  # a granted rate this tier does not take: the row's error
     below: Decimal | None = None  # a band's upper bound, exclusive (USD)
+    parts: tuple[tuple[str, Decimal], ...] = ()  # (payer, rate) of each part, in the order the text lists them
+    period_cap: Decimal | None = None  # CNY, what one project gets over `period` at most
+    period: tuple[int, int] | None = None  # the years of the period cap, first and last
 
     @property
     def id(self) -> str:
@@ -69,6 +72,8 @@ class Rule:
     quantum: Decimal
     mode: str
     tiers: tuple[TierRow, ...]  # ranked: the first that passes applies, alone
+    group: str = ""  # the place group the rule is for ("" where the policy has none)
+    flags: int = 0  # the project's flags the rule is for, as bits (FLAGS), those the policy's tiers ask about
 
     def pick(self, base_usd: Decimal) -> TierRow | None:
         """The tier that applies (none if excluded, the kind is not rewarded, or no threshold is passed)."""
@@ -159,19 +164,92 @@ def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted
     rows = tuple(
         TierRow(tier=t, threshold=t.threshold.amount, comparator=t.threshold.comparator,
                 rate=t.rate if granted is None else granted, rate_type=t.rate_type, cap=tier_cap(policy, t),
-                reason=reason, capped_reason=capped, rate_error=_granted_error(t, granted), below=t.below)
+                reason=reason, capped_reason=capped, rate_error=_granted_error(t, granted), below=t.below,
+                parts=tuple((p.payer, p.rate) for p in _part_rates(t, granted)),
+                period_cap=t.period_cap.amount if t.period_cap else None,
+                period=(t.period_cap.from_, t.period_cap.to) if t.period_cap else None)
         for t in tiers for reason, capped in [_reasons(policy, t)])
     return Rule(
         policy=policy.id, category=category, kind=kind, excluded=excluded,
         excluded_reason=f"excluded: {category_label(category)} ({policy.exclusions.citation})",
         kind_ok=kind_ok, none_reason=none_reason, counts_equity="equity" in counts,
         counts_profit="reinvested_profit" in counts, converted=((None if policy.conversion.fixed else reading) or policy.conversion.default) == "converted",
-        quantum=policy.rounding.quantum, mode=policy.rounding.mode, tiers=rows)
+        quantum=policy.rounding.quantum, mode=policy.rounding.mode, tiers=rows, group=group or "", flags=flag_bits(flags))
+
+
+def version_for(versions: tuple[LoadedPolicy, ...], year: int) -> LoadedPolicy:
+    """The version in force in a year; else the nearest (it pays nothing: not_yet, expired)."""
+    for lp in reversed(versions):
+        if lp.policy.effective.covers(year):
+            return lp
+    before = [lp for lp in versions if lp.policy.effective.from_.year <= year]
+    return before[-1] if before else versions[0]
+
+
+FLAGS = ("high_tech", "hnte", "priority")  # a project's flags as bits: 1, 2, 4
+
+
+def flag_bits(flags: frozenset[str] | set[str]) -> int:
+    return sum(1 << i for i, f in enumerate(FLAGS) if f in flags)
+
+
+def flag_mask(policy: Policy) -> int:
+    """The flags some tier of the policy asks about, as bits (a project's other flags change nothing)."""
+    return flag_bits({f for t in policy.tiers for f in t.requires})
+
+
+def flag_sets(policy: Policy) -> list[frozenset[str]]:
+    """Every combination of the flags the policy asks about (one, the empty set, where it asks none)."""
+    mask = flag_mask(policy)
+    return [frozenset(f for i, f in enumerate(FLAGS) if bits & (1 << i)) for bits in range(8) if bits & ~mask == 0]
+
+
+def groups(policy: Policy) -> list[str]:
+    """The policy's place groups (its others' id included), or [""] where it has none."""
+    return (policy.place.group_ids if policy.place else []) or [""]
+
+
+def _part_rates(tier: Tier, granted: Decimal | None):
+    """Each part with the rate it pays: its own, or under a granted rate, the first part that is not
+    exact takes what the others leave (a granted rate is the whole rate)."""
+    from types import SimpleNamespace
+
+    if granted is None or granted == tier.rate or not tier.parts:
+        return [SimpleNamespace(payer=p.payer, rate=p.rate) for p in tier.parts]
+    flexible = next((i for i, p in enumerate(tier.parts) if p.rate_type != "exact"), 0)
+    others = sum((p.rate for i, p in enumerate(tier.parts) if i != flexible), Decimal(0))
+    return [SimpleNamespace(payer=p.payer, rate=granted - others if i == flexible else p.rate) for i, p in enumerate(tier.parts)]
 
 
 def rules(policies: list[LoadedPolicy], reading: str | None = None, granted: Decimal | None = None) -> list[Rule]:
-    """Every rule of the policies: one for each policy, category and kind."""
-    return [rule(lp, c, k, reading, granted) for lp in policies for c in CATEGORIES for k in KINDS]
+    """Every rule of the policies: one for each policy, category, kind, place group and set of the
+    flags the policy asks about."""
+    return [rule(lp, c, k, reading, granted, g or None, f) for lp in policies for c in CATEGORIES for k in KINDS
+            for g in groups(lp.policy) for f in flag_sets(lp.policy)]
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    """How a policy sees the places under one GB/T 2260 code (the most precise code listed wins)."""
+
+    policy: str
+    code: str
+    state: str  # in, excluded
+    group: str  # "" where the policy has no groups
+    reason: str  # for excluded places: why nothing is paid
+
+
+def place_rows(policy: Policy) -> list[PlaceRow]:
+    """The codes a policy's [place] lists, each with what it means for a project there: inside the
+    area (and in which group), or excluded. A place is outside where no code over it is listed."""
+    area = policy.place
+    if area is None:
+        return []
+    out = {c: PlaceRow(policy.id, c, "in", area.others or "", "") for c in area.within}
+    for g in area.groups:
+        out.update({c: PlaceRow(policy.id, c, "in", g.id, "") for c in g.places})
+    out.update({c: PlaceRow(policy.id, c, "excluded", "", f"excluded: place ({area.citation or area.reading})") for c in area.excludes})
+    return list(out.values())
 
 
 @dataclass(frozen=True)
@@ -184,6 +262,16 @@ class YearRow:
     error: str | None  # no policy for the year (or a forced one outside its dates)
     usd_rate: Decimal | None
     usd_error: str | None
+    status_reason: str | None = None  # a forced policy before or after its dates: why it pays nothing
+
+
+def status_reason(policy: Policy, status: str) -> str | None:
+    """Why a year outside a policy's dates pays nothing (the cells' English), else None."""
+    if status == "not_yet":
+        return f"not yet in force: {policy.id} applies from {policy.effective.from_}"
+    if status == "expired":
+        return f"expired: {policy.id} applied to {policy.effective.to} ({policy.effective.cited})"
+    return None
 
 
 @in_english
@@ -194,10 +282,11 @@ def years(policies: list[LoadedPolicy], forced: LoadedPolicy | None, fx_rate: De
     chain = RateChain()
     out = []
     for y in YEARS:
-        policy = status = error = None
+        policy = status = error = why = None
         try:
             lp = forced or policy_for_year(y, tuple(policies))
-            status, policy = lp.policy.status_for(y), lp.policy.id
+            status, policy = lp.policy.status_in(y), lp.policy.id  # (a forced policy outside its dates pays nothing)
+            why = status_reason(lp.policy, status)
         except PolicyError as exc:
             error = str(exc) if forced is not None else no_policy_message(y, tuple(policies))
         usd, usd_error = fx_rate, None
@@ -206,5 +295,5 @@ def years(policies: list[LoadedPolicy], forced: LoadedPolicy | None, fx_rate: De
                 usd = chain.quote("USD", on=None, year=y).rate
             except FxError as exc:
                 usd_error = str(exc)
-        out.append(YearRow(y, policy, status, error, usd, usd_error))
+        out.append(YearRow(y, policy, status, error, usd, usd_error, why))
     return out
