@@ -17,7 +17,7 @@ from decimal import Decimal
 from . import placing
 from .engine import FIELDS, _ZERO, evaluate_year, parse_granted_rate
 from .rules import version_for
-from .errors import FxError, InputError
+from .errors import FxError, InputError, PolicyError
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
 from .i18n import _, pick
 from .industry import Classification, classify
@@ -58,8 +58,8 @@ def families_at(place: placing.Place | None) -> list[tuple[LoadedPolicy, ...]]:
     families = [tuple(v) for v in by.values()]
     if len(families) > 1 and not (len(families) == 2 and combination(families[0], families[1])):
         ids = _(", ").join(f[-1].policy.id for f in families)
-        raise InputError("location", place.name, _("one policy: several apply at {place} and do not combine ({ids}); choose one "
-                                                   "with --policy, or compare them with fdi compare").format(place=place.name, ids=ids))
+        raise PolicyError(_("{place}: several policies apply there and their files declare no combination ({ids}); choose one "
+                            "with --policy, or compare them with fdi compare").format(place=place.name, ids=ids))
     return families
 
 
