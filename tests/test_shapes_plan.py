@@ -35,3 +35,21 @@ def test_a_shape_the_plan_cannot_search_is_refused_naming_it_and_why(lp, shape):
     with pytest.raises(PolicyError, match=f"fdi plan cannot plan it yet: .*{shape} \\(") as e:
         plan(D(100_000_000), [2024, 2025], sector="manufacturing", fx="7.1", policy=lp)
     assert "fdi calc or fdi compare" in str(e.value)
+
+
+def test_every_shipped_policy_is_planned_or_refused_saying_which_shapes_and_why():
+    from fdi_incentive.policy import bundled_policies
+
+    for lp in bundled_policies():
+        cannot = lp.policy.shapes_plan_cannot()
+        try:
+            eff = lp.policy.effective
+            years = [eff.from_.year] + ([eff.from_.year + 1] if eff.to is None or eff.to.year > eff.from_.year else [])
+            p = plan(D(100_000_000), years, sector="manufacturing", fx="7.1", policy=lp, step=D(1_000_000))
+        except PolicyError as e:
+            assert cannot and "fdi plan cannot plan it yet" in str(e), lp.policy.id
+            continue
+        assert not cannot, lp.policy.id
+        for y in p.schedule:
+            project = Project.for_year(y.year, paid_in=y.paid_in_usd, sector="manufacturing")
+            assert assess(project, fx="7.1", policy=lp).years[0].incentive_cny == y.incentive_cny, (lp.policy.id, y)

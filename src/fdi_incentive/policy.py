@@ -153,7 +153,7 @@ class Policy(_Strict):
     def shapes_plan_cannot(self) -> list[tuple[str, str]]:
         """The shapes of this rule `fdi plan` cannot plan, each with why (untranslated: `_()` them)."""
         why = []
-        if self.place and (self.place.groups or self.place.excludes) or any(t.groups for t in self.tiers):
+        if self.place and self.place.groups or any(t.groups for t in self.tiers):  # (an excluded place alone: the plan is for a place inside)
             why.append((N_("place groups"), N_("the plan takes no place, and the threshold depends on it")))
         if any(t.requires for t in self.tiers):
             why.append((N_("tiers for flags"), N_("the plan takes no high-tech, hnte or priority flag")))
