@@ -45,10 +45,12 @@ class CompareRow(_Model):
     years: list[YearResult]
 
 
-def _reason(y: YearResult, tier_label: str | None = None) -> str:
+def _reason(y: YearResult, tier_label: str | None = None, lp: LoadedPolicy | None = None) -> str:
     """The one line that says why a year pays what it pays."""
-    if y.policy_status in ("not_yet", "expired"):
-        return y.reasons[0]
+    if lp is not None and y.policy_status == "expired":
+        return _("expired: applied to {end}").format(end=lp.policy.effective.to)
+    if lp is not None and y.policy_status == "not_yet":
+        return _("not yet in force: applies from {start}").format(start=lp.policy.effective.from_)
     if y.place_state in ("outside", "excluded"):
         return y.place
     if y.excluded:
@@ -57,8 +59,11 @@ def _reason(y: YearResult, tier_label: str | None = None) -> str:
         return _("the kind of project is not rewarded")
     if not y.eligible:
         return _("below every threshold it can reach")
-    said = _("{tier}: {rate} ({rate_type})").format(tier=tier_label or y.tier, rate=percent_fmt(y.rate),
-                                                     rate_type=_(RATE_TYPE_NAMES[y.rate_type]))
+    if lp is not None and lp.policy.conversion.fixed and y.reading == "nominal":  # (a sum per dollar, as its text says)
+        said = _("{tier}: CNY {rate} per USD").format(tier=tier_label or y.tier, rate=y.rate)
+    else:
+        said = _("{tier}: {rate} ({rate_type})").format(tier=tier_label or y.tier, rate=percent_fmt(y.rate),
+                                                         rate_type=_(RATE_TYPE_NAMES[y.rate_type]))
     if y.capped:
         said = _("{said}, capped at {cap}").format(said=said, cap=_cny(y.cap_cny))
     if y.period_left_cny is not None and y.incentive_cny < y.gross_cny and not y.capped:
@@ -78,7 +83,7 @@ def _row(lp: LoadedPolicy, results: list[YearResult], group: str | None, group_l
         tier_label=label, rate=top.rate,
         rate_type=top.rate_type, incentive_cny=sum((y.incentive_cny for y in results), _ZERO), cap_cny=top.cap_cny,
         capped=any(y.capped for y in results), confidence=p.confidence, combination=None, combined_incentive_cny=None,
-        reason=_reason(top, label), years=results)
+        reason=_reason(top, label, lp), years=results)
 
 
 def _groups(lp: LoadedPolicy) -> list[tuple[str | None, str | None]]:
