@@ -260,7 +260,7 @@ def test_policy_show_keeps_every_citation_readable(width):
     from rich.console import Console
 
     from fdi_incentive.policy import get_policy
-    from fdi_incentive.render import render_policy
+    from fdi_incentive.render_policy import render_policy
 
     lp = get_policy("cn-cq-2023")
     if width is None:

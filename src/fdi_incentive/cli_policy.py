@@ -21,7 +21,7 @@ def policy_list(as_json: Annotated[bool, typer.Option("--json", metavar=FLAG, he
     if as_json:
         _print_json([lp.policy.model_dump(mode="json", by_alias=True) for lp in bundled_policies()])
         return
-    from .render import render_policy_list
+    from .render_policy import render_policy_list
 
     _console().print(render_policy_list(list(bundled_policies())))
 
@@ -43,7 +43,7 @@ def policy_show(
     if as_json:
         _print_json(lp.policy.model_dump(mode="json", by_alias=True))
         return
-    from .render import render_policy
+    from .render_policy import render_policy
 
     _console().print(render_policy(lp))
 
