@@ -223,8 +223,10 @@ def _year_columns(shapes: Shapes, by_id: dict):
         columns.append(("flag_mask", INT))
     if shapes.spent:
         columns.append(("spent_base", BOOL))
+    if shapes.period:
+        columns.append(("period_from", INT))
     if shapes.place:
-        columns += [("place", BOOL), ("place_others", TEXT), ("place_missing", TEXT), ("place_vague", TEXT)]
+        columns += [("place", BOOL), ("place_others", TEXT), ("place_missing", TEXT), ("place_vague", TEXT), ("place_any", TEXT)]
     texts = {pid: _place_texts(p) for pid, p in by_id.items()}
 
     def more(y) -> tuple:
@@ -236,8 +238,11 @@ def _year_columns(shapes: Shapes, by_id: dict):
             row.append(flag_mask(p) if p else None)
         if shapes.spent:
             row.append(p.base.measure == "spent" if p else None)
+        if shapes.period:  # (a project's payouts count toward a period's total from the first year of any of its caps)
+            row.append(min((t.period_cap.from_ for t in p.tiers if t.period_cap), default=None) if p else None)
         if shapes.place:
-            row += [p.place is not None, (p.place.others or "") if p.place else "", *texts[p.id]] if p else [None] * 4
+            # (place_any: a group of the policy's, whose rule says what counts where a place pays nothing)
+            row += [p.place is not None, (p.place.others or "") if p.place else "", *texts[p.id], groups(p)[0]] if p else [None] * 5
         return tuple(row)
 
     return columns, more
@@ -254,8 +259,9 @@ def _place_texts(policy) -> tuple[str | None, str | None]:
     area = policy.place
     if area is None or not area.groups or area.others:
         return None, None
-    said: list[str | None] = []
-    for place in (None, SimpleNamespace(name="", within=lambda c: c in area.within)):
+    listed = {c for g in area.groups for c in g.places} | set(area.excludes)
+    said: list[str | None] = []  # (a place given: one inside the area under none of its groups' or excluded codes)
+    for place in (None, SimpleNamespace(name="", within=lambda c: c in area.within and c not in listed)):
         try:
             where(policy, place)  # type: ignore[arg-type]
             said.append(None)

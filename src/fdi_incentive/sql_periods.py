@@ -4,10 +4,11 @@ only where a run's rules have them:
 * parts: each part's share of the converted base, rounded once; under the cap their sum is held to
   the rounded cap, the parts paid in the order the text lists them: part k gets
   min(S_k, room) - min(S_k-1, room), S_k the sum of the first k shares;
-* a cap over a period: the rows of one project (a row without project_id is a project of its own)
-  under one policy, in year order, whose tier has a period cap over their year: with A each row's
-  amount, a row is paid min(cumsum(A), cap) - min(cumsum(A) before it, cap), a window SUM; where
-  that is less than A the parts are paid within it, in order again.
+* a cap over a period: over the rows of one project (a row without project_id is a project of its
+  own) under one policy, in year order, from the first year of the policy's period caps, with A
+  each row's amount: a row whose tier has a period cap over its year is paid min(cumsum(A), cap) -
+  min(cumsum(A) before it, cap), a window SUM (what calc pays, which holds each year to what the
+  years before left); where that is less than A the parts are paid within it, in order again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlglot import exp
 from .reference import Shapes
 from .sql_base import BASE_CNY, Arith, case, col, dec, is_null, layer, lit, num
 
-PAID = "_f_paid"  # the row's payout after every cap
+PAID = "_f_payout"  # the row's payout after every cap
 
 
 def payer_column(payer: str) -> str:
@@ -55,7 +56,10 @@ def parts_paid(q: exp.Select, shapes: Shapes, inc_type: exp.DataType, order: str
         project = exp.Nullif(this=exp.cast(col("project_id"), "VARCHAR"), expression=lit(""))
         alone = case([(is_null(project.copy()), exp.Window(this=exp.RowNumber()))])  # (a row without project_id: its own project)
         q = layer(q, "m9", {"_f_amt": amount, "_f_papp": exp.func("COALESCE", applies, exp.false()), "_f_pk1": project, "_f_pk2": alone})
-        q = layer(q, "m10", {"_f_pa": case([(col("_f_papp"), col("_f_amt"))], num(0, *amt_type(amt)))})
+        # (every payout of the project under the policy from the first year of its period caps counts toward the
+        # total, as calc counts them: the closed form above is then what calc pays, year by year)
+        counts = exp.and_(is_null(col("_f_error")), exp.GTE(this=col("year"), expression=col("_f_pstart")))
+        q = layer(q, "m10", {"_f_pa": case([(counts, col("_f_amt"))], num(0, *amt_type(amt)))})
         ordered = [exp.Ordered(this=col("year"), nulls_first=True)]
         if order:
             ordered.append(exp.Ordered(this=exp.column(order, quoted=True), nulls_first=True))

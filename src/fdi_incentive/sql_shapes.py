@@ -38,8 +38,11 @@ def year_columns(shapes: Shapes) -> dict[str, str]:
         names["flag_mask"] = "_f_mask"
     if shapes.spent:
         names["spent_base"] = "_f_spentb"
+    if shapes.period:
+        names["period_from"] = "_f_pstart"
     if shapes.place:
-        names.update(place="_f_hasplace", place_others="_f_others", place_missing="_f_pmissing", place_vague="_f_pvague")
+        names.update(place="_f_hasplace", place_others="_f_others", place_missing="_f_pmissing", place_vague="_f_pvague",
+                     place_any="_f_pany")
     return names
 
 
@@ -144,11 +147,15 @@ def _placed(q: exp.Select, shapes: Shapes, errors: list[exp.Expression]) -> exp.
         vague = case([(exp.and_(has, given_, exp.EQ(this=col("_f_pstate"), expression=lit("in")),
                                 exp.EQ(this=col("_f_pgroup"), expression=lit("")), exp.not_(is_null(col("_f_pvague")))),
                        _invalid("location", _cat("'", col("_f_lname"), "'"), col("_f_pvague")))])
-    q = layer(q, "s7", {"_f_state": state, "_f_grp": group, "_f_perr": exp.func("COALESCE", missing, vague)})
+    q = layer(q, "s7", {"_f_state": state, "_f_pgrp": group, "_f_perr": exp.func("COALESCE", missing, vague)})
     shut = [(exp.not_(is_null(col("_f_sreason"))), col("_f_sreason"))] if shapes.status else []
     shut += [(exp.EQ(this=col("_f_state"), expression=lit("outside")), _cat("outside the area of ", col("_f_p")))]
     if shapes.names:
         shut += [(exp.EQ(this=col("_f_state"), expression=lit("excluded")), col("_f_preason"))]
-    return layer(q, "s8", {"_f_errs": join_errors([*errors, col("_f_perr")]), "_f_shutr": case(shut),
-                           "_f_lgrp": case([(exp.and_(exp.EQ(this=col("_f_state"), expression=lit("in")),
-                                                      exp.NEQ(this=col("_f_grp"), expression=lit(""))), col("_f_grp"))])})
+    inside = exp.EQ(this=col("_f_state"), expression=lit("in"))
+    # (the policy's error of a place, as the year's error of a rate, where the cells have none)
+    return layer(q, "s8", {"_f_errs": exp.func("COALESCE", join_errors(errors), col("_f_perr")), "_f_shutr": case(shut),
+                           # (the rule of the place's group; where the place pays nothing, a rule of the policy's that
+                           # says what counts toward the base)
+                           "_f_grp": case([(inside, col("_f_pgrp"))], exp.func("COALESCE", col("_f_pany"), lit(""))),
+                           "_f_lgrp": case([(exp.and_(inside.copy(), exp.NEQ(this=col("_f_pgrp"), expression=lit(""))), col("_f_pgrp"))])})
