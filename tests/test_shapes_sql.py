@@ -59,7 +59,7 @@ POLICIES = {
     "all": policy([
         tier("top", "0.03", "10000000", "ge", groups=["prd"], requires=["hnte"], parts=PARTS, rate_type="floor",
              period_cap={"amount": "15000000", "from": 2023, "to": 2026, **X}),
-        tier("band", "0.015", "1000000", "ge", below="10000000", groups=["prd"], cap={"amount": "600000", **X}),
+        tier("band", "0.01", "1000000", "ge", below="10000000", groups=["prd"], cap={"amount": "60000", **X}),
         tier("north", "0.02", "5000000", groups=["north"], period_cap={"amount": "9000000", "from": 2022, "to": 2027, **X}),
         tier("prd", "0.01", "10000000", "ge", groups=["prd"])],
         id="x-all", cap="20000000", base=SPENT, effective={"to": date(2026, 12, 31)}, start=date(2022, 1, 1),
@@ -224,3 +224,140 @@ def check_row(row, want, got: dict, payers: list[str]) -> None:
 @given(projects, st.booleans())
 def test_duckdb_gives_calcs_values_for_every_shape(shape, projects_, inline):
     assert_agree(projects_, POLICIES[shape], duckdb_rows(rows_of(projects_), shape, inline))
+
+
+# --- every dialect: the query compiles and parses back with every shape ---------------------------
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_dialect_writes_every_shape_and_parses_it_back(dialect):
+    import sys
+
+    import sqlglot
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20000))
+    try:
+        text = compile_sql(dialect, SqlOptions(policy=POLICIES["all"], view="fdi_scored", columns=OPTIONAL_COLUMNS))
+        tree = sqlglot.parse_one(text, read=dialect)
+    finally:
+        sys.setrecursionlimit(old)
+    assert [e.alias_or_name for e in tree.expression.expressions] == [
+        *COLUMNS, *RESULT_COLUMNS, "incentive_province_cny", "incentive_city_cny", "location_group"]
+
+
+def test_a_run_without_the_new_shapes_has_the_query_and_tables_of_before():
+    """Chongqing's rule on a table without the new columns: no place tables, no new layer or column."""
+    text = compile_sql("duckdb", SqlOptions())
+    assert "location" not in text and "_f_payout" not in text and "fdi_place" not in text
+    assert not any("fdi_place" in s for s in reference_sql("duckdb", SqlOptions()))
+    # a location column alone (Chongqing names its place) resolves it, and a place outside pays nothing
+    with_place = compile_sql("duckdb", SqlOptions(columns=("location",), inline=True))
+    assert "fdi_place_name" in with_place and "location_group" not in with_place
+
+
+# --- PostgreSQL and Spark: one check each ------------------------------------------------------------
+
+PG_TABLE = """(project_id TEXT, year INTEGER, kind TEXT, sector TEXT, industry_code TEXT, paid_in_usd NUMERIC(20, 3),
+    shareholder_loans_usd NUMERIC(20, 3), reinvested_profit_usd NUMERIC(20, 3), fx_rate NUMERIC(14, 9), location TEXT,
+    high_tech TEXT, hnte TEXT, priority TEXT, spent_usd NUMERIC(20, 3))"""
+FIXED = [  # projects over several years, in and out of places, with flags, spent amounts, a period's total crossed
+    {"kind": "new", "sector": "manufacturing", "location": "广州", "high_tech": None, "hnte": "是", "priority": None, "fx": D("7.1"),
+     "years": {2022: (D(40_000_000), None), 2023: (D(60_000_000), D(50_000_000)), 2024: (D(90_000_000), None),
+               2025: (D(5_000_000), None), 2026: (D(80_000_000), None), 2027: (D(80_000_000), None)}, "named": True},
+    {"kind": "capital_increase", "sector": "services", "location": "济南", "high_tech": "1", "hnte": "no", "priority": "",
+     "fx": D("6.8542"), "years": {2022: (D("5000000.01"), None), 2023: (D(70_000_000), D(40_000_000)), 2024: (D(70_000_000), None)},
+     "named": True},
+    {"kind": "new", "sector": "manufacturing", "location": "佛山", "high_tech": None, "hnte": None, "priority": None, "fx": D("7.1"),
+     "years": {2024: (D("9999999.99"), None), 2025: (D(1_000_000), None)}, "named": False},
+    {"kind": "new", "sector": "manufacturing", "location": "青岛", "high_tech": None, "hnte": None, "priority": None, "fx": D("7.1"),
+     "years": {2024: (D(60_000_000), None)}, "named": True},
+    {"kind": "new", "sector": "manufacturing", "location": "梅州", "high_tech": None, "hnte": None, "priority": None, "fx": D("7.1"),
+     "years": {2024: (D(60_000_000), None)}, "named": True},
+    {"kind": "new", "sector": "manufacturing", "location": "500151", "high_tech": "maybe", "hnte": None, "priority": None,
+     "fx": D("7.1"), "years": {2024: (D(60_000_000), None)}, "named": True},
+]
+
+
+@pytest.fixture(scope="module")
+def pg():
+    dsn = os.environ.get("FDI_TEST_PG_DSN")
+    if not dsn:
+        unavailable("a PostgreSQL server (FDI_TEST_PG_DSN)")
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("SET statement_timeout = '120s'")
+        yield con
+
+
+def unavailable(what: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{what} is needed in CI")
+    pytest.skip(f"{what} is not available here")
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_postgres_gives_calcs_values(pg, inline):
+    rows = rows_of(FIXED)
+    with pg.cursor() as cur:
+        made, query = statements("all", "postgres", inline)
+        for s in made:
+            name = s.split("(")[0].split()[-1] if s.startswith("CREATE") else None
+            if name:
+                cur.execute(f"DROP TABLE IF EXISTS {name}")
+            cur.execute(s.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+        cur.execute("DROP TABLE IF EXISTS projects")
+        cur.execute(f"CREATE TEMP TABLE projects {PG_TABLE}")
+        cur.executemany(f"INSERT INTO projects VALUES ({', '.join(['%s'] * len(COLUMNS))})", rows)
+        cur.execute(query + " ORDER BY project_id NULLS LAST, year")
+        names = [d.name for d in cur.description]
+        got = [dict(zip(names, r)) for r in cur.fetchall()]
+    assert_agree(FIXED, POLICIES["all"], got)
+
+
+@pytest.fixture
+def loopback_only(no_network, monkeypatch):
+    """Spark's driver talks to its JVM on this machine (127.0.0.1): that much is allowed, nothing further."""
+    import socket
+
+    refused = socket.socket.connect
+
+    def connect(sock, address, *args):
+        if sock.family == socket.AF_UNIX or (isinstance(address, tuple) and address[0] in ("127.0.0.1", "::1", "localhost")):
+            return REAL_CONNECT(sock, address, *args)
+        return refused(sock, address, *args)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+REAL_CONNECT = __import__("socket").socket.connect
+
+
+@pytest.fixture(scope="module")
+def spark():
+    try:
+        from fdi_incentive.spark import local_session
+    except ImportError:
+        unavailable("PySpark")
+    try:
+        session = local_session()
+    except Exception as exc:  # no Java, no PySpark
+        unavailable(f"a local Spark session ({exc})")
+    yield session
+
+
+def test_spark_gives_calcs_values(loopback_only, spark):
+    from pyspark.sql import types as T
+
+    from fdi_incentive import spark as fdi_spark
+
+    amount = T.DecimalType(20, 3)
+    schema = T.StructType([T.StructField("project_id", T.StringType()), T.StructField("year", T.IntegerType()),
+                           *[T.StructField(n, T.StringType()) for n in ("kind", "sector", "industry_code")],
+                           *[T.StructField(n, amount) for n in ("paid_in_usd", "shareholder_loans_usd", "reinvested_profit_usd")],
+                           T.StructField("fx_rate", T.DecimalType(14, 9)),
+                           *[T.StructField(n, T.StringType()) for n in ("location", "high_tech", "hnte", "priority")],
+                           T.StructField("spent_usd", amount)])
+    scored = fdi_spark.score(spark.createDataFrame(rows_of(FIXED), schema), policy=POLICIES["all"])
+    got = [r.asDict() for r in scored.orderBy(scored.project_id.asc_nulls_last(), "year").collect()]
+    assert_agree(FIXED, POLICIES["all"], got)

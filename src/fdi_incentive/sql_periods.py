@@ -54,8 +54,7 @@ def parts_paid(q: exp.Select, shapes: Shapes, inc_type: exp.DataType, order: str
         applies = exp.and_(exp.not_(is_null(col("_f_pcap"))), is_null(col("_f_error")),
                            exp.Between(this=col("year"), low=col("_f_pfrom"), high=col("_f_pto")))
         project = exp.Nullif(this=exp.cast(col("project_id"), "VARCHAR"), expression=lit(""))
-        alone = case([(is_null(project.copy()), exp.Window(this=exp.RowNumber()))])  # (a row without project_id: its own project)
-        q = layer(q, "m9", {"_f_amt": amount, "_f_papp": exp.func("COALESCE", applies, exp.false()), "_f_pk1": project, "_f_pk2": alone})
+        q = layer(q, "m9", {"_f_amt": amount, "_f_papp": exp.func("COALESCE", applies, exp.false()), "_f_pk": project})
         # (every payout of the project under the policy from the first year of its period caps counts toward the
         # total, as calc counts them: the closed form above is then what calc pays, year by year)
         counts = exp.and_(is_null(col("_f_error")), exp.GTE(this=col("year"), expression=col("_f_pstart")))
@@ -63,10 +62,11 @@ def parts_paid(q: exp.Select, shapes: Shapes, inc_type: exp.DataType, order: str
         ordered = [exp.Ordered(this=col("year"), nulls_first=True)]
         if order:
             ordered.append(exp.Ordered(this=exp.column(order, quoted=True), nulls_first=True))
-        window = exp.Window(this=exp.Sum(this=col("_f_pa")), partition_by=[col("_f_pk1"), col("_f_pk2"), col("_f_p")],
+        window = exp.Window(this=exp.Sum(this=col("_f_pa")), partition_by=[col("_f_pk"), col("_f_p")],
                             order=exp.Order(expressions=ordered),
                             spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"))
-        q = layer(q, "m11", {"_f_cum": exp.cast(window, amt)})
+        # (a row without project_id is a project of its own: nothing before it)
+        q = layer(q, "m11", {"_f_cum": exp.cast(case([(is_null(col("_f_pk")), col("_f_pa"))], window), amt)})
         cap = exp.cast(col("_f_pcap"), amt)
         before = exp.cast(exp.Sub(this=col("_f_cum"), expression=col("_f_pa")), amt)
         pay = exp.cast(exp.Sub(this=_least(col("_f_cum"), cap, amt), expression=_least(before, cap.copy(), amt)), amt)
