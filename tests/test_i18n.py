@@ -90,7 +90,11 @@ def test_shipped_policies_say_in_chinese_what_they_say_in_english():
         assert all(t.label_zh for t in p.tiers), p.id
         assert p.jurisdiction_zh and all(s.seen_zh for s in p.sources), p.id
         assert all(s.issuer_zh for s in p.sources if s.role != "summary"), p.id  # (the summary is an English news site's)
-        parts = [p.effective, p.source_period, p.base, *p.tiers, p.exclusions, p.stacking, p.cap, p.conversion, p.rounding]
+        parts = [p.effective, p.source_period, p.base, *p.tiers, p.exclusions, p.stacking, p.cap, p.conversion, p.rounding,
+                 p.place, *(p.place.groups if p.place else []), *p.combines,
+                 *(x for t in p.tiers for x in (t.cap, t.period_cap, *t.parts))]
+        assert all(g.label_zh for g in (p.place.groups if p.place else [])), p.id
+        assert all(part.label_zh for t in p.tiers for part in t.parts), p.id
         for part in filter(None, parts):
             assert bool(part.reading) == bool(part.reading_zh) and bool(part.assumption) == bool(part.assumption_zh), (p.id, part)
 
@@ -733,7 +737,8 @@ def test_chinese_lines_of_calc_use_full_width_commas():
     assert "项目：cq-electronics-001，增资项目" in out, out
     none = fdi("calc", "--year", "2017", "--sector", "manufacturing", "--paid-in-usd", "25000000", "--policy", "nope",
                "--lang", "zh").output
-    assert "（cn-cq-2018、cn-cq-2023）" in none, none
+    shipped = re.search(r"（(cn-[a-z0-9-]+(?:、cn-[a-z0-9-]+)+)）", none)  # (every shipped policy, 、 between them)
+    assert shipped and {"cn-cq-2018", "cn-cq-2023"} <= set(shipped.group(1).split("、")), none
     shown = fdi("policy", "show", "cn-cq-2023", "--lang", "zh").output
     codes = flat(shown).split("代码：", 1)[1][:40]
     assert ", " not in codes and "," not in codes.split("│")[0], codes

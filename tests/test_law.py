@@ -1,6 +1,7 @@
 """The law as its sources say it: the acceptance cases of each year, the policy's status for a
 year, the cap point, the readings labelled as ours, and no pointer to a file users do not have."""
 
+import csv
 import json
 import re
 from decimal import Decimal as D
@@ -147,15 +148,18 @@ def test_batch_has_policy_status_after_policy_and_counts_assumed_rows(tmp_path):
     assert "scored under an assumed policy" in result.output
 
 
-def test_batch_with_a_forced_policy_outside_its_dates_marks_the_row(tmp_path):
+def test_batch_with_a_named_policy_outside_its_dates_pays_nothing_with_the_reason(tmp_path):
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     src.write_text("project_id,year,sector,paid_in_usd,fx_rate\nA,2019,services,16000000,7\nB,2024,services,16000000,7\n",
                    encoding="utf-8")
     result = fdi("batch", src, "-o", out, "--policy", "cn-cq-2023")
-    assert result.exit_code == 1
-    rows = out.read_text(encoding="utf-8").splitlines()
-    assert "cn-cq-2023 applies to 2023 onwards" in rows[1] and "not to 2019" in rows[1]
-    assert rows[2].split(",")[-1] == ""
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert (rows[0]["policy_status"], rows[0]["eligible"], rows[0]["incentive_cny"]) == ("not_yet", "false", "0.00")
+    assert rows[0]["reason"] == "not yet in force: cn-cq-2023 applies from 2023-01-01" and rows[0]["error"] == ""
+    assert rows[1]["incentive_cny"] == "2240000.00"
+    calc = assess(Project.for_year(2019, paid_in="16000000", sector="services"), policy="cn-cq-2023", fx="7")
+    assert calc.total_incentive_cny == 0 and calc.years[0].policy_status == "not_yet"
 
 
 # --- the cap point -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ governments, a tier's own cap and a cap over a period of years, tiers for some k
 a base of the amount spent, a fixed reading, statuses before and after a policy's dates."""
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -49,10 +49,8 @@ def test_parts_are_each_rounded_once_and_add_up_to_the_payout_under_one_cap_on_t
     y = one(PARTS, 2024, usd, fx=str(fx)).years[0]
     assert [p.payer for p in y.parts] == ["province", "city"]
     assert sum(p.incentive_cny for p in y.parts) == y.incentive_cny <= 100_000_000
-    if not y.capped:
-        assert y.parts[0].incentive_cny == (usd * fx * Decimal("0.02")).quantize(Decimal("0.01"))
-    else:
-        assert y.parts[0].incentive_cny == min((usd * fx * Decimal("0.02")).quantize(Decimal("0.01")), Decimal(100_000_000))
+    province = (usd * fx * Decimal("0.02")).quantize(Decimal("0.01"), ROUND_HALF_UP)  # (rounded once, half-up, alone)
+    assert y.parts[0].incentive_cny == (province if not y.capped else min(province, Decimal(100_000_000)))
 
 
 def test_a_period_cap_gives_the_year_that_crosses_it_the_remainder_and_later_years_nothing():
@@ -89,6 +87,10 @@ def test_a_base_of_the_amount_spent_uses_it_when_given_and_says_so_when_not():
     spent = one(lp, 2024, 80_000_000, spent_usd="60000000").years[0]
     assert spent.base_usd == 60_000_000 and spent.incentive_cny == Decimal(60_000_000) * 7 * Decimal("0.02")
     assert any("amount spent" in r for r in one(lp, 2024, 80_000_000).years[0].reasons)
+    # the threshold is tested on what was paid in (年度到账外资金额), the rate applied to what was spent
+    low_spent = one(lp, 2024, 80_000_000, spent_usd="40000000").years[0]
+    assert low_spent.eligible and low_spent.incentive_cny == Decimal(40_000_000) * 7 * Decimal("0.02")
+    assert not one(lp, 2024, 40_000_000, spent_usd="60000000").years[0].eligible
 
 
 def test_a_fixed_nominal_reading_pays_yuan_per_usd_whatever_reading_is_asked():

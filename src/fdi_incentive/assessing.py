@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from . import placing
 from .engine import FIELDS, _ZERO, evaluate_year, parse_granted_rate
-from .errors import FxError, InputError
+from .rules import version_for
+from .errors import FxError, InputError, PolicyError
 from .fx import RATE_QUANTUM, FixedRate, RateChain, RateSource
 from .i18n import _, pick
 from .industry import Classification, classify
@@ -57,8 +58,8 @@ def families_at(place: placing.Place | None) -> list[tuple[LoadedPolicy, ...]]:
     families = [tuple(v) for v in by.values()]
     if len(families) > 1 and not (len(families) == 2 and combination(families[0], families[1])):
         ids = _(", ").join(f[-1].policy.id for f in families)
-        raise InputError("location", place.name, _("one policy: several apply at {place} and do not combine ({ids}); choose one "
-                                                   "with --policy, or compare them with fdi compare").format(place=place.name, ids=ids))
+        raise PolicyError(_("{place}: several policies apply there and their files declare no combination ({ids}); choose one "
+                            "with --policy, or compare them with fdi compare").format(place=place.name, ids=ids))
     return families
 
 
@@ -70,15 +71,6 @@ def combination(a: tuple[LoadedPolicy, ...], b: tuple[LoadedPolicy, ...]):
                 if c.with_ == other[0].policy.family_id:
                     return mine, c.mode, c
     return None
-
-
-def version_for(versions: tuple[LoadedPolicy, ...], year: int) -> LoadedPolicy:
-    """The version in force in a year; else the nearest (it pays nothing: not_yet, expired)."""
-    for lp in reversed(versions):
-        if lp.policy.effective.covers(year):
-            return lp
-    before = [lp for lp in versions if lp.policy.effective.from_.year <= year]
-    return before[-1] if before else versions[0]
 
 
 def assess(
@@ -185,15 +177,17 @@ def _combine(years: list[YearResult], families, combined) -> list[YearResult]:
             out.extend(pair)
             continue
         a, b = ours[0], theirs[0]
+        cited = {"citations": {**a.citations, "combination": how.cited}}
         if mode == "adds_to":
-            out.append(b.model_copy(update={"combination": _("{a} adds to it").format(a=a.policy)}))
-            out.append(a.model_copy(update={"combination": _("adds to {b} ({cited})").format(b=b.policy, cited=how.cited)}))
+            out.append(b.model_copy(update={"combination": _("{a} adds to it").format(a=a.policy),
+                                            "citations": {**b.citations, "combination": how.cited}}))
+            out.append(a.model_copy(update={"combination": _("adds to {b}").format(b=b.policy), **cited}))
         else:
             a_wins = a.incentive_cny > b.incentive_cny
-            said = _("the higher of {a} and {b} is paid: {winner} ({cited})").format(
-                a=a.policy, b=b.policy, winner=a.policy if a_wins else b.policy, cited=how.cited)
-            out.append(b.model_copy(update={"combination": said, "paid": not a_wins}))
-            out.append(a.model_copy(update={"combination": said, "paid": a_wins}))
+            said = _("the higher of {a} and {b} is paid: {winner}").format(a=a.policy, b=b.policy, winner=a.policy if a_wins else b.policy)
+            out.append(b.model_copy(update={"combination": said, "paid": not a_wins,
+                                            "citations": {**b.citations, "combination": how.cited}}))
+            out.append(a.model_copy(update={"combination": said, "paid": a_wins, **cited}))
     return out
 
 

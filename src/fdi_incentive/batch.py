@@ -400,6 +400,7 @@ def _parquet_types(scorer: Scorer, ledger: bool) -> dict:
 
     aliases = scorer.result_aliases()
     types = {aliases[name]: dtype(kind) for name, kind in RESULT_TYPES.items()}
+    types |= {alias: dtype(RESULT_TYPES["incentive_cny"]) for name, alias in aliases.items() if name.startswith("incentive_")}
     if ledger:
         types |= {name: dtype(kind) for name, kind in LEDGER_TYPES.items() if name in scorer.inputs}
     return types

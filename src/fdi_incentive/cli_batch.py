@@ -31,6 +31,7 @@ def batch(
     projects: Annotated[Optional[Path], typer.Option(help="For a ledger of arrivals: a file of project_id, kind, sector / industry_code.")] = None,
     output_encoding: Annotated[Optional[str], typer.Option(help="A CSV output's encoding: utf-8, utf-8-sig (with a BOM, as Excel wants) or gbk. Default: utf-8-sig when the input came as GBK or with a BOM, else utf-8.")] = None,
     engine: Annotated[str, typer.Option(help="polars (default) or spark: the compiled SQL of `fdi sql` on a local Spark session (pip install \"fdi-incentive[spark]\").")] = "polars",
+    compare: Annotated[bool, typer.Option("--compare", metavar=FLAG, help="Score every row under every shipped policy into one long output (a row per input row and policy; -o a .csv or .parquet).")] = False,
     lang: Lang = None,
 ) -> None:
     """Score a file of projects: every row in, every row out, scored or with its error, and a summary.
@@ -56,6 +57,13 @@ def batch(
         _fail(_("--engine: {engine} is not valid; expected polars or spark").format(engine=repr(engine)))
     from .batch import score_file
     from .frame import Options
+
+    if compare:
+        given = {"--policy": policy, "--summary-json": summary_json, "--projects": projects, "--output-encoding": output_encoding}
+        if output is None or [k for k, v in given.items() if v is not None]:
+            _fail(_("--compare: give -o FILE (.csv or .parquet), and not {options}").format(
+                options=", ".join(given)))
+        return _compare(input, output, encoding, unit, fx_rate, fx_table, reading)
 
     if unit is not None and unit.strip().lower() not in UNITS:
         _fail(_("--unit: {unit} is not valid; expected 1, 10k or 1m").format(unit=repr(unit)))
@@ -119,6 +127,36 @@ def batch(
         typer.echo(_("fdi: {where} ({label}): the total does not match the rows above it (see the summary)").format(
             where=t.line or _("row {row}").format(row=t.row), label=t.label), err=True)
     if summary.errors or differ:
+        raise typer.Exit(ExitCode.ROW_ERRORS)
+
+
+def _compare(input: Path, output: Path, encoding, unit, fx_rate, fx_table, reading) -> None:
+    """`fdi batch --compare`: every row under every shipped policy, and a line per policy."""
+    from decimal import Decimal
+
+    from rich.table import Table
+
+    from .batch_compare import compare_file
+    from .frame import Options
+    from .money import cny
+
+    if unit is not None and unit.strip().lower() not in UNITS:
+        _fail(_("--unit: {unit} is not valid; expected 1, 10k or 1m").format(unit=repr(unit)))
+    options = Options(reading=_reading(reading), unit=Decimal(UNITS[(unit or "1").strip().lower()]),
+                      rates=_fx_source(None, fx_table), unit_given=unit is not None, unit_text=unit)
+    if fx_rate is not None:
+        from .fx import parse_rate
+
+        options.fx_rate = parse_rate(fx_rate, "--fx-rate")
+    with _named_as_options("fx", "fx_table"):
+        summaries = compare_file(input, output, options=options, encoding=encoding)
+    t = Table(title=_("{input} under every policy: written to {output}").format(input=input, output=output))
+    for col in (_("policy family"), _("rows"), _("eligible"), _("errors"), _("total payout")):
+        t.add_column(col)
+    for family, s in sorted(summaries, key=lambda fs: -fs[1].total_incentive_cny):
+        t.add_row(family, str(s.rows), str(sum(s.eligible_by_tier.values())), str(s.errors), cny(s.total_incentive_cny))
+    _console().print(t)
+    if any(s.errors for _f, s in summaries):
         raise typer.Exit(ExitCode.ROW_ERRORS)
 
 

@@ -49,9 +49,8 @@ def _reason(y: YearResult, tier_label: str | None = None) -> str:
     """The one line that says why a year pays what it pays."""
     if y.policy_status in ("not_yet", "expired"):
         return y.reasons[0]
-    place = next((r for r in y.reasons if r.startswith(_("Place: "))), None)
-    if place and not y.eligible and ("outside" in place or "excluded" in place or "不在" in place or "排除" in place):
-        return place
+    if y.place_state in ("outside", "excluded"):
+        return y.place
     if y.excluded:
         return _("excluded: {category}").format(category=y.category)
     if not y.kind_rewarded:

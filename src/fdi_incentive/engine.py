@@ -102,6 +102,7 @@ def decide(
     flags: frozenset[str] = frozenset(),
     year: int | None = None,
     paid_before: Decimal = _ZERO,
+    tested_usd: Decimal | None = None,
 ) -> Decision:
     """The rule itself, for one project-year: exclusion, tier, rate, conversion, caps, one rounding
     of each part paid.
@@ -109,15 +110,18 @@ def decide(
     ``base_cny_converted`` is the base converted at the arrivals' rates (the converted
     reading); under the nominal reading the USD figure is paid as yuan. ``group`` is the policy's
     place group the project is in, ``flags`` what it has (high_tech, hnte, priority);
-    ``paid_before`` what the policy paid the project in earlier years of a tier's period cap.
+    ``paid_before`` what the policy paid the project in earlier years of a tier's period cap;
+    ``tested_usd`` the amount the thresholds are tested on where it is not the base (Shandong: the
+    year's arrivals, while the base is the amount spent).
     Pure and fast: `evaluate_year` explains it, the planner searches with it.
     """
     r = rule(policy, category, kind, group=group, flags=flags)  # (what the policy decides: rules.py)
     excluded = r.excluded or excluded_by_code(policy, code)
     kind_ok = r.kind_ok
     reachable = {t.id for t in r.tiers}
-    tests = [(t, t.id in reachable, t.id in reachable and t.passed_by(base_usd)) for t in policy.tiers]
-    picked = None if excluded else r.pick(base_usd)
+    tested = base_usd if tested_usd is None else tested_usd
+    tests = [(t, t.id in reachable, t.id in reachable and t.passed_by(tested)) for t in policy.tiers]
+    picked = None if excluded else r.pick(tested)
     tier = picked.tier if picked is not None else None
     rate = None
     if tier is not None:
@@ -131,8 +135,8 @@ def decide(
         left = max(period.amount - paid_before, _ZERO) if period is not None else None
 
         def payout(base_cny: Decimal) -> tuple[Decimal, Decimal, bool, bool, tuple]:
-            if rate is None:
-                return _ZERO, _ZERO, False, False, ()
+            if rate is None:  # (nothing paid: 0, written to the payout's quantum as any payout)
+                return _ZERO, round_money(_ZERO, quantum, mode), False, False, ()
             gross = base_cny * rate
             capped = cap is not None and gross > cap
             shares = [(p, pr, base_cny * pr) for p, pr in part_rates(tier, rate)] if tier.parts else [(None, rate, gross)]
@@ -205,13 +209,15 @@ def evaluate_year(
     shut = status in ("not_yet", "expired") or (where is not None and where.state != "in")
     if shut:
         r = rule(policy, category, kind)
-        d = Decision(where is not None and where.state == "excluded", r.kind_ok, None, [], None, _ZERO, _ZERO, False, _ZERO, None)
+        nothing = round_money(_ZERO, policy.rounding.quantum, policy.rounding.mode)
+        d = Decision(where is not None and where.state == "excluded", r.kind_ok, None, [], None, _ZERO, _ZERO, False, nothing, None)
     else:
         d = decide(
             policy, category=category, code=classification.code, kind=kind, base_usd=base_usd,
             base_cny_converted=base_cny_converted * (base_usd / paid_in_base) if base_usd != paid_in_base and paid_in_base else
             base_cny_converted, reading=reading, granted_rate=granted_rate, convertible=convertible,
             group=where.group if where else None, flags=flags, year=year, paid_before=paid_before,
+            tested_usd=paid_in_base if base_usd != paid_in_base else None,
         )
 
     covers = covered_period(policy)
@@ -232,7 +238,8 @@ def evaluate_year(
     reasons.append(_("Category: {category}, from {basis}.").format(category=category_name(category), basis=classification.basis))
     reasons.extend(classification.notes)
     if policy.base.measure == "spent":
-        reasons.append((_("Base: the amount spent, {amount}, as given ({cited}).") if spent_usd is not None else
+        reasons.append((_("Base: the amount spent, {amount}, as given; the thresholds are tested on the amount paid in ({cited}).")
+                        if spent_usd is not None else
                         _("Base: the amount spent rules ({cited}); none was given, so the amount paid in is used: "
                           "give the amount spent (spent_usd) where it differs.")).format(
             amount=_usd(spent_usd) if spent_usd is not None else "", cited=policy.base.cited))
@@ -244,7 +251,7 @@ def evaluate_year(
             _("Foreign shareholder loans {amount} are shown but not counted ({cited}).").format(
                 amount=_usd(shareholder_loans_usd), cited=policy.base.cited)
         )
-    reasons.append(_("Base: {amount} of foreign capital paid in during {year}.").format(amount=_usd(base_usd), year=year))
+    reasons.append(_("Base: {amount} of foreign capital paid in during {year}.").format(amount=_usd(paid_in_base), year=year))
     tests = [
         TierTest(
             tier=t.id, label=pick(t.label, t.label_zh), threshold_usd=t.threshold.amount, comparator=t.threshold.comparator,
@@ -327,7 +334,8 @@ def evaluate_year(
     with decimal.localcontext(EXACT):
         # the rate the cap point is found at: the year's own (its arrivals' mean), else the one stated
         fx = d.base_cny / base_usd if reading == "converted" and base_usd > 0 and d.base_cny > 0 else fx_rate
-        sensitivity = _sensitivity(policy, category, d.excluded or not d.kind_ok, tier, reading, fx, granted_rate)
+        sensitivity = _sensitivity(policy, category, d.excluded or not d.kind_ok or shut, tier, reading, fx, granted_rate, kind,
+                                   where.group if where else None, flags)
 
     return YearResult(
         year=year, policy=policy.id, policy_status=status, eligible=tier is not None, excluded=d.excluded, category=category,
@@ -346,7 +354,8 @@ def evaluate_year(
         rate_type=tier.rate_type if tier else None, confidence=policy.confidence, jurisdiction=policy.jurisdiction,
         parts=[PartResult(payer=p.payer, label=pick(p.label, p.label_zh), rate=r, rate_type=p.rate_type, incentive_cny=v)
                for p, r, v in d.parts],
-        location_group=where.group if where else None, period_left_cny=d.period_left,
+        location_group=where.group if where else None, place_state=where.state if where else None,
+        place=where.reason if where else None, period_left_cny=d.period_left,
         tier_tests=tests, arrivals=arrivals or [], sensitivity=sensitivity,
     )
 
@@ -363,9 +372,10 @@ def _for_whom(policy: Policy, tier: Tier) -> str:
     return _(", ").join(said)
 
 
-def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None) -> Decimal | None:
+def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: Decimal | None = None, kind: str = "new",
+                group: str | None = None, flags: frozenset[str] = frozenset()) -> Decimal | None:
     """The rate a base earns (the best tier it passes, or the granted rate), None below every threshold."""
-    picked = rule(policy, category, "new").pick(base_usd)  # (the kind does not change which tier a base reaches)
+    picked = rule(policy, category, kind, group=group, flags=flags).pick(base_usd)
     if picked is None:
         return None
     return picked.tier.rate if granted_rate is None else granted_rate
@@ -373,62 +383,63 @@ def payout_rate(policy: Policy, category: str, base_usd: Decimal, granted_rate: 
 
 def cap_point(
     policy: Policy, category: str, *, fx: Decimal | None, reading: Reading,
-    granted_rate: Decimal | None = None, code: str | None = None,
+    granted_rate: Decimal | None = None, code: str | None = None, kind: str = "new",
+    group: str | None = None, flags: frozenset[str] = frozenset(),
 ) -> Decimal | None:
     """The smallest base (USD, on the policy's USD grid) above which the payout is capped, given
     every tier that base would reach: at the point the gross reward is within the cap, a grid
     step above it is over.
 
-    ``fx`` is CNY per USD (used under the converted reading only). None when the policy has
-    no cap, the category or code is excluded, no tier applies, or no rate is known.
+    ``fx`` is CNY per USD (used under the converted reading only). None when no tier the project
+    can reach has a cap, the category or code is excluded, or no rate is known.
 
     The gross reward never falls as the base grows (a tier passed stays passed, the best rate
-    applies), so the point is the largest base whose gross is within the cap. That base sits
-    either just below a threshold (the rate jumps one step above it) or at cap / (FX x rate)
-    for the rate of its own tier: the candidates below.
+    applies), so the point is the largest base whose gross is within its tier's cap. That base
+    sits just below a threshold or a band's top (the rate changes one step beyond it) or at
+    cap / (FX x rate) for a tier's own rate and cap: the candidates below.
     """
-    cap, step = policy.cap.amount, policy.rounding.usd_quantum
-    if cap is None or category in policy.exclusions.categories or excluded_by_code(policy, code):
+    step = policy.rounding.usd_quantum
+    r = rule(policy, category, kind, group=group, flags=flags)
+    if r.excluded or excluded_by_code(policy, code) or not any(t.cap is not None for t in r.tiers):
         return None
     per_usd = Decimal(1) if reading == "nominal" else fx
     if per_usd is None or per_usd <= 0:
-        return None
-    tiers = [t for t in policy.tiers if t.applies_to(category)]
-    if not tiers:
         return None
     with decimal.localcontext(EXACT):
         def floor(x: Decimal) -> Decimal:
             return (x / step).to_integral_value(decimal.ROUND_FLOOR) * step
 
         def within(base: Decimal) -> bool:
-            rate = payout_rate(policy, category, base, granted_rate)
-            return rate is None or base * per_usd * rate <= cap
+            t = r.pick(base)
+            return t is None or t.cap is None or base * per_usd * (t.rate if granted_rate is None else granted_rate) <= t.cap
 
-        rates = {t.rate if granted_rate is None else granted_rate for t in tiers}
-        candidates = {floor(cap / (per_usd * r)) for r in rates}
-        for t in tiers:  # the last grid base that does not yet pass the threshold
-            th = t.threshold.amount
-            candidates.add(floor(th) if t.threshold.comparator == "gt" else
-                           (th / step).to_integral_value(decimal.ROUND_CEILING) * step - step)
+        candidates = {floor(t.cap / (per_usd * (t.rate if granted_rate is None else granted_rate))) for t in r.tiers if t.cap is not None}
+        for t in r.tiers:  # the last grid base that does not yet pass the threshold, or is still below a band's top
+            th = t.threshold
+            candidates.add(floor(th) if t.comparator == "gt" else (th / step).to_integral_value(decimal.ROUND_CEILING) * step - step)
+            if t.below is not None:
+                candidates.add((t.below / step).to_integral_value(decimal.ROUND_CEILING) * step - step)
         return max((c for c in candidates if c >= 0 and within(c)), default=None)
 
 
 def _sensitivity(
     policy: Policy, category: str, ineligible: bool, tier: Tier | None, reading: Reading,
-    fx: Decimal | None, granted_rate: Decimal | None,
+    fx: Decimal | None, granted_rate: Decimal | None, kind: str = "new", group: str | None = None,
+    flags: frozenset[str] = frozenset(),
 ) -> Sensitivity:
     """The base that reaches the next better tier, and the base above which the cap binds."""
     if ineligible:
         return Sensitivity()
     step = policy.rounding.usd_quantum
+    reachable = {t.id for t in rule(policy, category, kind, group=group, flags=flags).tiers}
     better = [
         t for t in policy.tiers
-        if t.applies_to(category) and (tier is None or t.rate > tier.rate)
+        if t.id in reachable and (tier is None or t.rate > tier.rate)
     ]
     nxt = min(better, key=lambda t: t.threshold.amount, default=None)
     next_from = None
     if nxt is not None:
         th = nxt.threshold
         next_from = th.amount + step if th.comparator == "gt" else th.amount
-    cap_above = cap_point(policy, category, fx=fx, reading=reading, granted_rate=granted_rate)
+    cap_above = cap_point(policy, category, fx=fx, reading=reading, granted_rate=granted_rate, kind=kind, group=group, flags=flags)
     return Sensitivity(next_tier=nxt.id if nxt else None, next_tier_from_usd=next_from, cap_binds_above_usd=cap_above)

@@ -38,6 +38,7 @@ from .frame_answers import KINDS, Answers  # noqa: F401
 from .frame_cells import PAIRS_AT_ONCE, SEEN_AT_MOST, Cells  # noqa: F401 (importable from here, as before)
 from .frame_lookup import DENSE_AT_MOST, Lookup, dense_lookup  # noqa: F401
 from .frame_output import Output
+from .frame_shapes import FLAG_COLUMNS, Shapes
 from .i18n import N_, _, get_language, in_english
 from .io.readers import PARSE_ERROR
 from .language import said_both
@@ -54,9 +55,23 @@ from .scored import (AFTER_BLANKS, ALL_STARTS, AS_PATTERN, BLANK_HINTS, HIDDEN, 
 from .text import FORMULA_STARTS  # noqa: F401
 
 PAID_MISSING = N_("{field}: missing; expected the foreign capital paid in during the year")
+LATE = ("{project}: a project's rows under a cap over a period are summed in year order, and this row's year comes before "
+        "one of the same project in an earlier part of the file; sort the file by project and year")
 
 
-class Scorer(Answers, Cells, Output):
+def result_columns(policies: list[LoadedPolicy]) -> list[str]:
+    """The result columns of a run: RESULT_COLUMNS, and after incentive_cny each part's payout and the
+    place group, where the run's named policy (or family) has parts or place groups."""
+    names = list(RESULT_COLUMNS)
+    ps = [lp.policy for lp in policies]
+    extra = [f"incentive_{payer}_cny" for payer in dict.fromkeys(part.payer for p in ps for t in p.tiers for part in t.parts)]
+    if any(p.place and p.place.groups for p in ps):
+        extra.append("location_group")
+    at = names.index("incentive_cny") + 1
+    return names[:at] + extra + names[at:]
+
+
+class Scorer(Answers, Cells, Output, Shapes):
     """Scores the batches of one input: the same columns, mapping and options for each.
 
     ``mapping`` is canonical name -> the input's column. A ledger's project-years (see
@@ -92,7 +107,8 @@ class Scorer(Answers, Cells, Output):
         self.usd_mode: tuple[str, int] | None = None
         self.max_tiers = 0
         # a year's USD rate is filled in only when a row needs it (see _rate_years)
-        self.years = Lookup(self._said(self._year, "err"), {"year": pl.Int32, "pidx": pl.Int32, "status": pl.String, "err": pl.String, "usd_e8": pl.Int64,
+        self.years = Lookup(self._said(self._year, "err"), {"year": pl.Int32, "pidx": pl.Int32, "status": pl.String, "err": pl.String,
+                                         "why": pl.String, "usd_e8": pl.Int64,
                                          "usd_text": pl.String, "usd_src": pl.String, "usd_err": pl.String})
         self.rated: set[int] = set()
         self.kinds = Lookup(self._said(self._kind, "err"), {"kidx": pl.Int32, "err": pl.String})
@@ -104,8 +120,21 @@ class Scorer(Answers, Cells, Output):
         self.currencies = Lookup(lambda v: {"v": v}, {"v": pl.String})
         self.ccy_year = Lookup(self._said(self._ccy_rate, "err", "rate_err"), {"usd": pl.Boolean, "other": pl.Boolean, "e8": pl.Int64, "err": pl.String,
                                                 "rate_err": pl.String})
-        self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "converted": pl.Boolean,
+        self.rules = Lookup(self._rule, {"eq": pl.Boolean, "pr": pl.Boolean, "converted": pl.Boolean, "spent": pl.Boolean,
                                          "none_reason": pl.String, "thr": pl.Object, "gid": pl.Object})  # lists: see `Lookup.item`
+        # where a row is and what it is, for the policies that ask (frame_shapes.py)
+        self.locations = Lookup(self._said(self._location, "err"), {"code": pl.String, "err": pl.String})
+        self.flag_cells = {f: Lookup(self._said(lambda v, f=f: self._flag(f, v), "err"), {"bit": pl.Int32, "err": pl.String})
+                           for f in FLAG_COLUMNS}
+        self.wheres = Lookup(self._said(self._where, "err"), {"state": pl.String, "gix": pl.Int32, "err": pl.String,
+                                                              "reason": pl.String})
+        self.group_names: list[str] = [""]
+        self.payers: list[str] = []
+        from .policy import family_versions
+
+        self.result_columns = result_columns([options.policy] if options.policy else
+                                             list(family_versions(options.family)) if options.family else [])
+        self.period_paid: dict[tuple, tuple[int, int]] = {}  # (project, policy) -> (last year, paid so far): see `_period`
         self.slow_amounts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
         self.cleaned: set[str] = set()  # amount columns with separators (15,000,000.00) in some batch: cleaned first
 
@@ -147,14 +176,22 @@ class Scorer(Answers, Cells, Output):
                            paid_big.alias("_paid_big"), profit_big.alias("_profit_big"))
         base = (pl.when(pl.col("_eq")).then(pl.col("_paid_usd").fill_null(0)).otherwise(0)
                 + pl.when(pl.col("_pr")).then(pl.col("_profit_usd").fill_null(0)).otherwise(0))
-        q = q.with_columns(base.alias("_base"))
-        gid = pl.lit(None, dtype=pl.Int32)
-        for i in reversed(range(self.max_tiers)):
-            gid = pl.when(pl.col("_base") >= R.item("thr", i, "_r", pl.Int64)).then(R.item("gid", i, "_r", pl.Int32)).otherwise(gid)
+        counted = base
+        if "spent_usd" in self.m:  # (a policy whose base is the amount spent: the row's, where given)
+            base = pl.when(R.get("spent", "_r") & pl.col("_spent").is_not_null()).then(pl.col("_spent")).otherwise(base)
+        q = q.with_columns(base.alias("_base"), counted.alias("_counted"))
+        below, part_rates, part_slots, self.payers = self._tier_series()
+        W = self.wheres
+        blocked = Y.has("why", "_y") | W.has("reason", "_w")  # (a year outside a named policy's dates; a place outside or excluded)
+        # (the thresholds are tested on what counts as paid in, also where the base is the amount spent)
+        gid = pl.when(blocked).then(None).otherwise(self._pick_tier(pl.col("_counted"), below))
         base128 = pl.col("_base").cast(I128)
         if self.ledger:
             at_rates = (pl.when(pl.col("_eq")).then(pl.col("__equity_cny")).otherwise(0)
                         + pl.when(pl.col("_pr")).then(pl.col("__profit_cny")).otherwise(0)).cast(I128)
+            if "spent_usd" in self.m:  # (the amount spent at the arrivals' mean rate)
+                at_rates = pl.when(pl.col("_base") == pl.col("_counted")).then(at_rates).otherwise(
+                    round_div(at_rates * base128, pl.col("_counted").cast(I128), "half_up"))
         else:
             at_rates = base128 * pl.col("_e8").cast(I128)
         q = q.with_columns(gid.alias("_gid"), pl.when(pl.col("_converted")).then(at_rates).otherwise(base128 * E8).alias("_bcny"))
@@ -167,8 +204,19 @@ class Scorer(Answers, Cells, Output):
         q = q.with_columns((pl.col("_gross") > pl.col("_cap")).fill_null(False).alias("_capped"))
         paid = pl.when(pl.col("_capped")).then(pl.col("_cap")).otherwise(pl.col("_gross"))
         incentive, self.inc_scale = self._rounded(paid, g)
+        if part_rates:  # (parts paid by different governments: each rounded once, paid in order under the cap)
+            room, _scale = self._rounded(pl.col("_cap"), g)
+            shares, total = self._parts_paid(pl.col("_bcny"), pl.when(pl.col("_capped")).then(room), part_rates, g)
+            has_parts = pl.lit(part_rates[0]).gather(g).is_not_null()
+            incentive = pl.when(has_parts).then(total).otherwise(incentive)
+            q = q.with_columns([e.alias(f"_part{k}") for k, e in enumerate(shares)]
+                               + [pl.lit(slot).gather(g).alias(f"_payer{k}") for k, slot in enumerate(part_slots)])
         flag, text = self._error_exprs(any(c in df.columns for c in (PARSE_ERROR, LEDGER_ERROR)))
-        w = q.with_columns(incentive.alias("_inc"), flag.alias("_bad")).collect()
+        w = q.with_columns(incentive.alias("_inc"), flag.alias("_bad"), Y.get("pidx", "_y").alias("_pol")).collect()
+        w = self._period(w, part_rates, self.m.get("project_id"))
+        if w["_late"].any() if "_late" in w.columns else False:
+            w = w.with_columns(pl.col("_bad") | pl.col("_late").fill_null(False))
+            text = pl.when(pl.col("_late").fill_null(False)).then(pl.lit(LATE.format(project=self.m.get("project_id")))).otherwise(text)
         return self._output(df, w, text, neutralise, lines, starts, typed)
 
     def _rounded(self, value: pl.Expr, gid: pl.Expr) -> tuple[pl.Expr, int]:
@@ -202,6 +250,9 @@ class Scorer(Answers, Cells, Output):
                  CC.has("err", "_rc"), pl.col("_paid_err").is_not_null(), missing, pl.col("_loans_err").is_not_null(),
                  pl.col("_profit_err").is_not_null(), pl.col("_paid_big"), pl.col("_profit_big"), no_rate & Y.has("usd_err", "_y"),
                  paid_other & CC.has("rate_err", "_pc"), profit_other & CC.has("rate_err", "_rc")]
+        L, W, FL = self.locations, self.wheres, self.flag_cells
+        flags += [L.has("err", "_loc"), W.has("err", "_w"), pl.col("_spent_err").is_not_null(),
+                  *(FL[f].has("err", f"_fl:{f}") for f in FL)]
         if reader_errors:
             flags.append(pl.col("_perr").is_not_null())
         first = pl.concat_str([
@@ -210,6 +261,7 @@ class Scorer(Answers, Cells, Output):
             pl.col("_loans_err"), pl.col("_profit_err"), F.get("err", "_fx"), CC.get("err", "_pc"), CC.get("err", "_rc"),
             pl.when(pl.col("_paid_big")).then(pl.lit(said_both(self.shown, self.lang, converted_too_large, self.paid_col))),
             pl.when(pl.col("_profit_big")).then(pl.lit(said_both(self.shown, self.lang, converted_too_large, "reinvested_profit"))),
+            L.get("err", "_loc"), W.get("err", "_w"), pl.col("_spent_err"), *(FL[f].get("err", f"_fl:{f}") for f in FL),
         ], separator="; ", ignore_nulls=True)
         second = pl.concat_str([
             pl.when(no_rate).then(Y.get("usd_err", "_y")),

@@ -17,8 +17,8 @@ from .industry import UnknownSector, classify, normalise_name
 from .fx import check_currency, given_rate_source, parse_rate
 from .language import using
 from .money import YEARS, parse_year, rate_str
-from .policy import KIND_NAMES, LoadedPolicy, Policy, policy_for_year
-from .rules import TierRow, excluded_by_code, rule
+from .policy import KIND_NAMES, LoadedPolicy, Policy, family_versions, policy_for_year
+from .rules import TierRow, excluded_by_code, rule, status_reason, version_for
 from .scaled import E8, FX_DECIMALS, _e8, _scale_of, _units
 
 KINDS = list(dict.fromkeys(KIND_NAMES.values()))  # kind index -> kind
@@ -51,12 +51,12 @@ class Answers:
         except InputError as exc:
             return out | {"err": str(exc)}
         try:
-            lp = self.o.policy or policy_for_year(year)
-            status = lp.policy.status_for(year)  # (a forced policy outside its dates: the row's error)
+            lp = self.o.policy or (version_for(family_versions(self.o.family), year) if self.o.family else policy_for_year(year))
+            status = lp.policy.status_in(year)  # (a named policy outside its dates pays nothing: status_reason)
         except PolicyError as exc:
             return out | {"err": str(exc)}
         self._use_policy(lp)
-        return out | {"pidx": list(self.policies).index(lp.policy.id), "status": status}
+        return out | {"pidx": list(self.policies).index(lp.policy.id), "status": status, "why": status_reason(lp.policy, status)}
 
     def _rate_years(self, indexes: list[int]) -> None:
         """The USD rate of each year (by its answer index) that some row needs: rows with an
@@ -181,7 +181,7 @@ class Answers:
             return out | {"rate_err": f"fx: the {code} rate {quote.rate} has more than {FX_DECIMALS} decimals"}
         return out | {"e8": e8}
 
-    def _rule(self, key: tuple[int, int, int]) -> dict:
+    def _rule(self, key: tuple[int, int, int, int, int]) -> dict:
         """`_decide`, with how the sector was decided (an unknown name, a code that cannot decide)
         in front of the reason, as calc states it."""
         out = self._decide(key)
@@ -190,17 +190,17 @@ class Answers:
             out["none_reason"] = f"{note}; {out['none_reason']}"
         return out
 
-    def _decide(self, key: tuple[int, int, int]) -> dict:
-        """What the policy decides from the year, the classification and the kind alone (rules.py):
-        which tiers the project could reach, best first, from which base in cents."""
-        pidx, cidx, kidx = key
-        out = {"eq": False, "pr": False, "converted": False, "none_reason": None, "thr": [], "gid": []}
-        if pidx < 0 or cidx < 0 or kidx < 0:
+    def _decide(self, key: tuple[int, int, int, int, int]) -> dict:
+        """What the policy decides from the year, the classification, the kind, the place group and
+        the flags alone (rules.py): which tiers the project could reach, best first, from which base in cents."""
+        pidx, cidx, kidx, gix, bits = key
+        out = {"eq": False, "pr": False, "converted": False, "spent": False, "none_reason": None, "thr": [], "gid": []}
+        if pidx < 0 or cidx < 0 or kidx < 0 or gix < 0:
             return out
         policy = list(self.policies.values())[pidx].policy
         category, code, note = self.classes[cidx]
-        r = rule(policy, category, KINDS[kidx], self.o.reading)
-        out |= {"eq": r.counts_equity, "pr": r.counts_profit, "converted": r.converted}
+        r = rule(policy, category, KINDS[kidx], self.o.reading, None, self.group_names[gix] or None, self._flags_of(pidx, bits))
+        out |= {"eq": r.counts_equity, "pr": r.counts_profit, "converted": r.converted, "spent": policy.base.measure == "spent"}
         if r.excluded or excluded_by_code(policy, code):
             return out | {"none_reason": r.excluded_reason}
         if not r.kind_ok:

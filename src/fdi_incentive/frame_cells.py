@@ -28,7 +28,7 @@ PAIRS_AT_ONCE = 4096  # distinct sectors x distinct codes of a batch classified 
 class Cells:
     """A batch's cells as amounts in cents and indexes into the answers (see the module's text)."""
 
-    AMOUNTS = {"paid": None, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}  # (paid: paid_col)
+    AMOUNTS = {"paid": None, "loans": "shareholder_loans_usd", "profit": "reinvested_profit", "spent": "spent_usd"}  # (paid: paid_col)
 
     def amount_columns(self) -> dict[str, str]:
         """The amount columns present: key (paid, loans, profit) -> canonical name."""
@@ -100,7 +100,8 @@ class Cells:
         """The repeating cells: canonical column -> (its lookup, the value of an absent or empty cell)."""
         return {"year": (self.years, None), "kind": (self.kinds, None), "sector": (self.sectors, None),
                 "industry_code": (self.codes, None), "fx_rate": (self.fx, None),
-                "currency": (self.currencies, "USD"), "reinvested_profit_currency": (self.currencies, self.profit_currency)}
+                "currency": (self.currencies, "USD"), "reinvested_profit_currency": (self.currencies, self.profit_currency),
+                "location": (self.locations, None), **{f: (self.flag_cells[f], None) for f in self.flag_cells}}
 
     def _indexes(self, df: pl.DataFrame) -> pl.LazyFrame:
         """Per row: an index into the answers for each repeating cell, and the amounts in cents.
@@ -111,7 +112,7 @@ class Cells:
         amount column found to hold separators. What is returned is a lazy query: every row's
         indexes are computed in the caller's pass, with the payout.
         """
-        amounts = {"paid": self.paid_col, "loans": "shareholder_loans_usd", "profit": "reinvested_profit"}
+        amounts = {"paid": self.paid_col, "loans": "shareholder_loans_usd", "profit": "reinvested_profit", "spent": "spent_usd"}
         keys = {c: v for c, v in self._keys().items() if c in self.m and (c != "currency" or self.paid_col == "paid_in")}
 
         def cell(canon: str) -> pl.Expr:
@@ -177,7 +178,9 @@ class Cells:
         Y, C, K, S, I, F = self.years, self.classified, self.kinds, self.sectors, self.codes, self.fx
         exprs = [index("year").alias("_y"), index("kind").alias("_k"), index("fx_rate").alias("_fx"),
                  index("currency").alias("_pcur"), index("reinvested_profit_currency").alias("_rcur"),
-                 self._is_total().alias("_total")]
+                 self._is_total().alias("_total"), index("location").alias("_loc"),
+                 *(index(f).alias(f"_fl:{f}") for f in self.flag_cells),
+                 (named(self.m["project_id"]).cast(pl.String) if "project_id" in self.m else pl.lit(None, dtype=pl.String)).alias("_proj")]
         # (sector, code) pairs -> classification: every pair of the batch's distinct values, or (if
         # that is many) the pairs its rows hold
         if len(values("sector")) * len(values("industry_code")) <= PAIRS_AT_ONCE:
@@ -215,13 +218,24 @@ class Cells:
         q = df.lazy().select(exprs).with_columns(
             self.ccy_year.pair_index(pl.col("_pcur"), pl.col("_y"), currency_years).alias("_pc"),
             self.ccy_year.pair_index(pl.col("_rcur"), pl.col("_y"), currency_years).alias("_rc"))
-        # the rule for each (policy, classification, kind) present
+        # (year, location) -> the place as the year's policy sees it: its group, or outside, excluded, an error
+        L, W = self.locations, self.wheres
+        places = list(itertools.product(years, sorted({L.ids[v] for v in values("location")})))
+        q = q.with_columns(W.pair_index(pl.col("_y"), pl.col("_loc"), places).alias("_w"))
+        # the flags the row has, as bits (the rule keeps those its policy asks about)
+        FL = self.flag_cells
+        q = q.with_columns(pl.sum_horizontal([FL[f].get("bit", f"_fl:{f}") for f in FL]).alias("_bits"))
+        bit_sets = {sum(FL[f].answers["bit"][FL[f].ids[v]] for f, v in zip(FL, combo))
+                    for combo in itertools.product(*(values(f) for f in FL))}
+        # the rule for each (policy, classification, kind, place group, flags) present
         p_ids = {Y.answers["pidx"][i] for i in years}
         c_ids = {C.answers["cidx"][C.ids[pair]] for pair in classes}
         k_ids = {K.answers["kidx"][K.ids[v]] for v in values("kind")}
-        self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids)))
-        q = q.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"))
-        # (policy, class, kind) -> rule, each index one up (-1, an error, becomes 0)
-        rule = dense_lookup([pl.col(c).cast(pl.Int64) + 1 for c in ("_p", "_ci", "_ki")],
-                            {(p + 1, c + 1, k + 1): i for (p, c, k), i in self.rules.ids.items()}, bounded=False)
+        g_ids = {W.answers["gix"][W.ids[pair]] for pair in places}
+        self.rules.add(itertools.product(sorted(p_ids), sorted(c_ids), sorted(k_ids), sorted(g_ids), sorted(bit_sets)))
+        q = q.with_columns(Y.get("pidx", "_y").alias("_p"), C.get("cidx", "_c").alias("_ci"), K.get("kidx", "_k").alias("_ki"),
+                           W.get("gix", "_w").alias("_gi"))
+        # (policy, class, kind, group, flags) -> rule, each index one up (-1, an error, becomes 0)
+        rule = dense_lookup([pl.col(c).cast(pl.Int64) + 1 for c in ("_p", "_ci", "_ki", "_gi", "_bits")],
+                            {tuple(x + 1 for x in key): i for key, i in self.rules.ids.items()}, bounded=False)
         return q.with_columns(rule.alias("_r"))

@@ -17,13 +17,22 @@ from .scored import AFTER_BLANKS, ALL_STARTS, AS_PATTERN, LINE, RESULT_COLUMNS, 
 from .text import BLANKS, FORMULA_PATTERN, neutral
 
 
+def period_words(tier) -> str:
+    """What a reason adds where a cap over a period lowered the year's payout (the cells' English)."""
+    if tier.period_cap is None:
+        return ""
+    from .money import money_fmt
+
+    return f"; limited by the total of CNY {money_fmt(tier.period_cap)} over {tier.period[0]}-{tier.period[1]}"
+
+
 class Output:
     """The rows to write and the summary's counts of a scored batch (see the module's text)."""
 
     def result_aliases(self) -> dict[str, str]:
         """Result column -> its name in the output (prefixed fdi_ where the input already has that name)."""
         taken, aliases = set(self.columns), {}
-        for name in RESULT_COLUMNS:
+        for name in self.result_columns:
             alias = name
             while alias in taken:  # an input that is itself a scored file already has fdi_ names
                 alias = f"fdi_{alias}"
@@ -47,7 +56,9 @@ class Output:
         rate_texts = pl.Series([rate_str(t.rate) for _, t in tiers], dtype=pl.String)
         policy_ids = pl.Series([field_of(p) for p in self.policies], dtype=pl.String)
         # the reason of a tier, capped or not: row 2 * tier + capped
-        reason_texts = [t.capped_reason if capped else t.reason for _, t in tiers for capped in (False, True)]
+        # (row 4 * tier + capped + 2 * capped over a period)
+        reason_texts = [(t.capped_reason if capped else t.reason) + (period_words(t) if period else "")
+                        for _, t in tiers for period in (False, True) for capped in (False, True)]
         # and with each class's note in front (note n: rows n * 2 * tiers + ...), where a class has one
         notes = [f"{n}; " if n else "" for n in self.notes]
         reasons = pl.Series([field_of(note + text) for note in notes for text in reason_texts], dtype=pl.String)
@@ -65,10 +76,11 @@ class Output:
         if neutralise:
             row_source = self._neutral_text(row_source)
         shown_source = csv_field_expr(row_source) if raw else row_source
-        at = g * 2 + pl.col("_capped").cast(pl.Int32)
+        at = g * 4 + pl.col("_capped").cast(pl.Int32) + 2 * pl.col("_pcapped").cast(pl.Int32)
         if len(notes) > 1:
             at = at + self.classified.get("nidx", "_c") * len(reason_texts)
-        reason = pl.coalesce(pl.lit(reasons).gather(at), self.rules.get("none_reason", "_r", quoted=raw))
+        reason = pl.coalesce(self.years.get("why", "_y", quoted=raw), self.wheres.get("reason", "_w", quoted=raw),
+                             pl.lit(reasons).gather(at), self.rules.get("none_reason", "_r", quoted=raw))
         any_total = bool(w["_total"].any())
         if any_total:
             reason = pl.when(total).then(pl.lit(field_of(TOTAL_REASON))).otherwise(reason)
@@ -90,6 +102,14 @@ class Output:
             "incentive_cny": (decimal_value if typed else decimal_text)(pl.col("_inc"), self.inc_scale),
             "reason": reason,
         }
+        for payer in self.payers if "_payer0" in w.columns else []:  # (a part paid by each government, where the policy has parts)
+            slots = [pl.when(pl.col(f"_payer{k}") == payer).then(pl.col(f"_part{k}")) for k in range(len(self.payers) + 4)
+                     if f"_part{k}" in w.columns]
+            results[f"incentive_{payer}_cny"] = (decimal_value if typed else decimal_text)(pl.coalesce(slots), self.inc_scale)
+        if "location_group" in self.result_columns:
+            names = pl.Series([field_of(n) for n in self.group_names], dtype=pl.String)
+            results["location_group"] = pl.lit(names).gather(pl.when(pl.col("_gi") >= 0).then(pl.col("_gi")))
+        results = {name: results.get(name, pl.lit(None, dtype=pl.String)) for name in self.result_columns if name != "error"}
         aliases = self.result_aliases()
         any_error = bool(w["_bad"].any())
         # a row with an error has no results (where there is none, the columns are not copied again)

@@ -44,7 +44,7 @@ from .ledger_arrivals import (ARRIVAL_ROW, CAN_COUNT, FIELD, PIECES, TYPES, Arri
 from .ledger_totals import LedgerTotals
 from .projects_file import NOT_LISTED, listed_differently, meaning_of, stripped, unnamed
 from .text import quoted
-from .policy import family_versions
+from .policy import DEFAULT_FAMILY, family_versions
 
 if TYPE_CHECKING:
     import polars as pl
@@ -59,10 +59,20 @@ SPAN = 1 << 20  # project-years handed on at a time: those whose first arrival i
 ATTRIBUTES = ("kind", "sector", "industry_code")  # a project's, on each arrival's row or in --projects
 
 
+def reward_period(options: Options) -> str:
+    """The reward year arrivals are added up by: the calendar year, or October to September (Jinan):
+    as the policies the batch may use say (they agree: the versions of one family)."""
+    policies = [options.policy] if options.policy is not None else list(family_versions(options.family or DEFAULT_FAMILY))
+    periods = {lp.policy.base.period for lp in policies}
+    if len(periods) != 1:
+        raise PolicyError(_("a ledger needs every policy it may use to add arrivals up by the same reward year"))
+    return periods.pop()
+
+
 def policy_ways(options: Options) -> tuple[str, tuple[str, ...]]:
     """How arrivals are rounded to the USD cent, and which of them count (whose days' rates make
     the rate a project-year states): as the policies the batch may use say (they must agree)."""
-    policies = [options.policy] if options.policy is not None else list(family_versions())
+    policies = [options.policy] if options.policy is not None else list(family_versions(options.family or DEFAULT_FAMILY))
     ways = {(lp.policy.rounding.mode, _scale_of(lp.policy.rounding.usd_quantum),
              tuple(t for t in CAN_COUNT if t in lp.policy.base.counts)) for lp in policies}
     if len(ways) != 1 or next(iter(ways))[1] != 2:
@@ -90,6 +100,7 @@ class _Ledger(Arrivals):
 
         self.m, self.o = mapping, options
         self.mode, self.counts = policy_ways(options)
+        self.period = reward_period(options)  # (a project-year's year: the reward year its arrivals fall in)
         self.days: dict[str, date | None] = {}  # a date cell in another form -> its day
         self.types: dict[str, str | None] = {}
         self.amounts: dict[str, tuple[int | None, str | None]] = {}  # an amount cell that is not plain -> (cents, error)

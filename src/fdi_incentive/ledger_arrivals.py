@@ -191,7 +191,7 @@ class Arrivals:
         a = a.with_columns(pl.when(pl.col("__err").str.len_bytes() > 0).then("__err").alias("__err"))
         counted = kind_of.is_in(list(self.counts)).fill_null(False)
         return a.select(
-            "__line", "__project_id", pl.col("__day").dt.year().alias("__year"), "__kind", "__sector", "__industry_code",
+            "__line", "__project_id", self._reward_year(pl.col("__day")).alias("__year"), "__kind", "__sector", "__industry_code",
             *(pl.when(kind_of == t).then("__usd").alias(f"__usd:{t}") for t in TYPES),
             *(pl.when(kind_of == t).then(pl.col("__usd").cast(I128) * u_rate.cast(I128)).alias(f"__cny:{t}") for t in CAN_COUNT),
             # the (rate, source) of a counted arrival's day, as one number; -1: no rate that day
@@ -199,6 +199,15 @@ class Arrivals:
             pl.when(pl.col("__err").is_not_null() & ~pl.col("__total")).then(
                 ARRIVAL_ROW.split("{")[0] + pl.col("__line").cast(pl.String) + ": " + pl.col("__err")).alias("__msg"),
             "__total", "__label", *(f"__m:{x}" for x in self.own))
+
+    def _reward_year(self, day: pl.Expr) -> pl.Expr:
+        """The reward year of an arrival's day: its calendar year, or under an October-September year
+        the year it began in (as `models.Arrival.reward_year`)."""
+        if self.period == "october_september":
+            import polars as pl
+
+            return day.dt.year() - (day.dt.month() < 10).cast(pl.Int32)
+        return day.dt.year()
 
     def _quote(self, currency: str, day: date) -> tuple[Decimal, str]:
         """An arrival day's rate and its source, in the language of the moment (raises FxError)."""

@@ -264,6 +264,9 @@ class YearResult(_Model):
     confidence: str = Field("", description="the best reliability among the sources quoting the policy's clause")
     jurisdiction: str = ""
     location_group: str | None = Field(None, description="the policy's place group the project's place falls in, where it has groups")
+    place_state: Literal["in", "excluded", "outside"] | None = Field(
+        None, description="the project's place as the policy sees it (null: the policy names no place, or none was given)")
+    place: str | None = Field(None, description="the line that says so")
     combination: str | None = Field(None, description="how this policy's payout combines with another's in this year, if it does")
     paid: bool = Field(True, description="counted in the total: false for the lower of two under 'the higher of'")
     period_left_cny: Money | None = Field(None, description="what a cap over a period of years left for this year, where one applies")

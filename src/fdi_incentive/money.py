@@ -142,6 +142,22 @@ def parse_year(value: object, field: str = "year") -> int:
     return year
 
 
+_YES = {"true", "1", "yes", "y", "是", "有"}
+_NO = {"false", "0", "no", "n", "否", "无", ""}
+
+
+def parse_flag(value: object, field: str) -> bool:
+    """A yes or no: true/false, 1/0, yes/no, 是/否 (an empty cell is no)."""
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InputError(field, value, _("yes or no: true/false, 1/0, yes/no, 是/否"))
+
+
 def round_money(value: Decimal, quantum: Decimal, mode: str) -> Decimal:
     """The one rounding step, to a multiple of ``quantum`` (one of `QUANTA`), in the mode a policy
     names; written to the fen. (``quantize`` alone would take "100" as a quantum of one yuan: its

@@ -12,6 +12,7 @@ class Options:
     """What the user chose for a batch."""
 
     policy: LoadedPolicy | None = None  # forced; None = the one in force each year
+    family: str | None = None  # without a policy: the family whose version for each year scores it (default Chongqing's)
     reading: str | None = None
     fx_rate: Decimal | None = None  # one CNY-per-USD rate for every row without its own
     rates: RateChain = field(default_factory=RateChain)
@@ -21,7 +22,5 @@ class Options:
     unit_text: str | None = None  # --unit as the user typed it (an error quotes it so)
 
     def __post_init__(self) -> None:
-        if self.policy is not None:
-            self.policy.policy.refuse_shapes_calc_only()
         if self.fx_rate is not None:  # (as --fx-rate is read: within the bounds the integers hold)
             self.fx_rate = parse_rate(self.fx_rate, "fx_rate")

@@ -68,6 +68,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .assessing import _fx_chain
+from .rules import rule
 from .engine import cap_point, check_granted_rate, decide, parse_granted_rate
 from .errors import FxError, InputError, PolicyError, arg
 from .i18n import N_, _
@@ -277,11 +278,11 @@ def plan(
         """(the reward before rounding, the payout) of ``units_`` steps in year ``y``."""
         d = reward(y, units_ * step)
         with decimal.localcontext(EXACT):
-            return (y.policy.cap.amount if d.capped else d.gross_cny), d.incentive_cny
+            return (d.cap if d.capped else d.gross_cny), d.incentive_cny
 
     if granted_rate is not None:
         _check_granted(free, cls.category, step, granted_rate)
-    cands = [_candidates(y, cls.category, step, granted_rate) for y in free]
+    cands = [_candidates(y, cls.category, step, granted_rate, kind_norm) for y in free]
     started = time.perf_counter()
     chosen, examined = optimise(free, cands, units, value, step)
     seconds = time.perf_counter() - started
@@ -301,7 +302,8 @@ def plan(
                 incentive_cny=d.incentive_cny, capped=d.capped, nearest_threshold=near,
                 distance_to_threshold_usd=dist,
                 cap_binds_above_usd=cap_point(y.policy, cls.category, fx=y.fx * fx_factor, reading=y.reading,
-                                              granted_rate=granted_rate, code=cls.code) if d.rate is not None and y.counted else None,
+                                              granted_rate=granted_rate, code=cls.code, kind=kind_norm)
+                if d.rate is not None and y.counted else None,
                 policy_status=y.policy.status_for(y.year),
             ))
         within = all(
@@ -421,27 +423,27 @@ def _units_floor(x: Decimal, step: Decimal) -> int:
         return int((x / step).to_integral_value(ROUND_FLOOR))
 
 
-def _candidates(y: _Year, category: str, step: Decimal, granted: Decimal | None) -> list[int]:
-    """The ends of the linear pieces of one year's reward, in steps, within the year's bounds."""
+def _candidates(y: _Year, category: str, step: Decimal, granted: Decimal | None, kind: str = "new") -> list[int]:
+    """The ends of the linear pieces of one year's reward, in steps, within the year's bounds: either
+    side of each threshold and band's top the project can reach, and of each cap's point."""
     points = {y.lo, y.hi}
     if not y.counted:  # (nothing the plan places counts: the reward is flat)
         return sorted(points)
-    rates = set()
-    for tier in y.policy.tiers:
-        if not tier.applies_to(category):
-            continue
-        last_not = _units_floor(tier.threshold.amount, step)
-        if tier.threshold.comparator == "ge" and last_not * step == tier.threshold.amount:
+    per_usd = y.fx if y.reading == "converted" else Decimal(1)
+    for tier in rule(y.policy, category, kind).tiers:
+        last_not = _units_floor(tier.threshold, step)
+        if tier.comparator == "ge" and last_not * step == tier.threshold:
             last_not -= 1
         points |= {last_not, last_not + 1}
-        rates.add(granted if granted is not None else tier.rate)
-    cap = y.policy.cap.amount
-    if cap is not None:
-        per_usd = y.fx if y.reading == "converted" else Decimal(1)
-        for r in rates:
+        if tier.below is not None:
+            last_in = _units_floor(tier.below, step)
+            if last_in * step == tier.below:
+                last_in -= 1
+            points |= {last_in, last_in + 1}
+        if tier.cap is not None:
             with decimal.localcontext(EXACT):
-                last_under = _units_floor(cap / (per_usd * r), step)  # the most steps whose reward is not over the cap
-            points |= {last_under, last_under + 1}
+                last_under = _units_floor(tier.cap / (per_usd * (granted if granted is not None else tier.rate)), step)
+            points |= {last_under, last_under + 1}  # (the most steps whose reward is not over the cap)
     return sorted(p for p in points if y.lo <= p <= y.hi)
 
 

@@ -153,20 +153,13 @@ class Policy(_Strict):
     def shapes_plan_cannot(self) -> list[tuple[str, str]]:
         """The shapes of this rule `fdi plan` cannot plan, each with why (untranslated: `_()` them)."""
         why = []
-        if self.place and (self.place.groups or self.place.excludes) or any(t.groups for t in self.tiers):
+        if self.place and self.place.groups or any(t.groups for t in self.tiers):  # (an excluded place alone: the plan is for a place inside)
             why.append((N_("place groups"), N_("the plan takes no place, and the threshold depends on it")))
         if any(t.requires for t in self.tiers):
             why.append((N_("tiers for flags"), N_("the plan takes no high-tech, hnte or priority flag")))
-        if any(t.kinds for t in self.tiers):
-            why.append((N_("thresholds by kind"), N_("the plan's search assumes one threshold schedule for every kind")))
-        if any(t.cap for t in self.tiers):
-            why.append((N_("a tier's own cap"), N_("the plan finds where a cap binds from the policy's one cap")))
         if any(t.period_cap for t in self.tiers):
             why.append((N_("a cap over a period"), N_("a year's reward would depend on the years before it, which the "
                                                       "plan's year-by-year search does not carry")))
-        if any(t.parts for t in self.tiers):
-            why.append((N_("parts paid by different governments"), N_("each part is rounded on its own, which the plan's "
-                                                                     "search does not model")))
         if self.base.measure != "paid_in":
             why.append((N_("a base of the amount spent"), N_("the plan schedules capital paid in, not spent")))
         if self.base.period != "calendar_year":

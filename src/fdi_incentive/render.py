@@ -20,7 +20,7 @@ from .i18n import N_, _, get_language, pick
 from .money import cny as _cny
 from .money import money_fmt, percent_fmt
 from .money import usd as _usd
-from .policy import (CATEGORY_NAMES, COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES,
+from .policy import (COMBINE_NAMES, FLAG_NAMES, CATEGORY_NAMES, COMPARATOR_WORDS, KIND_SHORT_NAMES, RATE_TYPE_NAMES, RELIABILITY_NAMES, ROLE_NAMES, ROUNDING_NAMES,
                      SOURCE_ROLES, STACKING_NAMES, LoadedPolicy, Said, category_name, covered_period, get_policy)
 from .errors import FdiError
 from .fx import source_notes
@@ -89,7 +89,10 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
             notes.append(text)
         return f"[{notes.index(text) + 1}]"
 
-    t = Table(title=(_("{year}: [green]eligible[/]") if y.eligible else _("{year}: [yellow]no reward[/]")).format(year=y.year),
+    title = (_("{year}: [green]eligible[/]") if y.eligible else _("{year}: [yellow]no reward[/]")).format(year=y.year)
+    if y.combination:  # (two policies for the year: each its own table)
+        title = _("{title} · {policy}").format(title=title, policy=_e(y.policy))
+    t = Table(title=title,
               title_justify="left", **({} if full else {"box": box.MINIMAL, "show_edge": False, "show_header": False}))
     t.add_column(_("step"), style="bold")
     t.add_column(_("value"), justify="right", no_wrap=True)
@@ -97,7 +100,9 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
     t.add_row(_("policy"), _e(y.policy), _(STATUS_WORDS[y.policy_status] if full else STATUS_SHORT[y.policy_status]))
     t.add_row(_("kind"), _e(_name(KIND_WORDS, kind)),
               "" if y.kind_rewarded else _("[red]not a kind this policy rewards[/]"))
-    t.add_row(_("category"), _e(category_said(y.category, sector)), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded else "")
+    t.add_row(_("category"), _e(category_said(y.category, sector)), _("[red]excluded[/] ") + cite(y.citations["exclusions"]) if y.excluded and y.place_state != "excluded" else "")
+    if y.place:
+        t.add_row(_("place"), _e(y.location_group or ""), _e(y.place))
     t.add_row(_("paid-in capital"), _usd(y.paid_in_usd), _("equity"))
     if y.reinvested_usd:
         t.add_row(_("reinvested profits"), _usd(y.reinvested_usd), _("counted"))
@@ -131,7 +136,18 @@ def _year_table(y: YearResult, kind: str, full: bool = True, sector: str | None 
         t.add_row(_("annual cap"), _cny(y.cap_cny), (_("[yellow]binds[/] ") if y.capped else _("does not bind ")) + cite(y.citations["cap"]))
     else:  # "none" is itself a reading or an assumption of the policy: its note says which
         t.add_row(_("annual cap"), _("none"), cite(y.citations["cap"]) if y.citations.get("cap") else "")
-    t.add_row(_("[bold]payout[/]"), f"[bold]{_cny(y.incentive_cny)}[/]", _("rounded once"))
+    if y.period_left_cny is not None:
+        t.add_row(_("left of the period's cap"), _cny(y.period_left_cny),
+                  _("[yellow]binds[/]") if y.incentive_cny == y.period_left_cny and y.gross_cny > y.period_left_cny else "")
+    for part in y.parts:
+        t.add_row(_e(part.label), _cny(part.incentive_cny), f"{_name(RATE_TYPE_NAMES, part.rate_type)} {percent_fmt(part.rate)}")
+    payout = _cny(y.incentive_cny)
+    if y.rate_type == "ceiling" and y.rate_basis != "granted" and y.incentive_cny:
+        payout = _("up to {amount}").format(amount=payout)
+    t.add_row(_("[bold]payout[/]"), f"[bold]{payout}[/]", _("each part rounded once") if y.parts else _("rounded once"))
+    if y.combination:
+        t.add_row(_("combination"), "" if y.paid else _("[yellow]not paid[/]"),
+                  _e(y.combination) + (" " + cite(y.citations["combination"]) if y.citations.get("combination") else ""))
     if full:
         foot: RenderableType = Text("\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1)), style="dim")
     else:
@@ -239,12 +255,12 @@ def render_assessment(a: Assessment, full: bool = False) -> RenderableType:
 
 def render_policy_list(policies: list[LoadedPolicy]) -> RenderableType:
     t = Table(title=_("policies"))
-    for col in (N_("id"), N_("applied to"), N_("source covers"), N_("title"), N_("reliability")):
+    for col in (N_("id"), N_("applied to"), N_("source covers"), N_("title"), N_("confidence")):
         t.add_column(_(col))
     for lp in policies:
         p = lp.policy
         sp = p.source_period or p.effective
-        t.add_row(_e(p.id), p.effective.span, sp.span, _e(pick(p.title, p.title_zh)), _e(_name(RELIABILITY, p.clause_source.reliability)))
+        t.add_row(_e(p.id), p.effective.span, sp.span, _e(pick(p.title, p.title_zh)), _e(_name(RELIABILITY, p.confidence)))
     return t
 
 
@@ -263,6 +279,25 @@ def _said(part: Said) -> Text:
     return out
 
 
+def _place(code: str) -> str:
+    from .placing import place_name
+
+    try:
+        return f"{place_name(code)} ({code})"
+    except Exception:  # (a code the divisions do not name: shown as it is)
+        return code
+
+
+def _place_words(p) -> str:
+    area = p.place
+    words = _("within {places}").format(places=_(", ").join(_place(c) for c in area.within))
+    if area.excludes:
+        words += _("; not {places}").format(places=_(", ").join(_place(c) for c in area.excludes))
+    if area.others:
+        words += _("; elsewhere in it: {label}").format(label=pick(area.others_label or area.others, area.others_label_zh))
+    return words
+
+
 def render_policy(lp: LoadedPolicy) -> RenderableType:
     """Every parameter of a policy with what it rests on: the words of a source, our reading, an assumption."""
     p = lp.policy
@@ -275,6 +310,8 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     sp = p.source_period
     if sp is not None:
         head.append(_("; ") + covered_period(p) + (_("; later years are an assumed continuation") if sp.to != p.effective.to else ""))
+    head.append("\n" + _("confidence: {confidence} (the best reliability among the sources quoting the clause)").format(
+        confidence=_name(RELIABILITY, p.confidence)))
     head.append("\n" + _("file: {origin}  sha256 {sha}…").format(origin=lp.origin, sha=lp.sha256[:16]), style="dim")
     sources = Text()
     for i, src in enumerate(p.sources):
@@ -306,36 +343,61 @@ def render_policy(lp: LoadedPolicy) -> RenderableType:
     row(_("applied to"), dates(p.effective.from_, p.effective.to), p.effective)
     if sp is not None:
         row(_("source covers"), dates(sp.from_, sp.to), sp)
+    if p.place is not None:
+        row(_("place"), _place_words(p), p.place)
+        for g in p.place.groups:
+            row(_e(_("group {id}").format(id=g.id)), _("{label}: {places}").format(
+                label=pick(g.label, g.label_zh), places=_(", ").join(_place(c) for c in g.places)), g)
     row(_("base"), _("{counts} in {currency}, per {period}; not {excludes}").format(
         counts=_(", ").join(_name(CONTRIBUTIONS, c) for c in p.base.counts), currency=p.base.currency,
-        period=_("calendar year") if p.base.period == "calendar_year" else p.base.period.replace("_", " "),
-        excludes=_(", ").join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-"), p.base)
+        period=_("calendar year") if p.base.period == "calendar_year" else _("reward year from 1 October to 30 September"),
+        excludes=_(", ").join(_name(CONTRIBUTIONS, c) for c in p.base.excludes) or "-")
+        + (_("; the amount spent (实际支出金额), where given") if p.base.measure == "spent" else ""), p.base)
     row(_("kinds"), _(", ").join(_name(KIND_SHORT_NAMES, k) for k in p.base.kinds), None)
     for tier in p.tiers:
         who = _(", ").join(category_name(c) for c in tier.categories) or _("any category not excluded")
+        only = [_name(KIND_SHORT_NAMES, k) for k in tier.kinds] + [_("group {id}").format(id=g) for g in tier.groups] \
+            + [_(FLAG_NAMES[f]) for f in tier.requires]
+        if only:
+            who = _("{who}; only {only}").format(who=who, only=_(", ").join(only))
+        text = _("{comparator} {threshold} → {rate_type} {rate} ({who})").format(
+            comparator=_(tier.threshold.words), threshold=money_fmt(tier.threshold.amount, 'USD'),
+            rate_type=_name(RATE_TYPE_NAMES, tier.rate_type), rate=percent_fmt(tier.rate), who=who)
+        if tier.below is not None:
+            text += "\n" + _("below {top} (the band's top, not included)").format(top=money_fmt(tier.below, "USD"))
+        for part in tier.parts:
+            text += "\n" + _("{payer}: {rate_type} {rate}").format(payer=pick(part.label, part.label_zh),
+                                                                  rate_type=_name(RATE_TYPE_NAMES, part.rate_type),
+                                                                  rate=percent_fmt(part.rate))
         row(_e(pick(_("tier {id}").format(id=tier.id), tier.label_zh and _("{label} ({id})").format(label=tier.label_zh, id=tier.id))),
-            _("{comparator} {threshold} → {rate_type} {rate} ({who})").format(
-                comparator=_(tier.threshold.words), threshold=money_fmt(tier.threshold.amount, 'USD'),
-                rate_type=_name(RATE_TYPE_NAMES, tier.rate_type), rate=percent_fmt(tier.rate), who=who), tier)
+            text, tier)
+        for part in tier.parts:
+            row(_e(_("  part {payer}").format(payer=part.payer)), percent_fmt(part.rate), part)
+        if tier.cap is not None:
+            row(_e(_("  cap of {id}").format(id=tier.id)), _("{cap} a project a year").format(cap=money_fmt(tier.cap.amount, "CNY")),
+                tier.cap)
+        if tier.period_cap is not None:
+            pc = tier.period_cap
+            row(_e(_("  period cap of {id}").format(id=tier.id)), _("{cap} over {start}-{end}, summed in year order").format(
+                cap=money_fmt(pc.amount, "CNY"), start=pc.from_, end=pc.to), pc)
     row(_("exclusions"), _(", ").join(category_name(c) for c in p.exclusions.categories) + _("; codes: ")
         + _(", ").join(p.exclusions.codes), p.exclusions)
     row(_("stacking"), _name(STACKING_NAMES, p.stacking.mode), p.stacking)
     row(_("annual cap"), money_fmt(p.cap.amount, "CNY") if p.cap.amount is not None else _("none"), p.cap)
-    row(_("conversion"), _(READINGS[p.conversion.default]), p.conversion)
+    row(_("conversion"), _(READINGS[p.conversion.default]) + (_(" (the text's own: not selectable)") if p.conversion.fixed else ""),
+        p.conversion)
+    for how in p.combines:
+        row(_("combines"), _("{mode} {family}").format(mode=_(COMBINE_NAMES[how.mode]), family=how.with_), how)
     row(_("rounding"), _("{quantum} {mode}; USD equivalents to {usd_quantum}").format(
         quantum=p.rounding.quantum, mode=_name(ROUNDING_NAMES, p.rounding.mode), usd_quantum=p.rounding.usd_quantum), p.rounding)
-    quoted = p.clause_source
-    clause = Text(quoted.quote or "")
-    if quoted.gloss:
-        clause.append("\n\n" + _("gloss: {gloss}").format(gloss=quoted.gloss), style="dim")
-    parts: list[RenderableType] = [
-        Panel(head, title=_("policy"), title_align="left"),
-        Panel(sources, title=_("sources"), title_align="left"),
-        t,
-        Panel(clause, title=Text(_("the clause, verbatim, as the {role} gives it ({issuer})").format(
+    parts: list[RenderableType] = [Panel(head, title=_("policy"), title_align="left"), Panel(sources, title=_("sources"), title_align="left"), t]
+    for quoted in (src for src in p.sources if src.quote):  # (each source that quotes a clause: the first is the clause's)
+        clause = Text(quoted.quote or "")
+        if quoted.gloss:
+            clause.append("\n\n" + _("gloss: {gloss}").format(gloss=quoted.gloss), style="dim")
+        parts.append(Panel(clause, title=Text(_("the clause, verbatim, as the {role} gives it ({issuer})").format(
             role=_(ROLE_NAMES[quoted.role]), issuer=pick(quoted.issuer, quoted.issuer_zh))
-                                 + (_("; [ ] marks words we restored") if "[" in (quoted.quote or "") else "")), title_align="left"),
-    ]
+            + (_("; [ ] marks words we restored") if "[" in (quoted.quote or "") else "")), title_align="left"))
     if p.caveats:
         lines = [_("• [{id}] ({basis}{shown}) {text}").format(
             id=c.id, basis=_(BASIS_WORDS[c.basis]), shown=_("; shown on assumed years only") if c.shown != "always" else "",

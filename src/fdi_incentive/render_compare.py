@@ -34,7 +34,7 @@ def render_compare(rows: list[CompareRow], heading: str) -> Group:
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     t.add_column(_("payout (CNY)"), justify="right", no_wrap=True)
     t.add_column("", no_wrap=True)
-    t.add_column(_("policy, status, rate, cap, confidence, why"), overflow="fold")
+    t.add_column(_("policy, and why"), overflow="fold")
     for r in rows:
         payout = _cny(r.incentive_cny).removeprefix("CNY ")
         if r.rate_type == "ceiling" and r.incentive_cny:

@@ -177,6 +177,15 @@ def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted
         quantum=policy.rounding.quantum, mode=policy.rounding.mode, tiers=rows, group=group or "", flags=flag_bits(flags))
 
 
+def version_for(versions: tuple[LoadedPolicy, ...], year: int) -> LoadedPolicy:
+    """The version in force in a year; else the nearest (it pays nothing: not_yet, expired)."""
+    for lp in reversed(versions):
+        if lp.policy.effective.covers(year):
+            return lp
+    before = [lp for lp in versions if lp.policy.effective.from_.year <= year]
+    return before[-1] if before else versions[0]
+
+
 FLAGS = ("high_tech", "hnte", "priority")  # a project's flags as bits: 1, 2, 4
 
 

@@ -112,7 +112,7 @@ class Tally:
                     g[2] += amount
             if policy is not None:
                 self.policies.add(policy)
-                if year is not None and scorer.policies[policy].policy.status_for(year) == "assumed_continuation":
+                if year is not None and scorer.policies[policy].policy.status_in(year) == "assumed_continuation":
                     self.assumed += rows
             if source:
                 self.fx_sources.add(source)

@@ -30,6 +30,12 @@ ALIASES: dict[str, list[str]] = {
     # reinvested profits in USD: the column of `fdi sql`'s table and of --engine spark
     "reinvested_profit_usd": ["reinvested_profit_usd"],
     "fx_rate": ["fx_rate", "fx", "汇率"],
+    # where the project is and what it is, for the policies that ask (issue: other jurisdictions)
+    "location": ["location", "place", "所在地", "地区", "所在地区", "项目所在地"],
+    "high_tech": ["high_tech", "高技术", "高技术产业"],
+    "hnte": ["hnte", "高新技术企业"],
+    "priority": ["priority", "priority_project", "重点项目"],
+    "spent_usd": ["spent_usd", "实际支出", "实际支出金额", "实际支出(美元)"],
     # the ledger shape
     "date": ["date", "arrival_date", "日期", "到位日期"],
     "type": ["type", "contribution_type", "出资类型", "资金类型"],
@@ -58,7 +64,7 @@ def canonical(name: str) -> str | None:
     return found
 
 
-AMOUNTS = ("paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount")
+AMOUNTS = ("paid_in_usd", "paid_in", "shareholder_loans_usd", "reinvested_profit", "amount", "spent_usd")
 
 
 def check_brackets(columns: list[str]) -> None:
