@@ -270,6 +270,48 @@ def _place_texts(policy) -> tuple[str | None, str | None]:
     return said[0], said[1]
 
 
+_NAMES: list = []
+
+
+def place_names() -> list[tuple[str, str | None, str | None]]:
+    """Every name the place resolver reads, as (the name without blanks, English in lower case and
+    letters only; its GB/T 2260 code, or None; what the resolver expects instead where it names
+    several places): `places.names()` where the module gives it, else made here from its data:
+    each division's names with and without their suffix, alone and after those of its province
+    and city, and the English names with City, Province or Municipality after them, each read by
+    `places.resolve` itself (so the table says what the resolver says). Made once."""
+    from . import places
+
+    if hasattr(places, "names"):
+        return list(places.names())
+    if _NAMES:
+        return _NAMES
+    data = places._data()
+    forms: dict[str, set[str]] = {}
+    for index in (data.full, data.short):
+        for name, codes in index.items():
+            for code in codes:
+                forms.setdefault(code, set()).add(name)
+    candidates = set(data.full) | set(data.short)
+    candidates |= {k + more for k in data.english for more in ("", "city", "province", "municipality")}
+    for code, place in data.places.items():
+        above = [c for c in dict.fromkeys((place.province, place.city)) if c and c != code]
+        for chain in ([above[0]], [above[-1]], above) if above else ():
+            texts = [""]
+            for c in [*dict.fromkeys(chain), code]:
+                texts = [t + f for t in texts for f in forms.get(c, ())]
+            candidates.update(texts)
+    out = []
+    for name in sorted(candidates):
+        try:
+            out.append((name, places.resolve(name).code, None))
+        except InputError as exc:
+            if exc.expected != places.PLACE_WORDS:  # (a name of several places: what the resolver asks instead)
+                out.append((name, None, exc.expected))
+    _NAMES.extend(out)
+    return _NAMES
+
+
 def place_tables(shapes: Shapes, policies) -> tuple[Table, ...]:
     """The places a location resolves to (fdi_place_name: every name the resolver reads, with its
     GB/T 2260 code or why it names none; fdi_place_code: a code's full name, for the places a
@@ -280,7 +322,7 @@ def place_tables(shapes: Shapes, policies) -> tuple[Table, ...]:
     from . import places
 
     names: dict[str, tuple[str | None, str | None]] = {}
-    for name, code, error in places.names():
+    for name, code, error in place_names():
         names.setdefault(name, (code, error))
     for code in sorted({c for c, _ in names.values() if c}):
         names.setdefault(code, (code, None))  # (a code is a name of its place)

@@ -126,9 +126,7 @@ def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | N
 NUMBERS = {"year": "INT", "paid_in_usd": "DECIMAL(38, 10)", "shareholder_loans_usd": "DECIMAL(38, 10)",
            "reinvested_profit_usd": "DECIMAL(38, 10)", "fx_rate": "DECIMAL(38, 12)", "spent_usd": "DECIMAL(38, 10)"}
 TEXTS = ("project_id", "kind", "sector", "industry_code", "location", "high_tech", "hnte", "priority")
-# the optional columns' headers, where the header reader does not name them itself (normalised as it normalises)
-OPTIONAL_HEADERS = {"location": ("location", "所在地", "地区"), "high_tech": ("hightech", "高技术"),
-                    "hnte": ("hnte", "高新技术企业"), "priority": ("priority", "重点项目"), "spent_usd": ("spentusd", "实际支出")}
+OPTIONAL = ("location", "high_tech", "hnte", "priority", "spent_usd")  # (reference.OPTIONAL_COLUMNS: read where the file has them)
 MONEY = ("base_usd", "base_cny", "gross_cny", "incentive_cny")
 ROW = "_fdi_row"
 
@@ -167,10 +165,6 @@ def _columns(names: list[str]) -> dict[str, str]:
                                                                    "with --engine spark; fdi batch without it converts other currencies"))
     if profit:
         mapping["reinvested_profit_usd"] = profit[0]
-    for name, headers in OPTIONAL_HEADERS.items():
-        found = [n for n in names if normalise_header(n) in {normalise_header(h) for h in headers}]
-        if name not in mapping and found:
-            mapping[name] = found[0]
     if "year" not in mapping:
         raise InputError("INPUT", ", ".join(names[:20]), _("a header with at least a year column (year / 年份) and paid_in_usd"))
     return mapping
@@ -217,9 +211,9 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     hidden = {n: f"_fdi_in_{i}" for i, n in enumerate(names)}
     df = raw.select([F.col(f"`{n}`").alias(hidden[n]) for n in names]).withColumn(ROW, F.monotonically_increasing_id())
     typed, bad = [], []
-    optional = tuple(c for c in OPTIONAL_HEADERS if c in mapping)
+    optional = tuple(c for c in OPTIONAL if c in mapping)
     for name in TEXTS + tuple(NUMBERS):
-        if name in OPTIONAL_HEADERS and name not in mapping:
+        if name in OPTIONAL and name not in mapping:
             continue  # (a table without them scores as before)
         if name not in mapping:
             typed.append(F.lit(None).cast(NUMBERS.get(name, "string")).alias(name))
@@ -242,8 +236,10 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     scored = session.sql(compile_sql("spark", options, pretty=False))
     cells = F.col("_fdi_cells")
     results = []
-    after = scored.columns[scored.columns.index("error") + 1:]  # (the new shapes' columns: each payer's part, the place group)
-    for name in [*RESULT_COLUMNS, *after]:
+    at = scored.columns.index("incentive_cny") + 1  # (the new shapes' columns after it: each payer's part, the place group)
+    more = scored.columns[at:scored.columns.index("reason")]
+    names_out = [*RESULT_COLUMNS[:RESULT_COLUMNS.index("incentive_cny") + 1], *more, *RESULT_COLUMNS[RESULT_COLUMNS.index("incentive_cny") + 1:]]
+    for name in names_out:
         money = name in MONEY or (name.startswith("incentive_") and name.endswith("_cny"))
         value = F.col(name)
         if name == "error":  # (a cell that is not a number is read as empty: what the SQL says of it would mislead)

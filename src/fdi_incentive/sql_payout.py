@@ -14,10 +14,11 @@ from .sql_periods import PAID, parts_paid, payer_column, shares
 NO_SHAPES = Shapes()
 
 
-def _pick(tiers: int, bands: bool = False) -> exp.Expression:
+def _pick(tiers: int, bands: bool = False, tested: str = "_f_base") -> exp.Expression:
     """The first tier of the rule whose threshold the base passes (over: strict; at least: inclusive) and,
-    for a band, whose upper bound it stays below, or NULL."""
-    base = col("_f_base")
+    for a band, whose upper bound it stays below, or NULL. (``tested``: what the thresholds are tested
+    on, where it is not the base: the amount paid in, where the base is the amount spent.)"""
+    base = col(tested)
     pairs = []
     for i in range(1, tiers + 1):
         threshold = col(f"t{i}_threshold")
@@ -68,16 +69,16 @@ def payout(q: exp.Select, *, tiers: int, rate_type: tuple[int, int], gross: tupl
                        *(exp.not_(is_null(col(f"_f_{a}"))) for a, _ in prefixes),
                        *([exp.not_(is_null(col("_f_shutr")))] if shut else []))
     base = exp.Add(this=counted[0], expression=counted[1])
-    if shapes.spent:  # (a base of the amount spent, where the row gives it)
+    tested = {}
+    if shapes.spent:  # (a base of the amount spent, where the row gives it; the thresholds are tested on what is paid in)
+        tested = {"_f_tested": exp.cast(base.copy(), dec(*BASE))}
         base = case([(exp.and_(exp.func("COALESCE", col("_f_spentb"), exp.false()), exp.not_(is_null(col("_f_spent")))),
                       col("_f_spent"))], base)
-    q = layer(q, "m2", {"_f_base": exp.cast(base, dec(*BASE)), "_f_excl": excluded})
+    q = layer(q, "m2", {"_f_base": exp.cast(base, dec(*BASE)), "_f_excl": excluded, **tested})
     converted = arith.mul(col("_f_base"), BASE, col("_f_e"), BASE_CNY)
     bcny = case([(col("converted"), converted)], exp.cast(col("_f_base"), dec(*BASE_CNY)))
-    if shut:  # (nothing is converted where nothing can be paid, as calc)
-        bcny = case([(exp.not_(is_null(col("_f_shutr"))), num(0, *BASE_CNY))], bcny)
     q = layer(q, "m3", {
-        "_f_gid": _pick(tiers, shapes.bands),
+        "_f_gid": _pick(tiers, shapes.bands, "_f_tested" if shapes.spent else "_f_base"),
         "_f_bcny": bcny,
         "_f_err2": case([(exp.and_(is_null(col(errs)), col("converted"), is_null(col("_f_e"))), col("_f_usderr"))]),
     })
@@ -117,11 +118,11 @@ def _reason(tiers: int, shapes: Shapes = NO_SHAPES) -> exp.Expression:
     picked = case([(col("_f_capped"), _of_tier("capped_reason", tiers))], _of_tier("reason", tiers))
     if shapes.period:
         picked = case([(col("_f_pcapped"), _cat(picked, col("_f_preas")))], picked)
-    why = [(exp.not_(is_null(col("_f_gid"))), picked), (col("_f_excl"), col("excluded_reason"))]
-    if shapes.place or shapes.status:
-        why.insert(0, (exp.not_(is_null(col("_f_shutr"))), col("_f_shutr")))
-    reason = case(why, col("none_reason"))
-    return case([(is_null(col("_f_note")), reason)], _cat(col("_f_note"), "; ", reason))
+    reason = case([(exp.not_(is_null(col("_f_gid"))), picked), (col("_f_excl"), col("excluded_reason"))], col("none_reason"))
+    reason = case([(is_null(col("_f_note")), reason)], _cat(col("_f_note"), "; ", reason))
+    if shapes.place or shapes.status:  # (a year outside a named policy's dates, a place outside or excluded: said alone)
+        reason = case([(exp.not_(is_null(col("_f_shutr"))), col("_f_shutr"))], reason)
+    return reason
 
 
 def output(q: exp.Select, keep: tuple[str, ...], tiers: int, shapes: Shapes = NO_SHAPES) -> exp.Select:
@@ -139,10 +140,11 @@ def output(q: exp.Select, keep: tuple[str, ...], tiers: int, shapes: Shapes = NO
         "incentive_cny": col(PAID) if shapes.parts or shapes.period else col("_f_inc"),
         "reason": _reason(tiers, shapes),
     }
+    # the new shapes' columns after incentive_cny, as fdi batch writes them: each payer's part, the place group
+    more = {payer_column(p): col(f"_f_payer{i}") for i, p in enumerate(shapes.payers)}
+    more.update({"location_group": col("_f_lgrp")} if shapes.groups else {})
+    at = list(results).index("incentive_cny") + 1
+    results = dict([*list(results.items())[:at], *more.items(), *list(results.items())[at:]])
     outputs = [col(n) for n in (*INPUT_COLUMNS, *shapes.columns)] + [exp.column(n, quoted=True) for n in keep] \
-        + [case([(ok, e)]).as_(n) for n, e in results.items()] + [col("_f_error").as_("error")]
-    # the new shapes' columns, after those of before: each payer's part, the place group
-    outputs += [case([(ok, col(f"_f_payer{i}"))]).as_(exp.to_identifier(payer_column(p), quoted=None)) for i, p in enumerate(shapes.payers)]
-    if shapes.groups:
-        outputs.append(case([(ok, col("_f_lgrp"))]).as_("location_group"))
+        + [case([(ok, e)]).as_(exp.to_identifier(n)) for n, e in results.items()] + [col("_f_error").as_("error")]
     return exp.select(*outputs).from_(exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier("scored"))))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .money import _NO, _YES
 from .reference import Shapes
 from .rules import FLAGS
 from .sql_base import _cat, case, col, given, is_null, layer, lit, ref
@@ -21,9 +22,10 @@ from .sql_cells import _amount, _invalid, join_errors
 from .sql_text import WHITESPACE as WS
 from .sql_text import escaped, head, quoted_text, regexp_replace, repr_of, strip
 
-TRUE_WORDS = ("true", "1", "yes", "是")
-FALSE_WORDS = ("false", "0", "no", "否")
-FLAG_EXPECTED = "true or false (1 or 0, yes or no, 是 or 否; empty for false)"
+# a flag's cell as money.parse_flag reads it (stripped, lower case; empty is no), with its error's words
+TRUE_WORDS = tuple(sorted(_YES))
+FALSE_WORDS = tuple(sorted(_NO))
+FLAG_EXPECTED = "yes or no: true/false, 1/0, yes/no, 是/否"
 # full-width letters and digits, read as ASCII (as the place resolver reads them)
 _WIDE = "".join(chr(c) for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)])
 _NARROW = "".join(chr(c - 0xFEE0) for c in map(ord, _WIDE))
