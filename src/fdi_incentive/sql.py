@@ -155,7 +155,7 @@ class Compiler:
         q = output(q, self.o.keep, self.ref.tiers, shapes)
         if self.o.inline:
             for table in self.ref.tables:
-                q = q.with_(self.named(table.name), as_=_values(table))
+                q = q.with_(self.named(table.name), as_=_values(table), copy=False)  # (a copy each: seconds for the place names)
         names = {t.name for t in self.ref.tables}
         for node in q.find_all(exp.Table):
             if node.name in names and not node.db and node is not self.source:
@@ -178,7 +178,7 @@ class Compiler:
             for sub in tree.find_all(exp.Subquery):
                 if isinstance(sub.this, exp.Select):
                     sub.this.set("offset", exp.Offset(expression=exp.Literal.number(0)))
-        tree = tree.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n)
+        tree = tree.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n, copy=False)  # (a new tree each call)
         return tree.sql(dialect=dialect, pretty=pretty)
 
     def tables(self, dialect: str) -> list[str]:
@@ -191,7 +191,8 @@ class Compiler:
             if table.rows:
                 rows = [exp.Tuple(expressions=[_value(v, k) for v, (_, k) in zip(row, table.columns)]) for row in table.rows]
                 insert = exp.Insert(this=exp.to_table(self.named(table.name)), expression=exp.Values(expressions=rows))
-                out.append(insert.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n).sql(dialect=dialect))
+                out.append(insert.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n, copy=False)
+                           .sql(dialect=dialect))
         return out
 
 
