@@ -98,11 +98,14 @@ def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | N
           fx_rate: Decimal | None = None, rate: Decimal | None = None) -> DataFrame:
     """``df`` (columns as `fdi sql` reads them) with the result columns, scored by the compiled Spark SQL.
 
-    A column of the table that ``df`` lacks is taken as NULL; ``df``'s other columns follow the
-    table's. The frame is registered as a temporary view under a name of its own; the statement reads it.
+    A column of the table that ``df`` lacks is taken as NULL; the optional columns (location,
+    high_tech, hnte, priority, spent_usd) are read where ``df`` has them; ``df``'s other columns
+    follow the table's. The frame is registered as a temporary view under a name of its own; the
+    statement reads it.
     """
     from pyspark.sql import functions as F
 
+    from .reference import OPTIONAL_COLUMNS
     from .sql import INPUT_COLUMNS
 
     missing = {"year": "INT", "fx_rate": "DECIMAL(12, 8)"}
@@ -111,16 +114,19 @@ def score(df: DataFrame, *, policy: LoadedPolicy | None = None, reading: str | N
             df = df.withColumn(name, F.lit(None).cast(missing.get(name, "DECIMAL(16, 2)" if name.endswith("_usd") else "STRING")))
     view = f"fdi_projects_{next(_views)}"
     df.createOrReplaceTempView(view)
-    keep = tuple(c for c in df.columns if c not in INPUT_COLUMNS)
-    options = _register(df.sparkSession, SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate, keep=keep))
+    optional = tuple(c for c in OPTIONAL_COLUMNS if c in df.columns)
+    keep = tuple(c for c in df.columns if c not in INPUT_COLUMNS and c not in optional)
+    options = _register(df.sparkSession, SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate, rate=rate, keep=keep,
+                                                    columns=optional))
     return df.sparkSession.sql(compile_sql("spark", options, pretty=False))
 
 
 # --- fdi batch --engine spark: a file through a local session ----------------------------------
 
 NUMBERS = {"year": "INT", "paid_in_usd": "DECIMAL(38, 10)", "shareholder_loans_usd": "DECIMAL(38, 10)",
-           "reinvested_profit_usd": "DECIMAL(38, 10)", "fx_rate": "DECIMAL(38, 12)"}
-TEXTS = ("project_id", "kind", "sector", "industry_code")
+           "reinvested_profit_usd": "DECIMAL(38, 10)", "fx_rate": "DECIMAL(38, 12)", "spent_usd": "DECIMAL(38, 10)"}
+TEXTS = ("project_id", "kind", "sector", "industry_code", "location", "high_tech", "hnte", "priority")
+OPTIONAL = ("location", "high_tech", "hnte", "priority", "spent_usd")  # (reference.OPTIONAL_COLUMNS: read where the file has them)
 MONEY = ("base_usd", "base_cny", "gross_cny", "incentive_cny")
 ROW = "_fdi_row"
 
@@ -205,7 +211,10 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     hidden = {n: f"_fdi_in_{i}" for i, n in enumerate(names)}
     df = raw.select([F.col(f"`{n}`").alias(hidden[n]) for n in names]).withColumn(ROW, F.monotonically_increasing_id())
     typed, bad = [], []
+    optional = tuple(c for c in OPTIONAL if c in mapping)
     for name in TEXTS + tuple(NUMBERS):
+        if name in OPTIONAL and name not in mapping:
+            continue  # (a table without them scores as before)
         if name not in mapping:
             typed.append(F.lit(None).cast(NUMBERS.get(name, "string")).alias(name))
             continue
@@ -223,20 +232,24 @@ def score_file(session: SparkSession, input_path, output_path, *, policy: Loaded
     view = f"fdi_projects_{next(_views)}"
     df.createOrReplaceTempView(view)
     options = _register(session, SqlOptions(table=view, policy=policy, reading=reading, fx_rate=fx_rate,
-                                            keep=(*hidden.values(), ROW, "_fdi_cells")))
+                                            keep=(*hidden.values(), ROW, "_fdi_cells"), columns=optional, order=ROW))
     scored = session.sql(compile_sql("spark", options, pretty=False))
     cells = F.col("_fdi_cells")
     results = []
-    for name in RESULT_COLUMNS:
+    at = scored.columns.index("incentive_cny") + 1  # (the new shapes' columns after it: each payer's part, the place group)
+    more = scored.columns[at:scored.columns.index("reason")]
+    names_out = [*RESULT_COLUMNS[:RESULT_COLUMNS.index("incentive_cny") + 1], *more, *RESULT_COLUMNS[RESULT_COLUMNS.index("incentive_cny") + 1:]]
+    for name in names_out:
+        money = name in MONEY or (name.startswith("incentive_") and name.endswith("_cny"))
         value = F.col(name)
         if name == "error":  # (a cell that is not a number is read as empty: what the SQL says of it would mislead)
             value = F.coalesce(cells, value)
         else:
-            if fmt == "parquet" and name in PARQUET_TYPES:  # (typed as fdi batch types its Parquet: exact DECIMALs)
-                kind = PARQUET_TYPES[name]
+            if fmt == "parquet" and (name in PARQUET_TYPES or money):  # (typed as fdi batch types its Parquet: exact DECIMALs)
+                kind = PARQUET_TYPES.get(name, PARQUET_TYPES.get("incentive_cny"))
                 value = value.cast("boolean" if kind == "bool" else f"decimal({kind[0]},{kind[1]})")
-            elif name in MONEY or name == "rate":
-                value = _money_text(value, 2 if name in MONEY else 0)
+            elif money or name == "rate":
+                value = _money_text(value, 2 if money else 0)
             value = F.when(cells.isNull(), value)
         results.append(value.alias(name))
     final = scored.select(ROW, *[F.col(hidden[n]).alias(n) for n in names], *results)

@@ -34,6 +34,7 @@ from .reference import BOOL, INT, TEXT, Reference, Table, reference
 from .sql_base import BASE_CNY, CNY_WHOLE, INPUT_COLUMNS, RESULT_COLUMNS, Arith, dec, num
 from .sql_cells import cells
 from .sql_payout import output, payout
+from .sql_shapes import shaped, year_columns
 
 DIALECTS = ("duckdb", "postgres", "spark", "trino", "bigquery", "snowflake")
 REFUSED = {
@@ -65,6 +66,10 @@ class SqlOptions:
     keep: tuple[str, ...] = ()  # other columns of the table, carried through after the input columns
     inline: bool = False  # the reference tables as VALUES in the query (one self-contained statement)
     prefix: str = "fdi_"  # the reference tables' names begin with it: fdi_rule, fdi_year ...
+    # the optional columns the table has (location, high_tech, hnte, priority, spent_usd); None: those the
+    # policies ask about (reference.default_columns). A table without them scores as before.
+    columns: tuple[str, ...] | None = None
+    order: str | None = None  # a column of `keep` that orders a project's rows of one year (a cap over a period)
 
 
 def table_name(name: str, option: str = "--table") -> exp.Table:
@@ -129,12 +134,10 @@ class Compiler:
             raise InputError("--prefix", options.prefix, _("letters, digits and _ (a name's beginning)"))
         self.source = table_name(options.table, "--table")
         self.view = table_name(options.view, "--view") if options.view is not None else None
-        if options.policy:
-            options.policy.policy.refuse_shapes_calc_only()
         self.policies = [options.policy] if options.policy else list(family_versions())
         for lp in self.policies:
             _check(lp.policy)
-        self.ref: Reference = reference(self.policies, options.policy, options.reading, options.fx_rate, options.rate)
+        self.ref: Reference = reference(self.policies, options.policy, options.reading, options.fx_rate, options.rate, options.columns)
         self.rate_scale = self.ref.rate_type[1]
         self.gross = (CNY_WHOLE + BASE_CNY[1] + self.rate_scale, BASE_CNY[1] + self.rate_scale)
         for lp in self.policies:
@@ -143,13 +146,16 @@ class Compiler:
                 raise PolicyError(f"{lp.policy.id}: cap {cap} does not fit the SQL's DECIMAL{self.gross}")
 
     def select(self, dialect: str) -> exp.Select:
-        q = cells(self.source, self.o.keep)
+        shapes = self.ref.shapes
+        q = cells(self.source, self.o.keep, shapes.columns, year_columns(shapes))
+        if shapes.columns or shapes.place or shapes.flags or shapes.status:
+            q = shaped(q, shapes, _place_words() if shapes.names else {})
         q = payout(q, tiers=self.ref.tiers, rate_type=self.ref.rate_type, gross=self.gross, modes=self.ref.modes,
-                   arith=Arith(dialect))
-        q = output(q, self.o.keep, self.ref.tiers)
+                   arith=Arith(dialect), shapes=shapes, order=self.o.order)
+        q = output(q, self.o.keep, self.ref.tiers, shapes)
         if self.o.inline:
             for table in self.ref.tables:
-                q = q.with_(self.named(table.name), as_=_values(table))
+                q = q.with_(self.named(table.name), as_=_values(table), copy=False)  # (a copy each: seconds for the place names)
         names = {t.name for t in self.ref.tables}
         for node in q.find_all(exp.Table):
             if node.name in names and not node.db and node is not self.source:
@@ -172,7 +178,7 @@ class Compiler:
             for sub in tree.find_all(exp.Subquery):
                 if isinstance(sub.this, exp.Select):
                     sub.this.set("offset", exp.Offset(expression=exp.Literal.number(0)))
-        tree = tree.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n)
+        tree = tree.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n, copy=False)  # (a new tree each call)
         return tree.sql(dialect=dialect, pretty=pretty)
 
     def tables(self, dialect: str) -> list[str]:
@@ -185,8 +191,16 @@ class Compiler:
             if table.rows:
                 rows = [exp.Tuple(expressions=[_value(v, k) for v, (_, k) in zip(row, table.columns)]) for row in table.rows]
                 insert = exp.Insert(this=exp.to_table(self.named(table.name)), expression=exp.Values(expressions=rows))
-                out.append(insert.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n).sql(dialect=dialect))
+                out.append(insert.transform(lambda n: _decimal(n, dialect) if isinstance(n, exp.DataType) else n, copy=False)
+                           .sql(dialect=dialect))
         return out
+
+
+def _place_words() -> dict[str, str]:
+    """What the place resolver expects of a name and of a code (the cells' English)."""
+    from .places import CODE_WORDS, PLACE_WORDS
+
+    return {"place": PLACE_WORDS, "code": CODE_WORDS}
 
 
 def _dialect(dialect: str) -> str:

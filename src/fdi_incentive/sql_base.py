@@ -22,7 +22,7 @@ RESULT_COLUMNS = ["policy", "policy_status", "eligible", "tier", "rate", "base_u
                   "capped", "incentive_cny", "reason", "error"]
 # the canonical names `fdi batch` gives these columns in its messages (reinvested profit is USD here)
 FIELD = {"paid_in_usd": "paid_in_usd", "shareholder_loans_usd": "shareholder_loans_usd",
-         "reinvested_profit_usd": "reinvested_profit"}
+         "reinvested_profit_usd": "reinvested_profit", "spent_usd": "spent_usd"}
 
 
 def dec(p: int, s: int) -> exp.DataType:

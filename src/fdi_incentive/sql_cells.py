@@ -79,20 +79,23 @@ def _year_error() -> exp.Expression:
     ], col("_f_yerr0"))
 
 
-def cells(source: exp.Expression, keep: tuple[str, ...]) -> exp.Select:
-    """From the input table to each row's typed values, category, code and the errors of its cells."""
+def cells(source: exp.Expression, keep: tuple[str, ...], columns: tuple[str, ...] = (),
+          year_columns: dict[str, str] | None = None) -> exp.Select:
+    """From the input table to each row's typed values, category, code and the errors of its cells.
+    ``columns``: the table's optional columns (reference.OPTIONAL_COLUMNS, read by sql_shapes.py);
+    ``year_columns``: more columns of fdi_year to join, each with the name it takes."""
     paid, paid_err = _amount("paid_in_usd")
     _loans, loans_err = _amount("shareholder_loans_usd")
     profit, profit_err = _amount("reinvested_profit_usd")
     fx, fx_err = _fx()
-    q = exp.select(*(col(n) for n in INPUT_COLUMNS), *(exp.column(n, quoted=True) for n in keep)).from_(source)
+    q = exp.select(*(col(n) for n in (*INPUT_COLUMNS, *columns)), *(exp.column(n, quoted=True) for n in keep)).from_(source)
     sec, cod, kin = (strip(exp.cast(col(n), "VARCHAR")) for n in ("sector", "industry_code", "kind"))
     q = layer(q, "l1", {
         "_f_paid": paid, "_f_paiderr": paid_err, "_f_loanserr": loans_err, "_f_profit": profit,
         "_f_profiterr": profit_err, "_f_fx": fx, "_f_fxerr": fx_err, "_f_sec": sec, "_f_cod": cod, "_f_kin": kin,
     }, [("fdi_year", "y", exp.EQ(this=ref("y", "year"), expression=ref("l1", "year")),
          {"policy": "_f_p", "policy_status": "_f_status", "usd_rate": "_f_usd", "usd_error": "_f_usderr",
-          "year_error": "_f_yerr0"})])
+          "year_error": "_f_yerr0", **(year_columns or {})})])
     # the keys the sector name and the kind are looked up by; the code's letters and digits (industry.normalise_code)
     q = layer(q, "l2", {
         "_f_yerr": _year_error(), "_f_kkey": normalise_name(col("_f_kin")), "_f_nkey": normalise_name(col("_f_sec")),
