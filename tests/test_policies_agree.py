@@ -15,6 +15,8 @@ from fdi_incentive.models import Arrival
 from fdi_incentive.options import Options
 from fdi_incentive.policy import bundled_policies
 
+from .test_shapes_sql import assert_agree, projects, rows_of
+
 pytest.importorskip("fdi_incentive.places")
 
 SHIPPED = [lp for lp in bundled_policies()]
@@ -87,3 +89,37 @@ def test_each_shipped_policy_pays_each_row_as_calc_pays_it(lp, data, tmp_path):
             format(want.incentive_cny, ".2f"), want.tier, want.policy_status), (lp.policy.id, r, got["reason"], want.reasons)
         for part in want.parts:
             assert got[f"incentive_{part.payer}_cny"] == format(part.incentive_cny, ".2f")
+
+
+# --- and in fdi sql on DuckDB (the query inline, as one statement a user pastes) ----------------------------
+
+@pytest.mark.parametrize("lp", SHIPPED, ids=[lp.policy.id for lp in SHIPPED])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_each_shipped_policy_pays_each_row_in_the_sql_as_calc_pays_it(lp, data):
+    import duckdb
+
+    ps = data.draw(projects(True))
+    rows = rows_of(ps)
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE projects (project_id VARCHAR, year INTEGER, kind VARCHAR, sector VARCHAR, industry_code VARCHAR,
+        paid_in_usd DECIMAL(20, 3), shareholder_loans_usd DECIMAL(20, 3), reinvested_profit_usd DECIMAL(20, 3), fx_rate DECIMAL(14, 9),
+        location VARCHAR, high_tech VARCHAR, hnte VARCHAR, priority VARCHAR, spent_usd DECIMAL(20, 3))""")
+    con.executemany(f"INSERT INTO projects VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    query = _query(lp.policy.id)
+    cur = con.execute(query + " ORDER BY project_id NULLS LAST, year")
+    names = [d[0] for d in cur.description]
+    assert_agree(ps, lp, [dict(zip(names, r)) for r in cur.fetchall()])
+
+
+_QUERIES: dict[str, str] = {}
+
+
+def _query(pid: str) -> str:
+    from fdi_incentive.policy import get_policy
+    from fdi_incentive.reference import OPTIONAL_COLUMNS
+    from fdi_incentive.sql import SqlOptions, compile_sql
+
+    if pid not in _QUERIES:
+        _QUERIES[pid] = compile_sql("duckdb", SqlOptions(policy=get_policy(pid), inline=True, columns=tuple(OPTIONAL_COLUMNS)))
+    return _QUERIES[pid]

@@ -103,3 +103,18 @@ def test_a_ledger_adds_arrivals_up_by_the_policys_october_to_september_year_as_c
     arrivals = [Arrival(date=date.fromisoformat(d), amount=Decimal(3_000_000)) for d in days]
     want = assess(Project(sector="manufacturing", arrivals=arrivals), policy=lp, fx="7")
     assert [r["incentive_cny"] for r in rows] == [format(y.incentive_cny, ".2f") for y in want.years]
+
+
+MIXED = policy([tier("big", "0.03", "50000000", period_cap={"amount": "5000000", "from": 2023, "to": 2027, "citation": "x"}),
+                tier("small", "0.01", "1000000", "ge")])
+
+
+@given(amounts=st.lists(st.sampled_from([2_000_000, 20_000_000, 60_000_000, 90_000_000]), min_size=1, max_size=6))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_period_cap_counts_the_years_paid_under_an_uncapped_tier_too_as_calc_does(tmp_path, amounts):
+    rows = [dict(project_id="A", year=str(2023 + i), kind="new", sector="manufacturing", paid_in_usd=str(a), fx_rate="7",
+                 hnte="", priority="", spent_usd="") for i, a in enumerate(amounts)]
+    got = batch(tmp_path, MIXED, rows)
+    want = assess(Project(sector="manufacturing", arrivals=[Arrival(year=2023 + i, amount=Decimal(a)) for i, a in enumerate(amounts)]),
+                  policy=MIXED, fx="7")
+    assert [g["incentive_cny"] for g in got] == [format(y.incentive_cny, ".2f") for y in want.years]

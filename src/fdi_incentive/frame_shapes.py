@@ -112,40 +112,42 @@ class Shapes:
         return paid, total
 
     def _period(self, w: pl.DataFrame, parts: list[pl.Series], project: str | None) -> pl.DataFrame:
-        """A cap over a period: over the rows of one project under a tier with a period cap, in year
-        order (then row order), what each year may still get (`_inc` lowered, `_pcapped` set), the
-        parts refilled in order; carried from batch to batch (`period_paid`)."""
+        """A cap over a period: over the rows of one project under a policy with a period cap, from the
+        first year of its period caps, in year order (then row order), as calc counts a project's
+        years: each row's payout counts toward what the project got; a row whose own tier has a
+        period cap gets at most what its cap leaves (`_inc` lowered, `_pcapped` set), its parts
+        refilled in order. Carried from batch to batch (`period_paid`)."""
         tiers = self.tiers
-        cap = [None if t.period_cap is None else int(t.period_cap.scaleb(self.inc_scale)) for _, t in tiers]
-        if all(c is None for c in cap):
+        if all(t.period_cap is None for _, t in tiers):
             return w.with_columns(pl.lit(False).alias("_pcapped"))
+        starts = {}  # policy index -> the first year of its period caps
+        for pidx, lp in enumerate(self.policies.values()):
+            years = [t.period_cap.from_ for t in lp.policy.tiers if t.period_cap]
+            if years:
+                starts[pidx] = min(years)
+        cap = pl.Series([None if t.period_cap is None else int(t.period_cap.scaleb(self.inc_scale)) for _, t in tiers], dtype=I128)
         first = pl.Series([t.period[0] if t.period else None for _, t in tiers], dtype=pl.Int32)
         last = pl.Series([t.period[1] if t.period else None for _, t in tiers], dtype=pl.Int32)
-        caps = pl.Series(cap, dtype=I128)
-        year = self.years.get("year", "_y")
-        w = w.with_columns(pl.int_range(pl.len()).alias("_row"), year.alias("_year"))
         self.period_batches = getattr(self, "period_batches", 0) + 1  # (a row without a project is one of its own)
+        w = w.with_columns(pl.int_range(pl.len()).alias("_row"), self.years.get("year", "_y").alias("_year"))
         key = pl.col("_proj").fill_null(pl.concat_str(pl.lit(f"\0row{self.period_batches}:"), pl.col("_row").cast(pl.String)))
-        w = w.with_columns(
-            pl.lit(caps).gather(pl.col("_gid")).alias("_pcap"), pl.lit(first).gather(pl.col("_gid")).alias("_pfrom"),
-            pl.lit(last).gather(pl.col("_gid")).alias("_pto"))
-        inside = (pl.col("_pcap").is_not_null() & (pl.col("_year") >= pl.col("_pfrom")) & (pl.col("_year") <= pl.col("_pto"))
-                  & pl.col("_bad").not_()).fill_null(False)
-        w = w.with_columns(inside.alias("_pin"), key.alias("_pkey"), pl.col("_pol").alias("_ppol"))
-        rows = w.filter(pl.col("_pin")).sort(["_pkey", "_ppol", "_year", "_row"])
-        if rows.height:
-            carried = [self.period_paid.get((k, p), (None, 0)) for k, p in zip(rows["_pkey"], rows["_ppol"])]
-            late = [y is not None and yr < y for (y, _), yr in zip(carried, rows["_year"])]
-            rows = rows.with_columns(pl.Series("_carry", [c for _, c in carried], dtype=I128),
-                                     pl.Series("_late", late, dtype=pl.Boolean))
-            cum = pl.col("_inc").cum_sum().over(["_pkey", "_ppol"]) + pl.col("_carry")
-            pay = pl.min_horizontal(cum, pl.col("_pcap")) - pl.min_horizontal(cum - pl.col("_inc"), pl.col("_pcap"))
-            rows = rows.with_columns(pay.alias("_pay"), cum.alias("_cum"))
-            for k, p, y, c in zip(rows["_pkey"], rows["_ppol"], rows["_year"], rows["_cum"]):
-                self.period_paid[(k, p)] = (y, c)
-            w = w.join(rows.select("_row", "_pay", "_late"), on="_row", how="left")
-        else:
-            w = w.with_columns(pl.lit(None, dtype=I128).alias("_pay"), pl.lit(None, dtype=pl.Boolean).alias("_late"))
+        start = pl.col("_pol").replace_strict(starts, default=None, return_dtype=pl.Int32)
+        w = w.with_columns(key.alias("_pkey"), ((pl.col("_year") >= start) & pl.col("_bad").not_()).fill_null(False).alias("_pin"),
+                           pl.lit(cap).gather(pl.col("_gid")).alias("_pcap"), pl.lit(first).gather(pl.col("_gid")).alias("_pfrom"),
+                           pl.lit(last).gather(pl.col("_gid")).alias("_pto"))
+        rows = w.filter(pl.col("_pin")).sort(["_pkey", "_pol", "_year", "_row"]).select(
+            "_row", "_pkey", "_pol", "_year", "_inc", "_pcap", "_pfrom", "_pto")
+        pays, lates = [], []
+        for r, k, pol, year, amount, pcap, pfrom, pto in rows.iter_rows():
+            seen_year, before = self.period_paid.get((k, pol), (None, 0))
+            lates.append(seen_year is not None and year < seen_year)
+            pay = amount or 0
+            if pcap is not None and pfrom <= year <= pto:
+                pay = min(pay, max(pcap - before, 0))
+            pays.append(pay)
+            self.period_paid[(k, pol)] = (year, before + pay)
+        paid = pl.DataFrame({"_row": rows["_row"], "_pay": pl.Series(pays, dtype=I128), "_late": pl.Series(lates, dtype=pl.Boolean)})
+        w = w.join(paid, on="_row", how="left")
         capped = (pl.col("_pay").is_not_null() & (pl.col("_pay") < pl.col("_inc"))).fill_null(False)
         w = w.with_columns(capped.alias("_pcapped"), pl.coalesce(pl.col("_pay"), pl.col("_inc")).alias("_inc"))
         if parts:

@@ -159,6 +159,8 @@ def _rule(policy: Policy, category: str, kind: str, reading: str | None, granted
         none_reason: str | None = KIND_NOT_REWARDED
     elif lowest is not None:
         none_reason = f"no reward: base not {lowest.threshold.words} USD {money_fmt(lowest.threshold.amount)}"
+    elif policy.tiers and not excluded:  # (tiers, none of them for this project)
+        none_reason = "no reward: no tier is for a project of this category, kind, place or flags"
     else:
         none_reason = None
     rows = tuple(
